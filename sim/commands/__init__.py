@@ -1,0 +1,1 @@
+"""Subcommands of the ``homesim`` command line, one module each."""

@@ -1,0 +1,82 @@
+"""``homesim run SCENARIO.yaml``: replications of one scenario, tables and a summary."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from sim.results_io import manifest, write_csv, write_json, write_parquet
+from sim.runner import interval_table, run_replications
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
+
+MAIN_OUTCOMES = ("homeless_end", "homeless_days", "housed_days", "spell_weeks_median",
+                 "kept_home_12m", "kept_home_24m")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run replications of one scenario",
+                       description="Run a scenario and write DIR/manifest.json, "
+                                   "DIR/weekly.parquet and DIR/summary.csv.")
+    p.add_argument("scenario", metavar="SCENARIO.yaml")
+    p.add_argument("--replications", "-n", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--years", type=int, default=None, help="horizon (default: the scenario's)")
+    p.add_argument("--out", type=Path, default=None, help="results folder "
+                   "(default results/<scenario name>)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def check_counts(replications: int, years: int | None) -> None:
+    if replications < 1:
+        raise ScenarioError("--replications must be at least 1")
+    if years is not None and years < 1:
+        raise ScenarioError("--years must be at least 1")
+
+
+def run(args: argparse.Namespace) -> int:
+    check_counts(args.replications, args.years)
+    sc = load_scenario(args.scenario)  # validated before anything is written
+    out = args.out or Path("results") / _slug(sc.name)
+    res = run_replications(sc, args.replications, args.seed, args.years,
+                           progress=not args.quiet and sys.stderr.isatty())
+    write_parquet(out / "weekly.parquet", res.weekly)
+    write_csv(out / "summary.csv", res.summary)
+    write_json(out / "manifest.json", manifest(
+        {sc.name: sc}, {"root": args.seed, "replications": args.replications,
+                        "derivation": "SeedSequence(root, spawn_key=(replication,))"},
+        command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        extra={"years": args.years or sc.params.setting.years}))
+    print(format_intervals(interval_table(res.summary, [c for c in _main_columns(res.summary)])))
+    print(f"\nwrote {out}/ (manifest.json, weekly.parquet, summary.csv)")
+    return 0
+
+
+def _main_columns(summary: pd.DataFrame) -> list[str]:
+    pit = [c for c in summary.columns if c.startswith(("pit_", "shelter_users_"))]
+    return [*pit, *[c for c in MAIN_OUTCOMES if c in summary.columns]]
+
+
+def format_intervals(table: pd.DataFrame) -> str:
+    """A plain-text table: outcome, mean and 95% interval, per scenario."""
+    lines = []
+    for name, grp in table.groupby("scenario", sort=False):
+        runs = int(grp["runs"].max())
+        lines.append(f"{name} ({runs} runs): mean [95% interval]")
+        for row in grp.itertuples():
+            lines.append(f"  {row.outcome:<24} {_num(row.mean):>12} "
+                         f"[{_num(row.low)}, {_num(row.high)}]")
+    return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    return f"{x:,.3f}" if abs(x) < 10 else f"{x:,.0f}"
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name.lower()).strip("_")

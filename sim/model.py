@@ -1,0 +1,391 @@
+"""The homelessness model: a ``mesa.Model`` whose citizens live in numpy arrays.
+
+The weekly step (:meth:`HomelessnessModel.step`) reads top to bottom:
+
+1. parameters change if a dated change starts this week;
+2. one uniform per citizen decides who moves and where (``transitions.draw_moves``),
+   with personal multipliers for long spells and for support;
+3. moves that need a scarce place join its waiting list, all others happen;
+4. new citizens enter;
+5. free places go to those waiting (``places.Allocator``), refused shelter
+   applicants overflow;
+6. the week is tallied (``outcomes.Recorder``) and Mesa's DataCollector runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.citizens import NO_WEEK, Citizen, CitizenArrays
+from sim.outcomes import Recorder, summary
+from sim.places import QUEUE_NAMES, Allocator, PlaceRules
+from sim.scenario.loader import LoadedScenario, load_scenario
+from sim.scenario.schema import Scenario
+from sim.situations import (
+    AGE_BANDS, HOMELESS_MASK, HOUSED_MASK, N_SIT, NEEDS, SITUATIONS, WEEKS_PER_YEAR, Situation,
+)
+from sim.streams import make_streams
+from sim.transitions import MoveTables, draw_moves, duration_multiplier
+
+LEFT = int(Situation.LEFT)
+ROUGH = int(Situation.ROUGH)
+#: Age range in years drawn within each band (30+: up to 70).
+AGE_RANGES = ((18.0, 25.0), (25.0, 30.0), (30.0, 70.0))
+
+#: A modifier returns (citizens, m_house, m_loss) for citizens whose chances differ.
+Modifier = Callable[["HomelessnessModel"], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+class HomelessnessModel(mesa.Model):
+    """Citizens moving weekly between housing situations under one scenario.
+
+    Args:
+        scenario: a :class:`LoadedScenario`, a path to a YAML file, or a mapping.
+        rng: seed (int or ``numpy.random.SeedSequence``) of the run's random streams.
+        years: horizon; defaults to the scenario's ``setting.years``.
+    """
+
+    def __init__(self, scenario: LoadedScenario | str | Path | Mapping, rng: Any = None,
+                 *, years: int | None = None):
+        if not isinstance(scenario, LoadedScenario):
+            scenario = load_scenario(scenario)
+        self.streams = make_streams(rng)
+        super().__init__(rng=self.streams["mesa"])
+        self.loaded = scenario
+        self.phases = dict(scenario.phases)
+        self.params: Scenario = scenario.params
+        self.weeks = int((years or self.params.setting.years) * WEEKS_PER_YEAR)
+        self.week = 0
+        self.citizens = CitizenArrays(self._expected_size())
+        self.occupancy = np.zeros(N_SIT, dtype=np.int64)
+        self.recorder = Recorder(self.weeks, len(QUEUE_NAMES))
+        self.modifiers: list[Modifier] = []
+        self._materialised = np.zeros(0, dtype=bool)
+        self._agent_of: dict[int, Citizen] = {}
+        self._apply_params(self.params, first=True)
+        self._populate()
+        self._record()
+        self.datacollector = mesa.DataCollector(model_reporters={
+            name: (lambda m, s=s: int(m.occupancy[s])) for s, name in enumerate(SITUATIONS)
+            if s != LEFT})
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------ set-up
+
+    def _expected_size(self) -> int:
+        sc = self.params
+        start = sum(sc.initial.counts.values()) * sc.setting.scale
+        return int(start + sc.entries.per_week * sc.setting.scale * self.weeks * 1.1) + 64
+
+    def _apply_params(self, params: Scenario, first: bool = False) -> None:
+        """Build the lookup tables of a parameter phase."""
+        self.params = params
+        self.tables = MoveTables.build(params)
+        rules = PlaceRules.build(params)
+        if first:
+            self.allocator = Allocator(rules, self.streams["places"])
+        else:
+            self.allocator.rules = rules
+        dd = params.duration_dependence
+        self._duration = (dd.half_life_weeks, dd.floor) if dd.enabled else None
+
+    def _draw_people(self, rng: np.random.Generator, n: int, needs_mix: Mapping[str, float],
+                     age_mix: Mapping[str, float], week: int) -> tuple[np.ndarray, np.ndarray]:
+        """Needs codes and birth weeks for ``n`` new citizens."""
+        needs = rng.choice(len(NEEDS), size=n, p=_shares(needs_mix, NEEDS)).astype(np.int8)
+        band = rng.choice(len(AGE_BANDS), size=n, p=_shares(age_mix, AGE_BANDS))
+        lo = np.array([a for a, _ in AGE_RANGES])[band]
+        hi = np.array([b for _, b in AGE_RANGES])[band]
+        age_weeks = np.floor((lo + (hi - lo) * rng.random(n)) * WEEKS_PER_YEAR)
+        return needs, (week - age_weeks).astype(np.int32)
+
+    def _populate(self) -> None:
+        """Place the initial population (week 0)."""
+        sc, rng = self.params, self.streams["init"]
+        mixes = sc.initial.needs_mix
+        for name, count in sc.initial.counts.items():
+            n = round(count * sc.setting.scale)
+            if n == 0:
+                continue
+            s = SITUATIONS.index(name)
+            idx = np.arange(*self.citizens.grow(n).indices(self.citizens.n))
+            needs, birth = self._draw_people(rng, n, mixes.get(name, mixes.get("default")),
+                                             sc.initial.age_mix, 0)
+            a = self.citizens
+            a.needs[idx], a.birth[idx], a.situation[idx], a.entered[idx] = needs, birth, s, 0
+            if HOMELESS_MASK[s]:
+                mean = max(sc.initial.spell_weeks_mean, 1.0)
+                already = rng.geometric(1.0 / mean, size=n) - 1 if mean > 1 else np.zeros(n)
+                a.spell_start[idx] = -already.astype(np.int32)
+                a.since[idx] = a.spell_start[idx]
+                a.spells[idx] = 1
+            self.occupancy[s] += n
+        self.recorder.mark_year(self.citizens, np.arange(self.citizens.n), 0)
+
+    # ------------------------------------------------------------ the weekly step
+
+    def step(self) -> None:
+        """Advance the model by one week."""
+        if self.week >= self.weeks:
+            self.running = False
+            return
+        if self.week in self.phases and self.week > 0:
+            self._apply_params(self.phases[self.week])
+        r = self.week + 1
+        self._moves(r)
+        self._enter(r)
+        self.allocator.allocate(self.citizens, self.occupancy, r, self._mover(r))
+        self._overflow(r)
+        self.week = r
+        if r % WEEKS_PER_YEAR == 0:
+            self.recorder.mark_year(self.citizens, np.flatnonzero(self.citizens.situation
+                                                                   != LEFT), r)
+        self._record()
+        self.datacollector.collect(self)
+        if self.week >= self.weeks:
+            self.running = False
+
+    def run(self, weeks: int | None = None) -> HomelessnessModel:
+        """Step ``weeks`` weeks (default: to the horizon) and return the model."""
+        n = self.weeks - self.week if weeks is None else weeks
+        for _ in range(n):
+            self.step()
+        return self
+
+    def _mover(self, r: int) -> Callable[[np.ndarray, int], None]:
+        return lambda idx, target: self.move(idx, target, r)
+
+    def _modified(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Citizens whose weekly chances differ from the table, with their multipliers."""
+        a = self.citizens
+        parts = []
+        if self._duration is not None:
+            idx = np.flatnonzero(HOMELESS_MASK[a.situation])
+            if idx.size:
+                weeks = (self.week - a.spell_start[idx]).astype(np.float64)
+                parts.append((idx, duration_multiplier(weeks, *self._duration), None))
+        for modifier in self.modifiers:
+            parts.append(modifier(self))
+        parts = [p for p in parts if p[0].size]
+        if not parts:
+            return np.zeros(0, dtype=np.intp), None, None
+        special = np.unique(np.concatenate([p[0] for p in parts]))
+        m_house = np.ones(special.size)
+        m_loss = np.ones(special.size)
+        for idx, mh, ml in parts:
+            pos = np.searchsorted(special, idx)
+            if mh is not None:
+                m_house[pos] *= mh
+            if ml is not None:
+                m_loss[pos] *= ml
+        return special, m_house, m_loss
+
+    def _moves(self, r: int) -> None:
+        a = self.citizens
+        u = self.streams["moves"].random(a.n)
+        special, m_house, m_loss = self._modified()
+        movers, dest = draw_moves(self.tables, a.situation, a.needs, u, special, m_house,
+                                  m_loss)
+        if movers.size == 0:
+            return
+        queue = self.allocator.needs_place(a.situation[movers], dest)
+        assigned = np.flatnonzero(queue == len(QUEUE_NAMES) - 1)
+        if assigned.size:
+            queue[assigned[self.allocator.self_found(assigned.size)]] = -1
+        direct = queue < 0
+        self.move(movers[direct], dest[direct], r)
+        if not direct.all():
+            self.allocator.join(a, movers[~direct], queue[~direct], r)
+
+    def _enter(self, r: int) -> None:
+        """New citizens arrive by the scenario's routes."""
+        ent = self.params.entries
+        if ent.per_week <= 0 or not ent.routes:
+            return
+        rng = self.streams["entries"]
+        n = int(rng.poisson(ent.per_week * self.params.setting.scale))
+        if n == 0:
+            return
+        idx = np.arange(*self.citizens.grow(n).indices(self.citizens.n))
+        needs, birth = self._draw_people(rng, n, ent.needs_mix, ent.age_mix, r)
+        routes = list(ent.routes.values())
+        route = rng.choice(len(routes), size=n, p=[x["share"] for x in routes])
+        dest = np.empty(n, dtype=np.int8)
+        for k, rt in enumerate(routes):
+            pick = np.flatnonzero(route == k)
+            names = list(rt["to"])
+            p = np.array([rt["to"][x] for x in names], dtype=float)
+            codes = np.array([SITUATIONS.index(x) for x in names], dtype=np.int8)
+            dest[pick] = codes[rng.choice(len(names), size=pick.size, p=p / p.sum())]
+        a = self.citizens
+        a.needs[idx], a.birth[idx], a.entered[idx] = needs, birth, r
+        queue = self.allocator.needs_place(np.full(n, LEFT, dtype=np.int8), dest)
+        direct = queue < 0
+        self.move(idx[direct], dest[direct], r)
+        if not direct.all():
+            self.allocator.join(a, idx[~direct], queue[~direct], r)
+
+    def _overflow(self, r: int) -> None:
+        """Applicants refused a place this week sleep elsewhere if the place says so.
+
+        Entrants refused a place have nowhere to wait: they sleep rough unless the
+        place names an overflow. Both stay on the waiting list.
+        """
+        a = self.citizens
+        fresh = np.flatnonzero((a.queue >= 0) & (a.queue_since == r))
+        if fresh.size == 0:
+            return
+        entering = a.situation[fresh] == LEFT
+        for k in np.unique(a.queue[fresh]):
+            idx = fresh[a.queue[fresh] == k]
+            dest = self.allocator.overflow_destinations(int(k), idx.size)
+            if dest is None:
+                idx = idx[entering[a.queue[fresh] == k]]
+                dest = np.full(idx.size, ROUGH, dtype=np.int8)
+            keep = dest != a.situation[idx]
+            self.move(idx[keep], dest[keep], r, keep_queue=True)
+
+    # ------------------------------------------------------------ moving citizens
+
+    def move(self, idx: np.ndarray, dest: np.ndarray | int, r: int | None = None,
+             keep_queue: bool = False) -> None:
+        """Move citizens ``idx`` to ``dest``, keeping every count and spell consistent.
+
+        Citizens entering this week (still outside) are counted as entries, not flows.
+        Any move takes a citizen off a waiting list unless ``keep_queue``.
+        """
+        if idx.size == 0:
+            return
+        r = self.week + 1 if r is None else r
+        a, rec = self.citizens, self.recorder
+        dest = np.broadcast_to(np.asarray(dest, dtype=np.int8), idx.shape)
+        old = a.situation[idx]
+        entering = (old == LEFT) & (a.entered[idx] == r)
+        inside = ~entering
+        rec.add_flows(r, old[inside], dest[inside])
+        rec.add_entries(r, dest[entering])
+        self.occupancy -= np.bincount(old[inside], minlength=N_SIT)
+        self.occupancy += np.bincount(dest, minlength=N_SIT)
+
+        was_h = HOMELESS_MASK[old] & inside
+        now_h = HOMELESS_MASK[dest]
+        begins = idx[now_h & ~was_h]
+        a.spell_start[begins] = r
+        a.spells[begins] += 1
+        ends = idx[was_h & ~now_h]
+        if ends.size:
+            rec.spells.add(a.spell_start[ends], np.full(ends.size, r), a.needs[ends],
+                           dest[was_h & ~now_h])
+            a.spell_start[ends] = NO_WEEK
+        housed_start = idx[was_h & HOUSED_MASK[dest]]
+        a.housed_since[housed_start] = r
+        lost = HOUSED_MASK[old] & inside & ~HOUSED_MASK[dest]
+        lost_idx = idx[lost]
+        lost_idx_open = a.housed_since[lost_idx] != NO_WEEK
+        if lost_idx_open.any():
+            li = lost_idx[lost_idx_open]
+            rec.episodes.add(a.housed_since[li], np.full(li.size, r), a.needs[li],
+                             dest[lost][lost_idx_open], self.support_of(li))
+            a.housed_since[li] = NO_WEEK
+
+        a.situation[idx] = dest
+        a.since[idx] = r
+        if not keep_queue:
+            a.queue[idx] = -1
+        rec.mark_year(a, idx[dest != LEFT], r)
+
+    def support_of(self, idx: np.ndarray) -> np.ndarray:
+        """Support code of citizens for outcome logs (-1: none); policies override it."""
+        return np.full(idx.size, -1, dtype=np.int8)
+
+    # ------------------------------------------------------------ tallies and results
+
+    def _record(self) -> None:
+        a = self.citizens
+        q = a.queue
+        lengths = np.bincount(q[q >= 0], minlength=len(QUEUE_NAMES)) if a.n else np.zeros(
+            len(QUEUE_NAMES), dtype=np.int64)
+        self.recorder.record_state(a, self.week, lengths)
+
+    def finish(self) -> None:
+        """Close open housing episodes at the horizon (censored) before summarising."""
+        if getattr(self, "_finished", False):
+            return
+        self._finished = True
+        a = self.citizens
+        open_ = np.flatnonzero(a.housed_since != NO_WEEK)
+        self.recorder.episodes.add(a.housed_since[open_], np.full(open_.size, self.week),
+                                   a.needs[open_], np.full(open_.size, -1),
+                                   self.support_of(open_))
+
+    def summary(self) -> dict[str, float]:
+        """Scalar outcomes of the run so far (see ``outcomes.summary``)."""
+        self.finish()
+        rec = self.recorder
+        if self.week < self.weeks:
+            rec = _truncated(rec, self.week)
+        return summary(rec, self.params.setting.start_year, self.params.setting.pit_week)
+
+    def count(self, situation: str) -> int:
+        """Citizens in a situation now."""
+        return int(self.occupancy[SITUATIONS.index(situation)])
+
+    @property
+    def homeless(self) -> int:
+        """Citizens homeless now (the national count's definition)."""
+        return int(self.occupancy[HOMELESS_MASK].sum())
+
+    # ------------------------------------------------------------ Mesa agents, on demand
+
+    def _sync_agents(self) -> None:
+        """Create Citizen agents for citizens present, remove those who have left.
+
+        Agents are views and cost memory and time to create, so they are made only
+        when someone asks for them (``model.agents``); the weekly step never does.
+        """
+        a = self.citizens
+        if self._materialised.size < a.n:
+            grown = np.zeros(a.n, dtype=bool)
+            grown[: self._materialised.size] = self._materialised
+            self._materialised = grown
+        present = a.situation != LEFT
+        for i in np.flatnonzero(present & ~self._materialised):
+            self._agent_of[int(i)] = Citizen(self, int(i))
+        for i in np.flatnonzero(~present & self._materialised):
+            self._agent_of.pop(int(i)).remove()
+        self._materialised = present.copy()
+
+    @property
+    def agents(self):
+        """All citizens present, as a Mesa AgentSet (created on first use)."""
+        if hasattr(self, "_agent_of"):
+            self._sync_agents()
+        return self._all_agents
+
+    @property
+    def agents_by_type(self):
+        if hasattr(self, "_agent_of"):
+            self._sync_agents()
+        return self._agents_by_type
+
+
+def _shares(mix: Mapping[str, float], names: tuple[str, ...]) -> np.ndarray:
+    p = np.array([mix.get(k, 0.0) for k in names], dtype=float)
+    return p / p.sum()
+
+
+def _truncated(rec: Recorder, week: int) -> Recorder:
+    """A view of a recorder as if the horizon were ``week`` (for early summaries)."""
+    out = Recorder.__new__(Recorder)
+    out.__dict__.update(rec.__dict__)
+    out.weeks = week
+    out.years = -(-week // WEEKS_PER_YEAR)
+    out.counts = rec.counts[: week + 1]
+    out.flows = rec.flows[: week + 1]
+    out.entries = rec.entries[: week + 1]
+    return out

@@ -1,0 +1,183 @@
+"""What a run counts: weekly tables at model level, and the outcomes derived from them.
+
+State index ``r`` is the situation during week ``r`` (0-based); week ``r``'s moves
+produce state ``r + 1``. A horizon of ``W`` weeks covers states ``0 .. W-1``, and
+state ``W`` is the snapshot after the last week. Year ``y`` holds weeks
+``52y .. 52y+51``. Everything here is tallied with ``np.bincount`` over arrays, never
+with per-agent reporters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.situations import (
+    AGE_BANDS, DAYS_PER_WEEK, HOMELESS_MASK, HOUSED_MASK, N_AGE, N_NEEDS, N_SIT, NEEDS,
+    SITUATIONS, WEEKS_PER_YEAR, Situation,
+)
+
+LEFT = int(Situation.LEFT)
+
+
+@dataclass
+class EventLog:
+    """Columns appended in chunks (only the few citizens an event touches each week)."""
+
+    columns: tuple[str, ...]
+    _chunks: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+
+    def add(self, *cols: np.ndarray) -> None:
+        if len(cols[0]):
+            self._chunks.append(tuple(np.asarray(c) for c in cols))
+
+    def frame(self) -> pd.DataFrame:
+        if not self._chunks:
+            return pd.DataFrame({c: np.array([], dtype=np.int64) for c in self.columns})
+        return pd.DataFrame({c: np.concatenate([ch[i] for ch in self._chunks])
+                             for i, c in enumerate(self.columns)})
+
+
+class Recorder:
+    """Weekly tallies of one run."""
+
+    def __init__(self, weeks: int, n_queues: int):
+        self.weeks = weeks
+        self.years = -(-weeks // WEEKS_PER_YEAR)
+        self.counts = np.zeros((weeks + 1, N_SIT, N_NEEDS, N_AGE), dtype=np.int32)
+        self.flows = np.zeros((weeks + 1, N_SIT, N_SIT), dtype=np.int32)  # into state r
+        self.entries = np.zeros((weeks + 1, N_SIT), dtype=np.int32)
+        self.queues = np.zeros((weeks + 1, n_queues), dtype=np.int32)
+        self.users = np.zeros((self.years + 1, N_SIT), dtype=np.int32)  # distinct, per year
+        self.homeless_any = np.zeros(self.years + 1, dtype=np.int32)
+        # completed homeless spells: length in weeks, needs group, where they ended
+        self.spells = EventLog(("start", "end", "needs", "to"))
+        # housing episodes begun from homelessness: start, end, needs, where they ended
+        self.episodes = EventLog(("start", "end", "needs", "to", "support"))
+
+    def add_flows(self, r: int, origin: np.ndarray, dest: np.ndarray) -> None:
+        self.flows[r] += np.bincount(origin.astype(np.intp) * N_SIT + dest,
+                                     minlength=N_SIT * N_SIT).reshape(N_SIT, N_SIT)
+
+    def add_entries(self, r: int, dest: np.ndarray) -> None:
+        self.entries[r] += np.bincount(dest, minlength=N_SIT)
+
+    def mark_year(self, arrays, idx: np.ndarray, r: int) -> None:
+        """Count citizens ``idx`` as seen in their situation (and homeless) in r's year."""
+        if r >= self.weeks or idx.size == 0:
+            return
+        y = r // WEEKS_PER_YEAR
+        sit = arrays.situation[idx].astype(np.intp)
+        seen = arrays.year_seen
+        new = seen[idx, sit] != y
+        seen[idx[new], sit[new]] = y
+        self.users[y] += np.bincount(sit[new], minlength=N_SIT).astype(np.int32)
+        hl = HOMELESS_MASK[sit] & (arrays.year_any[idx] != y)
+        arrays.year_any[idx[hl]] = y
+        self.homeless_any[y] += int(hl.sum())
+
+    def record_state(self, arrays, r: int, queue_lengths: np.ndarray) -> None:
+        """Tally state ``r``: counts by situation x needs x age band, and waiting lists."""
+        n = arrays.n
+        if n:
+            age = r - arrays.birth
+            band = (age >= 25 * WEEKS_PER_YEAR).astype(np.intp)
+            band += age >= 30 * WEEKS_PER_YEAR
+            code = (arrays.situation.astype(np.intp) * N_NEEDS + arrays.needs) * N_AGE + band
+            self.counts[r] = np.bincount(code, minlength=N_SIT * N_NEEDS * N_AGE).reshape(
+                N_SIT, N_NEEDS, N_AGE)
+        self.queues[r] = queue_lengths
+
+
+# ---------------------------------------------------------------- derived outcomes
+
+def situation_totals(rec: Recorder) -> np.ndarray:
+    """Counts by week and situation, (weeks + 1, S)."""
+    return rec.counts.sum(axis=(2, 3))
+
+
+def weekly_table(rec: Recorder, start_year: int, detail: bool = True) -> pd.DataFrame:
+    """Tidy weekly counts: week, year, situation[, needs, age_band], count.
+
+    With ``detail`` the table is by situation x needs x age band; without, by situation.
+    The ``left`` situation (cumulative exits) is left out.
+    """
+    W = rec.weeks
+    weeks = np.arange(W + 1)
+    if detail:
+        arr = rec.counts[:, :LEFT]
+        w, s, g, a = np.meshgrid(weeks, np.arange(LEFT), np.arange(N_NEEDS), np.arange(N_AGE),
+                                 indexing="ij")
+        df = pd.DataFrame({
+            "week": w.ravel().astype(np.int32),
+            "situation": pd.Categorical.from_codes(s.ravel(), SITUATIONS[:LEFT]),
+            "needs": pd.Categorical.from_codes(g.ravel(), NEEDS),
+            "age_band": pd.Categorical.from_codes(a.ravel(), AGE_BANDS),
+            "count": arr.ravel(),
+        })
+    else:
+        arr = situation_totals(rec)[:, :LEFT]
+        w, s = np.meshgrid(weeks, np.arange(LEFT), indexing="ij")
+        df = pd.DataFrame({
+            "week": w.ravel().astype(np.int32),
+            "situation": pd.Categorical.from_codes(s.ravel(), SITUATIONS[:LEFT]),
+            "count": arr.ravel(),
+        })
+    df.insert(1, "year", (start_year + df["week"] // WEEKS_PER_YEAR).astype(np.int32))
+    return df
+
+
+def retention(episodes: pd.DataFrame, weeks: int, months: int) -> tuple[float, int]:
+    """Share of housing episodes (begun from homelessness) still housed ``months`` later.
+
+    Only episodes begun at least that long before the end count. Episodes that end by
+    death or moving away before then are left out (censored), as evaluations do.
+    Returns (share, number of episodes in the denominator).
+    """
+    span = round(months * WEEKS_PER_YEAR / 12)
+    ep = episodes[episodes["start"] + span <= weeks]
+    length = ep["end"] - ep["start"]
+    censored = (ep["to"] == LEFT) & (length < span)
+    ep, length = ep[~censored], length[~censored]
+    if len(ep) == 0:
+        return float("nan"), 0
+    return float((length >= span).mean()), len(ep)
+
+
+def summary(rec: Recorder, start_year: int, pit_week: int) -> dict[str, float]:
+    """One row of scalar outcomes for a run (keys are column names)."""
+    W = rec.weeks
+    tot = situation_totals(rec)
+    homeless = tot[:, HOMELESS_MASK].sum(axis=1)
+    housed = tot[:, HOUSED_MASK].sum(axis=1)
+    out: dict[str, float] = {
+        "weeks": W,
+        "homeless_days": float(homeless[:W].sum() * DAYS_PER_WEEK),
+        "housed_days": float(housed[:W].sum() * DAYS_PER_WEEK),
+        "homeless_end": float(homeless[W]),
+        "population_end": float(tot[W, :LEFT].sum()),
+        "entries": float(rec.entries.sum()),
+        "exits": float(rec.flows[:, :LEFT, LEFT].sum()),
+    }
+    for y in range(rec.years):
+        year = start_year + y
+        r = y * WEEKS_PER_YEAR + pit_week - 1
+        if r < W:
+            out[f"pit_{year}"] = float(homeless[r])
+        if (y + 1) * WEEKS_PER_YEAR <= W:
+            out[f"homeless_any_{year}"] = float(rec.homeless_any[y])
+            out[f"shelter_users_{year}"] = float(rec.users[y, int(Situation.SHELTER)])
+    spells = rec.spells.frame()
+    lengths = spells["end"] - spells["start"]
+    out["spells_completed"] = float(len(spells))
+    out["spell_weeks_mean"] = float(lengths.mean()) if len(spells) else float("nan")
+    out["spell_weeks_median"] = float(lengths.median()) if len(spells) else float("nan")
+    episodes = rec.episodes.frame()
+    out["housed_from_homelessness"] = float(len(episodes))
+    for months in (12, 24):
+        share, n = retention(episodes, W, months)
+        out[f"kept_home_{months}m"] = share
+        out[f"kept_home_{months}m_n"] = float(n)
+    return out

@@ -1,0 +1,159 @@
+"""Scarce places and their waiting lists.
+
+Shelter beds, starter homes, alternative homes and supported places are stocks with a
+capacity; homes the municipality assigns (kommunal anvisning) are a flow per week.
+A citizen whose move needs a place joins that place's waiting list. Each week, after
+everyone else has moved (so places freed this week can be reused), free places go to
+those waiting, in the order the scenario's priority rule gives. A new applicant
+refused a shelter bed sleeps where the place's overflow shares say, and stays on the
+list; applicants for other places wait where they are. A citizen is on at most one
+list; any other move takes them off it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario.schema import PLACE_NAMES, Scenario
+from sim.situations import HOMELESS_MASK, LIMITED_PLACES, SITUATIONS, Situation
+
+#: Waiting lists, by index: the limited places, then assigned homes.
+QUEUE_NAMES: tuple[str, ...] = (*PLACE_NAMES, "assigned_home")
+ASSIGNED = len(PLACE_NAMES)
+#: Situation code of each limited place, by queue index.
+PLACE_SITUATION = np.array([int(s) for s in LIMITED_PLACES], dtype=np.int8)
+#: Queue index of each situation (-1: not a limited place).
+QUEUE_OF_SITUATION = np.full(len(Situation), -1, dtype=np.int8)
+for _k, _s in enumerate(LIMITED_PLACES):
+    QUEUE_OF_SITUATION[int(_s)] = _k
+
+
+def order_waiting(rule: str, idx: np.ndarray, arrays, week: int) -> np.ndarray:
+    """Sort waiting citizens ``idx`` by a priority rule; ties go to the earliest on the list.
+
+    Rules: ``first_come`` (longest on the list), ``longest_homeless`` (longest current
+    spell), ``highest_needs`` (high before medium before low), ``youngest_first``.
+    """
+    since = arrays.queue_since[idx]
+    if rule == "first_come":
+        keys = (idx, since)
+    elif rule == "longest_homeless":
+        start = arrays.spell_start[idx]
+        start = np.where(start < 0, week + 1, start)  # not homeless: last
+        keys = (idx, since, start)
+    elif rule == "highest_needs":
+        keys = (idx, since, -arrays.needs[idx].astype(np.int32))
+    elif rule == "youngest_first":
+        keys = (idx, since, -arrays.birth[idx])
+    else:  # validated by the schema; a new rule must be added here
+        raise ValueError(f"unknown priority rule {rule!r}")
+    return idx[np.lexsort(keys)]
+
+
+@dataclass
+class PlaceRules:
+    """Capacities, priority rules and overflow of every waiting list in one phase."""
+
+    capacity: np.ndarray              # per queue index; inf = unlimited; assigned: homes/week
+    priority: tuple[str, ...]
+    overflow: tuple[tuple[np.ndarray, np.ndarray] | None, ...]
+    self_found_share: float
+
+    @classmethod
+    def build(cls, sc: Scenario) -> PlaceRules:
+        scale = sc.setting.scale
+        caps, prio, over = [], [], []
+        for name in PLACE_NAMES:
+            place = getattr(sc.places, name)
+            caps.append(math.inf if place.capacity is None else round(place.capacity * scale))
+            prio.append(place.priority)
+            if place.overflow:
+                dests = np.array([SITUATIONS.index(k) for k in place.overflow], dtype=np.int8)
+                shares = np.cumsum(list(place.overflow.values()))
+                over.append((dests, shares / shares[-1]))
+            else:
+                over.append(None)
+        rate = sc.housing.assignments_per_week
+        caps.append(math.inf if rate is None else rate * scale)
+        prio.append(sc.housing.priority)
+        over.append(None)
+        return cls(np.array(caps, dtype=float), tuple(prio), tuple(over),
+                   sc.housing.self_found_share if rate is not None else 1.0)
+
+
+class Allocator:
+    """Runs the waiting lists week by week for one model."""
+
+    def __init__(self, rules: PlaceRules, rng: np.random.Generator):
+        self.rules = rules
+        self.rng = rng
+        self.credit = 0.0  # assigned homes accumulate in fractions
+
+    def needs_place(self, origin: np.ndarray, dest: np.ndarray) -> np.ndarray:
+        """Queue index each move needs (-1: none), before any random self-finding."""
+        q = QUEUE_OF_SITUATION[dest].copy()
+        limited = np.isfinite(self.rules.capacity)
+        q[(q >= 0) & ~limited[np.maximum(q, 0)]] = -1
+        if np.isfinite(self.rules.capacity[ASSIGNED]):
+            own = (dest == int(Situation.OWN)) & HOMELESS_MASK[origin]
+            q[own] = ASSIGNED
+        return q
+
+    def self_found(self, n: int) -> np.ndarray:
+        """Which of ``n`` moves to an own home need no assigned home (drawn)."""
+        share = self.rules.self_found_share
+        if share >= 1.0:
+            return np.ones(n, dtype=bool)
+        if share <= 0.0:
+            return np.zeros(n, dtype=bool)
+        return self.rng.random(n) < share
+
+    def join(self, arrays, idx: np.ndarray, queue: np.ndarray, week: int) -> None:
+        """Put applicants on lists; those already on the same list keep their place."""
+        new = arrays.queue[idx] != queue
+        arrays.queue[idx[new]] = queue[new]
+        arrays.queue_since[idx[new]] = week
+
+    def allocate(self, arrays, occupancy: np.ndarray, week: int,
+                 move: Callable[[np.ndarray, int], None]) -> None:
+        """Give free places to those waiting, list by list, in priority order."""
+        homes = self._assigned_homes_this_week()
+        queue = arrays.queue
+        if not (queue >= 0).any():
+            return
+        for k, cap in enumerate(self.rules.capacity):
+            if k == ASSIGNED:
+                free, target = homes, int(Situation.OWN)
+            else:
+                target = int(PLACE_SITUATION[k])
+                free = math.inf if math.isinf(cap) else int(cap) - int(occupancy[target])
+            if free <= 0:
+                continue
+            idx = np.flatnonzero(queue == k)
+            if idx.size == 0:
+                continue
+            if not math.isinf(free):
+                idx = order_waiting(self.rules.priority[k], idx, arrays, week)[: int(free)]
+            move(idx, target)
+
+    def _assigned_homes_this_week(self) -> float:
+        """Whole homes on offer this week; fractions carry over, unused homes do not."""
+        rate = self.rules.capacity[ASSIGNED]
+        if math.isinf(rate):
+            return math.inf
+        self.credit += rate
+        homes = math.floor(self.credit)
+        self.credit -= homes
+        return homes
+
+    def overflow_destinations(self, k: int, n: int) -> np.ndarray | None:
+        """Where ``n`` refused applicants for list ``k`` sleep instead (None: they wait)."""
+        over = self.rules.overflow[k]
+        if over is None:
+            return None
+        dests, cum = over
+        return dests[np.searchsorted(cum, self.rng.random(n), side="right")]

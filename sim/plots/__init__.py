@@ -1,0 +1,1 @@
+"""Plots: one module per kind of figure, sharing the style in ``style``."""

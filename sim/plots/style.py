@@ -1,0 +1,27 @@
+"""Shared plot style: a colour-blind-safe palette (Okabe-Ito) and consistent labels."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display is needed or assumed
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+           "#000000")
+
+SITUATION_COLOURS = {
+    "own": "#009E73", "at_risk": "#F0E442", "rough": "#D55E00", "night_shelter": "#CC79A7",
+    "shelter": "#E69F00", "friends": "#56B4E9", "starter": "#0072B2",
+    "alternative": "#999999", "supported": "#000000",
+}
+
+
+def new_figure(width: float = 7.0, height: float = 4.0):
+    """A figure and axes in the project's style."""
+    fig, ax = plt.subplots(figsize=(width, height), dpi=110)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(alpha=0.25)
+    return fig, ax

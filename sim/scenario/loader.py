@@ -1,0 +1,509 @@
+"""Load scenario files: YAML (safe), ``extends`` chains, parameter sources, validation.
+
+The pipeline is one way: YAML text -> merged raw mapping (``extends`` resolved) ->
+parameter leaves unwrapped (their sources kept aside) -> typed ``Scenario`` objects.
+Bad input raises :class:`ScenarioError` naming the file, the key path and what was
+expected; nothing reaches the model unvalidated.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import difflib
+import hashlib
+import json
+import math
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.scenario import schema
+from sim.scenario.errors import ScenarioError
+from sim.situations import NEEDS, WEEKS_PER_YEAR
+
+#: Keys allowed in a parameter leaf written as a mapping: ``{value: 0.02, source: ...}``.
+PARAM_KEYS = frozenset({"value", "source", "low", "high", "dist", "unit", "note"})
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a parameter's value comes from, and how uncertain it is."""
+
+    path: str
+    source: str | None = None
+    low: float | None = None
+    high: float | None = None
+    dist: dict | None = None
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario together with what produced it.
+
+    ``params`` is the typed scenario; ``raw`` the merged mapping as run (sources kept),
+    ``provenance`` the source and range of every parameter that names one, and
+    ``phases`` the parameter sets in force from given weeks on (dated changes).
+    """
+
+    params: schema.Scenario
+    raw: dict
+    provenance: dict[str, Provenance]
+    file: str | None = None
+    phases: tuple[tuple[int, schema.Scenario], ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.params.name
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the scenario as run (canonical JSON of the merged mapping)."""
+        return scenario_hash(self.raw)
+
+    def with_overrides(self, overrides: Mapping[str, Any], name: str | None = None
+                       ) -> LoadedScenario:
+        """A new scenario with dotted-path overrides applied, validated again."""
+        raw = copy.deepcopy(self.raw)
+        for path, value in overrides.items():
+            set_path(raw, path, value, file=self.file)
+        if name is not None:
+            raw["name"] = name
+        return from_raw(raw, file=self.file)
+
+    def to_yaml(self) -> str:
+        """The scenario as run, as YAML text (sources kept)."""
+        return yaml.safe_dump(self.raw, sort_keys=False, allow_unicode=True)
+
+
+def scenario_hash(raw: Mapping) -> str:
+    text = json.dumps(raw, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- reading files
+
+def read_yaml(path: Path) -> dict:
+    """Parse one YAML file safely into a mapping, with clear errors."""
+    if not path.exists():
+        raise ScenarioError("file not found", file=str(path))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"malformed YAML{where}: {problem}", file=str(path)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(f"expected a mapping of keys at the top, got {type(data).__name__}",
+                            file=str(path))
+    return data
+
+
+def deep_merge(base: dict, override: Mapping) -> dict:
+    """Merge ``override`` into a copy of ``base``; mappings merge, anything else replaces.
+
+    A parameter leaf (``{value: ..., source: ...}``) is replaced as a whole unless the
+    override gives a bare value, which then keeps the base's source.
+    """
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(value, dict) and not _is_param_leaf(value):
+            out[key] = deep_merge(old, value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """Read ``path`` and merge it over the file it ``extends`` (relative to itself)."""
+    path = path.resolve()
+    if path in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, path))
+        raise ScenarioError(f"'extends' forms a cycle: {cycle}", file=str(path), path="extends")
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError("expected a file name (text)", file=str(path), path="extends")
+    parent_path = (path.parent / parent)
+    if not parent_path.exists():
+        raise ScenarioError(f"extended file '{parent}' not found", file=str(path),
+                            path="extends")
+    return deep_merge(resolve_extends(parent_path, (*_chain, path)), data)
+
+
+def load_scenario(source: str | Path | Mapping, **overrides: Any) -> LoadedScenario:
+    """Load and validate a scenario from a YAML path or a mapping.
+
+    Keyword ``overrides`` use double underscores for dots, e.g.
+    ``load_scenario("x.yaml", places__starter__capacity=48)``.
+    """
+    if isinstance(source, Mapping):
+        raw = copy.deepcopy(dict(source))
+        file = None
+        parent = raw.pop("extends", None)
+        if parent is not None:
+            raw = deep_merge(resolve_extends(Path(parent)), raw)
+    else:
+        file = str(source)
+        raw = resolve_extends(Path(source))
+    for key, value in overrides.items():
+        set_path(raw, key.replace("__", "."), value, file=file)
+    return from_raw(raw, file=file)
+
+
+def from_raw(raw: dict, file: str | None = None) -> LoadedScenario:
+    """Validate a merged raw mapping into a :class:`LoadedScenario`."""
+    provenance: dict[str, Provenance] = {}
+    plain = unwrap_params(raw, "", provenance, file)
+    params = build(schema.Scenario, plain, "", file)
+    check_scenario(params, file)
+    phases = build_phases(raw, params, file)
+    return LoadedScenario(params=params, raw=raw, provenance=provenance, file=file,
+                          phases=phases)
+
+
+# ---------------------------------------------------------------- parameter leaves
+
+def _is_param_leaf(node: Any) -> bool:
+    return isinstance(node, dict) and "value" in node and set(node) <= PARAM_KEYS
+
+
+def unwrap_params(node: Any, path: str, prov: dict[str, Provenance], file: str | None) -> Any:
+    """Replace ``{value, source, low, high, dist}`` leaves by their value; record sources."""
+    if _is_param_leaf(node):
+        for bound in ("low", "high"):
+            if bound in node and not _is_number(node[bound]):
+                raise ScenarioError(f"expected a number for '{bound}'", file=file,
+                                    path=f"{path}.{bound}")
+        dist = node.get("dist")
+        if dist is not None and not isinstance(dist, dict):
+            raise ScenarioError("expected a mapping such as {beta: [a, b]}", file=file,
+                                path=f"{path}.dist")
+        prov[path] = Provenance(path, node.get("source"), node.get("low"), node.get("high"),
+                                dist)
+        return node["value"]
+    if isinstance(node, dict):
+        return {k: unwrap_params(v, _join(path, str(k)), prov, file) for k, v in node.items()}
+    if isinstance(node, list):
+        return [unwrap_params(v, f"{path}[{i}]", prov, file) for i, v in enumerate(node)]
+    return node
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+# ---------------------------------------------------------------- typed building
+
+def build(cls: type, data: Any, path: str, file: str | None) -> Any:
+    """Build dataclass ``cls`` from ``data``, checking every key against the schema."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"expected a mapping, got {_describe(data)}", file=file,
+                            path=path or None)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            raise ScenarioError(_unknown_key_message(str(key), fields), file=file,
+                                path=_join(path, str(key)))
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, f in fields.items():
+        if name in data:
+            values[name] = convert(hints[name], f.metadata, data[name], _join(path, name), file)
+    return cls(**values)
+
+
+def _unknown_key_message(key: str, fields: Mapping[str, Any]) -> str:
+    near = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.5)
+    hint = f"; did you mean '{near[0]}'?" if near else ""
+    return f"unknown key '{key}'{hint} (known keys: {', '.join(fields)})"
+
+
+def _describe(x: Any) -> str:
+    return "nothing" if x is None else f"{type(x).__name__} {x!r}"[:80]
+
+
+def convert(tp: Any, meta: Mapping, value: Any, path: str, file: str | None) -> Any:
+    """Check one value against its type hint and field metadata."""
+    optional = False
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(tp))
+        tp = args[0]
+    if value is None:
+        if optional:
+            return None
+        raise ScenarioError("expected a value, got nothing", file=file, path=path)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, path, file)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ScenarioError(f"expected true or false, got {_describe(value)}", file=file,
+                                path=path)
+        return value
+    if tp in (int, float):
+        return _number(tp, meta, value, path, file)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ScenarioError(f"expected text, got {_describe(value)}", file=file, path=path)
+        _check_choice(meta, value, path, file)
+        return value
+    if tp is list:
+        return _list(meta, value, path, file)
+    if tp is dict:
+        return _mapping(meta, value, path, file)
+    raise TypeError(f"schema type {tp!r} not supported")  # a schema bug, not user input
+
+
+def _number(tp: type, meta: Mapping, value: Any, path: str, file: str | None) -> float | int:
+    if not _is_number(value):
+        raise ScenarioError(f"expected a number, got {_describe(value)}", file=file, path=path)
+    if tp is int:
+        if float(value) != int(value):
+            raise ScenarioError(f"expected a whole number, got {value!r}", file=file, path=path)
+        value = int(value)
+    lo, hi = meta.get("ge"), meta.get("le")
+    if lo is not None and value < lo or hi is not None and value > hi:
+        raise ScenarioError(f"expected a number in [{_fmt(lo)}, {_fmt(hi)}], got {value!r}",
+                            file=file, path=path)
+    return value
+
+
+def _fmt(x: float | None) -> str:
+    return "-inf" if x is None else f"{x:g}"
+
+
+def _check_choice(meta: Mapping, value: str, path: str, file: str | None) -> None:
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        near = difflib.get_close_matches(value, choices, n=1)
+        hint = f"; did you mean '{near[0]}'?" if near else ""
+        raise ScenarioError(f"expected one of {', '.join(choices)}, got '{value}'{hint}",
+                            file=file, path=path)
+
+
+def _list(meta: Mapping, value: Any, path: str, file: str | None) -> list:
+    if not isinstance(value, list):
+        raise ScenarioError(f"expected a list, got {_describe(value)}", file=file, path=path)
+    if meta.get("choices"):
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise ScenarioError(f"expected text, got {_describe(item)}", file=file,
+                                    path=f"{path}[{i}]")
+            _check_choice(meta, item, f"{path}[{i}]", file)
+    return list(value)
+
+
+def _mapping(meta: Mapping, value: Any, path: str, file: str | None) -> dict:
+    if not isinstance(value, dict):
+        raise ScenarioError(f"expected a mapping, got {_describe(value)}", file=file, path=path)
+    keys = meta.get("keys")
+    if keys:
+        for k in value:
+            if k not in keys:
+                near = difflib.get_close_matches(str(k), keys, n=1, cutoff=0.5)
+                hint = f"; did you mean '{near[0]}'?" if near else ""
+                raise ScenarioError(f"unknown key '{k}'{hint} (expected one of "
+                                    f"{', '.join(keys)})", file=file, path=_join(path, str(k)))
+    _check_numbers(meta, value, path, file)
+    if meta.get("sum_to_one") and value:
+        total = sum(value.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ScenarioError(f"expected shares adding up to 1, they add up to {total:.6g}",
+                                file=file, path=path)
+    return dict(value)
+
+
+def _check_numbers(meta: Mapping, node: Any, path: str, file: str | None) -> None:
+    """Bound-check every number inside a mapping (used for mixes and matrices)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _check_numbers(meta, v, _join(path, str(k)), file)
+    elif isinstance(node, bool) or not isinstance(node, int | float | dict):
+        if meta.get("ge") is not None or meta.get("le") is not None:
+            raise ScenarioError(f"expected a number, got {_describe(node)}", file=file,
+                                path=path)
+    else:
+        _number(float, meta, node, path, file)
+
+
+# ---------------------------------------------------------------- cross-field checks
+
+def check_scenario(sc: schema.Scenario, file: str | None) -> None:
+    """Checks that span several keys: matrices, mixes, routes, disabled situations."""
+    _check_transitions(sc.transitions, file)
+    _check_needs_mixes(sc.initial.needs_mix, file)
+    _check_routes(sc.entries.routes, file)
+    _check_disabled(sc, file)
+    for i, ch in enumerate(sc.changes):
+        if not isinstance(ch, dict):
+            raise ScenarioError("expected a mapping with 'date' and 'set'", file=file,
+                                path=f"changes[{i}]")
+
+
+def _check_transitions(tr: dict, file: str | None) -> None:
+    living = schema.LIVING
+    for needs, rows in tr.items():
+        if not isinstance(rows, dict):
+            raise ScenarioError("expected a mapping from situation to {situation: probability}",
+                                file=file, path=f"transitions.{needs}")
+        for src, row in rows.items():
+            p = f"transitions.{needs}.{src}"
+            if src not in living:
+                raise ScenarioError(_unknown_situation(src), file=file, path=p)
+            if not isinstance(row, dict):
+                raise ScenarioError("expected a mapping {situation: probability}", file=file,
+                                    path=p)
+            for dst in row:
+                if dst not in living:
+                    raise ScenarioError(_unknown_situation(dst), file=file, path=f"{p}.{dst}")
+                if dst == src:
+                    raise ScenarioError("the chance of staying is implied (1 minus the row); "
+                                        "leave it out", file=file, path=f"{p}.{dst}")
+            total = sum(row.values())
+            if total > 1 + 1e-9:
+                raise ScenarioError(f"probabilities of leaving add up to {total:.6g}, "
+                                    "more than 1", file=file, path=p)
+
+
+def _unknown_situation(name: str) -> str:
+    near = difflib.get_close_matches(str(name), schema.LIVING, n=1, cutoff=0.5)
+    hint = f"; did you mean '{near[0]}'?" if near else ""
+    return f"unknown situation '{name}'{hint} (expected one of {', '.join(schema.LIVING)})"
+
+
+def _check_needs_mixes(mixes: dict, file: str | None) -> None:
+    for key, mix in mixes.items():
+        meta = {"keys": NEEDS, "sum_to_one": True, "ge": 0, "le": 1}
+        _mapping(meta, mix, f"initial.needs_mix.{key}", file)
+
+
+def _check_routes(routes: dict, file: str | None) -> None:
+    if not routes:
+        return
+    built = {name: build(schema.Route, r, f"entries.routes.{name}", file)
+             for name, r in routes.items()}
+    total = sum(r.share for r in built.values())
+    if abs(total - 1) > 1e-6:
+        raise ScenarioError(f"expected route shares adding up to 1, they add up to {total:.6g}",
+                            file=file, path="entries.routes")
+    for name, r in built.items():
+        if not r.to:
+            raise ScenarioError("expected at least one situation", file=file,
+                                path=f"entries.routes.{name}.to")
+
+
+def _check_disabled(sc: schema.Scenario, file: str | None) -> None:
+    """A disabled situation may hold nobody and be reached by nothing."""
+    for sit in sc.disabled:
+        if sc.initial.counts.get(sit, 0) > 0:
+            raise ScenarioError(f"'{sit}' is disabled but has people at the start", file=file,
+                                path=f"initial.counts.{sit}")
+        for needs, rows in sc.transitions.items():
+            for src, row in rows.items():
+                if row.get(sit, 0) > 0:
+                    raise ScenarioError(f"'{sit}' is disabled but can be reached", file=file,
+                                        path=f"transitions.{needs}.{src}.{sit}")
+        for name, route in sc.entries.routes.items():
+            if route.get("to", {}).get(sit, 0) > 0:
+                raise ScenarioError(f"'{sit}' is disabled but entrants go there", file=file,
+                                    path=f"entries.routes.{name}.to.{sit}")
+
+
+# ---------------------------------------------------------------- dotted paths and dates
+
+def set_path(raw: dict, dotted: str, value: Any, file: str | None = None) -> None:
+    """Set ``raw[a][b][c] = value`` for ``"a.b.c"``, keeping a parameter leaf's source."""
+    keys = dotted.split(".")
+    node = raw
+    for i, key in enumerate(keys[:-1]):
+        nxt = node.get(key)
+        if nxt is None:
+            nxt = node[key] = {}
+        if not isinstance(nxt, dict) or _is_param_leaf(nxt):
+            raise ScenarioError(f"'{'.'.join(keys[:i + 1])}' holds a value, not a mapping",
+                                file=file, path=dotted)
+        node = nxt
+    last = keys[-1]
+    if _is_param_leaf(node.get(last)) and not _is_param_leaf(value):
+        node[last] = {**node[last], "value": value}
+    else:
+        node[last] = value
+
+
+def parse_date(text: Any, path: str, file: str | None) -> dt.date:
+    """Parse YYYY, YYYY-MM or YYYY-MM-DD (YAML may already give a date)."""
+    if isinstance(text, dt.date):
+        return text
+    s = str(text)
+    for fmt in ("%Y-%m-%d", "%Y-%m", "%Y"):
+        try:
+            return dt.datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    raise ScenarioError(f"expected a date YYYY, YYYY-MM or YYYY-MM-DD, got {s!r}", file=file,
+                        path=path)
+
+
+def week_of(date: dt.date, start_year: int) -> int:
+    """Simulation week of a calendar date (week 0 starts on 1 January of start_year)."""
+    return max(0, (date - dt.date(start_year, 1, 1)).days // 7)
+
+
+def build_phases(raw: dict, params: schema.Scenario, file: str | None
+                 ) -> tuple[tuple[int, schema.Scenario], ...]:
+    """The parameter sets in force from week 0 and from each dated change on."""
+    changes = raw.get("changes") or []
+    if not changes:
+        return ((0, params),)
+    base = {k: v for k, v in raw.items() if k != "changes"}
+    dated = []
+    for i, ch in enumerate(changes):
+        path = f"changes[{i}]"
+        extra = set(ch) - {"date", "set"}
+        if extra:
+            raise ScenarioError(_unknown_key_message(sorted(extra)[0], {"date": 0, "set": 0}),
+                                file=file, path=path)
+        if "date" not in ch or not isinstance(ch.get("set"), dict) or not ch["set"]:
+            raise ScenarioError("expected 'date' and a non-empty 'set' mapping", file=file,
+                                path=path)
+        week = week_of(parse_date(ch["date"], f"{path}.date", file), params.setting.start_year)
+        if week >= params.setting.years * WEEKS_PER_YEAR:
+            raise ScenarioError(f"date {ch['date']} is after the horizon "
+                                f"({params.setting.start_year}+{params.setting.years} years)",
+                                file=file, path=f"{path}.date")
+        dated.append((week, i, ch["set"]))
+    dated.sort(key=lambda t: (t[0], t[1]))
+    phases = [(0, params)]
+    current = copy.deepcopy(base)
+    for week, i, updates in dated:
+        for key, value in updates.items():
+            if key.split(".")[0] in ("changes", "setting", "initial"):
+                raise ScenarioError("this key cannot change during a run", file=file,
+                                    path=f"changes[{i}].set.{key}")
+            set_path(current, key, value, file=file)
+        prov: dict[str, Provenance] = {}
+        try:
+            built = build(schema.Scenario, unwrap_params(current, "", prov, file), "", file)
+            check_scenario(built, file)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.message, file=file,
+                                path=f"changes[{i}].set ({exc.path})") from None
+        phases.append((week, built))
+    return tuple(phases)

@@ -1,0 +1,132 @@
+"""Weekly transition matrices built from a scenario, and the weekly move kernel.
+
+``P[g, s, j]`` is the chance that a citizen of needs group ``g`` in situation ``s``
+is in situation ``j`` next week. Death and moving away are competing risks taken
+first: the row a scenario gives holds for those who stay in the system.
+
+The kernel draws one uniform per citizen. A citizen moves when the draw falls below
+the chance of leaving the current situation; the same draw, rescaled, then picks the
+destination. Only the few movers have their destinations resolved. With every
+multiplier at 1 this is exactly the Markov chain ``P``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario.schema import Scenario
+from sim.situations import (
+    HOMELESS_MASK, HOUSED_MASK, N_NEEDS, N_SIT, NEEDS, SITUATIONS, WEEKS_PER_YEAR, Situation,
+)
+
+LEFT = int(Situation.LEFT)
+
+
+def weekly_from_yearly(p_year: float) -> float:
+    """Weekly chance equivalent to a yearly chance, assuming a constant hazard."""
+    return 1.0 - (1.0 - p_year) ** (1.0 / WEEKS_PER_YEAR)
+
+
+def transition_matrix(sc: Scenario) -> np.ndarray:
+    """The full weekly matrix ``P`` (needs x from x to), LEFT absorbing."""
+    P = np.zeros((N_NEEDS, N_SIT, N_SIT))
+    move_away = weekly_from_yearly(sc.exits.move_away_per_year)
+    for g, needs in enumerate(NEEDS):
+        rows = sc.transitions.get(needs, {})
+        for s, src in enumerate(SITUATIONS[:LEFT]):
+            for dst, p in rows.get(src, {}).items():
+                P[g, s, SITUATIONS.index(dst)] = p
+            P[g, s, s] = max(0.0, 1.0 - P[g, s].sum())
+            yearly = (sc.exits.death_per_year_homeless if HOMELESS_MASK[s]
+                      else sc.exits.death_per_year_housed)[needs]
+            death = weekly_from_yearly(yearly)
+            exit_p = 1.0 - (1.0 - death) * (1.0 - move_away)
+            P[g, s] *= 1.0 - exit_p
+            P[g, s, LEFT] += exit_p
+        P[g, LEFT, LEFT] = 1.0
+    return P
+
+
+@dataclass
+class MoveTables:
+    """Lookup tables the kernel uses, built once per parameter phase."""
+
+    P: np.ndarray            # (G, S, S) full matrix
+    Q: np.ndarray            # (G, S, S) off-diagonal part (chance of going elsewhere)
+    leave: np.ndarray        # (S * G,) chance of leaving, indexed by situation * G + needs
+    to_housed: np.ndarray    # (S, S) bool: from a homeless situation to a housed one
+    to_homeless: np.ndarray  # (S, S) bool: from a housed situation to a homeless one
+
+    @classmethod
+    def build(cls, sc: Scenario) -> MoveTables:
+        P = transition_matrix(sc)
+        Q = P.copy()
+        for s in range(N_SIT):
+            Q[:, s, s] = 0.0
+        # leave[s * G + g], computed as the last cumulative sum so the kernel's
+        # destination search and this bound agree to the last bit.
+        leave = np.cumsum(Q, axis=2)[:, :, -1].T.reshape(-1).copy()
+        to_housed = np.outer(HOMELESS_MASK, HOUSED_MASK)
+        to_homeless = np.outer(HOUSED_MASK, HOMELESS_MASK)
+        return cls(P, Q, leave, to_housed, to_homeless)
+
+
+def duration_multiplier(weeks_homeless: np.ndarray, half_life: float, floor: float
+                        ) -> np.ndarray:
+    """Multiplier on the chance of leaving homelessness for a home, by spell length."""
+    return floor + (1.0 - floor) * np.exp2(-weeks_homeless / half_life)
+
+
+def modified_rows(tables: MoveTables, sit: np.ndarray, needs: np.ndarray,
+                  m_house: np.ndarray | None, m_loss: np.ndarray | None) -> np.ndarray:
+    """Off-diagonal rows for some citizens, with their personal multipliers applied.
+
+    ``m_house`` scales moves from homelessness into housing; ``m_loss`` scales moves
+    from housing into homelessness. A row whose total would exceed 1 is scaled back.
+    """
+    rows = tables.Q[needs, sit, :].copy()
+    if m_house is not None:
+        mask = tables.to_housed[sit]
+        rows[mask] *= np.broadcast_to(m_house[:, None], rows.shape)[mask]
+    if m_loss is not None:
+        mask = tables.to_homeless[sit]
+        rows[mask] *= np.broadcast_to(m_loss[:, None], rows.shape)[mask]
+    total = rows.sum(axis=1)
+    over = total > 1.0
+    if over.any():
+        rows[over] /= total[over, None]
+    return rows
+
+
+def draw_moves(tables: MoveTables, sit: np.ndarray, needs: np.ndarray, u: np.ndarray,
+               special: np.ndarray, m_house: np.ndarray | None, m_loss: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Who moves this week and where to.
+
+    ``u`` holds one uniform per citizen. ``special`` lists the citizens whose chances
+    are modified (by duration or support), with their multipliers ``m_house`` and
+    ``m_loss`` (aligned with ``special``); everyone else follows the table.
+    Returns (movers, destinations).
+    """
+    leave = tables.leave[sit.astype(np.intp) * N_NEEDS + needs]
+    special_rows = None
+    if special.size:
+        special_rows = modified_rows(tables, sit[special], needs[special], m_house, m_loss)
+        leave[special] = np.cumsum(special_rows, axis=1)[:, -1]
+    movers = np.flatnonzero(u < leave)
+    if movers.size == 0:
+        return movers, movers.astype(np.int8)
+    rows = tables.Q[needs[movers], sit[movers], :]
+    if special_rows is not None:
+        # replace rows of movers who are special by their modified rows
+        pos = np.searchsorted(special, movers)
+        pos = np.minimum(pos, special.size - 1)
+        hit = special[pos] == movers
+        if hit.any():
+            rows[hit] = special_rows[pos[hit]]
+    cum = np.cumsum(rows, axis=1)
+    # u < cum[:, -1] holds for every mover (same summation order as ``leave``)
+    dest = (cum > u[movers, None]).argmax(axis=1)
+    return movers, dest.astype(np.int8)

@@ -1,0 +1,33 @@
+"""Shared fixtures: small scenarios built in code, and the shipped scenario folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+def chain_scenario(counts: dict, rows: dict, years: int = 2, needs_rows: dict | None = None
+                   ) -> dict:
+    """A scenario that is exactly a Markov chain: no entries, exits, limits or memory.
+
+    ``rows`` gives the transitions of the low needs group; ``needs_rows`` optionally
+    those of medium and high (default: the same as low).
+    """
+    needs_rows = needs_rows or {}
+    return {
+        "name": "chain",
+        "setting": {"years": years, "start_year": 2015},
+        "initial": {"counts": counts,
+                    "needs_mix": {"default": {"low": 1.0, "medium": 0.0, "high": 0.0}}},
+        "transitions": {"low": rows, "medium": needs_rows.get("medium", rows),
+                        "high": needs_rows.get("high", rows)},
+    }
+
+
+@pytest.fixture
+def scenarios_dir() -> Path:
+    return SCENARIOS
