@@ -14,7 +14,14 @@ import mesa
 import numpy as np
 
 from sim.situations import (
-    AGE_BANDS, HOMELESS_MASK, NEEDS, N_SIT, SITUATIONS, WEEKS_PER_YEAR, Situation, age_band_of,
+    AGE_BANDS,
+    HOMELESS_MASK,
+    N_SIT,
+    NEEDS,
+    SITUATIONS,
+    WEEKS_PER_YEAR,
+    Situation,
+    age_band_of,
 )
 
 if TYPE_CHECKING:

@@ -27,7 +27,14 @@ from sim.places import QUEUE_NAMES, Allocator, PlaceRules
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
 from sim.situations import (
-    AGE_BANDS, HOMELESS_MASK, HOUSED_MASK, N_SIT, NEEDS, SITUATIONS, WEEKS_PER_YEAR, Situation,
+    AGE_BANDS,
+    HOMELESS_MASK,
+    HOUSED_MASK,
+    N_SIT,
+    NEEDS,
+    SITUATIONS,
+    WEEKS_PER_YEAR,
+    Situation,
 )
 from sim.streams import make_streams
 from sim.transitions import MoveTables, draw_moves, duration_multiplier
@@ -93,6 +100,8 @@ class HomelessnessModel(mesa.Model):
             self.allocator.rules = rules
         dd = params.duration_dependence
         self._duration = (dd.half_life_weeks, dd.floor) if dd.enabled else None
+        rh = params.rehousing
+        self._rehousing = (rh.multiplier, rh.weeks) if rh.multiplier != 1.0 else None
 
     def _draw_people(self, rng: np.random.Generator, n: int, needs_mix: Mapping[str, float],
                      age_mix: Mapping[str, float], week: int) -> tuple[np.ndarray, np.ndarray]:
@@ -169,6 +178,12 @@ class HomelessnessModel(mesa.Model):
             if idx.size:
                 weeks = (self.week - a.spell_start[idx]).astype(np.float64)
                 parts.append((idx, duration_multiplier(weeks, *self._duration), None))
+        if self._rehousing is not None:
+            mult, weeks = self._rehousing
+            idx = np.flatnonzero((a.housed_since != NO_WEEK)
+                                 & (a.housed_since > self.week - weeks))
+            if idx.size:
+                parts.append((idx, None, np.full(idx.size, mult)))
         for modifier in self.modifiers:
             parts.append(modifier(self))
         parts = [p for p in parts if p[0].size]

@@ -15,8 +15,17 @@ import numpy as np
 import pandas as pd
 
 from sim.situations import (
-    AGE_BANDS, DAYS_PER_WEEK, HOMELESS_MASK, HOUSED_MASK, N_AGE, N_NEEDS, N_SIT, NEEDS,
-    SITUATIONS, WEEKS_PER_YEAR, Situation,
+    AGE_BANDS,
+    DAYS_PER_WEEK,
+    HOMELESS_MASK,
+    HOUSED_MASK,
+    N_AGE,
+    N_NEEDS,
+    N_SIT,
+    NEEDS,
+    SITUATIONS,
+    WEEKS_PER_YEAR,
+    Situation,
 )
 
 LEFT = int(Situation.LEFT)

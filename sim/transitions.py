@@ -18,7 +18,14 @@ import numpy as np
 
 from sim.scenario.schema import Scenario
 from sim.situations import (
-    HOMELESS_MASK, HOUSED_MASK, N_NEEDS, N_SIT, NEEDS, SITUATIONS, WEEKS_PER_YEAR, Situation,
+    HOMELESS_MASK,
+    HOUSED_MASK,
+    N_NEEDS,
+    N_SIT,
+    NEEDS,
+    SITUATIONS,
+    WEEKS_PER_YEAR,
+    Situation,
 )
 
 LEFT = int(Situation.LEFT)

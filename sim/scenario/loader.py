@@ -279,7 +279,7 @@ def _number(tp: type, meta: Mapping, value: Any, path: str, file: str | None) ->
             raise ScenarioError(f"expected a whole number, got {value!r}", file=file, path=path)
         value = int(value)
     lo, hi = meta.get("ge"), meta.get("le")
-    if lo is not None and value < lo or hi is not None and value > hi:
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ScenarioError(f"expected a number in [{_fmt(lo)}, {_fmt(hi)}], got {value!r}",
                             file=file, path=path)
     return value

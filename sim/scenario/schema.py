@@ -109,6 +109,18 @@ class DurationDependence:
 
 
 @dataclass(frozen=True)
+class Rehousing:
+    """The first months in a home after homelessness carry a higher risk of losing it.
+
+    For ``weeks`` after being housed from homelessness, the chance of moving from a
+    housed situation into homelessness is multiplied by ``multiplier``.
+    """
+
+    multiplier: float = spec("Multiplier on the chance of losing the home.", 1.0, ge=0)
+    weeks: int = spec("How long the higher risk lasts.", 104, unit="weeks", ge=0)
+
+
+@dataclass(frozen=True)
 class Place:
     """A kind of scarce place with a waiting list."""
 
@@ -178,6 +190,9 @@ class Scenario:
     duration_dependence: DurationDependence = field(
         default_factory=DurationDependence,
         metadata={"doc": "Long spells lower the chance of leaving homelessness."})
+    rehousing: Rehousing = field(
+        default_factory=Rehousing,
+        metadata={"doc": "Higher risk of losing a home soon after homelessness."})
     places: Places = field(default_factory=Places, metadata={"doc": "Scarce places."})
     housing: Housing = field(default_factory=Housing,
                              metadata={"doc": "Homes assigned by the municipality."})
