@@ -170,8 +170,11 @@ def from_raw(raw: dict, file: str | None = None) -> LoadedScenario:
     params = build(schema.Scenario, plain, "", file)
     check_scenario(params, file)
     phases = build_phases(raw, params, file)
-    return LoadedScenario(params=params, raw=raw, provenance=provenance, file=file,
-                          phases=phases)
+    loaded = LoadedScenario(params=params, raw=raw, provenance=provenance, file=file,
+                            phases=phases)
+    from sim.distributions import validate_distributions  # imports this module's schema
+    validate_distributions(loaded)
+    return loaded
 
 
 # ---------------------------------------------------------------- parameter leaves
