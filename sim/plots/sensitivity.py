@@ -1,0 +1,61 @@
+"""Sensitivity plots: tornado (one-way) and Sobol index bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.plots.style import PALETTE, new_figure
+from sim.results_io import atomic_write
+
+
+def tornado(table: pd.DataFrame, outcome: str, path: Path, top: int = 15) -> None:
+    """Bars from the base outcome to the outcome at each parameter's low and high value.
+
+    ``table`` is :func:`sim.sensitivity.one_way` output; the ``top`` widest swings are
+    shown, widest at the top.
+    """
+    t = table.dropna(subset=["swing"]).head(top).iloc[::-1]
+    fig, ax = new_figure(8, max(2.5, 0.38 * len(t) + 1.2))
+    base = float(table["base"].iloc[0]) if len(table) else 0.0
+    y = np.arange(len(t))
+    ax.barh(y, t["outcome_low"] - base, left=base, color=PALETTE[0], label="at low value")
+    ax.barh(y, t["outcome_high"] - base, left=base, color=PALETTE[1], alpha=0.85,
+            label="at high value")
+    ax.axvline(base, color="black", lw=0.8)
+    ax.set_yticks(y, [_label(r) for r in t.itertuples()], fontsize=8)
+    ax.set_xlabel(f"{outcome} (base {base:,.4g})")
+    ax.set_title("One-way sensitivity")
+    ax.legend(frameon=False, fontsize=8)
+    _save(fig, path)
+
+
+def _label(row) -> str:
+    return f"{row.parameter} [{row.low:.4g}, {row.high:.4g}]"
+
+
+def sobol_bars(table: pd.DataFrame, outcome: str, path: Path) -> None:
+    """First- and total-order Sobol indices with their confidence intervals."""
+    t = table.sort_values("total", ascending=True)
+    fig, ax = new_figure(8, max(2.5, 0.45 * len(t) + 1.2))
+    y = np.arange(len(t))
+    h = 0.38
+    for off, key, colour, label in ((-h / 2, "first", PALETTE[0], "first order"),
+                                    (h / 2, "total", PALETTE[1], "total")):
+        err = np.vstack([t[key] - t[f"{key}_low"], t[f"{key}_high"] - t[key]]).clip(0)
+        ax.barh(y + off, t[key], height=h, color=colour, label=label, xerr=err,
+                error_kw={"lw": 0.8, "capsize": 2})
+    ax.set_yticks(y, t["parameter"], fontsize=8)
+    ax.set_xlabel(f"Sobol index of {outcome} (95% bootstrap interval)")
+    ax.set_xlim(left=min(0.0, float(t["first_low"].min())))
+    ax.legend(frameon=False, fontsize=8)
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
+    plt.close(fig)
