@@ -22,8 +22,10 @@ import mesa
 import numpy as np
 
 from sim.citizens import NO_WEEK, Citizen, CitizenArrays
+from sim.evidence import programme_outcomes
 from sim.outcomes import Recorder, summary
 from sim.places import QUEUE_NAMES, Allocator, PlaceRules
+from sim.policies import PolicySet
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
 from sim.situations import (
@@ -75,6 +77,8 @@ class HomelessnessModel(mesa.Model):
         self._materialised = np.zeros(0, dtype=bool)
         self._agent_of: dict[int, Citizen] = {}
         self._apply_params(self.params, first=True)
+        self.policies = PolicySet(self)
+        self.modifiers.append(lambda m: m.policies.multipliers(m))
         self._populate()
         self._record()
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -98,6 +102,7 @@ class HomelessnessModel(mesa.Model):
             self.allocator = Allocator(rules, self.streams["places"])
         else:
             self.allocator.rules = rules
+            self.policies.update(params)
         dd = params.duration_dependence
         self._duration = (dd.half_life_weeks, dd.floor) if dd.enabled else None
         rh = params.rehousing
@@ -146,11 +151,13 @@ class HomelessnessModel(mesa.Model):
         if self.week in self.phases and self.week > 0:
             self._apply_params(self.phases[self.week])
         r = self.week + 1
+        self.policies.before_moves(r)
         self._moves(r)
         self._enter(r)
         self.allocator.allocate(self.citizens, self.occupancy, r, self._mover(r))
         self._overflow(r)
         self.week = r
+        self.policies.after_week(r)
         if r % WEEKS_PER_YEAR == 0:
             self.recorder.mark_year(self.citizens, np.flatnonzero(self.citizens.situation
                                                                    != LEFT), r)
@@ -185,7 +192,8 @@ class HomelessnessModel(mesa.Model):
             if idx.size:
                 parts.append((idx, None, np.full(idx.size, mult)))
         for modifier in self.modifiers:
-            parts.append(modifier(self))
+            got = modifier(self)
+            parts.extend(got if isinstance(got, list) else [got])
         parts = [p for p in parts if p[0].size]
         if not parts:
             return np.zeros(0, dtype=np.intp), None, None
@@ -206,6 +214,7 @@ class HomelessnessModel(mesa.Model):
         special, m_house, m_loss = self._modified()
         movers, dest = draw_moves(self.tables, a.situation, a.needs, u, special, m_house,
                                   m_loss)
+        movers, dest = self.policies.filter_moves(movers, dest)
         if movers.size == 0:
             return
         queue = self.allocator.needs_place(a.situation[movers], dest)
@@ -313,10 +322,11 @@ class HomelessnessModel(mesa.Model):
         if not keep_queue:
             a.queue[idx] = -1
         rec.mark_year(a, idx[dest != LEFT], r)
+        self.policies.on_move(idx, np.where(entering, LEFT, old), dest, r)
 
     def support_of(self, idx: np.ndarray) -> np.ndarray:
-        """Support code of citizens for outcome logs (-1: none); policies override it."""
-        return np.full(idx.size, -1, dtype=np.int8)
+        """Team that supported citizens when they were housed (-1: none), for outcome logs."""
+        return self.policies.support_of(idx)
 
     # ------------------------------------------------------------ tallies and results
 
@@ -344,7 +354,9 @@ class HomelessnessModel(mesa.Model):
         rec = self.recorder
         if self.week < self.weeks:
             rec = _truncated(rec, self.week)
-        return summary(rec, self.params.setting.start_year, self.params.setting.pit_week)
+        out = summary(rec, self.params.setting.start_year, self.params.setting.pit_week)
+        out.update(programme_outcomes(self))
+        return out
 
     def count(self, situation: str) -> int:
         """Citizens in a situation now."""

@@ -32,13 +32,15 @@ for _k, _s in enumerate(LIMITED_PLACES):
     QUEUE_OF_SITUATION[int(_s)] = _k
 
 
-def order_waiting(rule: str, idx: np.ndarray, arrays, week: int) -> np.ndarray:
+def order_waiting(rule: str, idx: np.ndarray, arrays, week: int,
+                  since: np.ndarray | None = None) -> np.ndarray:
     """Sort waiting citizens ``idx`` by a priority rule; ties go to the earliest on the list.
 
     Rules: ``first_come`` (longest on the list), ``longest_homeless`` (longest current
     spell), ``highest_needs`` (high before medium before low), ``youngest_first``.
+    ``since`` is the array of weeks citizens joined the list (default: places' lists).
     """
-    since = arrays.queue_since[idx]
+    since = (arrays.queue_since if since is None else since)[idx]
     if rule == "first_come":
         keys = (idx, since)
     elif rule == "longest_homeless":
@@ -92,6 +94,10 @@ class Allocator:
         self.rules = rules
         self.rng = rng
         self.credit = 0.0  # assigned homes accumulate in fractions
+        # policies may put some citizens first on a list, or keep places for them:
+        # queue index -> function(citizens) -> bool array "goes first" / "may use reserve"
+        self.front: dict[int, Callable[[np.ndarray], np.ndarray]] = {}
+        self.reserved: dict[int, tuple[int, Callable[[np.ndarray], np.ndarray]]] = {}
 
     def needs_place(self, origin: np.ndarray, dest: np.ndarray) -> np.ndarray:
         """Queue index each move needs (-1: none), before any random self-finding."""
@@ -137,8 +143,28 @@ class Allocator:
             if idx.size == 0:
                 continue
             if not math.isinf(free):
-                idx = order_waiting(self.rules.priority[k], idx, arrays, week)[: int(free)]
+                idx = self._chosen(k, order_waiting(self.rules.priority[k], idx, arrays, week),
+                                   int(free), int(cap) if k != ASSIGNED else 0,
+                                   int(occupancy[target]))
             move(idx, target)
+
+    def _chosen(self, k: int, ordered: np.ndarray, free: int, cap: int, occ: int
+                ) -> np.ndarray:
+        """The first ``free`` of an ordered list, after policy front-runners and reserves."""
+        if k in self.front:
+            first = self.front[k](ordered)
+            ordered = np.concatenate([ordered[first], ordered[~first]])
+        if k in self.reserved:
+            n_res, may = self.reserved[k]
+            allowed = may(ordered)
+            # places open to all = capacity - reserve; those left over only for the allowed
+            # (occupancy counts everyone, so this is conservative)
+            open_all = max(0, cap - n_res - occ)
+            others = ordered[~allowed][:open_all]
+            chosen = np.concatenate([ordered[allowed][:free], others])
+            keep = np.isin(ordered, chosen)
+            return ordered[keep][:free]
+        return ordered[:free]
 
     def _assigned_homes_this_week(self) -> float:
         """Whole homes on offer this week; fractions carry over, unused homes do not."""

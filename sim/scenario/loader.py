@@ -354,6 +354,10 @@ def check_scenario(sc: schema.Scenario, file: str | None) -> None:
     _check_needs_mixes(sc.initial.needs_mix, file)
     _check_routes(sc.entries.routes, file)
     _check_disabled(sc, file)
+    from sim.policies.checks import check_policies  # policies import the schema too
+    check_policies(sc.policies, file)
+    from sim.costs import check_costs  # late: sim.costs builds on this package
+    check_costs(sc, file)
     for i, ch in enumerate(sc.changes):
         if not isinstance(ch, dict):
             raise ScenarioError("expected a mapping with 'date' and 'set'", file=file,

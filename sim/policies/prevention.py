@@ -1,0 +1,36 @@
+"""Eviction prevention: a housing-social unit reaches at-risk tenancies.
+
+Each week an at-risk tenancy not yet reached is reached with ``reach_per_week``;
+while reached and still at risk, its chance of ending in homelessness is multiplied
+by ``m_loss``. Moving out of the at-risk situation ends the contact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario.policy_schema import Prevention
+from sim.situations import Situation
+
+AT_RISK = int(Situation.AT_RISK)
+
+
+class EvictionPrevention:
+    def __init__(self, model, rules: Prevention):
+        self.rules = rules
+        self.rng = model.streams["prevention"]
+        model.citizens.add_field("reached", np.bool_, False)
+
+    def week(self, model, r: int) -> None:
+        a = model.citizens
+        at_risk = np.flatnonzero(a.situation == AT_RISK)
+        new = at_risk[~a.reached[at_risk]]
+        a.reached[new[self.rng.random(new.size) < self.rules.reach_per_week]] = True
+
+    def multipliers(self, model) -> tuple[np.ndarray, None, np.ndarray]:
+        a = model.citizens
+        idx = np.flatnonzero(a.reached & (a.situation == AT_RISK))
+        return idx, None, np.full(idx.size, self.rules.m_loss)
+
+    def on_move(self, model, idx: np.ndarray) -> None:
+        model.citizens.reached[idx] = False

@@ -1,0 +1,206 @@
+"""Support teams: CTI, ICM, ACT and floating support (§85).
+
+Each team has places (staff x caseload), eligibility (needs groups, age bands and the
+situations citizens are referred from), a waiting list with a priority rule, a
+duration (fixed, in phases, for CTI; a weekly chance of ending for open-ended
+support) and effects on the weekly chances. A citizen holds at most one team at a
+time. Places free up when support ends; nobody is admitted beyond the caseload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.citizens import NO_WEEK
+from sim.places import order_waiting
+from sim.scenario.policy_schema import TEAM_NAMES, Team
+from sim.situations import AGE_BANDS, NEEDS, SITUATIONS, Situation, age_band_of
+
+LEFT = int(Situation.LEFT)
+N_TEAMS = len(TEAM_NAMES)
+
+
+@dataclass
+class TeamRules:
+    """One team's parameters as lookup tables."""
+
+    enabled: bool
+    places: float
+    needs: np.ndarray        # bool by needs code
+    ages: np.ndarray         # bool by age band
+    situations: np.ndarray   # bool by situation code
+    referral: float
+    on_housing: bool
+    priority: str
+    duration: int | None
+    end_per_week: float
+    phase_ends: np.ndarray   # cumulative weeks at which each phase ends
+    m_house: np.ndarray      # per phase (one entry when no phases)
+    m_loss: np.ndarray
+
+    @classmethod
+    def build(cls, team: Team, scale: float) -> TeamRules:
+        needs = np.array([n in team.needs for n in NEEDS])
+        ages = np.array([a in team.ages for a in AGE_BANDS])
+        sits = np.array([s in team.situations for s in SITUATIONS])
+        if team.phases:
+            weeks = [int(p.get("weeks", 13)) for p in team.phases]
+            mh = [float(p.get("m_house", 1.0)) for p in team.phases]
+            ml = [float(p.get("m_loss", 1.0)) for p in team.phases]
+        else:
+            weeks, mh, ml = [10**9], [team.m_house], [team.m_loss]
+        return cls(team.enabled, round(team.staff * team.caseload * scale), needs, ages, sits,
+                   team.referral_per_week, team.on_housing, team.priority, team.duration_weeks,
+                   team.end_per_week, np.cumsum(weeks), np.array(mh), np.array(ml))
+
+
+class SupportTeams:
+    """Runs every team's waiting list and caseload for one model."""
+
+    def __init__(self, model, rules: list[TeamRules], youth_first: bool):
+        self.model = model
+        self.rules = rules
+        self.youth_first = youth_first
+        self.rng = model.streams["support"]
+        a = model.citizens
+        a.add_field("team", np.int8, -1)
+        a.add_field("team_since", np.int32, NO_WEEK)
+        a.add_field("team_wait", np.int8, -1)
+        a.add_field("team_wait_since", np.int32, NO_WEEK)
+        self.in_support = np.zeros(N_TEAMS, dtype=np.int64)
+        self.waiting = np.zeros(N_TEAMS, dtype=np.int64)
+        self.log: list[tuple[np.ndarray, ...]] = []  # support spells that ended
+
+    @property
+    def active(self) -> bool:
+        return any(r.enabled for r in self.rules) or bool(self.in_support.any())
+
+    # ---------------------------------------------------------------- weekly work
+
+    def week(self, r: int) -> None:
+        """End support that is over, refer eligible citizens, fill free places."""
+        self._end_support(r)
+        self._refer(r)
+        self._admit(r)
+
+    def _end_support(self, r: int) -> None:
+        a = self.model.citizens
+        members = np.flatnonzero(a.team >= 0) if self.in_support.any() else np.zeros(0, int)
+        if members.size == 0:
+            return
+        team = a.team[members]
+        weeks = r - a.team_since[members]
+        gone = a.situation[members] == LEFT
+        chance = np.array([x.end_per_week for x in self.rules])[team]
+        duration = np.array([x.duration or 0 for x in self.rules])[team]
+        draws = self.rng.random(members.size)
+        over = gone | ((duration > 0) & (weeks >= duration)) | ((duration == 0) & (draws < chance))
+        over |= ~np.array([x.enabled for x in self.rules])[team]  # a switched-off team closes
+        self.end(members[over], r)
+
+    def end(self, idx: np.ndarray, r: int) -> None:
+        """End the support of citizens ``idx`` and log the spells."""
+        if idx.size == 0:
+            return
+        a = self.model.citizens
+        team = a.team[idx]
+        self.log.append((team.copy(), a.team_since[idx].copy(), np.full(idx.size, r),
+                         a.situation[idx].copy(), a.needs[idx].copy()))
+        self.in_support -= np.bincount(team, minlength=N_TEAMS)
+        a.team[idx] = -1
+        a.team_since[idx] = NO_WEEK
+
+    def _eligible(self, k: int, idx: np.ndarray, r: int) -> np.ndarray:
+        a, rule = self.model.citizens, self.rules[k]
+        band = age_band_of(r - a.birth[idx])
+        return (rule.needs[a.needs[idx]] & rule.ages[band] & (a.team[idx] < 0)
+                & (a.team_wait[idx] < 0))
+
+    def _refer(self, r: int) -> None:
+        a = self.model.citizens
+        union = np.zeros(len(SITUATIONS), dtype=bool)
+        for rule in self.rules:
+            if rule.enabled:
+                union |= rule.situations
+        if not union.any():
+            return
+        pool = np.flatnonzero(union[a.situation])
+        for k, rule in enumerate(self.rules):
+            if not rule.enabled or pool.size == 0:
+                continue
+            cand = pool[rule.situations[a.situation[pool]]]
+            cand = cand[self._eligible(k, cand, r)]
+            picked = cand[self.rng.random(cand.size) < rule.referral]
+            self.join(k, picked, r)
+
+    def refer_on_housing(self, idx: np.ndarray, r: int) -> None:
+        """Citizens just housed from homelessness: teams that refer at housing take them."""
+        for k, rule in enumerate(self.rules):
+            if rule.enabled and rule.on_housing and idx.size:
+                self.join(k, idx[self._eligible(k, idx, r)], r)
+
+    def join(self, k: int, idx: np.ndarray, r: int) -> None:
+        a = self.model.citizens
+        idx = idx[a.team_wait[idx] < 0]
+        a.team_wait[idx] = k
+        a.team_wait_since[idx] = r
+        self.waiting[k] += idx.size
+
+    def _admit(self, r: int) -> None:
+        a = self.model.citizens
+        for k, rule in enumerate(self.rules):
+            free = int(rule.places) - int(self.in_support[k])
+            if not rule.enabled or free <= 0 or self.waiting[k] == 0:
+                continue
+            wait = np.flatnonzero(a.team_wait == k)
+            gone = wait[(a.situation[wait] == LEFT) | (a.team[wait] >= 0)]
+            self._leave_list(gone)
+            wait = np.setdiff1d(wait, gone, assume_unique=True)
+            order = order_waiting(rule.priority, wait, a, r, since=a.team_wait_since)
+            if self.youth_first:
+                young = age_band_of(r - a.birth[order]) < 2
+                order = np.concatenate([order[young], order[~young]])
+            take = order[:free]
+            self._leave_list(take)
+            a.team[take] = k
+            a.team_since[take] = r
+            self.in_support[k] += take.size
+
+    def _leave_list(self, idx: np.ndarray) -> None:
+        a = self.model.citizens
+        if idx.size:
+            self.waiting -= np.bincount(a.team_wait[idx], minlength=N_TEAMS)
+            a.team_wait[idx] = -1
+
+    # ---------------------------------------------------------------- effects
+
+    def multipliers(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Supported citizens with their multipliers for the current phase of support."""
+        a = self.model.citizens
+        idx = np.flatnonzero(a.team >= 0) if self.in_support.any() else np.zeros(0, np.intp)
+        mh = np.ones(idx.size)
+        ml = np.ones(idx.size)
+        if idx.size == 0:
+            return idx, mh, ml
+        team = a.team[idx]
+        weeks = r - a.team_since[idx]
+        for k, rule in enumerate(self.rules):
+            sel = team == k
+            if sel.any():
+                phase = np.minimum(np.searchsorted(rule.phase_ends, weeks[sel], side="right"),
+                                   rule.phase_ends.size - 1)
+                mh[sel] = rule.m_house[phase]
+                ml[sel] = rule.m_loss[phase]
+        return idx, mh, ml
+
+    def spells(self, weeks: int) -> list[tuple[np.ndarray, ...]]:
+        """Support spells: ended ones and, censored at the horizon, open ones."""
+        a = self.model.citizens
+        open_ = np.flatnonzero(a.team >= 0)
+        extra = (a.team[open_].copy(), a.team_since[open_].copy(), np.full(open_.size, -1),
+                 a.situation[open_].copy(), a.needs[open_].copy())
+        return [*self.log, extra]
+
+
