@@ -11,6 +11,8 @@ The public Python API::
 
 from importlib.metadata import PackageNotFoundError, version
 
+from sim.batch.store import BatchResults, open_results
+from sim.compare import Comparison, compare
 from sim.model import HomelessnessModel
 from sim.runner import Results, RunResult, run_once, run_replications
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario
@@ -20,5 +22,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["HomelessnessModel", "LoadedScenario", "Results", "RunResult", "ScenarioError",
-           "__version__", "load_scenario", "run_once", "run_replications"]
+__all__ = ["Comparison", "HomelessnessModel", "LoadedScenario", "Results", "RunResult",
+           "ScenarioError", "__version__", "compare", "load_scenario", "run_once",
+           "run_replications"]
+__all__ += ["BatchResults", "open_results"]

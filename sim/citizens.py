@@ -27,7 +27,7 @@ from sim.situations import (
 if TYPE_CHECKING:
     from sim.model import HomelessnessModel
 
-NO_WEEK = -1  # marks "not set" in week-valued arrays
+NO_WEEK = -(2**31)  # marks "not set" in week-valued arrays (weeks may be negative)
 
 #: The per-citizen arrays: name -> (dtype, fill value for new citizens).
 FIELDS: dict[str, tuple[type, int]] = {

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.citizens import NO_WEEK
 from sim.scenario.schema import PLACE_NAMES, Scenario
 from sim.situations import HOMELESS_MASK, LIMITED_PLACES, SITUATIONS, Situation
 
@@ -45,7 +46,7 @@ def order_waiting(rule: str, idx: np.ndarray, arrays, week: int,
         keys = (idx, since)
     elif rule == "longest_homeless":
         start = arrays.spell_start[idx]
-        start = np.where(start < 0, week + 1, start)  # not homeless: last
+        start = np.where(start == NO_WEEK, week + 1, start)  # not homeless: last
         keys = (idx, since, start)
     elif rule == "highest_needs":
         keys = (idx, since, -arrays.needs[idx].astype(np.int32))

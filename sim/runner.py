@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.costs import cost_columns
 from sim.model import HomelessnessModel
 from sim.outcomes import weekly_table
 from sim.scenario.loader import LoadedScenario, load_scenario
@@ -37,7 +38,7 @@ def run_once(scenario: LoadedScenario, replication: int = 0, seed: int = 0,
     model = HomelessnessModel(scenario, rng=run_seed(seed, replication), years=years)
     model.run()
     summ = {"scenario": scenario.name, "replication": replication, "seed": seed,
-            **model.summary()}
+            **model.summary(), **cost_columns(model)}
     weekly = weekly_table(model.recorder, model.params.setting.start_year, detail=detail)
     weekly.insert(0, "replication", np.int32(replication))
     weekly.insert(0, "scenario", scenario.name)

@@ -10,7 +10,7 @@ from sim.policies.prevention import EvictionPrevention
 from sim.policies.support import N_TEAMS, SupportTeams, TeamRules
 from sim.scenario.policy_schema import TEAM_NAMES
 from sim.scenario.schema import Scenario
-from sim.situations import AGE_BANDS, HOMELESS_MASK, HOUSED_MASK, age_band_of
+from sim.situations import AGE_BANDS, HOMELESS_MASK, HOUSED_MASK, N_NEEDS, N_SIT, age_band_of
 
 STARTER_QUEUE = QUEUE_NAMES.index("starter")
 FLOATING = TEAM_NAMES.index("floating")
@@ -28,6 +28,9 @@ class PolicySet:
         self.prevention: EvictionPrevention | None = None
         self.support_weeks = np.zeros((model.weeks + 1, N_TEAMS), dtype=np.int32)
         self.team_waiting = np.zeros((model.weeks + 1, N_TEAMS), dtype=np.int32)
+        # person-weeks in support by team, situation and needs (the cost model reads it)
+        self.support_cells = np.zeros((model.weeks + 1, N_TEAMS, N_SIT, N_NEEDS),
+                                      dtype=np.int32)
         self.update(model.params)
 
     def update(self, params: Scenario) -> None:
@@ -113,6 +116,11 @@ class PolicySet:
         if self.teams is not None:
             self.support_weeks[r] = self.teams.in_support
             self.team_waiting[r] = self.teams.waiting
+            a = self.model.citizens
+            on = np.flatnonzero(a.team >= 0)
+            cell = (a.team[on].astype(np.intp) * N_SIT + a.situation[on]) * N_NEEDS + a.needs[on]
+            self.support_cells[r] = np.bincount(cell, minlength=N_TEAMS * N_SIT * N_NEEDS
+                                                ).reshape(N_TEAMS, N_SIT, N_NEEDS)
 
     def support_of(self, idx: np.ndarray) -> np.ndarray:
         return self.model.citizens.housed_team[idx].copy()

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.scenario.fields import spec
+from sim.scenario.policy_schema import TEAM_NAMES
 from sim.situations import NEEDS, SITUATIONS
 
 #: Who pays. The citizen pays own payments (e.g. the §110 shelter rate).
 PAYERS: tuple[str, ...] = ("municipality", "region", "state", "citizen")
-#: Support teams priced per person-week, in the order the cost model reads them.
-SUPPORT_TEAMS: tuple[str, ...] = ("cti", "icm", "act", "floating_support")
+#: Support teams priced per person-week (the teams of the policy schema, in its order).
+SUPPORT_TEAMS: tuple[str, ...] = TEAM_NAMES
 #: Other services whose use depends on situation and needs group.
 SERVICES: tuple[str, ...] = ("psychiatric_bed_days", "somatic_bed_days", "emergency_visits",
                              "police_contacts", "prison_days", "substance_treatment_weeks")
@@ -75,7 +76,7 @@ class SupportPrices:
     cti: Price = _price("A week of Critical Time Intervention.")
     icm: Price = _price("A week of Intensive Case Management.")
     act: Price = _price("A week of Assertive Community Treatment.")
-    floating_support: Price = _price("A week of floating support (bostøtte, §85).")
+    floating: Price = _price("A week of floating support (bostøtte, §85).")
 
 
 @dataclass(frozen=True)

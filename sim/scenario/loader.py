@@ -283,13 +283,14 @@ def _number(tp: type, meta: Mapping, value: Any, path: str, file: str | None) ->
         value = int(value)
     lo, hi = meta.get("ge"), meta.get("le")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ScenarioError(f"expected a number in [{_fmt(lo)}, {_fmt(hi)}], got {value!r}",
+        raise ScenarioError(f"expected a number in [{_fmt(lo, '-inf')}, {_fmt(hi, 'inf')}], "
+                        f"got {value!r}",
                             file=file, path=path)
     return value
 
 
-def _fmt(x: float | None) -> str:
-    return "-inf" if x is None else f"{x:g}"
+def _fmt(x: float | None, unbounded: str) -> str:
+    return unbounded if x is None else f"{x:g}"
 
 
 def _check_choice(meta: Mapping, value: str, path: str, file: str | None) -> None:

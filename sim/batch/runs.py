@@ -1,0 +1,172 @@
+"""One run of a batch: what to run (:class:`RunSpec`) and running it (:func:`simulate`).
+
+A :class:`RunSpec` is small and picklable: the scenario travels as its raw mapping
+(the merged YAML as run) plus dotted-path overrides, and the worker rebuilds and
+validates the scenario itself. A run that raises comes back as an error record, not
+an exception, so one bad sweep point never stops a batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.model import HomelessnessModel
+from sim.outcomes import weekly_table
+from sim.runner import run_once
+from sim.scenario.loader import LoadedScenario, from_raw, set_path
+from sim.streams import run_seed
+
+#: How replications draw their random numbers (see :meth:`RunSpec.stream_key`).
+SeedMode = Literal["common", "independent"]
+SEED_MODES: tuple[str, ...] = ("common", "independent")
+
+#: Identity of a run within a batch: (scenario name, point index, replication).
+RunKey = tuple[str, int, int]
+
+
+@dataclass(frozen=True, eq=True)
+class RunSpec:
+    """Everything one run needs, and nothing that depends on where it runs.
+
+    Args:
+        scenario: the scenario as a raw mapping (``LoadedScenario.raw``) before
+            ``overrides``; a :class:`LoadedScenario` is accepted and stored as its raw.
+        name: scenario name used in tables and in the results store.
+        point: index of the scenario point (a combination of overrides) in the batch.
+        overrides: dotted-path overrides of this point, applied by the worker.
+        replication: replication index ``k``.
+        seed: root seed of the batch.
+        years: horizon in years (None: the scenario's own ``setting.years``).
+        seeds: ``"common"``: streams from ``run_seed(seed, k)``, so replication ``k``
+            of every scenario and point shares its random numbers (common random
+            numbers); ``"independent"``: ``run_seed(seed, point, k)``.
+        file: the scenario's file, for error messages.
+    """
+
+    scenario: Mapping[str, Any]
+    name: str
+    point: int = 0
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    replication: int = 0
+    seed: int = 0
+    years: int | None = None
+    seeds: SeedMode = "common"
+    file: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.scenario, LoadedScenario):
+            if self.file is None:
+                object.__setattr__(self, "file", self.scenario.file)
+            object.__setattr__(self, "scenario", self.scenario.raw)
+        if self.seeds not in SEED_MODES:
+            raise ValueError(f"seeds must be one of {SEED_MODES}, got {self.seeds!r}")
+
+    @property
+    def key(self) -> RunKey:
+        return (self.name, int(self.point), int(self.replication))
+
+    @property
+    def stream_key(self) -> tuple[int, ...]:
+        """The spawn key under the root seed: never worker count or order."""
+        if self.seeds == "independent":
+            return (int(self.point), int(self.replication))
+        return (int(self.replication),)
+
+    def loaded(self) -> LoadedScenario:
+        """The scenario with this point's overrides, validated (raises ScenarioError)."""
+        raw = copy.deepcopy(dict(self.scenario))
+        for path, value in self.overrides.items():
+            set_path(raw, path, value, file=self.file)
+        raw["name"] = self.name
+        return from_raw(raw, file=self.file)
+
+
+@dataclass
+class RunOutput:
+    """What a run gives back: a summary row and weekly counts by situation, or an error.
+
+    ``rss`` is the resident memory (bytes) of the process that ran it and ``worker``
+    that process's id, so that a benchmark can check that a worker's memory stays
+    flat over many runs.
+    """
+
+    spec: RunSpec
+    summary: dict[str, Any] | None = None
+    weekly: pd.DataFrame | None = None
+    error: dict[str, str] | None = None
+    rss: int = 0
+    worker: int = field(default_factory=os.getpid)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def simulate(spec: RunSpec, weekly: bool = True) -> RunOutput:
+    """Run one spec; exceptions become ``RunOutput.error`` (type, message, traceback)."""
+    try:
+        summary, table = _run(spec)
+    except Exception as exc:  # one failed run is recorded, not raised
+        err = {"type": type(exc).__name__, "message": str(exc),
+               "traceback": traceback.format_exc()}
+        return RunOutput(spec, error=err, rss=current_rss())
+    row = {"scenario": spec.name, "point": int(spec.point),
+           "replication": int(spec.replication), "seed": int(spec.seed),
+           **_point_columns(spec)}
+    row.update({k: v for k, v in summary.items() if k not in row})
+    table = _tidy_weekly(spec, table) if weekly else None
+    return RunOutput(spec, summary=row, weekly=table, rss=current_rss())
+
+
+def _run(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
+    sc = spec.loaded()
+    if spec.seeds == "common":
+        res = run_once(sc, spec.replication, spec.seed, spec.years, detail=False)
+        return res.summary, res.weekly
+    model = HomelessnessModel(sc, rng=run_seed(spec.seed, *spec.stream_key), years=spec.years)
+    model.run()
+    summary = {"scenario": sc.name, "replication": spec.replication, "seed": spec.seed,
+               **model.summary()}
+    return summary, weekly_table(model.recorder, model.params.setting.start_year, detail=False)
+
+
+def _point_columns(spec: RunSpec) -> dict[str, Any]:
+    """Override values as summary columns named by their dotted path."""
+    return {path: _plain(v) for path, v in spec.overrides.items()}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON- and table-friendly form of an override value."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+def _tidy_weekly(spec: RunSpec, table: pd.DataFrame) -> pd.DataFrame:
+    """Weekly counts by situation with the run's key columns in front."""
+    out = table[["week", "year", "situation", "count"]].copy()
+    out.insert(0, "replication", np.int32(spec.replication))
+    out.insert(0, "point", np.int32(spec.point))
+    out.insert(0, "scenario", spec.name)
+    return out
+
+
+def current_rss() -> int:
+    """Resident memory of this process in bytes (0 where /proc is unavailable)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            pages = int(fh.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")

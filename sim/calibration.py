@@ -1,0 +1,531 @@
+"""Calibration: fit free scenario parameters to observed figures.
+
+A *targets file* (YAML) lists observed figures and the parameters that may move::
+
+    name: randers
+    targets:
+      - measure: pit            # model column pit_<year>: the week-6 count
+        year: 2015
+        observed: 117
+        sd: 12                  # uncertainty of the observed figure (same unit)
+        source: "VIVE count 2015 (DOMAIN.md, Municipal counts)"
+      - measure: pit_shelter    # share in shelters: pit_shelter_2015 / pit_2015
+        divide_by: pit
+        year: 2015
+        observed: 0.342
+        sd: 0.03
+    free:
+      transitions.high.shelter.own: {low: 0.005, high: 0.05}
+
+A target's model value is the mean over R replications of its column (or of the
+per-run ratio of two columns). All parameter sets are run with the same replication
+seeds (common random numbers), so differences in fit come from the parameters, not
+from noise. The distance minimised is
+
+    D(theta) = sum_i w_i * ((mean_i(theta) - observed_i) / sd_i) ** 2
+
+a sum of squared z-scores (w_i = 1 unless a target gives ``weight``).
+
+Two methods: ``optimize`` (a Latin hypercube over the bounds, then bounded
+Nelder-Mead from the best point, within an evaluation budget) and ``abc``
+(rejection approximate Bayesian computation: draws from a uniform prior on the
+bounds, the closest ``accept`` share kept as the posterior sample, which the
+probabilistic sensitivity analysis can use as its parameter draws).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import optimize
+
+from sim.distributions import key_bounds, unit_design
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import LoadedScenario, read_yaml
+from sim.simulate import Simulator, simulate
+
+TARGET_KEYS = frozenset({"name", "measure", "year", "column", "observed", "sd", "cv",
+                         "divide_by", "weight", "source", "note"})
+FREE_KEYS = frozenset({"low", "high", "start", "note"})
+TOP_KEYS = frozenset({"name", "description", "targets", "free"})
+METHODS = ("optimize", "abc")
+
+
+# ---------------------------------------------------------------- targets files
+
+@dataclass(frozen=True)
+class Target:
+    """One observed figure: model column (optionally divided by another), value, sd."""
+
+    name: str
+    column: str
+    observed: float
+    sd: float
+    divide_by: str | None = None
+    year: int | None = None
+    weight: float = 1.0
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    """A scenario value the calibration may move, within [low, high]."""
+
+    path: str
+    low: float
+    high: float
+    start: float | None = None
+    integer: bool = False
+
+    def value(self, z: float) -> float | int:
+        """The parameter at position ``z`` in [0, 1] of its range."""
+        x = self.low + float(np.clip(z, 0.0, 1.0)) * (self.high - self.low)
+        return round(x) if self.integer else x
+
+    def position(self, x: float) -> float:
+        return (x - self.low) / (self.high - self.low)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """A validated targets file."""
+
+    name: str
+    targets: tuple[Target, ...]
+    free: tuple[FreeParameter, ...]
+    file: str | None = None
+    description: str = ""
+
+    def subset(self, names: Sequence[str]) -> Targets:
+        """The same file with only the named targets (for out-of-sample checks)."""
+        unknown = set(names) - {t.name for t in self.targets}
+        if unknown:
+            raise ScenarioError(f"unknown target(s): {', '.join(sorted(unknown))}",
+                                file=self.file, path="targets")
+        return Targets(self.name, tuple(t for t in self.targets if t.name in names),
+                       self.free, self.file, self.description)
+
+
+def load_targets(source: str | Path | Mapping) -> Targets:
+    """Read and validate a targets file (or mapping); errors name file and key path."""
+    if isinstance(source, Mapping):
+        data, file = dict(source), None
+    else:
+        file = str(source)
+        data = read_yaml(Path(source))
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ScenarioError(f"unknown key '{key}' (known keys: {', '.join(sorted(TOP_KEYS))})",
+                                file=file, path=str(key))
+    items = data.get("targets")
+    if not isinstance(items, list) or not items:
+        raise ScenarioError("expected a non-empty list of targets", file=file, path="targets")
+    targets = tuple(_target(t, i, file) for i, t in enumerate(items))
+    names = [t.name for t in targets]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ScenarioError(f"target names must be unique; repeated: {', '.join(sorted(dup))}",
+                            file=file, path="targets")
+    free = data.get("free") or {}
+    if not isinstance(free, dict):
+        raise ScenarioError("expected a mapping from dotted key path to {low, high}",
+                            file=file, path="free")
+    return Targets(str(data.get("name", Path(file).stem if file else "targets")), targets,
+                   tuple(_free(path, spec, file) for path, spec in free.items()), file,
+                   str(data.get("description", "")))
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _target(item: Any, i: int, file: str | None) -> Target:
+    where = f"targets[{i}]"
+    if not isinstance(item, dict):
+        raise ScenarioError("expected a mapping with measure, year, observed and sd",
+                            file=file, path=where)
+    for key in item:
+        if key not in TARGET_KEYS:
+            raise ScenarioError(f"unknown key '{key}' (known keys: "
+                                f"{', '.join(sorted(TARGET_KEYS))})", file=file,
+                                path=f"{where}.{key}")
+    if ("measure" in item) == ("column" in item):
+        raise ScenarioError("expected either 'measure' (with 'year') or 'column'", file=file,
+                            path=where)
+    year = item.get("year")
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+        raise ScenarioError(f"expected a year such as 2015, got {year!r}", file=file,
+                            path=f"{where}.year")
+    base = item.get("measure", item.get("column"))
+    if not isinstance(base, str) or not base:
+        raise ScenarioError("expected the name of a model outcome such as 'pit'", file=file,
+                            path=f"{where}.{'measure' if 'measure' in item else 'column'}")
+    column = f"{base}_{year}" if year is not None and "measure" in item else base
+    div = item.get("divide_by")
+    if div is not None:
+        if not isinstance(div, str):
+            raise ScenarioError("expected the name of a model outcome", file=file,
+                                path=f"{where}.divide_by")
+        div = f"{div}_{year}" if year is not None and "measure" in item else div
+    obs = item.get("observed")
+    if not _number(obs):
+        raise ScenarioError(f"expected a number, got {obs!r}", file=file,
+                            path=f"{where}.observed")
+    if ("sd" in item) == ("cv" in item):
+        raise ScenarioError("expected the uncertainty as either 'sd' (same unit as the "
+                            "figure) or 'cv' (sd / observed)", file=file, path=where)
+    key = "sd" if "sd" in item else "cv"
+    if not _number(item[key]) or item[key] <= 0:
+        raise ScenarioError(f"expected a positive number, got {item[key]!r}", file=file,
+                            path=f"{where}.{key}")
+    sd = float(item["sd"]) if key == "sd" else float(item["cv"]) * abs(float(obs))
+    if sd <= 0:
+        raise ScenarioError("a cv needs a non-zero observed figure", file=file,
+                            path=f"{where}.cv")
+    weight = item.get("weight", 1.0)
+    if not _number(weight) or weight < 0:
+        raise ScenarioError(f"expected a non-negative number, got {weight!r}", file=file,
+                            path=f"{where}.weight")
+    name = item.get("name", column if div is None else f"{column}/{div}")
+    return Target(str(name), column, float(obs), sd, div, year, float(weight),
+                  item.get("source"))
+
+
+def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:
+    where = f"free.{path}"
+    if not isinstance(spec, dict):
+        raise ScenarioError("expected {low: ..., high: ...}", file=file, path=where)
+    for key in spec:
+        if key not in FREE_KEYS:
+            raise ScenarioError(f"unknown key '{key}' (known keys: "
+                                f"{', '.join(sorted(FREE_KEYS))})", file=file,
+                                path=f"{where}.{key}")
+    for key in ("low", "high"):
+        if not _number(spec.get(key)):
+            raise ScenarioError(f"expected a number, got {spec.get(key)!r}", file=file,
+                                path=f"{where}.{key}")
+    if spec["high"] <= spec["low"]:
+        raise ScenarioError("expected low < high", file=file, path=where)
+    bounds = key_bounds(str(path))
+    if bounds is None:
+        raise ScenarioError("not a numeric scenario key", file=file, path=where)
+    if (bounds.ge is not None and spec["low"] < bounds.ge) or (
+            bounds.le is not None and spec["high"] > bounds.le):
+        raise ScenarioError(f"range [{spec['low']}, {spec['high']}] goes outside what the key "
+                            f"allows [{bounds.ge}, {bounds.le}]", file=file, path=where)
+    start = spec.get("start")
+    if start is not None and (not _number(start) or not spec["low"] <= start <= spec["high"]):
+        raise ScenarioError("expected a start value inside [low, high]", file=file,
+                            path=f"{where}.start")
+    return FreeParameter(str(path), float(spec["low"]), float(spec["high"]),
+                         None if start is None else float(start), bounds.integer)
+
+
+# ---------------------------------------------------------------- model values and distance
+
+def target_values(frame: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
+    """Per-run model values of each target (rows: runs, columns: target names)."""
+    out = {}
+    for t in targets:
+        x = frame[t.column].to_numpy(float)
+        if t.divide_by is not None:
+            d = frame[t.divide_by].to_numpy(float)
+            x = np.divide(x, d, out=np.full_like(x, np.nan), where=d != 0)
+        out[t.name] = x
+    return pd.DataFrame(out)
+
+
+def distance(means: np.ndarray, targets: Sequence[Target]) -> float:
+    """Sum of weighted squared z-scores of the model means against the observed."""
+    obs = np.array([t.observed for t in targets])
+    sd = np.array([t.sd for t in targets])
+    w = np.array([t.weight for t in targets])
+    z = (np.asarray(means, float) - obs) / sd
+    if not np.all(np.isfinite(z)):
+        return math.inf
+    return float(np.sum(w * z ** 2))
+
+
+def usable_targets(loaded: LoadedScenario, targets: Targets, years: int | None = None
+                   ) -> tuple[list[Target], list[Target]]:
+    """Targets the run can produce, and those dated outside the run (left out).
+
+    Raises ScenarioError if nothing is left.
+    """
+    start = loaded.params.setting.start_year
+    end = start + (years or loaded.params.setting.years) - 1
+    used, outside = [], []
+    for t in targets.targets:
+        (outside if t.year is not None and not start <= t.year <= end else used).append(t)
+    if not used:
+        raise ScenarioError(f"no target falls inside the run ({start}-{end})",
+                            file=targets.file, path="targets")
+    return used, outside
+
+
+def check_free(loaded: LoadedScenario, targets: Targets) -> None:
+    """Every free parameter must be a value the scenario holds (no new keys)."""
+    for p in targets.free:
+        node: Any = loaded.raw
+        for key in p.path.split("."):
+            if not isinstance(node, dict) or key not in node:
+                raise ScenarioError(f"the scenario has no value at '{p.path}' "
+                                    f"({loaded.file or loaded.name})", file=targets.file,
+                                    path=f"free.{p.path}")
+            node = node[key]
+    if not targets.free:
+        raise ScenarioError("expected at least one free parameter", file=targets.file,
+                            path="free")
+
+
+@dataclass
+class Objective:
+    """The distance as a function of positions z in [0, 1]^d, with a record of calls."""
+
+    loaded: LoadedScenario
+    targets: list[Target]
+    free: tuple[FreeParameter, ...]
+    replications: int = 4
+    seed: int = 0
+    years: int | None = None
+    simulator: Simulator = simulate
+    trace: list[dict] = field(default_factory=list)
+    _cache: dict = field(default_factory=dict)
+
+    def overrides(self, z: Sequence[float]) -> dict[str, float | int]:
+        return {p.path: p.value(v) for p, v in zip(self.free, z, strict=True)}
+
+    def run(self, z: Sequence[float]) -> pd.DataFrame | None:
+        """Per-run target values at z, or None if the parameters make no valid scenario."""
+        try:
+            sc = self.loaded.with_overrides(self.overrides(z))
+        except ScenarioError:
+            return None
+        frame = self.simulator(sc, range(self.replications), self.seed, self.years)
+        missing = [c for t in self.targets for c in (t.column, t.divide_by)
+                   if c is not None and c not in frame]
+        if missing:
+            raise ScenarioError(f"the model gives no outcome '{missing[0]}' (it gives e.g. "
+                                f"{', '.join(list(frame.columns)[5:12])}, ...)",
+                                path="targets")
+        return target_values(frame, self.targets)
+
+    def __call__(self, z: Sequence[float]) -> float:
+        key = tuple(self.overrides(z).values())
+        if key in self._cache:
+            return self._cache[key]
+        vals = self.run(z)
+        d = math.inf if vals is None else distance(vals.mean().to_numpy(), self.targets)
+        self._cache[key] = d
+        self.trace.append({**self.overrides(z), "distance": d})
+        return d
+
+
+# ---------------------------------------------------------------- fitting
+
+@dataclass
+class Fit:
+    """The result of a calibration."""
+
+    values: dict[str, float | int]
+    distance: float
+    table: pd.DataFrame  # per target: observed, sd, mean, low, high, z
+    trace: pd.DataFrame  # every evaluation: parameters and distance
+    method: str
+    evaluations: int
+    seconds: float
+    posterior: pd.DataFrame | None = None
+    left_out: list[str] = field(default_factory=list)
+
+    def statistics(self) -> dict[str, Any]:
+        """Fit statistics: distance, RMSE of z, mean absolute relative error, coverage."""
+        t = self.table
+        z = t["z"].to_numpy()
+        rel = np.abs(t["mean"] - t["observed"]) / np.abs(t["observed"]).replace(0, np.nan)
+        inside = (t["observed"] >= t["low"]) & (t["observed"] <= t["high"])
+        return {"distance": self.distance, "targets": len(t), "rmse_z": float(np.sqrt(
+            np.mean(z ** 2))), "max_abs_z": float(np.max(np.abs(z))),
+            "mean_abs_rel_error": float(rel.mean()),
+            "observed_inside_95_interval": float(inside.mean()),
+            "method": self.method, "evaluations": self.evaluations,
+            "seconds": round(self.seconds, 1), "values": self.values,
+            "left_out": self.left_out}
+
+
+def calibrate(loaded: LoadedScenario, targets: Targets, method: str = "optimize",
+              replications: int = 4, seed: int = 0, years: int | None = None,
+              budget: int = 60, draws: int = 200, accept: float = 0.1,
+              simulator: Simulator = simulate, progress: bool = False) -> Fit:
+    """Fit the free parameters of ``loaded`` to ``targets``.
+
+    ``budget`` caps model evaluations of ``optimize`` (each is R replications);
+    ``draws`` and ``accept`` set the prior sample size and kept share of ``abc``.
+    """
+    if method not in METHODS:
+        raise ScenarioError(f"expected a method in {', '.join(METHODS)}, got '{method}'")
+    if replications < 1 or budget < 2 or draws < 2 or not 0 < accept <= 1:
+        raise ScenarioError("expected replications >= 1, budget >= 2, draws >= 2 and "
+                            "0 < accept <= 1")
+    check_free(loaded, targets)
+    used, outside = usable_targets(loaded, targets, years)
+    obj = Objective(loaded, used, targets.free, replications, seed, years, simulator)
+    t0 = time.perf_counter()
+    posterior = None
+    if method == "optimize":
+        z = _optimize(obj, loaded, budget, seed, progress)
+    else:
+        z, posterior = _abc(obj, draws, accept, seed, progress)
+    values = obj.overrides(z)
+    table = fit_table(obj, z)
+    return Fit(values, obj(z), table, pd.DataFrame(obj.trace), method, len(obj.trace),
+               time.perf_counter() - t0, posterior, [t.name for t in outside])
+
+
+def _start(obj: Objective, loaded: LoadedScenario) -> np.ndarray:
+    """Start at the given start values, else the scenario's own values (clipped)."""
+    out = []
+    for p in obj.free:
+        x = p.start
+        if x is None:
+            node: Any = loaded.raw
+            for key in p.path.split("."):
+                node = node[key]
+            x = node["value"] if isinstance(node, dict) else node
+        out.append(float(np.clip(p.position(float(x)), 0, 1)))
+    return np.array(out)
+
+
+def _optimize(obj: Objective, loaded: LoadedScenario, budget: int, seed: int,
+              progress: bool) -> np.ndarray:
+    """A space-filling start (about a third of the budget), then bounded Nelder-Mead."""
+    d = len(obj.free)
+    n0 = min(max(2 * d + 2, budget // 3), budget - 1)
+    design = np.vstack([_start(obj, loaded), unit_design(d, n0 - 1, "lhs", seed)])
+    scores = [obj(z) for z in design]
+    _say(progress, f"design: best distance {min(scores):.4g} of {len(scores)} points")
+    best = design[int(np.argmin(scores))]
+    remaining = budget - len(obj.trace)
+    if remaining > d + 1:
+        step = 0.15
+        simplex = [best] + [np.clip(best + step * np.eye(d)[i] * (1 if best[i] < 0.5 else -1),
+                                    0, 1) for i in range(d)]
+        res = optimize.minimize(obj, best, method="Nelder-Mead", bounds=[(0, 1)] * d,
+                                options={"maxfev": remaining, "initial_simplex": simplex,
+                                         "xatol": 1e-3, "fatol": 1e-3})
+        _say(progress, f"Nelder-Mead: distance {res.fun:.4g} after {res.nfev} evaluations")
+    trace = obj.trace
+    best_row = min(trace, key=lambda r: r["distance"])
+    return np.array([p.position(best_row[p.path]) for p in obj.free])
+
+
+def _abc(obj: Objective, draws: int, accept: float, seed: int, progress: bool
+         ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rejection ABC with a uniform prior on the bounds; keeps the closest draws."""
+    design = unit_design(len(obj.free), draws, "lhs", seed)
+    dist = np.array([obj(z) for z in design])
+    keep = max(1, int(round(accept * draws)))
+    order = np.argsort(dist, kind="stable")[:keep]
+    rows = [{**obj.overrides(design[i]), "distance": dist[i]} for i in order
+            if np.isfinite(dist[i])]
+    if not rows:
+        raise ScenarioError("no parameter draw gave a valid scenario; check the bounds "
+                            "in 'free'", file=None, path="free")
+    posterior = pd.DataFrame(rows)
+    posterior.insert(0, "draw", range(len(posterior)))
+    _say(progress, f"ABC: kept {len(posterior)} of {draws} draws, distance <= "
+                   f"{posterior['distance'].max():.4g}")
+    return design[order[0]], posterior
+
+
+def _say(progress: bool, text: str) -> None:
+    if progress:
+        print(text, flush=True)
+
+
+def fit_table(obj: Objective, z: Sequence[float]) -> pd.DataFrame:
+    """Observed against simulated (mean and 2.5-97.5% over runs) for each target."""
+    vals = obj.run(z)
+    if vals is None:
+        raise ScenarioError("the fitted parameters make an invalid scenario", path="free")
+    rows = []
+    for t in obj.targets:
+        x = vals[t.name]
+        rows.append({"target": t.name, "year": t.year, "observed": t.observed, "sd": t.sd,
+                     "mean": float(x.mean()), "low": float(x.quantile(0.025)),
+                     "high": float(x.quantile(0.975)),
+                     "z": (float(x.mean()) - t.observed) / t.sd, "source": t.source})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- out of sample
+
+def out_of_sample(loaded: LoadedScenario, targets: Targets, fit_on: Sequence[str],
+                  **kwargs: Any) -> tuple[Fit, pd.DataFrame]:
+    """Fit to the targets named in ``fit_on``; predict the others.
+
+    Returns the fit and a table of held-out targets: observed, predicted mean, 95%
+    interval over runs, z-score and absolute and relative error.
+    """
+    fit = calibrate(loaded, targets.subset(fit_on), **kwargs)
+    rest = [t for t in targets.targets if t.name not in set(fit_on)]
+    if not rest:
+        raise ScenarioError("every target was used for fitting; none is left to predict",
+                            file=targets.file, path="targets")
+    used, _ = usable_targets(loaded, Targets(targets.name, tuple(rest), targets.free,
+                                             targets.file), kwargs.get("years"))
+    obj = Objective(loaded, used, targets.free, kwargs.get("replications", 4),
+                    kwargs.get("seed", 0), kwargs.get("years"),
+                    kwargs.get("simulator", simulate))
+    z = [p.position(fit.values[p.path]) for p in targets.free]
+    table = fit_table(obj, z)
+    table["abs_error"] = (table["mean"] - table["observed"]).abs()
+    table["rel_error"] = table["abs_error"] / table["observed"].abs()
+    return fit, table
+
+
+# ---------------------------------------------------------------- writing the fitted scenario
+
+def fitted_scenario_yaml(loaded: LoadedScenario, targets: Targets, fit: Fit,
+                         out_path: Path, name: str | None = None) -> str:
+    """YAML of a scenario that ``extends`` the original and overrides the fitted values."""
+    if loaded.file is None:
+        raise ScenarioError("the scenario must come from a file to be extended")
+    rel = os.path.relpath(Path(loaded.file).resolve(), Path(out_path).resolve().parent)
+    today = dt.date.today().isoformat()
+    used = ", ".join(fit.table["target"])
+    tfile = targets.file or targets.name
+    doc: dict[str, Any] = {
+        "name": name or f"{loaded.name.removesuffix('_baseline')}_calibrated",
+        "description": f"{loaded.name} with {len(fit.values)} parameter(s) calibrated to "
+                       f"{tfile} ({fit.method}, distance {fit.distance:.3g}, {today}).",
+        "extends": rel,
+    }
+    for p in targets.free:
+        v = fit.values[p.path]
+        node = doc
+        keys = p.path.split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = {
+            "value": _plain(v),
+            "source": f"calibrated by 'homesim calibrate' on {today} to {tfile} "
+                      f"({used}); method {fit.method}, search range "
+                      f"[{_plain(p.low)}, {_plain(p.high)}]",
+            "low": _plain(p.low), "high": _plain(p.high)}
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _plain(x: float | int) -> float | int:
+    if isinstance(x, int | np.integer):
+        return int(x)
+    return float(f"{float(x):.6g}")

@@ -1,0 +1,80 @@
+"""``homesim dashboard [SCENARIO.yaml]``: the interactive dashboard in a local web page."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+
+from sim.scenario.errors import ScenarioError
+
+#: Packages of the optional ``viz`` extra that the page needs.
+VIZ_PACKAGES = ("solara", "altair")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "dashboard", help="open the interactive dashboard (needs the viz extra)",
+        description="Serve an interactive page: levers (places, assigned homes, policies), "
+                    "a run you can step, live plots and the baseline beside it.")
+    p.add_argument("scenario", metavar="SCENARIO.yaml", nargs="?", default=None,
+                   help="scenario to start from (default scenarios/randers_baseline.yaml)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--years", type=int, default=None,
+                   help="horizon (default: the scenario's)")
+    p.set_defaults(func=run)
+
+
+def missing_viz_packages() -> list[str]:
+    """The packages of the viz extra that are not installed."""
+    return [m for m in VIZ_PACKAGES if importlib.util.find_spec(m) is None]
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """The solara server command line that serves ``sim.dashboard:Page``."""
+    return [sys.executable, "-m", "solara", "run", "sim.dashboard:Page", "--host", host,
+            "--port", str(port), "--production", "--no-open", "--no-check-version"]
+
+
+def server_env(scenario: str, seed: int, years: int | None) -> dict[str, str]:
+    """Environment for the server: the dashboard's options, solara's telemetry off."""
+    from sim.dashboard import ENV_SCENARIO, ENV_SEED, ENV_YEARS
+
+    env = dict(os.environ)
+    env.update({ENV_SCENARIO: scenario, ENV_SEED: str(seed),
+                "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"})
+    if years is not None:
+        env[ENV_YEARS] = str(years)
+    else:
+        env.pop(ENV_YEARS, None)
+    return env
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = missing_viz_packages()
+    if missing:
+        print(f"homesim: error: the dashboard needs the optional viz packages "
+              f"({', '.join(missing)} missing): run  .venv/bin/pip install -e '.[viz]'",
+              file=sys.stderr)
+        return 2
+    from sim.dashboard import DEFAULT_SCENARIO
+    from sim.scenario.loader import load_scenario
+
+    if args.years is not None and args.years < 1:
+        raise ScenarioError("--years must be at least 1")
+    path = os.path.abspath(args.scenario) if args.scenario else str(DEFAULT_SCENARIO)
+    load_scenario(path)  # a bad file stops here, with the loader's message
+    print(f"homesim dashboard: {path} at http://{args.host}:{args.port} (Ctrl-C stops)")
+    proc = subprocess.Popen(server_command(args.host, args.port),
+                            env=server_env(path, args.seed, args.years))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)
+        return 130
