@@ -257,7 +257,8 @@ def _entry(item: Any, i: int, shared_sweep: tuple[list[dict[str, Any]], bool], f
             scenario = scenario.with_overrides(fixed)
         except ScenarioError as exc:
             key = _key_of(exc, fixed)
-            raise ScenarioError(_inner(exc), file=file, path=f"{where}.set.{key}") from None
+            msg = exc.message if exc.path == key else _inner(exc)
+            raise ScenarioError(msg, file=file, path=f"{where}.set.{key}") from None
     name = item.get("name", scenario.name)
     if not isinstance(name, str) or not slug(name).strip("_"):
         raise ScenarioError("expected a name with letters or digits", file=file,
