@@ -197,16 +197,23 @@ class HomelessnessModel(mesa.Model):
         parts = [p for p in parts if p[0].size]
         if not parts:
             return np.zeros(0, dtype=np.intp), None, None
-        special = np.unique(np.concatenate([p[0] for p in parts]))
-        m_house = np.ones(special.size)
-        m_loss = np.ones(special.size)
+        if len(parts) == 1:
+            idx, mh, ml = parts[0]
+            return idx, mh, ml
+        n = a.n
+        mask = np.zeros(n, dtype=bool)
+        m_house = m_loss = None
         for idx, mh, ml in parts:
-            pos = np.searchsorted(special, idx)
+            mask[idx] = True
             if mh is not None:
-                m_house[pos] *= mh
+                m_house = np.ones(n) if m_house is None else m_house
+                m_house[idx] *= mh
             if ml is not None:
-                m_loss[pos] *= ml
-        return special, m_house, m_loss
+                m_loss = np.ones(n) if m_loss is None else m_loss
+                m_loss[idx] *= ml
+        special = np.flatnonzero(mask)
+        return (special, None if m_house is None else m_house[special],
+                None if m_loss is None else m_loss[special])
 
     def _moves(self, r: int) -> None:
         a = self.citizens

@@ -65,6 +65,8 @@ class MoveTables:
     leave: np.ndarray        # (S * G,) chance of leaving, indexed by situation * G + needs
     to_housed: np.ndarray    # (S, S) bool: from a homeless situation to a housed one
     to_homeless: np.ndarray  # (S, S) bool: from a housed situation to a homeless one
+    p_house: np.ndarray      # (S * G,) chance of a move that m_house scales
+    p_loss: np.ndarray       # (S * G,) chance of a move that m_loss scales
 
     @classmethod
     def build(cls, sc: Scenario) -> MoveTables:
@@ -77,7 +79,9 @@ class MoveTables:
         leave = np.cumsum(Q, axis=2)[:, :, -1].T.reshape(-1).copy()
         to_housed = np.outer(HOMELESS_MASK, HOUSED_MASK)
         to_homeless = np.outer(HOUSED_MASK, HOMELESS_MASK)
-        return cls(P, Q, leave, to_housed, to_homeless)
+        p_house = (Q * to_housed[None]).sum(axis=2).T.reshape(-1).copy()
+        p_loss = (Q * to_homeless[None]).sum(axis=2).T.reshape(-1).copy()
+        return cls(P, Q, leave, to_housed, to_homeless, p_house, p_loss)
 
 
 def duration_multiplier(weeks_homeless: np.ndarray, half_life: float, floor: float
@@ -114,26 +118,35 @@ def draw_moves(tables: MoveTables, sit: np.ndarray, needs: np.ndarray, u: np.nda
 
     ``u`` holds one uniform per citizen. ``special`` lists the citizens whose chances
     are modified (by duration or support), with their multipliers ``m_house`` and
-    ``m_loss`` (aligned with ``special``); everyone else follows the table.
+    ``m_loss`` (aligned with ``special``); everyone else follows the table. The
+    chance of leaving of a special citizen is the table's plus the scaled parts, so
+    full rows are built only for the few who move.
     Returns (movers, destinations).
     """
-    leave = tables.leave[sit.astype(np.intp) * N_NEEDS + needs]
-    special_rows = None
+    code = sit.astype(np.intp) * N_NEEDS + needs
+    leave = tables.leave[code]
     if special.size:
-        special_rows = modified_rows(tables, sit[special], needs[special], m_house, m_loss)
-        leave[special] = np.cumsum(special_rows, axis=1)[:, -1]
+        c = code[special]
+        extra = np.zeros(special.size)
+        if m_house is not None:
+            extra += (m_house - 1.0) * tables.p_house[c]
+        if m_loss is not None:
+            extra += (m_loss - 1.0) * tables.p_loss[c]
+        leave[special] = np.minimum(leave[special] + extra, 1.0)
     movers = np.flatnonzero(u < leave)
     if movers.size == 0:
         return movers, movers.astype(np.int8)
     rows = tables.Q[needs[movers], sit[movers], :]
-    if special_rows is not None:
-        # replace rows of movers who are special by their modified rows
-        pos = np.searchsorted(special, movers)
-        pos = np.minimum(pos, special.size - 1)
+    if special.size:
+        pos = np.minimum(np.searchsorted(special, movers), special.size - 1)
         hit = special[pos] == movers
         if hit.any():
-            rows[hit] = special_rows[pos[hit]]
+            sp = pos[hit]
+            rows[hit] = modified_rows(tables, sit[movers[hit]], needs[movers[hit]],
+                                      None if m_house is None else m_house[sp],
+                                      None if m_loss is None else m_loss[sp])
     cum = np.cumsum(rows, axis=1)
-    # u < cum[:, -1] holds for every mover (same summation order as ``leave``)
-    dest = (cum > u[movers, None]).argmax(axis=1)
+    # guard against the last bit of rounding between ``leave`` and the row's own sum
+    target = np.minimum(u[movers], np.nextafter(cum[:, -1], 0))
+    dest = (cum > target[:, None]).argmax(axis=1)
     return movers, dest.astype(np.int8)

@@ -1,0 +1,73 @@
+"""Speed and memory of the weekly engine.
+
+Prints, for each case, the simulation time, agent-steps per second (citizens present
+each week, summed over weeks) and the peak resident memory of a fresh process:
+
+- the Randers baseline, 10 years, one replication;
+- the Denmark baseline scaled to about 10k, 100k and 1M citizens, 520 weeks, with full
+  data collection (counts by situation x needs x age band, flows, queues every week);
+- the Randers Housing First scenario (every policy on) scaled to about 100k citizens,
+  against the same scale of the Randers baseline (the policy overhead).
+
+Usage: python benchmarks/bench_model.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import json, resource, sys, time
+import sim
+path, scale, years = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+sc = sim.load_scenario(path, setting__scale=scale)
+t0 = time.perf_counter()
+model = sim.HomelessnessModel(sc, rng=1, years=years)
+t1 = time.perf_counter()
+model.run()
+t2 = time.perf_counter()
+present = model.recorder.counts[:-1, :9].sum()
+print(json.dumps({"setup_s": t1 - t0, "run_s": t2 - t1, "agent_steps": int(present),
+                  "citizens_end": int(model.citizens.n),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(scenario: str, scale: float, years: int = 10) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT / "scenarios" / scenario),
+                          str(scale), str(years)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def line(label: str, r: dict) -> str:
+    rate = r["agent_steps"] / r["run_s"] / 1e6
+    return (f"{label:<44} {r['run_s']:7.2f} s  {rate:7.1f} M agent-steps/s  "
+            f"{r['citizens_end']:>9,} citizens  peak {r['peak_mb']:7.0f} MB")
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+          f"python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    r = measure("randers_baseline.yaml", 1.0)
+    print(line("Randers baseline, 10 years", r))
+    sizes = [0.1, 1.0] if quick else [0.1, 1.0, 10.0]
+    for scale in sizes:
+        r = measure("denmark_baseline.yaml", scale, years=10)
+        print(line(f"Denmark baseline x{scale:g}, 520 weeks", r))
+    base = measure("randers_baseline.yaml", 60.0)
+    pol = measure("randers_housing_first.yaml", 60.0)
+    print(line("Randers baseline x60 (~100k), 520 weeks", base))
+    print(line("Randers Housing First x60, every policy on", pol))
+    print(f"policy overhead: {pol['run_s'] / base['run_s']:.2f}x the no-policy time")
+
+
+if __name__ == "__main__":
+    main()
