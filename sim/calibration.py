@@ -433,7 +433,7 @@ def _abc(obj: Objective, draws: int, accept: float, seed: int, progress: bool
     """Rejection ABC with a uniform prior on the bounds; keeps the closest draws."""
     design = unit_design(len(obj.free), draws, "lhs", seed)
     dist = np.array([obj(z) for z in design])
-    keep = max(1, int(round(accept * draws)))
+    keep = max(1, round(accept * draws))
     order = np.argsort(dist, kind="stable")[:keep]
     rows = [{**obj.overrides(design[i]), "distance": dist[i]} for i in order
             if np.isfinite(dist[i])]
