@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,17 +27,18 @@ def _assert_same(a, b) -> None:
     assert_frame_equal(a[1], b[1])
 
 
-@pytest.fixture
-def batch(tmp_path):
-    return load_batch(write_batch(tmp_path))
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    return load_batch(write_batch(tmp_path_factory.mktemp("batch")))
 
 
-@pytest.fixture
-def serial(batch, tmp_path):
-    """The reference: the batch run serially in this process."""
-    report = execute(batch.runs(), tmp_path / "serial", workers=1, progress=False)
+@pytest.fixture(scope="module")
+def serial(batch):
+    """The reference: the batch run serially in this process (12 runs)."""
+    out = Path(batch.file).parent / "serial"
+    report = execute(batch.runs(), out, workers=1, progress=False)
     assert report.ok and report.done == 12
-    return _tables(tmp_path / "serial")
+    return _tables(out)
 
 
 def test_tables_are_tidy_and_complete(serial, batch):
@@ -195,9 +197,8 @@ def test_manifest_names_scenarios_seeds_and_points(batch, tmp_path):
     assert m["runs"] == 12 and len(m["plan"]) == 64
 
 
-def test_intervals_by_scenario_and_point(serial, batch, tmp_path):
-    execute(batch.runs(), tmp_path / "s", workers=1, progress=False)
-    res = open_results(tmp_path / "s")
+def test_intervals_by_scenario_and_point(serial, batch):
+    res = open_results(Path(batch.file).parent / "serial")
     by_point = res.intervals(["homeless_end"], by="point")
     assert len(by_point) == 4 and (by_point.runs == 3).all()
     overall = res.intervals(["homeless_end"])

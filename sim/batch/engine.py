@@ -39,7 +39,12 @@ OnRun = Callable[[RunOutput], None]
 
 @dataclass
 class BatchReport:
-    """What :func:`execute` did: counts, failures, timing and worker memory."""
+    """What :func:`execute` did: counts, failures, timing and worker memory.
+
+    ``seconds`` is the wall time; ``run_seconds`` the time spent inside runs, summed
+    over workers; ``memory`` lists (worker process id, resident bytes) after each run,
+    in the order the runs finished.
+    """
 
     out_dir: Path
     total: int
@@ -48,6 +53,7 @@ class BatchReport:
     failed: list[RunOutput] = field(default_factory=list)
     seconds: float = 0.0
     memory: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    run_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -106,6 +112,7 @@ def execute(runs: Sequence[RunSpec], out_dir: str | Path, *, workers: int | None
             if not out.ok:
                 report.failed.append(out)
             report.memory.append((out.worker, out.rss))
+            report.run_seconds += out.seconds
             if bar is not None:
                 bar.update(1)
                 if report.failed:

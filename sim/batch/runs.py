@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,9 +95,10 @@ class RunSpec:
 class RunOutput:
     """What a run gives back: a summary row and weekly counts by situation, or an error.
 
-    ``rss`` is the resident memory (bytes) of the process that ran it and ``worker``
-    that process's id, so that a benchmark can check that a worker's memory stays
-    flat over many runs.
+    ``rss`` is the resident memory (bytes) of the process that ran it, ``worker``
+    that process's id and ``seconds`` the time the run took there: benchmarks use
+    them to check that a worker's memory stays flat and to measure the overhead of
+    an executor (wall time not spent running).
     """
 
     spec: RunSpec
@@ -105,6 +107,7 @@ class RunOutput:
     error: dict[str, str] | None = None
     rss: int = 0
     worker: int = field(default_factory=os.getpid)
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -113,18 +116,21 @@ class RunOutput:
 
 def simulate(spec: RunSpec, weekly: bool = True) -> RunOutput:
     """Run one spec; exceptions become ``RunOutput.error`` (type, message, traceback)."""
+    start = time.perf_counter()
     try:
         summary, table = _run(spec)
     except Exception as exc:  # one failed run is recorded, not raised
         err = {"type": type(exc).__name__, "message": str(exc),
                "traceback": traceback.format_exc()}
-        return RunOutput(spec, error=err, rss=current_rss())
+        return RunOutput(spec, error=err, rss=current_rss(),
+                         seconds=time.perf_counter() - start)
     row = {"scenario": spec.name, "point": int(spec.point),
            "replication": int(spec.replication), "seed": int(spec.seed),
            **_point_columns(spec)}
     row.update({k: v for k, v in summary.items() if k not in row})
     table = _tidy_weekly(spec, table) if weekly else None
-    return RunOutput(spec, summary=row, weekly=table, rss=current_rss())
+    return RunOutput(spec, summary=row, weekly=table, rss=current_rss(),
+                     seconds=time.perf_counter() - start)
 
 
 def _run(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
