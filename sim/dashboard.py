@@ -17,6 +17,8 @@ and not chance.
 
 from __future__ import annotations
 
+import html
+import importlib
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -157,21 +159,20 @@ def model_params(loaded: LoadedScenario, seed: int = 0, years: int | None = None
 
 # ------------------------------------------------------------------ costs, if modelled
 
-#: Names of a function in ``sim.costs`` that gives a model's cost so far (DKK, week 0 to now).
-COST_FUNCTIONS = ("cost_to_date", "running_cost", "total_cost")
-
-
 def find_cost_function() -> Callable[[HomelessnessModel], float] | None:
-    """The cost model's running-total function, or None where there is none."""
+    """The cost so far of a model (DKK of the price year, undiscounted), if costs exist.
+
+    Uses ``sim.costs.run_costs(model).total()``; None where the cost model is missing
+    or offers no such function, so the dashboard runs without costs.
+    """
     try:
-        import sim.costs as costs  # type: ignore[import-not-found]
+        costs = importlib.import_module("sim.costs")
     except ImportError:
         return None
-    for name in COST_FUNCTIONS:
-        fn = getattr(costs, name, None)
-        if callable(fn):
-            return fn
-    return None
+    run_costs = getattr(costs, "run_costs", None)
+    if not callable(run_costs):
+        return None
+    return lambda model: run_costs(model).total()
 
 
 # ------------------------------------------------------------------ the model pair
@@ -281,10 +282,11 @@ def _figure(df, columns: Mapping[str, tuple[str, str]], title: str, ylabel: str)
     for col, (label, style) in columns.items():
         colour, _, dash = style.partition(":")
         ax.plot(df.index, df[col].to_numpy(), label=label, color=colour,
-                linestyle=dash or "-")
+                linestyle=dash or "-", marker="." if len(df) < 3 else None)
     ax.set_title(title)
     ax.set_xlabel("week")
     ax.set_ylabel(ylabel)
+    ax.set_xlim(0, max(len(df) - 1, 1))
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8, ncol=2, frameon=False)
     fig.tight_layout()
@@ -305,6 +307,18 @@ def plot_specs() -> dict[str, tuple[str, str, dict[str, tuple[str, str]]]]:
                     {"homeless": ("with levers", PALETTE[0]),
                      "baseline_homeless": ("baseline", "#555555:--")}),
     }
+
+
+def totals_html(title: str, rows: list[tuple[str, Any, Any]], notes: list[str]) -> str:
+    """The running totals as a small HTML table (rows: label, with levers, baseline)."""
+    cells = "".join(
+        f"<tr><td>{html.escape(str(label))}</td><td align='right'>{html.escape(str(a))}</td>"
+        f"<td align='right'>{html.escape(str(b))}</td></tr>" for label, a, b in rows)
+    text = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
+    return (f"<p id='homesim-week'><b>{html.escape(title)}</b></p>"
+            "<table id='homesim-totals' style='width:100%'><tr><th></th>"
+            "<th align='right'>with levers</th><th align='right'>baseline</th></tr>"
+            f"{cells}</table>{text}")
 
 
 def _money(x: float) -> str:
@@ -339,17 +353,15 @@ if solara is not None:
         if "cost" in t:
             rows.append(("cost so far", _money(t["cost"]), _money(t["baseline_cost"])))
         rows += [(name.replace("_", " "), a, b) for name, a, b in model.side_by_side()]
-        lines = [f"**Week {t['week']}** of {model.weeks} (seed {model.seed})", "",
-                 "| | with levers | baseline |", "| --- | ---: | ---: |"]
-        lines += [f"| {label} | {a} | {b} |" for label, a, b in rows]
         changed = ", ".join(f"{k} = {v}" for k, v in model.overrides.items()) or "none"
-        lines += ["", f"Levers changed: {changed}"]
+        notes = [f"Levers changed: {changed}"]
         if "cost" not in t:
-            lines += ["", "Costs: no cost model installed (sim.costs)."]
+            notes.append("Costs: no cost model installed (sim.costs).")
         elif model.cost_error:
-            lines += ["", f"Costs not available: {model.cost_error}"]
+            notes.append(f"Costs not available: {model.cost_error}")
         with solara.Card("Running totals"):
-            solara.Markdown("\n".join(lines))
+            solara.HTML(tag="div", unsafe_innerHTML=totals_html(
+                f"Week {t['week']} of {model.weeks} (seed {model.seed})", rows, notes))
 
     def components() -> list:
         """The dashboard's components (page 0)."""

@@ -1,0 +1,222 @@
+"""The dashboard's model side: levers, the model pair, running totals, the command."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sim.commands import dashboard as command
+from sim.dashboard import (
+    LEVERS,
+    DashboardModel,
+    Lever,
+    available_levers,
+    lever_overrides,
+    lever_start,
+    model_params,
+    totals_html,
+)
+from sim.model import HomelessnessModel
+from sim.places import QUEUE_NAMES
+from sim.scenario.loader import load_scenario
+from sim.situations import HOMELESS_MASK, SITUATIONS
+from sim.streams import run_seed
+from tests.conftest import chain_scenario
+
+HAS_VIZ = all(importlib.util.find_spec(m) for m in ("solara", "altair"))
+
+
+def small_scenario():
+    """A small scenario with scarce places, so that the levers matter."""
+    raw = chain_scenario(
+        {"own": 300, "at_risk": 40, "rough": 10, "shelter": 20, "friends": 10, "starter": 5},
+        {"own": {"at_risk": 0.01}, "at_risk": {"own": 0.05, "shelter": 0.02, "rough": 0.01},
+         "rough": {"shelter": 0.1, "own": 0.02}, "shelter": {"starter": 0.05, "own": 0.05},
+         "friends": {"shelter": 0.05, "own": 0.05}, "starter": {"own": 0.06}},
+        years=1)
+    raw["places"] = {"shelter": {"capacity": 20, "overflow": {"rough": 1.0}},
+                     "starter": {"capacity": 5}}
+    raw["housing"] = {"assignments_per_week": 1.0, "self_found_share": 0.5}
+    return load_scenario(raw)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return small_scenario()
+
+
+def test_levers_cover_the_main_keys_and_skip_unknown_ones(base):
+    names = {lv.name for lv in available_levers()}
+    assert {"starter_homes", "shelter_beds", "assigned_homes"} <= names
+    ghost = Lever("ghost", "policies.no_such_policy.enabled", "Ghost", "bool")
+    assert available_levers((*LEVERS, ghost)) == available_levers()
+    params = model_params(base, seed=3)
+    assert params["seed"] == 3 and params["base"] is base
+    assert params["starter_homes"]["value"] == 5
+    assert params["assigned_homes"]["type"] == "SliderFloat"
+    assert params["assigned_homes"]["value"] == 1.0
+
+
+def test_overrides_only_for_moved_levers(base):
+    assert lever_overrides(base, {"starter_homes": 5, "shelter_beds": 20}) == {}
+    assert lever_overrides(base, {"starter_homes": 9}) == {"places.starter.capacity": 9}
+    with pytest.raises(KeyError):
+        lever_overrides(base, {"no_such_lever": 1})
+    # an unlimited capacity starts at the slider's right end and stays unlimited there
+    night = next(lv for lv in LEVERS if lv.name == "night_shelter_beds")
+    assert lever_start(night, base) == night.max
+    assert lever_overrides(base, {"night_shelter_beds": night.max}) == {}
+    assert lever_overrides(base, {"night_shelter_beds": 4}) == {
+        "places.night_shelter.capacity": 4}
+
+
+def test_team_lever_switches_its_team_on(base):
+    team = next((lv for lv in available_levers() if lv.enable), None)
+    if team is None:
+        pytest.skip("no support team keys in the schema yet")
+    assert lever_overrides(base, {team.name: 2.0}) == {team.path: 2.0, team.enable: True}
+
+
+def test_unchanged_levers_give_the_plain_model_and_baseline(base):
+    m = DashboardModel(base=base, seed=7, starter_homes=5)
+    plain = HomelessnessModel(base, rng=run_seed(7, 0))
+    for _ in range(20):
+        m.step()
+        plain.step()
+    np.testing.assert_array_equal(m.recorder.counts, plain.recorder.counts)
+    np.testing.assert_array_equal(m.baseline.recorder.counts, plain.recorder.counts)
+    df = m.datacollector.get_model_vars_dataframe()
+    assert len(df) == 21
+    assert (df["homeless"] == df["baseline_homeless"]).all()
+
+
+def test_moved_lever_changes_the_model_not_the_baseline(base):
+    m = DashboardModel(base=base, seed=1, starter_homes=0, assigned_homes=3.0)
+    assert m.params.places.starter.capacity == 0
+    assert m.params.housing.assignments_per_week == 3.0
+    assert m.baseline.params.places.starter.capacity == 5
+    m.run(30)
+    assert m.count("starter") == 0  # no starter homes: everyone placed there has left
+    assert m.week == m.baseline.week == 30
+
+
+def test_collected_rows_equal_the_recorder(base):
+    m = DashboardModel(base=base, seed=2, shelter_beds=5)
+    m.run(15)
+    df = m.datacollector.get_model_vars_dataframe()
+    totals = m.recorder.counts.sum(axis=(2, 3))[:16]
+    np.testing.assert_array_equal(df["homeless"], totals[:, HOMELESS_MASK].sum(axis=1))
+    np.testing.assert_array_equal(df["shelter"], totals[:, SITUATIONS.index("shelter")])
+    for q, name in enumerate(QUEUE_NAMES):
+        np.testing.assert_array_equal(df[f"waiting_{name}"], m.recorder.queues[:16, q])
+        np.testing.assert_array_equal(df[f"baseline_waiting_{name}"],
+                                      m.baseline.recorder.queues[:16, q])
+    assert df["waiting_shelter"].sum() > 0  # 5 beds for 20 shelter guests: a list forms
+
+
+def test_running_totals_match_the_summary(base):
+    m = DashboardModel(base=base, seed=4, starter_homes=2)
+    m.run(26)
+    t = m.totals()
+    assert t["week"] == 26
+    assert t["homeless"] == m.homeless and t["baseline_homeless"] == m.baseline.homeless
+    assert t["homeless_days"] == m.summary()["homeless_days"]
+    assert t["baseline_homeless_days"] == m.baseline.summary()["homeless_days"]
+    side = dict((n, (a, b)) for n, a, b in m.side_by_side())
+    assert side["starter"] == (m.count("starter"), m.baseline.count("starter"))
+    page = totals_html("Week 26", [("homeless now", t["homeless"], t["baseline_homeless"])],
+                       ["Levers changed: <none>"])
+    assert f"<td align='right'>{t['homeless']}</td>" in page and "&lt;none&gt;" in page
+
+
+def test_running_cost_is_the_cost_model_total(base):
+    from sim.costs import run_costs
+
+    m = DashboardModel(base=base, seed=4)
+    m.run(10)
+    assert m.totals()["cost"] == run_costs(m).total()
+
+
+def test_no_cost_model_no_cost_column(base, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sim.costs", None)  # import fails
+    m = DashboardModel(base=base, seed=0)
+    m.run(2)
+    assert "cost" not in m.totals() and "cost" not in m.datacollector.model_reporters
+
+
+def test_running_cost_uses_the_cost_model_when_there_is_one(base, monkeypatch):
+    fake = types.ModuleType("sim.costs")
+    fake.run_costs = lambda model: types.SimpleNamespace(total=lambda: 1000.0 * model.week)
+    monkeypatch.setitem(sys.modules, "sim.costs", fake)
+    m = DashboardModel(base=base, seed=0)
+    m.run(3)
+    assert m.totals()["cost"] == 3000.0 and m.totals()["baseline_cost"] == 3000.0
+
+    def broken(model):
+        raise ValueError("no prices")
+
+    fake.run_costs = broken
+    m = DashboardModel(base=base, seed=0)
+    m.run(2)
+    assert math.isnan(m.totals()["cost"])
+    assert m.cost_error == "ValueError: no prices"
+
+
+@pytest.mark.skipif(not HAS_VIZ, reason="the viz extra (solara, altair) is not installed")
+def test_mesa_can_rebuild_the_model_on_reset(base):
+    from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params
+
+    params = model_params(base, seed=5)
+    m = DashboardModel(base=base, seed=5)
+    _check_model_params(m, params)
+    values = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
+    values["starter_homes"] = 8
+    kwargs = _build_model_init_kwargs(m, values, add_scenario_when_empty=True,
+                                      require_model_accepts_scenario=True)
+    again = type(m)(**kwargs)
+    assert again.params.places.starter.capacity == 8
+    assert again.overrides == {"places.starter.capacity": 8}
+
+
+@pytest.mark.skipif(not HAS_VIZ, reason="the viz extra (solara, altair) is not installed")
+def test_plots_draw_the_collected_numbers(base):
+    from sim.dashboard import _figure, plot_specs
+
+    m = DashboardModel(base=base, seed=6)
+    m.run(5)
+    df = m.datacollector.get_model_vars_dataframe()
+    title, ylabel, cols = plot_specs()["compare"]
+    ax = _figure(df, cols, title, ylabel).axes[0]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    np.testing.assert_array_equal(lines["with levers"].get_ydata(), df["homeless"])
+    np.testing.assert_array_equal(lines["baseline"].get_ydata(), df["baseline_homeless"])
+    assert ax.get_xlabel() == "week" and ax.get_ylabel() == "persons"
+
+
+def test_command_without_viz_says_how_to_install(monkeypatch, capsys):
+    monkeypatch.setattr(command, "missing_viz_packages", lambda: ["solara"])
+    assert main(["dashboard"]) == 2
+    err = capsys.readouterr().err
+    assert "solara" in err and "pip install -e '.[viz]'" in err
+
+
+@pytest.mark.skipif(not HAS_VIZ, reason="the viz extra (solara, altair) is not installed")
+def test_command_rejects_a_bad_scenario_before_serving(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("places: {starter: {capacity: -3}}\n")
+    assert main(["dashboard", str(bad)]) == 2
+    assert "places.starter.capacity" in capsys.readouterr().err
+
+
+def test_server_defaults_to_localhost():
+    cmd = command.server_command("127.0.0.1", 8765)
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    env = command.server_env("x.yaml", 3, None)
+    assert env["HOMESIM_SCENARIO"] == "x.yaml" and env["HOMESIM_SEED"] == "3"
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
