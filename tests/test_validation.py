@@ -49,16 +49,6 @@ CASES = {
 }
 
 
-def write(tmp_path: Path, extra: str, name: str = "s.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(BASE + "\n" + extra + "\n")
-    return path
-
-
-def _merge_yaml(extra: str) -> str:
-    return extra
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_is_named(case, tmp_path, capsys):
     extra, keypath, expected = CASES[case]
@@ -132,9 +122,9 @@ def test_every_baseline_parameter_cites_a_source():
                 return
             for k, v in node.items():
                 walk(v, f"{path}.{k}" if path else str(k))
-        elif isinstance(node, (int, float)) and not isinstance(node, bool):
-            if not path.startswith("setting"):
-                missing.append(path)
+        elif (isinstance(node, (int, float)) and not isinstance(node, bool)
+              and not path.startswith("setting")):
+            missing.append(path)
 
     walk(raw, "")
     assert missing == []
