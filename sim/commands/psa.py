@@ -1,0 +1,135 @@
+"""``homesim psa BASE.yaml ALT.yaml ...``: probabilistic sensitivity analysis."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from sim.distributions import METHODS
+from sim.plots.psa import ce_plane, ceac_plot, evpi_plot
+from sim.psa import NOISE, curves, incremental, run_psa, summary_table, wtp_grid
+from sim.results_io import manifest, write_csv, write_json
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "psa", help="probabilistic sensitivity analysis over parameter distributions",
+        description="Draw parameters from the scenarios' distributions (or a calibration "
+                    "posterior), run every draw for every scenario with common random "
+                    "numbers, and write the CE plane, acceptability curves, EVPI, tables "
+                    "and plots to DIR. The first scenario is the base.")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+    p.add_argument("--draws", type=int, required=True, help="parameter draws")
+    p.add_argument("--replications", "-n", type=int, default=1,
+                   help="replications per draw and scenario (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--years", type=int, default=None, help="horizon (default: the scenario's)")
+    p.add_argument("--sampling", choices=METHODS, default="lhs",
+                   help="design of the draws (default lhs: Latin hypercube)")
+    p.add_argument("--posterior", type=Path, default=None, metavar="CSV",
+                   help="draw these parameters from a calibration posterior.csv")
+    p.add_argument("--cost", default="cost_total_discounted", help="cost column")
+    p.add_argument("--effect", default="homeless_days", help="effect column")
+    p.add_argument("--effect-direction", choices=("lower", "higher"), default="lower",
+                   help="is a lower or a higher effect value better (default lower: "
+                        "homeless days avoided)")
+    p.add_argument("--noise", choices=NOISE, default="common",
+                   help="common: every draw uses the same replication seeds (the cloud "
+                        "shows parameter uncertainty only); fresh: new seeds per draw")
+    p.add_argument("--wtp-max", type=float, default=3000.0,
+                   help="largest willingness to pay, DKK per unit of effect (default 3000)")
+    p.add_argument("--population", type=float, default=None,
+                   help="persons for the population EVPI (default: persons modelled)")
+    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default "
+                   "results/psa_<base name>)")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    scenarios = [load_scenario(s) for s in args.scenarios]
+    posterior = _read_posterior(args.posterior) if args.posterior else None
+    wtp = wtp_grid(args.wtp_max)
+    if args.population is not None and args.population <= 0:
+        raise ScenarioError("--population must be positive")
+    out = args.out or Path("results") / f"psa_{scenarios[0].name}"
+    show = not args.quiet and sys.stderr.isatty()
+    res = run_psa(scenarios, args.draws, args.replications, args.seed, args.years,
+                  args.sampling, args.cost, args.effect, args.effect_direction, args.noise,
+                  args.workers, posterior, progress=_progress if show else None)
+    costs, effects = res.arrays()
+    inc = incremental(costs, effects, res.names)
+    table = summary_table(inc)
+    cur = curves(res, wtp, args.population)
+    effect_label = (f"{args.effect} {'avoided' if args.effect_direction == 'lower' else ''}"
+                    .strip())
+    write_csv(out / "draws.csv", res.draws)
+    write_csv(out / "outcomes.csv", res.outcomes)
+    write_csv(out / "incremental.csv", inc)
+    write_csv(out / "summary.csv", table)
+    write_csv(out / "ceac_evpi.csv", cur)
+    if len(res.names) > 1:
+        ce_plane(inc, out / "ce_plane.png", effect_label, f"{args.cost} (DKK)")
+    ceac_plot(cur, res.names, out / "ceac.png", f"DKK per unit of {effect_label}")
+    evpi_plot(cur, out / "evpi.png", f"DKK per unit of {effect_label}")
+    write_json(out / "manifest.json", manifest(
+        {sc.name: sc for sc in scenarios},
+        {"root": args.seed, "replications": args.replications, "noise": args.noise,
+         "derivation": "draw i, replication k: SeedSequence(root, spawn_key=(k,)) with "
+                       "common noise, (i * R + k,) with fresh noise; the same for every "
+                       "scenario"},
+        command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        extra={"draws": args.draws, "sampling": args.sampling, "cost": args.cost,
+               "effect": args.effect, "direction": args.effect_direction,
+               "parameters": [c for c in res.draws.columns if c != "draw"],
+               "posterior": str(args.posterior) if args.posterior else None}))
+    print(format_summary(table, cur, res.names))
+    print(f"\nwrote {out}/ (draws, outcomes, incremental, summary, ceac_evpi .csv; "
+          "ce_plane, ceac, evpi .png; manifest.json)")
+    return 0
+
+
+def _read_posterior(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise ScenarioError("file not found", file=str(path))
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"not a readable CSV table: {exc}", file=str(path)) from None
+    cols = [c for c in frame.columns if "." in c]
+    if not cols or frame.empty:
+        raise ScenarioError("expected rows and columns named by dotted key paths (as "
+                            "'homesim calibrate --method abc' writes)", file=str(path))
+    if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in cols):
+        raise ScenarioError("expected numbers in every parameter column", file=str(path))
+    return frame
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\r{done}/{total} draws", end="" if done < total else "\n", file=sys.stderr,
+          flush=True)
+
+
+def format_summary(table: pd.DataFrame, cur: pd.DataFrame, names: list[str]) -> str:
+    lines = []
+    for r in table.itertuples():
+        lines.append(f"{r.alternative} vs {names[0]} ({r.draws} draws):")
+        lines.append(f"  incremental cost {r.d_cost_mean:,.0f} "
+                     f"[{r.d_cost_low:,.0f}, {r.d_cost_high:,.0f}]")
+        lines.append(f"  effect gain      {r.gain_mean:,.1f} [{r.gain_low:,.1f}, "
+                     f"{r.gain_high:,.1f}]")
+        lines.append(f"  P(cost saving) {r.p_cost_saving:.2f}, P(gain) {r.p_gain:.2f}, "
+                     f"P(dominant) {r.p_dominant:.2f}")
+    for w in (cur["wtp"].iloc[0], cur["wtp"].iloc[len(cur) // 2], cur["wtp"].iloc[-1]):
+        row = cur[cur["wtp"] == w].iloc[0]
+        probs = ", ".join(f"{n} {row[f'p_{n}']:.2f}" for n in names)
+        lines.append(f"WTP {w:,.0f}: P(most cost-effective) {probs}; EVPI per person "
+                     f"{row['evpi_per_person']:,.0f}, population {row['evpi_population']:,.0f}")
+    return "\n".join(lines)

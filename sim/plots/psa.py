@@ -1,0 +1,67 @@
+"""PSA plots: cost-effectiveness plane, acceptability curves, value of information."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from sim.plots.style import PALETTE, new_figure
+from sim.results_io import atomic_write
+
+
+def ce_plane(inc: pd.DataFrame, path: Path, effect_label: str, cost_label: str) -> None:
+    """Incremental cost against effect gain, one point per draw and alternative."""
+    fig, ax = new_figure(7, 5)
+    for i, (alt, g) in enumerate(inc.groupby("alternative", sort=False)):
+        colour = PALETTE[i % len(PALETTE)]
+        ax.scatter(g["gain"], g["d_cost"], s=8, alpha=0.45, color=colour, label=alt,
+                   edgecolors="none")
+        ax.scatter([g["gain"].mean()], [g["d_cost"].mean()], s=70, marker="X", color=colour,
+                   edgecolors="black", linewidths=0.6)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel(f"{effect_label} (gain against the base)")
+    ax.set_ylabel(f"incremental {cost_label}")
+    ax.set_title("Cost-effectiveness plane (a point per parameter draw; X = mean)")
+    ax.legend(frameon=False, fontsize=8)
+    _save(fig, path)
+
+
+def ceac_plot(curves: pd.DataFrame, names: list[str], path: Path, wtp_label: str) -> None:
+    """Probability that each option is the most cost-effective, against WTP."""
+    fig, ax = new_figure(7, 4)
+    for i, name in enumerate(names):
+        ax.plot(curves["wtp"], curves[f"p_{name}"], color=PALETTE[i % len(PALETTE)],
+                label=name, lw=1.8)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(f"willingness to pay ({wtp_label})")
+    ax.set_ylabel("probability most cost-effective")
+    ax.set_title("Cost-effectiveness acceptability curves")
+    ax.legend(frameon=False, fontsize=8)
+    _save(fig, path)
+
+
+def evpi_plot(curves: pd.DataFrame, path: Path, wtp_label: str) -> None:
+    """Expected value of perfect information per person and for the population."""
+    fig, ax = new_figure(7, 4)
+    ax.plot(curves["wtp"], curves["evpi_population"], color=PALETTE[0], lw=1.8,
+            label="population")
+    ax.set_xlabel(f"willingness to pay ({wtp_label})")
+    ax.set_ylabel("EVPI, population (DKK)")
+    ax2 = ax.twinx()
+    ax2.plot(curves["wtp"], curves["evpi_per_person"], color=PALETTE[1], lw=1.2, ls="--",
+             label="per person")
+    ax2.set_ylabel("EVPI per person (DKK)")
+    ax2.spines[["top"]].set_visible(False)
+    lines = ax.get_lines() + ax2.get_lines()
+    ax.legend(lines, [ln.get_label() for ln in lines], frameon=False, fontsize=8)
+    ax.set_title("Expected value of perfect information")
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
+    plt.close(fig)

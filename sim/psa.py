@@ -1,0 +1,292 @@
+"""Probabilistic sensitivity analysis (PSA): parameter uncertainty in cost-effectiveness.
+
+N parameter draws are taken from the scenarios' distributions (Latin hypercube or
+Sobol, see :mod:`sim.distributions`), or from a calibration posterior. Every draw is
+run for every scenario with the same parameters and the same replication seeds
+(common random numbers), so the differences between scenarios within a draw are the
+policies' effects, and the spread across draws is the parameters' uncertainty. By
+default every draw also uses the same replication seeds as every other draw
+(``noise="common"``): a scenario with no uncertain parameters then shows no spread
+at all, and the cloud shows parameter uncertainty only. ``noise="fresh"`` gives each
+draw its own seeds, so the cloud shows both.
+
+Conventions (as in :mod:`sim.cea`): the cost is a summary column (default
+``cost_total_discounted``, DKK); the effect is a summary column signed so that more is
+better (default ``homeless_days`` with direction "lower", i.e. homeless days avoided).
+Net benefit at willingness to pay ``w`` (DKK per unit of effect) is
+``w * effect - cost``. The cost-effectiveness acceptability curve (CEAC) is, for each
+``w``, the share of draws in which each option has the highest net benefit; the
+expected value of perfect information is ``E[max_j NB_j] - max_j E[NB_j]``.
+
+The maths are pure functions over arrays of shape (draws, options); running is done by
+:func:`run_psa`, which calls one :data:`sim.simulate.Simulator` per draw and scenario,
+so a batch engine can stand in for it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.distributions import UncertainParameter, sample_matrix, uncertain_parameters
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import LoadedScenario
+from sim.simulate import Simulator, simulate
+
+NOISE = ("common", "fresh")
+
+
+# ---------------------------------------------------------------- pure maths
+
+def net_benefit(costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarray
+                ) -> np.ndarray:
+    """Net monetary benefit, shape (len(wtp), draws, options): ``w * effect - cost``."""
+    c, e = _check(costs, effects)
+    w = np.asarray(wtp, dtype=float).reshape(-1, 1, 1)
+    return w * e[None] - c[None]
+
+
+def ceac(costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarray
+         ) -> np.ndarray:
+    """Probability that each option is the most cost-effective, shape (len(wtp), options).
+
+    For each willingness to pay, the share of draws in which the option has the
+    highest net benefit (ties go to the first option, the base).
+    """
+    nb = net_benefit(costs, effects, wtp)
+    best = np.argmax(nb, axis=2)  # (wtp, draws)
+    n_opt = nb.shape[2]
+    return np.stack([(best == j).mean(axis=1) for j in range(n_opt)], axis=1)
+
+
+def evpi(costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarray
+         ) -> np.ndarray:
+    """Expected value of perfect information per willingness to pay, shape (len(wtp),).
+
+    ``E[max_j NB_j] - max_j E[NB_j]``: what deciding with the parameters known would
+    gain on average, in the unit of the costs (for the population the costs cover).
+    Never negative; zero when one option has the highest net benefit in every draw.
+    """
+    nb = net_benefit(costs, effects, wtp)
+    chosen = np.argmax(nb.mean(axis=1), axis=1)  # best option on expectation, per wtp
+    # mean over draws of (best in the draw - the chosen option): exactly zero when the
+    # chosen option is best in every draw, and never negative
+    regret = nb.max(axis=2) - np.take_along_axis(nb, chosen[:, None, None], axis=2)[..., 0]
+    return regret.mean(axis=1)
+
+
+def _check(costs: np.ndarray, effects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c = np.asarray(costs, dtype=float)
+    e = np.asarray(effects, dtype=float)
+    if c.ndim != 2 or c.shape != e.shape:
+        raise ValueError("costs and effects must be arrays of the same shape (draws, options)")
+    return c, e
+
+
+def incremental(costs: np.ndarray, effects: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
+    """Per draw and alternative: incremental cost and effect gain against option 0."""
+    c, e = _check(costs, effects)
+    rows = []
+    for j in range(1, c.shape[1]):
+        rows.append(pd.DataFrame({"draw": np.arange(c.shape[0]), "alternative": names[j],
+                                  "d_cost": c[:, j] - c[:, 0], "gain": e[:, j] - e[:, 0]}))
+    cols = ["draw", "alternative", "d_cost", "gain"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+
+
+def summary_table(inc: pd.DataFrame) -> pd.DataFrame:
+    """Per alternative: mean and 95% interval over draws of cost and gain, ICER of the
+    means, and the shares of draws that save money, gain, or dominate."""
+    rows = []
+    for alt, g in inc.groupby("alternative", sort=False):
+        dc, ge = g["d_cost"], g["gain"]
+        rows.append({
+            "alternative": alt, "draws": len(g),
+            "d_cost_mean": dc.mean(), "d_cost_low": dc.quantile(0.025),
+            "d_cost_high": dc.quantile(0.975),
+            "gain_mean": ge.mean(), "gain_low": ge.quantile(0.025),
+            "gain_high": ge.quantile(0.975),
+            "icer_of_means": dc.mean() / ge.mean() if ge.mean() != 0 else np.nan,
+            "p_cost_saving": (dc < 0).mean(), "p_gain": (ge > 0).mean(),
+            "p_dominant": ((dc <= 0) & (ge >= 0) & ((dc < 0) | (ge > 0))).mean(),
+        })
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- draws
+
+def psa_parameters(scenarios: Sequence[LoadedScenario]) -> list[UncertainParameter]:
+    """Uncertain parameters of all scenarios, by path; the first scenario's wins."""
+    seen: dict[str, UncertainParameter] = {}
+    for sc in scenarios:
+        for p in uncertain_parameters(sc):
+            seen.setdefault(p.path, p)
+    return list(seen.values())
+
+
+def draw_table(scenarios: Sequence[LoadedScenario], n: int, method: str = "lhs",
+               seed: int = 0, posterior: pd.DataFrame | None = None) -> pd.DataFrame:
+    """N parameter draws as a table (column ``draw``, then one column per dotted path).
+
+    Parameters with a distribution are drawn from it. With ``posterior`` (a table with
+    dotted-path columns, such as ``homesim calibrate --method abc`` writes), its rows
+    are resampled with replacement for the paths it holds.
+    """
+    params = psa_parameters(scenarios)
+    post_cols = [] if posterior is None else [c for c in posterior.columns if "." in c]
+    params = [p for p in params if p.path not in post_cols]
+    table = pd.DataFrame(sample_matrix(params, n, method, seed),
+                         columns=[p.path for p in params])
+    for p in params:
+        if p.bounds.integer:
+            table[p.path] = table[p.path].round().astype(int)
+    if post_cols:
+        rng = np.random.default_rng([seed, 1])
+        rows = rng.integers(0, len(posterior), size=n)
+        for c in post_cols:
+            table[c] = posterior[c].to_numpy()[rows]
+    table.insert(0, "draw", np.arange(n))
+    return table
+
+
+def scenario_for_draw(sc: LoadedScenario, draw: dict[str, Any]) -> LoadedScenario:
+    """The scenario with a draw's values, for the paths the scenario holds."""
+    over = {p: v for p, v in draw.items() if p != "draw" and _has_path(sc.raw, p)}
+    return sc.with_overrides(over) if over else sc
+
+
+def _has_path(raw: dict, path: str) -> bool:
+    node: Any = raw
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return True
+
+
+# ---------------------------------------------------------------- running
+
+@dataclass
+class PSAResult:
+    """Draws, outcomes per draw and scenario, and the arrays the maths use."""
+
+    draws: pd.DataFrame  # draw, parameter values
+    outcomes: pd.DataFrame  # draw, scenario, cost, effect_raw, effect, persons
+    names: list[str]
+    cost_column: str
+    effect_column: str
+    direction: str
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Costs and (signed) effects as arrays of shape (draws, options)."""
+        wide = self.outcomes.pivot(index="draw", columns="scenario")
+        return (wide["cost"][self.names].to_numpy(float),
+                wide["effect"][self.names].to_numpy(float))
+
+    def persons(self) -> float:
+        """Mean number of citizens modelled per run (start population plus entrants)."""
+        return float(self.outcomes["persons"].mean())
+
+
+def run_draw(scenarios: Sequence[LoadedScenario], draw: dict[str, Any], replications: int,
+             seed: int, years: int | None, cost: str, effect: str, sign: int,
+             first_replication: int = 0, simulator: Simulator = simulate) -> list[dict]:
+    """Run one parameter draw for every scenario (same seeds), mean over replications."""
+    rows = []
+    reps = range(first_replication, first_replication + replications)
+    for sc in scenarios:
+        try:
+            scd = scenario_for_draw(sc, draw)
+        except ScenarioError as exc:
+            raise ScenarioError(f"draw {draw.get('draw')} makes an invalid scenario: "
+                                f"{exc.message}", file=exc.file, path=exc.path) from None
+        frame = simulator(scd, reps, seed, years)
+        for col in (cost, effect):
+            if col not in frame:
+                raise ScenarioError(f"the runs give no column '{col}' (cost columns: "
+                                    f"{', '.join(c for c in frame if c.startswith('cost_'))}"
+                                    f"; e.g. {', '.join(list(frame.columns)[4:10])})")
+        start = sum(scd.params.initial.counts.values()) * scd.params.setting.scale
+        rows.append({"draw": int(draw["draw"]), "scenario": sc.name,
+                     "cost": float(frame[cost].mean()),
+                     "effect_raw": float(frame[effect].mean()),
+                     "effect": sign * float(frame[effect].mean()),
+                     "persons": float(start + frame["entries"].mean())
+                     if "entries" in frame else float(start)})
+    return rows
+
+
+def _task(args: tuple) -> list[dict]:
+    return run_draw(*args)
+
+
+def run_psa(scenarios: Sequence[LoadedScenario], draws: int, replications: int = 1,
+            seed: int = 0, years: int | None = None, method: str = "lhs",
+            cost: str = "cost_total_discounted", effect: str = "homeless_days",
+            direction: str = "lower", noise: str = "common", workers: int = 1,
+            posterior: pd.DataFrame | None = None, simulator: Simulator = simulate,
+            progress: Callable[[int, int], None] | None = None) -> PSAResult:
+    """Run a PSA: every draw for every scenario, the first scenario being the base.
+
+    Results do not depend on ``workers``: each draw's seeds come from its index.
+    """
+    if len({sc.name for sc in scenarios}) != len(scenarios):
+        raise ScenarioError("the scenarios must have different names")
+    if direction not in ("lower", "higher"):
+        raise ScenarioError(f"expected direction 'lower' or 'higher', got '{direction}'")
+    if noise not in NOISE:
+        raise ScenarioError(f"expected noise 'common' or 'fresh', got '{noise}'")
+    if draws < 1 or replications < 1 or workers < 1:
+        raise ScenarioError("expected draws, replications and workers of at least 1")
+    table = draw_table(scenarios, draws, method, seed, posterior)
+    sign = -1 if direction == "lower" else 1
+    tasks = [(list(scenarios), row, replications, seed, years, cost, effect, sign,
+              0 if noise == "common" else i * replications, simulator)
+             for i, row in enumerate(table.to_dict("records"))]
+    rows: list[dict] = []
+    if workers == 1:
+        for i, t in enumerate(tasks):
+            rows.extend(_task(t))
+            if progress:
+                progress(i + 1, len(tasks))
+    else:
+        # spawn: workers start clean (forking a threaded process is unsafe)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for i, r in enumerate(pool.map(_task, tasks, chunksize=max(1, len(tasks) // (
+                    8 * workers)))):
+                rows.extend(r)
+                if progress:
+                    progress(i + 1, len(tasks))
+    return PSAResult(table, pd.DataFrame(rows), [sc.name for sc in scenarios], cost, effect,
+                     direction)
+
+
+def wtp_grid(maximum: float, steps: int = 61) -> np.ndarray:
+    """Willingness-to-pay values from 0 to ``maximum`` (DKK per unit of effect)."""
+    if maximum <= 0 or steps < 2:
+        raise ScenarioError("expected a positive --wtp-max and at least 2 steps")
+    return np.linspace(0.0, maximum, steps)
+
+
+def curves(result: PSAResult, wtp: np.ndarray, population: float | None = None
+           ) -> pd.DataFrame:
+    """CEAC per option and EVPI (for the modelled population, per person, and for
+    ``population`` persons) over the willingness-to-pay grid."""
+    c, e = result.arrays()
+    probs = ceac(c, e, wtp)
+    value = evpi(c, e, wtp)
+    persons = result.persons()
+    out = pd.DataFrame({"wtp": wtp})
+    for j, name in enumerate(result.names):
+        out[f"p_{name}"] = probs[:, j]
+    out["evpi_modelled"] = value
+    out["evpi_per_person"] = value / persons if persons > 0 else np.nan
+    out["evpi_population"] = out["evpi_per_person"] * (population or persons)
+    return out
