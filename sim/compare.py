@@ -11,6 +11,7 @@ figures and a report a planner can pass on.
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -152,8 +153,15 @@ def run_tasks(tasks: Sequence[Task], workers: int = 1,
     if workers <= 1 or len(tasks) <= 1:
         return [run_task(t) for t in wrap(tasks)]
     chunk = max(1, len(tasks) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1)) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1),
+                             mp_context=_process_context()) as pool:
         return list(wrap(pool.map(run_task, tasks, chunksize=chunk)))
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """A fresh-process start method: forking a threaded parent can deadlock."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def compare(base: Any, alternatives: Sequence[Any] | Any, replications: int = 20,
