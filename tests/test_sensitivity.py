@@ -86,3 +86,19 @@ def test_sobol_on_model_credits_the_parameter_that_matters(tmp_path) -> None:
     assert t.loc["transitions.low.shelter.own", "total"] > 0.8
     sobol_bars(res.table, "homeless_days", tmp_path / "sobol.png")
     assert (tmp_path / "sobol.png").exists()
+
+
+def test_sensitivity_command(tmp_path, capsys) -> None:
+    import yaml
+
+    from sim.cli import main
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump(load_scenario(scenario()).raw))
+    out = tmp_path / "one"
+    assert main(["sensitivity", str(f), "--replications", "1", "--out", str(out)]) == 0
+    assert (out / "one_way.csv").exists() and (out / "tornado.png").exists()
+    assert "transitions.low.shelter.own" in capsys.readouterr().out
+    assert main(["sensitivity", str(f), "--outcome", "nothing", "--out",
+                 str(tmp_path / "bad")]) == 2
+    assert "unknown outcome 'nothing'" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
