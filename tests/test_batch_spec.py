@@ -113,3 +113,15 @@ def test_shipped_batch_files_are_valid(scenarios_dir):
         except ScenarioError as exc:
             assert "file not found" in str(exc) or "not found" in str(exc), str(exc)
     assert loaded >= 1
+
+
+def test_inline_scenario_extends_a_file_next_to_the_batch(tmp_path, monkeypatch):
+    write_yaml(tmp_path / "small.yaml", small_scenario())
+    path = write_yaml(tmp_path / "b.yaml", {"scenarios": [
+        {"name": "bigger-shelter",
+         "scenario": {"extends": "small.yaml", "places": {"shelter": {"capacity": 40}}}}]})
+    monkeypatch.chdir(tmp_path.parent)  # relative to the batch file, not to the caller
+    b = load_batch(path)
+    assert b.entries[0].name == "bigger-shelter"
+    assert b.entries[0].scenario.params.places.shelter.capacity == 40
+    assert b.entries[0].scenario.params.places.starter.capacity == 6

@@ -14,6 +14,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -263,11 +264,20 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def _worker_init() -> None:
+    """Ctrl-C ends a worker at once and quietly; the parent reports the interruption.
+
+    A run cut short leaves at most a temporary file, which readers ignore and the
+    next run of the batch removes.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _process_outputs(todo: list[RunSpec], store: ResultsStore, workers: int, weekly: bool,
                      chunk_size: int | None) -> Iterator[RunOutput]:
     chunks = chunks_of(todo, workers, chunk_size)
     pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
-                               mp_context=_process_context())
+                               mp_context=_process_context(), initializer=_worker_init)
     try:
         pending: dict[Future, list[RunSpec]] = {
             pool.submit(run_chunk, c, weekly, str(store.root)): c for c in chunks}
