@@ -59,7 +59,7 @@ def test_mesa_agents_are_views(baseline):
         assert n == model.count(name)
     shelter = agents.select(lambda c: c.situation == "shelter")
     assert len(shelter) == model.count("shelter")
-    one = shelter[0] if hasattr(shelter, "__getitem__") else next(iter(shelter))
+    one = shelter.to_list()[0]
     one.situation = "own"  # writes through the model, keeping counts consistent
     assert model.count("shelter") == len(shelter) - 1
     model.run(5)  # agents who left are removed on the next access
@@ -80,7 +80,7 @@ def test_summary_outcomes_are_consistent(baseline):
     res = sim.run_once(baseline, 0, seed=0, years=3)
     s = res.summary
     weekly = res.weekly.groupby(["week", "situation"], observed=True)["count"].sum().unstack()
-    homeless = weekly[[c for c in weekly.columns if HOMELESS_MASK[SITUATIONS.index(c)]]].sum(1)
+    homeless = weekly[[c for c in weekly.columns if HOMELESS_MASK[SITUATIONS.index(c)]]].sum(axis=1)
     assert s["pit_2015"] == homeless.loc[5]
     assert s["homeless_days"] == homeless.loc[: 3 * 52 - 1].sum() * 7
     assert s["homeless_any_2015"] >= s["pit_2015"]
