@@ -143,13 +143,16 @@ def report_blocks(f: Folder) -> list[Block]:
         ("ul", [summary_sentence(v, t["comparison"], cur)
                 for v in t["verdicts"].itertuples()]),
         ("h2", "Main results (alternative minus base, mean and 95% interval)"),
-        ("table", main_table(t["comparison"])),
+        ("table", main_table(t["comparison"], t["verdicts"])),
         ("p", "Incremental cost: positive means the alternative costs more. Effects are "
               "signed so that positive is better. The 95% interval is that of the mean over "
               "replications (uncertainty due to chance in the model for this number of "
               "runs); it does not include uncertainty in the input figures, which the "
               "sensitivity analysis covers. ICER intervals are bootstrap intervals; they "
-              "are left empty when the effect could be zero."),
+              "are left empty when the effect could be zero. An ICER is shown as "
+              "'dominant' or 'dominated' when the alternative is cheaper and better, or "
+              "dearer and worse; a negative ICER otherwise means savings per unit of "
+              "effect given up (cheaper but worse)."),
     ]
     if "nmb" in t and not t["nmb"].empty:
         blocks += [("h2", "Net monetary benefit"),
@@ -162,6 +165,8 @@ def report_blocks(f: Folder) -> list[Block]:
                *(("img", (name, title)) for name, title in FIGURES.items()),
                ("h2", "Mean outcomes by scenario"),
                ("table", outcome_frame(t["runs"], cur)),
+               ("h2", f"Cost by item ({cur}, discounted, mean over replications)"),
+               ("table", item_frame(t["runs"])),
                ("h2", "Unit costs used"),
                ("p", "Prices as given in the scenarios (before indexing to the price year), "
                      "with their sources; 'assumption' marks figures not published."),
@@ -206,16 +211,22 @@ def effect_phrase(e: pd.Series) -> str:
             f"{num(-e['low'])})")
 
 
-def main_table(table: pd.DataFrame) -> pd.DataFrame:
+def main_table(table: pd.DataFrame, verdicts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Main measures per alternative; ICERs of dominant or dominated ones are named so,
+    since a ratio in those quadrants has no meaning."""
+    words = {} if verdicts is None else dict(zip(verdicts["alternative"], verdicts["verdict"],
+                                                 strict=True))
     rows = []
     for alt, t in table.groupby("alternative", sort=False):
         t = t.set_index("measure")
         for m in MAIN_MEASURES:
             if m in t.index:
                 r = t.loc[m]
+                mean, interval = num(r["mean"]), f"{num(r['low'])} to {num(r['high'])}"
+                if m.startswith("icer_") and words.get(alt) in ("dominant", "dominated"):
+                    mean, interval = words[alt], ""
                 rows.append({"alternative": alt, "measure": r["label"], "unit": r["unit"],
-                             "mean": num(r["mean"]),
-                             "95% interval": f"{num(r['low'])} to {num(r['high'])}"})
+                             "mean": mean, "95% interval": interval})
     return pd.DataFrame(rows)
 
 
@@ -238,6 +249,19 @@ def outcome_frame(runs: pd.DataFrame, cur: str) -> pd.DataFrame:
     means = means.map(num)
     means.insert(0, "outcome", [c.replace("_", " ") + (f" ({cur})" if c.startswith("cost")
                                                         else "") for c in means.index])
+    return means.reset_index(drop=True)
+
+
+def item_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean discounted cost of each cost line by scenario (lines that cost something)."""
+    cols = [c for c in runs.columns
+            if c.startswith("cost_item_") and c.endswith("_discounted")]
+    means = runs.groupby("scenario", sort=False)[cols].mean().T
+    means = means[(means != 0).any(axis=1)]
+    names = [c.removeprefix("cost_item_").removesuffix("_discounted").replace("_", " ")
+             for c in means.index]
+    means = means.map(num)
+    means.insert(0, "item", names)
     return means.reset_index(drop=True)
 
 

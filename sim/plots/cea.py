@@ -38,10 +38,11 @@ def ce_plane(differences: pd.DataFrame, effect: str = "homeless_days_avoided_dis
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(0, color="black", lw=0.8)
     if wtp:
-        xs = np.array(ax.get_xlim())
+        xs, ys = np.array(ax.get_xlim()), ax.get_ylim()
         ax.plot(xs, wtp * xs / 1e6, ls="--", color="grey", lw=1,
-                label=f"willingness to pay {wtp:,.0f} {currency}")
+                label=f"willingness to pay {wtp:,.0f} {currency} per unit")
         ax.set_xlim(*xs)
+        ax.set_ylim(*ys)
     ax.xaxis.set_major_formatter(_THOUSANDS)
     ax.set_xlabel(f"{effect_label} (alternative vs base)")
     ax.set_ylabel(f"incremental cost, million {currency} (discounted)")
@@ -71,7 +72,7 @@ def cost_by_payer(runs: pd.DataFrame, payers: tuple[str, ...], currency: str = "
         bottom += vals
     ax.set_ylabel(f"million {currency} (discounted, mean)")
     ax.set_title("Cost over the horizon by payer")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 
