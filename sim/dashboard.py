@@ -274,8 +274,9 @@ def settings_from_env() -> tuple[LoadedScenario, int, int | None]:
 def _figure(df, columns: Mapping[str, tuple[str, str]], title: str, ylabel: str):
     """A line figure of DataCollector columns: {column: (label, colour or style)}."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
-    fig = Figure(figsize=(6.4, 3.4), dpi=100)
+    fig = Figure(figsize=(7.2, 3.4), dpi=100)
     ax = fig.subplots()
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(alpha=0.25)
@@ -287,8 +288,9 @@ def _figure(df, columns: Mapping[str, tuple[str, str]], title: str, ylabel: str)
     ax.set_xlabel("week")
     ax.set_ylabel(ylabel)
     ax.set_xlim(0, max(len(df) - 1, 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize=8, ncol=2, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
