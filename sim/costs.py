@@ -354,6 +354,18 @@ def run_effects(model: HomelessnessModel) -> dict[str, float]:
     return out
 
 
+def support_starts(model: object, weeks: int, n_teams: int) -> np.ndarray | None:
+    """Support spells begun within the horizon, by team (to cost per person supported)."""
+    teams = getattr(getattr(model, "policies", None), "teams", None)
+    if teams is None or not hasattr(teams, "spells"):
+        return np.zeros(n_teams) if n_teams else None
+    out = np.zeros(n_teams)
+    for team, since, *_ in teams.spells(weeks):
+        keep = since < weeks
+        out += np.bincount(np.asarray(team)[keep].astype(np.intp), minlength=n_teams)[:n_teams]
+    return out
+
+
 def cost_columns(model: HomelessnessModel) -> dict[str, float]:
     """Summary columns of a run: costs (total, by payer, by item; plain and discounted),
     support person-weeks and effects."""
@@ -369,5 +381,9 @@ def cost_columns(model: HomelessnessModel) -> dict[str, float]:
     support, teams = support_weeks_of(model, rc.weekly.shape[2])
     for k, team in enumerate(teams):
         out[f"support_weeks_{team}"] = float(support[:, k].sum())
+    starts = support_starts(model, rc.weekly.shape[2], len(teams))
+    for k, team in enumerate(teams):
+        if starts is not None:
+            out[f"support_starts_{team}"] = float(starts[k])
     out.update(run_effects(model))
     return out

@@ -146,6 +146,9 @@ def test_support_costs_and_service_multiplier():
     assert supported > 0
     assert cols["support_weeks_cti"] == supported
     assert cols["cost_item_support_cti"] == pytest.approx(700.0 * supported, rel=1e-12)
+    # 13-week courses: every start gives at most 13 weeks, all but the 4 open ones 13
+    starts = cols["support_starts_cti"]
+    assert 13 * (starts - 4) <= supported <= 13 * starts
     # 1 contact per person-year at DKK 52 = DKK 1 per person-week, 0.25 of it in support
     expected = 10 * 52 - 0.75 * supported
     assert cols["cost_item_police_contacts"] == pytest.approx(expected, rel=1e-12)
