@@ -23,7 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sim.batch.runs import RunKey, RunOutput, RunSpec, simulate
+from sim.batch.runs import RunKey, RunOutput, RunSpec, seed_derivation, simulate
 from sim.batch.store import BatchResults, ResultsStore, open_results, slug
 from sim.results_io import manifest as make_manifest
 from sim.results_io import write_json
@@ -164,16 +164,10 @@ def default_manifest(runs: Sequence[RunSpec], command: str = "sim.batch.execute"
         points.setdefault(r.point, {"point": r.point, "scenario": r.name,
                                     "overrides": dict(r.overrides)})
     first = runs[0] if runs else RunSpec({}, "none")
-    seeds = {"root": first.seed, "mode": first.seeds, "derivation": _derivation(first.seeds)}
+    seeds = {"root": first.seed, "mode": first.seeds, "derivation": seed_derivation(first.seeds)}
     return make_manifest(scenarios, seeds, command, extra={
         "years": first.years, "runs": len(runs), "points": list(points.values()),
         **(extra or {})})
-
-
-def _derivation(mode: str) -> str:
-    if mode == "independent":
-        return "SeedSequence(root, spawn_key=(point, replication))"
-    return "SeedSequence(root, spawn_key=(replication,)): common random numbers"
 
 
 def _write_manifest(store: ResultsStore, runs: Sequence[RunSpec],

@@ -30,6 +30,14 @@ from sim.streams import run_seed
 SeedMode = Literal["common", "independent"]
 SEED_MODES: tuple[str, ...] = ("common", "independent")
 
+
+def seed_derivation(mode: str) -> str:
+    """How a run's seed derives from the root seed, in words for the manifest."""
+    if mode == "independent":
+        return "SeedSequence(root, spawn_key=(point, replication))"
+    return "SeedSequence(root, spawn_key=(replication,)): common random numbers"
+
+
 #: Identity of a run within a batch: (scenario name, point index, replication).
 RunKey = tuple[str, int, int]
 

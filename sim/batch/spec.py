@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.batch.runs import SEED_MODES, RunSpec
+from sim.batch.runs import SEED_MODES, RunSpec, seed_derivation
 from sim.batch.store import slug
 from sim.results_io import manifest as make_manifest
 from sim.scenario.errors import ScenarioError
@@ -108,9 +108,8 @@ class Batch:
 
     def manifest(self, command: str) -> dict[str, Any]:
         """The results folder's manifest: scenarios as run, points, seeds, batch file."""
-        from sim.batch.engine import _derivation
         seeds = {"root": self.seed, "mode": self.seeds, "replications": self.replications,
-                 "derivation": _derivation(self.seeds)}
+                 "derivation": seed_derivation(self.seeds)}
         points = [{"point": p.index, "scenario": p.scenario, "overrides": p.overrides,
                    **({"error": p.error} if p.error else {})} for p in self.points]
         return make_manifest(
