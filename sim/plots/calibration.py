@@ -36,6 +36,7 @@ def fit_plot(table: pd.DataFrame, path: Path, title: str = "Calibration fit") ->
         ax.errorbar(x + 0.1, sub["mean"], yerr=err, fmt="s", color=PALETTE[0], capsize=3,
                     label="simulated (mean, 95% of runs)")
         ax.set_xticks(x, labels, fontsize=8)
+        ax.set_xlim(-0.6, len(sub) - 0.4)
         ax.set_title(g, fontsize=9, loc="left")
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(alpha=0.25)
