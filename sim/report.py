@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from sim import cea
 from sim.plots import cea as cea_plots
 from sim.results_io import atomic_write, manifest, write_csv, write_json, write_text
 from sim.scenario.costs_schema import PAYERS
@@ -143,7 +144,7 @@ def report_blocks(f: Folder) -> list[Block]:
         ("ul", [summary_sentence(v, t["comparison"], cur)
                 for v in t["verdicts"].itertuples()]),
         ("h2", "Main results (alternative minus base, mean and 95% interval)"),
-        ("table", main_table(t["comparison"], t["verdicts"])),
+        ("table", main_table(t["comparison"])),
         ("p", "Incremental cost: positive means the alternative costs more. Effects are "
               "signed so that positive is better. The 95% interval is that of the mean over "
               "replications (uncertainty due to chance in the model for this number of "
@@ -211,11 +212,9 @@ def effect_phrase(e: pd.Series) -> str:
             f"{num(-e['low'])})")
 
 
-def main_table(table: pd.DataFrame, verdicts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Main measures per alternative; ICERs of dominant or dominated ones are named so,
-    since a ratio in those quadrants has no meaning."""
-    words = {} if verdicts is None else dict(zip(verdicts["alternative"], verdicts["verdict"],
-                                                 strict=True))
+def main_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Main measures per alternative. An ICER whose alternative is dominant or dominated
+    on that ICER's own cost and effect is named so: a ratio there has no meaning."""
     rows = []
     for alt, t in table.groupby("alternative", sort=False):
         t = t.set_index("measure")
@@ -223,11 +222,25 @@ def main_table(table: pd.DataFrame, verdicts: pd.DataFrame | None = None) -> pd.
             if m in t.index:
                 r = t.loc[m]
                 mean, interval = num(r["mean"]), f"{num(r['low'])} to {num(r['high'])}"
-                if m.startswith("icer_") and words.get(alt) in ("dominant", "dominated"):
-                    mean, interval = words[alt], ""
+                code = icer_dominance(t, m)
+                if code in ("dominant", "dominated"):
+                    mean, interval = code, ""
                 rows.append({"alternative": alt, "measure": r["label"], "unit": r["unit"],
                              "mean": mean, "95% interval": interval})
     return pd.DataFrame(rows)
+
+
+def icer_dominance(t: pd.DataFrame, measure: str) -> str | None:
+    """Verdict code on the cost and effect behind ICER ``measure`` (None if not an ICER)."""
+    spec = next((x for x in cea.ICERS if x[0] == measure), None)
+    if spec is None:
+        return None
+    _, cost_col, effect, _ = spec
+    cost = f"incremental_{cost_col}"
+    if cost not in t.index or effect not in t.index:
+        return None
+    c, e = t.loc[cost], t.loc[effect]
+    return cea.verdict((c["low"], c["high"]), (e["low"], e["high"]))[0]
 
 
 def nmb_frame(nmb: pd.DataFrame, cur: str) -> pd.DataFrame:

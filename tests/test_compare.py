@@ -94,7 +94,9 @@ def test_command_writes_tables_figures_report_and_manifest(tmp_path, capsys):
     man = json.loads((out / "manifest.json").read_text())
     assert set(man["scenarios"]) == {"base", "alt"}
     assert man["comparison"]["replications"] == 3 and man["seeds"]["root"] == 4
-    assert "cheaper and better" in (out / "report.md").read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "cheaper and better" in md
+    assert "| dominant |" in md  # no ICER is shown for a dominant alternative
     # the report can be rebuilt from the folder alone
     (out / "report.html").unlink()
     build_report(out)
