@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.distributions import UncertainParameter, sample_matrix, uncertain_parameters
+from sim.distributions import UncertainParameter, uncertain_parameters, unit_design
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario
 from sim.simulate import Simulator, simulate
@@ -122,7 +122,7 @@ def summary_table(inc: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- draws
 
 def psa_parameters(scenarios: Sequence[LoadedScenario]) -> list[UncertainParameter]:
-    """Uncertain parameters of all scenarios, by path; the first scenario's wins."""
+    """Uncertain parameters of all scenarios, one per path (the first scenario's)."""
     seen: dict[str, UncertainParameter] = {}
     for sc in scenarios:
         for p in uncertain_parameters(sc):
@@ -130,34 +130,70 @@ def psa_parameters(scenarios: Sequence[LoadedScenario]) -> list[UncertainParamet
     return list(seen.values())
 
 
+@dataclass
+class Draws:
+    """N parameter draws.
+
+    ``units`` holds each draw's position in [0, 1] per dotted path; each scenario maps
+    it through its *own* distribution at that path, so a scenario that changes a
+    parameter's distribution (a policy) keeps its own range while every scenario's
+    values move together (the same quantile). ``posterior`` holds values taken as they
+    are. ``values`` is the table reported: the first scenario's values.
+    """
+
+    units: pd.DataFrame
+    posterior: pd.DataFrame
+    values: pd.DataFrame
+
+    def row(self, i: int) -> tuple[dict[str, float], dict[str, float]]:
+        return (self.units.iloc[i].to_dict(), self.posterior.iloc[i].to_dict())
+
+
+def make_draws(scenarios: Sequence[LoadedScenario], n: int, method: str = "lhs",
+               seed: int = 0, posterior: pd.DataFrame | None = None) -> Draws:
+    """N draws from the scenarios' distributions (LHS or Sobol in the unit cube).
+
+    With ``posterior`` (a table with dotted-path columns, such as ``homesim calibrate
+    --method abc`` writes), its rows are resampled with replacement for the paths it
+    holds; the other parameters come from their distributions.
+    """
+    post_cols = [] if posterior is None else [c for c in posterior.columns if "." in c]
+    params = [p for p in psa_parameters(scenarios)
+              if p.path not in post_cols and not p.is_fixed]
+    units = pd.DataFrame(np.clip(unit_design(len(params), n, method, seed), 1e-12,
+                                 1 - 1e-12), columns=[p.path for p in params])
+    post = pd.DataFrame(index=range(n))
+    if post_cols:
+        rows = np.random.default_rng([seed, 1]).integers(0, len(posterior), size=n)
+        for c in post_cols:
+            post[c] = posterior[c].to_numpy()[rows]
+    values = pd.DataFrame({"draw": np.arange(n)})
+    for p in params:
+        values[p.path] = [p.cast(x) for x in p.ppf(units[p.path].to_numpy())]
+    for c in post_cols:
+        values[c] = post[c]
+    return Draws(units, post, values)
+
+
 def draw_table(scenarios: Sequence[LoadedScenario], n: int, method: str = "lhs",
                seed: int = 0, posterior: pd.DataFrame | None = None) -> pd.DataFrame:
-    """N parameter draws as a table (column ``draw``, then one column per dotted path).
-
-    Parameters with a distribution are drawn from it. With ``posterior`` (a table with
-    dotted-path columns, such as ``homesim calibrate --method abc`` writes), its rows
-    are resampled with replacement for the paths it holds.
-    """
-    params = psa_parameters(scenarios)
-    post_cols = [] if posterior is None else [c for c in posterior.columns if "." in c]
-    params = [p for p in params if p.path not in post_cols]
-    table = pd.DataFrame(sample_matrix(params, n, method, seed),
-                         columns=[p.path for p in params])
-    for p in params:
-        if p.bounds.integer:
-            table[p.path] = table[p.path].round().astype(int)
-    if post_cols:
-        rng = np.random.default_rng([seed, 1])
-        rows = rng.integers(0, len(posterior), size=n)
-        for c in post_cols:
-            table[c] = posterior[c].to_numpy()[rows]
-    table.insert(0, "draw", np.arange(n))
-    return table
+    """The draws as a table of values: ``draw``, then one column per dotted path."""
+    return make_draws(scenarios, n, method, seed, posterior).values
 
 
-def scenario_for_draw(sc: LoadedScenario, draw: dict[str, Any]) -> LoadedScenario:
-    """The scenario with a draw's values, for the paths the scenario holds."""
-    over = {p: v for p, v in draw.items() if p != "draw" and _has_path(sc.raw, p)}
+def scenario_for_draw(sc: LoadedScenario, units: dict[str, float],
+                      values: dict[str, float] | None = None) -> LoadedScenario:
+    """The scenario with one draw applied: its own distributions at the drawn
+    positions, and posterior values for the paths the scenario holds."""
+    over: dict[str, Any] = {}
+    for p in uncertain_parameters(sc):
+        if p.path in units:
+            over[p.path] = p.cast(p.ppf(np.array(units[p.path])))
+        elif p.is_fixed:
+            over[p.path] = p.cast(p.args[0])
+    for path, v in (values or {}).items():
+        if _has_path(sc.raw, path):
+            over[path] = v
     return sc.with_overrides(over) if over else sc
 
 
@@ -194,7 +230,8 @@ class PSAResult:
         return float(self.outcomes["persons"].mean())
 
 
-def run_draw(scenarios: Sequence[LoadedScenario], draw: dict[str, Any], replications: int,
+def run_draw(scenarios: Sequence[LoadedScenario], draw: int,
+             units: dict[str, float], values: dict[str, float], replications: int,
              seed: int, years: int | None, cost: str, effect: str, sign: int,
              first_replication: int = 0, simulator: Simulator = simulate) -> list[dict]:
     """Run one parameter draw for every scenario (same seeds), mean over replications."""
@@ -202,10 +239,10 @@ def run_draw(scenarios: Sequence[LoadedScenario], draw: dict[str, Any], replicat
     reps = range(first_replication, first_replication + replications)
     for sc in scenarios:
         try:
-            scd = scenario_for_draw(sc, draw)
+            scd = scenario_for_draw(sc, units, values)
         except ScenarioError as exc:
-            raise ScenarioError(f"draw {draw.get('draw')} makes an invalid scenario: "
-                                f"{exc.message}", file=exc.file, path=exc.path) from None
+            raise ScenarioError(f"draw {draw} makes an invalid scenario: {exc.message}",
+                                file=exc.file, path=exc.path) from None
         frame = simulator(scd, reps, seed, years)
         for col in (cost, effect):
             if col not in frame:
@@ -213,7 +250,7 @@ def run_draw(scenarios: Sequence[LoadedScenario], draw: dict[str, Any], replicat
                                     f"{', '.join(c for c in frame if c.startswith('cost_'))}"
                                     f"; e.g. {', '.join(list(frame.columns)[4:10])})")
         start = sum(scd.params.initial.counts.values()) * scd.params.setting.scale
-        rows.append({"draw": int(draw["draw"]), "scenario": sc.name,
+        rows.append({"draw": draw, "scenario": sc.name,
                      "cost": float(frame[cost].mean()),
                      "effect_raw": float(frame[effect].mean()),
                      "effect": sign * float(frame[effect].mean()),
@@ -244,11 +281,11 @@ def run_psa(scenarios: Sequence[LoadedScenario], draws: int, replications: int =
         raise ScenarioError(f"expected noise 'common' or 'fresh', got '{noise}'")
     if draws < 1 or replications < 1 or workers < 1:
         raise ScenarioError("expected draws, replications and workers of at least 1")
-    table = draw_table(scenarios, draws, method, seed, posterior)
+    made = make_draws(scenarios, draws, method, seed, posterior)
     sign = -1 if direction == "lower" else 1
-    tasks = [(list(scenarios), row, replications, seed, years, cost, effect, sign,
-              0 if noise == "common" else i * replications, simulator)
-             for i, row in enumerate(table.to_dict("records"))]
+    tasks = [(list(scenarios), i, *made.row(i), replications, seed, years, cost, effect,
+              sign, 0 if noise == "common" else i * replications, simulator)
+             for i in range(draws)]
     rows: list[dict] = []
     if workers == 1:
         for i, t in enumerate(tasks):
@@ -264,7 +301,7 @@ def run_psa(scenarios: Sequence[LoadedScenario], draws: int, replications: int =
                 rows.extend(r)
                 if progress:
                     progress(i + 1, len(tasks))
-    return PSAResult(table, pd.DataFrame(rows), [sc.name for sc in scenarios], cost, effect,
+    return PSAResult(made.values, pd.DataFrame(rows), [sc.name for sc in scenarios], cost, effect,
                      direction)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def scenarios(uncertain: bool = True) -> list:
         exit_rate = {"value": 0.03, "source": "test", "dist": {"uniform": [0.015, 0.05]}}
     base = chain_scenario({"own": 400, "shelter": 60},
                           {"own": {"shelter": 0.003}, "shelter": {"own": exit_rate}}, years=2)
-    base["transitions"] = copy.deepcopy(base["transitions"])  # no shared rows
+    base = json.loads(json.dumps(base))  # rows of the needs groups not shared objects
     base["costs"] = {"situations": {"shelter": {"price": price}}}
     alt = copy.deepcopy(base)
     alt["name"] = "faster"
@@ -95,6 +96,26 @@ def test_psa_runs_draws_with_common_random_numbers() -> None:
     cur = curves(res, np.array([0.0, 1000.0]))
     assert cur["p_faster"].tolist() == [1.0, 1.0]
     assert (cur["evpi_modelled"] == 0).all()
+
+
+def test_each_scenario_keeps_its_own_distribution() -> None:
+    base, alt = scenarios()
+    raw = copy.deepcopy(alt.raw)
+    raw["transitions"]["low"]["shelter"]["own"]["dist"] = {"uniform": [0.06, 0.09]}
+    alt = load_scenario(raw)
+    from sim.psa import make_draws, scenario_for_draw
+    draws = make_draws([base, alt], 5, seed=2)
+    b_vals, a_vals = [], []
+    for i in range(5):
+        units, values = draws.row(i)
+        for sc, out in ((base, b_vals), (alt, a_vals)):
+            sc_i = scenario_for_draw(sc, units, values)
+            out.append(sc_i.params.transitions["low"]["shelter"]["own"])
+    assert all(0.015 <= x <= 0.05 for x in b_vals)
+    assert all(0.06 <= x <= 0.09 for x in a_vals)
+    # the same quantile in both: the values are in the same order
+    assert np.argsort(b_vals).tolist() == np.argsort(a_vals).tolist()
+    assert draws.values["transitions.low.shelter.own"].tolist() == pytest.approx(b_vals)
 
 
 @pytest.mark.slow  # starts two fresh worker processes (a few seconds of imports)
