@@ -104,8 +104,9 @@ def run_outcome(scenario: LoadedScenario, outcome: str, replications: int, seed:
     """Mean of one outcome column over replications 0..R-1."""
     frame = simulator(scenario, range(replications), seed, years)
     if outcome not in frame:
-        raise ScenarioError(f"unknown outcome '{outcome}' (the runs give: "
-                            f"{', '.join(c for c in frame.columns if c != 'scenario')})")
+        cols = [c for c in frame.columns if c not in ("scenario", "replication", "seed")]
+        raise ScenarioError(f"unknown outcome '{outcome}' (the runs give e.g. "
+                            f"{', '.join(cols[:12])}, ...)")
     return float(frame[outcome].mean())
 
 
