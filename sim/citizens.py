@@ -42,11 +42,17 @@ FIELDS: dict[str, tuple[type, int]] = {
     "queue": (np.int8, -1),          # waiting list the citizen is on (-1: none)
     "queue_since": (np.int32, NO_WEEK),
     "year_any": (np.int16, -1),      # last year index counted as homeless at any time
+    "band": (np.int8, 0),            # age band code, kept up to date by the model
+    "code": (np.int8, int(Situation.LEFT) * 3),  # situation * 3 + needs: the move table row
 }
 
 
 class CitizenArrays:
-    """Struct of arrays with amortised growth; ``n`` citizens are in use."""
+    """Struct of arrays with amortised growth; ``n`` citizens are in use.
+
+    Each field is an attribute holding a view of the first ``n`` rows, refreshed
+    whenever the arrays grow, so reading ``arrays.situation`` costs nothing.
+    """
 
     def __init__(self, capacity: int = 1024):
         self.n = 0
@@ -59,6 +65,7 @@ class CitizenArrays:
         # last year index in which the citizen was seen in each situation
         self._data["year_seen"] = np.full((self._cap, N_SIT), -1, dtype=np.int16)
         self._fills["year_seen"] = -1
+        self._refresh()
 
     def add_field(self, name: str, dtype: type, fill: float) -> None:
         """Register another per-citizen array (policies keep their state this way)."""
@@ -66,16 +73,11 @@ class CitizenArrays:
             return
         self._data[name] = np.full(self._cap, fill, dtype=dtype)
         self._fills[name] = fill
+        self._refresh()
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        data = self.__dict__.get("_data")
-        if data is not None and name in data:
-            return data[name][: self.n]
-        raise AttributeError(name)
-
-    def raw(self, name: str) -> np.ndarray:
-        """The whole backing array (past ``n`` too); used only when growing."""
-        return self._data[name]
+    def _refresh(self) -> None:
+        for name, arr in self._data.items():
+            setattr(self, name, arr[: self.n])
 
     def grow(self, k: int) -> slice:
         """Make room for ``k`` new citizens and return their index range."""
@@ -89,6 +91,7 @@ class CitizenArrays:
             self._cap = new_cap
         sl = slice(self.n, need)
         self.n = need
+        self._refresh()
         return sl
 
     @property
@@ -160,3 +163,12 @@ class Citizen(mesa.Agent):
     def __repr__(self) -> str:
         return (f"Citizen({self.index}, {self.situation}, needs={self.needs}, "
                 f"age_band={self.age_band})")
+
+
+def sorted_unique(idx: np.ndarray) -> np.ndarray:
+    """Sorted distinct citizen indices (a sort and one comparison; faster than np.unique's
+    hashing on the small index arrays the weekly step handles)."""
+    if idx.size < 2:
+        return idx
+    idx = np.sort(idx)
+    return idx[np.concatenate(([True], idx[1:] != idx[:-1]))]

@@ -21,19 +21,20 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.citizens import NO_WEEK, Citizen, CitizenArrays
+from sim.citizens import NO_WEEK, Citizen, CitizenArrays, sorted_unique
 from sim.evidence import programme_outcomes
 from sim.outcomes import Recorder, summary
 from sim.places import QUEUE_NAMES, Allocator, PlaceRules
 from sim.policies import PolicySet
+from sim.population import Population
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
 from sim.situations import (
-    AGE_BANDS,
     HOMELESS_MASK,
     HOUSED_MASK,
+    N_AGE,
+    N_NEEDS,
     N_SIT,
-    NEEDS,
     SITUATIONS,
     WEEKS_PER_YEAR,
     Situation,
@@ -43,8 +44,6 @@ from sim.transitions import MoveTables, draw_moves, duration_multiplier
 
 LEFT = int(Situation.LEFT)
 ROUGH = int(Situation.ROUGH)
-#: Age range in years drawn within each band (30+: up to 70).
-AGE_RANGES = ((18.0, 25.0), (25.0, 30.0), (30.0, 70.0))
 
 #: A modifier returns (citizens, m_house, m_loss) for citizens whose chances differ.
 Modifier = Callable[["HomelessnessModel"], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -72,6 +71,11 @@ class HomelessnessModel(mesa.Model):
         self.week = 0
         self.citizens = CitizenArrays(self._expected_size())
         self.occupancy = np.zeros(N_SIT, dtype=np.int64)
+        # citizens by (situation, needs, age band), kept up to date by every move
+        self.cells = np.zeros(N_SIT * N_NEEDS * N_AGE, dtype=np.int64)
+        self._queued = np.zeros(0, dtype=np.intp)    # on a waiting list at the last tally
+        self._joined: list[np.ndarray] = []          # joined a list this week
+        self.population = Population(self)
         self.recorder = Recorder(self.weeks, len(QUEUE_NAMES))
         self.modifiers: list[Modifier] = []
         self._materialised = np.zeros(0, dtype=bool)
@@ -108,38 +112,19 @@ class HomelessnessModel(mesa.Model):
         rh = params.rehousing
         self._rehousing = (rh.multiplier, rh.weeks) if rh.multiplier != 1.0 else None
 
-    def _draw_people(self, rng: np.random.Generator, n: int, needs_mix: Mapping[str, float],
-                     age_mix: Mapping[str, float], week: int) -> tuple[np.ndarray, np.ndarray]:
-        """Needs codes and birth weeks for ``n`` new citizens."""
-        needs = rng.choice(len(NEEDS), size=n, p=_shares(needs_mix, NEEDS)).astype(np.int8)
-        band = rng.choice(len(AGE_BANDS), size=n, p=_shares(age_mix, AGE_BANDS))
-        lo = np.array([a for a, _ in AGE_RANGES])[band]
-        hi = np.array([b for _, b in AGE_RANGES])[band]
-        age_weeks = np.floor((lo + (hi - lo) * rng.random(n)) * WEEKS_PER_YEAR)
-        return needs, (week - age_weeks).astype(np.int32)
-
     def _populate(self) -> None:
         """Place the initial population (week 0)."""
-        sc, rng = self.params, self.streams["init"]
-        mixes = sc.initial.needs_mix
-        for name, count in sc.initial.counts.items():
-            n = round(count * sc.setting.scale)
-            if n == 0:
-                continue
-            s = SITUATIONS.index(name)
-            idx = np.arange(*self.citizens.grow(n).indices(self.citizens.n))
-            needs, birth = self._draw_people(rng, n, mixes.get(name, mixes.get("default")),
-                                             sc.initial.age_mix, 0)
-            a = self.citizens
-            a.needs[idx], a.birth[idx], a.situation[idx], a.entered[idx] = needs, birth, s, 0
-            if HOMELESS_MASK[s]:
-                mean = max(sc.initial.spell_weeks_mean, 1.0)
-                already = rng.geometric(1.0 / mean, size=n) - 1 if mean > 1 else np.zeros(n)
-                a.spell_start[idx] = -already.astype(np.int32)
-                a.since[idx] = a.spell_start[idx]
-                a.spells[idx] = 1
-            self.occupancy[s] += n
-        self.recorder.mark_year(self.citizens, np.arange(self.citizens.n), 0)
+        idx = self.population.populate()
+        a = self.citizens
+        a.code[idx] = a.situation[idx] * N_NEEDS + a.needs[idx]
+        self.occupancy += np.bincount(a.situation[idx], minlength=N_SIT)
+        self.cells += np.bincount(self._cell(idx), minlength=self.cells.size)
+        self.recorder.mark_year(a, idx, 0)
+
+    def _cell(self, idx: np.ndarray, situation: np.ndarray | None = None) -> np.ndarray:
+        a = self.citizens
+        sit = a.situation[idx] if situation is None else situation
+        return (sit.astype(np.intp) * N_NEEDS + a.needs[idx]) * N_AGE + a.band[idx]
 
     # ------------------------------------------------------------ the weekly step
 
@@ -151,11 +136,15 @@ class HomelessnessModel(mesa.Model):
         if self.week in self.phases and self.week > 0:
             self._apply_params(self.phases[self.week])
         r = self.week + 1
+        self._birthdays(r)
         self.policies.before_moves(r)
         self._moves(r)
         self._enter(r)
-        self.allocator.allocate(self.citizens, self.occupancy, r, self._mover(r))
+        waiting = self._waiting()
+        self.allocator.allocate(self.citizens, self.occupancy, r, self._mover(r), waiting)
         self._overflow(r)
+        self._queued = waiting[self.citizens.queue[waiting] >= 0]
+        self._joined = []
         self.week = r
         self.policies.after_week(r)
         if r % WEEKS_PER_YEAR == 0:
@@ -173,6 +162,28 @@ class HomelessnessModel(mesa.Model):
             self.step()
         return self
 
+    def _birthdays(self, r: int) -> None:
+        """Citizens who turn 25 or 30 this week move up an age band."""
+        idx = self.population.birthdays.due(r)
+        if idx.size:
+            a = self.citizens
+            self.cells -= np.bincount(self._cell(idx), minlength=self.cells.size)
+            a.band[idx] += 1
+            self.cells += np.bincount(self._cell(idx), minlength=self.cells.size)
+
+    def _waiting(self) -> np.ndarray:
+        """Everyone on a waiting list now: those at the last tally and this week's joiners."""
+        a = self.citizens
+        cand = np.concatenate([self._queued, *self._joined]) if self._joined else self._queued
+        cand = sorted_unique(cand)
+        return cand[a.queue[cand] >= 0]
+
+    def join(self, idx: np.ndarray, queue: np.ndarray, r: int) -> None:
+        """Put citizens on waiting lists (see ``Allocator.join``)."""
+        if idx.size:
+            self.allocator.join(self.citizens, idx, queue, r)
+            self._joined.append(idx)
+
     def _mover(self, r: int) -> Callable[[np.ndarray, int], None]:
         return lambda idx, target: self.move(idx, target, r)
 
@@ -181,14 +192,13 @@ class HomelessnessModel(mesa.Model):
         a = self.citizens
         parts = []
         if self._duration is not None:
-            idx = np.flatnonzero(HOMELESS_MASK[a.situation])
+            idx = np.flatnonzero(a.spell_start != NO_WEEK)  # homeless now
             if idx.size:
                 weeks = (self.week - a.spell_start[idx]).astype(np.float64)
                 parts.append((idx, duration_multiplier(weeks, *self._duration), None))
         if self._rehousing is not None:
             mult, weeks = self._rehousing
-            idx = np.flatnonzero((a.housed_since != NO_WEEK)
-                                 & (a.housed_since > self.week - weeks))
+            idx = np.flatnonzero(a.housed_since > self.week - weeks)  # NO_WEEK is minimal
             if idx.size:
                 parts.append((idx, None, np.full(idx.size, mult)))
         for modifier in self.modifiers:
@@ -200,27 +210,27 @@ class HomelessnessModel(mesa.Model):
         if len(parts) == 1:
             idx, mh, ml = parts[0]
             return idx, mh, ml
-        n = a.n
-        mask = np.zeros(n, dtype=bool)
+        mask = np.zeros(a.n, dtype=bool)
+        for idx, _, _ in parts:
+            mask[idx] = True
+        special = np.flatnonzero(mask)
         m_house = m_loss = None
         for idx, mh, ml in parts:
-            mask[idx] = True
+            pos = np.searchsorted(special, idx)
             if mh is not None:
-                m_house = np.ones(n) if m_house is None else m_house
-                m_house[idx] *= mh
+                m_house = np.ones(special.size) if m_house is None else m_house
+                m_house[pos] *= mh
             if ml is not None:
-                m_loss = np.ones(n) if m_loss is None else m_loss
-                m_loss[idx] *= ml
-        special = np.flatnonzero(mask)
-        return (special, None if m_house is None else m_house[special],
-                None if m_loss is None else m_loss[special])
+                m_loss = np.ones(special.size) if m_loss is None else m_loss
+                m_loss[pos] *= ml
+        return special, m_house, m_loss
 
     def _moves(self, r: int) -> None:
         a = self.citizens
         u = self.streams["moves"].random(a.n)
         special, m_house, m_loss = self._modified()
-        movers, dest = draw_moves(self.tables, a.situation, a.needs, u, special, m_house,
-                                  m_loss)
+        movers, dest = draw_moves(self.tables, a.code, a.situation, a.needs, u, special,
+                                  m_house, m_loss)
         movers, dest = self.policies.filter_moves(movers, dest)
         if movers.size == 0:
             return
@@ -231,35 +241,18 @@ class HomelessnessModel(mesa.Model):
         direct = queue < 0
         self.move(movers[direct], dest[direct], r)
         if not direct.all():
-            self.allocator.join(a, movers[~direct], queue[~direct], r)
+            self.join(movers[~direct], queue[~direct], r)
 
     def _enter(self, r: int) -> None:
         """New citizens arrive by the scenario's routes."""
-        ent = self.params.entries
-        if ent.per_week <= 0 or not ent.routes:
+        idx, dest = self.population.enter(r)
+        if idx.size == 0:
             return
-        rng = self.streams["entries"]
-        n = int(rng.poisson(ent.per_week * self.params.setting.scale))
-        if n == 0:
-            return
-        idx = np.arange(*self.citizens.grow(n).indices(self.citizens.n))
-        needs, birth = self._draw_people(rng, n, ent.needs_mix, ent.age_mix, r)
-        routes = list(ent.routes.values())
-        route = rng.choice(len(routes), size=n, p=[x["share"] for x in routes])
-        dest = np.empty(n, dtype=np.int8)
-        for k, rt in enumerate(routes):
-            pick = np.flatnonzero(route == k)
-            names = list(rt["to"])
-            p = np.array([rt["to"][x] for x in names], dtype=float)
-            codes = np.array([SITUATIONS.index(x) for x in names], dtype=np.int8)
-            dest[pick] = codes[rng.choice(len(names), size=pick.size, p=p / p.sum())]
-        a = self.citizens
-        a.needs[idx], a.birth[idx], a.entered[idx] = needs, birth, r
-        queue = self.allocator.needs_place(np.full(n, LEFT, dtype=np.int8), dest)
+        queue = self.allocator.needs_place(np.full(idx.size, LEFT, dtype=np.int8), dest)
         direct = queue < 0
         self.move(idx[direct], dest[direct], r)
         if not direct.all():
-            self.allocator.join(a, idx[~direct], queue[~direct], r)
+            self.join(idx[~direct], queue[~direct], r)
 
     def _overflow(self, r: int) -> None:
         """Applicants refused a place this week sleep elsewhere if the place says so.
@@ -268,7 +261,8 @@ class HomelessnessModel(mesa.Model):
         place names an overflow. Both stay on the waiting list.
         """
         a = self.citizens
-        fresh = np.flatnonzero((a.queue >= 0) & (a.queue_since == r))
+        fresh = np.concatenate(self._joined) if self._joined else np.zeros(0, dtype=np.intp)
+        fresh = fresh[(a.queue[fresh] >= 0) & (a.queue_since[fresh] == r)]
         if fresh.size == 0:
             return
         entering = a.situation[fresh] == LEFT
@@ -302,6 +296,8 @@ class HomelessnessModel(mesa.Model):
         rec.add_entries(r, dest[entering])
         self.occupancy -= np.bincount(old[inside], minlength=N_SIT)
         self.occupancy += np.bincount(dest, minlength=N_SIT)
+        self.cells -= np.bincount(self._cell(idx[inside]), minlength=self.cells.size)
+        self.cells += np.bincount(self._cell(idx, dest), minlength=self.cells.size)
 
         was_h = HOMELESS_MASK[old] & inside
         now_h = HOMELESS_MASK[dest]
@@ -325,6 +321,7 @@ class HomelessnessModel(mesa.Model):
             a.housed_since[li] = NO_WEEK
 
         a.situation[idx] = dest
+        a.code[idx] = dest * N_NEEDS + a.needs[idx]
         a.since[idx] = r
         if not keep_queue:
             a.queue[idx] = -1
@@ -338,11 +335,8 @@ class HomelessnessModel(mesa.Model):
     # ------------------------------------------------------------ tallies and results
 
     def _record(self) -> None:
-        a = self.citizens
-        q = a.queue
-        lengths = np.bincount(q[q >= 0], minlength=len(QUEUE_NAMES)) if a.n else np.zeros(
-            len(QUEUE_NAMES), dtype=np.int64)
-        self.recorder.record_state(a, self.week, lengths)
+        lengths = np.bincount(self.citizens.queue[self._queued], minlength=len(QUEUE_NAMES))
+        self.recorder.record_state(self.week, self.cells, lengths)
 
     def finish(self) -> None:
         """Close open housing episodes at the horizon (censored) before summarising."""
@@ -406,11 +400,6 @@ class HomelessnessModel(mesa.Model):
         if hasattr(self, "_agent_of"):
             self._sync_agents()
         return self._agents_by_type
-
-
-def _shares(mix: Mapping[str, float], names: tuple[str, ...]) -> np.ndarray:
-    p = np.array([mix.get(k, 0.0) for k in names], dtype=float)
-    return p / p.sum()
 
 
 def _truncated(rec: Recorder, week: int) -> Recorder:

@@ -87,16 +87,9 @@ class Recorder:
         arrays.year_any[idx[hl]] = y
         self.homeless_any[y] += int(hl.sum())
 
-    def record_state(self, arrays, r: int, queue_lengths: np.ndarray) -> None:
+    def record_state(self, r: int, cells: np.ndarray, queue_lengths: np.ndarray) -> None:
         """Tally state ``r``: counts by situation x needs x age band, and waiting lists."""
-        n = arrays.n
-        if n:
-            age = r - arrays.birth
-            band = (age >= 25 * WEEKS_PER_YEAR).astype(np.intp)
-            band += age >= 30 * WEEKS_PER_YEAR
-            code = (arrays.situation.astype(np.intp) * N_NEEDS + arrays.needs) * N_AGE + band
-            self.counts[r] = np.bincount(code, minlength=N_SIT * N_NEEDS * N_AGE).reshape(
-                N_SIT, N_NEEDS, N_AGE)
+        self.counts[r] = cells.reshape(N_SIT, N_NEEDS, N_AGE)
         self.queues[r] = queue_lengths
 
 

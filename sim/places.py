@@ -126,12 +126,13 @@ class Allocator:
         arrays.queue_since[idx[new]] = week
 
     def allocate(self, arrays, occupancy: np.ndarray, week: int,
-                 move: Callable[[np.ndarray, int], None]) -> None:
-        """Give free places to those waiting, list by list, in priority order."""
+                 move: Callable[[np.ndarray, int], None], waiting: np.ndarray) -> None:
+        """Give free places to those waiting (``waiting``: everyone on a list), list by
+        list, in priority order."""
         homes = self._assigned_homes_this_week()
-        queue = arrays.queue
-        if not (queue >= 0).any():
+        if waiting.size == 0:
             return
+        on_list = arrays.queue[waiting]
         for k, cap in enumerate(self.rules.capacity):
             if k == ASSIGNED:
                 free, target = homes, int(Situation.OWN)
@@ -140,7 +141,7 @@ class Allocator:
                 free = math.inf if math.isinf(cap) else int(cap) - int(occupancy[target])
             if free <= 0:
                 continue
-            idx = np.flatnonzero(queue == k)
+            idx = waiting[on_list == k]
             if idx.size == 0:
                 continue
             if not math.isinf(free):

@@ -111,19 +111,19 @@ def modified_rows(tables: MoveTables, sit: np.ndarray, needs: np.ndarray,
     return rows
 
 
-def draw_moves(tables: MoveTables, sit: np.ndarray, needs: np.ndarray, u: np.ndarray,
-               special: np.ndarray, m_house: np.ndarray | None, m_loss: np.ndarray | None
-               ) -> tuple[np.ndarray, np.ndarray]:
+def draw_moves(tables: MoveTables, code: np.ndarray, sit: np.ndarray, needs: np.ndarray,
+               u: np.ndarray, special: np.ndarray, m_house: np.ndarray | None,
+               m_loss: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Who moves this week and where to.
 
-    ``u`` holds one uniform per citizen. ``special`` lists the citizens whose chances
+    ``code`` is each citizen's ``situation * 3 + needs``; ``u`` one uniform per citizen.
+    ``special`` lists the citizens whose chances
     are modified (by duration or support), with their multipliers ``m_house`` and
     ``m_loss`` (aligned with ``special``); everyone else follows the table. The
     chance of leaving of a special citizen is the table's plus the scaled parts, so
     full rows are built only for the few who move.
     Returns (movers, destinations).
     """
-    code = sit.astype(np.intp) * N_NEEDS + needs
     leave = tables.leave[code]
     if special.size:
         c = code[special]

@@ -68,7 +68,7 @@ class HousingFirst:
     def week(self, model, r: int) -> None:
         """Homeless programme citizens not yet on the list join it (with fidelity)."""
         a = model.citizens
-        members = np.flatnonzero(a.team >= 0)
+        members = model.policies.teams.members if model.policies.teams else np.zeros(0, int)
         if members.size == 0:
             return
         cand = members[self.in_programme(model, members) & HOMELESS_MASK[a.situation[members]]
@@ -76,4 +76,4 @@ class HousingFirst:
         if cand.size == 0:
             return
         offered = cand[self.rng.random(cand.size) < self.fidelity]
-        model.allocator.join(a, offered, np.full(offered.size, ASSIGNED, dtype=np.int8), r)
+        model.join(offered, np.full(offered.size, ASSIGNED, dtype=np.int8), r)

@@ -20,17 +20,26 @@ class EvictionPrevention:
         self.rules = rules
         self.rng = model.streams["prevention"]
         model.citizens.add_field("reached", np.bool_, False)
+        self.reached = np.zeros(0, dtype=np.intp)  # sorted: reached and still at risk
 
     def week(self, model, r: int) -> None:
         a = model.citizens
         at_risk = np.flatnonzero(a.situation == AT_RISK)
         new = at_risk[~a.reached[at_risk]]
-        a.reached[new[self.rng.random(new.size) < self.rules.reach_per_week]] = True
+        got = new[self.rng.random(new.size) < self.rules.reach_per_week]
+        a.reached[got] = True
+        self.reached = np.sort(np.concatenate([self.reached, got]))  # disjoint
 
     def multipliers(self, model) -> tuple[np.ndarray, None, np.ndarray]:
-        a = model.citizens
-        idx = np.flatnonzero(a.reached & (a.situation == AT_RISK))
-        return idx, None, np.full(idx.size, self.rules.m_loss)
+        return self.reached, None, np.full(self.reached.size, self.rules.m_loss)
 
     def on_move(self, model, idx: np.ndarray) -> None:
-        model.citizens.reached[idx] = False
+        a = model.citizens
+        was = idx[a.reached[idx]]
+        if was.size:
+            a.reached[was] = False
+            self.reached = self.reached[~np.isin(self.reached, was)]
+
+    def clear(self, model) -> None:
+        model.citizens.reached[:] = False
+        self.reached = np.zeros(0, dtype=np.intp)

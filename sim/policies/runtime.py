@@ -50,7 +50,7 @@ class PolicySet:
                 self.prevention = EvictionPrevention(model, pol.prevention)
             self.prevention.rules = pol.prevention
         elif self.prevention is not None:
-            model.citizens.reached[:] = False
+            self.prevention.clear(model)
             self.prevention = None
         self._set_queue_rules(pol, scale)
 
@@ -117,7 +117,7 @@ class PolicySet:
             self.support_weeks[r] = self.teams.in_support
             self.team_waiting[r] = self.teams.waiting
             a = self.model.citizens
-            on = np.flatnonzero(a.team >= 0)
+            on = self.teams.members
             cell = (a.team[on].astype(np.intp) * N_SIT + a.situation[on]) * N_NEEDS + a.needs[on]
             self.support_cells[r] = np.bincount(cell, minlength=N_TEAMS * N_SIT * N_NEEDS
                                                 ).reshape(N_TEAMS, N_SIT, N_NEEDS)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.citizens import NO_WEEK
+from sim.citizens import NO_WEEK, sorted_unique
 from sim.places import order_waiting
 from sim.scenario.policy_schema import TEAM_NAMES, Team
 from sim.situations import AGE_BANDS, NEEDS, SITUATIONS, Situation, age_band_of
@@ -71,6 +71,10 @@ class SupportTeams:
         a.add_field("team_wait_since", np.int32, NO_WEEK)
         self.in_support = np.zeros(N_TEAMS, dtype=np.int64)
         self.waiting = np.zeros(N_TEAMS, dtype=np.int64)
+        # citizens in support and on a team's list, kept as sorted index arrays so that
+        # no weekly pass over all citizens is needed
+        self.members = np.zeros(0, dtype=np.intp)
+        self._wait_chunks: list[np.ndarray] = []  # joiners; compacted once a week
         self.log: list[tuple[np.ndarray, ...]] = []  # support spells that ended
 
     @property
@@ -87,7 +91,7 @@ class SupportTeams:
 
     def _end_support(self, r: int) -> None:
         a = self.model.citizens
-        members = np.flatnonzero(a.team >= 0) if self.in_support.any() else np.zeros(0, int)
+        members = self.members
         if members.size == 0:
             return
         team = a.team[members]
@@ -111,6 +115,7 @@ class SupportTeams:
         self.in_support -= np.bincount(team, minlength=N_TEAMS)
         a.team[idx] = -1
         a.team_since[idx] = NO_WEEK
+        self.members = self.members[~np.isin(self.members, idx)]
 
     def _eligible(self, k: int, idx: np.ndarray, r: int) -> np.ndarray:
         a, rule = self.model.citizens, self.rules[k]
@@ -143,21 +148,34 @@ class SupportTeams:
 
     def join(self, k: int, idx: np.ndarray, r: int) -> None:
         a = self.model.citizens
-        idx = idx[a.team_wait[idx] < 0]
+        idx = sorted_unique(idx[a.team_wait[idx] < 0])
         a.team_wait[idx] = k
         a.team_wait_since[idx] = r
         self.waiting[k] += idx.size
+        if idx.size:
+            self._wait_chunks.append(idx)
+
+    def _waiters(self) -> np.ndarray:
+        """Everyone on a team's list (sorted); stale entries are dropped here."""
+        a = self.model.citizens
+        if not self._wait_chunks:
+            return np.zeros(0, dtype=np.intp)
+        idx = sorted_unique(np.concatenate(self._wait_chunks))
+        idx = idx[a.team_wait[idx] >= 0]
+        self._wait_chunks = [idx]
+        return idx
 
     def _admit(self, r: int) -> None:
         a = self.model.citizens
+        waiters = self._waiters()
         for k, rule in enumerate(self.rules):
             free = int(rule.places) - int(self.in_support[k])
             if not rule.enabled or free <= 0 or self.waiting[k] == 0:
                 continue
-            wait = np.flatnonzero(a.team_wait == k)
+            wait = waiters[a.team_wait[waiters] == k]
             gone = wait[(a.situation[wait] == LEFT) | (a.team[wait] >= 0)]
             self._leave_list(gone)
-            wait = np.setdiff1d(wait, gone, assume_unique=True)
+            wait = wait[~np.isin(wait, gone)]
             order = order_waiting(rule.priority, wait, a, r, since=a.team_wait_since)
             if self.youth_first:
                 young = age_band_of(r - a.birth[order]) < 2
@@ -167,6 +185,7 @@ class SupportTeams:
             a.team[take] = k
             a.team_since[take] = r
             self.in_support[k] += take.size
+            self.members = np.sort(np.concatenate([self.members, take]))  # disjoint
 
     def _leave_list(self, idx: np.ndarray) -> None:
         a = self.model.citizens
@@ -179,7 +198,7 @@ class SupportTeams:
     def multipliers(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Supported citizens with their multipliers for the current phase of support."""
         a = self.model.citizens
-        idx = np.flatnonzero(a.team >= 0) if self.in_support.any() else np.zeros(0, np.intp)
+        idx = self.members
         mh = np.ones(idx.size)
         ml = np.ones(idx.size)
         if idx.size == 0:
@@ -198,7 +217,7 @@ class SupportTeams:
     def spells(self, weeks: int) -> list[tuple[np.ndarray, ...]]:
         """Support spells: ended ones and, censored at the horizon, open ones."""
         a = self.model.citizens
-        open_ = np.flatnonzero(a.team >= 0)
+        open_ = self.members
         extra = (a.team[open_].copy(), a.team_since[open_].copy(), np.full(open_.size, -1),
                  a.situation[open_].copy(), a.needs[open_].copy())
         return [*self.log, extra]

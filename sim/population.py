@@ -1,0 +1,137 @@
+"""Who is in the pool: the week-0 population, new entrants, and their age bands.
+
+Needs groups and ages are drawn from the scenario's mixes (stream ``init`` for week 0,
+``entries`` for entrants). A citizen's age band changes on two birthdays (25 and 30);
+those weeks are known when the citizen is created, so they are scheduled then and the
+weekly step only touches the few citizens with a birthday that week.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+import numpy as np
+
+from sim.situations import (
+    AGE_BANDS,
+    AGE_THRESHOLDS_YEARS,
+    HOMELESS_MASK,
+    NEEDS,
+    SITUATIONS,
+    WEEKS_PER_YEAR,
+    age_band_of,
+)
+
+#: Age range in years drawn within each band (30+: up to 70).
+AGE_RANGES = ((18.0, 25.0), (25.0, 30.0), (30.0, 70.0))
+_LO = np.array([a for a, _ in AGE_RANGES])
+_HI = np.array([b for _, b in AGE_RANGES])
+
+
+def draw(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
+    """``n`` category codes with the given shares (cumulative search, one uniform each)."""
+    cum = np.cumsum(shares)
+    return np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"),
+                      len(shares) - 1)
+
+
+def shares(mix: Mapping[str, float], names: tuple[str, ...]) -> np.ndarray:
+    p = np.array([mix.get(k, 0.0) for k in names], dtype=float)
+    return p / p.sum()
+
+
+class Birthdays:
+    """Weeks at which citizens move up an age band."""
+
+    def __init__(self, horizon: int):
+        self.horizon = horizon
+        self._due: dict[int, list[np.ndarray]] = defaultdict(list)
+
+    def schedule(self, idx: np.ndarray, birth: np.ndarray, week: int) -> None:
+        for years in AGE_THRESHOLDS_YEARS:
+            when = birth + years * WEEKS_PER_YEAR
+            keep = (when > week) & (when <= self.horizon)
+            if not keep.any():
+                continue
+            w, i = when[keep], idx[keep]
+            order = np.argsort(w, kind="stable")
+            w, i = w[order], i[order]
+            cuts = np.flatnonzero(np.diff(w)) + 1
+            for wk, chunk in zip(w[np.r_[0, cuts]], np.split(i, cuts), strict=True):
+                self._due[int(wk)].append(chunk)
+
+    def due(self, week: int) -> np.ndarray:
+        chunks = self._due.pop(week, None)
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.intp)
+
+
+class Population:
+    """Creates citizens in the model's arrays."""
+
+    def __init__(self, model):
+        self.model = model
+        self.birthdays = Birthdays(model.weeks)
+
+    def _new(self, rng: np.random.Generator, n: int, needs_mix: Mapping[str, float],
+             age_mix: Mapping[str, float], week: int) -> np.ndarray:
+        """Add ``n`` citizens (still outside: situation LEFT) and return their indices."""
+        a = self.model.citizens
+        sl = a.grow(n)
+        idx = np.arange(sl.start, sl.stop)
+        needs = draw(rng, shares(needs_mix, NEEDS), n).astype(np.int8)
+        band = draw(rng, shares(age_mix, AGE_BANDS), n)
+        age_weeks = np.floor((_LO[band] + (_HI[band] - _LO[band]) * rng.random(n))
+                             * WEEKS_PER_YEAR)
+        birth = (week - age_weeks).astype(np.int32)
+        a.needs[idx], a.birth[idx], a.entered[idx] = needs, birth, week
+        a.band[idx] = age_band_of(week - birth)
+        self.birthdays.schedule(idx, birth, week)
+        return idx
+
+    def populate(self) -> np.ndarray:
+        """The week-0 population, placed directly (no flows); returns all indices."""
+        model = self.model
+        sc, rng = model.params, model.streams["init"]
+        mixes = sc.initial.needs_mix
+        a = model.citizens
+        for name, count in sc.initial.counts.items():
+            n = round(count * sc.setting.scale)
+            if n == 0:
+                continue
+            s = SITUATIONS.index(name)
+            idx = self._new(rng, n, mixes.get(name, mixes.get("default")),
+                            sc.initial.age_mix, 0)
+            a.situation[idx] = s
+            if HOMELESS_MASK[s]:
+                mean = max(sc.initial.spell_weeks_mean, 1.0)
+                already = rng.geometric(1.0 / mean, size=n) - 1 if mean > 1 else np.zeros(n)
+                a.spell_start[idx] = -already.astype(np.int32)
+                a.since[idx] = a.spell_start[idx]
+                a.spells[idx] = 1
+        return np.arange(a.n)
+
+    def enter(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """This week's entrants (still outside) and where their routes send them."""
+        model = self.model
+        ent = model.params.entries
+        if ent.per_week <= 0 or not ent.routes:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8)
+        rng = model.streams["entries"]
+        n = int(rng.poisson(ent.per_week * model.params.setting.scale))
+        if n == 0:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8)
+        idx = self._new(rng, n, ent.needs_mix, ent.age_mix, r)
+        codes, p = self._route_table(ent.routes)
+        return idx, codes[draw(rng, p, n)]
+
+    @staticmethod
+    def _route_table(routes: Mapping[str, Mapping]) -> tuple[np.ndarray, np.ndarray]:
+        """Destinations and their overall shares (route share x destination share)."""
+        codes, p = [], []
+        for route in routes.values():
+            total = sum(route["to"].values())
+            for name, share in route["to"].items():
+                codes.append(SITUATIONS.index(name))
+                p.append(route["share"] * share / total)
+        return np.array(codes, dtype=np.int8), np.array(p)
