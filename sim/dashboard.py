@@ -31,6 +31,7 @@ import mesa
 from sim.docs_reference import iter_keys, key_exists
 from sim.model import HomelessnessModel
 from sim.places import QUEUE_NAMES
+from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.situations import HOMELESS_MASK, SITUATIONS, Situation
 from sim.streams import run_seed
@@ -195,8 +196,13 @@ class DashboardModel(HomelessnessModel):
             base = load_scenario(base)
         self.base = base
         self.overrides = lever_overrides(base, levers)
-        loaded = (base.with_overrides(self.overrides, name=f"{base.name} (levers)")
-                  if self.overrides else base)
+        self.lever_error: str | None = None
+        loaded = base
+        if self.overrides:
+            try:
+                loaded = base.with_overrides(self.overrides, name=f"{base.name} (levers)")
+            except ScenarioError as exc:  # shown on the page; the run goes on unchanged
+                self.lever_error, self.overrides = str(exc), {}
         super().__init__(loaded, rng=run_seed(seed, 0), years=years)
         self.seed = seed
         self.baseline = HomelessnessModel(base, rng=run_seed(seed, 0), years=years)
@@ -357,6 +363,8 @@ if solara is not None:
         rows += [(name.replace("_", " "), a, b) for name, a, b in model.side_by_side()]
         changed = ", ".join(f"{k} = {v}" for k, v in model.overrides.items()) or "none"
         notes = [f"Levers changed: {changed}"]
+        if model.lever_error:
+            notes.append(f"Levers not applied: {model.lever_error}")
         if "cost" not in t:
             notes.append("Costs: no cost model installed (sim.costs).")
         elif model.cost_error:
@@ -371,16 +379,21 @@ if solara is not None:
                 (make_plot("waiting"), 0), (Totals, 0)]
 
     @solara.component
-    def Page():  # noqa: N802
-        """The dashboard page for the scenario named by ``homesim dashboard``."""
+    def Dashboard(loaded: LoadedScenario, seed: int = 0, years: int | None = None):  # noqa: N802
+        """The dashboard for one scenario (also usable in a Jupyter notebook)."""
         from mesa.visualization import SolaraViz
 
-        loaded, seed, years = solara.use_memo(settings_from_env, [])
         model = solara.use_memo(lambda: DashboardModel(base=loaded, seed=seed, years=years),
                                 [])
         return SolaraViz(model, components=components(),
                          model_params=model_params(loaded, seed, years),
                          name=f"homesim: {loaded.name}")
+
+    @solara.component
+    def Page():  # noqa: N802
+        """The dashboard page for the scenario named by ``homesim dashboard``."""
+        loaded, seed, years = solara.use_memo(settings_from_env, [])
+        return Dashboard(loaded, seed, years)
 
 
 def lever_table(loaded: LoadedScenario) -> list[tuple[str, str, Any]]:

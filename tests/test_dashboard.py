@@ -106,6 +106,14 @@ def test_moved_lever_changes_the_model_not_the_baseline(base):
     assert m.week == m.baseline.week == 30
 
 
+def test_invalid_lever_value_is_reported_and_not_applied(base):
+    m = DashboardModel(base=base, seed=0, starter_homes=-2)
+    assert "places.starter.capacity" in m.lever_error
+    assert m.overrides == {} and m.params.places.starter.capacity == 5
+    m.run(2)
+    assert m.week == 2
+
+
 def test_collected_rows_equal_the_recorder(base):
     m = DashboardModel(base=base, seed=2, shelter_beds=5)
     m.run(15)
