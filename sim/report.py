@@ -140,6 +140,9 @@ def report_blocks(f: Folder) -> list[Block]:
               f"Costs are in {cur}, {s.get('price_year')} prices, discounted at "
               f"{100 * float(s.get('discount_rate', 0)):.1f}% a year (year 0 not "
               "discounted); effects on days and QALYs are discounted alike."),
+        *([("p", "Note: no unit costs were given in these scenarios (every cost is 0). "
+                 "Extend scenarios/costs_denmark.yaml or give a costs section.")]
+          if "cost_total" in t["runs"] and (t["runs"]["cost_total"] == 0).all() else []),
         ("h2", "In short"),
         ("ul", [summary_sentence(v, t["comparison"], cur)
                 for v in t["verdicts"].itertuples()]),

@@ -153,3 +153,11 @@ def test_horizon_given_on_the_command_line_allows_different_defaults(tmp_path):
     alt = scenario(0.03, "alt", years=5)
     cmp = sim.compare(scenario(), [alt], replications=2, years=1)
     assert (cmp.runs["weeks"] == 52).all()
+
+
+def test_report_says_when_no_costs_were_given(tmp_path):
+    base, alt = scenario(), scenario(0.03, "alt")
+    for d in (base, alt):
+        d.pop("costs")
+    sim.compare(base, [alt], replications=2).report(tmp_path / "out")
+    assert "no unit costs were given" in (tmp_path / "out" / "report.md").read_text()

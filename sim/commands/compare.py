@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
                   progress=not args.quiet and sys.stderr.isatty())
     command = "homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     cmp.report(args.out, command=command)
+    if (cmp.runs["cost_total"] == 0).all():
+        print("homesim: note: no unit costs in these scenarios; every cost is 0 "
+              "(extend scenarios/costs_denmark.yaml)", file=sys.stderr)
     if not args.quiet:
         for v in cmp.verdicts.itertuples():
             print(f"{v.alternative} vs {v.base}: {v.words}")
