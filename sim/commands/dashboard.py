@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import socket
 import subprocess
 import sys
 
@@ -33,6 +34,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def missing_viz_packages() -> list[str]:
     """The packages of the viz extra that are not installed."""
     return [m for m in VIZ_PACKAGES if importlib.util.find_spec(m) is None]
+
+
+def free_port(host: str) -> int:
+    """A port free on ``host`` now (for ``--port 0``)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
 
 
 def server_command(host: str, port: int) -> list[str]:
@@ -69,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         raise ScenarioError("--years must be at least 1")
     path = os.path.abspath(args.scenario) if args.scenario else str(DEFAULT_SCENARIO)
     load_scenario(path)  # a bad file stops here, with the loader's message
+    if args.port == 0:
+        args.port = free_port(args.host)
     print(f"homesim dashboard: {path} at http://{args.host}:{args.port} (Ctrl-C stops)")
     proc = subprocess.Popen(server_command(args.host, args.port),
                             env=server_env(path, args.seed, args.years))
