@@ -223,3 +223,9 @@ def test_open_results_of_a_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError):
         open_results(tmp_path / "nothing")
     assert sim.open_results is open_results
+
+
+def test_bad_worker_count_writes_nothing(batch, tmp_path):
+    with pytest.raises(ValueError, match="workers"):
+        execute(batch.runs(), tmp_path / "w", workers=0, progress=False)
+    assert not (tmp_path / "w").exists()

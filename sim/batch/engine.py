@@ -99,6 +99,8 @@ def execute(runs: Sequence[RunSpec], out_dir: str | Path, *, workers: int | None
     """
     runs = list(runs)
     _check_keys(runs)
+    if workers is not None and workers < 1:
+        raise ValueError("workers must be at least 1")
     store = ResultsStore(out_dir)
     _write_manifest(store, runs, manifest, weekly)
     store.remove_temporaries()
@@ -229,8 +231,6 @@ def _outputs(todo: list[RunSpec], store: ResultsStore, workers: int | None, sche
         yield from _dask_outputs(todo, store, scheduler, weekly, chunk_size)
         return
     workers = default_workers() if workers is None else workers
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
     if workers == 1 or len(todo) == 1:
         yield from _serial_outputs(todo, store, weekly)
     else:
