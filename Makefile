@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; \
 	  if [ ! -x $(PY) ]; then echo "creating $(VENV) with $$PYBIN"; $$PYBIN -m venv $(VENV) || exit 1; fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,dask]"
+	$(PY) -m pip install --quiet -e ".[dev,dask,viz]"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -22,6 +22,7 @@ demo: $(STAMP)
 	  --replications 50 --out results/demo
 
 test: $(STAMP)
+	scripts/install-browser.sh
 	$(VENV)/bin/ruff check sim tests benchmarks
 	$(PY) -m pytest -n 2 -q
 
