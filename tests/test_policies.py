@@ -104,10 +104,14 @@ def test_programme_outcomes_near_published(hf):
 
 
 @pytest.mark.slow
-def test_staircase_reaches_housing_later_and_keeps_it_less_often(hf):
+def test_staircase_reaches_housing_later_and_is_stably_housed_less_often(hf):
+    """The At Home/Chez Soi contrast, measured per participant (intention to treat):
+    fewer staircase participants are housed at the end of support or of the horizon,
+    and the arm spends more days homeless. (Retention among those housed is not
+    compared: Housing First houses people the staircase never houses.)"""
     stair = sim.load_scenario(SCENARIOS / "randers_staircase.yaml")
     a = sim.run_replications(hf, replications=4, seed=7).summary
     b = sim.run_replications(stair, replications=4, seed=7).summary
     assert b["cti_housed_at_end"].mean() < a["cti_housed_at_end"].mean() - 0.15
-    assert b["homeless_days"].mean() > a["homeless_days"].mean()
-    assert b["kept_home_12m"].mean() < a["kept_home_12m"].mean()
+    assert b["act_housed_by_end"].mean() < a["act_housed_by_end"].mean() - 0.15
+    assert b["homeless_days"].mean() > 1.5 * a["homeless_days"].mean()
