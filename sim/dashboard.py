@@ -230,6 +230,7 @@ class DashboardModel(HomelessnessModel):
         """One week of both models (the baseline first, so the collected row has both)."""
         self.baseline.step()
         super().step()
+        self.datacollector.collect(self)
 
     def cost_so_far(self, model: HomelessnessModel) -> float:
         """Cost of ``model`` from week 0 to now (DKK), NaN if the cost model fails."""

@@ -85,10 +85,7 @@ class HomelessnessModel(mesa.Model):
         self.modifiers.append(lambda m: m.policies.multipliers(m))
         self._populate()
         self._record()
-        self.datacollector = mesa.DataCollector(model_reporters={
-            name: (lambda m, s=s: int(m.occupancy[s])) for s, name in enumerate(SITUATIONS)
-            if s != LEFT})
-        self.datacollector.collect(self)
+        self.datacollector = WeeklyCollector(self)
 
     # ------------------------------------------------------------ set-up
 
@@ -151,7 +148,6 @@ class HomelessnessModel(mesa.Model):
             self.recorder.mark_year(self.citizens, np.flatnonzero(self.citizens.situation
                                                                    != LEFT), r)
         self._record()
-        self.datacollector.collect(self)
         if self.week >= self.weeks:
             self.running = False
 
@@ -288,45 +284,65 @@ class HomelessnessModel(mesa.Model):
             return
         r = self.week + 1 if r is None else r
         a, rec = self.citizens, self.recorder
-        dest = np.broadcast_to(np.asarray(dest, dtype=np.int8), idx.shape)
+        if np.ndim(dest) == 0:
+            dest = np.full(idx.size, dest, dtype=np.int8)
         old = a.situation[idx]
-        entering = (old == LEFT) & (a.entered[idx] == r)
-        inside = ~entering
-        rec.add_flows(r, old[inside], dest[inside])
-        rec.add_entries(r, dest[entering])
-        self.occupancy -= np.bincount(old[inside], minlength=N_SIT)
-        self.occupancy += np.bincount(dest, minlength=N_SIT)
-        self.cells -= np.bincount(self._cell(idx[inside]), minlength=self.cells.size)
-        self.cells += np.bincount(self._cell(idx, dest), minlength=self.cells.size)
-
-        was_h = HOMELESS_MASK[old] & inside
-        now_h = HOMELESS_MASK[dest]
-        begins = idx[now_h & ~was_h]
-        a.spell_start[begins] = r
-        a.spells[begins] += 1
-        ends = idx[was_h & ~now_h]
-        if ends.size:
-            rec.spells.add(a.spell_start[ends], np.full(ends.size, r), a.needs[ends],
-                           dest[was_h & ~now_h])
-            a.spell_start[ends] = NO_WEEK
-        housed_start = idx[was_h & HOUSED_MASK[dest]]
-        a.housed_since[housed_start] = r
-        lost = HOUSED_MASK[old] & inside & ~HOUSED_MASK[dest]
-        lost_idx = idx[lost]
-        lost_idx_open = a.housed_since[lost_idx] != NO_WEEK
-        if lost_idx_open.any():
-            li = lost_idx[lost_idx_open]
-            rec.episodes.add(a.housed_since[li], np.full(li.size, r), a.needs[li],
-                             dest[lost][lost_idx_open], self.support_of(li))
-            a.housed_since[li] = NO_WEEK
-
+        # only entrants are outside (LEFT) and move: those who left never move again
+        entering = old == LEFT
+        if entering.any():
+            inside = ~entering
+            rec.add_entries(r, dest[entering])
+            self._count_move(idx[inside], old[inside], dest[inside], r)
+            self.occupancy += np.bincount(dest[entering], minlength=N_SIT)
+            self.cells += np.bincount(self._cell(idx[entering], dest[entering]),
+                                      minlength=self.cells.size)
+        else:
+            inside = None
+            self._count_move(idx, old, dest, r)
+        self._spells_and_episodes(idx, old, dest, inside, r)
         a.situation[idx] = dest
         a.code[idx] = dest * N_NEEDS + a.needs[idx]
         a.since[idx] = r
         if not keep_queue:
             a.queue[idx] = -1
         rec.mark_year(a, idx[dest != LEFT], r)
-        self.policies.on_move(idx, np.where(entering, LEFT, old), dest, r)
+        self.policies.on_move(idx, old, dest, r)
+
+    def _count_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, r: int) -> None:
+        """Flows, occupancy and cell counts for citizens moving within the system."""
+        self.recorder.add_flows(r, old, dest)
+        self.occupancy += np.bincount(dest, minlength=N_SIT) - np.bincount(old,
+                                                                            minlength=N_SIT)
+        self.cells += (np.bincount(self._cell(idx, dest), minlength=self.cells.size)
+                       - np.bincount(self._cell(idx, old), minlength=self.cells.size))
+
+    def _spells_and_episodes(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray,
+                             inside: np.ndarray | None, r: int) -> None:
+        """Begin and end homeless spells and housing episodes (entrants: only begin)."""
+        a, rec = self.citizens, self.recorder
+        was_h = HOMELESS_MASK[old]
+        now_h = HOMELESS_MASK[dest]
+        was_housed = HOUSED_MASK[old]
+        if inside is not None:
+            was_h &= inside
+            was_housed &= inside
+        begins = idx[now_h & ~was_h]
+        a.spell_start[begins] = r
+        a.spells[begins] += 1
+        end = was_h & ~now_h
+        if end.any():
+            ends = idx[end]
+            rec.spells.add(a.spell_start[ends], np.full(ends.size, r), a.needs[ends], dest[end])
+            a.spell_start[ends] = NO_WEEK
+            a.housed_since[idx[end & HOUSED_MASK[dest]]] = r
+        lost = was_housed & ~HOUSED_MASK[dest]
+        if lost.any():
+            lost &= a.housed_since[idx] != NO_WEEK
+            li = idx[lost]
+            if li.size:
+                rec.episodes.add(a.housed_since[li], np.full(li.size, r), a.needs[li],
+                                 dest[lost], self.support_of(li))
+                a.housed_since[li] = NO_WEEK
 
     def support_of(self, idx: np.ndarray) -> np.ndarray:
         """Team that supported citizens when they were housed (-1: none), for outcome logs."""
@@ -400,6 +416,28 @@ class HomelessnessModel(mesa.Model):
         if hasattr(self, "_agent_of"):
             self._sync_agents()
         return self._agents_by_type
+
+
+class WeeklyCollector(mesa.DataCollector):
+    """Mesa's DataCollector with one model reporter per situation (citizens there).
+
+    The weekly step does not call ``collect``: the values come from the model's
+    weekly tallies when a table is asked for, which keeps the step cheap. Users may
+    still add their own reporters and call ``collect`` as with any DataCollector.
+    """
+
+    def __init__(self, model: HomelessnessModel):
+        self._model = model
+        self._names = [name for s, name in enumerate(SITUATIONS) if s != LEFT]
+        super().__init__(model_reporters={
+            name: (lambda m, s=s: int(m.occupancy[s])) for s, name in enumerate(SITUATIONS)
+            if s != LEFT})
+
+    def get_model_vars_dataframe(self):
+        counts = self._model.recorder.counts[: self._model.week + 1].sum(axis=(2, 3))
+        for s, name in enumerate(self._names):
+            self.model_vars[name] = counts[:, s].tolist()
+        return super().get_model_vars_dataframe()
 
 
 def _truncated(rec: Recorder, week: int) -> Recorder:

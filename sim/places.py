@@ -66,6 +66,15 @@ class PlaceRules:
     overflow: tuple[tuple[np.ndarray, np.ndarray] | None, ...]
     self_found_share: float
 
+    def __post_init__(self) -> None:
+        # queue a move into each situation needs (-1: none, or the place is unlimited)
+        q = QUEUE_OF_SITUATION.copy()
+        for k, s in enumerate(PLACE_SITUATION):
+            if not np.isfinite(self.capacity[k]):
+                q[s] = -1
+        self.queue_of_situation = q
+        self.assigned_limited = bool(np.isfinite(self.capacity[ASSIGNED]))
+
     @classmethod
     def build(cls, sc: Scenario) -> PlaceRules:
         scale = sc.setting.scale
@@ -102,10 +111,8 @@ class Allocator:
 
     def needs_place(self, origin: np.ndarray, dest: np.ndarray) -> np.ndarray:
         """Queue index each move needs (-1: none), before any random self-finding."""
-        q = QUEUE_OF_SITUATION[dest].copy()
-        limited = np.isfinite(self.rules.capacity)
-        q[(q >= 0) & ~limited[np.maximum(q, 0)]] = -1
-        if np.isfinite(self.rules.capacity[ASSIGNED]):
+        q = self.rules.queue_of_situation[dest]
+        if self.rules.assigned_limited:
             own = (dest == int(Situation.OWN)) & HOMELESS_MASK[origin]
             q[own] = ASSIGNED
         return q

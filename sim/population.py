@@ -8,6 +8,7 @@ weekly step only touches the few citizens with a birthday that week.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -37,7 +38,13 @@ def draw(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
 
 
 def shares(mix: Mapping[str, float], names: tuple[str, ...]) -> np.ndarray:
-    p = np.array([mix.get(k, 0.0) for k in names], dtype=float)
+    """Shares of ``names`` in a mix, normalised (cached: mixes repeat every week)."""
+    return _shares(tuple(mix.get(k, 0.0) for k in names))
+
+
+@functools.lru_cache(maxsize=256)
+def _shares(values: tuple[float, ...]) -> np.ndarray:
+    p = np.array(values, dtype=float)
     return p / p.sum()
 
 
@@ -55,6 +62,10 @@ class Birthdays:
             if not keep.any():
                 continue
             w, i = when[keep], idx[keep]
+            if w.size < 32:  # a week's few entrants: a plain loop is cheapest
+                for wk, one in zip(w.tolist(), i.tolist(), strict=True):
+                    self._due[wk].append(np.array([one]))
+                continue
             order = np.argsort(w, kind="stable")
             w, i = w[order], i[order]
             cuts = np.flatnonzero(np.diff(w)) + 1
@@ -122,16 +133,23 @@ class Population:
         if n == 0:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8)
         idx = self._new(rng, n, ent.needs_mix, ent.age_mix, r)
-        codes, p = self._route_table(ent.routes)
+        codes, p = self._route_table(id(ent.routes), ent.routes)
         return idx, codes[draw(rng, p, n)]
 
-    @staticmethod
-    def _route_table(routes: Mapping[str, Mapping]) -> tuple[np.ndarray, np.ndarray]:
-        """Destinations and their overall shares (route share x destination share)."""
+    def _route_table(self, key: int, routes: Mapping[str, Mapping]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Destinations and their overall shares (route share x destination share).
+
+        Built once per parameter phase (``key`` identifies the phase's routes)."""
+        cached = getattr(self, "_routes", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         codes, p = [], []
         for route in routes.values():
             total = sum(route["to"].values())
             for name, share in route["to"].items():
                 codes.append(SITUATIONS.index(name))
                 p.append(route["share"] * share / total)
-        return np.array(codes, dtype=np.int8), np.array(p)
+        table = (np.array(codes, dtype=np.int8), np.array(p))
+        self._routes = (key, table)
+        return table
