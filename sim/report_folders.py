@@ -14,7 +14,7 @@ nothing else), and writes ``report.html`` (styles inline, figures as base64 PNG)
   (``homesim sensitivity``: one_way.csv or sobol.csv): their tables and the figures
   they wrote.
 
-Every report ends with the scenarios' parameters and sources and the caveats. Nothing
+Every report ends with the caveats and the scenarios' parameters and sources. Nothing
 is written unless the whole folder could be read.
 """
 
@@ -148,9 +148,7 @@ def compare_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[str, 
     pngs = cmp_report.draw_figures(f)  # also (re)writes the PNGs beside the tables
     figures = {name: Figure(title, pngs[name], folder / name)
                for name, title in cmp_report.FIGURES.items()}
-    runs = f.tables["runs"]
-    blocks += parameter_blocks(f.manifest) + caveat_blocks(
-        "compare", runs.assign(group=runs["scenario"]))
+    blocks += caveat_blocks("compare", None) + parameter_blocks(f.manifest)
     return blocks, figures
 
 
@@ -253,7 +251,7 @@ def _runs_body(blocks: list[Block], man: dict, summary: pd.DataFrame, weekly: pd
                             f"{kind} folders."))
     elif kind == "batch":
         blocks.append(("p", "This batch stored no weekly counts (outputs: weekly: false)."))
-    blocks += parameter_blocks(man) + caveat_blocks(kind, summary)
+    blocks += caveat_blocks(kind, summary) + parameter_blocks(man)
     return blocks, figures
 
 
@@ -364,7 +362,7 @@ def psa_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[str, Figu
     blocks += _figure_blocks(figures)
     blocks.append(("p", "Files: draws.csv, outcomes.csv, incremental.csv, summary.csv, "
                         "ceac_evpi.csv, manifest.json."))
-    blocks += parameter_blocks(man) + caveat_blocks("psa", None)
+    blocks += caveat_blocks("psa", None) + parameter_blocks(man)
     return blocks, figures
 
 
@@ -427,7 +425,7 @@ def calibration_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[s
     yamls = sorted(p.name for p in folder.glob("*.yaml"))
     blocks.append(("p", "Files: fit.csv, fit.json, trace.csv, manifest.json"
                         + "".join(f", {y}" for y in yamls) + "."))
-    blocks += parameter_blocks(man) + caveat_blocks("calibration", None)
+    blocks += caveat_blocks("calibration", None) + parameter_blocks(man)
     return blocks, figures
 
 
@@ -444,13 +442,15 @@ def sensitivity_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[s
                         ("sobol.csv", "Sobol indices")):
         if (folder / name).exists():
             t = pd.read_csv(folder / name)
+            if "parameter" in t:
+                t["source"] = [_source_of(man, str(x)) for x in t["parameter"]]
             blocks += [("h2", title), ("table", _format_frame(t.head(25)))]
             if len(t) > 25:
                 blocks.append(("p", f"{len(t) - 25} more rows in {name}."))
     figures = _existing_figures(folder, {"tornado.png": "Tornado plot",
                                          "sobol.png": "Sobol indices"})
     blocks += _figure_blocks(figures)
-    blocks += parameter_blocks(man) + caveat_blocks("sensitivity", None)
+    blocks += caveat_blocks("sensitivity", None) + parameter_blocks(man)
     return blocks, figures
 
 
@@ -550,17 +550,27 @@ def caveat_blocks(kind: str, summary: pd.DataFrame | None) -> list[Block]:
         items.append("Fitted values are one set that reproduces the targets; with few "
                      "targets several parameters are weakly identified, so treat them as "
                      "a consistent set, not as estimates.")
+    elif kind == "sensitivity":
+        items.append("Only parameters given a range or a distribution are varied; the "
+                     "others are held at their values. One-way results ignore "
+                     "interactions between parameters; Sobol indices cover them.")
+    elif kind == "compare":
+        items.append("The intervals of the comparison are those of the mean over "
+                     "replications, from chance in the model (Monte Carlo) only. They do "
+                     "not include uncertainty in the input figures; a probabilistic "
+                     "sensitivity analysis (homesim psa) does.")
     else:
         items.append("Intervals are Monte Carlo intervals: the spread of single "
                      "replications due to chance in the model. They do not include "
                      "uncertainty in the input figures; a probabilistic sensitivity "
                      "analysis (homesim psa) does.")
-    if summary is not None and len(summary):
-        runs = int(summary.groupby("group")["replication"].nunique().min())
-        if runs < 40:
-            items.append(f"With {runs} replication(s) per scenario the 2.5th and 97.5th "
-                         "percentiles are interpolated between the most extreme runs: the "
-                         "interval ends are rough. Use more replications for final figures.")
+        if summary is not None and len(summary):
+            runs = int(summary.groupby("group")["replication"].nunique().min())
+            if runs < 40:
+                items.append(f"With {runs} replication(s) per scenario or point the 2.5th "
+                             "and 97.5th percentiles lie between the most extreme runs: the "
+                             "interval ends are rough. Use more replications (40 or more) "
+                             "for final figures.")
     return [("h2", "Caveats"), ("ul", items)]
 
 

@@ -134,7 +134,8 @@ def check_outcomes(page: str, summary: pd.DataFrame, group: pd.Series) -> int:
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One folder of each kind, made by the commands (a few seconds in all)."""
     base = tmp_path_factory.mktemp("results")
-    out = {k: base / k for k in ("run", "batch", "compare", "psa", "calibration")}
+    out = {k: base / k for k in ("run", "batch", "compare", "psa", "calibration",
+                                 "sensitivity")}
     assert main(["run", BASELINE, "-n", "3", "--years", "2", "--out", str(out["run"]),
                  "-q"]) == 0
     batch = base / "tiny.yaml"
@@ -149,7 +150,39 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                  str(out["psa"]), "-q"]) == 0
     assert main(["calibrate", BASELINE, TARGETS, "--budget", "3", "-n", "1", "--years",
                  "1", "--out", str(out["calibration"]), "-q"]) == 0
+    toy = base / "toy.yaml"
+    toy.write_text(TOY, encoding="utf-8")
+    assert main(["sensitivity", str(toy), "-n", "1", "--out", str(out["sensitivity"])]) == 0
     return out
+
+
+#: A small made-up town with two parameters that have a range (for one-way sensitivity).
+TOY = """\
+name: toy-town
+setting: {years: 1, start_year: 2015}
+initial:
+  counts: {own: 600, at_risk: 200, rough: 20, shelter: 40, friends: 40, starter: 20}
+  needs_mix: {default: {low: 0.5, medium: 0.3, high: 0.2}}
+entries:
+  per_week: {value: 3, source: "toy figure, range 2-4", low: 2, high: 4}
+  needs_mix: {low: 0.5, medium: 0.3, high: 0.2}
+  routes:
+    eviction: {share: 1.0, to: {at_risk: 1.0}}
+transitions:
+  low: &rows
+    own: {at_risk: 0.004}
+    at_risk: {own: 0.15, friends: 0.03, rough: 0.01}
+    rough: {shelter: 0.2, friends: 0.05, own: 0.01}
+    shelter: {starter: 0.06, rough: 0.03, own: 0.03}
+    friends: {rough: 0.04, shelter: 0.05, own: 0.04}
+    starter: {own: 0.06, shelter: 0.01}
+  medium: *rows
+  high: *rows
+places:
+  shelter: {capacity: 45, overflow: {rough: 1.0}}
+  starter: {capacity: {value: 24, source: "toy figure, range 12-36", low: 12, high: 36}}
+housing: {assignments_per_week: 1, self_found_share: 0.5}
+"""
 
 
 KEY_PATHS = ["places.starter.capacity", "places.shelter.capacity", "entries.per_week",
@@ -251,6 +284,19 @@ def test_calibration_folder(folders: dict[str, Path]) -> None:
     assert png == (folder / "fit.png").read_bytes()
     man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     check_key_parameters(page, man, "randers_baseline", KEY_PATHS)
+
+
+def test_sensitivity_folder(folders: dict[str, Path]) -> None:
+    folder = folders["sensitivity"]
+    page, _ = report(folder)
+    one_way = pd.read_csv(folder / "one_way.csv")
+    shown = table_with(page, "parameter", "swing", "source")
+    assert list(shown["parameter"]) == list(one_way["parameter"])
+    for row, ref in zip(shown.itertuples(index=False), one_way.itertuples(), strict=True):
+        assert close_to_shown(row.swing, ref.swing)
+    assert list(shown["source"]) == ["toy figure, range 2-4", "toy figure, range 12-36"]
+    (png,) = check_figures(page, 1)
+    assert png == (folder / "tornado.png").read_bytes()
 
 
 def test_out_into_existing_folder(folders: dict[str, Path], tmp_path: Path) -> None:
