@@ -194,7 +194,9 @@ def batch_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[str, Fi
               f"{seeds.get('root', '?')}, seeds {seeds.get('mode', '?')} "
               f"({seeds.get('derivation', '')}). Command: {man.get('command', '?')}; "
               f"homesim {man.get('version', '?')}, {man.get('started', '')}.")
-    blocks: list[Block] = [("h1", f"Batch results: {_names(man)}"), ("p", intro)]
+    title = man["batch"].get("name") if isinstance(man.get("batch"), dict) else None
+    blocks: list[Block] = [("h1", f"Batch {title or folder.name}: {_names(man)}"),
+                           ("p", intro)]
     if len(points) and "overrides" in points:
         blocks += [("h2", "Sweep points"),
                    ("p", "Each point runs its scenario with these values changed "
@@ -594,7 +596,8 @@ def to_markdown(blocks: list[Block], figures: dict[str, Figure], base: Path) -> 
 
 
 _EXTRA_CSS = ("details{margin:1rem 0}summary{cursor:pointer;font-weight:600}"
-              "h3{margin-top:1.5rem}")
+              "h3{margin-top:1.5rem}td{vertical-align:top}"
+              "table.sources td:last-child{min-width:14rem}")
 
 
 def to_html(blocks: list[Block], figures: dict[str, Figure]) -> str:
@@ -623,7 +626,11 @@ def to_html(blocks: list[Block], figures: dict[str, Figure]) -> str:
 
 
 def _html_table(df: pd.DataFrame) -> str:
-    return "<p>(none)</p>" if df.empty else df.to_html(index=False, border=0, escape=True)
+    """A table; one whose last column is a source gets room for the text."""
+    if df.empty:
+        return "<p>(none)</p>"
+    wide = len(df.columns) > 0 and str(df.columns[-1]) == "source"
+    return df.to_html(index=False, border=0, escape=True, classes="sources" if wide else None)
 
 
 # ---------------------------------------------------------------- small helpers
