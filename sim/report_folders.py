@@ -179,8 +179,9 @@ def batch_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[str, Fi
     points = pd.DataFrame(man.get("points", []))
     if summary.empty:
         summary = pd.DataFrame(columns=["scenario", "point", "replication", "group"])
-    per_scenario = summary.groupby("scenario")["point"].nunique() if len(summary) else None
-    by_point = per_scenario is not None and bool((per_scenario > 1).any())
+    planned = points if len(points) and "scenario" in points else summary
+    by_point = bool(len(planned)) and bool(
+        (planned.groupby("scenario")["point"].nunique() > 1).any())
     summary = summary.assign(group=_group_labels(summary, by_point))
     weekly = res.weekly
     if len(weekly):
@@ -251,7 +252,7 @@ def _runs_body(blocks: list[Block], man: dict, summary: pd.DataFrame, weekly: pd
         blocks.append(("p", "Lines are means over replications, bands the 2.5th-97.5th "
                             "percentiles of single runs. Waiting lists are not stored in "
                             f"{kind} folders."))
-    elif kind == "batch":
+    elif kind == "batch" and not summary.empty:
         blocks.append(("p", "This batch stored no weekly counts (outputs: weekly: false)."))
     blocks += caveat_blocks(kind, summary) + parameter_blocks(man)
     return blocks, figures

@@ -140,10 +140,11 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                  "-q"]) == 0
     batch = base / "tiny.yaml"
     batch.write_text(f"name: tiny\nscenarios: ['{BASELINE}']\n"
-                     "sweep: {housing.assignments_per_week: [1, 4]}\n"
+                     "sweep: [{housing.assignments_per_week: 1}, "
+                     "{housing.assignments_per_week: 4}, {housing.self_found_share: 2}]\n"
                      "replications: 2\nseed: 3\nyears: 1\n", encoding="utf-8")
     assert main(["batch", str(batch), "--workers", "1", "--out", str(out["batch"]),
-                 "-q"]) == 0
+                 "-q"]) == 1  # the runs of point 2 fail (a share above 1)
     assert main(["compare", BASELINE, HOUSING_FIRST, "-n", "2", "--years", "1", "--out",
                  str(out["compare"]), "-q"]) == 0
     assert main(["psa", BASELINE, HOUSING_FIRST, "--draws", "3", "--years", "1", "--out",
@@ -218,7 +219,11 @@ def test_batch_folder_by_point(folders: dict[str, Path]) -> None:
     check_figures(page, 3)  # all points together, then one per point
     points = table_with(page, "point", "changed")
     assert list(points["changed"]) == ["housing.assignments_per_week = 1",
-                                       "housing.assignments_per_week = 4"]
+                                       "housing.assignments_per_week = 4",
+                                       "housing.self_found_share = 2"]
+    failed = table_with(page, "point", "replication", "error", "message")
+    assert list(failed["point"]) == ["2", "2"]
+    assert all("housing.self_found_share" in m for m in failed["message"])
     man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     check_key_parameters(page, man, "randers_baseline", KEY_PATHS)
 
