@@ -137,7 +137,7 @@ def folder_report(folder: str | Path, out: str | Path | None = None) -> tuple[Pa
 
 def compare_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[str, Figure]]:
     """Report of a ``homesim compare`` folder: the comparison report of :mod:`sim.report`
-    (same tables, text and figures), followed by the parameters and the caveats."""
+    (same tables, text and figures), followed by the caveats and the parameters."""
     f = cmp_report.read_folder(folder)
     missing = [n for n in ("runs", "differences", "comparison", "nmb", "verdicts",
                            "yearly", "weekly") if n not in f.tables]
@@ -157,7 +157,7 @@ def compare_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[str, 
 def run_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[str, Figure]]:
     """Report of a ``homesim run`` folder: one scenario, a row per replication."""
     man = _manifest(folder)
-    summary = pd.read_csv(folder / "summary.csv")
+    summary = pd.read_csv(folder / "summary.csv").copy()  # copy: one block, not many
     weekly = pd.read_parquet(folder / "weekly.parquet")
     summary = summary.assign(group=summary["scenario"].astype(str))
     weekly = weekly.assign(group=weekly["scenario"].astype(str))
@@ -187,16 +187,15 @@ def batch_blocks(folder: Path, md_path: Path) -> tuple[list[Block], dict[str, Fi
     if len(weekly):
         weekly = weekly.assign(group=_group_labels(weekly, by_point))
     seeds = man.get("seeds", {})
-    intro = (f"Batch {man.get('batch', {}).get('name', folder.name)}"
-             if isinstance(man.get("batch"), dict) else f"Batch {folder.name}")
-    intro += (f": {len(summary)} finished runs, {len(res.failures)} failed, of "
+    title = (man["batch"].get("name") if isinstance(man.get("batch"), dict) else None
+             ) or folder.name
+    intro = (f"Batch {title}: {len(summary)} finished runs, {len(res.failures)} failed, of "
               f"{man.get('runs', '?')} planned; horizon "
               f"{man.get('years') or 'as in each scenario'} years; root seed "
               f"{seeds.get('root', '?')}, seeds {seeds.get('mode', '?')} "
               f"({seeds.get('derivation', '')}). Command: {man.get('command', '?')}; "
               f"homesim {man.get('version', '?')}, {man.get('started', '')}.")
-    title = man["batch"].get("name") if isinstance(man.get("batch"), dict) else None
-    blocks: list[Block] = [("h1", f"Batch {title or folder.name}: {_names(man)}"),
+    blocks: list[Block] = [("h1", f"Batch {title}: {_names(man)}"),
                            ("p", intro)]
     if len(points) and "overrides" in points:
         blocks += [("h2", "Sweep points"),
@@ -221,7 +220,7 @@ def _group_labels(df: pd.DataFrame, by_point: bool) -> pd.Series:
 
 def _runs_body(blocks: list[Block], man: dict, summary: pd.DataFrame, weekly: pd.DataFrame,
                md_path: Path, kind: str) -> tuple[list[Block], dict[str, Figure]]:
-    """Main outcomes, stock figures, parameters and caveats of run-type folders."""
+    """Main outcomes, stock figures, caveats and parameters of run and batch folders."""
     figures: dict[str, Figure] = {}
     cur = _currency(man)
     if summary.empty:
