@@ -10,6 +10,7 @@ or order, so every executor gives the same tables bit for bit.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -29,6 +30,14 @@ from sim.results_io import manifest as make_manifest
 from sim.results_io import write_json
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import scenario_hash
+
+#: A model holds reference cycles (Mesa agents and their model), so a finished run's
+#: arrays are freed only by a full garbage collection, which Python seldom runs
+#: unprompted: without one, a worker's memory grows with every run. Workers freeze
+#: the objects of the imported modules so that a collection after each run takes about
+#: a millisecond; elsewhere (this process, Dask workers) collect every few runs.
+COLLECT_EVERY = 8
+_gc_state = {"frozen": False, "since": 0}
 
 #: Largest number of runs sent to a worker as one task.
 MAX_CHUNK = 16
@@ -219,7 +228,16 @@ def run_chunk(specs: Sequence[RunSpec], weekly: bool = True, store_root: str | N
             store.write(out)
             out.weekly = None
         outs.append(out)
+        _collect_garbage()
     return outs
+
+
+def _collect_garbage() -> None:
+    """Free finished models now (see :data:`COLLECT_EVERY`)."""
+    _gc_state["since"] += 1
+    if _gc_state["frozen"] or _gc_state["since"] >= COLLECT_EVERY:
+        gc.collect()
+        _gc_state["since"] = 0
 
 
 def _outputs(todo: list[RunSpec], store: ResultsStore, workers: int | None, scheduler: Any,
@@ -259,12 +277,17 @@ def _process_context() -> multiprocessing.context.BaseContext:
 
 
 def _worker_init() -> None:
-    """Ctrl-C ends a worker at once and quietly; the parent reports the interruption.
+    """Set up a local worker process.
 
-    A run cut short leaves at most a temporary file, which readers ignore and the
-    next run of the batch removes.
+    Ctrl-C ends a worker at once and quietly; the parent reports the interruption (a
+    run cut short leaves at most a temporary file, which readers ignore and the next
+    run of the batch removes). The objects of the imported modules are frozen out of
+    garbage collection, so that collecting after each run is cheap.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    gc.collect()
+    gc.freeze()
+    _gc_state["frozen"] = True
 
 
 def _process_outputs(todo: list[RunSpec], store: ResultsStore, workers: int, weekly: bool,
