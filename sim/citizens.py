@@ -43,7 +43,8 @@ FIELDS: dict[str, tuple[type, int]] = {
     "queue_since": (np.int32, NO_WEEK),
     "year_any": (np.int16, -1),      # last year index counted as homeless at any time
     "band": (np.int8, 0),            # age band code, kept up to date by the model
-    "code": (np.int8, int(Situation.LEFT) * 3),  # situation * 3 + needs: the move table row
+    "rehoused": (np.int8, 0),        # 1 in the first weeks housed after homelessness
+    "code": (np.int8, int(Situation.LEFT) * 3),  # row of the move tables (row_code)
 }
 
 

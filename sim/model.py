@@ -14,6 +14,7 @@ The weekly step (:meth:`HomelessnessModel.step`) reads top to bottom:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from sim.situations import (
     Situation,
 )
 from sim.streams import make_streams
-from sim.transitions import MoveTables, draw_moves, duration_multiplier
+from sim.transitions import MoveTables, draw_moves, duration_multiplier, row_code
 
 LEFT = int(Situation.LEFT)
 ROUGH = int(Situation.ROUGH)
@@ -75,6 +76,8 @@ class HomelessnessModel(mesa.Model):
         self.cells = np.zeros(N_SIT * N_NEEDS * N_AGE, dtype=np.int64)
         self._queued = np.zeros(0, dtype=np.intp)    # on a waiting list at the last tally
         self._joined: list[np.ndarray] = []          # joined a list this week
+        # week -> (citizens, week housed) whose first weeks after rehousing end then
+        self._rehoused_until: dict[int, list[tuple[np.ndarray, int]]] = defaultdict(list)
         self.population = Population(self)
         self.recorder = Recorder(self.weeks, len(QUEUE_NAMES))
         self.modifiers: list[Modifier] = []
@@ -106,14 +109,13 @@ class HomelessnessModel(mesa.Model):
             self.policies.update(params)
         dd = params.duration_dependence
         self._duration = (dd.half_life_weeks, dd.floor) if dd.enabled else None
-        rh = params.rehousing
-        self._rehousing = (rh.multiplier, rh.weeks) if rh.multiplier != 1.0 else None
+        self._rehousing_weeks = params.rehousing.weeks
 
     def _populate(self) -> None:
         """Place the initial population (week 0)."""
         idx = self.population.populate()
         a = self.citizens
-        a.code[idx] = a.situation[idx] * N_NEEDS + a.needs[idx]
+        a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx])
         self.occupancy += np.bincount(a.situation[idx], minlength=N_SIT)
         self.cells += np.bincount(self._cell(idx), minlength=self.cells.size)
         self.recorder.mark_year(a, idx, 0)
@@ -134,6 +136,7 @@ class HomelessnessModel(mesa.Model):
             self._apply_params(self.phases[self.week])
         r = self.week + 1
         self._birthdays(r)
+        self._rehousing_ends(r)
         self.policies.before_moves(r)
         self._moves(r)
         self._enter(r)
@@ -157,6 +160,17 @@ class HomelessnessModel(mesa.Model):
         for _ in range(n):
             self.step()
         return self
+
+    def _rehousing_ends(self, r: int) -> None:
+        """Citizens housed long enough ago lose the higher risk of the first weeks."""
+        chunks = self._rehoused_until.pop(r, None)
+        if chunks:
+            a = self.citizens
+            idx = np.concatenate([i for i, _ in chunks])
+            start = np.concatenate([np.full(i.size, s) for i, s in chunks])
+            idx = idx[a.housed_since[idx] == start]  # still in the same home
+            a.rehoused[idx] = 0
+            a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx])
 
     def _birthdays(self, r: int) -> None:
         """Citizens who turn 25 or 30 this week move up an age band."""
@@ -192,11 +206,6 @@ class HomelessnessModel(mesa.Model):
             if idx.size:
                 weeks = (self.week - a.spell_start[idx]).astype(np.float64)
                 parts.append((idx, duration_multiplier(weeks, *self._duration), None))
-        if self._rehousing is not None:
-            mult, weeks = self._rehousing
-            idx = np.flatnonzero(a.housed_since > self.week - weeks)  # NO_WEEK is minimal
-            if idx.size:
-                parts.append((idx, None, np.full(idx.size, mult)))
         for modifier in self.modifiers:
             got = modifier(self)
             parts.extend(got if isinstance(got, list) else [got])
@@ -225,8 +234,8 @@ class HomelessnessModel(mesa.Model):
         a = self.citizens
         u = self.streams["moves"].random(a.n)
         special, m_house, m_loss = self._modified()
-        movers, dest = draw_moves(self.tables, a.code, a.situation, a.needs, u, special,
-                                  m_house, m_loss)
+        movers, dest = draw_moves(self.tables, a.code, a.situation, u, special, m_house,
+                                  m_loss)
         movers, dest = self.policies.filter_moves(movers, dest)
         if movers.size == 0:
             return
@@ -301,7 +310,7 @@ class HomelessnessModel(mesa.Model):
             self._count_move(idx, old, dest, r)
         self._spells_and_episodes(idx, old, dest, inside, r)
         a.situation[idx] = dest
-        a.code[idx] = dest * N_NEEDS + a.needs[idx]
+        a.code[idx] = row_code(a.rehoused[idx], dest, a.needs[idx])
         a.since[idx] = r
         if not keep_queue:
             a.queue[idx] = -1
@@ -334,7 +343,10 @@ class HomelessnessModel(mesa.Model):
             ends = idx[end]
             rec.spells.add(a.spell_start[ends], np.full(ends.size, r), a.needs[ends], dest[end])
             a.spell_start[ends] = NO_WEEK
-            a.housed_since[idx[end & HOUSED_MASK[dest]]] = r
+            housed = idx[end & HOUSED_MASK[dest]]
+            a.housed_since[housed] = r
+            a.rehoused[housed] = 1
+            self._rehoused_until[r + self._rehousing_weeks + 1].append((housed, r))
         lost = was_housed & ~HOUSED_MASK[dest]
         if lost.any():
             lost &= a.housed_since[idx] != NO_WEEK
@@ -343,6 +355,7 @@ class HomelessnessModel(mesa.Model):
                 rec.episodes.add(a.housed_since[li], np.full(li.size, r), a.needs[li],
                                  dest[lost], self.support_of(li))
                 a.housed_since[li] = NO_WEEK
+                a.rehoused[li] = 0
 
     def support_of(self, idx: np.ndarray) -> np.ndarray:
         """Team that supported citizens when they were housed (-1: none), for outcome logs."""

@@ -56,17 +56,30 @@ def transition_matrix(sc: Scenario) -> np.ndarray:
     return P
 
 
+#: Number of row codes: (rehoused flag, situation, needs group).
+N_CODES = 2 * N_SIT * N_NEEDS
+
+
+def row_code(rehoused: np.ndarray, sit: np.ndarray, needs: np.ndarray) -> np.ndarray:
+    """Row of the move tables for each citizen: ``(rehoused * S + situation) * G + needs``.
+
+    ``rehoused`` marks the first weeks in a home after homelessness, whose higher risk
+    of losing the home is built into their own rows (scenario key ``rehousing``).
+    """
+    return ((rehoused.astype(np.int16) * N_SIT + sit) * N_NEEDS + needs).astype(np.int8)
+
+
 @dataclass
 class MoveTables:
-    """Lookup tables the kernel uses, built once per parameter phase."""
+    """Lookup tables the kernel uses, built once per parameter phase, by row code."""
 
     P: np.ndarray            # (G, S, S) full matrix
-    Q: np.ndarray            # (G, S, S) off-diagonal part (chance of going elsewhere)
-    leave: np.ndarray        # (S * G,) chance of leaving, indexed by situation * G + needs
+    rows: np.ndarray         # (N_CODES, S) off-diagonal rows (chance of going elsewhere)
+    leave: np.ndarray        # (N_CODES,) chance of leaving
     to_housed: np.ndarray    # (S, S) bool: from a homeless situation to a housed one
     to_homeless: np.ndarray  # (S, S) bool: from a housed situation to a homeless one
-    p_house: np.ndarray      # (S * G,) chance of a move that m_house scales
-    p_loss: np.ndarray       # (S * G,) chance of a move that m_loss scales
+    p_house: np.ndarray      # (N_CODES,) chance of a move that m_house scales
+    p_loss: np.ndarray       # (N_CODES,) chance of a move that m_loss scales
 
     @classmethod
     def build(cls, sc: Scenario) -> MoveTables:
@@ -74,14 +87,23 @@ class MoveTables:
         Q = P.copy()
         for s in range(N_SIT):
             Q[:, s, s] = 0.0
-        # leave[s * G + g], computed as the last cumulative sum so the kernel's
-        # destination search and this bound agree to the last bit.
-        leave = np.cumsum(Q, axis=2)[:, :, -1].T.reshape(-1).copy()
+        base = Q.transpose(1, 0, 2).reshape(N_SIT * N_NEEDS, N_SIT)  # row s * G + g
         to_housed = np.outer(HOMELESS_MASK, HOUSED_MASK)
         to_homeless = np.outer(HOUSED_MASK, HOMELESS_MASK)
-        p_house = (Q * to_housed[None]).sum(axis=2).T.reshape(-1).copy()
-        p_loss = (Q * to_homeless[None]).sum(axis=2).T.reshape(-1).copy()
-        return cls(P, Q, leave, to_housed, to_homeless, p_house, p_loss)
+        sit_of_row = np.repeat(np.arange(N_SIT), N_NEEDS)
+        rehoused = base.copy()
+        scaled = to_homeless[sit_of_row]
+        rehoused[scaled] *= sc.rehousing.multiplier
+        total = rehoused.sum(axis=1)
+        rehoused[total > 1] /= total[total > 1, None]
+        rows = np.vstack([base, rehoused])
+        # the bound is the last cumulative sum, so the kernel's destination search
+        # and this bound agree to the last bit
+        leave = np.cumsum(rows, axis=1)[:, -1].copy()
+        sits = np.concatenate([sit_of_row, sit_of_row])
+        p_house = (rows * to_housed[sits]).sum(axis=1)
+        p_loss = (rows * to_homeless[sits]).sum(axis=1)
+        return cls(P, rows, leave, to_housed, to_homeless, p_house, p_loss)
 
 
 def duration_multiplier(weeks_homeless: np.ndarray, half_life: float, floor: float
@@ -90,14 +112,14 @@ def duration_multiplier(weeks_homeless: np.ndarray, half_life: float, floor: flo
     return floor + (1.0 - floor) * np.exp2(-weeks_homeless / half_life)
 
 
-def modified_rows(tables: MoveTables, sit: np.ndarray, needs: np.ndarray,
+def modified_rows(tables: MoveTables, code: np.ndarray, sit: np.ndarray,
                   m_house: np.ndarray | None, m_loss: np.ndarray | None) -> np.ndarray:
     """Off-diagonal rows for some citizens, with their personal multipliers applied.
 
     ``m_house`` scales moves from homelessness into housing; ``m_loss`` scales moves
     from housing into homelessness. A row whose total would exceed 1 is scaled back.
     """
-    rows = tables.Q[needs, sit, :].copy()
+    rows = tables.rows[code]
     if m_house is not None:
         mask = tables.to_housed[sit]
         rows[mask] *= np.broadcast_to(m_house[:, None], rows.shape)[mask]
@@ -111,15 +133,15 @@ def modified_rows(tables: MoveTables, sit: np.ndarray, needs: np.ndarray,
     return rows
 
 
-def draw_moves(tables: MoveTables, code: np.ndarray, sit: np.ndarray, needs: np.ndarray,
-               u: np.ndarray, special: np.ndarray, m_house: np.ndarray | None,
-               m_loss: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def draw_moves(tables: MoveTables, code: np.ndarray, sit: np.ndarray, u: np.ndarray,
+               special: np.ndarray, m_house: np.ndarray | None, m_loss: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Who moves this week and where to.
 
-    ``code`` is each citizen's ``situation * 3 + needs``; ``u`` one uniform per citizen.
-    ``special`` lists the citizens whose chances
-    are modified (by duration or support), with their multipliers ``m_house`` and
-    ``m_loss`` (aligned with ``special``); everyone else follows the table. The
+    ``code`` is each citizen's row code (``row_code``); ``u`` one uniform per citizen.
+    ``special`` lists the citizens whose chances are modified (by duration or
+    support), with their multipliers ``m_house`` and ``m_loss`` (aligned with
+    ``special``); everyone else follows the table. The
     chance of leaving of a special citizen is the table's plus the scaled parts, so
     full rows are built only for the few who move.
     Returns (movers, destinations).
@@ -136,13 +158,13 @@ def draw_moves(tables: MoveTables, code: np.ndarray, sit: np.ndarray, needs: np.
     movers = np.flatnonzero(u < leave)
     if movers.size == 0:
         return movers, movers.astype(np.int8)
-    rows = tables.Q[needs[movers], sit[movers], :]
+    rows = tables.rows[code[movers]]
     if special.size:
         pos = np.minimum(np.searchsorted(special, movers), special.size - 1)
         hit = special[pos] == movers
         if hit.any():
             sp = pos[hit]
-            rows[hit] = modified_rows(tables, sit[movers[hit]], needs[movers[hit]],
+            rows[hit] = modified_rows(tables, code[movers[hit]], sit[movers[hit]],
                                       None if m_house is None else m_house[sp],
                                       None if m_loss is None else m_loss[sp])
     cum = np.cumsum(rows, axis=1)
