@@ -171,5 +171,5 @@ def sorted_unique(idx: np.ndarray) -> np.ndarray:
     hashing on the small index arrays the weekly step handles)."""
     if idx.size < 2:
         return idx
-    idx = np.sort(idx)
+    idx = np.sort(idx, kind="stable")  # timsort: fast on the sorted runs joined here
     return idx[np.concatenate(([True], idx[1:] != idx[:-1]))]

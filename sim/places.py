@@ -34,27 +34,47 @@ for _k, _s in enumerate(LIMITED_PLACES):
 
 
 def order_waiting(rule: str, idx: np.ndarray, arrays, week: int,
-                  since: np.ndarray | None = None) -> np.ndarray:
-    """Sort waiting citizens ``idx`` by a priority rule; ties go to the earliest on the list.
+                  since: np.ndarray | None = None, first: np.ndarray | None = None,
+                  limit: int | None = None) -> np.ndarray:
+    """Order waiting citizens ``idx`` by a priority rule; ties go to the earliest on the
+    list, then to the lowest index.
 
     Rules: ``first_come`` (longest on the list), ``longest_homeless`` (longest current
     spell), ``highest_needs`` (high before medium before low), ``youngest_first``.
-    ``since`` is the array of weeks citizens joined the list (default: places' lists).
+    ``since`` is the array of weeks citizens joined the list (default: places' lists);
+    ``first`` marks citizens who go before all others (a policy's priority group).
+    With ``limit``, only the first ``limit`` are returned (found without a full sort).
     """
     since = (arrays.queue_since if since is None else since)[idx]
     if rule == "first_come":
-        keys = (idx, since)
+        primary = np.zeros(idx.size, dtype=np.int64)
     elif rule == "longest_homeless":
-        start = arrays.spell_start[idx]
-        start = np.where(start == NO_WEEK, week + 1, start)  # not homeless: last
-        keys = (idx, since, start)
+        start = arrays.spell_start[idx].astype(np.int64)
+        primary = np.where(start == NO_WEEK, week + 1, start)  # not homeless: last
     elif rule == "highest_needs":
-        keys = (idx, since, -arrays.needs[idx].astype(np.int32))
+        primary = -arrays.needs[idx].astype(np.int64)
     elif rule == "youngest_first":
-        keys = (idx, since, -arrays.birth[idx])
+        primary = -arrays.birth[idx].astype(np.int64)
     else:  # validated by the schema; a new rule must be added here
         raise ValueError(f"unknown priority rule {rule!r}")
-    return idx[np.lexsort(keys)]
+    columns = [primary, since.astype(np.int64), idx.astype(np.int64)]
+    if first is not None:
+        columns.insert(0, (~first).astype(np.int64))  # 0 = goes first
+    key = _combined_key(*columns)
+    if limit is not None and limit < idx.size:
+        part = np.argpartition(key, limit)[:limit]
+        return idx[part[np.argsort(key[part])]]
+    return idx[np.argsort(key)]
+
+
+def _combined_key(*columns: np.ndarray) -> np.ndarray:
+    """One int64 that sorts like the columns in order (most significant first)."""
+    key = np.zeros(columns[0].size, dtype=np.int64)
+    for col in columns:
+        lo = col.min(initial=0)
+        span = int(col.max(initial=0) - lo) + 1
+        key = key * span + (col - lo)
+    return key
 
 
 @dataclass
@@ -152,28 +172,27 @@ class Allocator:
             if idx.size == 0:
                 continue
             if not math.isinf(free):
-                idx = self._chosen(k, order_waiting(self.rules.priority[k], idx, arrays, week),
-                                   int(free), int(cap) if k != ASSIGNED else 0,
-                                   int(occupancy[target]))
+                idx = self._chosen(k, idx, arrays, week, int(free),
+                                   int(cap) if k != ASSIGNED else 0, int(occupancy[target]))
             move(idx, target)
 
-    def _chosen(self, k: int, ordered: np.ndarray, free: int, cap: int, occ: int
-                ) -> np.ndarray:
-        """The first ``free`` of an ordered list, after policy front-runners and reserves."""
-        if k in self.front:
-            first = self.front[k](ordered)
-            ordered = np.concatenate([ordered[first], ordered[~first]])
-        if k in self.reserved:
-            n_res, may = self.reserved[k]
-            allowed = may(ordered)
-            # places open to all = capacity - reserve; those left over only for the allowed
-            # (occupancy counts everyone, so this is conservative)
-            open_all = max(0, cap - n_res - occ)
-            others = ordered[~allowed][:open_all]
-            chosen = np.concatenate([ordered[allowed][:free], others])
-            keep = np.isin(ordered, chosen)
-            return ordered[keep][:free]
-        return ordered[:free]
+    def _chosen(self, k: int, idx: np.ndarray, arrays, week: int, free: int, cap: int,
+                occ: int) -> np.ndarray:
+        """Who gets the ``free`` places: priority order, policy front-runners first, and
+        places kept in reserve only for those a policy allows."""
+        first = self.front[k](idx) if k in self.front else None
+        rule = self.rules.priority[k]
+        if k not in self.reserved:
+            return order_waiting(rule, idx, arrays, week, first=first, limit=free)
+        ordered = order_waiting(rule, idx, arrays, week, first=first)
+        n_res, may = self.reserved[k]
+        allowed = may(ordered)
+        # places open to all = capacity - reserve; those left over only for the allowed
+        # (occupancy counts everyone, so this is conservative)
+        open_all = max(0, cap - n_res - occ)
+        others = ordered[~allowed][:open_all]
+        chosen = np.concatenate([ordered[allowed][:free], others])
+        return ordered[np.isin(ordered, chosen)][:free]
 
     def _assigned_homes_this_week(self) -> float:
         """Whole homes on offer this week; fractions carry over, unused homes do not."""

@@ -99,3 +99,27 @@ def test_assigned_homes_per_week_limit_moves_into_own_housing():
     assert per_week.max() <= 1                  # at most one home in any week
     assert per_week.sum() <= 52                 # 0.5 a week over 104 weeks
     assert per_week.sum() >= 50                 # and they are used when people wait
+
+
+def test_front_runners_keep_rule_order_and_limit_is_a_prefix():
+    rng = np.random.default_rng(4)
+
+    class A:
+        queue_since = rng.integers(0, 30, 400)
+        spell_start = np.where(rng.random(400) < 0.2, NO_WEEK, rng.integers(-50, 30, 400))
+        needs = rng.integers(0, 3, 400).astype(np.int8)
+        birth = rng.integers(-3000, -900, 400)
+    idx = np.sort(rng.choice(400, 150, replace=False))
+    first = rng.random(150) < 0.3
+    for rule in ("first_come", "longest_homeless", "highest_needs", "youngest_first"):
+        full = order_waiting(rule, idx, A, week=40, first=first)
+        plain = order_waiting(rule, idx, A, week=40)
+        front = set(idx[first].tolist())
+        n = len(front)
+        assert set(full[:n].tolist()) == front
+        # within each group, the rule's order holds
+        assert [i for i in plain if i in front] == full[:n].tolist()
+        assert [i for i in plain if i not in front] == full[n:].tolist()
+        for k in (1, 7, 149):
+            assert order_waiting(rule, idx, A, 40, first=first, limit=k).tolist() == \
+                full[:k].tolist()

@@ -128,3 +128,14 @@ def test_every_baseline_parameter_cites_a_source():
 
     walk(raw, "")
     assert missing == []
+
+
+def test_override_of_a_shared_mapping_changes_only_its_own_path():
+    """A mapping used for several needs groups (as a YAML alias would) is copied apart."""
+    rows = {"own": {"at_risk": 0.1}, "shelter": {"own": 0.2}}
+    sc = sim.load_scenario({"initial": {"counts": {"own": 5}},
+                            "transitions": {"low": rows, "medium": rows, "high": rows}})
+    sc2 = sc.with_overrides({"transitions.low.shelter.own": 0.05})
+    assert sc2.params.transitions["low"]["shelter"]["own"] == 0.05
+    assert sc2.params.transitions["medium"]["shelter"]["own"] == 0.2
+    assert sc.params.transitions["low"]["shelter"]["own"] == 0.2

@@ -176,11 +176,9 @@ class SupportTeams:
             gone = wait[(a.situation[wait] == LEFT) | (a.team[wait] >= 0)]
             self._leave_list(gone)
             wait = wait[~np.isin(wait, gone)]
-            order = order_waiting(rule.priority, wait, a, r, since=a.team_wait_since)
-            if self.youth_first:
-                young = age_band_of(r - a.birth[order]) < 2
-                order = np.concatenate([order[young], order[~young]])
-            take = order[:free]
+            young = age_band_of(r - a.birth[wait]) < 2 if self.youth_first else None
+            take = order_waiting(rule.priority, wait, a, r, since=a.team_wait_since,
+                                 first=young, limit=free)
             self._leave_list(take)
             a.team[take] = k
             a.team_since[take] = r

@@ -8,7 +8,6 @@ expected; nothing reaches the model unvalidated.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 import difflib
@@ -70,7 +69,7 @@ class LoadedScenario:
     def with_overrides(self, overrides: Mapping[str, Any], name: str | None = None
                        ) -> LoadedScenario:
         """A new scenario with dotted-path overrides applied, validated again."""
-        raw = copy.deepcopy(self.raw)
+        raw = unshared_copy(self.raw)
         for path, value in overrides.items():
             set_path(raw, path, value, file=self.file)
         if name is not None:
@@ -80,6 +79,19 @@ class LoadedScenario:
     def to_yaml(self) -> str:
         """The scenario as run, as YAML text (sources kept)."""
         return yaml.safe_dump(self.raw, sort_keys=False, allow_unicode=True)
+
+
+def unshared_copy(node: Any) -> Any:
+    """A deep copy in which no two places share an object.
+
+    ``copy.deepcopy`` keeps shared sub-mappings shared (a YAML alias, or one dict used
+    for several needs groups), so an override of one would change the others too.
+    """
+    if isinstance(node, Mapping):
+        return {k: unshared_copy(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [unshared_copy(v) for v in node]
+    return node
 
 
 def scenario_hash(raw: Mapping) -> str:
@@ -114,13 +126,13 @@ def deep_merge(base: dict, override: Mapping) -> dict:
     A parameter leaf (``{value: ..., source: ...}``) is replaced as a whole unless the
     override gives a bare value, which then keeps the base's source.
     """
-    out = copy.deepcopy(base)
+    out = unshared_copy(base)
     for key, value in override.items():
         old = out.get(key)
         if isinstance(old, dict) and isinstance(value, dict) and not _is_param_leaf(value):
             out[key] = deep_merge(old, value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = unshared_copy(value)
     return out
 
 
@@ -150,7 +162,7 @@ def load_scenario(source: str | Path | Mapping, **overrides: Any) -> LoadedScena
     ``load_scenario("x.yaml", places__starter__capacity=48)``.
     """
     if isinstance(source, Mapping):
-        raw = copy.deepcopy(dict(source))
+        raw = unshared_copy(dict(source))
         file = None
         parent = raw.pop("extends", None)
         if parent is not None:
@@ -165,6 +177,7 @@ def load_scenario(source: str | Path | Mapping, **overrides: Any) -> LoadedScena
 
 def from_raw(raw: dict, file: str | None = None) -> LoadedScenario:
     """Validate a merged raw mapping into a :class:`LoadedScenario`."""
+    raw = unshared_copy(raw)
     provenance: dict[str, Provenance] = {}
     plain = unwrap_params(raw, "", provenance, file)
     params = build(schema.Scenario, plain, "", file)
@@ -499,7 +512,7 @@ def build_phases(raw: dict, params: schema.Scenario, file: str | None
         dated.append((week, i, ch["set"]))
     dated.sort(key=lambda t: (t[0], t[1]))
     phases = [(0, params)]
-    current = copy.deepcopy(base)
+    current = unshared_copy(base)
     for week, i, updates in dated:
         for key, value in updates.items():
             if key.split(".")[0] in ("changes", "setting", "initial"):
