@@ -37,6 +37,9 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command line writes figures to files; no display needed
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; no display is needed or assumed
-
 import matplotlib.pyplot as plt
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
