@@ -152,11 +152,11 @@ def read_weekly(root: str | Path, scenario: str | None = None) -> pd.DataFrame:
     ordered = _ordered(files)
     if not ordered:
         return _empty_weekly()
-    tables = [pq.read_table(p).replace_schema_metadata(None) for _, p in ordered]
-    df = pa.concat_tables(tables).to_pandas()
-    df["scenario"] = pd.Categorical(df["scenario"],
-                                    categories=list(dict.fromkeys(df["scenario"])))
-    return df
+    tables = [t for t in (pq.read_table(p, read_dictionary=["scenario"])
+                          .replace_schema_metadata(None) for _, p in ordered) if t.num_rows]
+    if not tables:
+        return _empty_weekly()
+    return pa.concat_tables(tables).to_pandas()  # scenario and situation as categoricals
 
 
 def read_failures(root: str | Path) -> pd.DataFrame:
