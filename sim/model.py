@@ -76,6 +76,7 @@ class HomelessnessModel(mesa.Model):
         self.cells = np.zeros(N_SIT * N_NEEDS * N_AGE, dtype=np.int64)
         self._queued = np.zeros(0, dtype=np.intp)    # on a waiting list at the last tally
         self._joined: list[np.ndarray] = []          # joined a list this week
+        self._homeless_week = -1                     # week of the cached homeless index
         # week -> (citizens, week housed) whose first weeks after rehousing end then
         self._rehoused_until: dict[int, list[tuple[np.ndarray, int]]] = defaultdict(list)
         self.population = Population(self)
@@ -161,6 +162,13 @@ class HomelessnessModel(mesa.Model):
             self.step()
         return self
 
+    def homeless_now(self) -> np.ndarray:
+        """Indices of citizens homeless now (computed once a week, before the moves)."""
+        if self._homeless_week != self.week:
+            self._homeless_idx = np.flatnonzero(self.citizens.spell_start != NO_WEEK)
+            self._homeless_week = self.week
+        return self._homeless_idx
+
     def _rehousing_ends(self, r: int) -> None:
         """Citizens housed long enough ago lose the higher risk of the first weeks."""
         chunks = self._rehoused_until.pop(r, None)
@@ -202,7 +210,7 @@ class HomelessnessModel(mesa.Model):
         a = self.citizens
         parts = []
         if self._duration is not None:
-            idx = np.flatnonzero(a.spell_start != NO_WEEK)  # homeless now
+            idx = self.homeless_now()
             if idx.size:
                 weeks = (self.week - a.spell_start[idx]).astype(np.float64)
                 parts.append((idx, duration_multiplier(weeks, *self._duration), None))

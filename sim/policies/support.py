@@ -16,7 +16,7 @@ import numpy as np
 from sim.citizens import NO_WEEK, sorted_unique
 from sim.places import order_waiting
 from sim.scenario.policy_schema import TEAM_NAMES, Team
-from sim.situations import AGE_BANDS, NEEDS, SITUATIONS, Situation, age_band_of
+from sim.situations import AGE_BANDS, HOMELESS_MASK, NEEDS, SITUATIONS, Situation, age_band_of
 
 LEFT = int(Situation.LEFT)
 N_TEAMS = len(TEAM_NAMES)
@@ -131,7 +131,9 @@ class SupportTeams:
                 union |= rule.situations
         if not union.any():
             return
-        pool = np.flatnonzero(union[a.situation])
+        pool = self.model.homeless_now() if not (union & ~HOMELESS_MASK).any() else (
+            np.flatnonzero(union[a.situation]))
+        pool = pool[union[a.situation[pool]]]
         for k, rule in enumerate(self.rules):
             if not rule.enabled or pool.size == 0:
                 continue
@@ -201,16 +203,26 @@ class SupportTeams:
         ml = np.ones(idx.size)
         if idx.size == 0:
             return idx, mh, ml
+        house, loss = self._effect_tables()
         team = a.team[idx]
-        weeks = r - a.team_since[idx]
+        # admitted this week (team_since = r + 1) count as week 0
+        weeks = np.clip(r - a.team_since[idx], 0, house.shape[1] - 1)
+        return idx, house[team, weeks], loss[team, weeks]
+
+    def _effect_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Multipliers by team and week of support (the last column holds beyond it)."""
+        if getattr(self, "_tables_for", None) is self.rules:
+            return self._tables
+        finite = [int(e) for rule in self.rules for e in rule.phase_ends if e < 10**8]
+        weeks = np.arange(max(finite, default=0) + 1)
+        house = np.ones((N_TEAMS, weeks.size))
+        loss = np.ones((N_TEAMS, weeks.size))
         for k, rule in enumerate(self.rules):
-            sel = team == k
-            if sel.any():
-                phase = np.minimum(np.searchsorted(rule.phase_ends, weeks[sel], side="right"),
-                                   rule.phase_ends.size - 1)
-                mh[sel] = rule.m_house[phase]
-                ml[sel] = rule.m_loss[phase]
-        return idx, mh, ml
+            phase = np.minimum(np.searchsorted(rule.phase_ends, weeks, side="right"),
+                               rule.phase_ends.size - 1)
+            house[k], loss[k] = rule.m_house[phase], rule.m_loss[phase]
+        self._tables_for, self._tables = self.rules, (house, loss)
+        return self._tables
 
     def spells(self, weeks: int) -> list[tuple[np.ndarray, ...]]:
         """Support spells: ended ones and, censored at the horizon, open ones."""
