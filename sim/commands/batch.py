@@ -30,11 +30,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Run every scenario, sweep point and replication of a batch file into "
                     "a results folder (DIR/runs/..., DIR/manifest.json). Re-running resumes.")
     p.add_argument("batch", metavar="BATCH.yaml")
-    p.add_argument("--workers", "-w", type=int, default=None,
+    p.add_argument("--workers", "-w", type=int, default=None, metavar="N",
                    help="local worker processes (default: one per core; 1 runs serially)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="results folder (default results/<batch name>)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar (for logs); one line at the end")
