@@ -169,15 +169,21 @@ class SupportTeams:
 
     def _admit(self, r: int) -> None:
         a = self.model.citizens
+        frees = [int(rule.places) - int(self.in_support[k]) if rule.enabled else 0
+                 for k, rule in enumerate(self.rules)]
+        if max(frees) <= 0:
+            return
         waiters = self._waiters()
+        gone = (a.situation[waiters] == LEFT) | (a.team[waiters] >= 0)
+        if gone.any():
+            self._leave_list(waiters[gone])
+            waiters = waiters[~gone]
+        on_list = a.team_wait[waiters]
         for k, rule in enumerate(self.rules):
-            free = int(rule.places) - int(self.in_support[k])
-            if not rule.enabled or free <= 0 or self.waiting[k] == 0:
+            free = frees[k]
+            if free <= 0 or self.waiting[k] == 0:
                 continue
-            wait = waiters[a.team_wait[waiters] == k]
-            gone = wait[(a.situation[wait] == LEFT) | (a.team[wait] >= 0)]
-            self._leave_list(gone)
-            wait = wait[~np.isin(wait, gone)]
+            wait = waiters[on_list == k]
             young = age_band_of(r - a.birth[wait]) < 2 if self.youth_first else None
             take = order_waiting(rule.priority, wait, a, r, since=a.team_wait_since,
                                  first=young, limit=free)
