@@ -115,7 +115,7 @@ class SupportTeams:
         self.in_support -= np.bincount(team, minlength=N_TEAMS)
         a.team[idx] = -1
         a.team_since[idx] = NO_WEEK
-        self.members = self.members[~np.isin(self.members, idx)]
+        self.members = self.members[a.team[self.members] >= 0]  # keeps the sorted order
 
     def _eligible(self, k: int, idx: np.ndarray, r: int) -> np.ndarray:
         a, rule = self.model.citizens, self.rules[k]
@@ -191,7 +191,8 @@ class SupportTeams:
             a.team[take] = k
             a.team_since[take] = r
             self.in_support[k] += take.size
-            self.members = np.sort(np.concatenate([self.members, take]))  # disjoint
+            take = np.sort(take)
+            self.members = np.insert(self.members, np.searchsorted(self.members, take), take)
 
     def _leave_list(self, idx: np.ndarray) -> None:
         a = self.model.citizens
