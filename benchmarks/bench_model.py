@@ -46,10 +46,16 @@ print(json.dumps({"setup_s": t1 - t0, "run_s": t2 - t1, "cpu_s": c2 - c1,
 """
 
 
-def measure(scenario: str, scale: float, years: int = 10) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT / "scenarios" / scenario),
-                          str(scale), str(years)], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def measure(scenario: str, scale: float, years: int = 10, repeat: int = 1) -> dict:
+    """Best of ``repeat`` fresh processes (the shared machine's speed varies)."""
+    best = None
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT / "scenarios" / scenario),
+                              str(scale), str(years)], check=True, capture_output=True,
+                             text=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        best = r if best is None or r["run_s"] < best["run_s"] else best
+    return best
 
 
 def line(label: str, r: dict) -> str:
@@ -63,11 +69,12 @@ def main() -> None:
     quick = "--quick" in sys.argv
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    r = measure("randers_baseline.yaml", 1.0)
-    print(line("Randers baseline, 10 years", r))
+    rep = 1 if quick else 3
+    r = measure("randers_baseline.yaml", 1.0, repeat=rep)
+    print(line(f"Randers baseline, 10 years (best of {rep})", r))
     sizes = [0.1, 1.0] if quick else [0.1, 1.0, 10.0]
     for scale in sizes:
-        r = measure("denmark_baseline.yaml", scale, years=10)
+        r = measure("denmark_baseline.yaml", scale, years=10, repeat=rep if scale < 10 else 1)
         print(line(f"Denmark baseline x{scale:g}, 520 weeks", r))
     # the overhead is a ratio of two noisy times: interleave three of each, keep the best
     runs = [(measure("randers_baseline.yaml", 60.0), measure("randers_housing_first.yaml", 60.0))
