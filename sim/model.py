@@ -139,8 +139,10 @@ class HomelessnessModel(mesa.Model):
         self._birthdays(r)
         self._rehousing_ends(r)
         self.policies.before_moves(r)
-        self._moves(r)
-        self._enter(r)
+        moved, dest = self._moves(r)
+        entered, placed = self._enter(r)
+        # moves that need no place, of those inside and of entrants, in one go
+        self.move(np.concatenate([moved, entered]), np.concatenate([dest, placed]), r)
         waiting = self._waiting()
         self.allocator.allocate(self.citizens, self.occupancy, r, self._mover(r), waiting)
         self._overflow(r)
@@ -238,7 +240,9 @@ class HomelessnessModel(mesa.Model):
                 m_loss[pos] *= ml
         return special, m_house, m_loss
 
-    def _moves(self, r: int) -> None:
+    def _moves(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Draw this week's moves; those that need a place join its list. Returns the
+        moves that need no place (citizens, destinations), still to be made."""
         a = self.citizens
         u = self.streams["moves"].random(a.n)
         special, m_house, m_loss = self._modified()
@@ -246,26 +250,27 @@ class HomelessnessModel(mesa.Model):
                                   m_loss)
         movers, dest = self.policies.filter_moves(movers, dest)
         if movers.size == 0:
-            return
+            return movers, dest
         queue = self.allocator.needs_place(a.situation[movers], dest)
         assigned = np.flatnonzero(queue == len(QUEUE_NAMES) - 1)
         if assigned.size:
             queue[assigned[self.allocator.self_found(assigned.size)]] = -1
         direct = queue < 0
-        self.move(movers[direct], dest[direct], r)
         if not direct.all():
             self.join(movers[~direct], queue[~direct], r)
+        return movers[direct], dest[direct]
 
-    def _enter(self, r: int) -> None:
-        """New citizens arrive by the scenario's routes."""
+    def _enter(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """New citizens arrive by the scenario's routes; those bound for a scarce place
+        join its list. Returns the entrants who need no place, with their destinations."""
         idx, dest = self.population.enter(r)
         if idx.size == 0:
-            return
+            return idx, dest
         queue = self.allocator.needs_place(np.full(idx.size, LEFT, dtype=np.int8), dest)
         direct = queue < 0
-        self.move(idx[direct], dest[direct], r)
         if not direct.all():
             self.join(idx[~direct], queue[~direct], r)
+        return idx[direct], dest[direct]
 
     def _overflow(self, r: int) -> None:
         """Applicants refused a place this week sleep elsewhere if the place says so.

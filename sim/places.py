@@ -160,7 +160,10 @@ class Allocator:
         if waiting.size == 0:
             return
         on_list = arrays.queue[waiting]
+        listed = np.bincount(on_list, minlength=len(QUEUE_NAMES))
         for k, cap in enumerate(self.rules.capacity):
+            if listed[k] == 0:
+                continue
             if k == ASSIGNED:
                 free, target = homes, int(Situation.OWN)
             else:
@@ -168,10 +171,8 @@ class Allocator:
                 free = math.inf if math.isinf(cap) else int(cap) - int(occupancy[target])
             if free <= 0:
                 continue
-            idx = waiting[on_list == k]
-            if idx.size == 0:
-                continue
-            if not math.isinf(free):
+            idx = waiting[on_list == k] if listed[k] < waiting.size else waiting
+            if not math.isinf(free) and (free < idx.size or k in self.reserved):
                 idx = self._chosen(k, idx, arrays, week, int(free),
                                    int(cap) if k != ASSIGNED else 0, int(occupancy[target]))
             move(idx, target)
