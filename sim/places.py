@@ -153,29 +153,41 @@ class Allocator:
         arrays.queue_since[idx[new]] = week
 
     def allocate(self, arrays, occupancy: np.ndarray, week: int,
-                 move: Callable[[np.ndarray, int], None], waiting: np.ndarray) -> None:
+                 move: Callable[[np.ndarray, np.ndarray], None], waiting: np.ndarray) -> None:
         """Give free places to those waiting (``waiting``: everyone on a list), list by
-        list, in priority order."""
+        list, in priority order, then make all these moves at once.
+
+        A place vacated by someone admitted from an earlier list is free for a later
+        list the same week, as if the moves had been made one list at a time.
+        """
         homes = self._assigned_homes_this_week()
         if waiting.size == 0:
             return
         on_list = arrays.queue[waiting]
         listed = np.bincount(on_list, minlength=len(QUEUE_NAMES))
+        vacated = np.zeros(len(Situation), dtype=np.int64)
+        chosen: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
         for k, cap in enumerate(self.rules.capacity):
             if listed[k] == 0:
                 continue
             if k == ASSIGNED:
-                free, target = homes, int(Situation.OWN)
+                free, target, occ = homes, int(Situation.OWN), 0
             else:
                 target = int(PLACE_SITUATION[k])
-                free = math.inf if math.isinf(cap) else int(cap) - int(occupancy[target])
+                occ = int(occupancy[target] - vacated[target])
+                free = math.inf if math.isinf(cap) else int(cap) - occ
             if free <= 0:
                 continue
             idx = waiting[on_list == k] if listed[k] < waiting.size else waiting
             if not math.isinf(free) and (free < idx.size or k in self.reserved):
                 idx = self._chosen(k, idx, arrays, week, int(free),
-                                   int(cap) if k != ASSIGNED else 0, int(occupancy[target]))
-            move(idx, target)
+                                   int(cap) if k != ASSIGNED else 0, occ)
+            vacated += np.bincount(arrays.situation[idx], minlength=len(Situation))
+            chosen.append(idx)
+            targets.append(np.full(idx.size, target, dtype=np.int8))
+        if chosen:
+            move(np.concatenate(chosen), np.concatenate(targets))
 
     def _chosen(self, k: int, idx: np.ndarray, arrays, week: int, free: int, cap: int,
                 occ: int) -> np.ndarray:
