@@ -225,10 +225,14 @@ class HomelessnessModel(mesa.Model):
         if len(parts) == 1:
             idx, mh, ml = parts[0]
             return idx, mh, ml
-        mask = np.zeros(a.n, dtype=bool)
-        for idx, _, _ in parts:
-            mask[idx] = True
-        special = np.flatnonzero(mask)
+        total = sum(p[0].size for p in parts)
+        if total * 8 < a.n:  # few: sort them; many: mark them in a mask
+            special = sorted_unique(np.concatenate([p[0] for p in parts]))
+        else:
+            mask = np.zeros(a.n, dtype=bool)
+            for idx, _, _ in parts:
+                mask[idx] = True
+            special = np.flatnonzero(mask)
         m_house = m_loss = None
         for idx, mh, ml in parts:
             pos = np.searchsorted(special, idx)

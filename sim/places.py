@@ -57,10 +57,13 @@ def order_waiting(rule: str, idx: np.ndarray, arrays, week: int,
         primary = -arrays.birth[idx].astype(np.int64)
     else:  # validated by the schema; a new rule must be added here
         raise ValueError(f"unknown priority rule {rule!r}")
-    columns = [primary, since.astype(np.int64), idx.astype(np.int64)]
-    if first is not None:
-        columns.insert(0, (~first).astype(np.int64))  # 0 = goes first
-    key = _combined_key(*columns)
+    if rule == "first_come" and first is None:
+        key = (since - since.min(initial=0)).astype(np.int64) * (int(idx.max(initial=0)) + 1) + idx
+    else:
+        columns = [primary, since.astype(np.int64), idx.astype(np.int64)]
+        if first is not None:
+            columns.insert(0, (~first).astype(np.int64))  # 0 = goes first
+        key = _combined_key(*columns)
     if limit is not None and limit < idx.size:
         part = np.argpartition(key, limit)[:limit]
         return idx[part[np.argsort(key[part])]]

@@ -16,7 +16,7 @@ import numpy as np
 from sim.citizens import NO_WEEK, sorted_unique
 from sim.places import order_waiting
 from sim.scenario.policy_schema import TEAM_NAMES, Team
-from sim.situations import AGE_BANDS, HOMELESS_MASK, NEEDS, SITUATIONS, Situation, age_band_of
+from sim.situations import AGE_BANDS, HOMELESS_MASK, NEEDS, SITUATIONS, Situation
 
 LEFT = int(Situation.LEFT)
 N_TEAMS = len(TEAM_NAMES)
@@ -119,8 +119,7 @@ class SupportTeams:
 
     def _eligible(self, k: int, idx: np.ndarray, r: int) -> np.ndarray:
         a, rule = self.model.citizens, self.rules[k]
-        band = age_band_of(r - a.birth[idx])
-        return (rule.needs[a.needs[idx]] & rule.ages[band] & (a.team[idx] < 0)
+        return (rule.needs[a.needs[idx]] & rule.ages[a.band[idx]] & (a.team[idx] < 0)
                 & (a.team_wait[idx] < 0))
 
     def _refer(self, r: int) -> None:
@@ -147,10 +146,12 @@ class SupportTeams:
         for k, rule in enumerate(self.rules):
             if rule.enabled and rule.on_housing and idx.size:
                 self.join(k, idx[self._eligible(k, idx, r)], r)
+                idx = idx[self.model.citizens.team_wait[idx] < 0]  # one list at a time
 
     def join(self, k: int, idx: np.ndarray, r: int) -> None:
+        """Put citizens ``idx`` (distinct) on team ``k``'s list, unless already on one."""
         a = self.model.citizens
-        idx = sorted_unique(idx[a.team_wait[idx] < 0])
+        idx = idx[a.team_wait[idx] < 0]
         a.team_wait[idx] = k
         a.team_wait_since[idx] = r
         self.waiting[k] += idx.size
@@ -179,19 +180,22 @@ class SupportTeams:
             self._leave_list(waiters[gone])
             waiters = waiters[~gone]
         on_list = a.team_wait[waiters]
+        taken = []
         for k, rule in enumerate(self.rules):
             free = frees[k]
             if free <= 0 or self.waiting[k] == 0:
                 continue
             wait = waiters[on_list == k]
-            young = age_band_of(r - a.birth[wait]) < 2 if self.youth_first else None
-            take = order_waiting(rule.priority, wait, a, r, since=a.team_wait_since,
-                                 first=young, limit=free)
+            young = a.band[wait] < 2 if self.youth_first else None
+            take = wait if free >= wait.size and young is None else order_waiting(
+                rule.priority, wait, a, r, since=a.team_wait_since, first=young, limit=free)
             self._leave_list(take)
             a.team[take] = k
             a.team_since[take] = r
             self.in_support[k] += take.size
-            take = np.sort(take)
+            taken.append(take)
+        if taken:
+            take = np.sort(np.concatenate(taken))
             self.members = np.insert(self.members, np.searchsorted(self.members, take), take)
 
     def _leave_list(self, idx: np.ndarray) -> None:
