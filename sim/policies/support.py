@@ -217,8 +217,9 @@ class SupportTeams:
         house, loss = self._effect_tables()
         team = a.team[idx]
         # admitted this week (team_since = r + 1) count as week 0
-        weeks = np.clip(r - a.team_since[idx], 0, house.shape[1] - 1)
-        return idx, house[team, weeks], loss[team, weeks]
+        width = house.shape[1]
+        flat = team.astype(np.intp) * width + np.clip(r - a.team_since[idx], 0, width - 1)
+        return idx, house.ravel()[flat], loss.ravel()[flat]
 
     def _effect_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """Multipliers by team and week of support (the last column holds beyond it)."""
