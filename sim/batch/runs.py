@@ -23,7 +23,7 @@ import pandas as pd
 from sim.model import HomelessnessModel
 from sim.outcomes import weekly_table
 from sim.runner import run_once
-from sim.scenario.loader import LoadedScenario, from_raw, set_path
+from sim.scenario.loader import LoadedScenario, from_raw, scenario_hash, set_path
 from sim.streams import run_seed
 
 #: How replications draw their random numbers (see :meth:`RunSpec.stream_key`).
@@ -91,12 +91,28 @@ class RunSpec:
         return (int(self.replication),)
 
     def loaded(self) -> LoadedScenario:
-        """The scenario with this point's overrides, validated (raises ScenarioError)."""
-        raw = copy.deepcopy(dict(self.scenario))
-        for path, value in self.overrides.items():
-            set_path(raw, path, value, file=self.file)
-        raw["name"] = self.name
-        return from_raw(raw, file=self.file)
+        """The scenario with this point's overrides, validated (raises ScenarioError).
+
+        Replications of one point share the validated scenario: a worker validates it
+        once (cached by the scenario's hash, its overrides and name) instead of per run.
+        """
+        key = (scenario_hash(self.scenario), repr(sorted(self.overrides.items())), self.name,
+               self.file)
+        cached = _LOADED.get(key)
+        if cached is None:
+            raw = copy.deepcopy(dict(self.scenario))
+            for path, value in self.overrides.items():
+                set_path(raw, path, value, file=self.file)
+            raw["name"] = self.name
+            cached = from_raw(raw, file=self.file)
+            if len(_LOADED) >= 64:
+                _LOADED.clear()
+            _LOADED[key] = cached
+        return cached
+
+
+#: Validated scenarios of recent points, per worker process (see ``RunSpec.loaded``).
+_LOADED: dict[tuple, LoadedScenario] = {}
 
 
 @dataclass
