@@ -117,10 +117,12 @@ class SupportTeams:
         a.team_since[idx] = NO_WEEK
         self.members = self.members[a.team[self.members] >= 0]  # keeps the sorted order
 
-    def _eligible(self, k: int, idx: np.ndarray, r: int) -> np.ndarray:
-        a, rule = self.model.citizens, self.rules[k]
-        return (rule.needs[a.needs[idx]] & rule.ages[a.band[idx]] & (a.team[idx] < 0)
-                & (a.team_wait[idx] < 0))
+    def _eligible(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Attributes of candidates ``idx`` that eligibility reads, gathered once: the
+        free ones (in no team and on no list) with their needs and age band."""
+        a = self.model.citizens
+        idx = idx[(a.team[idx] < 0) & (a.team_wait[idx] < 0)]
+        return idx, a.needs[idx], a.band[idx]
 
     def _refer(self, r: int) -> None:
         a = self.model.citizens
@@ -132,21 +134,24 @@ class SupportTeams:
             return
         pool = self.model.homeless_now() if not (union & ~HOMELESS_MASK).any() else (
             np.flatnonzero(union[a.situation]))
-        pool = pool[union[a.situation[pool]]]
+        pool, needs, band = self._eligible(pool)
+        sit = a.situation[pool]
         for k, rule in enumerate(self.rules):
             if not rule.enabled or pool.size == 0:
                 continue
-            cand = pool[rule.situations[a.situation[pool]]]
-            cand = cand[self._eligible(k, cand, r)]
+            ok = rule.situations[sit] & rule.needs[needs] & rule.ages[band]
+            ok &= a.team_wait[pool] < 0  # not referred to an earlier team this week
+            cand = pool[ok]
             picked = cand[self.rng.random(cand.size) < rule.referral]
             self.join(k, picked, r)
 
     def refer_on_housing(self, idx: np.ndarray, r: int) -> None:
         """Citizens just housed from homelessness: teams that refer at housing take them."""
+        idx, needs, band = self._eligible(idx)
         for k, rule in enumerate(self.rules):
             if rule.enabled and rule.on_housing and idx.size:
-                self.join(k, idx[self._eligible(k, idx, r)], r)
-                idx = idx[self.model.citizens.team_wait[idx] < 0]  # one list at a time
+                ok = rule.needs[needs] & rule.ages[band] & (self.model.citizens.team_wait[idx] < 0)
+                self.join(k, idx[ok], r)
 
     def join(self, k: int, idx: np.ndarray, r: int) -> None:
         """Put citizens ``idx`` (distinct) on team ``k``'s list, unless already on one."""
