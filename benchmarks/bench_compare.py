@@ -24,8 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from serial_cost import cpu_per_run
+
 from sim.compare import compare
-from sim.runner import run_once
 from sim.scenario.loader import deep_merge, load_scenario, read_yaml, resolve_extends
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,13 +79,7 @@ def main() -> None:
     raws, note = scenarios()
     print(note)
     loaded = [load_scenario(r) for r in raws]
-    cpu = []
-    for sc in loaded:
-        t0 = time.process_time()
-        for k in range(args.serial_runs):
-            run_once(sc, k, 0, detail=False)
-        cpu.append((time.process_time() - t0) / args.serial_runs)
-        print(f"  {sc.name}: {cpu[-1]:.3f} CPU s per run (serial, {args.serial_runs} runs)")
+    cpu = cpu_per_run(loaded, args.serial_runs, indent="  ")
     n_runs = len(loaded) * args.replications
     t0 = time.perf_counter()
     cmp = compare(loaded[0], loaded[1:], replications=args.replications, seed=0,

@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from serial_cost import cpu_per_run
 
 from sim.psa import curves, incremental, run_psa, summary_table
-from sim.runner import run_once
 from sim.scenario.loader import deep_merge, load_scenario, read_yaml, resolve_extends
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,13 +97,7 @@ def main() -> None:
     args = ap.parse_args()
     loaded, notes = scenarios()
     print("distributions added:\n  " + "\n  ".join(notes))
-    cpu = []
-    for sc in loaded:
-        t0 = time.process_time()
-        for k in range(args.serial_runs):
-            run_once(sc, k, 0, detail=False)
-        cpu.append((time.process_time() - t0) / args.serial_runs)
-        print(f"{sc.name}: {cpu[-1]:.3f} CPU s per run (serial, {args.serial_runs} runs)")
+    cpu = cpu_per_run(loaded, args.serial_runs, indent="")
     t0 = time.perf_counter()
     res = run_psa(loaded, args.draws, args.replications, seed=0, workers=args.workers)
     c, e = res.arrays()

@@ -10,7 +10,7 @@ from sim.policies.prevention import EvictionPrevention
 from sim.policies.support import N_TEAMS, SupportTeams, TeamRules
 from sim.scenario.policy_schema import TEAM_NAMES
 from sim.scenario.schema import Scenario
-from sim.situations import AGE_BANDS, HOMELESS_MASK, HOUSED_MASK, N_NEEDS, N_SIT, age_band_of
+from sim.situations import HOMELESS_MASK, HOUSED_MASK, N_NEEDS, N_SIT, age_band_of
 
 STARTER_QUEUE = QUEUE_NAMES.index("starter")
 FLOATING = TEAM_NAMES.index("floating")
@@ -125,5 +125,3 @@ class PolicySet:
     def support_of(self, idx: np.ndarray) -> np.ndarray:
         return self.model.citizens.housed_team[idx].copy()
 
-
-__all__ = ["AGE_BANDS", "PolicySet"]
