@@ -41,6 +41,7 @@ from sim.situations import (
     HOMELESS_MASK,
     HOUSED,
     HOUSED_MASK,
+    LEFT,
     N_NEEDS,
     N_SIT,
     NEEDS,
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 AT_RISK = int(Situation.AT_RISK)
-LEFT = int(Situation.LEFT)
 CITIZEN = PAYERS.index("citizen")
 HOMELESS_NAMES = frozenset(s.name.lower() for s in HOMELESS)
 HOUSED_NAMES = frozenset(s.name.lower() for s in HOUSED)

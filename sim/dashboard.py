@@ -33,7 +33,7 @@ from sim.model import HomelessnessModel
 from sim.places import QUEUE_NAMES
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario
-from sim.situations import HOMELESS_MASK, SITUATIONS, Situation
+from sim.situations import HOMELESS_MASK, LEFT, SITUATIONS
 from sim.streams import run_seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,6 @@ DEFAULT_SCENARIO = ROOT / "scenarios" / "randers_baseline.yaml"
 #: Environment variables through which ``homesim dashboard`` hands its options to the page.
 ENV_SCENARIO, ENV_SEED, ENV_YEARS = "HOMESIM_SCENARIO", "HOMESIM_SEED", "HOMESIM_YEARS"
 
-LEFT = int(Situation.LEFT)
 HOMELESS_NAMES = tuple(s for i, s in enumerate(SITUATIONS) if HOMELESS_MASK[i])
 DAYS_PER_WEEK = 7
 

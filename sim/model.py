@@ -33,6 +33,7 @@ from sim.scenario.schema import Scenario
 from sim.situations import (
     HOMELESS_MASK,
     HOUSED_MASK,
+    LEFT,
     N_AGE,
     N_NEEDS,
     N_SIT,
@@ -43,7 +44,6 @@ from sim.situations import (
 from sim.streams import make_streams
 from sim.transitions import MoveTables, draw_moves, duration_multiplier, row_code
 
-LEFT = int(Situation.LEFT)
 ROUGH = int(Situation.ROUGH)
 
 #: A modifier returns (citizens, m_house, m_loss) for citizens whose chances differ.

@@ -19,6 +19,7 @@ from sim.situations import (
     DAYS_PER_WEEK,
     HOMELESS_MASK,
     HOUSED_MASK,
+    LEFT,
     N_AGE,
     N_NEEDS,
     N_SIT,
@@ -27,8 +28,6 @@ from sim.situations import (
     WEEKS_PER_YEAR,
     Situation,
 )
-
-LEFT = int(Situation.LEFT)
 
 
 @dataclass

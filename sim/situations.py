@@ -44,6 +44,10 @@ class AgeBand(IntEnum):
 
 
 SITUATIONS: tuple[str, ...] = tuple(s.name.lower() for s in Situation)
+#: Situations a citizen in the system can be in (all but "left").
+LIVING: tuple[str, ...] = tuple(s for s in SITUATIONS if s != "left")
+#: Code of the "left" situation (died or moved away), used in array comparisons.
+LEFT = int(Situation.LEFT)
 NEEDS: tuple[str, ...] = tuple(n.name.lower() for n in Needs)
 AGE_BANDS: tuple[str, ...] = ("18-24", "25-29", "30+")
 

@@ -20,15 +20,13 @@ from sim.scenario.schema import Scenario
 from sim.situations import (
     HOMELESS_MASK,
     HOUSED_MASK,
+    LEFT,
     N_NEEDS,
     N_SIT,
     NEEDS,
     SITUATIONS,
     WEEKS_PER_YEAR,
-    Situation,
 )
-
-LEFT = int(Situation.LEFT)
 
 
 def weekly_from_yearly(p_year: float) -> float:

@@ -16,9 +16,8 @@ import numpy as np
 from sim.citizens import NO_WEEK, sorted_unique
 from sim.places import order_waiting
 from sim.scenario.policy_schema import TEAM_NAMES, Team
-from sim.situations import AGE_BANDS, HOMELESS_MASK, NEEDS, SITUATIONS, Situation
+from sim.situations import AGE_BANDS, HOMELESS_MASK, LEFT, NEEDS, SITUATIONS
 
-LEFT = int(Situation.LEFT)
 N_TEAMS = len(TEAM_NAMES)
 
 

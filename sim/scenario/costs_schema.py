@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sim.scenario.fields import spec
 from sim.scenario.policy_schema import TEAM_NAMES
-from sim.situations import NEEDS, SITUATIONS
+from sim.situations import LIVING, NEEDS, SITUATIONS
 
 #: Who pays. The citizen pays own payments (e.g. the §110 shelter rate).
 PAYERS: tuple[str, ...] = ("municipality", "region", "state", "citizen")
@@ -26,7 +26,6 @@ SERVICES: tuple[str, ...] = ("psychiatric_bed_days", "somatic_bed_days", "emerge
 #: Where a service-use rate may be given: a situation, a group of situations, or default.
 USE_KEYS: tuple[str, ...] = ("default", "homeless", "housed",
                              *(s for s in SITUATIONS if s != "left"))
-LIVING = tuple(s for s in SITUATIONS if s != "left")
 
 
 def _municipality() -> dict:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+#: Orders a waiting list may follow (places and support teams alike).
+PRIORITY_RULES = ("first_come", "longest_homeless", "highest_needs", "youngest_first")
+
 
 def spec(
     doc: str,

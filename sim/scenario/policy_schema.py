@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.scenario.fields import spec
-from sim.situations import AGE_BANDS, NEEDS, SITUATIONS
+from sim.scenario.fields import PRIORITY_RULES, spec
+from sim.situations import AGE_BANDS, LIVING, NEEDS
 
-LIVING = tuple(s for s in SITUATIONS if s != "left")
 TEAM_NAMES = ("cti", "icm", "act", "floating")
-PRIORITY_RULES = ("first_come", "longest_homeless", "highest_needs", "youngest_first")
 
 
 @dataclass(frozen=True)

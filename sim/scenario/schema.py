@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.scenario.costs_schema import Costs
-from sim.scenario.fields import spec
+from sim.scenario.fields import PRIORITY_RULES, spec
 from sim.scenario.policy_schema import Policies
-from sim.situations import AGE_BANDS, NEEDS, SITUATIONS
+from sim.situations import AGE_BANDS, LIVING, NEEDS
 
-LIVING = tuple(s for s in SITUATIONS if s != "left")
-PRIORITY_RULES = ("first_come", "longest_homeless", "highest_needs", "youngest_first")
 PLACE_NAMES = ("night_shelter", "shelter", "starter", "alternative", "supported")
 
 
