@@ -27,6 +27,7 @@ from sim.evidence import programme_outcomes
 from sim.outcomes import Recorder, summary
 from sim.places import QUEUE_NAMES, Allocator, PlaceRules
 from sim.policies import PolicySet
+from sim.policies.support import effect_multipliers
 from sim.population import Population
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
@@ -101,7 +102,7 @@ class HomelessnessModel(mesa.Model):
     def _apply_params(self, params: Scenario, first: bool = False) -> None:
         """Build the lookup tables of a parameter phase."""
         self.params = params
-        self.tables = MoveTables.build(params)
+        self.tables = MoveTables.build(params, *effect_multipliers(params.policies.teams))
         rules = PlaceRules.build(params)
         if first:
             self.allocator = Allocator(rules, self.streams["places"])
@@ -116,12 +117,13 @@ class HomelessnessModel(mesa.Model):
         """Place the initial population (week 0)."""
         idx = self.population.populate()
         a = self.citizens
-        a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx])
+        self.recode(idx)
         self.occupancy += np.bincount(a.situation[idx], minlength=N_SIT)
-        self.cells += np.bincount(self._cell(idx), minlength=self.cells.size)
+        self.cells += np.bincount(self.cell_of(idx), minlength=self.cells.size)
         self.recorder.mark_year(a, idx, 0)
 
-    def _cell(self, idx: np.ndarray, situation: np.ndarray | None = None) -> np.ndarray:
+    def cell_of(self, idx: np.ndarray, situation: np.ndarray | None = None) -> np.ndarray:
+        """Cell (situation, needs, age band) of citizens, as ``cells`` counts them."""
         a = self.citizens
         sit = a.situation[idx] if situation is None else situation
         return (sit.astype(np.intp) * N_NEEDS + a.needs[idx]) * N_AGE + a.band[idx]
@@ -180,16 +182,22 @@ class HomelessnessModel(mesa.Model):
             start = np.concatenate([np.full(i.size, s) for i, s in chunks])
             idx = idx[a.housed_since[idx] == start]  # still in the same home
             a.rehoused[idx] = 0
-            a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx])
+            self.recode(idx)
+
+    def recode(self, idx: np.ndarray) -> None:
+        """Refresh the move-table rows of citizens whose state changed other than by a
+        move (end of the first weeks after rehousing, a change of support)."""
+        a = self.citizens
+        a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx], a.effect[idx])
 
     def _birthdays(self, r: int) -> None:
         """Citizens who turn 25 or 30 this week move up an age band."""
         idx = self.population.birthdays.due(r)
         if idx.size:
             a = self.citizens
-            self.cells -= np.bincount(self._cell(idx), minlength=self.cells.size)
+            self.cells -= np.bincount(self.cell_of(idx), minlength=self.cells.size)
             a.band[idx] += 1
-            self.cells += np.bincount(self._cell(idx), minlength=self.cells.size)
+            self.cells += np.bincount(self.cell_of(idx), minlength=self.cells.size)
 
     def _waiting(self) -> np.ndarray:
         """Everyone on a waiting list now: those at the last tally and this week's joiners."""
@@ -320,14 +328,14 @@ class HomelessnessModel(mesa.Model):
             rec.add_entries(r, dest[entering])
             self._count_move(idx[inside], old[inside], dest[inside], r)
             self.occupancy += np.bincount(dest[entering], minlength=N_SIT)
-            self.cells += np.bincount(self._cell(idx[entering], dest[entering]),
+            self.cells += np.bincount(self.cell_of(idx[entering], dest[entering]),
                                       minlength=self.cells.size)
         else:
             inside = None
             self._count_move(idx, old, dest, r)
         self._spells_and_episodes(idx, old, dest, inside, r)
         a.situation[idx] = dest
-        a.code[idx] = row_code(a.rehoused[idx], dest, a.needs[idx])
+        a.code[idx] = row_code(a.rehoused[idx], dest, a.needs[idx], a.effect[idx])
         a.since[idx] = r
         if not keep_queue:
             a.queue[idx] = -1
@@ -339,8 +347,8 @@ class HomelessnessModel(mesa.Model):
         self.recorder.add_flows(r, old, dest)
         self.occupancy += np.bincount(dest, minlength=N_SIT) - np.bincount(old,
                                                                             minlength=N_SIT)
-        self.cells += (np.bincount(self._cell(idx, dest), minlength=self.cells.size)
-                       - np.bincount(self._cell(idx, old), minlength=self.cells.size))
+        self.cells += (np.bincount(self.cell_of(idx, dest), minlength=self.cells.size)
+                       - np.bincount(self.cell_of(idx, old), minlength=self.cells.size))
 
     def _spells_and_episodes(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray,
                              inside: np.ndarray | None, r: int) -> None:

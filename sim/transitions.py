@@ -54,33 +54,44 @@ def transition_matrix(sc: Scenario) -> np.ndarray:
     return P
 
 
-#: Number of row codes: (rehoused flag, situation, needs group).
-N_CODES = 2 * N_SIT * N_NEEDS
+#: Rows per support effect state: (rehoused flag, situation, needs group).
+N_BASE = 2 * N_SIT * N_NEEDS
 
 
-def row_code(rehoused: np.ndarray, sit: np.ndarray, needs: np.ndarray) -> np.ndarray:
-    """Row of the move tables for each citizen: ``(rehoused * S + situation) * G + needs``.
+def row_code(rehoused: np.ndarray, sit: np.ndarray, needs: np.ndarray,
+             effect: np.ndarray | int = 0) -> np.ndarray:
+    """Row of the move tables: ``((effect * 2 + rehoused) * S + situation) * G + needs``.
 
     ``rehoused`` marks the first weeks in a home after homelessness, whose higher risk
     of losing the home is built into their own rows (scenario key ``rehousing``).
+    ``effect`` is the citizen's support effect state (0: none; see
+    ``policies.support.effect_state``), whose multipliers are built into its own rows.
     """
-    return ((rehoused.astype(np.int16) * N_SIT + sit) * N_NEEDS + needs).astype(np.int8)
+    return (((np.asarray(effect, dtype=np.int16) * 2 + rehoused) * N_SIT + sit) * N_NEEDS
+            + needs).astype(np.intp)  # intp: the kernel indexes tables with it
 
 
 @dataclass
 class MoveTables:
-    """Lookup tables the kernel uses, built once per parameter phase, by row code."""
+    """Lookup tables the kernel uses, built once per parameter phase, by row code.
+
+    There are ``N_BASE`` rows per support effect state; state ``e`` has its multipliers
+    ``m_house[e]`` and ``m_loss[e]`` applied as ``modified_rows`` would apply them.
+    """
 
     P: np.ndarray            # (G, S, S) full matrix
-    rows: np.ndarray         # (N_CODES, S) off-diagonal rows (chance of going elsewhere)
-    leave: np.ndarray        # (N_CODES,) chance of leaving
+    rows: np.ndarray         # (codes, S) off-diagonal rows (chance of going elsewhere)
+    leave: np.ndarray        # (codes,) chance of leaving
     to_housed: np.ndarray    # (S, S) bool: from a homeless situation to a housed one
     to_homeless: np.ndarray  # (S, S) bool: from a housed situation to a homeless one
-    p_house: np.ndarray      # (N_CODES,) chance of a move that m_house scales
-    p_loss: np.ndarray       # (N_CODES,) chance of a move that m_loss scales
+    p_house: np.ndarray      # (codes,) chance of a move that m_house scales
+    p_loss: np.ndarray       # (codes,) chance of a move that m_loss scales
 
     @classmethod
-    def build(cls, sc: Scenario) -> MoveTables:
+    def build(cls, sc: Scenario, m_house: np.ndarray | None = None,
+              m_loss: np.ndarray | None = None) -> MoveTables:
+        """Tables of a parameter phase; ``m_house``/``m_loss`` give the multipliers of
+        each support effect state (default: the one state "no support")."""
         P = transition_matrix(sc)
         Q = P.copy()
         for s in range(N_SIT):
@@ -94,14 +105,33 @@ class MoveTables:
         rehoused[scaled] *= sc.rehousing.multiplier
         total = rehoused.sum(axis=1)
         rehoused[total > 1] /= total[total > 1, None]
-        rows = np.vstack([base, rehoused])
+        plain = np.vstack([base, rehoused])
+        sits = np.concatenate([sit_of_row, sit_of_row])
+        m_house = np.ones(1) if m_house is None else m_house
+        m_loss = np.ones(1) if m_loss is None else m_loss
+        rows = np.vstack([_with_effect(plain, sits, to_housed, to_homeless, mh, ml)
+                          for mh, ml in zip(m_house, m_loss, strict=True)])
+        sits = np.tile(sits, m_house.size)
         # the bound is the last cumulative sum, so the kernel's destination search
         # and this bound agree to the last bit
         leave = np.cumsum(rows, axis=1)[:, -1].copy()
-        sits = np.concatenate([sit_of_row, sit_of_row])
         p_house = (rows * to_housed[sits]).sum(axis=1)
         p_loss = (rows * to_homeless[sits]).sum(axis=1)
         return cls(P, rows, leave, to_housed, to_homeless, p_house, p_loss)
+
+
+def _with_effect(rows: np.ndarray, sits: np.ndarray, to_housed: np.ndarray,
+                 to_homeless: np.ndarray, m_house: float, m_loss: float) -> np.ndarray:
+    """Rows with one effect state's multipliers (a neutral state keeps them bit for bit)."""
+    rows = rows.copy()
+    if m_house == 1.0 and m_loss == 1.0:
+        return rows
+    rows[to_housed[sits]] *= m_house
+    rows[to_homeless[sits]] *= m_loss
+    total = rows.sum(axis=1)
+    over = total > 1.0
+    rows[over] /= total[over, None]
+    return rows
 
 
 def duration_multiplier(weeks_homeless: np.ndarray, half_life: float, floor: float

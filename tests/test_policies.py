@@ -55,6 +55,71 @@ def test_caseloads_never_exceeded_and_cti_ends_after_39_weeks(hf):
     assert np.all(cti[lengths < 39].situation == 9)
 
 
+def test_effect_states_follow_support_and_its_phases(hf):
+    """Every week each citizen's table row is that of their support: the team and, for
+    CTI, the phase that the weeks since admission give; no support, state 0."""
+    from sim.policies.support import effect_state
+    from sim.transitions import row_code
+    model = sim.HomelessnessModel(hf, rng=4, years=2)
+    a, cti = model.citizens, TEAM_NAMES.index("cti")
+    phases_seen: set[int] = set()
+    for _ in range(104):
+        model.step()
+        rules = model.policies.teams.rules
+        on = np.flatnonzero(a.team >= 0)
+        weeks = np.maximum(model.week - 1 - a.team_since[on].astype(np.int64), 0)
+        phase = np.zeros(on.size, dtype=np.int64)
+        for k, rule in enumerate(rules):
+            of_k = a.team[on] == k
+            phase[of_k] = np.minimum(np.searchsorted(rule.phase_ends, weeks[of_k], "right"),
+                                     rule.phase_ends.size - 1)
+        expected = np.zeros(a.n, dtype=np.int8)
+        expected[on] = effect_state(a.team[on], phase)
+        assert np.array_equal(a.effect, expected)
+        assert np.array_equal(a.code, row_code(a.rehoused, a.situation, a.needs, a.effect))
+        phases_seen |= set(phase[a.team[on] == cti].tolist())
+    assert phases_seen == {0, 1, 2}
+
+
+def test_effect_rows_equal_personal_multipliers(hf):
+    """Each effect state's rows are the unsupported rows with its multipliers applied,
+    as the kernel applies personal multipliers (``modified_rows``)."""
+    from sim.policies.support import N_EFFECTS, effect_multipliers
+    from sim.situations import N_NEEDS, N_SIT
+    from sim.transitions import N_BASE, MoveTables, modified_rows
+    params = hf.params
+    m_house, m_loss = effect_multipliers(params.policies.teams)
+    assert (m_house != 1).sum() >= 4  # the scenario's teams have effects
+    tables = MoveTables.build(params, m_house, m_loss)
+    plain = MoveTables.build(params)
+    codes = np.arange(N_BASE)
+    sits = (codes // N_NEEDS) % N_SIT
+    for e in range(N_EFFECTS):
+        want = modified_rows(plain, codes, sits, np.full(N_BASE, m_house[e]),
+                             np.full(N_BASE, m_loss[e]))
+        got = tables.rows[e * N_BASE:(e + 1) * N_BASE]
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(tables.leave[e * N_BASE:(e + 1) * N_BASE], want.sum(axis=1),
+                                   rtol=1e-12)
+
+
+def test_dated_change_of_phases_restarts_them(hf):
+    """A dated change of CTI's phases puts current members in the phase the new rules give."""
+    from sim.policies.support import effect_state
+    phases = [{"weeks": 5, "m_house": 1.5}, {"weeks": 30, "m_house": 2.0},
+              {"weeks": 4, "m_loss": 0.5}]
+    sc = hf.with_overrides({"changes": [{"date": 2016, "set": {
+        "policies.teams.cti.phases": phases}}]})
+    model = sim.HomelessnessModel(sc, rng=6, years=2)
+    for _ in range(52 + 8):
+        model.step()
+    a, cti = model.citizens, TEAM_NAMES.index("cti")
+    on = np.flatnonzero(a.team == cti)
+    weeks = np.maximum(model.week - 1 - a.team_since[on].astype(np.int64), 0)
+    expected = effect_state(cti, np.searchsorted([5, 35], weeks, "right"))
+    assert on.size > 5 and np.array_equal(a.effect[on], expected)
+
+
 def test_dated_change_starts_on_its_date():
     sc = sim.load_scenario(SCENARIOS / "randers_act_expansion.yaml")
     model = sim.HomelessnessModel(sc, rng=1, years=5).run()

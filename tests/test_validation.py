@@ -42,6 +42,10 @@ CASES = {
                      "unknown key"),
     "missing needs group": ("policies: {teams: {cti: {needs: [medium, extreme]}}}",
                             "policies.teams.cti.needs[1]", "expected one of"),
+    "too many phases": ("policies: {teams: {cti: {duration_weeks: 7, phases: [{weeks: 1}, "
+                        "{weeks: 1}, "
+                        "{weeks: 1}, {weeks: 1}, {weeks: 1}, {weeks: 1}, {weeks: 1}]}}}",
+                        "policies.teams.cti.phases", "at most 6"),
     "change after horizon": ("changes: [{date: 2040-01, set: {places.starter.capacity: 4}}]",
                              "changes[0].date", "after the horizon"),
     "change to unknown key": ("changes: [{date: 2016, set: {places.starter.capasity: 4}}]",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.scenario.errors import ScenarioError
-from sim.scenario.policy_schema import TEAM_NAMES, Phase, Policies
+from sim.scenario.policy_schema import MAX_PHASES, TEAM_NAMES, Phase, Policies
 
 
 def check_policies(pol: Policies, file: str | None) -> None:
@@ -15,6 +15,9 @@ def check_policies(pol: Policies, file: str | None) -> None:
         path = f"policies.teams.{name}"
         phases = [build(Phase, ph, f"{path}.phases[{i}]", file)
                   for i, ph in enumerate(team.phases)]
+        if len(phases) > MAX_PHASES:
+            raise ScenarioError(f"{len(phases)} phases, expected at most {MAX_PHASES}",
+                                file=file, path=f"{path}.phases")
         if phases:
             total = sum(ph.weeks for ph in phases)
             if team.duration_weeks is None or total != team.duration_weeks:

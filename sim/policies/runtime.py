@@ -10,7 +10,7 @@ from sim.policies.prevention import EvictionPrevention
 from sim.policies.support import N_TEAMS, SupportTeams, TeamRules
 from sim.scenario.policy_schema import TEAM_NAMES
 from sim.scenario.schema import Scenario
-from sim.situations import HOMELESS_MASK, HOUSED_MASK, N_NEEDS, N_SIT, age_band_of
+from sim.situations import HOMELESS_MASK, HOUSED_MASK, LEFT, N_NEEDS, N_SIT, age_band_of
 
 STARTER_QUEUE = QUEUE_NAMES.index("starter")
 FLOATING = TEAM_NAMES.index("floating")
@@ -41,6 +41,7 @@ class PolicySet:
             self.teams = SupportTeams(self.model, rules, pol.youth.priority)
         elif self.teams is not None:
             self.teams.rules, self.teams.youth_first = rules, pol.youth.priority
+            self.teams.restart(self.model.week + 1)
         model = self.model
         self.staircase = Staircase(pol.pathway) if pol.pathway.model == "staircase" else None
         self.housing_first = (HousingFirst(pol.pathway, model.streams["support"])
@@ -90,16 +91,21 @@ class PolicySet:
 
     def multipliers(self, model) -> list[tuple[np.ndarray, np.ndarray | None,
                                                 np.ndarray | None]]:
+        """Citizens whose chances differ from their table row (support teams act through
+        the rows' effect states instead)."""
         out = []
-        if self.teams is not None:
-            out.append(self.teams.multipliers(model.week))
         if self.prevention is not None:
             out.append(self.prevention.multipliers(model))
         return out
 
     def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, r: int) -> None:
-        """After citizens move: record support at housing, refer, end prevention contact."""
+        """After citizens move: record support at housing, refer, end prevention contact,
+        end the support of those who left."""
         a = self.model.citizens
+        if self.teams is not None:
+            gone = idx[dest == LEFT]
+            if gone.size:
+                self.teams.left(gone, r)
         housed = idx[HOMELESS_MASK[old] & HOUSED_MASK[dest]]
         if housed.size:
             a.housed_team[housed] = a.team[housed] if self.teams is not None else -1

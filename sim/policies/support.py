@@ -5,6 +5,11 @@ situations citizens are referred from), a waiting list with a priority rule, a
 duration (fixed, in phases, for CTI; a weekly chance of ending for open-ended
 support) and effects on the weekly chances. A citizen holds at most one team at a
 time. Places free up when support ends; nobody is admitted beyond the caseload.
+
+Effects act through the move tables: each (team, phase of support) is an effect
+state with its own rows (``effect_state``), so a supported citizen costs the weekly
+kernel nothing extra. A citizen's state is set on admission, changes at the phase
+ends scheduled then, and returns to 0 when support ends.
 """
 
 from __future__ import annotations
@@ -13,12 +18,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.citizens import NO_WEEK, sorted_unique
+from sim.citizens import NO_WEEK
 from sim.places import order_waiting
-from sim.scenario.policy_schema import TEAM_NAMES, Team
+from sim.policies.team_lists import TeamList
+from sim.scenario.policy_schema import MAX_PHASES, TEAM_NAMES, Team, Teams
 from sim.situations import AGE_BANDS, HOMELESS_MASK, LEFT, NEEDS, SITUATIONS
 
 N_TEAMS = len(TEAM_NAMES)
+NEVER = 2**31 - 1  # a week that never comes
+#: Effect states: 0 (no support) and one per team and phase.
+N_EFFECTS = 1 + N_TEAMS * MAX_PHASES
+
+
+def effect_state(team: int | np.ndarray, phase: int | np.ndarray) -> np.ndarray:
+    """Effect state of support by team ``team`` in phase ``phase``."""
+    return np.asarray(1 + np.asarray(team) * MAX_PHASES + phase, dtype=np.int8)
+
+
+def effect_multipliers(teams: Teams) -> tuple[np.ndarray, np.ndarray]:
+    """``m_house`` and ``m_loss`` of every effect state (state 0: 1.0), for the tables."""
+    m_house, m_loss = np.ones(N_EFFECTS), np.ones(N_EFFECTS)
+    for k, name in enumerate(TEAM_NAMES):
+        rule = TeamRules.build(getattr(teams, name), 1.0)
+        states = effect_state(k, np.arange(rule.m_house.size))
+        m_house[states], m_loss[states] = rule.m_house, rule.m_loss
+    return m_house, m_loss
 
 
 @dataclass
@@ -55,6 +79,35 @@ class TeamRules:
                    team.end_per_week, np.cumsum(weeks), np.array(mh), np.array(ml))
 
 
+@dataclass
+class TeamTables:
+    """Every team's rules as arrays indexed by team, for work on many citizens at once."""
+
+    refer: np.ndarray     # (team, cell): eligible at referral from a situation
+    housing: np.ndarray   # (team, needs x age band): eligible at housing
+    next_at: np.ndarray   # (team, phase): weeks since admission the next phase begins (-1)
+    enabled: np.ndarray   # (team,)
+    duration: np.ndarray  # (team,) fixed length of support (0: open-ended)
+    chance: np.ndarray    # (team,) weekly chance that open-ended support ends
+
+    @classmethod
+    def build(cls, rules: list[TeamRules]) -> TeamTables:
+        refer = np.zeros((N_TEAMS, len(SITUATIONS), len(NEEDS), len(AGE_BANDS)), bool)
+        housing = np.zeros((N_TEAMS, len(NEEDS), len(AGE_BANDS)), bool)
+        next_at = np.full((N_TEAMS, MAX_PHASES), -1, dtype=np.int64)
+        for k, rule in enumerate(rules):
+            n = rule.phase_ends.size
+            next_at[k, : n - 1] = rule.phase_ends[: n - 1]
+            if rule.enabled:
+                who = np.outer(rule.needs, rule.ages)
+                refer[k] = rule.situations[:, None, None] & who
+                housing[k] = who & rule.on_housing
+        return cls(refer.reshape(N_TEAMS, -1), housing.reshape(N_TEAMS, -1), next_at,
+                   np.array([x.enabled for x in rules]),
+                   np.array([x.duration or 0 for x in rules]),
+                   np.array([x.end_per_week for x in rules]))
+
+
 class SupportTeams:
     """Runs every team's waiting list and caseload for one model."""
 
@@ -68,13 +121,16 @@ class SupportTeams:
         a.add_field("team_since", np.int32, NO_WEEK)
         a.add_field("team_wait", np.int8, -1)
         a.add_field("team_wait_since", np.int32, NO_WEEK)
+        a.add_field("team_until", np.int32, NEVER)   # week the support ends
+        a.add_field("phase_next", np.int32, NEVER)   # week the next phase of support begins
         self.in_support = np.zeros(N_TEAMS, dtype=np.int64)
         self.waiting = np.zeros(N_TEAMS, dtype=np.int64)
         # citizens in support and on a team's list, kept as sorted index arrays so that
         # no weekly pass over all citizens is needed
         self.members = np.zeros(0, dtype=np.intp)
-        self._wait_chunks: list[np.ndarray] = []  # joiners; compacted once a week
+        self.lists = [TeamList(k) for k in range(N_TEAMS)]
         self.log: list[tuple[np.ndarray, ...]] = []  # support spells that ended
+        self._per_team: tuple[list[TeamRules], TeamTables] | None = None
 
     @property
     def active(self) -> bool:
@@ -83,25 +139,92 @@ class SupportTeams:
     # ---------------------------------------------------------------- weekly work
 
     def week(self, r: int) -> None:
-        """End support that is over, refer eligible citizens, fill free places."""
+        """Move to the next phase of support, end support that is over, refer eligible
+        citizens, fill free places."""
+        self._next_phases(r)
         self._end_support(r)
         self._refer(r)
         self._admit(r)
 
-    def _end_support(self, r: int) -> None:
+    def _tables(self) -> TeamTables:
+        """Lookup tables of the current rules (built again when the rules change)."""
+        if self._per_team is None or self._per_team[0] is not self.rules:
+            self._per_team = (self.rules, TeamTables.build(self.rules))
+        return self._per_team[1]
+
+    # ---------------------------------------------------------------- ends and phases
+    # Each member carries the week their support ends (``team_until``) and the week
+    # their next phase begins (``phase_next``), drawn or computed on admission, so a
+    # week's work is one look at the members' due weeks.
+
+    def _draw_ends(self, idx: np.ndarray, team: np.ndarray, since: np.ndarray, after: int
+                   ) -> None:
+        """When the support of ``idx`` by teams ``team`` (admitted in weeks ``since``)
+        ends, as seen from week ``after``: a fixed duration ends when the weeks since
+        admission reach it; open-ended support ends with its weekly chance from
+        ``after`` on; a switched-off team closes at ``after``."""
+        t = self._tables()
+        duration, chance = t.duration[team], t.chance[team]
+        when = np.full(idx.size, NEVER, dtype=np.int64)
+        fixed = duration > 0
+        when[fixed] = np.maximum(since[fixed] + duration[fixed], after)
+        drawn = ~fixed & (chance > 0)
+        when[drawn] = np.minimum(after - 1 + self.rng.geometric(chance[drawn]), NEVER)
+        when[~t.enabled[team]] = after
+        self.model.citizens.team_until[idx] = when
+
+    def _set_phase(self, idx: np.ndarray, team: np.ndarray, phase: np.ndarray,
+                   since: np.ndarray) -> None:
+        """Put members ``idx`` of teams ``team`` in ``phase`` and set when the next one
+        begins: in the week whose moves count the phase's end in weeks since admission
+        (the week of admission and the next both count as 0)."""
         a = self.model.citizens
-        members = self.members
-        if members.size == 0:
-            return
+        next_at = self._tables().next_at[team, phase]
+        a.phase_next[idx] = np.where(next_at < 0, NEVER, since + 1 + next_at)
+        a.effect[idx] = effect_state(team, phase)
+        self.model.recode(idx)
+
+    def _next_phases(self, r: int) -> None:
+        """Members whose next phase of support begins this week move to it."""
+        a, members = self.model.citizens, self.members
+        due = members[a.phase_next[members] == r]
+        if due.size:
+            team = a.team[due]
+            phase = a.effect[due] - effect_state(team, 0) + 1
+            self._set_phase(due, team, phase, a.team_since[due].astype(np.int64))
+
+    def _end_support(self, r: int) -> None:
+        """End support whose week has come (duration, chance, a closed team, or the
+        citizen having left the week before)."""
+        a, members = self.model.citizens, self.members
+        self.end(members[a.team_until[members] <= r], r)
+
+    def left(self, idx: np.ndarray, r: int) -> None:
+        """Citizens ``idx`` left the system this week: they leave any waiting list now
+        and their support ends next week."""
+        a = self.model.citizens
+        self._leave_list(idx[a.team_wait[idx] >= 0])
+        idx = idx[a.team[idx] >= 0]
+        a.team_until[idx] = np.minimum(a.team_until[idx], r + 1)
+
+    def restart(self, r: int) -> None:
+        """After the rules change (a dated change) and before week ``r``: put every
+        member in the phase its weeks of support give under the new rules, and draw
+        its end again (a closed team's support ends now; an end because the citizen
+        left stays)."""
+        a, members = self.model.citizens, self.members
+        gone = members[a.situation[members] == LEFT]
         team = a.team[members]
-        weeks = r - a.team_since[members]
-        gone = a.situation[members] == LEFT
-        chance = np.array([x.end_per_week for x in self.rules])[team]
-        duration = np.array([x.duration or 0 for x in self.rules])[team]
-        draws = self.rng.random(members.size)
-        over = gone | ((duration > 0) & (weeks >= duration)) | ((duration == 0) & (draws < chance))
-        over |= ~np.array([x.enabled for x in self.rules])[team]  # a switched-off team closes
-        self.end(members[over], r)
+        since = a.team_since[members].astype(np.int64)
+        weeks = np.maximum(r - 1 - since, 0)
+        phase = np.zeros(members.size, dtype=np.int64)
+        for k, rule in enumerate(self.rules):
+            of_k = team == k
+            phase[of_k] = np.minimum(np.searchsorted(rule.phase_ends, weeks[of_k], "right"),
+                                     rule.phase_ends.size - 1)
+        self._set_phase(members, team, phase, since)
+        self._draw_ends(members, team, since, r)
+        self.left(gone, r - 1)
 
     def end(self, idx: np.ndarray, r: int) -> None:
         """End the support of citizens ``idx`` and log the spells."""
@@ -114,43 +237,47 @@ class SupportTeams:
         self.in_support -= np.bincount(team, minlength=N_TEAMS)
         a.team[idx] = -1
         a.team_since[idx] = NO_WEEK
+        a.team_until[idx] = a.phase_next[idx] = NEVER
+        a.effect[idx] = 0
+        self.model.recode(idx)
         self.members = self.members[a.team[self.members] >= 0]  # keeps the sorted order
 
-    def _eligible(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Attributes of candidates ``idx`` that eligibility reads, gathered once: the
-        free ones (in no team and on no list) with their needs and age band."""
+    def _free(self, idx: np.ndarray) -> np.ndarray:
+        """Those of ``idx`` in no team and on no team's list."""
         a = self.model.citizens
-        idx = idx[(a.team[idx] < 0) & (a.team_wait[idx] < 0)]
-        return idx, a.needs[idx], a.band[idx]
+        return idx[(a.team[idx] < 0) & (a.team_wait[idx] < 0)]
 
     def _refer(self, r: int) -> None:
+        """Eligible citizens in a team's referral situations join its list with the
+        team's weekly chance, teams in order (one list per citizen)."""
         a = self.model.citizens
-        union = np.zeros(len(SITUATIONS), dtype=bool)
-        for rule in self.rules:
-            if rule.enabled:
-                union |= rule.situations
+        refer = self._tables().refer
+        union = refer.reshape(N_TEAMS, len(SITUATIONS), -1).any(axis=(0, 2))
         if not union.any():
             return
         pool = self.model.homeless_now() if not (union & ~HOMELESS_MASK).any() else (
             np.flatnonzero(union[a.situation]))
-        pool, needs, band = self._eligible(pool)
-        sit = a.situation[pool]
+        pool = self._free(pool)
+        cell = self.model.cell_of(pool)
+        open_ = np.ones(pool.size, dtype=bool)  # not referred to an earlier team this week
         for k, rule in enumerate(self.rules):
-            if not rule.enabled or pool.size == 0:
+            if not rule.enabled or rule.referral <= 0:
                 continue
-            ok = rule.situations[sit] & rule.needs[needs] & rule.ages[band]
-            ok &= a.team_wait[pool] < 0  # not referred to an earlier team this week
-            cand = pool[ok]
+            cand = np.flatnonzero(refer[k][cell] & open_)
             picked = cand[self.rng.random(cand.size) < rule.referral]
-            self.join(k, picked, r)
+            open_[picked] = False
+            self.join(k, pool[picked], r)
 
     def refer_on_housing(self, idx: np.ndarray, r: int) -> None:
         """Citizens just housed from homelessness: teams that refer at housing take them."""
-        idx, needs, band = self._eligible(idx)
-        for k, rule in enumerate(self.rules):
-            if rule.enabled and rule.on_housing and idx.size:
-                ok = rule.needs[needs] & rule.ages[band] & (self.model.citizens.team_wait[idx] < 0)
-                self.join(k, idx[ok], r)
+        a = self.model.citizens
+        housing = self._tables().housing
+        idx = self._free(idx)
+        if idx.size == 0:
+            return
+        who = a.needs[idx].astype(np.intp) * len(AGE_BANDS) + a.band[idx]
+        for k in np.flatnonzero(housing.any(axis=1)).tolist():
+            self.join(k, idx[housing[k][who]], r)  # join skips those already listed
 
     def join(self, k: int, idx: np.ndarray, r: int) -> None:
         """Put citizens ``idx`` (distinct) on team ``k``'s list, unless already on one."""
@@ -159,18 +286,7 @@ class SupportTeams:
         a.team_wait[idx] = k
         a.team_wait_since[idx] = r
         self.waiting[k] += idx.size
-        if idx.size:
-            self._wait_chunks.append(idx)
-
-    def _waiters(self) -> np.ndarray:
-        """Everyone on a team's list (sorted); stale entries are dropped here."""
-        a = self.model.citizens
-        if not self._wait_chunks:
-            return np.zeros(0, dtype=np.intp)
-        idx = sorted_unique(np.concatenate(self._wait_chunks))
-        idx = idx[a.team_wait[idx] >= 0]
-        self._wait_chunks = [idx]
-        return idx
+        self.lists[k].add(idx, r)
 
     def _admit(self, r: int) -> None:
         a = self.model.citizens
@@ -178,70 +294,40 @@ class SupportTeams:
                  for k, rule in enumerate(self.rules)]
         if max(frees) <= 0:
             return
-        waiters = self._waiters()
-        gone = (a.situation[waiters] == LEFT) | (a.team[waiters] >= 0)
-        if gone.any():
-            self._leave_list(waiters[gone])
-            waiters = waiters[~gone]
-        on_list = a.team_wait[waiters]
         taken = []
         for k, rule in enumerate(self.rules):
-            free = frees[k]
+            free, waiting = frees[k], self.lists[k]
             if free <= 0 or self.waiting[k] == 0:
                 continue
-            wait = waiters[on_list == k]
+            if rule.priority == "first_come" and not self.youth_first:
+                taken.append(waiting.first(a, free))  # the list's own order
+                waiting.compact(a, int(self.waiting[k]) - taken[-1].size)
+                continue
+            wait = waiting.everyone(a)
             young = a.band[wait] < 2 if self.youth_first else None
-            take = wait if free >= wait.size and young is None else order_waiting(
-                rule.priority, wait, a, r, since=a.team_wait_since, first=young, limit=free)
-            self._leave_list(take)
-            a.team[take] = k
-            a.team_since[take] = r
-            self.in_support[k] += take.size
-            taken.append(take)
+            taken.append(wait if free >= wait.size and young is None else order_waiting(
+                rule.priority, wait, a, r, since=a.team_wait_since, first=young, limit=free))
         if taken:
-            take = np.sort(np.concatenate(taken))
-            self.members = np.insert(self.members, np.searchsorted(self.members, take), take)
+            self._start(np.concatenate(taken), r)
+
+    def _start(self, idx: np.ndarray, r: int) -> None:
+        """Citizens ``idx`` leave their team's list and begin its support in week ``r``."""
+        a = self.model.citizens
+        team = a.team_wait[idx].copy()
+        self._leave_list(idx)
+        a.team[idx] = team
+        a.team_since[idx] = r
+        since = np.full(idx.size, r, dtype=np.int64)
+        self._set_phase(idx, team, np.zeros(idx.size, dtype=np.int64), since)
+        self._draw_ends(idx, team, since, r + 1)
+        self.in_support += np.bincount(team, minlength=N_TEAMS)
+        self.members = np.sort(np.concatenate([self.members, idx]), kind="stable")
 
     def _leave_list(self, idx: np.ndarray) -> None:
         a = self.model.citizens
         if idx.size:
             self.waiting -= np.bincount(a.team_wait[idx], minlength=N_TEAMS)
             a.team_wait[idx] = -1
-
-    # ---------------------------------------------------------------- effects
-
-    def multipliers(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Supported citizens with their multipliers for the current phase of support."""
-        a = self.model.citizens
-        idx = self.members
-        mh = np.ones(idx.size)
-        ml = np.ones(idx.size)
-        if idx.size == 0:
-            return idx, mh, ml
-        house, loss = self._effect_tables()
-        team = a.team[idx]
-        # admitted this week (team_since = r + 1) count as week 0
-        width = house.shape[1]
-        weeks = r - a.team_since[idx].astype(np.intp)
-        np.maximum(weeks, 0, out=weeks)  # (np.clip is slower on small int arrays)
-        np.minimum(weeks, width - 1, out=weeks)
-        flat = team.astype(np.intp) * width + weeks
-        return idx, house.ravel()[flat], loss.ravel()[flat]
-
-    def _effect_tables(self) -> tuple[np.ndarray, np.ndarray]:
-        """Multipliers by team and week of support (the last column holds beyond it)."""
-        if getattr(self, "_tables_for", None) is self.rules:
-            return self._tables
-        finite = [int(e) for rule in self.rules for e in rule.phase_ends if e < 10**8]
-        weeks = np.arange(max(finite, default=0) + 1)
-        house = np.ones((N_TEAMS, weeks.size))
-        loss = np.ones((N_TEAMS, weeks.size))
-        for k, rule in enumerate(self.rules):
-            phase = np.minimum(np.searchsorted(rule.phase_ends, weeks, side="right"),
-                               rule.phase_ends.size - 1)
-            house[k], loss[k] = rule.m_house[phase], rule.m_loss[phase]
-        self._tables_for, self._tables = self.rules, (house, loss)
-        return self._tables
 
     def spells(self, weeks: int) -> list[tuple[np.ndarray, ...]]:
         """Support spells: ended ones and, censored at the horizon, open ones."""

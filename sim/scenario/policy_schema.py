@@ -13,6 +13,8 @@ from sim.scenario.fields import PRIORITY_RULES, spec
 from sim.situations import AGE_BANDS, LIVING, NEEDS
 
 TEAM_NAMES = ("cti", "icm", "act", "floating")
+#: Phases a team's support may have (each is an effect state of the move tables).
+MAX_PHASES = 6
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Team:
     m_loss: float = spec("Multiplier on the chance of losing a home while supported.", 1.0,
                          ge=0)
     phases: list = spec("Phases with their own effects (overrides m_house/m_loss); their "
-                        "weeks must add up to duration_weeks.", factory=list)
+                        "weeks must add up to duration_weeks; at most 6.", factory=list)
     services: float = spec("Multiplier on the use of other services (hospital, police...) "
                            "while supported; read by the cost model.", 1.0, ge=0)
 
