@@ -143,12 +143,7 @@ class HomelessnessModel(mesa.Model):
         self.policies.before_moves(r)
         moved, dest = self._moves(r)
         entered, placed = self._enter(r)
-        # moves that need no place, of those inside and of entrants, in one go
-        self.move(np.concatenate([moved, entered]), np.concatenate([dest, placed]), r)
-        waiting = self._waiting()
-        self.allocator.allocate(self.citizens, self.occupancy, r, self._mover(r), waiting)
-        self._overflow(r)
-        self._queued = waiting[self.citizens.queue[waiting] >= 0]
+        self._all_moves(r, np.concatenate([moved, entered]), np.concatenate([dest, placed]))
         self._joined = []
         self.week = r
         self.policies.after_week(r)
@@ -212,8 +207,21 @@ class HomelessnessModel(mesa.Model):
             self.allocator.join(self.citizens, idx, queue, r)
             self._joined.append(idx)
 
-    def _mover(self, r: int) -> Callable[[np.ndarray, int], None]:
-        return lambda idx, target: self.move(idx, target, r)
+    def _all_moves(self, r: int, direct: np.ndarray, to: np.ndarray) -> None:
+        """Make the week's moves in one go: ``direct`` moves (to ``to``) that need no
+        place, then admissions to places freed by them, then refused applicants'
+        overflow. Moving takes citizens off waiting lists, except overflow."""
+        a = self.citizens
+        a.queue[direct] = -1
+        occupancy = self.occupancy + np.bincount(to, minlength=N_SIT)
+        occupancy -= np.bincount(a.situation[direct], minlength=N_SIT)
+        waiting = self._waiting()
+        admitted, places = self.allocator.allocate(a, occupancy, r, waiting)
+        a.queue[admitted] = -1
+        refused, beds = self._overflow(r)
+        self.move(np.concatenate([direct, admitted, refused]),
+                  np.concatenate([to, places, beds]), r, keep_queue=True)
+        self._queued = waiting[a.queue[waiting] >= 0]
 
     def _modified(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Citizens whose weekly chances differ from the table, with their multipliers."""
@@ -284,26 +292,31 @@ class HomelessnessModel(mesa.Model):
             self.join(idx[~direct], queue[~direct], r)
         return idx[direct], dest[direct]
 
-    def _overflow(self, r: int) -> None:
-        """Applicants refused a place this week sleep elsewhere if the place says so.
+    def _overflow(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where applicants refused a place this week sleep, if the place says so.
 
         Entrants refused a place have nowhere to wait: they sleep rough unless the
-        place names an overflow. Both stay on the waiting list.
+        place names an overflow. Both stay on the waiting list. Returns the moves.
         """
         a = self.citizens
         fresh = np.concatenate(self._joined) if self._joined else np.zeros(0, dtype=np.intp)
         fresh = fresh[(a.queue[fresh] >= 0) & (a.queue_since[fresh] == r)]
+        idx_parts, dest_parts = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.int8)]
         if fresh.size == 0:
-            return
+            return idx_parts[0], dest_parts[0]
+        queue = a.queue[fresh]
         entering = a.situation[fresh] == LEFT
-        for k in np.unique(a.queue[fresh]):
-            idx = fresh[a.queue[fresh] == k]
-            dest = self.allocator.overflow_destinations(int(k), idx.size)
+        for k in np.flatnonzero(np.bincount(queue)).tolist():
+            on_k = queue == k
+            idx = fresh[on_k]
+            dest = self.allocator.overflow_destinations(k, idx.size)
             if dest is None:
-                idx = idx[entering[a.queue[fresh] == k]]
+                idx = idx[entering[on_k]]
                 dest = np.full(idx.size, ROUGH, dtype=np.int8)
             keep = dest != a.situation[idx]
-            self.move(idx[keep], dest[keep], r, keep_queue=True)
+            idx_parts.append(idx[keep])
+            dest_parts.append(dest[keep])
+        return np.concatenate(idx_parts), np.concatenate(dest_parts)
 
     # ------------------------------------------------------------ moving citizens
 

@@ -155,17 +155,19 @@ class Allocator:
         arrays.queue[idx[new]] = queue[new]
         arrays.queue_since[idx[new]] = week
 
-    def allocate(self, arrays, occupancy: np.ndarray, week: int,
-                 move: Callable[[np.ndarray, np.ndarray], None], waiting: np.ndarray) -> None:
+    def allocate(self, arrays, occupancy: np.ndarray, week: int, waiting: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
         """Give free places to those waiting (``waiting``: everyone on a list), list by
-        list, in priority order, then make all these moves at once.
+        list, in priority order. Returns the citizens admitted and their places, for
+        the caller to move (``occupancy``: as it will be after this week's other moves).
 
         A place vacated by someone admitted from an earlier list is free for a later
         list the same week, as if the moves had been made one list at a time.
         """
         homes = self._assigned_homes_this_week()
+        none = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8)
         if waiting.size == 0:
-            return
+            return none
         on_list = arrays.queue[waiting]
         listed = np.bincount(on_list, minlength=len(QUEUE_NAMES))
         vacated = np.zeros(len(Situation), dtype=np.int64)
@@ -189,8 +191,9 @@ class Allocator:
             vacated += np.bincount(arrays.situation[idx], minlength=len(Situation))
             chosen.append(idx)
             targets.append(np.full(idx.size, target, dtype=np.int8))
-        if chosen:
-            move(np.concatenate(chosen), np.concatenate(targets))
+        if not chosen:
+            return none
+        return np.concatenate(chosen), np.concatenate(targets)
 
     def _chosen(self, k: int, idx: np.ndarray, arrays, week: int, free: int, cap: int,
                 occ: int) -> np.ndarray:
