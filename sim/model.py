@@ -89,6 +89,7 @@ class HomelessnessModel(mesa.Model):
         self.policies = PolicySet(self)
         self.modifiers.append(lambda m: m.policies.multipliers(m))
         self._populate()
+        self.population.plan_arrivals(self.phases)
         self._record()
         self.datacollector = WeeklyCollector(self)
 

@@ -1,9 +1,12 @@
 """Who is in the pool: the week-0 population, new entrants, and their age bands.
 
 Needs groups and ages are drawn from the scenario's mixes (stream ``init`` for week 0,
-``entries`` for entrants). A citizen's age band changes on two birthdays (25 and 30);
-those weeks are known when the citizen is created, so they are scheduled then and the
-weekly step only touches the few citizens with a birthday that week.
+``entries`` for entrants). Entrants do not depend on what happens in the model, so all
+of them are drawn when the model is built, week by week under the parameters in force
+that week; each week then only copies its entrants into the arrays. A citizen's age
+band changes on two birthdays (25 and 30); those weeks are known when the citizen is
+drawn, so they are scheduled then and the weekly step only touches the few citizens
+with a birthday that week.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -55,7 +59,9 @@ class Birthdays:
         self.horizon = horizon
         self._due: dict[int, list[np.ndarray]] = defaultdict(list)
 
-    def schedule(self, idx: np.ndarray, birth: np.ndarray, week: int) -> None:
+    def schedule(self, idx: np.ndarray, birth: np.ndarray, week: int | np.ndarray) -> None:
+        """Schedule the band changes of citizens ``idx`` born in weeks ``birth`` that fall
+        after ``week`` (their week of entry) and within the horizon."""
         for years in AGE_THRESHOLDS_YEARS:
             when = birth + years * WEEKS_PER_YEAR
             keep = (when > week) & (when <= self.horizon)
@@ -77,12 +83,25 @@ class Birthdays:
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.intp)
 
 
+@dataclass
+class Arrivals:
+    """Every entrant of a run, in order of arrival: entrants of week ``r`` are rows
+    ``start[r]:start[r + 1]``."""
+
+    start: np.ndarray
+    needs: np.ndarray
+    birth: np.ndarray
+    band: np.ndarray   # age band on arrival
+    dest: np.ndarray   # where their route sends them
+
+
 class Population:
     """Creates citizens in the model's arrays."""
 
     def __init__(self, model):
         self.model = model
         self.birthdays = Birthdays(model.weeks)
+        self.arrivals: Arrivals | None = None
 
     def _new(self, rng: np.random.Generator, n: int, needs_mix: Mapping[str, float],
              age_mix: Mapping[str, float], week: int) -> np.ndarray:
@@ -91,10 +110,7 @@ class Population:
         sl = a.grow(n)
         idx = np.arange(sl.start, sl.stop)
         needs = draw(rng, shares(needs_mix, NEEDS), n).astype(np.int8)
-        band = draw(rng, shares(age_mix, AGE_BANDS), n)
-        age_weeks = np.floor((_LO[band] + (_HI[band] - _LO[band]) * rng.random(n))
-                             * WEEKS_PER_YEAR)
-        birth = (week - age_weeks).astype(np.int32)
+        birth = week - self._age_weeks(rng, shares(age_mix, AGE_BANDS), n)
         a.needs[idx], a.birth[idx], a.entered[idx] = needs, birth, week
         a.band[idx] = age_band_of(week - birth)
         self.birthdays.schedule(idx, birth, week)
@@ -122,34 +138,63 @@ class Population:
                 a.spells[idx] = 1
         return np.arange(a.n)
 
+    def plan_arrivals(self, phases: Mapping[int, object]) -> None:
+        """Draw every entrant of the horizon (after the week-0 population is placed).
+
+        Week ``r``'s entrants follow the parameters the model uses in week ``r``: those
+        of the latest dated change before it. Their birthdays are scheduled now, for
+        the indices they will get (entrants are the only citizens added later).
+        """
+        model, rng, weeks = self.model, self.model.streams["entries"], self.model.weeks
+        cuts = sorted(k for k in phases if 0 < k < weeks)
+        params = [model.params, *(phases[k] for k in cuts)]
+        bounds = [1, *(k + 1 for k in cuts), weeks + 1]  # week r uses params[i] for r in
+        counts, parts = [np.zeros(1, dtype=np.int64)], []   # bounds[i] .. bounds[i+1]-1
+        for sc, lo, hi in zip(params, bounds[:-1], bounds[1:], strict=True):
+            ent = sc.entries
+            if ent.per_week <= 0 or not ent.routes:
+                counts.append(np.zeros(hi - lo, dtype=np.int64))
+                continue
+            n = rng.poisson(ent.per_week * sc.setting.scale, size=hi - lo)
+            counts.append(n)
+            week = np.repeat(np.arange(lo, hi), n)
+            needs = draw(rng, shares(ent.needs_mix, NEEDS), week.size).astype(np.int8)
+            birth = week - self._age_weeks(rng, shares(ent.age_mix, AGE_BANDS), week.size)
+            codes, p = self._route_table(ent.routes)
+            parts.append((needs, birth, age_band_of(week - birth),
+                          codes[draw(rng, p, week.size)], week))
+        start = np.cumsum(np.concatenate(counts))
+        cols = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else [
+            np.zeros(0, dtype=t) for t in (np.int8, np.int32, np.int8, np.int8, np.int64)]
+        self.arrivals = Arrivals(np.concatenate([[0], start]), *cols[:4])
+        self.birthdays.schedule(model.citizens.n + np.arange(cols[0].size), cols[1], cols[4])
+
+    @staticmethod
+    def _age_weeks(rng: np.random.Generator, band_shares: np.ndarray, n: int) -> np.ndarray:
+        """Ages in weeks: a band by its share, then uniform within the band's years."""
+        band = draw(rng, band_shares, n)
+        return np.floor((_LO[band] + (_HI[band] - _LO[band]) * rng.random(n))
+                        * WEEKS_PER_YEAR).astype(np.int32)
+
     def enter(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         """This week's entrants (still outside) and where their routes send them."""
-        model = self.model
-        ent = model.params.entries
-        if ent.per_week <= 0 or not ent.routes:
+        arr = self.arrivals
+        lo, hi = int(arr.start[r]), int(arr.start[r + 1])
+        if hi == lo:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8)
-        rng = model.streams["entries"]
-        n = int(rng.poisson(ent.per_week * model.params.setting.scale))
-        if n == 0:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8)
-        idx = self._new(rng, n, ent.needs_mix, ent.age_mix, r)
-        codes, p = self._route_table(id(ent.routes), ent.routes)
-        return idx, codes[draw(rng, p, n)]
+        a = self.model.citizens
+        sl = a.grow(hi - lo)
+        a.needs[sl], a.birth[sl], a.band[sl] = arr.needs[lo:hi], arr.birth[lo:hi], arr.band[lo:hi]
+        a.entered[sl] = r
+        return np.arange(sl.start, sl.stop), arr.dest[lo:hi]
 
-    def _route_table(self, key: int, routes: Mapping[str, Mapping]
-                     ) -> tuple[np.ndarray, np.ndarray]:
-        """Destinations and their overall shares (route share x destination share).
-
-        Built once per parameter phase (``key`` identifies the phase's routes)."""
-        cached = getattr(self, "_routes", None)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+    @staticmethod
+    def _route_table(routes: Mapping[str, Mapping]) -> tuple[np.ndarray, np.ndarray]:
+        """Destinations and their overall shares (route share x destination share)."""
         codes, p = [], []
         for route in routes.values():
             total = sum(route["to"].values())
             for name, share in route["to"].items():
                 codes.append(SITUATIONS.index(name))
                 p.append(route["share"] * share / total)
-        table = (np.array(codes, dtype=np.int8), np.array(p))
-        self._routes = (key, table)
-        return table
+        return np.array(codes, dtype=np.int8), np.array(p)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.situations import HOMELESS_MASK, SITUATIONS
+from sim.situations import HOMELESS_MASK, SITUATIONS, age_band_of
 
 BASELINE = "scenarios/randers_baseline.yaml"
 
@@ -96,3 +96,34 @@ def test_duration_dependence_lowers_exits():
     dd = {**base, "duration_dependence": {"enabled": True, "half_life_weeks": 10, "floor": 0.2}}
     memory = sim.HomelessnessModel(sim.load_scenario(dd), rng=1).run()
     assert memory.homeless > memoryless.homeless * 1.5
+
+
+def test_entrants_follow_rate_mixes_routes_and_dated_changes():
+    """Entrants arrive at the weekly rate, with the needs mix and route shares given, and
+    a dated change of the rate acts from the week after its date on.
+
+    Over 104 weeks at 40 a week (4,160 entrants) a share's standard error is below
+    0.008, so 0.03 is about 4 standard errors; the count's is about 64 (Poisson), so
+    300 is more than 4.
+    """
+    from tests.conftest import chain_scenario
+    sc = chain_scenario({"own": 100}, {"own": {"at_risk": 0.01}}, years=3)
+    sc["entries"] = {
+        "per_week": 0.0,
+        "needs_mix": {"low": 0.5, "medium": 0.3, "high": 0.2},
+        "routes": {"a": {"share": 0.75, "to": {"shelter": 1.0}},
+                   "b": {"share": 0.25, "to": {"own": 0.5, "rough": 0.5}}}}
+    sc["changes"] = [{"date": 2016, "set": {"entries.per_week": 40.0}}]
+    model = sim.HomelessnessModel(sim.load_scenario(sc), rng=3).run()
+    entries = model.recorder.entries.sum(axis=1)
+    assert entries[:53].sum() == 0 and entries[53] > 0  # the change of January 2016
+    assert abs(entries.sum() - 40 * 104) < 300
+    a = model.citizens
+    new = a.entered > 0
+    assert np.all(a.entered[new] >= 53)
+    assert np.allclose(np.bincount(a.needs[new], minlength=3) / new.sum(), [0.5, 0.3, 0.2],
+                       atol=0.03)
+    to = model.recorder.entries.sum(axis=0) / entries.sum()
+    assert np.allclose(to[[SITUATIONS.index(s) for s in ("shelter", "own", "rough")]],
+                       [0.75, 0.125, 0.125], atol=0.03)
+    assert np.array_equal(a.band[new], age_band_of(model.week - a.birth[new]))

@@ -301,7 +301,9 @@ def test_sensitivity_folder(folders: dict[str, Path]) -> None:
     assert list(shown["parameter"]) == list(one_way["parameter"])
     for row, ref in zip(shown.itertuples(index=False), one_way.itertuples(), strict=True):
         assert close_to_shown(row.swing, ref.swing)
-    assert list(shown["source"]) == ["toy figure, range 2-4", "toy figure, range 12-36"]
+    sources = {"entries.per_week": "toy figure, range 2-4",
+               "places.starter.capacity": "toy figure, range 12-36"}
+    assert list(shown["source"]) == [sources[p] for p in shown["parameter"]]
     (png,) = check_figures(page, 1)
     assert png == (folder / "tornado.png").read_bytes()
 
