@@ -27,7 +27,7 @@ from sim.costs import run_costs
 from sim.runner import run_once
 from sim.scenario.costs_schema import PAYERS
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario, from_raw, load_scenario
+from sim.scenario.loader import LoadedScenario, from_raw, load_scenario, scenario_hash
 from sim.situations import HOMELESS_MASK, HOUSED_MASK, WEEKS_PER_YEAR
 
 #: Default willingness to pay (DKK) per unit of effect for the NMB table. These are
@@ -39,7 +39,8 @@ DEFAULT_WTP: dict[str, tuple[float, ...]] = {
     "qalys_gained_discounted": (0.0, 250_000.0, 500_000.0, 1_000_000.0),
 }
 
-Task = tuple[dict, str | None, int, int, int | None]
+#: (raw scenario, its file, replication, seed, years, hash of the raw scenario)
+Task = tuple[dict, str | None, int, int, int | None, str]
 
 
 @dataclass
@@ -127,11 +128,11 @@ def check_options(replications: int, years: int | None, workers: int) -> None:
 def run_task(task: Task) -> dict[str, Any]:
     """One replication of one scenario (in any process): summary, yearly costs, stocks.
 
-    Takes the raw scenario mapping so that the task pickles cheaply and validates again
-    where it runs.
+    Takes the raw scenario mapping so that the task pickles cheaply; the process that
+    runs it validates each scenario once (see ``_validated``).
     """
-    raw, file, replication, seed, years = task
-    sc = from_raw(raw, file=file)
+    raw, file, replication, seed, years, key = task
+    sc = _validated(raw, file, key)
     res = run_once(sc, replication, seed, years, detail=False, keep_model=True)
     model = res.model
     rc = run_costs(model)
@@ -140,6 +141,20 @@ def run_task(task: Task) -> dict[str, Any]:
             "yearly": rc.yearly(False), "yearly_discounted": rc.yearly(True),
             "homeless": tot[:, HOMELESS_MASK].sum(axis=1).astype(np.int32),
             "housed": tot[:, HOUSED_MASK].sum(axis=1).astype(np.int32)}
+
+
+#: Scenarios validated in this process, by (hash of the raw scenario, file).
+_VALIDATED: dict[tuple[str, str | None], LoadedScenario] = {}
+
+
+def _validated(raw: dict, file: str | None, key: str) -> LoadedScenario:
+    """The validated scenario of ``raw``; its replications share one validation."""
+    got = _VALIDATED.get((key, file))
+    if got is None:
+        if len(_VALIDATED) >= 16:
+            _VALIDATED.clear()
+        got = _VALIDATED[(key, file)] = from_raw(raw, file=file)
+    return got
 
 
 def run_tasks(tasks: Sequence[Task], workers: int = 1,
@@ -178,8 +193,9 @@ def compare(base: Any, alternatives: Sequence[Any] | Any, replications: int = 20
         alternatives = [alternatives]
     check_options(replications, years, workers)
     scenarios = prepare(base, alternatives, years)
-    tasks: list[Task] = [(copy.deepcopy(sc.raw), sc.file, k, seed, years)
-                         for sc in scenarios for k in range(replications)]
+    raws = [(copy.deepcopy(sc.raw), sc.file, scenario_hash(sc.raw)) for sc in scenarios]
+    tasks: list[Task] = [(raw, file, k, seed, years, key)
+                         for raw, file, key in raws for k in range(replications)]
     bar = None
     if progress:
         from tqdm.auto import tqdm
