@@ -300,7 +300,9 @@ class HomelessnessModel(mesa.Model):
         place names an overflow. Both stay on the waiting list. Returns the moves.
         """
         a = self.citizens
-        fresh = np.concatenate(self._joined) if self._joined else np.zeros(0, dtype=np.intp)
+        # (a citizen may have joined lists twice this week: a policy's list, then a move's)
+        fresh = sorted_unique(np.concatenate(self._joined)) if self._joined else np.zeros(
+            0, dtype=np.intp)
         fresh = fresh[(a.queue[fresh] >= 0) & (a.queue_since[fresh] == r)]
         idx_parts, dest_parts = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.int8)]
         if fresh.size == 0:

@@ -58,7 +58,8 @@ def test_caseloads_never_exceeded_and_cti_ends_after_39_weeks(hf):
 def test_effect_states_follow_support_and_its_phases(hf):
     """Every week each citizen's table row is that of their support: the team and, for
     CTI, the phase that the weeks since admission give; no support, state 0."""
-    from sim.policies.support import effect_state
+    from sim.policies.support import N_TEAMS, effect_state
+    from sim.situations import N_NEEDS, N_SIT
     from sim.transitions import row_code
     model = sim.HomelessnessModel(hf, rng=4, years=2)
     a, cti = model.citizens, TEAM_NAMES.index("cti")
@@ -77,6 +78,10 @@ def test_effect_states_follow_support_and_its_phases(hf):
         expected[on] = effect_state(a.team[on], phase)
         assert np.array_equal(a.effect, expected)
         assert np.array_equal(a.code, row_code(a.rehoused, a.situation, a.needs, a.effect))
+        # support counts by team, situation and needs, kept by every move, are a recount
+        cell = (a.team[on].astype(np.intp) * N_SIT + a.situation[on]) * N_NEEDS + a.needs[on]
+        assert np.array_equal(model.policies.teams.cells,
+                              np.bincount(cell, minlength=N_TEAMS * N_SIT * N_NEEDS))
         phases_seen |= set(phase[a.team[on] == cti].tolist())
     assert phases_seen == {0, 1, 2}
 

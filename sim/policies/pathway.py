@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.places import ASSIGNED
 from sim.scenario.policy_schema import TEAM_NAMES, Pathway
-from sim.situations import HOMELESS_MASK, NEEDS, Situation
+from sim.situations import NEEDS, Situation
 
 OWN, ALT, SHELTER, STARTER = (int(Situation.OWN), int(Situation.ALTERNATIVE),
                               int(Situation.SHELTER), int(Situation.STARTER))
@@ -68,11 +68,11 @@ class HousingFirst:
     def week(self, model, r: int) -> None:
         """Homeless programme citizens not yet on the list join it (with fidelity)."""
         a = model.citizens
-        members = model.policies.teams.members if model.policies.teams else np.zeros(0, int)
-        if members.size == 0:
+        if model.policies.teams is None:
             return
-        cand = members[self.in_programme(model, members) & HOMELESS_MASK[a.situation[members]]
-                       & (a.queue[members] != ASSIGNED)]
+        homeless = model.homeless_now()  # (fewer than the members; same order)
+        cand = homeless[(a.team[homeless] >= 0) & (a.queue[homeless] != ASSIGNED)]
+        cand = cand[self.in_programme(model, cand)]
         if cand.size == 0:
             return
         offered = cand[self.rng.random(cand.size) < self.fidelity]

@@ -103,6 +103,7 @@ class PolicySet:
         end the support of those who left."""
         a = self.model.citizens
         if self.teams is not None:
+            self.teams.moved(idx, old, dest)
             gone = idx[dest == LEFT]
             if gone.size:
                 self.teams.left(gone, r)
@@ -122,11 +123,7 @@ class PolicySet:
         if self.teams is not None:
             self.support_weeks[r] = self.teams.in_support
             self.team_waiting[r] = self.teams.waiting
-            a = self.model.citizens
-            on = self.teams.members
-            cell = (a.team[on].astype(np.intp) * N_SIT + a.situation[on]) * N_NEEDS + a.needs[on]
-            self.support_cells[r] = np.bincount(cell, minlength=N_TEAMS * N_SIT * N_NEEDS
-                                                ).reshape(N_TEAMS, N_SIT, N_NEEDS)
+            self.support_cells[r] = self.teams.cells.reshape(N_TEAMS, N_SIT, N_NEEDS)
 
     def support_of(self, idx: np.ndarray) -> np.ndarray:
         return self.model.citizens.housed_team[idx].copy()

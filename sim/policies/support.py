@@ -123,7 +123,10 @@ class SupportTeams:
         a.add_field("team_wait_since", np.int32, NO_WEEK)
         a.add_field("team_until", np.int32, NEVER)   # week the support ends
         a.add_field("phase_next", np.int32, NEVER)   # week the next phase of support begins
+        a.add_field("team_due", np.int32, NEVER)     # the earlier of the two
         self.in_support = np.zeros(N_TEAMS, dtype=np.int64)
+        # members by (team, situation, needs), kept up to date (the cost model reads it)
+        self.cells = np.zeros(N_TEAMS * len(SITUATIONS) * len(NEEDS), dtype=np.int64)
         self.waiting = np.zeros(N_TEAMS, dtype=np.int64)
         # citizens in support and on a team's list, kept as sorted index arrays so that
         # no weekly pass over all citizens is needed
@@ -139,12 +142,29 @@ class SupportTeams:
     # ---------------------------------------------------------------- weekly work
 
     def week(self, r: int) -> None:
-        """Move to the next phase of support, end support that is over, refer eligible
+        """End support that is over, move to the next phase of support, refer eligible
         citizens, fill free places."""
-        self._next_phases(r)
-        self._end_support(r)
+        self._due(r)
         self._refer(r)
         self._admit(r)
+
+    def _cell(self, idx: np.ndarray, situation: np.ndarray | None = None) -> np.ndarray:
+        a = self.model.citizens
+        sit = a.situation[idx] if situation is None else situation
+        return (a.team[idx].astype(np.intp) * len(SITUATIONS) + sit) * len(NEEDS) + a.needs[idx]
+
+    def _count(self, idx: np.ndarray, sign: int, situation: np.ndarray | None = None) -> None:
+        """Add (sign 1) or remove (-1) members ``idx`` from the cell counts."""
+        if idx.size:
+            self.cells += sign * np.bincount(self._cell(idx, situation),
+                                             minlength=self.cells.size)
+
+    def moved(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray) -> None:
+        """Citizens ``idx`` moved from ``old`` to ``dest``: members change cells."""
+        on = self.model.citizens.team[idx] >= 0
+        if on.any():
+            self._count(idx[on], -1, old[on])
+            self._count(idx[on], 1, dest[on])
 
     def _tables(self) -> TeamTables:
         """Lookup tables of the current rules (built again when the rules change)."""
@@ -154,8 +174,28 @@ class SupportTeams:
 
     # ---------------------------------------------------------------- ends and phases
     # Each member carries the week their support ends (``team_until``) and the week
-    # their next phase begins (``phase_next``), drawn or computed on admission, so a
-    # week's work is one look at the members' due weeks.
+    # their next phase begins (``phase_next``), drawn or computed on admission, and the
+    # earlier of the two (``team_due``), so a week's work is one look at the members'
+    # due weeks.
+
+    def _refresh_due(self, idx: np.ndarray) -> None:
+        a = self.model.citizens
+        a.team_due[idx] = np.minimum(a.team_until[idx], a.phase_next[idx])
+
+    def _due(self, r: int) -> None:
+        """End support whose week has come (duration, chance, a closed team, or the
+        citizen having left the week before); move others to their next phase."""
+        a, members = self.model.citizens, self.members
+        due = members[a.team_due[members] <= r]
+        if due.size == 0:
+            return
+        self.end(due[a.team_until[due] <= r], r)
+        due = due[a.phase_next[due] == r]  # (those ended have no next phase)
+        if due.size:
+            team = a.team[due]
+            phase = a.effect[due] - effect_state(team, 0) + 1
+            self._set_phase(due, team, phase, a.team_since[due].astype(np.int64))
+            self._refresh_due(due)
 
     def _draw_ends(self, idx: np.ndarray, team: np.ndarray, since: np.ndarray, after: int
                    ) -> None:
@@ -184,21 +224,6 @@ class SupportTeams:
         a.effect[idx] = effect_state(team, phase)
         self.model.recode(idx)
 
-    def _next_phases(self, r: int) -> None:
-        """Members whose next phase of support begins this week move to it."""
-        a, members = self.model.citizens, self.members
-        due = members[a.phase_next[members] == r]
-        if due.size:
-            team = a.team[due]
-            phase = a.effect[due] - effect_state(team, 0) + 1
-            self._set_phase(due, team, phase, a.team_since[due].astype(np.int64))
-
-    def _end_support(self, r: int) -> None:
-        """End support whose week has come (duration, chance, a closed team, or the
-        citizen having left the week before)."""
-        a, members = self.model.citizens, self.members
-        self.end(members[a.team_until[members] <= r], r)
-
     def left(self, idx: np.ndarray, r: int) -> None:
         """Citizens ``idx`` left the system this week: they leave any waiting list now
         and their support ends next week."""
@@ -206,6 +231,7 @@ class SupportTeams:
         self._leave_list(idx[a.team_wait[idx] >= 0])
         idx = idx[a.team[idx] >= 0]
         a.team_until[idx] = np.minimum(a.team_until[idx], r + 1)
+        self._refresh_due(idx)
 
     def restart(self, r: int) -> None:
         """After the rules change (a dated change) and before week ``r``: put every
@@ -224,6 +250,7 @@ class SupportTeams:
                                      rule.phase_ends.size - 1)
         self._set_phase(members, team, phase, since)
         self._draw_ends(members, team, since, r)
+        self._refresh_due(members)
         self.left(gone, r - 1)
 
     def end(self, idx: np.ndarray, r: int) -> None:
@@ -235,9 +262,10 @@ class SupportTeams:
         self.log.append((team.copy(), a.team_since[idx].copy(), np.full(idx.size, r),
                          a.situation[idx].copy(), a.needs[idx].copy()))
         self.in_support -= np.bincount(team, minlength=N_TEAMS)
+        self._count(idx, -1)
         a.team[idx] = -1
         a.team_since[idx] = NO_WEEK
-        a.team_until[idx] = a.phase_next[idx] = NEVER
+        a.team_until[idx] = a.phase_next[idx] = a.team_due[idx] = NEVER
         a.effect[idx] = 0
         self.model.recode(idx)
         self.members = self.members[a.team[self.members] >= 0]  # keeps the sorted order
@@ -320,7 +348,9 @@ class SupportTeams:
         since = np.full(idx.size, r, dtype=np.int64)
         self._set_phase(idx, team, np.zeros(idx.size, dtype=np.int64), since)
         self._draw_ends(idx, team, since, r + 1)
+        self._refresh_due(idx)
         self.in_support += np.bincount(team, minlength=N_TEAMS)
+        self._count(idx, 1)
         self.members = np.sort(np.concatenate([self.members, idx]), kind="stable")
 
     def _leave_list(self, idx: np.ndarray) -> None:
