@@ -27,7 +27,7 @@ from sim.evidence import programme_outcomes
 from sim.outcomes import Recorder, summary
 from sim.places import QUEUE_NAMES, Allocator, PlaceRules
 from sim.policies import PolicySet
-from sim.policies.support import effect_multipliers
+from sim.policies.team_rules import effect_multipliers
 from sim.population import Population
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario

@@ -65,7 +65,7 @@ def row_code(rehoused: np.ndarray, sit: np.ndarray, needs: np.ndarray,
     ``rehoused`` marks the first weeks in a home after homelessness, whose higher risk
     of losing the home is built into their own rows (scenario key ``rehousing``).
     ``effect`` is the citizen's support effect state (0: none; see
-    ``policies.support.effect_state``), whose multipliers are built into its own rows.
+    ``policies.team_rules.effect_state``), whose multipliers are built into its own rows.
     """
     return (((np.asarray(effect, dtype=np.int16) * 2 + rehoused) * N_SIT + sit) * N_NEEDS
             + needs).astype(np.intp)  # intp: the kernel indexes tables with it

@@ -58,7 +58,7 @@ def test_caseloads_never_exceeded_and_cti_ends_after_39_weeks(hf):
 def test_effect_states_follow_support_and_its_phases(hf):
     """Every week each citizen's table row is that of their support: the team and, for
     CTI, the phase that the weeks since admission give; no support, state 0."""
-    from sim.policies.support import N_TEAMS, effect_state
+    from sim.policies.team_rules import N_TEAMS, effect_state
     from sim.situations import N_NEEDS, N_SIT
     from sim.transitions import row_code
     model = sim.HomelessnessModel(hf, rng=4, years=2)
@@ -89,7 +89,7 @@ def test_effect_states_follow_support_and_its_phases(hf):
 def test_effect_rows_equal_personal_multipliers(hf):
     """Each effect state's rows are the unsupported rows with its multipliers applied,
     as the kernel applies personal multipliers (``modified_rows``)."""
-    from sim.policies.support import N_EFFECTS, effect_multipliers
+    from sim.policies.team_rules import N_EFFECTS, effect_multipliers
     from sim.situations import N_NEEDS, N_SIT
     from sim.transitions import N_BASE, MoveTables, modified_rows
     params = hf.params
@@ -110,7 +110,7 @@ def test_effect_rows_equal_personal_multipliers(hf):
 
 def test_dated_change_of_phases_restarts_them(hf):
     """A dated change of CTI's phases puts current members in the phase the new rules give."""
-    from sim.policies.support import effect_state
+    from sim.policies.team_rules import effect_state
     phases = [{"weeks": 5, "m_house": 1.5}, {"weeks": 30, "m_house": 2.0},
               {"weeks": 4, "m_loss": 0.5}]
     sc = hf.with_overrides({"changes": [{"date": 2016, "set": {

@@ -7,7 +7,8 @@ import numpy as np
 from sim.places import QUEUE_NAMES
 from sim.policies.pathway import HousingFirst, Staircase
 from sim.policies.prevention import EvictionPrevention
-from sim.policies.support import N_TEAMS, SupportTeams, TeamRules
+from sim.policies.support import SupportTeams
+from sim.policies.team_rules import N_TEAMS, TeamRules
 from sim.scenario.policy_schema import TEAM_NAMES
 from sim.scenario.schema import Scenario
 from sim.situations import HOMELESS_MASK, HOUSED_MASK, LEFT, N_NEEDS, N_SIT, age_band_of
