@@ -14,6 +14,8 @@ the phase ends scheduled then, and returns to 0 when support ends.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 
 from sim.citizens import NO_WEEK
@@ -49,12 +51,17 @@ class SupportTeams:
         # members by (team, situation, needs), kept up to date (the cost model reads it)
         self.cells = np.zeros(N_TEAMS * len(SITUATIONS) * len(NEEDS), dtype=np.int64)
         self.waiting = np.zeros(N_TEAMS, dtype=np.int64)
-        # citizens in support (a sorted index array) and on each team's list (in joining
-        # order), so that no weekly pass over all citizens is needed
-        self.members = np.zeros(0, dtype=np.intp)
+        # each team's list in joining order, and a calendar of the weeks members are due
+        # (support ends or a phase begins), so that no weekly pass over members is needed
         self.lists = [TeamList(k) for k in range(N_TEAMS)]
+        self._calendar: dict[int, list[int]] = defaultdict(list)
         self.log: list[tuple[np.ndarray, ...]] = []  # support spells that ended
         self._per_team: tuple[list[TeamRules], TeamTables] | None = None
+
+    @property
+    def members(self) -> np.ndarray:
+        """Citizens in support now (sorted)."""
+        return np.flatnonzero(self.model.citizens.team >= 0)
 
     @property
     def active(self) -> bool:
@@ -96,18 +103,28 @@ class SupportTeams:
     # ---------------------------------------------------------------- ends and phases
     # Each member carries the week their support ends (``team_until``) and the week
     # their next phase begins (``phase_next``), drawn or computed on admission, and the
-    # earlier of the two (``team_due``), so a week's work is one look at the members'
-    # due weeks.
+    # earlier of the two (``team_due``), entered in a calendar by week, so a week's work
+    # is only the members due that week.
 
     def _refresh_due(self, idx: np.ndarray) -> None:
+        """Set members' due week and enter it in the calendar (entries that a later
+        change makes stale are recognised by ``team_due`` no longer matching)."""
         a = self.model.citizens
-        a.team_due[idx] = np.minimum(a.team_until[idx], a.phase_next[idx])
+        due = np.minimum(a.team_until[idx], a.phase_next[idx])
+        a.team_due[idx] = due
+        soon = due < NEVER
+        for week, i in zip(due[soon].tolist(), idx[soon].tolist(), strict=True):
+            self._calendar[week].append(i)
 
     def _due(self, r: int) -> None:
         """End support whose week has come (duration, chance, a closed team, or the
         citizen having left the week before); move others to their next phase."""
-        a, members = self.model.citizens, self.members
-        due = members[a.team_due[members] <= r]
+        a = self.model.citizens
+        listed = self._calendar.pop(r, None)
+        if not listed:
+            return
+        due = np.unique(np.array(listed, dtype=np.intp))
+        due = due[a.team_due[due] == r]
         if due.size == 0:
             return
         self.end(due[a.team_until[due] <= r], r)
@@ -189,7 +206,6 @@ class SupportTeams:
         a.team_until[idx] = a.phase_next[idx] = a.team_due[idx] = NEVER
         a.effect[idx] = 0
         self.model.recode(idx)
-        self.members = self.members[a.team[self.members] >= 0]  # keeps the sorted order
 
     def _free(self, idx: np.ndarray) -> np.ndarray:
         """Those of ``idx`` in no team and on no team's list."""
@@ -272,7 +288,6 @@ class SupportTeams:
         self._refresh_due(idx)
         self.in_support += np.bincount(team, minlength=N_TEAMS)
         self._count(idx, 1)
-        self.members = np.sort(np.concatenate([self.members, idx]), kind="stable")
 
     def _leave_list(self, idx: np.ndarray) -> None:
         a = self.model.citizens
