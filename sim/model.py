@@ -3,13 +3,17 @@
 The weekly step (:meth:`HomelessnessModel.step`) reads top to bottom:
 
 1. parameters change if a dated change starts this week;
-2. one uniform per citizen decides who moves and where (``transitions.draw_moves``),
-   with personal multipliers for long spells and for support;
-3. moves that need a scarce place join its waiting list, all others happen;
-4. new citizens enter;
-5. free places go to those waiting (``places.Allocator``), refused shelter
+2. birthdays and the end of the first weeks after rehousing change table rows;
+3. policies act: support ends or moves on a phase, referrals, admissions, prevention;
+4. one uniform per citizen decides who moves and where (``transitions.draw_moves``);
+   each citizen's row of the move tables already holds the rehousing risk and the
+   effect of their support, and only long spells and prevention add personal
+   multipliers;
+5. moves that need a scarce place join its waiting list; the week's entrants arrive;
+6. free places go to those waiting (``places.Allocator``), refused shelter
    applicants overflow;
-6. the week is tallied (``outcomes.Recorder``) and Mesa's DataCollector runs.
+7. all these moves are made in one call (``move``), which keeps every count consistent;
+8. the week is tallied (``outcomes.Recorder``), which Mesa's DataCollector reads.
 """
 
 from __future__ import annotations
