@@ -5,6 +5,8 @@ Costs are computed after a run from the recorder's weekly tallies, never per age
 * a day in a situation: person-weeks ``counts[r, situation]`` x 7 x price per day;
 * a week of support: person-weeks ``support_weeks[r, team]`` (kept by the model's
   policies) x price per week;
+* a team's staff: its staff (FTE, times the scenario's scale) x price per FTE-week,
+  every week the team is enabled, whether its places are used or not;
 * an eviction: moves from ``at_risk`` into a homeless situation x price per eviction;
 * other services: person-weeks by situation and needs group x units used per person
   per year / 52 x price per unit; person-weeks in a team's support use the team's
@@ -108,6 +110,7 @@ def iter_prices(costs: Costs) -> list[tuple[str, Price]]:
     """Every price of a cost section with its dotted key path."""
     out = [(f"costs.situations.{s}", getattr(costs.situations, s)) for s in LIVING]
     out += [(f"costs.support.{t}", getattr(costs.support, t)) for t in SUPPORT_TEAMS]
+    out += [(f"costs.staff.{t}", getattr(costs.staff, t)) for t in SUPPORT_TEAMS]
     out.append(("costs.eviction", costs.eviction))
     out += [(f"costs.services.{k}.price", getattr(costs.services, k).price) for k in SERVICES]
     return out
@@ -177,7 +180,8 @@ def use_table(use: dict) -> np.ndarray:
 
 def item_names(teams: tuple[str, ...] = SUPPORT_TEAMS) -> tuple[str, ...]:
     """Names of the cost lines, in the order of the cost arrays."""
-    return (*LIVING, *(f"support_{t}" for t in teams), "evictions", *SERVICES)
+    return (*LIVING, *(f"support_{t}" for t in teams), *(f"staff_{t}" for t in teams),
+            "evictions", *SERVICES)
 
 
 def discount_factors(costs: Costs, weeks: int) -> np.ndarray:
@@ -287,6 +291,9 @@ def cost_arrays(phases: tuple[tuple[int, Scenario], ...], counts: np.ndarray,
                 it = split(price, first)
                 out[row, :, seg] = np.outer(it.shares, support[seg, k] * it.unit_price)
             row += 1
+        for team in teams:
+            out[row, :, seg] = _staff_cost(sc, team, first, seg.stop - seg.start)
+            row += 1
         it = split(c.eviction, first)
         out[row, :, seg] = np.outer(it.shares, evictions[seg] * it.unit_price)
         row += 1
@@ -302,6 +309,17 @@ def cost_arrays(phases: tuple[tuple[int, Scenario], ...], counts: np.ndarray,
             row += 1
     return RunCosts(items, out, discount_factors(first, weeks), first.currency,
                     first.price_year)
+
+
+def _staff_cost(sc: Scenario, team: str, first: Costs, weeks: int) -> np.ndarray:
+    """Weekly cost by payer of a team's staff in one parameter phase, (payers, weeks)."""
+    price = getattr(sc.costs.staff, team, None)
+    params = getattr(sc.policies.teams, team, None)
+    if price is None or params is None or not params.enabled:
+        return np.zeros((len(PAYERS), weeks))
+    it = split(price, first)
+    fte = params.staff * sc.setting.scale
+    return np.outer(it.shares, np.full(weeks, fte * it.unit_price))
 
 
 def run_costs(model: HomelessnessModel) -> RunCosts:

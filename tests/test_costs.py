@@ -154,6 +154,25 @@ def test_support_costs_and_service_multiplier():
     assert cols["cost_item_police_contacts"] == pytest.approx(expected, rel=1e-12)
 
 
+def test_staff_costs_every_enabled_week_whether_places_are_used_or_not():
+    """An ACT team of 2.5 FTE at DKK 20,000 an FTE-week, switched off from 2016: its
+    staff cost 2.5 x 20,000 x 52 weeks, split by its payers, with nobody supported
+    (nobody is eligible); the scenario's scale multiplies the staff."""
+    d = cohort(n=10, years=2, costs={"staff": {"act": {
+        "price": 20_000.0, "payers": {"municipality": 0.5, "region": 0.5}}}})
+    d["policies"] = {"teams": {"act": {"enabled": True, "staff": 2.5, "caseload": 10,
+                                       "needs": ["high"], "situations": ["shelter"]}}}
+    d["changes"] = [{"date": "2016", "set": {"policies.teams.act.enabled": False}}]
+    model = run_model(d)
+    rc = run_costs(model)
+    assert model.policies.support_weeks.sum() == 0
+    assert rc.by_item()["staff_act"] == pytest.approx(2.5 * 20_000 * 52, rel=1e-12)
+    assert rc.total() == pytest.approx(2.5 * 20_000 * 52, rel=1e-12)
+    assert rc.by_payer()["region"] == pytest.approx(2.5 * 10_000 * 52, rel=1e-12)
+    d["setting"]["scale"] = 2.0
+    assert run_costs(run_model(d)).total() == pytest.approx(2 * 2.5 * 20_000 * 52, rel=1e-12)
+
+
 def test_run_summary_has_cost_and_effect_columns():
     res = sim.run_replications(cohort(costs=SHELTER_COSTS), replications=2, seed=0)
     for col in ("cost_total", "cost_total_discounted", "cost_municipality",

@@ -79,6 +79,21 @@ class SupportPrices:
 
 
 @dataclass(frozen=True)
+class StaffPrices:
+    """Price of one week of one full-time staff member of each team (DKK per FTE-week).
+
+    Charged for the team's ``staff`` every week the team is enabled, however many
+    places are in use: an idle place costs as much as a used one. Use it instead of
+    (or, for the part of the cost that is not staff, beside) the person-week price.
+    """
+
+    cti: Price = _price("A week of one CTI case manager (salary and overheads).")
+    icm: Price = _price("A week of one ICM case manager (salary and overheads).")
+    act: Price = _price("A week of one ACT team member (salary and overheads).")
+    floating: Price = _price("A week of one floating-support worker (salary and overheads).")
+
+
+@dataclass(frozen=True)
 class Service:
     """Another service: its price per unit and how many units people use."""
 
@@ -147,6 +162,10 @@ class Costs:
     support: SupportPrices = field(
         default_factory=SupportPrices,
         metadata={"doc": "Price per person-week of each support team."})
+    staff: StaffPrices = field(
+        default_factory=StaffPrices,
+        metadata={"doc": "Price per week of each team's staff (FTE), whether its places "
+                         "are used or not."})
     eviction: Price = field(default_factory=Price, metadata={
         "doc": "Price of one eviction (a move from at risk into a homeless situation).",
         "unit": "DKK"})
