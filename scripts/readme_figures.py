@@ -41,16 +41,23 @@ def measure(cmp: sim.Comparison, name: str) -> pd.Series:
     return t[t.measure == name].iloc[0]
 
 
+def headline(cmp: sim.Comparison) -> tuple[str, float]:
+    """Incremental cost and homeless days avoided (discounted) with 95% intervals, and
+    the cost per day avoided."""
+    cost = measure(cmp, "incremental_cost_total_discounted")
+    days = measure(cmp, "homeless_days_avoided_discounted")
+    text = (f"cost {cost['mean'] / 1e6:.1f} M (95% {cost['low'] / 1e6:.1f} to "
+            f"{cost['high'] / 1e6:.1f}); homeless days avoided {days['mean']:,.0f} "
+            f"({days['low']:,.0f} to {days['high']:,.0f})")
+    return text, cost["mean"] / days["mean"]
+
+
 def hf_vs_staircase(workers: int, out: Path) -> None:
     cmp = sim.compare(SCEN / "randers_staircase.yaml", [SCEN / "randers_housing_first.yaml"],
                       replications=40, seed=0, workers=workers)
     cmp.report(out / "hf_vs_staircase")
-    cost = measure(cmp, "incremental_cost_total_discounted")
-    days = measure(cmp, "homeless_days_avoided_discounted")
     print("1. Housing First vs staircase, 40 replications (discounted):")
-    print(f"   cost {cost['mean'] / 1e6:.1f} M (95% {cost['low'] / 1e6:.1f} to "
-          f"{cost['high'] / 1e6:.1f}); homeless days avoided {days['mean']:,.0f} "
-          f"({days['low']:,.0f} to {days['high']:,.0f})")
+    print(f"   {headline(cmp)[0]}")
     chronic = measure(cmp, "chronic_homeless_avoided")["mean"]
     housed = measure(cmp, "people_housed_gained")["mean"]
     print(f"   long-term homeless at the end {chronic:.0f} fewer, {housed:.0f} more housed")
@@ -63,12 +70,9 @@ def hf_vs_staircase(workers: int, out: Path) -> None:
 def hf_vs_baseline(workers: int) -> None:
     cmp = sim.compare(SCEN / "randers_baseline.yaml", [SCEN / "randers_housing_first.yaml"],
                       replications=20, seed=0, workers=workers)
-    cost = measure(cmp, "incremental_cost_total_discounted")
-    days = measure(cmp, "homeless_days_avoided_discounted")
+    text, per_day = headline(cmp)
     print("2. Housing First vs baseline, 20 replications (discounted):")
-    print(f"   cost {cost['mean'] / 1e6:.1f} M ({cost['low'] / 1e6:.1f} to "
-          f"{cost['high'] / 1e6:.1f}); homeless days avoided {days['mean']:,.0f}; "
-          f"DKK {cost['mean'] / days['mean']:.0f} per day")
+    print(f"   {text}; DKK {per_day:.0f} per day")
 
 
 def cti_against_published(workers: int) -> None:
