@@ -185,8 +185,8 @@ class HomelessnessModel(mesa.Model):
             self.recode(idx)
 
     def recode(self, idx: np.ndarray) -> None:
-        """Refresh the move-table rows of citizens whose state changed other than by a
-        move (end of the first weeks after rehousing, a change of support)."""
+        """Refresh the move-table rows of citizens whose state changed (a move, the end
+        of the first weeks after rehousing, a change of support)."""
         a = self.citizens
         a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx], a.effect[idx])
 
@@ -223,7 +223,7 @@ class HomelessnessModel(mesa.Model):
         waiting = self._waiting()
         admitted, places = self.allocator.allocate(a, occupancy, r, waiting)
         a.queue[admitted] = -1
-        refused, beds = self._overflow(r)
+        refused, beds = self._overflow(r, waiting)
         self.move(np.concatenate([direct, admitted, refused]),
                   np.concatenate([to, places, beds]), r, keep_queue=True)
         self._queued = waiting[a.queue[waiting] >= 0]
@@ -297,17 +297,17 @@ class HomelessnessModel(mesa.Model):
             self.join(idx[~direct], queue[~direct], r)
         return idx[direct], dest[direct]
 
-    def _overflow(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+    def _overflow(self, r: int, waiting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where applicants refused a place this week sleep, if the place says so.
 
-        Entrants refused a place have nowhere to wait: they sleep rough unless the
-        place names an overflow. Both stay on the waiting list. Returns the moves.
+        ``waiting``: everyone on a list this week (each once, though a citizen may join
+        two lists in a week). Those who joined this week and are still listed after the
+        admissions were refused. Entrants refused a place have nowhere to wait: they
+        sleep rough unless the place names an overflow. Both stay on the waiting list.
+        Returns the moves.
         """
         a = self.citizens
-        # (a citizen may have joined lists twice this week: a policy's list, then a move's)
-        fresh = sorted_unique(np.concatenate(self._joined)) if self._joined else np.zeros(
-            0, dtype=np.intp)
-        fresh = fresh[(a.queue[fresh] >= 0) & (a.queue_since[fresh] == r)]
+        fresh = waiting[(a.queue[waiting] >= 0) & (a.queue_since[waiting] == r)]
         idx_parts, dest_parts = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.int8)]
         if fresh.size == 0:
             return idx_parts[0], dest_parts[0]
@@ -355,7 +355,7 @@ class HomelessnessModel(mesa.Model):
             self._count_move(idx, old, dest, r)
         self._spells_and_episodes(idx, old, dest, inside, r)
         a.situation[idx] = dest
-        a.code[idx] = row_code(a.rehoused[idx], dest, a.needs[idx], a.effect[idx])
+        self.recode(idx)
         a.since[idx] = r
         if not keep_queue:
             a.queue[idx] = -1
