@@ -3,26 +3,95 @@
 The public Python API::
 
     import sim
-    scenario = sim.load_scenario("scenarios/randers_baseline.yaml")
+    scenario = sim.load_scenario("randers_baseline")   # a shipped name, a path or a mapping
     model = sim.HomelessnessModel(scenario, rng=1)
     model.run(52)                      # or Mesa's model.run_for(52)
     results = sim.run_replications(scenario, replications=20)
+    results.intervals()                # or sim.interval_table(results.summary)
+
+Every entry point takes a scenario as a loaded scenario, a path, the name of a shipped
+scenario (``sim.shipped_files()`` lists them) or a mapping. The names below are imported
+on first use, so that ``import sim`` (and the command line's start-up) stays fast.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+import sys
+import types
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from sim.batch.store import BatchResults, open_results
-from sim.compare import Comparison, compare
-from sim.model import HomelessnessModel
-from sim.runner import Results, RunResult, run_once, run_replications
-from sim.scenario import LoadedScenario, ScenarioError, load_scenario
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "BatchResults": "sim.batch.store", "open_results": "sim.batch.store",
+    "Comparison": "sim.compare", "compare": "sim.compare",
+    "HomelessnessModel": "sim.model", "WeeklyCollector": "sim.model",
+    "Results": "sim.runner", "RunResult": "sim.runner", "run_once": "sim.runner",
+    "run_replications": "sim.runner", "interval_table": "sim.runner",
+    "LoadedScenario": "sim.scenario.loader", "load_scenario": "sim.scenario.loader",
+    "ScenarioError": "sim.scenario.errors",
+    "read_scenario_file": "sim.lookup", "get_leaf": "sim.lookup", "get_value": "sim.lookup",
+    "pit_by_situation": "sim.simulate",
+    "ShippedFile": "sim.shipped", "find_shipped": "sim.shipped",
+    "shipped_files": "sim.shipped", "shipped_root": "sim.shipped",
+}
 
-try:
-    __version__ = version("homesim")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
+__all__ = ["BatchResults", "Comparison", "HomelessnessModel", "LoadedScenario", "Results",
+           "RunResult", "ScenarioError", "ShippedFile", "WeeklyCollector", "__version__",
+           "compare",
+           "find_shipped", "get_leaf", "get_value", "interval_table", "load_scenario",
+           "open_results", "pit_by_situation", "read_scenario_file", "run_once",
+           "run_replications", "shipped_files", "shipped_root"]
 
-__all__ = ["Comparison", "HomelessnessModel", "LoadedScenario", "Results", "RunResult",
-           "ScenarioError", "__version__", "compare", "load_scenario", "run_once",
-           "run_replications"]
-__all__ += ["BatchResults", "open_results"]
+if TYPE_CHECKING:
+    from sim.batch.store import BatchResults, open_results
+    from sim.compare import Comparison, compare
+    from sim.lookup import get_leaf, get_value, read_scenario_file
+    from sim.model import HomelessnessModel, WeeklyCollector
+    from sim.runner import Results, RunResult, interval_table, run_once, run_replications
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.loader import LoadedScenario, load_scenario
+    from sim.shipped import ShippedFile, find_shipped, shipped_files, shipped_root
+    from sim.simulate import pit_by_situation
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    if name == "__version__":
+        value = _installed_version()
+        globals()[name] = value
+        return value
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim' has no attribute '{name}'")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS, "__version__"})
+
+
+def _installed_version() -> str:
+    """The installed distribution's version (read on demand: importlib.metadata is slow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("homesim")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0.0.0+unknown"
+
+
+#: Public functions named like the submodule that defines them (``sim.compare``).
+_SHADOWED = frozenset({"compare"})
+
+
+class _Package(types.ModuleType):
+    """The ``sim`` package: importing the submodule ``sim.compare`` must not replace the
+    function ``sim.compare`` (the import system sets the parent's attribute)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return  # the module stays in sys.modules; the name means the function
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -52,6 +52,7 @@ from scipy import optimize
 from sim.distributions import key_bounds, unit_design
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, read_yaml
+from sim.shipped import locate
 from sim.simulate import Simulator, simulate
 
 TARGET_KEYS = frozenset({"name", "measure", "year", "column", "observed", "sd", "cv",
@@ -121,8 +122,8 @@ def load_targets(source: str | Path | Mapping) -> Targets:
     if isinstance(source, Mapping):
         data, file = dict(source), None
     else:
-        file = str(source)
-        data = read_yaml(Path(source))
+        file = str(locate(source, "targets"))
+        data = read_yaml(Path(file))
     for key in data:
         if key not in TOP_KEYS:
             raise ScenarioError(f"unknown key '{key}' (known keys: {', '.join(sorted(TOP_KEYS))})",

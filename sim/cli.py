@@ -3,45 +3,93 @@
 Each subcommand lives in its own module under ``sim.commands`` with two functions:
 ``add_parser(subparsers)`` and ``run(args) -> int``. User errors (bad scenario files,
 bad options) print one clear message and exit with code 2, without a traceback.
+
+Start-up stays fast (``homesim --help`` and ``--version`` import no numpy, pandas or
+Mesa): the subcommands are listed in the static table :data:`COMMANDS`, and only the
+module of the command being run (or asked for ``--help``) is imported.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import pkgutil
 import sys
+from importlib import import_module
+from typing import Any
 
 import sim.commands
 from sim.scenario.errors import ScenarioError
 
 EXIT_USER_ERROR = 2
 
+#: Subcommand name -> its one-line help, as listed by ``homesim --help``. The module is
+#: ``sim.commands.<name>``; a test checks this table against the modules.
+COMMANDS: dict[str, str] = {
+    "batch": "run a batch of scenarios, sweeps and replications",
+    "calibrate": "fit free scenario parameters to observed figures",
+    "compare": "compare scenarios on cost and effect (common random numbers)",
+    "dashboard": "open the interactive dashboard (needs the viz extra)",
+    "docs": "write the scenario reference (every key) from the schema",
+    "psa": "probabilistic sensitivity analysis over parameter distributions",
+    "report": "write a report (HTML and Markdown) of a results folder",
+    "run": "run replications of one scenario",
+    "scenarios": "list, show or copy the scenarios shipped with homesim",
+    "sensitivity": "one-way (tornado) or global (Sobol) sensitivity of an outcome",
+    "validate": "check scenario files and say what is wrong",
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: the command named in it gets its full parser (its module
+    is imported); every other command only its name and help line. With ``argv`` None,
+    every command's module is imported and gets its full parser."""
     parser = argparse.ArgumentParser(
         prog="homesim",
         description="Agent-based simulation of homelessness flows, policies and costs.")
-    parser.add_argument("--version", action="version", version=f"homesim {_version()}")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(sim.commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"sim.commands.{info.name}")
-        if hasattr(module, "add_parser"):
+    wanted = _command_in(argv) if argv is not None else None
+    modules = command_modules()
+    for name in sorted({*COMMANDS, *([wanted] if wanted in modules else [])}):
+        module = import_module(f"sim.commands.{name}") if argv is None or name == wanted \
+            else None
+        if module is not None and hasattr(module, "add_parser"):
             module.add_parser(sub)
+        elif name in COMMANDS:
+            sub.add_parser(name, help=COMMANDS[name], add_help=False)
     return parser
 
 
-def _version() -> str:
-    from sim import __version__
-    return __version__
+def command_modules() -> set[str]:
+    """Names of the modules in ``sim.commands`` (found without importing them)."""
+    return {m.name for m in pkgutil.iter_modules(sim.commands.__path__)}
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named in ``argv``: its first word that is not an option."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+class _Version(argparse.Action):
+    """``--version``: print ``homesim X.Y.Z`` and exit (the version is read only then)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from sim import __version__
+
+        print(f"homesim {__version__}")
+        parser.exit()
 
 
 def main(argv: list[str] | None = None) -> int:
-    import matplotlib
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    import matplotlib  # after parsing: --help and --version need no plotting
 
     matplotlib.use("Agg")  # the command line writes figures to files; no display needed
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except ScenarioError as exc:

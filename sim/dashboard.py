@@ -33,11 +33,11 @@ from sim.model import HomelessnessModel
 from sim.places import QUEUE_NAMES
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario
+from sim.shipped import shipped_root
 from sim.situations import HOMELESS_MASK, LEFT, SITUATIONS
 from sim.streams import run_seed
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SCENARIO = ROOT / "scenarios" / "randers_baseline.yaml"
+DEFAULT_SCENARIO = shipped_root() / "randers_baseline.yaml"  # package data
 #: Environment variables through which ``homesim dashboard`` hands its options to the page.
 ENV_SCENARIO, ENV_SEED, ENV_YEARS = "HOMESIM_SCENARIO", "HOMESIM_SEED", "HOMESIM_YEARS"
 

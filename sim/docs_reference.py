@@ -209,13 +209,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=REFERENCE,
-                   help="where to write (default docs/scenario-reference.md)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR_OR_FILE",
+                   help="a folder (writes scenario-reference.md in it) or a .md file "
+                        "(default: docs/ of a source checkout, else the current folder)")
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if the file is out of date")
 
 
+def target_path(out: Path | None) -> Path:
+    """Where the reference goes: ``out`` (a folder or a ``.md`` file), else the source
+    checkout's ``docs/``, else the current folder; never inside an installed package."""
+    if out is None:
+        in_checkout = (ROOT / "pyproject.toml").is_file() and REFERENCE.parent.is_dir()
+        return REFERENCE if in_checkout else Path.cwd() / REFERENCE.name
+    if out.is_dir() or out.suffix.lower() != ".md":
+        return out / REFERENCE.name
+    return out
+
+
 def run_args(args: argparse.Namespace) -> int:
+    args.out = target_path(args.out)
     missing = undocumented()
     if missing:
         print("homesim: error: keys without a description: " + ", ".join(missing),

@@ -31,10 +31,12 @@ class RunResult:
     model: HomelessnessModel | None = None
 
 
-def run_once(scenario: LoadedScenario, replication: int = 0, seed: int = 0,
-             years: int | None = None, detail: bool = True, keep_model: bool = False
-             ) -> RunResult:
-    """Run replication ``replication`` of ``scenario`` under root ``seed``."""
+def run_once(scenario: LoadedScenario | str | Path | Mapping, replication: int = 0,
+             seed: int = 0, years: int | None = None, detail: bool = True,
+             keep_model: bool = False) -> RunResult:
+    """Run replication ``replication`` of ``scenario`` (loaded, a path, a shipped name or
+    a mapping) under root ``seed``."""
+    scenario = load_scenario(scenario)
     model = HomelessnessModel(scenario, rng=run_seed(seed, replication), years=years)
     model.run()
     summ = {"scenario": scenario.name, "replication": replication, "seed": seed,

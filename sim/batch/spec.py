@@ -51,6 +51,7 @@ from sim.batch.store import slug
 from sim.results_io import manifest as make_manifest
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
+from sim.shipped import locate, locate_near
 
 TOP_KEYS = ("name", "description", "scenarios", "sweep", "replications", "seed", "seeds",
             "years", "outputs")
@@ -124,7 +125,7 @@ class Batch:
 
 def load_batch(path: str | Path) -> Batch:
     """Read and validate a batch file; raises :class:`ScenarioError` naming file and key."""
-    path = Path(path)
+    path = locate(path, "batch")  # a path, or the name of a shipped batch
     data = read_yaml(path)
     return batch_from_mapping(data, file=str(path), base=path.parent,
                               text_hash=hashlib.sha256(path.read_bytes()).hexdigest())
@@ -283,14 +284,14 @@ def _load_entry_scenario(item: dict, where: str, base: Path, file: str | None
             if not isinstance(item["file"], str):
                 raise ScenarioError("expected a file name (text)", file=file,
                                     path=f"{where}.file")
-            return load_scenario(base / item["file"])
+            return load_scenario(locate_near(base, item["file"]))
         inline = item["scenario"]
         if not isinstance(inline, dict):
             raise ScenarioError("expected a scenario mapping", file=file,
                                 path=f"{where}.scenario")
         inline = dict(inline)
         if isinstance(inline.get("extends"), str):
-            inline["extends"] = str(base / inline["extends"])
+            inline["extends"] = str(locate_near(base, inline["extends"]))
         return load_scenario(inline)
     except ScenarioError as exc:
         if exc.file == file:

@@ -25,6 +25,7 @@ import yaml
 
 from sim.scenario import schema
 from sim.scenario.errors import ScenarioError
+from sim.shipped import locate, locate_near
 from sim.situations import NEEDS, WEEKS_PER_YEAR
 
 #: Keys allowed in a parameter leaf written as a mapping: ``{value: 0.02, source: ...}``.
@@ -148,28 +149,36 @@ def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
         return data
     if not isinstance(parent, str):
         raise ScenarioError("expected a file name (text)", file=str(path), path="extends")
-    parent_path = (path.parent / parent)
+    parent_path = locate_near(path.parent, parent)  # or a shipped scenario of that name
     if not parent_path.exists():
         raise ScenarioError(f"extended file '{parent}' not found", file=str(path),
                             path="extends")
     return deep_merge(resolve_extends(parent_path, (*_chain, path)), data)
 
 
-def load_scenario(source: str | Path | Mapping, **overrides: Any) -> LoadedScenario:
-    """Load and validate a scenario from a YAML path or a mapping.
+def load_scenario(source: str | Path | Mapping | LoadedScenario, **overrides: Any
+                  ) -> LoadedScenario:
+    """Load and validate a scenario from a YAML path, a shipped name or a mapping.
+
+    A name without a folder (``"randers_baseline"``) that is not a file here is the
+    shipped scenario of that name (:mod:`sim.shipped`); so is ``extends:`` in a mapping.
 
     Keyword ``overrides`` use double underscores for dots, e.g.
     ``load_scenario("x.yaml", places__starter__capacity=48)``.
     """
+    if isinstance(source, LoadedScenario):  # already loaded: only the overrides to apply
+        if not overrides:
+            return source
+        return source.with_overrides({k.replace("__", "."): v for k, v in overrides.items()})
     if isinstance(source, Mapping):
         raw = unshared_copy(dict(source))
         file = None
         parent = raw.pop("extends", None)
         if parent is not None:
-            raw = deep_merge(resolve_extends(Path(parent)), raw)
+            raw = deep_merge(resolve_extends(locate(parent)), raw)
     else:
-        file = str(source)
-        raw = resolve_extends(Path(source))
+        file = str(locate(source))
+        raw = resolve_extends(Path(file))
     for key, value in overrides.items():
         set_path(raw, key.replace("__", "."), value, file=file)
     return from_raw(raw, file=file)

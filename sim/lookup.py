@@ -1,0 +1,63 @@
+"""Reading one scenario file as written, and looking up a dotted key in it.
+
+For notebooks and scripts that inspect a scenario's parameters and their sources:
+``get_leaf(raw, "costs.situations.shelter.price")`` gives the parameter leaf
+``{value, source, low, high, dist}`` as written, ``get_value`` only its value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sim.scenario.loader import LoadedScenario, read_yaml
+from sim.shipped import locate
+
+_INDEX = re.compile(r"^(?P<key>[^\[\]]+)((?:\[\d+\])*)$")
+
+
+def read_scenario_file(source: str | Path) -> dict:
+    """The mapping of one YAML file as written (its ``extends`` not followed): a path or
+    the name of a shipped file (scenario, costs, batch or targets)."""
+    path = Path(source)
+    for kind in ("scenario", "batch", "targets"):
+        path = locate(source, kind)
+        if path.exists():
+            break
+    return read_yaml(path)
+
+
+def get_leaf(scenario: LoadedScenario | Mapping, dotted: str) -> Any:
+    """The node at a dotted key (``policies.teams.cti.phases[0].m_house``) of a loaded
+    scenario (its merged mapping) or of a raw mapping; raises KeyError naming the first
+    part of the key that is missing."""
+    node: Any = scenario.raw if isinstance(scenario, LoadedScenario) else scenario
+    done: list[str] = []
+    for part in dotted.split("."):
+        m = _INDEX.match(part)
+        if m is None:
+            raise KeyError(f"'{dotted}': '{part}' is not a key or key[index]")
+        steps: list[Any] = [m.group("key"), *map(int, re.findall(r"\[(\d+)\]", part))]
+        for step in steps:
+            node = _step(node, step, dotted, done)
+            done.append(str(step))
+    return node
+
+
+def get_value(scenario: LoadedScenario | Mapping, dotted: str) -> Any:
+    """The value at a dotted key: a parameter leaf's ``value``, or the node itself."""
+    node = get_leaf(scenario, dotted)
+    return node["value"] if isinstance(node, Mapping) and "value" in node else node
+
+
+def _step(node: Any, step: str | int, dotted: str, done: list[str]) -> Any:
+    where = ".".join(done) or "the top"
+    if isinstance(step, int):
+        if not isinstance(node, list) or step >= len(node):
+            raise KeyError(f"'{dotted}': no item [{step}] at {where}")
+        return node[step]
+    if not isinstance(node, Mapping) or step not in node:
+        raise KeyError(f"'{dotted}': no key '{step}' at {where}")
+    return node[step]
