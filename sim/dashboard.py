@@ -226,10 +226,10 @@ class DashboardModel(HomelessnessModel):
         return rep
 
     def step(self) -> None:
-        """One week of both models (the baseline first, so the collected row has both)."""
+        """One week of both models (the baseline first, so the row the week collects at
+        its end has both)."""
         self.baseline.step()
         super().step()
-        self.datacollector.collect(self)
 
     def cost_so_far(self, model: HomelessnessModel) -> float:
         """Cost of ``model`` from week 0 to now (DKK), NaN if the cost model fails."""

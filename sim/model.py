@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import mesa
 import numpy as np
@@ -66,6 +66,34 @@ class HomelessnessModel(mesa.Model):
 
     def __init__(self, scenario: LoadedScenario | str | Path | Mapping, rng: Any = None,
                  *, years: int | None = None):
+        """Build the model at week 0: the initial population placed, the entrants of the
+        whole horizon drawn, week 0 tallied and collected.
+
+        Args:
+            scenario: a :class:`~sim.scenario.loader.LoadedScenario`, a path to a YAML
+                file, the name of a shipped scenario (``"randers_baseline"``) or a mapping.
+            rng: root of the run's random streams: an int, a
+                ``numpy.random.SeedSequence`` (``sim.streams.run_seed(seed, k)`` gives
+                replication ``k``'s) or None (fresh entropy, not reproducible).
+            years: horizon in years (52 weeks each); default the scenario's
+                ``setting.years``.
+
+        Attributes:
+            loaded: the scenario as loaded; ``params`` its typed parameters (those of the
+                current dated phase once ``changes:`` apply).
+            week: weeks stepped so far (0 to ``weeks``); ``weeks`` the horizon in weeks.
+            citizens: the citizens' state as arrays (:class:`~sim.citizens.CitizenArrays`),
+                one row per citizen who ever entered, including those who left.
+            occupancy: citizens in each situation now (indexed as ``sim.situations``).
+            homeless: citizens homeless now (the national count's definition).
+            recorder: weekly tallies (counts, flows, entries, waiting lists, spells, stays).
+            policies: the support teams, pathway and prevention in force.
+            datacollector: a :class:`WeeklyCollector`, collected at week 0 and after
+                every week (so ``mesa.batch_run`` works).
+            agents: the citizens present as Mesa :class:`~sim.citizens.Citizen` agents,
+                made on first use.
+            running: False once the horizon is reached.
+        """
         if not isinstance(scenario, LoadedScenario):
             scenario = load_scenario(scenario)
         self.streams = make_streams(rng)
@@ -96,6 +124,7 @@ class HomelessnessModel(mesa.Model):
         self.population.plan_arrivals(self.phases)
         self._record()
         self.datacollector = WeeklyCollector(self)
+        self.datacollector.collect(self)  # week 0, as Mesa models collect at the start
 
     # ------------------------------------------------------------ set-up
 
@@ -156,6 +185,7 @@ class HomelessnessModel(mesa.Model):
             self.recorder.mark_year(self.citizens, np.flatnonzero(self.citizens.situation
                                                                    != LEFT), r)
         self._record()
+        self.datacollector.collect(self)
         if self.week >= self.weeks:
             self.running = False
 
@@ -477,25 +507,66 @@ class HomelessnessModel(mesa.Model):
 
 
 class WeeklyCollector(mesa.DataCollector):
-    """Mesa's DataCollector with one model reporter per situation (citizens there).
+    """Mesa's DataCollector, collected at the start and after every week.
 
-    The weekly step does not call ``collect``: the values come from the model's
-    weekly tallies when a table is asked for, which keeps the step cheap. Users may
-    still add their own reporters and call ``collect`` as with any DataCollector.
+    Model reporters: citizens in each situation and ``homeless`` (the national count's
+    definition), read from the model's running counts, so ``collect`` costs a few
+    microseconds a week. Agent reporters (default: situation, needs, age band, weeks in
+    the situation, weeks homeless) need a :class:`Citizen` view of every citizen, which
+    costs far more than the week itself; so agent variables are recorded at every
+    ``agent_every``-th week only (default: never during the run) and always for the
+    latest collection, read when asked for from the state the model is still in. That
+    is what ``mesa.batch_run`` reads at its default ``data_collection_period=-1``.
+    Extra reporters and tables work as with any DataCollector.
     """
 
-    def __init__(self, model: HomelessnessModel):
-        self._model = model
-        self._names = [name for s, name in enumerate(SITUATIONS) if s != LEFT]
-        super().__init__(model_reporters={
-            name: (lambda m, s=s: int(m.occupancy[s])) for s, name in enumerate(SITUATIONS)
-            if s != LEFT})
+    #: Agent reporters used when none are given: attribute names of :class:`Citizen`.
+    AGENT_REPORTERS: ClassVar[dict[str, str]] = {
+        "situation": "situation", "needs": "needs", "age_band": "age_band",
+        "weeks_in_situation": "weeks_in_situation", "weeks_homeless": "weeks_homeless"}
 
-    def get_model_vars_dataframe(self):
-        counts = self._model.recorder.counts[: self._model.week + 1].sum(axis=(2, 3))
-        for s, name in enumerate(self._names):
-            self.model_vars[name] = counts[:, s].tolist()
-        return super().get_model_vars_dataframe()
+    def __init__(self, model: HomelessnessModel, model_reporters: Mapping | None = None,
+                 agent_reporters: Mapping | None = None, agent_every: int | None = None):
+        reporters: dict[str, Any] = {
+            name: (lambda m, s=s: int(m.occupancy[s]))
+            for s, name in enumerate(SITUATIONS) if s != LEFT}
+        reporters["homeless"] = lambda m: m.homeless
+        super().__init__(
+            model_reporters={**reporters, **(model_reporters or {})},
+            agent_reporters=dict(self.AGENT_REPORTERS if agent_reporters is None
+                                 else agent_reporters))
+        self._model = model
+        self._agent_every = agent_every
+        self._stored_agents: dict[float, list[tuple]] = {}
+        self._latest: float | None = None
+
+    def collect(self, model: HomelessnessModel) -> None:
+        """Record the model reporters now (Mesa's own way); agent reporters when due."""
+        agent_reporters, self.agent_reporters = self.agent_reporters, {}
+        try:
+            super().collect(model)  # model and agent-type reporters, collection steps
+        finally:
+            self.agent_reporters = agent_reporters
+        every = self._agent_every
+        if agent_reporters and every and model.steps % every == 0:
+            self._stored_agents[model.time] = list(self._record_agents(model))
+        self._latest = model.time
+
+    @property
+    def _agent_records(self) -> dict[float, list[tuple]]:
+        """Agent records by collection time; the latest one read from the current state
+        (unchanged since, as every week ends with a collection, unless citizens were
+        moved by hand in between)."""
+        records = dict(self._stored_agents)
+        latest = self._latest
+        if (self.agent_reporters and latest is not None and latest not in records
+                and self._model.time == latest):
+            records[latest] = list(self._record_agents(self._model))
+        return records
+
+    @_agent_records.setter
+    def _agent_records(self, value: dict) -> None:
+        self._stored_agents = dict(value)
 
 
 def _truncated(rec: Recorder, week: int) -> Recorder:
