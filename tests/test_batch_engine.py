@@ -53,9 +53,9 @@ def test_tables_are_tidy_and_complete(serial, batch):
     assert points["places.starter.capacity"].tolist() == [6, 6, 12, 12]
     assert points["housing.assignments_per_week"].tolist() == [1, 3, 1, 3]
     weeks = 52 + 1
-    assert len(weekly) == 12 * weeks * 9
+    assert len(weekly) == 12 * weeks * 9 * 3 * 3  # situations x needs x age bands
     assert set(weekly.columns) == {"scenario", "point", "replication", "week", "year",
-                                   "situation", "count"}
+                                   "situation", "needs", "age_band", "count"}
 
 
 def test_common_random_numbers_match_run_once(serial, batch):
@@ -63,7 +63,7 @@ def test_common_random_numbers_match_run_once(serial, batch):
     summary, weekly = serial
     sc = sim.load_scenario(small_scenario()).with_overrides(
         {"places.starter.capacity": 12, "housing.assignments_per_week": 3})
-    ref = sim.run_once(sc, replication=2, seed=7, detail=False)
+    ref = sim.run_once(sc, replication=2, seed=7)
     row = summary[(summary.point == 3) & (summary.replication == 2)].iloc[0]
     for key in ("homeless_days", "housed_days", "entries", "exits", "homeless_end"):
         assert row[key] == ref.summary[key]

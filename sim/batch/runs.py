@@ -160,13 +160,13 @@ def simulate(spec: RunSpec, weekly: bool = True) -> RunOutput:
 def _run(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
     sc = spec.loaded()
     if spec.seeds == "common":
-        res = run_once(sc, spec.replication, spec.seed, spec.years, detail=False)
+        res = run_once(sc, spec.replication, spec.seed, spec.years)
         return res.summary, res.weekly
     model = HomelessnessModel(sc, rng=run_seed(spec.seed, *spec.stream_key), years=spec.years)
     model.run()
     summary = {"scenario": sc.name, "replication": spec.replication, "seed": spec.seed,
                **model.summary()}
-    return summary, weekly_table(model.recorder, model.params.setting.start_year, detail=False)
+    return summary, weekly_table(model.recorder, model.params.setting.start_year)
 
 
 def _point_columns(spec: RunSpec) -> dict[str, Any]:
@@ -184,8 +184,9 @@ def _plain(value: Any) -> Any:
 
 
 def _tidy_weekly(spec: RunSpec, table: pd.DataFrame) -> pd.DataFrame:
-    """Weekly counts by situation with the run's key columns in front."""
-    out = table[["week", "year", "situation", "count"]].copy()
+    """Weekly counts by situation, needs and age band (as ``homesim run`` writes them)
+    with the run's key columns in front."""
+    out = table[["week", "year", "situation", "needs", "age_band", "count"]].copy()
     out.insert(0, "replication", np.int32(spec.replication))
     out.insert(0, "point", np.int32(spec.point))
     out.insert(0, "scenario", spec.name)

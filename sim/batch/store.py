@@ -4,17 +4,29 @@ Layout of a results folder ``DIR``::
 
     DIR/manifest.json                                  package version, scenarios as run,
                                                        hashes, seeds, points, time
-    DIR/runs/scenario=<name>/point=<k>/rep=<r>.parquet weekly counts by situation; the
-                                                       run's summary row rides in the
-                                                       file's metadata (one file, one rename)
+    DIR/runs/scenario=<name>/point=<k>/rep=<r>.parquet weekly counts by situation, needs
+                                                       group and age band; the run's
+                                                       summary row rides in the file's
+                                                       metadata (one file, one rename)
     DIR/failed/scenario=<name>/point=<k>/rep=<r>.json  error, parameters and seed of a run
                                                        that raised
-    DIR/summary.csv                                    a row per finished run (convenience
-                                                       copy, rewritten when a batch ends)
+    DIR/summary.parquet, DIR/summary.csv               a row per finished run, rewritten
+                                                       when a batch ends
+
+``DIR/runs`` is a Hive-partitioned Parquet dataset: ``scenario`` (the name,
+percent-encoded where it is not a plain word) and ``point`` are in the folder names
+only, not in the files, as the Hive convention has it, so any reader gives the columns
+of ``homesim run``'s ``weekly.parquet`` plus ``point``::
+
+    pandas.read_parquet("DIR/runs")
+    pyarrow.dataset.dataset("DIR/runs", partitioning="hive")
+    polars.read_parquet("DIR/runs/**/*.parquet", hive_partitioning=True)
+    duckdb.sql("SELECT * FROM read_parquet('DIR/runs/**/*.parquet', hive_partitioning=true)")
 
 A run counts as done when its Parquet file exists: the file appears by an atomic
 rename, so a crash never leaves a half-written run that looks finished. Files whose
-names start with a dot are temporary and are ignored (and removed on resume).
+names start with a dot are temporary and are ignored (and removed on resume), by these
+readers too.
 """
 
 from __future__ import annotations
@@ -26,7 +38,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -37,12 +51,26 @@ from sim.runner import interval_table
 
 #: Parquet metadata key holding a run's summary row and identity (JSON).
 META_KEY = b"homesim.run"
-WEEKLY_COLUMNS = ("scenario", "point", "replication", "week", "year", "situation", "count")
+WEEKLY_COLUMNS = ("scenario", "point", "replication", "week", "year", "situation", "needs",
+                  "age_band", "count")
+#: Columns given by the folder names (Hive partitions), left out of the run files.
+PARTITION_COLUMNS = ("scenario", "point")
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+#: Schema of a run file (every file alike, so that a dataset of them reads as one table).
+RUN_FILE_SCHEMA = pa.schema([("replication", pa.int32()), ("week", pa.int32()),
+                             ("year", pa.int32()), ("situation", _TEXT), ("needs", _TEXT),
+                             ("age_band", _TEXT), ("count", pa.int64())])
 
 
 def slug(name: str) -> str:
     """A folder-safe form of a scenario name."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_") or "_"
+
+
+def partition_value(name: str) -> str:
+    """A scenario name as a Hive partition value: percent-encoded, which every Hive
+    reader (pyarrow, pandas, polars, DuckDB) decodes back to the name itself."""
+    return quote(name, safe="")
 
 
 class ResultsStore:
@@ -57,7 +85,7 @@ class ResultsStore:
 
     def _part(self, key: RunKey) -> Path:
         name, point, rep = key
-        return Path(f"scenario={slug(name)}") / f"point={point}" / f"rep={rep}"
+        return Path(f"scenario={partition_value(name)}") / f"point={point}" / f"rep={rep}"
 
     def run_path(self, key: RunKey) -> Path:
         return (self.root / "runs" / self._part(key)).with_suffix(".parquet")
@@ -86,8 +114,7 @@ class ResultsStore:
 
     def write_run(self, out: RunOutput) -> None:
         spec = out.spec
-        df = out.weekly if out.weekly is not None else _empty_weekly()
-        table = pa.Table.from_pandas(df, preserve_index=False)
+        table = run_file_table(out.weekly)
         meta = {"key": list(spec.key), "stream_key": list(spec.stream_key),
                 "seeds": spec.seeds, "years": spec.years,
                 "overrides": _jsonable(spec.overrides), "summary": out.summary}
@@ -105,8 +132,40 @@ class ResultsStore:
             "error": out.error,
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
 
-    def write_summary_csv(self) -> None:
-        write_csv(self.root / "summary.csv", read_summary(self.root))
+    def write_summary(self) -> None:
+        """Write the table of finished runs as ``summary.parquet`` and ``summary.csv``."""
+        summary = read_summary(self.root)
+        table = _summary_table(summary)
+        atomic_write(self.root / "summary.parquet", lambda p: pq.write_table(table, p))
+        write_csv(self.root / "summary.csv", summary)
+
+    write_summary_csv = write_summary  # the name callers used before summary.parquet
+
+
+def run_file_table(weekly: pd.DataFrame | None) -> pa.Table:
+    """A run's weekly table as stored: the partition columns left out (the folder names
+    hold them), every column in :data:`RUN_FILE_SCHEMA`'s type; no rows if None."""
+    if weekly is None:
+        return RUN_FILE_SCHEMA.empty_table()
+    df = weekly.drop(columns=[c for c in PARTITION_COLUMNS if c in weekly.columns])
+    missing = [c for c in RUN_FILE_SCHEMA.names if c not in df.columns]
+    if missing:
+        raise ValueError(f"weekly table lacks {missing} (expected {RUN_FILE_SCHEMA.names})")
+    table = pa.Table.from_pandas(df[RUN_FILE_SCHEMA.names], preserve_index=False)
+    return table.replace_schema_metadata(None).cast(RUN_FILE_SCHEMA)
+
+
+def _summary_table(summary: pd.DataFrame) -> pa.Table:
+    """The summary as an Arrow table; a column of mixed values (an override that is a
+    number in one point and text in another) is stored as text."""
+    df = summary.copy()
+    for c in df.columns:
+        if df[c].dtype == object:
+            try:
+                pa.array(df[c])
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                df[c] = df[c].map(lambda v: None if v is None else str(v))
+    return pa.Table.from_pandas(df, preserve_index=False)
 
 
 def _jsonable(overrides: Any) -> dict[str, Any]:
@@ -114,8 +173,9 @@ def _jsonable(overrides: Any) -> dict[str, Any]:
 
 
 def _empty_weekly() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="int32" if c not in ("scenario", "situation")
-                                      else "object") for c in WEEKLY_COLUMNS})
+    text = ("scenario", "situation", "needs", "age_band")
+    return pd.DataFrame({c: pd.Series(dtype="object" if c in text else "int32")
+                         for c in WEEKLY_COLUMNS})
 
 
 # ---------------------------------------------------------------- reading
@@ -145,18 +205,35 @@ def read_summary(root: str | Path) -> pd.DataFrame:
 
 
 def read_weekly(root: str | Path, scenario: str | None = None) -> pd.DataFrame:
-    """Weekly counts by situation of every finished run (optionally one scenario)."""
+    """Weekly counts by situation, needs group and age band of every finished run
+    (optionally of one scenario), in (point, replication) order; the columns of
+    :data:`WEEKLY_COLUMNS`, with scenario, situation, needs and age band categorical."""
     files = run_files(root)
     if scenario is not None:
-        files = [p for p in files if p.parts[-3] == f"scenario={slug(scenario)}"]
-    ordered = _ordered(files)
-    if not ordered:
-        return _empty_weekly()
-    tables = [t for t in (pq.read_table(p, read_dictionary=["scenario"])
-                          .replace_schema_metadata(None) for _, p in ordered) if t.num_rows]
+        folders = {f"scenario={partition_value(scenario)}", f"scenario={slug(scenario)}"}
+        files = [p for p in files if p.parts[-3] in folders]
+    ordered = [(m, p) for m, p in _ordered(files) if scenario is None or m["key"][0] == scenario]
+    tables = [t for t in (_run_table(m, p) for m, p in ordered) if t.num_rows]
     if not tables:
         return _empty_weekly()
-    return pa.concat_tables(tables).to_pandas()  # scenario and situation as categoricals
+    return pa.concat_tables(tables, promote_options="permissive").to_pandas()
+
+
+def _run_table(meta: dict[str, Any], path: Path) -> pa.Table:
+    """One run file with its scenario and point (from its metadata) in front; files of
+    the earlier layout, which held those columns themselves, read the same."""
+    table = pq.read_table(path).replace_schema_metadata(None)
+    name, point, _ = meta["key"]
+    n = table.num_rows
+    if "point" not in table.column_names:
+        table = table.add_column(0, "point", pa.array(np.full(n, point, dtype=np.int32)))
+    if "scenario" not in table.column_names:
+        table = table.add_column(0, "scenario", pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, dtype=np.int32)), pa.array([name])))
+    else:
+        i = table.column_names.index("scenario")
+        table = table.set_column(i, "scenario", table["scenario"].dictionary_encode())
+    return table
 
 
 def read_failures(root: str | Path) -> pd.DataFrame:
