@@ -10,8 +10,11 @@ The public Python API::
     results.intervals()                # or sim.interval_table(results.summary)
 
 Every entry point takes a scenario as a loaded scenario, a path, the name of a shipped
-scenario (``sim.shipped_files()`` lists them) or a mapping. The names below are imported
-on first use, so that ``import sim`` (and the command line's start-up) stays fast.
+scenario (``sim.shipped_files()`` lists them) or a mapping. The analysis modules
+(``sim.compare``, ``sim.cea``, ``sim.psa``, ``sim.sensitivity``, ``sim.calibration``) and
+the plots (``sim.plots.*``, each function returning a matplotlib figure) are public too.
+The names below are imported on first use, so that ``import sim`` (and the command
+line's start-up) stays fast.
 """
 
 import sys
@@ -32,14 +35,19 @@ _EXPORTS = {
     "pit_by_situation": "sim.simulate",
     "ShippedFile": "sim.shipped", "find_shipped": "sim.shipped",
     "shipped_files": "sim.shipped", "shipped_root": "sim.shipped",
+    "run_seed": "sim.streams",
+    "SITUATIONS": "sim.situations", "HOMELESS_MASK": "sim.situations",
+    "WEEKS_PER_YEAR": "sim.situations",
+    "TEAM_NAMES": "sim.scenario.policy_schema", "PAYERS": "sim.scenario.costs_schema",
 }
 
-__all__ = ["BatchResults", "Comparison", "HomelessnessModel", "LoadedScenario", "Results",
+__all__ = ["HOMELESS_MASK", "PAYERS", "SITUATIONS", "TEAM_NAMES", "WEEKS_PER_YEAR",
+           "BatchResults", "Comparison", "HomelessnessModel", "LoadedScenario", "Results",
            "RunResult", "ScenarioError", "ShippedFile", "WeeklyCollector", "__version__",
            "compare",
            "find_shipped", "get_leaf", "get_value", "interval_table", "load_scenario",
            "open_results", "pit_by_situation", "read_scenario_file", "run_once",
-           "run_replications", "shipped_files", "shipped_root"]
+           "run_replications", "run_seed", "shipped_files", "shipped_root"]
 
 if TYPE_CHECKING:
     from sim.batch.store import BatchResults, open_results
@@ -47,10 +55,14 @@ if TYPE_CHECKING:
     from sim.lookup import get_leaf, get_value, read_scenario_file
     from sim.model import HomelessnessModel, WeeklyCollector
     from sim.runner import Results, RunResult, interval_table, run_once, run_replications
+    from sim.scenario.costs_schema import PAYERS
     from sim.scenario.errors import ScenarioError
     from sim.scenario.loader import LoadedScenario, load_scenario
+    from sim.scenario.policy_schema import TEAM_NAMES
     from sim.shipped import ShippedFile, find_shipped, shipped_files, shipped_root
     from sim.simulate import pit_by_situation
+    from sim.situations import HOMELESS_MASK, SITUATIONS, WEEKS_PER_YEAR
+    from sim.streams import run_seed
 
 
 def __getattr__(name: str) -> Any:

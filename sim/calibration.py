@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +51,7 @@ from scipy import optimize
 from sim.distributions import key_bounds, unit_design
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, read_yaml
-from sim.shipped import locate
+from sim.shipped import locate, reference_to
 from sim.simulate import Simulator, simulate
 
 TARGET_KEYS = frozenset({"name", "measure", "year", "column", "observed", "sd", "cv",
@@ -501,7 +500,7 @@ def fitted_scenario_yaml(loaded: LoadedScenario, targets: Targets, fit: Fit,
     """YAML of a scenario that ``extends`` the original and overrides the fitted values."""
     if loaded.file is None:
         raise ScenarioError("the scenario must come from a file to be extended")
-    rel = os.path.relpath(Path(loaded.file).resolve(), Path(out_path).resolve().parent)
+    rel = reference_to(Path(loaded.file), Path(out_path).parent)
     today = dt.date.today().isoformat()
     used = ", ".join(fit.table["target"])
     tfile = targets.file or targets.name

@@ -12,6 +12,7 @@ Kinds and their folders: ``scenario`` (scenarios and unit-cost files, at the top
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -70,9 +71,23 @@ def locate(source: str | Path, kind: str = "scenario") -> Path:
 
 def locate_near(base: Path, source: str, kind: str = "scenario") -> Path:
     """``source`` relative to the folder ``base`` (how ``extends`` and batch entries name
-    files) when that file exists, else as :func:`locate` finds it."""
+    files) when that file, or a bare name with ``.yaml`` added, exists there; else as
+    :func:`locate` finds it."""
     near = base / source
-    return near if near.exists() else locate(source, kind)
+    for candidate in (near, near.with_name(near.name + ".yaml")):
+        if candidate.exists():
+            return candidate
+    return locate(source, kind)
+
+
+def reference_to(file: Path, folder: Path) -> str:
+    """How a file in ``folder`` names ``file`` in ``extends``: by name when ``file`` is a
+    shipped scenario that the name finds from there, else by a relative path."""
+    stem = file.stem
+    if file.resolve() == (find_shipped(stem) or Path()).resolve() \
+            and not (folder / file.name).exists():
+        return stem
+    return os.path.relpath(file.resolve(), folder.resolve())
 
 
 def _stem(name: str) -> str:

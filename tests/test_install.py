@@ -148,7 +148,7 @@ def test_every_command_has_its_full_parser_when_named():
 def test_public_names_resolve_and_say_what_they_are():
     for name in sim.__all__:
         value = getattr(sim, name)
-        if name != "__version__":
+        if callable(value):
             assert (value.__doc__ or "").strip(), f"sim.{name} has no docstring"
 
 
@@ -168,3 +168,19 @@ def test_dotted_lookup_of_leaves_and_values():
     assert sim.get_value(raw, "costs.situations.shelter.price") == leaf["value"]
     with pytest.raises(KeyError, match=r"no key 'nope' at costs\.situations"):
         sim.get_leaf(sc, "costs.situations.nope.price")
+
+
+def test_a_file_beside_wins_over_the_shipped_one_and_fits_extend_by_name(tmp_path):
+    from sim.shipped import locate_near, reference_to
+
+    shipped = find_shipped("randers_baseline")
+    assert locate_near(tmp_path, "randers_baseline") == shipped
+    (tmp_path / "randers_baseline.yaml").write_text("name: mine\n", encoding="utf-8")
+    assert locate_near(tmp_path, "randers_baseline") == tmp_path / "randers_baseline.yaml"
+    assert locate_near(tmp_path, "randers_baseline.yaml") == tmp_path / "randers_baseline.yaml"
+    other = tmp_path / "other"
+    other.mkdir()
+    assert reference_to(shipped, other) == "randers_baseline"
+    assert reference_to(shipped, tmp_path) != "randers_baseline"  # the local file would win
+    assert reference_to(tmp_path / "randers_baseline.yaml", other) == \
+        "../randers_baseline.yaml"

@@ -21,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Serve an interactive page: levers (places, assigned homes, policies), "
                     "a run you can step, live plots and the baseline beside it.")
     p.add_argument("scenario", metavar="SCENARIO.yaml", nargs="?", default=None,
-                   help="scenario to start from (default scenarios/randers_baseline.yaml)")
+                   help="scenario to start from: a path or a shipped name "
+                        "(default: the shipped randers_baseline)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
@@ -75,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.years is not None and args.years < 1:
         raise ScenarioError("--years must be at least 1")
-    path = os.path.abspath(args.scenario) if args.scenario else str(DEFAULT_SCENARIO)
+    from sim.shipped import locate
+
+    path = os.path.abspath(locate(args.scenario)) if args.scenario else str(DEFAULT_SCENARIO)
     load_scenario(path)  # a bad file stops here, with the loader's message
     if args.port == 0:
         args.port = free_port(args.host)

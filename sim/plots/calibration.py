@@ -7,17 +7,18 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-from sim.plots.style import PALETTE
-from sim.results_io import atomic_write
+from sim.plots.style import PALETTE, finish
 
 
-def fit_plot(table: pd.DataFrame, path: Path, title: str = "Calibration fit") -> None:
+def fit_plot(table: pd.DataFrame, path: Path | None = None, title: str = "Calibration fit"
+             ) -> Figure:
     """One panel per group of targets (same measure): observed +- 1.96 sd, simulated
     mean with the 95% interval over runs.
 
     ``table`` is :attr:`sim.calibration.Fit.table` (target, year, observed, sd, mean,
-    low, high).
+    low, high). Returns the figure; with ``path`` it is also written there and closed.
     """
     t = table.copy()
     t["group"] = [_group(name, year) for name, year in zip(t["target"], t["year"],
@@ -42,9 +43,7 @@ def fit_plot(table: pd.DataFrame, path: Path, title: str = "Calibration fit") ->
         ax.grid(alpha=0.25)
     axes[0, 0].legend(frameon=False, fontsize=8)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
+    return finish(fig, path)
 
 
 def _group(name: str, year: float | None) -> str:

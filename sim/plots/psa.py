@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
-from sim.plots.style import PALETTE, new_figure
-from sim.results_io import atomic_write
+from sim.plots.style import PALETTE, finish, new_figure
 
 
-def ce_plane(inc: pd.DataFrame, path: Path, effect_label: str, cost_label: str) -> None:
-    """Incremental cost against effect gain, one point per draw and alternative."""
+def ce_plane(inc: pd.DataFrame, path: Path | None = None, effect_label: str = "effect",
+             cost_label: str = "cost (DKK)") -> Figure:
+    """Incremental cost against effect gain, one point per draw and alternative.
+
+    ``inc`` is :func:`sim.psa.incremental` output. Returns the figure; with ``path`` it
+    is also written there (PNG) and closed.
+    """
     fig, ax = new_figure(7, 5)
     for i, (alt, g) in enumerate(inc.groupby("alternative", sort=False)):
         colour = PALETTE[i % len(PALETTE)]
@@ -26,11 +30,16 @@ def ce_plane(inc: pd.DataFrame, path: Path, effect_label: str, cost_label: str) 
     ax.set_ylabel(f"incremental {cost_label}")
     ax.set_title("Cost-effectiveness plane (a point per parameter draw; X = mean)")
     ax.legend(frameon=False, fontsize=8)
-    _save(fig, path)
+    return finish(fig, path)
 
 
-def ceac_plot(curves: pd.DataFrame, names: list[str], path: Path, wtp_label: str) -> None:
-    """Probability that each option is the most cost-effective, against WTP."""
+def ceac_plot(curves: pd.DataFrame, names: list[str], path: Path | None = None,
+              wtp_label: str = "DKK per unit of effect") -> Figure:
+    """Probability that each option is the most cost-effective, against WTP.
+
+    ``curves`` is :func:`sim.psa.curves` output. Returns the figure (saved too with
+    ``path``).
+    """
     fig, ax = new_figure(7, 4)
     for i, name in enumerate(names):
         ax.plot(curves["wtp"], curves[f"p_{name}"], color=PALETTE[i % len(PALETTE)],
@@ -40,11 +49,15 @@ def ceac_plot(curves: pd.DataFrame, names: list[str], path: Path, wtp_label: str
     ax.set_ylabel("probability most cost-effective")
     ax.set_title("Cost-effectiveness acceptability curves")
     ax.legend(frameon=False, fontsize=8)
-    _save(fig, path)
+    return finish(fig, path)
 
 
-def evpi_plot(curves: pd.DataFrame, path: Path, wtp_label: str) -> None:
-    """Expected value of perfect information per person and for the population."""
+def evpi_plot(curves: pd.DataFrame, path: Path | None = None,
+              wtp_label: str = "DKK per unit of effect") -> Figure:
+    """Expected value of perfect information per person and for the population.
+
+    Returns the figure (saved too with ``path``).
+    """
     fig, ax = new_figure(7, 4)
     ax.plot(curves["wtp"], curves["evpi_population"], color=PALETTE[0], lw=1.8,
             label="population")
@@ -58,10 +71,4 @@ def evpi_plot(curves: pd.DataFrame, path: Path, wtp_label: str) -> None:
     lines = ax.get_lines() + ax2.get_lines()
     ax.legend(lines, [ln.get_label() for ln in lines], frameon=False, fontsize=8)
     ax.set_title("Expected value of perfect information")
-    _save(fig, path)
-
-
-def _save(fig, path: Path) -> None:
-    fig.tight_layout()
-    atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
+    return finish(fig, path)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-from sim.plots.style import PALETTE, new_figure
-from sim.results_io import atomic_write
+from sim.plots.style import PALETTE, finish, new_figure
 
 
-def tornado(table: pd.DataFrame, outcome: str, path: Path, top: int = 15) -> None:
+def tornado(table: pd.DataFrame, outcome: str, path: Path | None = None, top: int = 15
+            ) -> Figure:
     """Bars from the base outcome to the outcome at each parameter's low and high value.
 
     ``table`` is :func:`sim.sensitivity.one_way` output; the ``top`` widest swings are
-    shown, widest at the top.
+    shown, widest at the top. Returns the figure (saved too with ``path``).
     """
     t = table.dropna(subset=["swing"]).head(top).iloc[::-1]
     fig, ax = new_figure(8, max(2.5, 0.38 * len(t) + 1.2))
@@ -30,15 +30,18 @@ def tornado(table: pd.DataFrame, outcome: str, path: Path, top: int = 15) -> Non
     ax.set_xlabel(f"{outcome} (base {base:,.4g})")
     ax.set_title("One-way sensitivity")
     ax.legend(frameon=False, fontsize=8)
-    _save(fig, path)
+    return finish(fig, path)
 
 
 def _label(row) -> str:
     return f"{row.parameter} [{row.low:.4g}, {row.high:.4g}]"
 
 
-def sobol_bars(table: pd.DataFrame, outcome: str, path: Path) -> None:
-    """First- and total-order Sobol indices with their confidence intervals."""
+def sobol_bars(table: pd.DataFrame, outcome: str, path: Path | None = None) -> Figure:
+    """First- and total-order Sobol indices with their confidence intervals.
+
+    Returns the figure (saved too with ``path``).
+    """
     t = table.sort_values("total", ascending=True)
     fig, ax = new_figure(8, max(2.5, 0.45 * len(t) + 1.2))
     y = np.arange(len(t))
@@ -52,10 +55,4 @@ def sobol_bars(table: pd.DataFrame, outcome: str, path: Path) -> None:
     ax.set_xlabel(f"Sobol index of {outcome} (95% bootstrap interval)")
     ax.set_xlim(left=min(0.0, float(t["first_low"].min())))
     ax.legend(frameon=False, fontsize=8)
-    _save(fig, path)
-
-
-def _save(fig, path: Path) -> None:
-    fig.tight_layout()
-    atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
+    return finish(fig, path)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
@@ -21,3 +24,15 @@ def new_figure(width: float = 7.0, height: float = 4.0):
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(alpha=0.25)
     return fig, ax
+
+
+def finish(fig: Figure, path: str | Path | None = None) -> Figure:
+    """Lay the figure out and return it; with ``path``, also write it there as PNG
+    (atomically) and close it, so that a command making many figures frees each one."""
+    fig.tight_layout()
+    if path is not None:
+        from sim.results_io import atomic_write
+
+        atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
+        plt.close(fig)
+    return fig
