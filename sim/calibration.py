@@ -50,7 +50,7 @@ from scipy import optimize
 
 from sim.distributions import key_bounds, unit_design
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario, read_yaml
+from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
 from sim.shipped import locate, reference_to
 from sim.simulate import Simulator, simulate
 
@@ -256,12 +256,13 @@ def distance(means: np.ndarray, targets: Sequence[Target]) -> float:
     return float(np.sum(w * z ** 2))
 
 
-def usable_targets(loaded: LoadedScenario, targets: Targets, years: int | None = None
-                   ) -> tuple[list[Target], list[Target]]:
+def usable_targets(loaded: LoadedScenario | str | Path | Mapping, targets: Targets,
+                   years: int | None = None) -> tuple[list[Target], list[Target]]:
     """Targets the run can produce, and those dated outside the run (left out).
 
     Raises ScenarioError if nothing is left.
     """
+    loaded = load_scenario(loaded)
     start = loaded.params.setting.start_year
     end = start + (years or loaded.params.setting.years) - 1
     used, outside = [], []
@@ -362,15 +363,20 @@ class Fit:
             "left_out": self.left_out}
 
 
-def calibrate(loaded: LoadedScenario, targets: Targets, method: str = "optimize",
+def calibrate(loaded: LoadedScenario | str | Path | Mapping, targets: Targets | str | Path,
+              method: str = "optimize",
               replications: int = 4, seed: int = 0, years: int | None = None,
               budget: int = 60, draws: int = 200, accept: float = 0.1,
               simulator: Simulator = simulate, progress: bool = False) -> Fit:
     """Fit the free parameters of ``loaded`` to ``targets``.
 
     ``budget`` caps model evaluations of ``optimize`` (each is R replications);
-    ``draws`` and ``accept`` set the prior sample size and kept share of ``abc``.
+    ``draws`` and ``accept`` set the prior sample size and kept share of ``abc``. The
+    scenario may be loaded, a path, a shipped name or a mapping; the targets loaded, a
+    path or a shipped name.
     """
+    loaded = load_scenario(loaded)
+    targets = targets if isinstance(targets, Targets) else load_targets(targets)
     if method not in METHODS:
         raise ScenarioError(f"expected a method in {', '.join(METHODS)}, got '{method}'")
     if replications < 1 or budget < 2 or draws < 2 or not 0 < accept <= 1:
@@ -469,13 +475,14 @@ def fit_table(obj: Objective, z: Sequence[float]) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- out of sample
 
-def out_of_sample(loaded: LoadedScenario, targets: Targets, fit_on: Sequence[str],
-                  **kwargs: Any) -> tuple[Fit, pd.DataFrame]:
+def out_of_sample(loaded: LoadedScenario | str | Path | Mapping, targets: Targets | str | Path,
+                  fit_on: Sequence[str], **kwargs: Any) -> tuple[Fit, pd.DataFrame]:
     """Fit to the targets named in ``fit_on``; predict the others.
 
     Returns the fit and a table of held-out targets: observed, predicted mean, 95%
     interval over runs, z-score and absolute and relative error.
     """
+    targets = targets if isinstance(targets, Targets) else load_targets(targets)
     fit = calibrate(loaded, targets.subset(fit_on), **kwargs)
     rest = [t for t in targets.targets if t.name not in set(fit_on)]
     if not rest:

@@ -26,9 +26,10 @@ so a batch engine can stand in for it.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ import pandas as pd
 
 from sim.distributions import UncertainParameter, uncertain_parameters, unit_design
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario
+from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.simulate import Simulator, simulate
 
 NOISE = ("common", "fresh")
@@ -149,14 +150,18 @@ class Draws:
         return (self.units.iloc[i].to_dict(), self.posterior.iloc[i].to_dict())
 
 
-def make_draws(scenarios: Sequence[LoadedScenario], n: int, method: str = "lhs",
-               seed: int = 0, posterior: pd.DataFrame | None = None) -> Draws:
+def make_draws(scenarios: Sequence[LoadedScenario | str | Path | Mapping], n: int,
+               method: str = "lhs", seed: int = 0, posterior: pd.DataFrame | None = None
+               ) -> Draws:
     """N draws from the scenarios' distributions (LHS or Sobol in the unit cube).
+
+    Scenarios may be loaded, paths, shipped names or mappings.
 
     With ``posterior`` (a table with dotted-path columns, such as ``homesim calibrate
     --method abc`` writes), its rows are resampled with replacement for the paths it
     holds; the other parameters come from their distributions.
     """
+    scenarios = [load_scenario(sc) for sc in scenarios]
     post_cols = [] if posterior is None else [c for c in posterior.columns if "." in c]
     params = [p for p in psa_parameters(scenarios)
               if p.path not in post_cols and not p.is_fixed]
@@ -263,7 +268,8 @@ def _task(args: tuple) -> list[dict]:
     return run_draw(*args)
 
 
-def run_psa(scenarios: Sequence[LoadedScenario], draws: int, replications: int = 1,
+def run_psa(scenarios: Sequence[LoadedScenario | str | Path | Mapping], draws: int,
+            replications: int = 1,
             seed: int = 0, years: int | None = None, method: str = "lhs",
             cost: str = "cost_total_discounted", effect: str = "homeless_days",
             direction: str = "lower", noise: str = "common", workers: int = 1,
@@ -272,7 +278,9 @@ def run_psa(scenarios: Sequence[LoadedScenario], draws: int, replications: int =
     """Run a PSA: every draw for every scenario, the first scenario being the base.
 
     Results do not depend on ``workers``: each draw's seeds come from its index.
+    Scenarios may be loaded, paths, shipped names or mappings.
     """
+    scenarios = [load_scenario(sc) for sc in scenarios]
     if len({sc.name for sc in scenarios}) != len(scenarios):
         raise ScenarioError("the scenarios must have different names")
     if direction not in ("lower", "higher"):

@@ -17,8 +17,9 @@ known exactly, before it is used on the model.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from scipy import stats
 
 from sim.distributions import UncertainParameter, uncertain_parameters
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario
+from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.simulate import Simulator, simulate
 
 
@@ -86,10 +87,12 @@ def model_function(loaded: LoadedScenario, params: Sequence[UncertainParameter],
     return f
 
 
-def sobol_model(loaded: LoadedScenario, outcome: str, n: int = 64, replications: int = 1,
-                seed: int = 0, years: int | None = None, resamples: int = 200,
-                simulator: Simulator = simulate) -> SobolResult:
-    """Sobol indices of one outcome over the scenario's uncertain parameters."""
+def sobol_model(loaded: LoadedScenario | str | Path | Mapping, outcome: str, n: int = 64,
+                replications: int = 1, seed: int = 0, years: int | None = None,
+                resamples: int = 200, simulator: Simulator = simulate) -> SobolResult:
+    """Sobol indices of one outcome over the scenario's uncertain parameters (the
+    scenario loaded, a path, a shipped name or a mapping)."""
+    loaded = load_scenario(loaded)
     params = [p for p in uncertain_parameters(loaded) if not p.is_fixed]
     if not params:
         raise ScenarioError("no parameter has a distribution ('dist'); nothing to analyse",
@@ -133,7 +136,8 @@ def _value(raw: dict, path: str) -> float:
     return node["value"] if isinstance(node, dict) else node
 
 
-def one_way(loaded: LoadedScenario, outcome: str, replications: int = 5, seed: int = 0,
+def one_way(loaded: LoadedScenario | str | Path | Mapping, outcome: str,
+            replications: int = 5, seed: int = 0,
             years: int | None = None, params: Sequence[UncertainParameter] | None = None,
             simulator: Simulator = simulate) -> pd.DataFrame:
     """Outcome at each parameter's low and high value, others as written.
@@ -141,8 +145,10 @@ def one_way(loaded: LoadedScenario, outcome: str, replications: int = 5, seed: i
     Returns one row per parameter: ``parameter, value, low, high, base, outcome_low,
     outcome_high, swing`` (``swing`` = |outcome_high - outcome_low|), sorted by swing.
     A value that makes the scenario invalid (e.g. a row of probabilities above 1) is
-    reported in ``note`` and its outcome left empty.
+    reported in ``note`` and its outcome left empty. The scenario may be loaded, a
+    path, a shipped name or a mapping.
     """
+    loaded = load_scenario(loaded)
     params = list(params) if params is not None else ranged_parameters(loaded)
     base = run_outcome(loaded, outcome, replications, seed, years, simulator)
     rows = []
