@@ -27,7 +27,9 @@ import mesa
 import numpy as np
 
 from sim.citizens import NO_WEEK, Citizen, CitizenArrays, sorted_unique
+from sim.data_terms import us_pit_summary
 from sim.evidence import programme_outcomes
+from sim.history import History
 from sim.outcomes import Recorder, summary
 from sim.places import QUEUE_NAMES, Allocator, PlaceRules
 from sim.policies import PolicySet
@@ -35,6 +37,7 @@ from sim.policies.team_rules import effect_multipliers
 from sim.population import Population
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
+from sim.shelter_use import summary_measures
 from sim.situations import (
     DAYS_PER_WEEK,
     HOMELESS_MASK,
@@ -446,7 +449,15 @@ class HomelessnessModel(mesa.Model):
             rec = _truncated(rec, self.week)
         out = summary(rec, self.params.setting.start_year, self.params.setting.pit_week)
         out.update(programme_outcomes(self))
+        out.update(summary_measures(self.history(), self.params.setting.pit_week))
+        out.update(us_pit_summary(self.history()))
         return out
+
+    def history(self) -> History:
+        """Every stay so far in nights, with the citizen table (``sim.history``)."""
+        if getattr(self, "_history", (None,))[0] != self.week:
+            self._history = (self.week, History.from_model(self))
+        return self._history[1]
 
     def count(self, situation: str) -> int:
         """Citizens in a situation now."""

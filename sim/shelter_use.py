@@ -1,0 +1,445 @@
+"""Measures of shelter use and of homelessness over time, read from a run's stays.
+
+Each measure is defined in ``docs/outputs.md``; this module follows those definitions.
+Years are the calendar's complete years (``History.calendar``); an event on night ``e``
+(the first night elsewhere) belongs to the year that holds ``e - 1``, the last night of
+the stay it ends. A measure whose look-back reaches before night 0, or whose follow-up
+reaches past the horizon, is NaN for that year rather than a biased number.
+
+"Shelter" is a parameter: by default the §110 shelter alone (``SHELTER``); night shelters
+are measured apart (``NIGHT_SHELTER``), and any set of situations may be given.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.vq import kmeans2
+
+from sim.history import History, Runs, by_citizen, overlap, situation_mask
+from sim.situations import HOMELESS, HOUSED, Situation
+
+#: Default "shelter": the §110 shelter (forsorgshjem, herberg).
+SHELTER = frozenset({Situation.SHELTER})
+#: Night shelters (natvarmestue, natcafé), measured apart from §110 shelters.
+NIGHT_SHELTER = frozenset({Situation.NIGHT_SHELTER})
+#: "Homeless more than two years" (shelter nights of long-homeless people), in nights.
+LONG_HOMELESS_NIGHTS = 730
+#: Default look-back of "first-time users": no shelter night in the previous N years.
+FIRST_TIME_YEARS = 2
+#: Follow-up of "no sign of homelessness" after leaving shelter, in nights.
+NO_SIGN_NIGHTS = 365
+#: Follow-ups of returns to homelessness after moving into a home (HUD SPM 2), months.
+RETURN_MONTHS = (6, 12, 24)
+#: Canadian federal definition of chronic homelessness: (window, nights) pairs, either
+#: 180 nights in the past year or 546 nights over the past three years.
+CHRONIC_RULES = ((365, 180), (1095, 546))
+#: Kuhn & Culhane (1998): an absence of this many nights or more starts a new episode.
+EPISODE_GAP_NIGHTS = 30
+TYPES = ("transitional", "episodic", "chronic")
+#: Lloyd iterations of each k-means run (two standardised columns, three centres:
+#: far more than it takes to settle).
+KMEANS_ITERATIONS = 20
+
+Situations = Iterable[Situation | int | str]
+
+
+def months_to_nights(months: int) -> int:
+    """A follow-up of ``months`` months in nights (365 nights a year, rounded down)."""
+    return months * 365 // 12
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, NaN where den is 0."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+
+
+def _key(citizen: np.ndarray, night: np.ndarray) -> np.ndarray:
+    """One sortable int64 per (citizen, night), nights as small as -2**31."""
+    return citizen.astype(np.int64) * (1 << 33) + (np.asarray(night, dtype=np.int64) + (1 << 31))
+
+
+def latest_before(runs: Runs, citizen: np.ndarray, night: np.ndarray) -> np.ndarray:
+    """Index of each citizen's latest run starting before ``night`` (-1: none)."""
+    j = np.searchsorted(_key(runs.citizen, runs.start), _key(citizen, night)) - 1
+    ok = j >= 0
+    ok[ok] = runs.citizen[j[ok]] == citizen[ok]
+    return np.where(ok, j, -1)
+
+
+def any_night_within(runs: Runs, citizen: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                     ) -> np.ndarray:
+    """True where the citizen has a night of ``runs`` in ``[lo, hi)``.
+
+    Runs of one citizen do not overlap, so only the latest run starting before ``hi``
+    can reach into the window.
+    """
+    j = latest_before(runs, citizen, hi)
+    hit = j >= 0
+    hit[hit] = runs.end[j[hit]] > np.asarray(lo)[hit]
+    return hit
+
+
+def _last_per_group(keys: tuple[np.ndarray, ...], order_by: np.ndarray) -> np.ndarray:
+    """Positions of the row with the largest ``order_by`` in each group of ``keys``."""
+    if order_by.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    order = np.lexsort((order_by, *reversed(keys)))
+    sk = [k[order] for k in keys]
+    last = np.ones(order.size, dtype=bool)
+    last[:-1] = np.any([k[1:] != k[:-1] for k in sk], axis=0)
+    return order[last]
+
+
+class ShelterUse:
+    """Yearly measures of shelter use in one run (arrays indexed by complete year).
+
+    Args:
+        history: the run's stays.
+        shelter: situations that count as shelter (default the §110 shelter).
+        homeless: situations that count as homelessness (default the national count's).
+        housed: situations that count as a home (default own, at risk, alternative and
+            supported housing).
+    """
+
+    def __init__(self, history: History, shelter: Situations = SHELTER,
+                 homeless: Situations = HOMELESS, housed: Situations = HOUSED):
+        self.history = history
+        self.stays = history.runs(shelter)
+        self.homeless = history.runs(homeless)
+        self.housed = situation_mask(housed)
+        self.bounds = history.calendar.year_bounds(history.horizon)
+        self.years = history.calendar.years(history.horizon)
+        self.year_nights = history.calendar.year_nights
+
+    @cached_property
+    def nights(self) -> np.ndarray:
+        """Shelter nights of each stay in each year: (stays, years)."""
+        return self.stays.nights_within(self.bounds[:-1], self.bounds[1:])
+
+    @cached_property
+    def user_nights(self) -> np.ndarray:
+        """Shelter nights of each user (anyone with a stay) in each year."""
+        return by_citizen(self.stays.citizen, self.nights)[1]
+
+    def users(self) -> np.ndarray:
+        """Distinct citizens with at least one shelter night in the year."""
+        return (self.user_nights > 0).sum(axis=0)
+
+    def stay_count(self) -> np.ndarray:
+        """Stays with at least one night in the year."""
+        return (self.nights > 0).sum(axis=0)
+
+    def stays_per_user(self) -> np.ndarray:
+        return _share(self.stay_count(), self.users())
+
+    def nights_per_user(self) -> np.ndarray:
+        """Shelter nights in the year per user."""
+        return _share(self.nights.sum(axis=0), self.users())
+
+    def all_year_share(self) -> np.ndarray:
+        """Share of the year's users in shelter every night of the year."""
+        return _share((self.user_nights == self.year_nights).sum(axis=0), self.users())
+
+    def stay_lengths(self) -> pd.DataFrame:
+        """Nights per completed stay, by the year the stay ended (its last night).
+
+        Censored stays (open at the horizon) are left out; a stay's nights before the
+        year (and before night 0, for the initial population) count in full.
+        """
+        st = self.stays
+        done = ~st.censored
+        length = (st.end - st.start)[done]
+        year = (st.end[done] - 1) // self.year_nights
+        ok = (year >= 0) & (year < self.years.size)
+        length, year = length[ok], year[ok]
+        order = np.lexsort((length, year))
+        length, year = length[order], year[order]
+        cuts = np.searchsorted(year, np.arange(self.years.size + 1))
+        rows = []
+        for y in range(self.years.size):
+            x = length[cuts[y]:cuts[y + 1]]
+            rows.append((x.size, x.mean() if x.size else np.nan,
+                         np.median(x) if x.size else np.nan,
+                         (x == 1).mean() if x.size else np.nan,
+                         (x <= 7).mean() if x.size else np.nan))
+        return pd.DataFrame(rows, index=self.years, columns=[
+            "stays_ended", "nights_per_stay_mean", "nights_per_stay_median",
+            "one_night_stays_share", "stays_up_to_7_nights_share"])
+
+    def long_homeless_share(self, long_nights: int = LONG_HOMELESS_NIGHTS) -> np.ndarray:
+        """Share of the year's shelter nights spent by people homeless for more than
+        ``long_nights`` nights at that night (counted from the start of the homeless
+        spell that holds the stay)."""
+        st = self.stays
+        j = latest_before(self.homeless, st.citizen, st.start + 1)
+        inside = j >= 0
+        inside[inside] = self.homeless.end[j[inside]] >= st.end[inside]
+        spell_start = np.where(inside, self.homeless.start[np.maximum(j, 0)], st.end)
+        long_from = np.where(inside, spell_start + long_nights, st.end)
+        long = overlap(np.maximum(st.start, long_from), st.end, self.bounds[:-1],
+                       self.bounds[1:])
+        return _share(long.sum(axis=0), self.nights.sum(axis=0))
+
+    def first_time_users(self, years_back: int = FIRST_TIME_YEARS) -> np.ndarray:
+        """Users in the year with no shelter night in the ``years_back`` years before
+        (NaN for years whose look-back starts before night 0)."""
+        un = self.user_nights
+        cum = np.concatenate([np.zeros((un.shape[0], 1), dtype=un.dtype),
+                              np.cumsum(un, axis=1)], axis=1)
+        out = np.full(self.years.size, np.nan)
+        for y in range(years_back, self.years.size):
+            before = cum[:, y] - cum[:, y - years_back]
+            out[y] = float(((un[:, y] > 0) & (before == 0)).sum())
+        return out
+
+    def no_sign_share(self, follow: int = NO_SIGN_NIGHTS) -> np.ndarray:
+        """Share of people leaving shelter in the year with no homeless night in the
+        ``follow`` nights from their last exit of the year.
+
+        People who leave the system (die or move away) in that time with no sign are
+        left out, as are years whose follow-up reaches past the horizon (NaN).
+        """
+        st = self.stays
+        done = ~st.censored
+        cit, exit_ = st.citizen[done], st.end[done]
+        year = (exit_ - 1) // self.year_nights
+        ok = (year >= 0) & (year < self.years.size)
+        cit, exit_, year = cit[ok], exit_[ok], year[ok]
+        pick = _last_per_group((cit, year), exit_)
+        cit, exit_, year = cit[pick], exit_[pick], year[pick]
+        sign = any_night_within(self.homeless, cit, exit_, exit_ + follow)
+        gone = self._left_night(cit) < exit_ + follow
+        keep = sign | ~gone
+        n = np.bincount(year[keep], minlength=self.years.size)
+        clean = np.bincount(year[keep & ~sign], minlength=self.years.size)
+        out = _share(clean, n)
+        out[self.bounds[1:] + follow > self.history.horizon] = np.nan
+        return out
+
+    def _left_night(self, citizen: np.ndarray) -> np.ndarray:
+        """Night each citizen left the system (end of the last stay; inf if present at
+        the horizon)."""
+        stays = self.history.stays
+        cit = stays["citizen"].to_numpy()
+        end = stays["end"].to_numpy()
+        last = np.flatnonzero(np.append(cit[1:] != cit[:-1], True))
+        night = np.where(end[last] < self.history.horizon, end[last], np.inf)
+        pos = np.searchsorted(cit[last], citizen)
+        return night[np.minimum(pos, max(last.size - 1, 0))] if last.size else np.full(
+            citizen.size, np.inf)
+
+
+def returns_after_housing(history: History, months: int, homeless: Situations = HOMELESS,
+                          housed: Situations = HOUSED) -> np.ndarray:
+    """Share of people moving from homelessness into a home in the year who are homeless
+    again within ``months`` months (HUD System Performance Measure 2).
+
+    Each person's first move into a home in the year counts. People who die or move
+    away count as not returned, as in SPM 2. NaN where the follow-up of a year's moves
+    reaches past the horizon.
+    """
+    spells = history.runs(homeless)
+    mask = situation_mask(housed)
+    nxt = spells.next_situation
+    moved = ~spells.censored & (nxt >= 0) & mask[np.maximum(nxt, 0)]
+    cit, e = spells.citizen[moved], spells.end[moved]
+    ynights = history.calendar.year_nights
+    bounds = history.calendar.year_bounds(history.horizon)
+    n_years = bounds.size - 1
+    year = (e - 1) // ynights
+    ok = (year >= 0) & (year < n_years)
+    cit, e, year = cit[ok], e[ok], year[ok]
+    pick = _last_per_group((cit, year), -e)  # the earliest move of the year
+    cit, e, year = cit[pick], e[pick], year[pick]
+    follow = months_to_nights(months)
+    back = any_night_within(spells, cit, e, e + follow)
+    out = _share(np.bincount(year[back], minlength=n_years),
+                 np.bincount(year, minlength=n_years))
+    out[bounds[1:] + follow > history.horizon] = np.nan
+    return out
+
+
+def homeless_any_to_pit(history: History, pit_week: int, homeless: Situations = HOMELESS
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """People homeless on any night of each year, the point-in-time count (homeless on
+    the first night of week ``pit_week`` of the year), and their ratio."""
+    spells = history.runs(homeless)
+    bounds = history.calendar.year_bounds(history.horizon)
+    nights = spells.nights_within(bounds[:-1], bounds[1:])
+    anyone = (by_citizen(spells.citizen, nights)[1] > 0).sum(axis=0)
+    pit = spells.containing(bounds[:-1] + 7 * (pit_week - 1))
+    return anyone, pit, _share(anyone, pit)
+
+
+def chronic_at(runs: Runs, nights: np.ndarray,
+               rules: tuple[tuple[int, int], ...] = CHRONIC_RULES) -> np.ndarray:
+    """Which runs are chronic on each night: (runs, nights) booleans, true where the
+    run holds the night and the citizen's nights in ``runs`` over a window ending with
+    that night reach a rule's threshold (``(window, threshold)`` pairs)."""
+    nights = np.asarray(nights, dtype=np.int64)
+    holds = (runs.start[:, None] <= nights[None, :]) & (runs.end[:, None] > nights[None, :])
+    cits = np.unique(runs.citizen)
+    owner = np.searchsorted(cits, runs.citizen)
+    meets = np.zeros(holds.shape, dtype=bool)
+    for window, threshold in rules:
+        within = runs.nights_within(nights - window + 1, nights + 1)
+        per = by_citizen(runs.citizen, within)[1]
+        meets |= per[owner] >= threshold
+    return holds & meets
+
+
+def chronic_homeless(history: History, homeless: Situations = HOMELESS
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """People chronically homeless by the Canadian federal definition on the last night
+    of each year (homeless that night, with 180 homeless nights or more in the past
+    365, or 546 or more in the past 1,095), and their share of the homeless that night.
+
+    Nights before night 0 are known only for the stays open at night 0, so the first
+    three years may count too few.
+    """
+    spells = history.runs(homeless)
+    last = history.calendar.year_bounds(history.horizon)[1:] - 1
+    chronic = chronic_at(spells, last).sum(axis=0)
+    return chronic, _share(chronic, spells.containing(last))
+
+
+def typology(history: History, shelter: Situations = SHELTER, years: int = 3,
+             end: int | None = None, episode_gap: int = EPISODE_GAP_NIGHTS,
+             seed: int = 0, restarts: int = 5) -> pd.DataFrame:
+    """Kuhn & Culhane's (1998) typology of shelter users over ``years`` years.
+
+    Every user with a shelter night in ``[end - years * year, end)`` (default: the last
+    complete years of the run) is described by shelter nights and episodes in the
+    window (a new episode after ``episode_gap`` nights or more without shelter); both
+    are standardised and clustered by k-means with k = 3 (``scipy.cluster.vq.kmeans2``,
+    best of ``restarts`` k-means++ starts from ``seed``). The cluster with the most
+    nights per user is *chronic*, of the other two the one with more episodes is
+    *episodic*, the last *transitional*. Returns, per type: users, share of users,
+    share of nights, mean nights and episodes per user. All NaN when the window does
+    not fit in the run or fewer than three distinct users' patterns exist.
+    """
+    ynights = history.calendar.year_nights
+    end = history.horizon // ynights * ynights if end is None else end
+    lo = end - years * ynights
+    days, episodes = usage_patterns(history.runs(shelter), lo, end, episode_gap)
+    empty = pd.DataFrame(np.nan, index=pd.Index(TYPES, name="type"),
+                         columns=["users", "users_share", "nights_share", "nights_mean",
+                                  "episodes_mean"])
+    if lo < 0 or np.unique(np.column_stack([days, episodes]), axis=0).shape[0] < 3:
+        return empty
+    try:
+        labels = _kmeans3(np.column_stack([days, episodes]).astype(float), seed, restarts)
+    except ValueError:
+        return empty
+    rows = {}
+    for k in range(3):
+        inside = labels == k
+        rows[k] = (inside.sum(), inside.mean(), days[inside].sum() / days.sum(),
+                   days[inside].mean(), episodes[inside].mean())
+    chronic = max(rows, key=lambda k: rows[k][3])
+    rest = sorted((k for k in rows if k != chronic), key=lambda k: rows[k][4])
+    for name, k in zip(TYPES, [rest[0], rest[1], chronic], strict=True):
+        empty.loc[name] = rows[k]
+    return empty
+
+
+def usage_patterns(stays: Runs, lo: int, hi: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shelter nights and episodes in ``[lo, hi)`` of each user in the window."""
+    nights = stays.nights_within(np.array([lo]), np.array([hi]))[:, 0]
+    keep = nights > 0
+    cit = stays.citizen[keep]
+    start, end = np.maximum(stays.start[keep], lo), np.minimum(stays.end[keep], hi)
+    first = np.concatenate([[True], cit[1:] != cit[:-1]]) if cit.size else cit.astype(bool)
+    prev_end = np.concatenate([[0], end[:-1]]) if cit.size else end
+    new = first | (start - prev_end >= gap)
+    _, days = by_citizen(cit, nights[keep])
+    _, episodes = by_citizen(cit, new.astype(np.int64))
+    return days, episodes
+
+
+def _kmeans3(x: np.ndarray, seed: int, restarts: int) -> np.ndarray:
+    """Labels of the best (least within-cluster sum of squares) of ``restarts`` k-means
+    runs with k = 3 on standardised columns, each from a k-means++ start."""
+    sd = x.std(axis=0)
+    z = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    rng = np.random.default_rng(seed)
+    best, best_sse = None, np.inf
+    for _ in range(restarts):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            centres, labels = kmeans2(z, _plus_plus(z, 3, rng), iter=KMEANS_ITERATIONS,
+                                      minit="matrix", check_finite=False)
+        if np.unique(labels).size < 3:
+            continue
+        sse = float(((z - centres[labels]) ** 2).sum())
+        if sse < best_sse - 1e-12:
+            best, best_sse = labels, sse
+    if best is None:
+        raise ValueError("k-means found fewer than three clusters")
+    return best
+
+
+def _plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ starting centres: each next centre drawn with probability
+    proportional to the squared distance to the nearest centre so far."""
+    centres = [z[rng.integers(z.shape[0])]]
+    for _ in range(k - 1):
+        d2 = np.min([((z - c) ** 2).sum(axis=1) for c in centres], axis=0)
+        total = d2.sum()
+        p = d2 / total if total > 0 else np.full(z.shape[0], 1.0 / z.shape[0])
+        centres.append(z[rng.choice(z.shape[0], p=p)])
+    return np.array(centres)
+
+
+def yearly_table(history: History, pit_week: int, shelter: Situations = SHELTER
+                 ) -> pd.DataFrame:
+    """Every yearly measure of this module, one row per complete year (column names as
+    in the run summary, without the year)."""
+    use = ShelterUse(history, shelter)
+    night = ShelterUse(history, NIGHT_SHELTER)
+    lengths = use.stay_lengths()
+    _, _, ratio = homeless_any_to_pit(history, pit_week)
+    chronic, chronic_share = chronic_homeless(history)
+    table = pd.DataFrame({
+        "shelter_stays": use.stay_count(),
+        "shelter_stays_per_user": use.stays_per_user(),
+        "shelter_nights_per_user": use.nights_per_user(),
+        "shelter_nights_per_stay_mean": lengths["nights_per_stay_mean"].to_numpy(),
+        "shelter_nights_per_stay_median": lengths["nights_per_stay_median"].to_numpy(),
+        "shelter_one_night_stays_share": lengths["one_night_stays_share"].to_numpy(),
+        "shelter_stays_up_to_7_nights_share":
+            lengths["stays_up_to_7_nights_share"].to_numpy(),
+        "shelter_all_year_share": use.all_year_share(),
+        "shelter_nights_long_homeless_share": use.long_homeless_share(),
+        "shelter_first_time_users": use.first_time_users(),
+        "shelter_no_sign_12m_share": use.no_sign_share(),
+        "homeless_any_to_pit": ratio,
+        **{f"returns_{m}m_share": returns_after_housing(history, m) for m in RETURN_MONTHS},
+        "chronic_homeless": chronic,
+        "chronic_homeless_share": chronic_share,
+        "night_shelter_users": night.users(),
+        "night_shelter_users_per_night": night.nights.sum(axis=0) / night.year_nights,
+    }, index=pd.Index(use.years, name="year"))
+    return table
+
+
+def summary_measures(history: History, pit_week: int) -> dict[str, float]:
+    """The run summary's measures of shelter use: each yearly measure as
+    ``<name>_<year>``, and the typology of the last three complete years as
+    ``typology_<type>_users_share`` and ``typology_<type>_nights_share``."""
+    out: dict[str, float] = {}
+    table = yearly_table(history, pit_week)
+    for year, row in zip(table.index, table.to_numpy(dtype=float), strict=True):
+        out.update({f"{name}_{year}": float(v) for name, v in zip(table.columns, row,
+                                                                     strict=True)})
+    types = typology(history)
+    for name in TYPES:
+        out[f"typology_{name}_users_share"] = float(types.at[name, "users_share"])
+        out[f"typology_{name}_nights_share"] = float(types.at[name, "nights_share"])
+    return out
