@@ -136,13 +136,16 @@ def toronto_chronic(history: History, system: Situations = TORONTO_SYSTEM,
     bounds = history.calendar.month_bounds(history.horizon)
     ends = bounds[1:]
     lo, hi = use.active_span()
-    active = (lo[:, None] <= ends[None, :]) & (hi[:, None] > ends[None, :])
-    chronic = _chronic_by_nights(use.runs, ends, CHRONIC_RULES)
+    counts = np.zeros(ends.size, dtype=np.int64)
+    for k in range(0, ends.size, 12):  # a year of months at a time bounds the memory
+        e = ends[k:k + 12]
+        active = (lo[:, None] <= e[None, :]) & (hi[:, None] > e[None, :])
+        counts[k:k + 12] = (active & _chronic_by_nights(use.runs, e, CHRONIC_RULES)).sum(0)
     out = _month_frame(history)
     out["population_group"] = "Chronic"
     for name in TORONTO_COLUMNS[:-1]:
         out[name] = np.nan
-    out["actively_homeless"] = (active & chronic).sum(axis=0)
+    out["actively_homeless"] = counts
     return out
 
 
@@ -174,24 +177,31 @@ def us_pit_counts(history: History, day: int = US_PIT_DAY,
                   unsheltered: Situations = US_UNSHELTERED) -> pd.DataFrame:
     """Sheltered and unsheltered people on the night of ``day`` January of each
     complete year, with HUD's measure names."""
+    shel, unsh = us_pit_arrays(history, day, sheltered, unsheltered)
+    return pd.DataFrame({"Year": history.calendar.years(history.horizon),
+                         "Sheltered.Total.Homeless": shel, "Unsheltered.Homeless": unsh,
+                         "Overall.Homeless": shel + unsh})
+
+
+def us_pit_arrays(history: History, day: int = US_PIT_DAY,
+                  sheltered: Situations = US_SHELTERED,
+                  unsheltered: Situations = US_UNSHELTERED) -> tuple[np.ndarray, np.ndarray]:
+    """(sheltered, unsheltered) counts of :func:`us_pit_counts`, by year."""
     if not 22 <= day <= 31:
         raise ValueError(f"the count night must be one of the last ten nights of "
                          f"January (22-31), got {day}")
     cal = history.calendar
-    years = cal.years(history.horizon)
-    nights = np.array([cal.night(int(y), 1, day) for y in years], dtype=np.int64)
-    shel = history.runs(sheltered).containing(nights)
-    unsh = history.runs(unsheltered).containing(nights)
-    return pd.DataFrame({"Year": years, "Sheltered.Total.Homeless": shel,
-                         "Unsheltered.Homeless": unsh, "Overall.Homeless": shel + unsh})
+    nights = cal.year_bounds(history.horizon)[:-1] + cal.night(cal.start_year, 1, day)
+    return (history.runs(sheltered).containing(nights),
+            history.runs(unsheltered).containing(nights))
 
 
 def us_pit_summary(history: History, day: int = US_PIT_DAY) -> dict[str, float]:
     """``us_pit_sheltered_<year>`` and ``us_pit_unsheltered_<year>`` for the summary."""
-    table = us_pit_counts(history, day)
+    shel, unsh = us_pit_arrays(history, day)
     out: dict[str, float] = {}
-    for year, shel, unsh in zip(table["Year"], table["Sheltered.Total.Homeless"],
-                                table["Unsheltered.Homeless"], strict=True):
-        out[f"us_pit_sheltered_{year}"] = float(shel)
-        out[f"us_pit_unsheltered_{year}"] = float(unsh)
+    for year, s, u in zip(history.calendar.years(history.horizon).tolist(), shel.tolist(),
+                          unsh.tolist(), strict=True):
+        out[f"us_pit_sheltered_{year}"] = float(s)
+        out[f"us_pit_unsheltered_{year}"] = float(u)
     return out

@@ -161,14 +161,18 @@ def situation_mask(situations: Iterable[Situation | int | str]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class History:
-    """Every stay of a run (``stays``: citizen, situation, start, end, sorted by
-    citizen and start), the citizen table (``citizens``, indexed by citizen: needs,
-    birth and entered in weeks), the horizon in nights and the calendar."""
+    """Every stay of a run as arrays sorted by citizen and start (``citizen``,
+    ``situation``, ``start``, ``end``; :attr:`stays` as a table), the citizens' fields
+    (:attr:`citizens`: needs, birth and entered in weeks), the horizon in nights and the
+    calendar."""
 
-    stays: pd.DataFrame
-    citizens: pd.DataFrame
+    citizen: np.ndarray
+    situation: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
     horizon: int
     calendar: Calendar
+    fields: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -176,22 +180,19 @@ class History:
         """The history of a model run so far (closes its open stays: ``finish``)."""
         model.finish()
         a = model.citizens
-        table = {"needs": a.needs.copy(), "birth": a.birth.copy(), "entered": a.entered.copy()}
+        fields = {"needs": a.needs.copy(), "birth": a.birth.copy(),
+                  "entered": a.entered.copy()}
         if hasattr(a, "kind"):
-            table["kind"] = a.kind.copy()
-        stays = model.recorder.stays.frame()
-        return cls.from_stays(stays, model.week * DAYS_PER_WEEK,
-                              model.params.setting.start_year, pd.DataFrame(table))
+            fields["kind"] = a.kind.copy()
+        log = model.recorder.stays.frame()
+        return cls.from_arrays(*(log[c].to_numpy() for c in STAY_COLUMNS),
+                               horizon=model.week * DAYS_PER_WEEK,
+                               start_year=model.params.setting.start_year, fields=fields)
 
     @classmethod
     def from_stays(cls, stays: pd.DataFrame | dict, horizon: int, start_year: int = 2015,
-                   citizens: pd.DataFrame | None = None, year_nights: int = YEAR_NIGHTS
-                   ) -> History:
-        """A history from a stay log (situations as codes or names).
-
-        Stays of one citizen must not overlap and must end by ``horizon``; back-to-back
-        pieces of one stay in the same situation are joined into one stay.
-        """
+                   year_nights: int = YEAR_NIGHTS) -> History:
+        """A history from a stay log table (situations as codes or names)."""
         df = pd.DataFrame(stays)
         missing = [c for c in STAY_COLUMNS if c not in df]
         if missing:
@@ -199,20 +200,40 @@ class History:
         sit = df["situation"].to_numpy()
         if sit.dtype == object:
             sit = np.array([SITUATIONS.index(s) for s in sit])
-        cols = [df["citizen"].to_numpy(np.int64), sit.astype(np.int8),
-                df["start"].to_numpy(np.int64), df["end"].to_numpy(np.int64)]
+        return cls.from_arrays(df["citizen"].to_numpy(), sit, df["start"].to_numpy(),
+                               df["end"].to_numpy(), horizon=horizon, start_year=start_year,
+                               year_nights=year_nights)
+
+    @classmethod
+    def from_arrays(cls, citizen: np.ndarray, situation: np.ndarray, start: np.ndarray,
+                    end: np.ndarray, *, horizon: int, start_year: int = 2015,
+                    year_nights: int = YEAR_NIGHTS,
+                    fields: dict[str, np.ndarray] | None = None) -> History:
+        """A history from stay arrays in any order.
+
+        Stays of one citizen must not overlap and must end by ``horizon``; back-to-back
+        pieces of one stay in the same situation are joined into one stay.
+        """
+        cols = [np.asarray(citizen, np.int64), np.asarray(situation).astype(np.int8),
+                np.asarray(start, np.int64), np.asarray(end, np.int64)]
         order = np.lexsort((cols[2], cols[0]))
         cols = _join_pieces(*(c[order] for c in cols))
         _check(*cols, horizon)
-        if citizens is None:
-            n = int(cols[0].max()) + 1 if cols[0].size else 0
-            citizens = pd.DataFrame(index=pd.RangeIndex(n, name="citizen"))
-        table = pd.DataFrame(dict(zip(STAY_COLUMNS, cols, strict=True)))
-        return cls(table, citizens, int(horizon), Calendar(start_year, year_nights), {})
+        return cls(*cols, int(horizon), Calendar(start_year, year_nights), fields or {})
 
     @cached_property
+    def stays(self) -> pd.DataFrame:
+        """The stays as a table: citizen, situation (code), start, end."""
+        return pd.DataFrame(dict(zip(STAY_COLUMNS, self._columns, strict=True)))
+
+    @cached_property
+    def citizens(self) -> pd.DataFrame:
+        """The citizens' fields (needs, birth, entered, kind when the model has kinds)."""
+        return pd.DataFrame(self.fields).rename_axis("citizen")
+
+    @property
     def _columns(self) -> tuple[np.ndarray, ...]:
-        return tuple(self.stays[c].to_numpy() for c in STAY_COLUMNS)
+        return self.citizen, self.situation, self.start, self.end
 
     def runs(self, situations: Iterable[Situation | int | str]) -> Runs:
         """Unbroken runs of nights in ``situations`` (a shelter stay that moves on to a

@@ -41,9 +41,9 @@ CHRONIC_RULES = ((365, 180), (1095, 546))
 #: Kuhn & Culhane (1998): an absence of this many nights or more starts a new episode.
 EPISODE_GAP_NIGHTS = 30
 TYPES = ("transitional", "episodic", "chronic")
-#: Lloyd iterations of each k-means run (two standardised columns, three centres:
-#: far more than it takes to settle).
-KMEANS_ITERATIONS = 20
+#: k-means runs in rounds of this many Lloyd iterations, until a round moves no centre.
+KMEANS_ITERATIONS = 5
+KMEANS_ROUNDS = 20
 
 Situations = Iterable[Situation | int | str]
 
@@ -152,6 +152,10 @@ class ShelterUse:
         Censored stays (open at the horizon) are left out; a stay's nights before the
         year (and before night 0, for the initial population) count in full.
         """
+        return pd.DataFrame(self.stay_length_stats(), index=self.years)
+
+    def stay_length_stats(self) -> dict[str, np.ndarray]:
+        """The columns of :meth:`stay_lengths`, as arrays by year."""
         st = self.stays
         done = ~st.censored
         length = (st.end - st.start)[done]
@@ -161,16 +165,19 @@ class ShelterUse:
         order = np.lexsort((length, year))
         length, year = length[order], year[order]
         cuts = np.searchsorted(year, np.arange(self.years.size + 1))
-        rows = []
-        for y in range(self.years.size):
-            x = length[cuts[y]:cuts[y + 1]]
-            rows.append((x.size, x.mean() if x.size else np.nan,
-                         np.median(x) if x.size else np.nan,
-                         (x == 1).mean() if x.size else np.nan,
-                         (x <= 7).mean() if x.size else np.nan))
-        return pd.DataFrame(rows, index=self.years, columns=[
-            "stays_ended", "nights_per_stay_mean", "nights_per_stay_median",
-            "one_night_stays_share", "stays_up_to_7_nights_share"])
+        n = np.diff(cuts)
+        median = np.full(self.years.size, np.nan)
+        for y in np.flatnonzero(n):
+            median[y] = np.median(length[cuts[y]:cuts[y + 1]])
+        return {
+            "stays_ended": n,
+            "nights_per_stay_mean": _share(np.bincount(year, length, self.years.size), n),
+            "nights_per_stay_median": median,
+            "one_night_stays_share": _share(np.bincount(year[length == 1],
+                                                        minlength=self.years.size), n),
+            "stays_up_to_7_nights_share": _share(np.bincount(year[length <= 7],
+                                                             minlength=self.years.size), n),
+        }
 
     def long_homeless_share(self, long_nights: int = LONG_HOMELESS_NIGHTS) -> np.ndarray:
         """Share of the year's shelter nights spent by people homeless for more than
@@ -225,9 +232,7 @@ class ShelterUse:
     def _left_night(self, citizen: np.ndarray) -> np.ndarray:
         """Night each citizen left the system (end of the last stay; inf if present at
         the horizon)."""
-        stays = self.history.stays
-        cit = stays["citizen"].to_numpy()
-        end = stays["end"].to_numpy()
+        cit, end = self.history.citizen, self.history.end
         last = np.flatnonzero(np.append(cit[1:] != cit[:-1], True))
         night = np.where(end[last] < self.history.horizon, end[last], np.inf)
         pos = np.searchsorted(cit[last], citizen)
@@ -311,7 +316,7 @@ def chronic_homeless(history: History, homeless: Situations = HOMELESS
 
 def typology(history: History, shelter: Situations = SHELTER, years: int = 3,
              end: int | None = None, episode_gap: int = EPISODE_GAP_NIGHTS,
-             seed: int = 0, restarts: int = 5) -> pd.DataFrame:
+             seed: int = 0, restarts: int = 4) -> pd.DataFrame:
     """Kuhn & Culhane's (1998) typology of shelter users over ``years`` years.
 
     Every user with a shelter night in ``[end - years * year, end)`` (default: the last
@@ -324,29 +329,39 @@ def typology(history: History, shelter: Situations = SHELTER, years: int = 3,
     share of nights, mean nights and episodes per user. All NaN when the window does
     not fit in the run or fewer than three distinct users' patterns exist.
     """
+    values = typology_values(history, shelter, years, end, episode_gap, seed, restarts)
+    return pd.DataFrame(values, index=pd.Index(TYPES, name="type"), columns=list(
+        TYPOLOGY_COLUMNS))
+
+
+TYPOLOGY_COLUMNS = ("users", "users_share", "nights_share", "nights_mean", "episodes_mean")
+
+
+def typology_values(history: History, shelter: Situations = SHELTER, years: int = 3,
+                    end: int | None = None, episode_gap: int = EPISODE_GAP_NIGHTS,
+                    seed: int = 0, restarts: int = 4) -> np.ndarray:
+    """The table of :func:`typology` as a (type, column) array."""
+    out = np.full((3, len(TYPOLOGY_COLUMNS)), np.nan)
     ynights = history.calendar.year_nights
     end = history.horizon // ynights * ynights if end is None else end
     lo = end - years * ynights
     days, episodes = usage_patterns(history.runs(shelter), lo, end, episode_gap)
-    empty = pd.DataFrame(np.nan, index=pd.Index(TYPES, name="type"),
-                         columns=["users", "users_share", "nights_share", "nights_mean",
-                                  "episodes_mean"])
-    if lo < 0 or np.unique(np.column_stack([days, episodes]), axis=0).shape[0] < 3:
-        return empty
+    points = np.column_stack([days, episodes]).astype(float)
+    if lo < 0 or np.unique(points, axis=0).shape[0] < 3:
+        return out
     try:
-        labels = _kmeans3(np.column_stack([days, episodes]).astype(float), seed, restarts)
+        labels = _kmeans3(points, seed, restarts)
     except ValueError:
-        return empty
-    rows = {}
+        return out
+    rows = []
     for k in range(3):
         inside = labels == k
-        rows[k] = (inside.sum(), inside.mean(), days[inside].sum() / days.sum(),
-                   days[inside].mean(), episodes[inside].mean())
-    chronic = max(rows, key=lambda k: rows[k][3])
-    rest = sorted((k for k in rows if k != chronic), key=lambda k: rows[k][4])
-    for name, k in zip(TYPES, [rest[0], rest[1], chronic], strict=True):
-        empty.loc[name] = rows[k]
-    return empty
+        rows.append((inside.sum(), inside.mean(), days[inside].sum() / days.sum(),
+                     days[inside].mean(), episodes[inside].mean()))
+    rows = np.array(rows, dtype=float)
+    chronic = int(np.argmax(rows[:, 3]))
+    rest = sorted((k for k in range(3) if k != chronic), key=lambda k: rows[k, 4])
+    return rows[[rest[0], rest[1], chronic]]
 
 
 def usage_patterns(stays: Runs, lo: int, hi: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -371,10 +386,7 @@ def _kmeans3(x: np.ndarray, seed: int, restarts: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     best, best_sse = None, np.inf
     for _ in range(restarts):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            centres, labels = kmeans2(z, _plus_plus(z, 3, rng), iter=KMEANS_ITERATIONS,
-                                      minit="matrix", check_finite=False)
+        centres, labels = _lloyd(z, _plus_plus(z, 3, rng))
         if np.unique(labels).size < 3:
             continue
         sse = float(((z - centres[labels]) ** 2).sum())
@@ -383,6 +395,21 @@ def _kmeans3(x: np.ndarray, seed: int, restarts: int) -> np.ndarray:
     if best is None:
         raise ValueError("k-means found fewer than three clusters")
     return best
+
+
+def _lloyd(z: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``kmeans2`` from ``start``, in rounds of ``KMEANS_ITERATIONS`` iterations until
+    the centres no longer move (at most ``KMEANS_ROUNDS`` rounds)."""
+    centres = start
+    for _ in range(KMEANS_ROUNDS):
+        with warnings.catch_warnings():  # an emptied cluster: the start is dropped
+            warnings.simplefilter("ignore")
+            moved, labels = kmeans2(z, centres, iter=KMEANS_ITERATIONS, minit="matrix",
+                                    check_finite=False)
+        if np.allclose(moved, centres, rtol=0, atol=1e-12):
+            break
+        centres = moved
+    return moved, labels
 
 
 def _plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -397,24 +424,23 @@ def _plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return np.array(centres)
 
 
-def yearly_table(history: History, pit_week: int, shelter: Situations = SHELTER
-                 ) -> pd.DataFrame:
-    """Every yearly measure of this module, one row per complete year (column names as
-    in the run summary, without the year)."""
+def yearly_measures(history: History, pit_week: int, shelter: Situations = SHELTER
+                    ) -> dict[str, np.ndarray]:
+    """Every yearly measure of this module, by name (as in the run summary, without the
+    year), each an array over the complete years."""
     use = ShelterUse(history, shelter)
     night = ShelterUse(history, NIGHT_SHELTER)
-    lengths = use.stay_lengths()
+    lengths = use.stay_length_stats()
     _, _, ratio = homeless_any_to_pit(history, pit_week)
     chronic, chronic_share = chronic_homeless(history)
-    table = pd.DataFrame({
+    return {
         "shelter_stays": use.stay_count(),
         "shelter_stays_per_user": use.stays_per_user(),
         "shelter_nights_per_user": use.nights_per_user(),
-        "shelter_nights_per_stay_mean": lengths["nights_per_stay_mean"].to_numpy(),
-        "shelter_nights_per_stay_median": lengths["nights_per_stay_median"].to_numpy(),
-        "shelter_one_night_stays_share": lengths["one_night_stays_share"].to_numpy(),
-        "shelter_stays_up_to_7_nights_share":
-            lengths["stays_up_to_7_nights_share"].to_numpy(),
+        "shelter_nights_per_stay_mean": lengths["nights_per_stay_mean"],
+        "shelter_nights_per_stay_median": lengths["nights_per_stay_median"],
+        "shelter_one_night_stays_share": lengths["one_night_stays_share"],
+        "shelter_stays_up_to_7_nights_share": lengths["stays_up_to_7_nights_share"],
         "shelter_all_year_share": use.all_year_share(),
         "shelter_nights_long_homeless_share": use.long_homeless_share(),
         "shelter_first_time_users": use.first_time_users(),
@@ -425,21 +451,28 @@ def yearly_table(history: History, pit_week: int, shelter: Situations = SHELTER
         "chronic_homeless_share": chronic_share,
         "night_shelter_users": night.users(),
         "night_shelter_users_per_night": night.nights.sum(axis=0) / night.year_nights,
-    }, index=pd.Index(use.years, name="year"))
-    return table
+    }
+
+
+def yearly_table(history: History, pit_week: int, shelter: Situations = SHELTER
+                 ) -> pd.DataFrame:
+    """:func:`yearly_measures` as a table, one row per complete year."""
+    years = history.calendar.years(history.horizon)
+    return pd.DataFrame(yearly_measures(history, pit_week, shelter),
+                        index=pd.Index(years, name="year"))
 
 
 def summary_measures(history: History, pit_week: int) -> dict[str, float]:
     """The run summary's measures of shelter use: each yearly measure as
     ``<name>_<year>``, and the typology of the last three complete years as
     ``typology_<type>_users_share`` and ``typology_<type>_nights_share``."""
+    years = history.calendar.years(history.horizon).tolist()
     out: dict[str, float] = {}
-    table = yearly_table(history, pit_week)
-    for year, row in zip(table.index, table.to_numpy(dtype=float), strict=True):
-        out.update({f"{name}_{year}": float(v) for name, v in zip(table.columns, row,
-                                                                     strict=True)})
-    types = typology(history)
-    for name in TYPES:
-        out[f"typology_{name}_users_share"] = float(types.at[name, "users_share"])
-        out[f"typology_{name}_nights_share"] = float(types.at[name, "nights_share"])
+    for name, values in yearly_measures(history, pit_week).items():
+        out.update(zip([f"{name}_{y}" for y in years], np.asarray(values, float).tolist(),
+                       strict=True))
+    types = typology_values(history)
+    for k, name in enumerate(TYPES):
+        out[f"typology_{name}_users_share"] = float(types[k, 1])
+        out[f"typology_{name}_nights_share"] = float(types[k, 2])
     return out
