@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.situations import DAYS_PER_WEEK, N_SIT, SITUATIONS, WEEKS_PER_YEAR, Situation
+from sim.situations import DAYS_PER_WEEK, LEFT, N_SIT, SITUATIONS, WEEKS_PER_YEAR, Situation
 
 #: Nights in each month of a common year, January to December.
 MONTH_NIGHTS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -177,15 +177,26 @@ class History:
 
     @classmethod
     def from_model(cls, model: Any) -> History:
-        """The history of a model run so far (closes its open stays: ``finish``)."""
-        model.finish()
+        """The history of a model run so far, at any week; the model is not changed.
+
+        The stays still open now end at the current week (right-censored). Rows of the
+        stay log that an earlier ``finish`` closed early are superseded by the longer row
+        of the same stay, and a stay of no nights (two moves in one week) is dropped.
+        """
         a = model.citizens
         fields = {"needs": a.needs.copy(), "birth": a.birth.copy(),
                   "entered": a.entered.copy()}
         if hasattr(a, "kind"):
             fields["kind"] = a.kind.copy()
         log = model.recorder.stays.frame()
-        return cls.from_arrays(*(log[c].to_numpy() for c in STAY_COLUMNS),
+        now = np.flatnonzero((a.situation != LEFT) & (a.since < model.week))
+        cit, sit, start, end = (np.concatenate([log[c].to_numpy().astype(np.int64), extra])
+                                for c, extra in zip(STAY_COLUMNS, (
+                                    now, a.situation[now], a.since[now] * DAYS_PER_WEEK,
+                                    np.full(now.size, model.week * DAYS_PER_WEEK)),
+                                    strict=True))
+        keep = _longest_per_start(cit, start, end)
+        return cls.from_arrays(cit[keep], sit[keep], start[keep], end[keep],
                                horizon=model.week * DAYS_PER_WEEK,
                                start_year=model.params.setting.start_year, fields=fields)
 
@@ -262,6 +273,17 @@ class History:
         return Runs(cit[first], start[first], end[last],
                     np.where(has_next, sit[nxt], -1).astype(np.int64),
                     end[last] >= self.horizon)
+
+
+def _longest_per_start(citizen: np.ndarray, start: np.ndarray, end: np.ndarray
+                       ) -> np.ndarray:
+    """Rows to keep: per (citizen, start), the one ending last, if it has nights."""
+    order = np.lexsort((-end, start, citizen))
+    c, s = citizen[order], start[order]
+    first = np.concatenate([[True], (c[1:] != c[:-1]) | (s[1:] != s[:-1])]) if c.size \
+        else np.zeros(0, dtype=bool)
+    keep = order[first]
+    return keep[end[keep] > start[keep]]
 
 
 def _check(c: np.ndarray, sit: np.ndarray, s: np.ndarray, e: np.ndarray, horizon: int

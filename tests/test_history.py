@@ -87,3 +87,18 @@ def test_stay_nights_each_week_are_seven_times_the_weekly_counts(name):
     counts = model.recorder.counts[: model.weeks].sum(axis=(2, 3)).T
     assert np.array_equal(nights[:LEFT], 7 * counts[:LEFT])
     assert len(h.citizens) == model.citizens.n
+
+
+def test_a_history_can_be_read_mid_run_and_again_later():
+    """A summary part-way (as the dashboard asks for) closes the open stays in the log;
+    the run goes on and a later history still holds every night exactly once."""
+    model = sim.HomelessnessModel(SCENARIOS / "randers_baseline.yaml", rng=2, years=2)
+    model.run(30)
+    early = model.summary()
+    assert early["weeks"] == 30 and model.history().horizon == 7 * 30
+    model.run()
+    h = model.history()
+    nights = np.bincount(h.situation, weights=h.end - np.maximum(h.start, 0),
+                         minlength=len(SITUATIONS))
+    counts = model.recorder.counts[: model.weeks].sum(axis=(0, 2, 3))
+    assert np.array_equal(nights[:LEFT], 7 * counts[:LEFT])
