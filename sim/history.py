@@ -126,11 +126,14 @@ class Runs:
         """Nights of each run inside each window ``[lo[k], hi[k])``: (runs, windows)."""
         return overlap(self.start, self.end, np.asarray(lo), np.asarray(hi))
 
+    @cached_property
+    def _sorted_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.sort(self.start), np.sort(self.end)
+
     def containing(self, night: np.ndarray) -> np.ndarray:
         """For each night, how many runs hold it (each citizen has at most one)."""
         night = np.asarray(night)
-        lo = np.sort(self.start)
-        hi = np.sort(self.end)
+        lo, hi = self._sorted_bounds
         return (np.searchsorted(lo, night, side="right")
                 - np.searchsorted(hi, night, side="right"))
 
@@ -195,8 +198,8 @@ class History:
                                     now, a.situation[now], a.since[now] * DAYS_PER_WEEK,
                                     np.full(now.size, model.week * DAYS_PER_WEEK)),
                                     strict=True))
-        keep = _longest_per_start(cit, start, end)
-        return cls.from_arrays(cit[keep], sit[keep], start[keep], end[keep],
+        cit, sit, start, end = _longest_per_start(cit, sit, start, end)
+        return cls.from_arrays(cit, sit, start, end,
                                horizon=model.week * DAYS_PER_WEEK,
                                start_year=model.params.setting.start_year, fields=fields)
 
@@ -227,8 +230,11 @@ class History:
         """
         cols = [np.asarray(citizen, np.int64), np.asarray(situation).astype(np.int8),
                 np.asarray(start, np.int64), np.asarray(end, np.int64)]
-        order = np.lexsort((cols[2], cols[0]))
-        cols = _join_pieces(*(c[order] for c in cols))
+        key = sort_key(cols[0], cols[2])
+        if (key[1:] < key[:-1]).any():
+            order = np.argsort(key, kind="stable")
+            cols = [c[order] for c in cols]
+        cols = _join_pieces(*cols)
         _check(*cols, horizon)
         return cls(*cols, int(horizon), Calendar(start_year, year_nights), fields or {})
 
@@ -275,15 +281,39 @@ class History:
                     end[last] >= self.horizon)
 
 
-def _longest_per_start(citizen: np.ndarray, start: np.ndarray, end: np.ndarray
-                       ) -> np.ndarray:
-    """Rows to keep: per (citizen, start), the one ending last, if it has nights."""
-    order = np.lexsort((-end, start, citizen))
+def sort_key(citizen: np.ndarray, night: np.ndarray) -> np.ndarray:
+    """One int64 per (citizen, night) that sorts by citizen, then night (nights from
+    -2**31 to 2**32)."""
+    return (np.asarray(citizen, dtype=np.int64) * (1 << 33)
+            + (np.asarray(night, dtype=np.int64) + (1 << 31)))
+
+
+def order_by_citizen(citizen: np.ndarray) -> np.ndarray:
+    """A stable order of rows by citizen: two passes of numpy's radix sort on 16-bit
+    digits, linear in the rows (citizen ids below 2**32)."""
+    c = np.asarray(citizen, dtype=np.int64)
+    order = np.argsort((c & 0xFFFF).astype(np.uint16), kind="stable")
+    high = (c[order] >> 16).astype(np.uint16)
+    return order[np.argsort(high, kind="stable")]
+
+
+def _longest_per_start(citizen: np.ndarray, situation: np.ndarray, start: np.ndarray,
+                       end: np.ndarray) -> list[np.ndarray]:
+    """The stay log in order (by citizen, then time), one row per (citizen, start) that
+    ends where its last (and longest) row ends; rows of no nights are dropped.
+
+    The log is appended in time order, so a stable order by citizen puts each
+    citizen's stays in time order, with a row an earlier ``finish`` closed just before
+    the longer row of the same stay.
+    """
+    order = order_by_citizen(citizen)
     c, s = citizen[order], start[order]
-    first = np.concatenate([[True], (c[1:] != c[:-1]) | (s[1:] != s[:-1])]) if c.size \
-        else np.zeros(0, dtype=bool)
-    keep = order[first]
-    return keep[end[keep] > start[keep]]
+    heads = np.flatnonzero(np.concatenate([[True], (c[1:] != c[:-1]) | (s[1:] != s[:-1])])
+                           ) if c.size else np.zeros(0, dtype=np.intp)
+    last = end[order[np.append(heads[1:] - 1, c.size - 1)]] if heads.size else end[:0]
+    rows = order[heads]
+    keep = last > start[rows]
+    return [citizen[rows][keep], situation[rows][keep], start[rows][keep], last[keep]]
 
 
 def _check(c: np.ndarray, sit: np.ndarray, s: np.ndarray, e: np.ndarray, horizon: int

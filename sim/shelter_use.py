@@ -12,15 +12,14 @@ are measured apart (``NIGHT_SHELTER``), and any set of situations may be given.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy.cluster.vq import kmeans2
+from scipy.cluster.vq import vq
 
-from sim.history import History, Runs, by_citizen, overlap, situation_mask
+from sim.history import History, Runs, by_citizen, overlap, situation_mask, sort_key
 from sim.situations import HOMELESS, HOUSED, Situation
 
 #: Default "shelter": the §110 shelter (forsorgshjem, herberg).
@@ -41,9 +40,8 @@ CHRONIC_RULES = ((365, 180), (1095, 546))
 #: Kuhn & Culhane (1998): an absence of this many nights or more starts a new episode.
 EPISODE_GAP_NIGHTS = 30
 TYPES = ("transitional", "episodic", "chronic")
-#: k-means runs in rounds of this many Lloyd iterations, until a round moves no centre.
-KMEANS_ITERATIONS = 5
-KMEANS_ROUNDS = 20
+#: Cap on the Lloyd iterations of one k-means run (each runs until no label changes).
+KMEANS_MAX_ITERATIONS = 300
 
 Situations = Iterable[Situation | int | str]
 
@@ -59,14 +57,9 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
-def _key(citizen: np.ndarray, night: np.ndarray) -> np.ndarray:
-    """One sortable int64 per (citizen, night), nights as small as -2**31."""
-    return citizen.astype(np.int64) * (1 << 33) + (np.asarray(night, dtype=np.int64) + (1 << 31))
-
-
 def latest_before(runs: Runs, citizen: np.ndarray, night: np.ndarray) -> np.ndarray:
     """Index of each citizen's latest run starting before ``night`` (-1: none)."""
-    j = np.searchsorted(_key(runs.citizen, runs.start), _key(citizen, night)) - 1
+    j = np.searchsorted(sort_key(runs.citizen, runs.start), sort_key(citizen, night)) - 1
     ok = j >= 0
     ok[ok] = runs.citizen[j[ok]] == citizen[ok]
     return np.where(ok, j, -1)
@@ -85,15 +78,14 @@ def any_night_within(runs: Runs, citizen: np.ndarray, lo: np.ndarray, hi: np.nda
     return hit
 
 
-def _last_per_group(keys: tuple[np.ndarray, ...], order_by: np.ndarray) -> np.ndarray:
-    """Positions of the row with the largest ``order_by`` in each group of ``keys``."""
-    if order_by.size == 0:
+def _edge_of_groups(citizen: np.ndarray, year: np.ndarray, last: bool) -> np.ndarray:
+    """Positions of the last (or first) row of each (citizen, year) group, for rows
+    already in time order within each citizen (as runs are)."""
+    if citizen.size == 0:
         return np.zeros(0, dtype=np.intp)
-    order = np.lexsort((order_by, *reversed(keys)))
-    sk = [k[order] for k in keys]
-    last = np.ones(order.size, dtype=bool)
-    last[:-1] = np.any([k[1:] != k[:-1] for k in sk], axis=0)
-    return order[last]
+    change = (citizen[1:] != citizen[:-1]) | (year[1:] != year[:-1])
+    edge = np.append(change, True) if last else np.concatenate([[True], change])
+    return np.flatnonzero(edge)
 
 
 class ShelterUse:
@@ -102,17 +94,15 @@ class ShelterUse:
     Args:
         history: the run's stays.
         shelter: situations that count as shelter (default the §110 shelter).
-        homeless: situations that count as homelessness (default the national count's).
-        housed: situations that count as a home (default own, at risk, alternative and
-            supported housing).
+        homeless: situations that count as homelessness (default the national count's),
+            for the long-homeless share and the signs of homelessness after shelter.
     """
 
     def __init__(self, history: History, shelter: Situations = SHELTER,
-                 homeless: Situations = HOMELESS, housed: Situations = HOUSED):
+                 homeless: Situations = HOMELESS):
         self.history = history
         self.stays = history.runs(shelter)
         self.homeless = history.runs(homeless)
-        self.housed = situation_mask(housed)
         self.bounds = history.calendar.year_bounds(history.horizon)
         self.years = history.calendar.years(history.horizon)
         self.year_nights = history.calendar.year_nights
@@ -136,6 +126,7 @@ class ShelterUse:
         return (self.nights > 0).sum(axis=0)
 
     def stays_per_user(self) -> np.ndarray:
+        """Stays with a night in the year per user."""
         return _share(self.stay_count(), self.users())
 
     def nights_per_user(self) -> np.ndarray:
@@ -218,7 +209,7 @@ class ShelterUse:
         year = (exit_ - 1) // self.year_nights
         ok = (year >= 0) & (year < self.years.size)
         cit, exit_, year = cit[ok], exit_[ok], year[ok]
-        pick = _last_per_group((cit, year), exit_)
+        pick = _edge_of_groups(cit, year, last=True)
         cit, exit_, year = cit[pick], exit_[pick], year[pick]
         sign = any_night_within(self.homeless, cit, exit_, exit_ + follow)
         gone = self._left_night(cit) < exit_ + follow
@@ -260,7 +251,7 @@ def returns_after_housing(history: History, months: int, homeless: Situations = 
     year = (e - 1) // ynights
     ok = (year >= 0) & (year < n_years)
     cit, e, year = cit[ok], e[ok], year[ok]
-    pick = _last_per_group((cit, year), -e)  # the earliest move of the year
+    pick = _edge_of_groups(cit, year, last=False)  # the first move of the year
     cit, e, year = cit[pick], e[pick], year[pick]
     follow = months_to_nights(months)
     back = any_night_within(spells, cit, e, e + follow)
@@ -316,16 +307,16 @@ def chronic_homeless(history: History, homeless: Situations = HOMELESS
 
 def typology(history: History, shelter: Situations = SHELTER, years: int = 3,
              end: int | None = None, episode_gap: int = EPISODE_GAP_NIGHTS,
-             seed: int = 0, restarts: int = 4) -> pd.DataFrame:
+             seed: int = 0, restarts: int = 10) -> pd.DataFrame:
     """Kuhn & Culhane's (1998) typology of shelter users over ``years`` years.
 
     Every user with a shelter night in ``[end - years * year, end)`` (default: the last
     complete years of the run) is described by shelter nights and episodes in the
     window (a new episode after ``episode_gap`` nights or more without shelter); both
-    are standardised and clustered by k-means with k = 3 (``scipy.cluster.vq.kmeans2``,
-    best of ``restarts`` k-means++ starts from ``seed``). The cluster with the most
-    nights per user is *chronic*, of the other two the one with more episodes is
-    *episodic*, the last *transitional*. Returns, per type: users, share of users,
+    are standardised and clustered by k-means with k = 3 (Lloyd's iterations with
+    ``scipy.cluster.vq.vq``, best of ``restarts`` k-means++ starts from ``seed``). The
+    cluster with the most nights per user is *chronic*, of the other two the one with
+    more episodes is *episodic*, the last *transitional*. Returns, per type: users, share of users,
     share of nights, mean nights and episodes per user. All NaN when the window does
     not fit in the run or fewer than three distinct users' patterns exist.
     """
@@ -339,7 +330,7 @@ TYPOLOGY_COLUMNS = ("users", "users_share", "nights_share", "nights_mean", "epis
 
 def typology_values(history: History, shelter: Situations = SHELTER, years: int = 3,
                     end: int | None = None, episode_gap: int = EPISODE_GAP_NIGHTS,
-                    seed: int = 0, restarts: int = 4) -> np.ndarray:
+                    seed: int = 0, restarts: int = 10) -> np.ndarray:
     """The table of :func:`typology` as a (type, column) array."""
     out = np.full((3, len(TYPOLOGY_COLUMNS)), np.nan)
     ynights = history.calendar.year_nights
@@ -379,49 +370,64 @@ def usage_patterns(stays: Runs, lo: int, hi: int, gap: int) -> tuple[np.ndarray,
 
 
 def _kmeans3(x: np.ndarray, seed: int, restarts: int) -> np.ndarray:
-    """Labels of the best (least within-cluster sum of squares) of ``restarts`` k-means
-    runs with k = 3 on standardised columns, each from a k-means++ start."""
+    """Labels of k-means with k = 3 on the standardised columns of ``x`` (one row per
+    user): the best (least within-cluster sum of squares) of ``restarts`` runs, each
+    from a k-means++ start and run until no label changes.
+
+    Users share few distinct patterns, so the work is done on the distinct rows
+    weighted by their number of users: the same objective and the same solutions as
+    on every row, at a fraction of the cost.
+    """
     sd = x.std(axis=0)
-    z = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    z_all = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    z, inverse, counts = np.unique(z_all, axis=0, return_inverse=True, return_counts=True)
+    w = counts.astype(float)
     rng = np.random.default_rng(seed)
     best, best_sse = None, np.inf
     for _ in range(restarts):
-        centres, labels = _lloyd(z, _plus_plus(z, 3, rng))
-        if np.unique(labels).size < 3:
+        got = _lloyd(z, w, _plus_plus(z, w, 3, rng))
+        if got is None:
             continue
-        sse = float(((z - centres[labels]) ** 2).sum())
-        if sse < best_sse - 1e-12:
+        centres, labels = got
+        sse = float((w * ((z - centres[labels]) ** 2).sum(axis=1)).sum())
+        if best is None or sse < best_sse - 1e-9 * max(best_sse, 1.0):
             best, best_sse = labels, sse
     if best is None:
         raise ValueError("k-means found fewer than three clusters")
-    return best
+    return best[inverse.reshape(-1)]
 
 
-def _lloyd(z: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``kmeans2`` from ``start``, in rounds of ``KMEANS_ITERATIONS`` iterations until
-    the centres no longer move (at most ``KMEANS_ROUNDS`` rounds)."""
-    centres = start
-    for _ in range(KMEANS_ROUNDS):
-        with warnings.catch_warnings():  # an emptied cluster: the start is dropped
-            warnings.simplefilter("ignore")
-            moved, labels = kmeans2(z, centres, iter=KMEANS_ITERATIONS, minit="matrix",
-                                    check_finite=False)
-        if np.allclose(moved, centres, rtol=0, atol=1e-12):
+def _lloyd(z: np.ndarray, w: np.ndarray, centres: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Weighted Lloyd iterations from ``centres`` (assignment by
+    ``scipy.cluster.vq.vq``) until no label changes; None if a cluster empties."""
+    labels = None
+    k = centres.shape[0]
+    for _ in range(KMEANS_MAX_ITERATIONS):
+        new, _ = vq(z, centres, check_finite=False)
+        if labels is not None and np.array_equal(new, labels):
             break
-        centres = moved
-    return moved, labels
+        labels = new
+        mass = np.bincount(labels, w, k)
+        if (mass == 0).any():
+            return None
+        centres = np.column_stack([np.bincount(labels, w * z[:, d], k)
+                                   for d in range(z.shape[1])]) / mass[:, None]
+    return centres, labels
 
 
-def _plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ starting centres: each next centre drawn with probability
-    proportional to the squared distance to the nearest centre so far."""
-    centres = [z[rng.integers(z.shape[0])]]
+def _plus_plus(z: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator
+               ) -> np.ndarray:
+    """Weighted k-means++ starting centres: the first drawn by weight, each next with
+    probability proportional to weight x squared distance to the nearest centre."""
+    centres = [z[rng.choice(z.shape[0], p=w / w.sum())]]
     for _ in range(k - 1):
-        d2 = np.min([((z - c) ** 2).sum(axis=1) for c in centres], axis=0)
+        d2 = w * np.min([((z - c) ** 2).sum(axis=1) for c in centres], axis=0)
         total = d2.sum()
-        p = d2 / total if total > 0 else np.full(z.shape[0], 1.0 / z.shape[0])
+        p = d2 / total if total > 0 else w / w.sum()
         centres.append(z[rng.choice(z.shape[0], p=p)])
     return np.array(centres)
+
 
 
 def yearly_measures(history: History, pit_week: int, shelter: Situations = SHELTER

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.history import Calendar, History
+from sim.history import Calendar, History, order_by_citizen
 from sim.situations import LEFT, SITUATIONS, Situation
 from tests.conftest import SCENARIOS
 from tests.history_helpers import YEAR, history
@@ -102,3 +102,8 @@ def test_a_history_can_be_read_mid_run_and_again_later():
                          minlength=len(SITUATIONS))
     counts = model.recorder.counts[: model.weeks].sum(axis=(0, 2, 3))
     assert np.array_equal(nights[:LEFT], 7 * counts[:LEFT])
+
+
+def test_order_by_citizen_is_a_stable_sort():
+    citizen = np.random.default_rng(0).integers(0, 300_000, size=50_000)
+    assert np.array_equal(order_by_citizen(citizen), np.argsort(citizen, kind="stable"))
