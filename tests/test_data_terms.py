@@ -161,3 +161,12 @@ def test_homesim_run_writes_the_monthly_table(tmp_path: Path):
     summary = pd.read_csv(out / "summary.csv")
     assert "shelter_nights_per_stay_mean_2015" in summary.columns
     assert "us_pit_sheltered_2016" in summary.columns
+
+
+def test_moving_between_shelter_and_night_shelter_is_one_spell_of_use():
+    h = history([(0, "shelter", 10, 20), (0, "night_shelter", 20, 30), (0, "own", 30, YEAR)],
+                YEAR)
+    got = toronto_flows(h)
+    assert got["newly_identified"].sum() == 1 and got["moved_to_housing"].sum() == 1
+    assert got[["returned_to_shelter", "returned_from_housing", "became_inactive"]
+               ].to_numpy().sum() == 0

@@ -272,3 +272,16 @@ def test_every_measure_is_defined_in_the_docs(randers):
         assert f"`{name}_<year>`" in doc, name
     for t in TYPES:
         assert f"`typology_{t}_users_share`" in doc
+
+
+def test_all_year_means_every_night_of_the_year():
+    h = history([(0, "shelter", 0, 100), (0, "rough", 100, 101), (0, "shelter", 101, YEAR),
+                 (0, "own", YEAR, 2 * YEAR),                       # one night away
+                 (1, "shelter", -10, YEAR), (1, "own", YEAR, 2 * YEAR)], 2 * YEAR)
+    assert nan_equal(ShelterUse(h).all_year_share(), [1 / 2, np.nan])
+
+
+def test_leaving_the_system_from_shelter_is_not_counted_as_no_sign():
+    h = history([(0, "shelter", 10, 50),                       # died or moved away
+                 (1, "shelter", 10, 50), (1, "own", 50, 3 * YEAR)], 3 * YEAR)
+    assert ShelterUse(h).no_sign_share()[0] == 1.0
