@@ -27,7 +27,9 @@ import mesa
 import numpy as np
 
 from sim.citizens import NO_WEEK, Citizen, CitizenArrays, sorted_unique
+from sim.data_terms import us_pit_summary
 from sim.evidence import programme_outcomes
+from sim.history import History
 from sim.outcomes import Recorder, summary
 from sim.places import QUEUE_NAMES, Allocator, PlaceRules
 from sim.policies import PolicySet
@@ -35,7 +37,9 @@ from sim.policies.team_rules import effect_multipliers
 from sim.population import Population
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
+from sim.shelter_use import summary_measures
 from sim.situations import (
+    DAYS_PER_WEEK,
     HOMELESS_MASK,
     HOUSED_MASK,
     LEFT,
@@ -384,6 +388,7 @@ class HomelessnessModel(mesa.Model):
             inside = None
             self._count_move(idx, old, dest, r)
         self._spells_and_episodes(idx, old, dest, inside, r)
+        self._end_stays(idx if inside is None else idx[inside], r)
         a.situation[idx] = dest
         self.recode(idx)
         a.since[idx] = r
@@ -391,6 +396,15 @@ class HomelessnessModel(mesa.Model):
             a.queue[idx] = -1
         rec.mark_year(a, idx[dest != LEFT], r)
         self.policies.on_move(idx, old, dest, r)
+
+    def _end_stays(self, idx: np.ndarray, r: int) -> None:
+        """Log the stays that citizens ``idx`` (inside, moving) end by a move into state
+        ``r``: from the night their situation began to night ``7 * r``."""
+        if idx.size:
+            a = self.citizens
+            self.recorder.stays.add(idx.astype(np.int64), a.situation[idx].copy(),
+                                    a.since[idx].astype(np.int64) * DAYS_PER_WEEK,
+                                    np.full(idx.size, r * DAYS_PER_WEEK, dtype=np.int64))
 
     def _count_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, r: int) -> None:
         """Flows, occupancy and cell counts for citizens moving within the system."""
@@ -443,7 +457,8 @@ class HomelessnessModel(mesa.Model):
         self.recorder.record_state(self.week, self.cells, lengths)
 
     def finish(self) -> None:
-        """Close open housing episodes at the horizon (censored) before summarising."""
+        """Close open housing episodes and stays at the horizon (censored) before
+        summarising."""
         if getattr(self, "_finished", False):
             return
         self._finished = True
@@ -452,6 +467,9 @@ class HomelessnessModel(mesa.Model):
         self.recorder.episodes.add(a.housed_since[open_], np.full(open_.size, self.week),
                                    a.needs[open_], np.full(open_.size, -1),
                                    self.support_of(open_))
+        # entrants of the last week arrive at the horizon: no night inside it
+        self._end_stays(np.flatnonzero((a.situation != LEFT) & (a.since < self.week)),
+                        self.week)
 
     def summary(self) -> dict[str, float]:
         """Scalar outcomes of the run so far (see ``outcomes.summary``)."""
@@ -461,7 +479,15 @@ class HomelessnessModel(mesa.Model):
             rec = _truncated(rec, self.week)
         out = summary(rec, self.params.setting.start_year, self.params.setting.pit_week)
         out.update(programme_outcomes(self))
+        out.update(summary_measures(self.history(), self.params.setting.pit_week))
+        out.update(us_pit_summary(self.history()))
         return out
+
+    def history(self) -> History:
+        """Every stay so far in nights, with the citizen table (``sim.history``)."""
+        if getattr(self, "_history", (None,))[0] != self.week:
+            self._history = (self.week, History.from_model(self))
+        return self._history[1]
 
     def count(self, situation: str) -> int:
         """Citizens in a situation now."""

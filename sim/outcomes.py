@@ -64,6 +64,10 @@ class Recorder:
         self.spells = EventLog(("start", "end", "needs", "to"))
         # housing episodes begun from homelessness: start, end, needs, where they ended
         self.episodes = EventLog(("start", "end", "needs", "to", "support"))
+        # completed stays of a citizen in one situation (``left`` excluded), in nights
+        # from night 0: ``end`` is the first night no longer there (open stays are added
+        # at the horizon with ``end = 7 * weeks``, right-censored)
+        self.stays = EventLog(("citizen", "situation", "start", "end"))
 
     def add_flows(self, r: int, origin: np.ndarray, dest: np.ndarray) -> None:
         self.flows[r] += np.bincount(origin.astype(np.intp) * N_SIT + dest,

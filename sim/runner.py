@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.costs import cost_columns
+from sim.data_terms import monthly_table
 from sim.model import HomelessnessModel
 from sim.outcomes import weekly_table
 from sim.scenario.loader import LoadedScenario, load_scenario
@@ -29,13 +30,15 @@ class RunResult:
     summary: dict[str, float]
     weekly: pd.DataFrame
     model: HomelessnessModel | None = None
+    monthly: pd.DataFrame | None = None
 
 
 def run_once(scenario: LoadedScenario | str | Path | Mapping, replication: int = 0,
              seed: int = 0, years: int | None = None, detail: bool = True,
-             keep_model: bool = False) -> RunResult:
+             keep_model: bool = False, monthly: bool = False) -> RunResult:
     """Run replication ``replication`` of ``scenario`` (loaded, a path, a shipped name or
-    a mapping) under root ``seed``."""
+    a mapping) under root ``seed`` (with ``monthly``, also the monthly table of
+    ``sim.data_terms.monthly_table``)."""
     scenario = load_scenario(scenario)
     model = HomelessnessModel(scenario, rng=run_seed(seed, replication), years=years)
     model.run()
@@ -44,7 +47,15 @@ def run_once(scenario: LoadedScenario | str | Path | Mapping, replication: int =
     weekly = weekly_table(model.recorder, model.params.setting.start_year, detail=detail)
     weekly.insert(0, "replication", np.int32(replication))
     weekly.insert(0, "scenario", scenario.name)
-    return RunResult(summ, weekly, model if keep_model else None)
+    month = _tagged(monthly_table(model.history()), scenario.name, replication) if monthly \
+        else None
+    return RunResult(summ, weekly, model if keep_model else None, month)
+
+
+def _tagged(table: pd.DataFrame, name: str, replication: int) -> pd.DataFrame:
+    table.insert(0, "replication", np.int32(replication))
+    table.insert(0, "scenario", name)
+    return table
 
 
 @dataclass
@@ -53,6 +64,7 @@ class Results:
 
     summary: pd.DataFrame
     weekly: pd.DataFrame
+    monthly: pd.DataFrame | None = None
 
     def intervals(self, columns: list[str] | None = None) -> pd.DataFrame:
         """Mean and 95% interval (2.5th-97.5th percentile over runs) per outcome."""
@@ -61,17 +73,20 @@ class Results:
 
 def run_replications(scenario: LoadedScenario | str | Path | Mapping,
                      replications: int = 10, seed: int = 0, years: int | None = None,
-                     detail: bool = True, progress: bool = False) -> Results:
-    """Run replications of one scenario in this process and return pandas tables."""
+                     detail: bool = True, progress: bool = False, monthly: bool = False
+                     ) -> Results:
+    """Run replications of one scenario in this process and return pandas tables
+    (with ``monthly``, also the monthly table of every run)."""
     if not isinstance(scenario, LoadedScenario):
         scenario = load_scenario(scenario)
     reps = range(replications)
     if progress:
         from tqdm.auto import tqdm
         reps = tqdm(reps, desc=scenario.name, unit="run")
-    runs = [run_once(scenario, k, seed, years, detail) for k in reps]
+    runs = [run_once(scenario, k, seed, years, detail, monthly=monthly) for k in reps]
     return Results(pd.DataFrame([r.summary for r in runs]),
-                   pd.concat([r.weekly for r in runs], ignore_index=True))
+                   pd.concat([r.weekly for r in runs], ignore_index=True),
+                   pd.concat([r.monthly for r in runs], ignore_index=True) if monthly else None)
 
 
 OUTCOME_LABELS: dict[str, str] = {

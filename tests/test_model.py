@@ -134,3 +134,29 @@ def test_entrants_follow_rate_mixes_routes_and_dated_changes():
     assert np.allclose(to[[SITUATIONS.index(s) for s in ("shelter", "own", "rough")]],
                        [0.75, 0.125, 0.125], atol=0.03)
     assert np.array_equal(a.band[new], age_band_of(model.week - a.birth[new]))
+
+
+@pytest.mark.parametrize("name", ["randers_baseline", "randers_housing_first"])
+def test_stay_log_adds_up_to_the_weekly_counts(name):
+    """Each citizen's stays follow one another without gap or overlap, and the nights
+    they cover inside the horizon equal 7 x the weekly counts, situation by situation."""
+    from tests.conftest import SCENARIOS
+    model = sim.HomelessnessModel(SCENARIOS / f"{name}.yaml", rng=5, years=2)
+    model.run()
+    model.finish()
+    stays = model.recorder.stays.frame().sort_values(["citizen", "start"], kind="stable")
+    assert (stays["end"] > stays["start"]).all()
+    assert (stays["situation"] != sim.situations.LEFT).all()
+    same = stays["citizen"].to_numpy()[1:] == stays["citizen"].to_numpy()[:-1]
+    assert np.array_equal(stays["start"].to_numpy()[1:][same],
+                          stays["end"].to_numpy()[:-1][same])
+    nights_end = 7 * model.weeks
+    inside = (stays["end"].clip(upper=nights_end) - stays["start"].clip(lower=0)).clip(lower=0)
+    by_sit = np.bincount(stays["situation"], weights=inside, minlength=len(SITUATIONS))
+    counts = model.recorder.counts[: model.weeks].sum(axis=(0, 2, 3))
+    assert np.array_equal(by_sit[:-1], 7 * counts[:-1])
+    open_ = stays[stays["end"] == nights_end]
+    a = model.citizens
+    present = np.flatnonzero((a.situation != sim.situations.LEFT) & (a.since < model.weeks))
+    assert open_["citizen"].is_unique
+    assert np.isin(present, open_["citizen"].to_numpy()).all()

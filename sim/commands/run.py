@@ -21,7 +21,9 @@ MAIN_OUTCOMES = ("homeless_end", "homeless_days", "housed_days", "spell_weeks_me
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run replications of one scenario",
                        description="Run a scenario and write DIR/manifest.json, "
-                                   "DIR/weekly.parquet and DIR/summary.csv.")
+                                   "DIR/weekly.parquet, DIR/monthly.parquet (Toronto's "
+                                   "flow measures by month, docs/outputs.md) and "
+                                   "DIR/summary.csv.")
     p.add_argument("scenario", metavar="SCENARIO.yaml")
     p.add_argument("--replications", "-n", type=int, default=10)
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
@@ -44,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)  # validated before anything is written
     out = args.out or Path("results") / _slug(sc.name)
     res = run_replications(sc, args.replications, args.seed, args.years,
-                           progress=not args.quiet and sys.stderr.isatty())
+                           progress=not args.quiet and sys.stderr.isatty(), monthly=True)
     write_parquet(out / "weekly.parquet", res.weekly)
+    write_parquet(out / "monthly.parquet", res.monthly)
     write_csv(out / "summary.csv", res.summary)
     write_json(out / "manifest.json", manifest(
         {sc.name: sc}, {"root": args.seed, "replications": args.replications,
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         extra={"years": args.years or sc.params.setting.years}))
     print(format_intervals(interval_table(res.summary, [c for c in _main_columns(res.summary)])))
-    print(f"\nwrote {out}/ (manifest.json, weekly.parquet, summary.csv)")
+    print(f"\nwrote {out}/ (manifest.json, weekly.parquet, monthly.parquet, summary.csv)")
     return 0
 
 
