@@ -5,6 +5,9 @@
 - ``homesim data coc WA-500 --pit PIT.csv --hic HIC.csv --out DIR [--from YEAR
   --to YEAR]``: a CoC's PIT counts as targets (DIR/targets.yaml) and its beds by year
   as dated changes (DIR/beds.yaml).
+- ``homesim data schedule toronto --flow FLOW.csv --occupancy OCC.csv --service-users
+  USERS.csv --out SCHEDULE.yaml``: shelter capacity and inflow by quarter, as the start
+  values and dated changes of a scenario (what scenarios/toronto_baseline.yaml holds).
 - ``homesim data list-cocs --pit PIT.csv``: the CoCs in a PIT file.
 - ``homesim data check KIND FILE``: read a file and say what it holds (or what is wrong).
 
@@ -21,7 +24,7 @@ import pandas as pd
 import yaml
 
 from sim.calibration import load_targets
-from sim.data import hud, targets, toronto
+from sim.data import hud, schedules, targets, toronto
 from sim.data.errors import DataFileError
 from sim.results_io import write_text
 
@@ -44,6 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dsub = p.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
     _add_targets(dsub)
     _add_coc(dsub)
+    _add_schedule(dsub)
     lc = dsub.add_parser("list-cocs", help="list the CoCs of a PIT file")
     lc.add_argument("--pit", required=True, type=Path, metavar="PIT.csv")
     lc.add_argument("--min-years", type=int, default=0,
@@ -78,6 +82,35 @@ def _add_coc(dsub: argparse._SubParsersAction) -> None:
     c.add_argument("--from", dest="start", type=str, default=None, metavar="YEAR")
     c.add_argument("--to", dest="end", type=str, default=None, metavar="YEAR")
     c.set_defaults(func=run_coc)
+
+
+def _add_schedule(dsub: argparse._SubParsersAction) -> None:
+    s = dsub.add_parser("schedule", help="capacity and inflow by quarter as dated changes")
+    s.add_argument("source", choices=["toronto"], help="the data set (toronto)")
+    s.add_argument("--flow", required=True, type=Path, metavar="FLOW.csv")
+    s.add_argument("--occupancy", required=True, type=Path, metavar="OCCUPANCY.csv")
+    s.add_argument("--service-users", required=True, type=Path, metavar="USERS.csv")
+    s.add_argument("--out", required=True, type=Path, metavar="SCHEDULE.yaml")
+    s.add_argument("--from", dest="start", default="2018-01", metavar="YYYY-MM",
+                   help="the scenario's first month (default 2018-01)")
+    s.add_argument("--to", dest="end", default="2024-06", metavar="YYYY-MM")
+    s.set_defaults(func=run_schedule)
+
+
+def run_schedule(args: argparse.Namespace) -> int:
+    start = targets.parse_month(args.start, "--from")
+    end = targets.parse_month(args.end, "--to")
+    if start > end:
+        raise DataFileError(f"--from {args.start} is after --to {args.end}", where="--from/--to")
+    flow = toronto.read_flow(args.flow)
+    occ = toronto.read_occupancy(args.occupancy)
+    users = toronto.read_service_users(args.service_users)
+    data = schedules.toronto_schedule(flow, occ, users, f"{start:%Y-%m}", f"{end:%Y-%m}")
+    head = ("# Toronto's shelter capacity and inflow by quarter (homesim data schedule).\n"
+            "# Contains information licensed under the Open Government Licence - Toronto.\n")
+    write_text(args.out, head + yaml.safe_dump(data, sort_keys=False, width=100))
+    print(f"{args.out}: {len(data['changes'])} dated changes from {start:%Y-%m}")
+    return 0
 
 
 def run_targets(args: argparse.Namespace) -> int:
