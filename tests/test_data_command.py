@@ -89,12 +89,14 @@ def test_coc_targets_and_bed_schedule(tmp_path):
     assert cols["pit_unsheltered_2015"] == 3803
     beds = yaml.safe_load((out / "beds.yaml").read_text())
     assert beds["first_year"] == 2010
-    assert beds["initial"]["places.shelter.capacity"] == 2485
-    assert beds["initial"]["places.supported.capacity"] == 3382  # psh, no oph yet
-    assert beds["initial"]["policies.teams.cti.staff"] == 0
+    assert beds["initial"]["places.shelter.capacity"]["value"] == 2485
+    assert beds["initial"]["places.supported.capacity"]["value"] == 3382  # psh, no oph yet
+    assert beds["initial"]["policies.teams.cti.staff"]["value"] == 0
     last = beds["changes"][-1]
     assert last["date"] == "2023-01"
-    assert last["set"]["places.supported.capacity"] == 7251 + 4057
+    assert last["set"]["places.supported.capacity"] == {
+        "value": 7251 + 4057,
+        "source": "HUD Housing Inventory Count by CoC 2023, WA-500: psh_beds + oph_beds"}
     assert [c["date"] for c in beds["changes"]] == [f"{y}-01" for y in range(2011, 2024)]
 
 

@@ -7,14 +7,19 @@ import pytest
 import yaml
 
 import sim
-from sim.data import read_flow, read_occupancy, read_service_users
+from sim.data import read_flow, read_hic, read_occupancy, read_pit, read_service_users
+from sim.data.hud import coc_pit
 from sim.data.schedules import toronto_schedule
+from sim.data.targets import bed_schedule
 from sim.outcomes import situation_totals
+from sim.simulate import simulate
 from sim.situations import Situation
 from tests.conftest import SCENARIOS
 from tests.shared_data import data_file
 
 TORONTO = SCENARIOS / "toronto_baseline.yaml"
+WA500 = SCENARIOS / "wa_500_baseline.yaml"
+NEW = ("toronto_baseline.yaml", "wa_500_baseline.yaml")
 
 
 def _changes(path) -> dict[str, dict]:
@@ -55,7 +60,7 @@ def test_toronto_runs_within_its_capacity():
 
 
 def test_every_parameter_of_the_new_settings_names_its_source():
-    for name in ("toronto_baseline.yaml",):
+    for name in NEW:
         text = (SCENARIOS / name).read_text(encoding="utf-8")
         raw = yaml.safe_load(text)
         missing = list(_unsourced(raw, ""))
@@ -79,7 +84,7 @@ def _unsourced(node, path):
         yield path
 
 
-@pytest.mark.parametrize("name", ["toronto_baseline.yaml"])
+@pytest.mark.parametrize("name", NEW)
 def test_dated_changes_carry_sources(name):
     for date, updates in _changes(SCENARIOS / name).items():
         for key, value in updates.items():
@@ -97,3 +102,46 @@ def test_shipped_toronto_targets_are_the_flow_file():
         for m in ("actively_homeless", "newly_identified", "moved_to_housing"):
             assert have[f"{m}_{row['month']:%Y-%m}"] == row[m]
     check_free(sim.load_scenario(TORONTO), t)
+
+
+def test_wa_500_beds_are_the_hic():
+    """Start capacities and every dated change are HUD's beds for WA-500, 2011-2023."""
+    want = bed_schedule(read_hic(data_file("hud/hic_by_coc_2007_2023.csv")), "WA-500",
+                        (2011, 2023))
+    assert _changes(WA500) == {c["date"]: c["set"] for c in want["changes"]}
+    sc = sim.load_scenario(WA500)
+    first = sc.params
+    init = {k: v["value"] for k, v in want["initial"].items()}
+    assert first.places.shelter.capacity == init["places.shelter.capacity"] == 2503
+    assert first.places.starter.capacity == init["places.starter.capacity"]
+    assert first.places.night_shelter.capacity == init["places.night_shelter.capacity"]
+    assert first.places.supported.capacity == init["places.supported.capacity"]
+    assert first.policies.teams.cti.staff == init["policies.teams.cti.staff"]
+    last = sc.phases[-1][1]
+    assert last.places.shelter.capacity == 5288 and last.policies.teams.cti.staff == 1247
+
+
+def test_wa_500_starts_at_the_2011_count_and_runs():
+    pit = coc_pit(read_pit(data_file("hud/pit_by_coc_2007_2019.csv")), "WA-500")
+    raw = yaml.safe_load(WA500.read_text(encoding="utf-8"))["initial"]["counts"]
+    sheltered = sum(raw[s]["value"] for s in ("shelter", "starter", "night_shelter"))
+    assert sheltered == pit.loc[2011, "sheltered"]
+    assert raw["rough"]["value"] == pit.loc[2011, "unsheltered"]
+    frame = simulate(sim.load_scenario(WA500), [0], 0, years=1)
+    row = frame.iloc[0]
+    assert row["pit_2011"] == row["pit_sheltered_2011"] + row["pit_unsheltered_2011"]
+    # week 4 of the first year: the stock has barely moved from the 2011 count
+    assert abs(row["pit_2011"] - pit.loc[2011, "overall"]) < 0.05 * pit.loc[2011, "overall"]
+
+
+def test_shipped_wa_500_targets_are_the_pit():
+    from sim.calibration import check_free, load_targets
+    pit = coc_pit(read_pit(data_file("hud/pit_by_coc_2007_2019.csv")), "WA-500")
+    t = load_targets(SCENARIOS / "targets" / "wa_500.yaml")
+    have = {x.column: x.observed for x in t.targets}
+    assert len(have) == 9 * 3
+    for year in range(2011, 2020):
+        assert have[f"pit_{year}"] == pit.loc[year, "overall"]
+        assert have[f"pit_sheltered_{year}"] == pit.loc[year, "sheltered"]
+        assert have[f"pit_unsheltered_{year}"] == pit.loc[year, "unsheltered"]
+    check_free(sim.load_scenario(WA500), t)

@@ -58,9 +58,10 @@ def test_bed_schedule_writes_only_what_changes():
                         "sh_beds": [0, 0, 0], "rrh_beds": [pd.NA, 4, 4],
                         "psh_beds": [7, 7, 7], "oph_beds": [0, 0, 0]})
     s = targets.bed_schedule(hic, "ZZ-500")
-    assert s["initial"]["places.shelter.capacity"] == 10
-    assert s["changes"] == [{"date": "2011-01", "set": {"policies.teams.cti.staff": 4}},
-                            {"date": "2012-01", "set": {"places.shelter.capacity": 12}}]
+    assert s["initial"]["places.shelter.capacity"]["value"] == 10
+    values = [(c["date"], {k: v["value"] for k, v in c["set"].items()}) for c in s["changes"]]
+    assert values == [("2011-01", {"policies.teams.cti.staff": 4}),
+                      ("2012-01", {"places.shelter.capacity": 12})]
 
 
 def test_group_labels_accept_slugs_and_labels():

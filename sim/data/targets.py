@@ -159,14 +159,16 @@ def bed_schedule(hic: pd.DataFrame, coc: str, years: tuple[int, int] | None = No
     """The CoC's beds as the first year's values and dated changes (late January each year).
 
     A change is written only for the keys whose value differs from the year before.
+    Every value is ``{value, source}``, naming the HIC year and the bed types summed.
     """
     table = _years(hud.coc_beds(hic, coc, file), years, file)
     first_year = int(table.index[0])
-    initial = bed_values(table.iloc[0])
-    changes, before = [], initial
+    before = bed_values(table.iloc[0])
+    initial = {k: _sourced(v, k, coc, first_year) for k, v in before.items()}
+    changes = []
     for year, beds in table.iloc[1:].iterrows():
         now = bed_values(beds)
-        diff = {k: v for k, v in now.items() if v != before[k]}
+        diff = {k: _sourced(v, k, coc, int(year)) for k, v in now.items() if v != before[k]}
         if diff:
             changes.append({"date": f"{int(year)}-01", "set": diff})
         before = now
@@ -175,6 +177,12 @@ def bed_schedule(hic: pd.DataFrame, coc: str, years: tuple[int, int] | None = No
         "source": f"{HUD_HIC_SOURCE}, {coc}, {first_year}-{int(table.index[-1])}",
         "initial": initial, "changes": changes,
     }
+
+
+def _sourced(value: int, key: str, coc: str, year: int) -> dict:
+    types = " + ".join(c for c, k in BED_KEYS.items() if k == key)
+    note = " (rapid rehousing places; caseload 1)" if key.startswith("policies.") else ""
+    return {"value": value, "source": f"{HUD_HIC_SOURCE} {year}, {coc}: {types}{note}"}
 
 
 def _years(table: pd.DataFrame, years: tuple[int, int] | None, file: str | None
