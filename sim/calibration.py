@@ -14,6 +14,10 @@ A *targets file* (YAML) lists observed figures and the parameters that may move:
         year: 2015
         observed: 0.342
         sd: 0.03
+      - measure: actively_homeless   # a monthly figure: column actively_homeless_2018-01
+        month: 2018-01
+        observed: 7958
+        sd: 398
     free:
       transitions.high.shelter.own: {low: 0.005, high: 0.05}
 
@@ -54,7 +58,7 @@ from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
 from sim.shipped import locate, reference_to
 from sim.simulate import Simulator, simulate
 
-TARGET_KEYS = frozenset({"name", "measure", "year", "column", "observed", "sd", "cv",
+TARGET_KEYS = frozenset({"name", "measure", "year", "month", "column", "observed", "sd", "cv",
                          "divide_by", "weight", "source", "note"})
 FREE_KEYS = frozenset({"low", "high", "start", "note"})
 TOP_KEYS = frozenset({"name", "description", "targets", "free"})
@@ -75,6 +79,7 @@ class Target:
     year: int | None = None
     weight: float = 1.0
     source: str | None = None
+    month: str | None = None  # YYYY-MM for a monthly figure (then year is its year)
 
 
 @dataclass(frozen=True)
@@ -166,17 +171,20 @@ def _target(item: Any, i: int, file: str | None) -> Target:
     if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
         raise ScenarioError(f"expected a year such as 2015, got {year!r}", file=file,
                             path=f"{where}.year")
+    month = _month(item, where, file)
+    period = month if month is not None else year
+    year = int(month[:4]) if month is not None else year
     base = item.get("measure", item.get("column"))
     if not isinstance(base, str) or not base:
         raise ScenarioError("expected the name of a model outcome such as 'pit'", file=file,
                             path=f"{where}.{'measure' if 'measure' in item else 'column'}")
-    column = f"{base}_{year}" if year is not None and "measure" in item else base
+    column = f"{base}_{period}" if period is not None and "measure" in item else base
     div = item.get("divide_by")
     if div is not None:
         if not isinstance(div, str):
             raise ScenarioError("expected the name of a model outcome", file=file,
                                 path=f"{where}.divide_by")
-        div = f"{div}_{year}" if year is not None and "measure" in item else div
+        div = f"{div}_{period}" if period is not None and "measure" in item else div
     obs = item.get("observed")
     if not _number(obs):
         raise ScenarioError(f"expected a number, got {obs!r}", file=file,
@@ -198,7 +206,24 @@ def _target(item: Any, i: int, file: str | None) -> Target:
                             path=f"{where}.weight")
     name = item.get("name", column if div is None else f"{column}/{div}")
     return Target(str(name), column, float(obs), sd, div, year, float(weight),
-                  item.get("source"))
+                  item.get("source"), month)
+
+
+def _month(item: dict, where: str, file: str | None) -> str | None:
+    """A target's ``month`` as ``YYYY-MM`` (a monthly figure), or None."""
+    if "month" not in item:
+        return None
+    if "year" in item:
+        raise ScenarioError("expected either 'year' or 'month', not both", file=file,
+                            path=where)
+    text = item["month"]
+    if isinstance(text, dt.date):
+        text = f"{text:%Y-%m}"
+    if not (isinstance(text, str) and len(text) == 7 and text[4] == "-"
+            and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12):
+        raise ScenarioError(f"expected a month YYYY-MM such as 2018-01, got {text!r}",
+                            file=file, path=f"{where}.month")
+    return text
 
 
 def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:

@@ -7,7 +7,10 @@ parallel or distributed batch engine can replace it without touching them.
 
 Besides the runner's summary columns, each row carries the point-in-time count by
 situation, ``pit_<situation>_<year>`` (persons in the count week), used by targets
-such as the 2015 mix of situations.
+such as the 2015 mix of situations, and HUD's two parts of the count:
+``pit_sheltered_<year>`` (shelter, night shelter and transitional housing: emergency
+shelter, safe havens and transitional housing in HUD's terms) and
+``pit_unsheltered_<year>`` (rough sleeping).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import pandas as pd
 from sim.runner import run_once
 from sim.scenario.loader import LoadedScenario
 from sim.situations import WEEKS_PER_YEAR
+
+#: Situations counted as sheltered in HUD's Point-in-Time count (see docs/data.md).
+SHELTERED = ("shelter", "night_shelter", "starter")
 
 #: ``simulator(scenario, replications, seed, years) -> DataFrame`` (a row per run).
 Simulator = Callable[[LoadedScenario, Sequence[int], int, "int | None"], pd.DataFrame]
@@ -52,6 +58,10 @@ def pit_by_situation(weekly: pd.DataFrame, start_year: int, pit_week: int
     for sit, year, count in zip(sel["situation"].astype(str), start_year + years[sel.index],
                                 sel["count"], strict=True):
         out[f"pit_{sit}_{int(year)}"] = float(count)
+    for year in sorted({int(k.rsplit("_", 1)[1]) for k in out}):
+        # HUD's terms: sheltered = emergency shelter, safe havens, transitional housing
+        out[f"pit_sheltered_{year}"] = sum(out.get(f"pit_{s}_{year}", 0.0) for s in SHELTERED)
+        out[f"pit_unsheltered_{year}"] = out.get(f"pit_rough_{year}", 0.0)
     return out
 
 
