@@ -4,7 +4,8 @@ Every folder is made by the real command on a short horizon with few replication
 reported; the tables of the HTML page are parsed and compared with the CSV files of the
 folder, aggregated independently here (numpy mean and linear percentiles, as pandas
 quantiles are). The page shows rounded numbers, so each value is compared within half a
-unit of the last digit it shows.
+unit of the last digit it shows (a whole number ending in zeros is rounded at the
+first of them). Outcomes and parameters are found by their words (the labels).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.report.outcomes import outcome_label
+from sim.report.scenarios import shown_value
+from sim.scenario.labels import key_label
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "randers_baseline.yaml")
@@ -37,19 +41,26 @@ class _Tables(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.tables: list[list[list[str]]] = []
+        self.captions: list[str] = []
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag == "table":
             self.tables.append([])
+            self.captions.append("")
+        elif tag == "caption":
+            self._cell = []
         elif tag == "tr":
             self._row = []
         elif tag in ("td", "th"):
             self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+        if tag == "caption" and self._cell is not None:
+            self.captions[-1] = "".join(self._cell).strip()
+            self._cell = None
+        elif tag in ("td", "th") and self._row is not None and self._cell is not None:
             self._row.append("".join(self._cell).strip())
             self._cell = None
         elif tag == "tr" and self._row is not None:
@@ -62,9 +73,21 @@ class _Tables(HTMLParser):
 
 
 def tables_of(page: str) -> list[pd.DataFrame]:
+    """Every table of the page, its caption in ``attrs["caption"]``."""
     p = _Tables()
     p.feed(page)
-    return [pd.DataFrame(t[1:], columns=t[0]) for t in p.tables if t]
+    out = []
+    for t, caption in zip(p.tables, p.captions, strict=True):
+        if t:
+            df = pd.DataFrame(t[1:], columns=t[0])
+            df.attrs["caption"] = caption
+            out.append(df)
+    return out
+
+
+def tables_with(page: str, *columns: str) -> list[pd.DataFrame]:
+    """Every table of the page that has all these columns."""
+    return [t for t in tables_of(page) if all(c in t.columns for c in columns)]
 
 
 def table_with(page: str, *columns: str) -> pd.DataFrame:
@@ -76,10 +99,20 @@ def table_with(page: str, *columns: str) -> pd.DataFrame:
 
 
 def close_to_shown(shown: str, value: float) -> bool:
-    """``value`` rounds to ``shown`` (a number with thousands commas and d decimals)."""
+    """``value`` rounds to ``shown`` (a number with thousands commas and d decimals, or a
+    whole number rounded at its trailing zeros)."""
     text = shown.replace(",", "")
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return abs(float(text) - value) <= 0.5 * 10 ** -decimals + 1e-9 * abs(value)
+    if "." in text:
+        unit = 10.0 ** -len(text.split(".")[1])
+    else:
+        digits = text.lstrip("-")
+        unit = 10.0 ** (len(digits) - len(digits.rstrip("0"))) if digits != "0" else 1.0
+    return abs(float(text) - value) <= 0.5 * unit + 1e-9 * abs(value)
+
+
+def columns_by_label(frame: pd.DataFrame) -> dict[str, str]:
+    """Summary columns by the words the report gives them."""
+    return {outcome_label(c): c for c in frame.columns}
 
 
 def report(folder: Path, *extra: str) -> tuple[str, str]:
@@ -108,23 +141,30 @@ def check_key_parameters(page: str, man: dict, scenario: str, paths: list[str]) 
     params = table_with(page, "parameter", "value", "range", "source").set_index("parameter")
     for path in paths:
         node = leaf(man, scenario, path)
-        assert path in params.index, path
-        assert params.loc[path, "value"] == f"{node['value']:.6g}"
-        assert params.loc[path, "source"] == node["source"]
+        label = key_label(path)
+        assert label in params.index, path
+        assert params.loc[label, "value"] == shown_value(node["value"])
+        assert params.loc[label, "value"] == f"{node['value']:.6g}"
+        assert params.loc[label, "source"] == node["source"]
         assert html.escape(node["source"], quote=False) in page
 
 
 def check_outcomes(page: str, summary: pd.DataFrame, group: pd.Series) -> int:
-    """Compare the main-outcome table with summary.csv aggregated by ``group``."""
-    table = table_with(page, "scenario", "column", "mean", "2.5%", "97.5%", "runs")
+    """Compare the outcome tables (one per group, captioned with its title) with
+    summary.csv aggregated by ``group`` (the titles)."""
+    by_label = columns_by_label(summary)
     checked = 0
-    for row in table.itertuples(index=False):
-        x = summary.loc[group == row.scenario, row.column].dropna().to_numpy()
-        assert int(row.runs) == len(x)
-        assert close_to_shown(row.mean, x.mean()), (row.column, row.mean, x.mean())
-        assert close_to_shown(row[4], np.percentile(x, 2.5)), row
-        assert close_to_shown(row[5], np.percentile(x, 97.5)), row
-        checked += 1
+    for table in tables_with(page, "outcome", "mean", "2.5%", "97.5%", "runs"):
+        title = table.attrs["caption"]
+        assert (group == title).any(), title
+        for row in table.itertuples(index=False):
+            column = by_label[row.outcome]
+            x = summary.loc[group == title, column].dropna().to_numpy()
+            assert int(row.runs) == len(x)
+            assert close_to_shown(row.mean, x.mean()), (column, row.mean, x.mean())
+            assert close_to_shown(row[2], np.percentile(x, 2.5)), row
+            assert close_to_shown(row[3], np.percentile(x, 97.5)), row
+            checked += 1
     return checked
 
 
@@ -186,6 +226,11 @@ housing: {assignments_per_week: 1, self_found_share: 0.5}
 """
 
 
+#: Titles of the shipped scenarios: the first part of their descriptions.
+TITLES = {"randers_baseline": "Randers from 2015",
+          "randers_housing_first": "Housing First with CTI (medium needs), ICM and ACT "
+                                   "(high needs) and floating support"}
+
 KEY_PATHS = ["places.starter.capacity", "places.shelter.capacity", "entries.per_week",
              "housing.assignments_per_week", "costs.discount_rate"]
 
@@ -195,35 +240,37 @@ def test_run_folder(folders: dict[str, Path], capsys: pytest.CaptureFixture) -> 
     page, md = report(folder)
     assert "(run folder)" in capsys.readouterr().out
     summary = pd.read_csv(folder / "summary.csv")
-    assert check_outcomes(page, summary, summary["scenario"]) >= 8
+    assert check_outcomes(page, summary, summary["scenario"].map(TITLES)) >= 8
     for col in ("pit_2015", "pit_2016", "homeless_days", "homeless_end"):
-        assert f"<td>{col}</td>" in page
+        assert f"<td>{html.escape(outcome_label(col))}</td>" in page
     (png,) = check_figures(page, 1)
     linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
     assert [(folder / f).read_bytes() for f in linked] == [png]
     man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     check_key_parameters(page, man, "randers_baseline", KEY_PATHS)
-    assert "<details>" in page and "transitions.high.shelter.own" in page
+    assert "<details>" in page
+    assert html.escape(key_label("transitions.high.shelter.own")) in page
     assert "Caveats" in page and "Monte Carlo" in page and "multipliers" in page
-    assert "| pit_2015 |" in md
+    assert f"| {outcome_label('pit_2015')} |" in md
 
 
 def test_batch_folder_by_point(folders: dict[str, Path]) -> None:
     folder = folders["batch"]
     page, _ = report(folder)
     summary = pd.read_csv(folder / "summary.csv")
-    group = summary["scenario"] + ", point " + summary["point"].astype(str)
-    table = table_with(page, "scenario", "column", "mean")
-    assert set(table["scenario"]) == {"randers_baseline, point 0", "randers_baseline, point 1"}
+    group = summary["scenario"].map(TITLES) + ", point " + summary["point"].astype(str)
+    shown = tables_with(page, "outcome", "mean", "2.5%", "97.5%", "runs")
+    assert {t.attrs["caption"] for t in shown} == {
+        "Randers from 2015, point 0", "Randers from 2015, point 1"}
     assert check_outcomes(page, summary, group) >= 16
     check_figures(page, 3)  # all points together, then one per point
     points = table_with(page, "point", "changed")
-    assert list(points["changed"]) == ["housing.assignments_per_week = 1",
-                                       "housing.assignments_per_week = 4",
-                                       "housing.self_found_share = 2"]
+    assigned = key_label("housing.assignments_per_week")
+    assert list(points["changed"]) == [f"{assigned} = 1", f"{assigned} = 4",
+                                       f"{key_label('housing.self_found_share')} = 2"]
     failed = table_with(page, "point", "replication", "error", "message")
     assert list(failed["point"]) == ["2", "2"]
-    assert all("housing.self_found_share" in m for m in failed["message"])
+    assert all(key_label("housing.self_found_share") in m for m in failed["message"])
     man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     check_key_parameters(page, man, "randers_baseline", KEY_PATHS)
 
@@ -238,12 +285,18 @@ def test_compare_folder(folders: dict[str, Path], tmp_path: Path) -> None:
     md = out.with_suffix(".md").read_text(encoding="utf-8")
     runs = pd.read_csv(folder / "runs.csv")
     means = runs.groupby("scenario").mean(numeric_only=True)
-    table = table_with(page, "outcome", "randers_baseline", "randers_housing_first")
-    assert "homeless days" in set(table["outcome"])
-    for row in table.to_dict("records"):  # 'cost total discounted (DKK)' -> column name
-        column = row["outcome"].removesuffix(" (DKK)").replace(" ", "_")
-        for name in means.index:
-            assert close_to_shown(row[name], means.loc[name, column]), (column, name)
+    by_label = columns_by_label(runs)
+    tables = tables_with(page, "outcome", *TITLES.values())
+    assert outcome_label("homeless_days") in set(tables[0]["outcome"])
+    checked = 0
+    for table in tables:  # the main outcomes, then the others
+        for row in table.to_dict("records"):
+            column = by_label[row["outcome"]]
+            for name, title in TITLES.items():
+                if row[title]:
+                    assert close_to_shown(row[title], means.loc[name, column]), column
+                    checked += 1
+    assert checked >= 40
     pngs = check_figures(page, 3)
     assert pngs[0] == (folder / "ce_plane.png").read_bytes()
     for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
@@ -252,8 +305,8 @@ def test_compare_folder(folders: dict[str, Path], tmp_path: Path) -> None:
     check_key_parameters(page, man, "randers_baseline", KEY_PATHS)
     params = tables_of(page)
     hf = [t for t in params if list(t.columns) == ["parameter", "value", "range", "source"]][2]
-    model = hf[hf["parameter"] == "policies.pathway.model"]
-    assert list(model["value"]) == ["housing_first"]
+    model = hf[hf["parameter"] == key_label("policies.pathway.model")]
+    assert list(model["value"]) == ["Housing First"]
     assert "Caveats" in page
 
 
@@ -261,9 +314,9 @@ def test_psa_folder(folders: dict[str, Path]) -> None:
     folder = folders["psa"]
     page, _ = report(folder)
     summ = pd.read_csv(folder / "summary.csv")
-    table = table_with(page, "alternative", "incremental cost", "effect gain")
+    table = table_with(page, "alternative", "incremental cost (DKK)", "effect gain")
     for row, ref in zip(table.itertuples(index=False), summ.itertuples(), strict=True):
-        assert row.alternative == ref.alternative
+        assert row.alternative == TITLES[ref.alternative]
         assert close_to_shown(row[2], ref.d_cost_mean)
         assert close_to_shown(row[4], ref.gain_mean)
     pngs = check_figures(page, 3)
@@ -279,14 +332,14 @@ def test_calibration_folder(folders: dict[str, Path]) -> None:
     fit = pd.read_csv(folder / "fit.csv")
     stats = json.loads((folder / "fit.json").read_text(encoding="utf-8"))
     shown = table_with(page, "target", "observed", "mean", "z")
-    assert list(shown["target"]) == list(fit["target"])
+    assert list(shown["target"]) == [outcome_label(t) for t in fit["target"]]
     for row, ref in zip(shown.itertuples(index=False), fit.itertuples(), strict=True):
         assert close_to_shown(row.observed, ref.observed)
         assert close_to_shown(row.mean, ref.mean)
     values = table_with(page, "parameter", "fitted value").set_index("parameter")
-    assert set(values.index) == set(stats["values"])
+    assert set(values.index) == {key_label(k) for k in stats["values"]}
     for k, v in stats["values"].items():
-        assert values.loc[k, "fitted value"] == f"{v:.6g}"
+        assert values.loc[key_label(k), "fitted value"] == f"{v:.6g}"
     (png,) = check_figures(page, 1)
     assert png == (folder / "fit.png").read_bytes()
     man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -298,12 +351,12 @@ def test_sensitivity_folder(folders: dict[str, Path]) -> None:
     page, _ = report(folder)
     one_way = pd.read_csv(folder / "one_way.csv")
     shown = table_with(page, "parameter", "swing", "source")
-    assert list(shown["parameter"]) == list(one_way["parameter"])
+    assert list(shown["parameter"]) == [key_label(p) for p in one_way["parameter"]]
     for row, ref in zip(shown.itertuples(index=False), one_way.itertuples(), strict=True):
         assert close_to_shown(row.swing, ref.swing)
     sources = {"entries.per_week": "toy figure, range 2-4",
                "places.starter.capacity": "toy figure, range 12-36"}
-    assert list(shown["source"]) == [sources[p] for p in shown["parameter"]]
+    assert list(shown["source"]) == [sources[p] for p in one_way["parameter"]]
     (png,) = check_figures(page, 1)
     assert png == (folder / "tornado.png").read_bytes()
 
@@ -351,3 +404,101 @@ def test_unreadable_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     assert "cannot read this run folder" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "summary.csv",
                                                           "weekly.parquet"]
+
+
+# ---------------------------------------------------------------- one renderer, in words
+
+WRITTEN = re.compile(r"Report written [0-9T:+-]+\.")
+
+
+def test_compare_and_report_write_the_same_report(folders: dict[str, Path]) -> None:
+    """``homesim compare`` wrote its report; ``homesim report`` of the folder writes the
+    same one, apart from the time it was written (figures byte for byte)."""
+    folder = folders["compare"]
+    names = ("report.html", "report.md", "ce_plane.png", "cost_by_payer.png",
+             "cost_stock.png")
+    before = {n: (folder / n).read_bytes() for n in names}
+    assert WRITTEN.search(before["report.html"].decode())
+    assert main(["report", str(folder)]) == 0
+    after = {n: (folder / n).read_bytes() for n in names}
+    for n in names:
+        if n.endswith(".png"):
+            assert after[n] == before[n], n
+        else:
+            a, b = (WRITTEN.sub("", x[n].decode()) for x in (before, after))
+            assert a == b, n
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees: no styles, scripts, tags or embedded figures; file paths
+    (which name files, not keys) taken out."""
+    text = re.sub(r"<(style|script)>.*?</\1>", " ", page, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)  # Markdown figure links
+    return re.sub(r"\S*(/|\.yaml|\.csv|\.png|\.json|\.html|\.md)\S*", " ", text)
+
+
+def raw_codes(man: dict) -> set[str]:
+    """Codes that have words of their own: situations, choices, keys, outcome columns,
+    and the scenarios' names."""
+    from sim.report.outcomes import LABELS
+    from sim.scenario import labels
+
+    codes = {c for d in (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS)
+             for c in d if "_" in c}
+    return codes | set(man.get("scenarios", {}))
+
+
+@pytest.mark.parametrize("kind", ["run", "batch", "compare", "psa", "calibration",
+                                  "sensitivity"])
+def test_report_speaks_in_words(folders: dict[str, Path], kind: str) -> None:
+    """No text a reader sees holds a dotted scenario key or a raw code that has a label."""
+    from sim.scenario.labels import DOTTED_KEY
+
+    folder = folders[kind]
+    assert main(["report", str(folder)]) == 0
+    man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    codes = raw_codes(man)
+    for name in ("report.html", "report.md"):
+        text = visible_text((folder / name).read_text(encoding="utf-8"))
+        assert DOTTED_KEY.search(text) is None, (name, DOTTED_KEY.search(text))
+        found = sorted(c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])",
+                                                     text))
+        assert found == [], (name, found)
+
+
+def test_budget_impact_equals_yearly_costs(folders: dict[str, Path]) -> None:
+    """The budget tables hold yearly.csv's costs by payer and year, and their difference."""
+    folder = folders["compare"]
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    yearly = pd.read_csv(folder / "yearly.csv").set_index(["scenario", "year"])
+    years = sorted({y for _, y in yearly.index})
+    budget = {t.attrs["caption"]: t.set_index("payer")
+              for t in tables_with(page, "payer", *(str(y) for y in years), "all years")}
+    base, alt = "randers_baseline", "randers_housing_first"
+    wanted = {TITLES[base]: yearly.loc[base], TITLES[alt]: yearly.loc[alt],
+              f"Difference: {TITLES[alt]} minus {TITLES[base]}":
+                  yearly.loc[alt] - yearly.loc[base]}
+    assert set(budget) == set(wanted)
+    for caption, ref in wanted.items():
+        shown = budget[caption]
+        assert "municipality" in shown.index and "total" in shown.index
+        for payer in shown.index:
+            col = ref[f"cost_{payer}"]
+            for y in years:
+                assert close_to_shown(shown.loc[payer, str(y)], col.loc[y]), (caption, y)
+            assert close_to_shown(shown.loc[payer, "all years"], col.sum()), caption
+
+
+def test_first_screen_answers_and_prints(folders: dict[str, Path]) -> None:
+    """The compare page opens with the verdict, then the main table and the CE plane
+    side by side, before any section heading; it carries A4 print styles."""
+    page = (folders["compare"] / "report.html").read_text(encoding="utf-8")
+    body = page[page.index("<body>"):]
+    verdict, table, figure = (body.index(x) for x in (
+        "id='verdict'", "id='main-table'", "<figure class=lead"))
+    assert verdict < table < figure < body.index("<h2>")
+    assert "@page{size:A4" in page and "@media print" in page
+    assert "beforeprint" in page  # folded sections open for printing
+    main_rows = table_with(page, "measure", "unit", "mean", "95% interval")
+    assert len(main_rows) <= 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.report_folders import folder_report
+from sim.report import folder_report
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -97,7 +97,8 @@ def cost_and_stock(yearly: pd.DataFrame, weekly: pd.DataFrame, start_year: int,
     ax1.set_ylabel(f"cost per year, million {currency}")
     ax1.set_title("Cost (undiscounted, mean) and homeless stock (mean, 95% of runs)")
     ax1.yaxis.set_major_formatter(_ONE_DECIMAL)
-    ax1.set_ylim(bottom=0)  # levels, not only changes, matter to a budget reader
+    # the axis starts near the data, so that differences between scenarios show; the
+    # report's budget table gives the levels
     ax1.legend(frameon=False, fontsize=8)
     ax2.set_ylabel("homeless (persons)")
     ax2.set_xlabel("year")

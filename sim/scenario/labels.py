@@ -1,0 +1,169 @@
+"""Words for scenario keys and codes, for reports and the dashboard.
+
+Scenario files and result tables use short codes (``at_risk``, ``housing_first``,
+``places.starter.capacity``); people reading a report should see words. This list
+lives beside the schema so that a new key gets its words where it is defined.
+:func:`key_label` turns a dotted key path into words, :func:`code_label` a code
+value (a situation, a pathway, a payer, a priority rule). A key or code with no entry
+falls back to its own name with spaces for underscores, never to a dotted path.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Housing situations (sim.situations.SITUATIONS).
+SITUATIONS: dict[str, str] = {
+    "own": "own home", "at_risk": "at risk of eviction", "rough": "rough sleeping",
+    "night_shelter": "night shelter", "shelter": "shelter (§110)",
+    "friends": "with family or friends", "starter": "starter homes",
+    "alternative": "alternative housing", "supported": "supported housing",
+    "left": "left (died or moved away)",
+}
+
+#: Needs groups, age bands and the situation groups used in cost and service keys.
+GROUPS: dict[str, str] = {
+    "low": "low needs", "medium": "medium needs", "high": "high needs",
+    "18-24": "aged 18-24", "25-29": "aged 25-29", "30+": "aged 30 and over",
+    "default": "default", "homeless": "while homeless", "housed": "while housed",
+}
+
+#: Support teams and other policies.
+POLICIES: dict[str, str] = {
+    "cti": "CTI", "icm": "ICM", "act": "ACT", "floating": "floating support",
+    "pathway": "pathway", "teams": "support teams", "prevention": "eviction prevention",
+    "youth": "youth", "floating_support": "floating support",
+}
+
+#: Values a scenario may give as a code (choices of the schema).
+CODES: dict[str, str] = {
+    "none": "none", "staircase": "staircase model", "housing_first": "Housing First",
+    "first_come": "first come, first served", "longest_homeless": "longest homeless first",
+    "highest_needs": "highest needs first", "youngest_first": "youngest first",
+    "municipality": "municipality", "region": "region", "state": "state",
+    "citizen": "citizen",
+    **SITUATIONS, **POLICIES,
+}
+
+#: Top-level sections of a scenario.
+SECTIONS: dict[str, str] = {
+    "setting": "Setting", "initial": "At the start", "entries": "Entries",
+    "exits": "Exits", "transitions": "Weekly chance of moving",
+    "duration_dependence": "Duration dependence", "rehousing": "After rehousing",
+    "places": "Places", "housing": "Housing", "policies": "Policies",
+    "changes": "Changes", "costs": "Costs", "disabled": "Situations left out",
+    "name": "Name", "description": "Description", "extends": "Extends",
+}
+
+#: Fields of the schema's sections.
+FIELDS: dict[str, str] = {
+    "municipality": "municipality", "start_year": "first year", "years": "horizon (years)",
+    "scale": "scale", "pit_week": "week of the point-in-time count",
+    "counts": "persons", "needs_mix": "needs mix", "age_mix": "age mix",
+    "spell_weeks_mean": "mean time already homeless (weeks)",
+    "share": "share", "to": "goes to", "per_week": "entrants per week",
+    "routes": "routes", "eviction": "eviction", "release": "release from prison or hospital",
+    "moving_in": "moving in",
+    "death_per_year_homeless": "deaths per year while homeless",
+    "death_per_year_housed": "deaths per year while housed",
+    "move_away_per_year": "moving away per year",
+    "enabled": "on", "half_life_weeks": "half-life (weeks)", "floor": "floor",
+    "multiplier": "multiplier", "weeks": "weeks", "capacity": "places",
+    "priority": "waiting-list order", "overflow": "when full, goes to",
+    "assignments_per_week": "homes assigned by the municipality per week",
+    "self_found_share": "share of homes found without assignment",
+    "date": "date", "set": "set",
+    "staff": "staff", "caseload": "caseload per staff", "needs": "needs groups",
+    "ages": "age bands", "situations": "situations",
+    "referral_per_week": "referrals per week", "on_housing": "referred on housing",
+    "duration_weeks": "duration (weeks)", "end_per_week": "weekly chance of ending",
+    "m_house": "effect on the chance of being housed",
+    "m_loss": "effect on the chance of losing a home", "phases": "phases",
+    "services": "services", "model": "model", "readiness_weeks": "readiness (weeks)",
+    "fidelity": "fidelity", "reach_per_week": "tenancies reached per week",
+    "reserved_starter_homes": "starter homes reserved",
+    "eviction_risk": "eviction risk", "support": "support",
+    "currency": "currency", "price_year": "price year", "price_index": "price index",
+    "price_index_source": "source of the price index", "discount_rate": "discount rate",
+    "long_rate": "long-term discount rate", "long_rate_from": "long-term rate from year",
+    "price": "price", "payers": "payers", "own_payment": "own payment", "use": "use",
+    "effects": "health effects", "utilities": "quality of life",
+    "chronic_weeks": "weeks to count as long-term homeless",
+    "psychiatric_bed_days": "psychiatric bed days", "somatic_bed_days": "somatic bed days",
+    "emergency_visits": "emergency room visits", "police_contacts": "police contacts",
+    "prison_days": "prison days", "substance_treatment_weeks": "substance treatment weeks",
+    "utility": "quality of life",
+}
+
+_ALL: dict[str, str] = {**FIELDS, **GROUPS, **POLICIES, **SITUATIONS}
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def word(part: str) -> str:
+    """Words for one part of a key path (a field, a situation, a team, a year)."""
+    if part in _ALL:
+        return _ALL[part]
+    if part in SECTIONS:
+        return SECTIONS[part].lower()
+    return part.replace("_", " ")
+
+
+def words(code: str) -> str:
+    """Words for a compound code (``support_cti`` -> "support CTI"): the whole code if it
+    has words of its own, else each part between underscores."""
+    if code in _ALL or code in CODES:
+        return _ALL.get(code) or CODES[code]
+    return " ".join(word(p) for p in code.split("_") if p)
+
+
+def code_label(value: object) -> str:
+    """Words for a code value (``housing_first`` -> "Housing First"); others as they are."""
+    if isinstance(value, str):
+        return CODES.get(value, value)
+    return str(value)
+
+
+def _parts(path: str) -> list[str]:
+    """Parts of ``a.b[2].c``: ['a', 'b', '#3', 'c'] (list items counted from 1)."""
+    out: list[str] = []
+    for piece in path.split("."):
+        head, *_ = piece.split("[", 1)
+        if head:
+            out.append(head)
+        out += [f"#{int(i) + 1}" for i in _INDEX.findall(piece)]
+    return out
+
+
+def key_label(path: str) -> str:
+    """Words for a dotted scenario key: ``places.starter.capacity`` -> "Places: starter
+    homes, places"; ``transitions.high.shelter.own`` -> "Weekly chance of moving, high
+    needs: shelter (§110) to own home"."""
+    parts = _parts(path)
+    if not parts:
+        return ""
+    head, rest = parts[0], parts[1:]
+    if head == "transitions" and len(rest) == 3:
+        return (f"{SECTIONS['transitions']}, {word(rest[0])}: {word(rest[1])} to "
+                f"{word(rest[2])}")
+    title = SECTIONS.get(head, word(head).capitalize())
+    if not rest:
+        return title
+    words = [f"change {p[1:]}" if p.startswith("#") and head == "changes"
+             else (f"item {p[1:]}" if p.startswith("#") else word(p)) for p in rest]
+    return f"{title}: {', '.join(words)}"
+
+
+def looks_like_key(text: str) -> bool:
+    """Whether ``text`` holds a dotted scenario key (``a.b`` of lower-case words)."""
+    return bool(DOTTED_KEY.search(text))
+
+
+#: A dotted key: a top-level section of the schema followed by ``.name`` parts.
+_SECTION_NAMES = "|".join(sorted(SECTIONS, key=len, reverse=True))
+DOTTED_KEY = re.compile(rf"\b(?:{_SECTION_NAMES})(?:\.[a-z_][a-z0-9_]*)+\b")
+
+
+def in_words(text: str) -> str:
+    """``text`` with each dotted scenario key (quoted or not) replaced by its words, for
+    messages such as a failed run's error."""
+    return re.sub(rf"'?({DOTTED_KEY.pattern})'?", lambda m: key_label(m.group(1)), text)
