@@ -157,6 +157,8 @@ def test_plan_writes_a_scenario_that_extends_the_base_and_resumes(tmp_path):
     assert rec.params.places.starter.capacity == 24
     budget = __import__("pandas").read_csv(out / "budget_impact.csv")
     assert set(budget["payer"]) >= {"municipality", "region", "state"}
+    page = (out / "report.md").read_text()
+    assert page.index("Recommended: starter homes 24") < page.index("chance that each target")
     again = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     repeat = json.loads((out / "plan.json").read_text())

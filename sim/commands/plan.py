@@ -66,9 +66,11 @@ def run(args: argparse.Namespace) -> int:
     import datetime as dt
     meta["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     write_json(out / "manifest.json", meta)
+    from sim.report import folder_report
+    folder_report(out)
     if not args.quiet:
         print((out / "plan.md").read_text().split("\n\n", 2)[-1].split("\n\n")[0])
-        print(f"wrote {out}/ (plan.md, frontier.csv, frontier.png, targets.csv, "
+        print(f"wrote {out}/ (report.html, plan.md, frontier.csv, frontier.png, targets.csv, "
               "budget_impact.csv, " + ("recommended" if result.feasible else "closest")
               + ".yaml, manifest.json)")
     return 0

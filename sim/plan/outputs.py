@@ -56,7 +56,7 @@ def _measures(result: PlanResult, ev: Evaluation) -> dict:
            "days_avoided": float(ev.days.mean()),
            "feasible": feasible(spec, ev)}
     for t, p in zip(spec.targets, ev.probabilities(), strict=True):
-        out[f"p: {t.describe()}"] = float(p)
+        out[f"chance: {t.describe()}"] = float(p)
     return out
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 from sim.scenario.costs_schema import PAYERS
 from sim.scenario.errors import ScenarioError
+from sim.scenario.labels import word
 from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml, set_path
 from sim.situations import SITUATIONS, WEEKS_PER_YEAR
 
@@ -45,18 +46,19 @@ from sim.situations import SITUATIONS, WEEKS_PER_YEAR
 #: (discounted) within the budget and the targets.
 OBJECTIVES = ("least_cost", "most_days_avoided")
 
-#: Outcomes a target may name. Yearly ones (True) need ``year`` or ``from_year``.
+#: Outcomes a target may name: (counted every year, words). Yearly ones need ``year``
+#: or ``from_year``.
 OUTCOMES: dict[str, tuple[bool, str]] = {
-    "pit": (True, "homeless on the night of the yearly count (persons)"),
-    **{f"pit_{s}": (True, f"in '{s}' on the night of the yearly count (persons)")
+    "pit": (True, "homeless at the yearly count"),
+    **{f"pit_{s}": (True, f"in {word(s)} at the yearly count")
        for s in SITUATIONS if s != "left"},
-    "homeless_any": (True, "homeless at any time in the year (persons)"),
-    "shelter_users": (True, "shelter users in the year (persons)"),
-    "homeless_end": (False, "homeless at the end of the horizon (persons)"),
-    "chronic_homeless_end": (False, "long-term homeless at the end of the horizon (persons)"),
-    "people_ever_homeless": (False, "people homeless at any time over the horizon"),
-    "homeless_days": (False, "homeless days over the horizon"),
-    "housed_end": (False, "housed at the end of the horizon (persons)"),
+    "homeless_any": (True, "homeless at any time in the year"),
+    "shelter_users": (True, "shelter users in the year"),
+    "homeless_end": (False, "homeless at the end"),
+    "chronic_homeless_end": (False, "long-term homeless at the end"),
+    "people_ever_homeless": (False, "people ever homeless"),
+    "homeless_days": (False, "homeless days"),
+    "housed_end": (False, "housed at the end"),
 }
 
 _TOP = {"name", "description", "base", "years", "variables", "targets", "budget",
@@ -108,12 +110,12 @@ class Target:
     label: str = ""
 
     def describe(self) -> str:
-        """The target in words, e.g. "pit in 2025 at most 40 (probability 0.8)"."""
+        """The target in words, e.g. "homeless at the yearly count in 2025: at most 40"."""
         when = (f" in {self.year}" if self.year is not None else
                 f" from {self.from_year} on" if self.from_year is not None else "")
-        bound = (f"at most {self.at_most:g}" if self.at_most is not None
-                 else f"at least {self.at_least:g}")
-        return f"{self.label or self.outcome}{when} {bound} (probability {self.probability:g})"
+        bound = (f"at most {self.at_most:,g}" if self.at_most is not None
+                 else f"at least {self.at_least:,g}")
+        return f"{self.label or OUTCOMES[self.outcome][1]}{when}: {bound}"
 
 
 @dataclass(frozen=True)
