@@ -20,6 +20,7 @@ from sim.scenario.errors import ScenarioError
 
 #: Files that make a folder of each kind (all must exist), in the order kinds are tried.
 KIND_FILES: dict[str, tuple[str, ...]] = {
+    "plan": ("manifest.json", "plan.json", "frontier.csv", "targets.csv"),
     "compare": ("manifest.json", "comparison.csv", "verdicts.csv", "runs.csv"),
     "psa": ("manifest.json", "draws.csv", "summary.csv", "ceac_evpi.csv"),
     "calibration": ("manifest.json", "fit.csv", "fit.json"),
@@ -44,7 +45,7 @@ def detect_kind(path: Path) -> str:
     raise ScenarioError(
         "not a homesim results folder: expected the files of a run (manifest.json, "
         "summary.csv, weekly.parquet), a batch (manifest.json, runs/), a comparison, "
-        "a PSA, a calibration or a sensitivity analysis", file=str(path))
+        "a PSA, a calibration, a sensitivity analysis or a plan", file=str(path))
 
 
 def output_paths(folder: Path, out: Path | None) -> tuple[Path, Path]:

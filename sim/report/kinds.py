@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sim.report import calibrate, compare, psa, runs
+from sim.report import calibrate, compare, plan, psa, runs
 from sim.report.blocks import Report
 
 BUILDERS: dict[str, Callable[[Path, Path], Report]] = {
     "compare": compare.build, "run": runs.build_run, "batch": runs.build_batch,
     "psa": psa.build, "calibration": calibrate.build_calibration,
-    "sensitivity": calibrate.build_sensitivity,
+    "sensitivity": calibrate.build_sensitivity, "plan": plan.build,
 }
