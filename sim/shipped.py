@@ -7,7 +7,7 @@ they are there after a plain ``pip install`` and can be named without a path:
 (or the path given) always wins over the shipped one.
 
 Kinds and their folders: ``scenario`` (scenarios and unit-cost files, at the top),
-``batch`` (``batches/``) and ``targets`` (``targets/``).
+``batch`` (``batches/``), ``targets`` (``targets/``) and ``plan`` (``plans/``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 
 #: The folder of each kind of shipped file, relative to the shipped root.
-KIND_FOLDERS = {"scenario": "", "batch": "batches", "targets": "targets"}
+KIND_FOLDERS = {"scenario": "", "batch": "batches", "targets": "targets", "plan": "plans"}
 _SUFFIXES = (".yaml", ".yml")
 
 

@@ -107,11 +107,8 @@ def recommended_scenario(result: PlanResult, out_dir: Path) -> dict:
     """The chosen plan as a scenario extending the base (``extends`` relative to
     ``out_dir``)."""
     spec = result.spec
-    base_file = Path(spec.base.file).resolve()
-    try:
-        ref = str(base_file.relative_to(out_dir.resolve()))
-    except ValueError:
-        ref = _relative(base_file, out_dir.resolve())
+    from sim.shipped import reference_to
+    ref = reference_to(Path(spec.base.file), out_dir)
     doc: dict = {"extends": ref, "name": f"{spec.name}_recommended",
                  "description": f"The plan '{spec.name}' recommends: " + ", ".join(
                      f"{v.label} {_fmt(x)}" for v, x in zip(spec.variables, result.chosen,
@@ -128,11 +125,6 @@ def recommended_scenario(result: PlanResult, out_dir: Path) -> dict:
         doc["changes"] = [*old, *({"date": f"{y}-01-01", "set": s}
                                   for y, s in sorted(changes.items()))]
     return doc
-
-
-def _relative(target: Path, start: Path) -> str:
-    import os
-    return os.path.relpath(target, start)
 
 
 def _set(doc: dict, dotted: str, value) -> None:

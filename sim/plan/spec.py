@@ -4,7 +4,7 @@ A plan file is YAML, read safely and validated like a scenario: every error name
 file, the key path and what was expected (``ScenarioError``, exit code 2)::
 
     name: randers_halve_long_term
-    base: ../randers_baseline.yaml         # a path (relative to this file)
+    base: ../randers_baseline.yaml         # a path (relative to this file), or a name
     variables:
       - key: places.starter.capacity       # any numeric scenario key
         low: 24
@@ -190,6 +190,8 @@ class PlanSpec:
 
 def load_plan(path: str | Path) -> PlanSpec:
     """Read and validate a plan file; raises ``ScenarioError`` on bad input."""
+    from sim.shipped import locate
+    path = locate(path, "plan")
     file = str(path)
     raw = read_yaml(Path(path))
     if not raw:
@@ -231,10 +233,11 @@ def load_plan(path: str | Path) -> PlanSpec:
 def _base(value: Any, plan_path: Path, file: str) -> tuple[LoadedScenario, str]:
     if not isinstance(value, str) or not value.strip():
         raise ScenarioError("expected the base scenario's file (text)", file=file, path="base")
-    target = (plan_path.parent / value)
+    from sim.shipped import locate_near
+    target = locate_near(plan_path.parent, value)
     if not target.is_file():
-        raise ScenarioError(f"base scenario '{value}' not found (relative to the plan file)",
-                            file=file, path="base")
+        raise ScenarioError(f"base scenario '{value}' not found (a path relative to the plan "
+                            "file, or a shipped scenario's name)", file=file, path="base")
     return load_scenario(target), value
 
 
