@@ -85,7 +85,7 @@ def reference_to(file: Path, folder: Path) -> str:
     shipped scenario that the name finds from there, else by a relative path."""
     stem = file.stem
     if file.resolve() == (find_shipped(stem) or Path()).resolve() \
-            and not (folder / file.name).exists():
+            and locate_near(folder, stem) == find_shipped(stem):
         return stem
     return os.path.relpath(file.resolve(), folder.resolve())
 

@@ -182,5 +182,7 @@ def test_a_file_beside_wins_over_the_shipped_one_and_fits_extend_by_name(tmp_pat
     other.mkdir()
     assert reference_to(shipped, other) == "randers_baseline"
     assert reference_to(shipped, tmp_path) != "randers_baseline"  # the local file would win
+    (other / "randers_baseline").write_text("name: mine\n", encoding="utf-8")
+    assert reference_to(shipped, other) != "randers_baseline"
     assert reference_to(tmp_path / "randers_baseline.yaml", other) == \
         "../randers_baseline.yaml"
