@@ -17,7 +17,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy.cluster.vq import vq
 
 from sim.history import History, Runs, by_citizen, overlap, situation_mask, sort_key
 from sim.situations import HOMELESS, HOUSED, Situation
@@ -401,6 +400,8 @@ def _lloyd(z: np.ndarray, w: np.ndarray, centres: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray] | None:
     """Weighted Lloyd iterations from ``centres`` (assignment by
     ``scipy.cluster.vq.vq``) until no label changes; None if a cluster empties."""
+    from scipy.cluster.vq import vq  # here: scipy.cluster costs start-up time otherwise
+
     labels = None
     k = centres.shape[0]
     for _ in range(KMEANS_MAX_ITERATIONS):
