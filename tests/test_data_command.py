@@ -247,3 +247,15 @@ def test_broken_occupancy_copies_are_rejected(tmp_path, capsys):
     _fails(capsys, ["data", "check", "toronto-service-users", str(bad)],
            "line 4, column 'active_programs'")
     _fails(capsys, ["data", "check", "hud-hic", str(tmp_path / "none.csv")], "no such file")
+
+
+def test_wrong_or_empty_files_are_rejected(tmp_path, capsys):
+    out = tmp_path / "t.yaml"
+    _fails(capsys, ["data", "targets", "toronto", str(data_file(HIC)), "--out", str(out)],
+           "hic_by_coc_2007_2023.csv", "header", "expected a column 'date(mmm-yy)'")
+    empty = _write(tmp_path, "empty.csv", [])
+    _fails(capsys, ["data", "targets", "toronto", str(empty), "--out", str(out)],
+           "empty.csv", "header row")
+    _fails(capsys, ["data", "targets", "toronto", str(tmp_path), "--out", str(out)],
+           "cannot be read")
+    assert not out.exists()

@@ -135,7 +135,7 @@ def years(col: pd.Series, file: str, low: int = 1990, high: int = 2100) -> pd.Se
     """Four-digit calendar years."""
     text = col.astype(str)
     ok = text.str.fullmatch(r"\d{4}")
-    ok &= ok & text.where(ok, "0").astype(int).between(low, high)
+    ok = ok & text.where(ok, "0").astype(int).between(low, high)
     if not ok.all():
         line = int(ok.index[~ok.to_numpy()][0])
         raise _bad(file, line, str(col.name), f"a year {low}-{high}", text[line])
