@@ -83,8 +83,8 @@ class HomelessnessModel(mesa.Model):
         self._queued = np.zeros(0, dtype=np.intp)    # on a waiting list at the last tally
         self._joined: list[np.ndarray] = []          # joined a list this week
         self._homeless_week = -1                     # week of the cached homeless index
-        # week -> (citizens, week housed) whose first weeks after rehousing end then
-        self._rehoused_until: dict[int, list[tuple[np.ndarray, int]]] = defaultdict(list)
+        # week -> (citizens, week housed, new return band) whose band changes then
+        self._band_changes: dict[int, list[tuple[np.ndarray, int, int]]] = defaultdict(list)
         self.population = Population(self)
         self.recorder = Recorder(self.weeks, len(QUEUE_NAMES))
         self.modifiers: list[Modifier] = []
@@ -108,7 +108,14 @@ class HomelessnessModel(mesa.Model):
     def _apply_params(self, params: Scenario, first: bool = False) -> None:
         """Build the lookup tables of a parameter phase."""
         self.params = params
+        old = None if first else (self.tables.kinds.n_kinds, self.tables.kinds.n_bands)
         self.tables = MoveTables.build(params, *effect_multipliers(params.policies.teams))
+        shape = (self.tables.kinds.n_kinds, self.tables.kinds.n_bands)
+        if old is not None and old != shape:  # rows moved: clip to the new blocks, recode
+            a = self.citizens
+            np.minimum(a.kind, shape[0] - 1, out=a.kind)
+            np.minimum(a.rehoused, shape[1] - 1, out=a.rehoused)
+            self.recode(np.arange(a.n))
         rules = PlaceRules.build(params)
         if first:
             self.allocator = Allocator(rules, self.streams["places"])
@@ -117,7 +124,6 @@ class HomelessnessModel(mesa.Model):
             self.policies.update(params)
         dd = params.duration_dependence
         self._duration = (dd.half_life_weeks, dd.floor) if dd.enabled else None
-        self._rehousing_weeks = params.rehousing.weeks
 
     def _populate(self) -> None:
         """Place the initial population (week 0)."""
@@ -145,7 +151,7 @@ class HomelessnessModel(mesa.Model):
             self._apply_params(self.phases[self.week])
         r = self.week + 1
         self._birthdays(r)
-        self._rehousing_ends(r)
+        self._return_bands(r)
         self.policies.before_moves(r)
         moved, dest = self._moves(r)
         entered, placed = self._enter(r)
@@ -174,22 +180,36 @@ class HomelessnessModel(mesa.Model):
             self._homeless_week = self.week
         return self._homeless_idx
 
-    def _rehousing_ends(self, r: int) -> None:
-        """Citizens housed long enough ago lose the higher risk of the first weeks."""
-        chunks = self._rehoused_until.pop(r, None)
+    def _return_bands(self, r: int) -> None:
+        """Citizens housed long enough ago move on to the next band of return risk (the
+        last band ends in the ordinary risk)."""
+        chunks = self._band_changes.pop(r, None)
         if chunks:
             a = self.citizens
-            idx = np.concatenate([i for i, _ in chunks])
-            start = np.concatenate([np.full(i.size, s) for i, s in chunks])
-            idx = idx[a.housed_since[idx] == start]  # still in the same home
-            a.rehoused[idx] = 0
-            self.recode(idx)
+            for idx, start, band in chunks:
+                idx = idx[a.housed_since[idx] == start]  # still in the same home
+                a.rehoused[idx] = band
+            self.recode(np.concatenate([i for i, _, _ in chunks]))
+
+    def _schedule_bands(self, housed: np.ndarray, r: int) -> None:
+        """Citizens housed from homelessness into state ``r`` enter the first band of
+        return risk; schedule the weeks they move on to the next bands."""
+        if housed.size == 0:
+            return
+        a, kinds = self.citizens, self.tables.kinds
+        a.housed_since[housed] = r
+        a.rehoused[housed] = 1
+        for i, weeks in enumerate(kinds.band_weeks.tolist()):
+            band = i + 2 if i + 2 < kinds.n_bands else 0
+            self._band_changes[r + weeks + 1].append((housed, r, band))
 
     def recode(self, idx: np.ndarray) -> None:
         """Refresh the move-table rows of citizens whose state changed (a move, the end
         of the first weeks after rehousing, a change of support)."""
         a = self.citizens
-        a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx], a.effect[idx])
+        k = self.tables.kinds
+        a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx], a.effect[idx],
+                               a.kind[idx], k.n_kinds, k.n_bands)
 
     def _birthdays(self, r: int) -> None:
         """Citizens who turn 25 or 30 this week move up an age band."""
@@ -400,9 +420,7 @@ class HomelessnessModel(mesa.Model):
             rec.spells.add(a.spell_start[ends], np.full(ends.size, r), a.needs[ends], dest[end])
             a.spell_start[ends] = NO_WEEK
             housed = idx[end & HOUSED_MASK[dest]]
-            a.housed_since[housed] = r
-            a.rehoused[housed] = 1
-            self._rehoused_until[r + self._rehousing_weeks + 1].append((housed, r))
+            self._schedule_bands(housed, r)
         lost = was_housed & ~HOUSED_MASK[dest]
         if lost.any():
             lost &= a.housed_since[idx] != NO_WEEK

@@ -1,0 +1,124 @@
+"""Kinds of users and return bands, as the arrays the move tables and the model use.
+
+A citizen's kind (``CitizenArrays.kind``) is drawn once, when they enter or are placed
+in week 0, from shares by needs group and age band. The kind does not cost the weekly
+kernel anything: each kind has its own rows in the move tables (``transitions.row_code``),
+like the bands of the first months after rehousing (``CitizenArrays.rehoused``: 0 when
+the ordinary risk holds, ``b`` in the ``b``-th band).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario.kinds_schema import kind_names
+from sim.scenario.schema import Scenario
+from sim.situations import AGE_BANDS, HOMELESS_MASK, LEFT, N_AGE, N_NEEDS, N_SIT, NEEDS, SITUATIONS
+
+WEEKS_PER_MONTH = 52 / 12
+
+
+@dataclass
+class KindTables:
+    """One parameter phase's kinds and return bands.
+
+    ``cum_shares[g, a]`` are the cumulative shares of the kinds for needs group ``g`` and
+    age band ``a``; ``exit``/``tilt`` are (kinds, situations) multipliers, ``returns``
+    (kinds,) multipliers on losing a home; ``band_weeks`` the band edges in weeks after
+    moving in and ``band_mult`` (kinds, bands) the multipliers on losing a home there.
+    """
+
+    names: tuple[str, ...]
+    cum_shares: np.ndarray
+    exit: np.ndarray
+    tilt: np.ndarray
+    returns: np.ndarray
+    band_weeks: np.ndarray
+    band_mult: np.ndarray
+
+    @property
+    def n_kinds(self) -> int:
+        return len(self.names)
+
+    @property
+    def n_bands(self) -> int:
+        """Row blocks of the return risk: the ordinary one and one per band."""
+        return self.band_weeks.size + 1
+
+    def neutral(self, k: int) -> bool:
+        """True when kind ``k`` leaves the base rows as they are."""
+        return bool((self.exit[k] == 1).all() and (self.tilt[k] == 1).all()
+                    and self.returns[k] == 1)
+
+    @classmethod
+    def build(cls, sc: Scenario) -> KindTables:
+        names = kind_names(sc.kinds)
+        K = len(names)
+        cum = np.ones((N_NEEDS, N_AGE, K))
+        if sc.kinds.shares:
+            for g, needs in enumerate(NEEDS):
+                for a, band in enumerate(AGE_BANDS):
+                    mix = (sc.kinds.shares.get(f"{needs}/{band}") or sc.kinds.shares.get(needs)
+                           or sc.kinds.shares["default"])
+                    p = np.array([mix[k] for k in names], dtype=float)
+                    cum[g, a] = np.cumsum(p) / p.sum()
+        exit_ = np.ones((K, N_SIT))
+        tilt = np.ones((K, N_SIT))
+        for k, name in enumerate(names):
+            _fill(exit_[k], sc.kinds.exit.get(name, 1.0), HOMELESS_MASK)
+            for sit, m in sc.kinds.tilt.get(name, {}).items():
+                tilt[k, SITUATIONS.index(sit)] = m
+        returns = np.array([float(sc.kinds.returns.get(n, 1.0)) for n in names])
+        if sc.returns.months:
+            weeks = np.array([round(m * WEEKS_PER_MONTH) for m in sc.returns.months])
+            mult = np.array([sc.returns.multiplier.get(n, sc.returns.multiplier["default"])
+                             for n in names], dtype=float)
+        else:  # the one band of ``rehousing``
+            weeks = np.array([sc.rehousing.weeks])
+            mult = np.full((K, 1), float(sc.rehousing.multiplier))
+        return cls(names, cum, exit_, tilt, returns, weeks.astype(np.int64), mult)
+
+    def draw(self, rng: np.random.Generator, needs: np.ndarray, band: np.ndarray
+             ) -> np.ndarray:
+        """Kinds of new citizens (one uniform each; no draw at all with one kind)."""
+        if self.n_kinds == 1:
+            return np.zeros(needs.size, dtype=np.int8)
+        cum = self.cum_shares[needs.astype(np.intp), band.astype(np.intp)]
+        u = rng.random(needs.size)
+        return np.minimum((cum <= u[:, None]).sum(axis=1), self.n_kinds - 1).astype(np.int8)
+
+    def kind_rows(self, base: np.ndarray, k: int, sits: np.ndarray,
+                  to_homeless: np.ndarray) -> np.ndarray:
+        """The base rows (situation x needs, destinations) of kind ``k``.
+
+        Exits from homeless situations scale by ``exit``; destinations are tilted with
+        the chance of leaving kept; losing a home scales by ``returns``. Death and moving
+        away (the ``left`` column) are never scaled. A row above 1 is scaled back.
+        """
+        if self.neutral(k):
+            return base
+        rows = base.copy()
+        living = rows[:, :LEFT]
+        living *= self.exit[k][sits][:, None]
+        before = living.sum(axis=1)
+        living *= self.tilt[k][:LEFT]
+        after = living.sum(axis=1)
+        ok = after > 0
+        living[ok] *= (before[ok] / after[ok])[:, None]
+        rows[to_homeless[sits]] *= self.returns[k]
+        total = rows.sum(axis=1)
+        over = total > 1.0
+        rows[over] /= total[over, None]
+        return rows
+
+
+def _fill(row: np.ndarray, value, mask: np.ndarray) -> None:
+    """Set a kind's multipliers: one number for every situation in ``mask``, or a
+    mapping of situation names."""
+    if isinstance(value, dict):
+        for sit, m in value.items():
+            row[SITUATIONS.index(sit)] = m
+    else:
+        row[mask] = float(value)
