@@ -439,7 +439,7 @@ class HomelessnessModel(mesa.Model):
 
     def _record(self) -> None:
         lengths = np.bincount(self.citizens.queue[self._queued], minlength=len(QUEUE_NAMES))
-        self.recorder.record_state(self.week, self.cells, lengths)
+        self.recorder.record_state(self.week, self.cells, lengths, self.allocator.rules.capacity)
 
     def finish(self) -> None:
         """Close open housing episodes and stays at the horizon (censored) before
@@ -540,4 +540,6 @@ def _truncated(rec: Recorder, week: int) -> Recorder:
     out.counts = rec.counts[: week + 1]
     out.flows = rec.flows[: week + 1]
     out.entries = rec.entries[: week + 1]
+    out.queues = rec.queues[: week + 1]
+    out.capacity = rec.capacity[: week + 1]
     return out
