@@ -3,11 +3,12 @@
 The weekly step (:meth:`HomelessnessModel.step`) reads top to bottom:
 
 1. parameters change if a dated change starts this week;
-2. birthdays and the end of the first weeks after rehousing change table rows;
+2. birthdays and moves on to the next return band (months since moving in from
+   homelessness) change table rows;
 3. policies act: support ends or moves on a phase, referrals, admissions, prevention;
 4. one uniform per citizen decides who moves and where (``transitions.draw_moves``);
-   each citizen's row of the move tables already holds the rehousing risk and the
-   effect of their support, and only long spells and prevention add personal
+   each citizen's row of the move tables already holds their kind, their return band
+   and the effect of their support, and only long spells and prevention add personal
    multipliers;
 5. moves that need a scarce place join its waiting list; the week's entrants arrive;
 6. free places go to those waiting (``places.Allocator``), refused shelter
