@@ -122,3 +122,28 @@ def _fill(row: np.ndarray, value, mask: np.ndarray) -> None:
             row[SITUATIONS.index(sit)] = m
     else:
         row[mask] = float(value)
+
+
+def kind_outputs(stays, kind: np.ndarray, names: tuple[str, ...], weeks: int,
+                 situation: int) -> dict[str, float]:
+    """Each kind's share of the users of one situation and of its nights, over the
+    horizon (``stays``: the stay log's frame; ``kind``: every citizen's kind).
+
+    Keys ``<situation>_users_share_<kind>`` and ``<situation>_nights_share_<kind>``;
+    nights outside the horizon (before night 0, after ``7 * weeks``) do not count.
+    """
+    name = SITUATIONS[situation]
+    here = stays[stays["situation"] == situation]
+    nights = (here["end"].clip(upper=7 * weeks) - here["start"].clip(lower=0)).clip(lower=0)
+    who = here["citizen"].to_numpy()
+    inside = nights.to_numpy() > 0
+    users = np.unique(who[inside])
+    by_users = np.bincount(kind[users], minlength=len(names)).astype(float)
+    by_nights = np.bincount(kind[who], weights=nights.to_numpy(), minlength=len(names))
+    out = {}
+    for k, kname in enumerate(names):
+        out[f"{name}_users_share_{kname}"] = (float(by_users[k] / by_users.sum())
+                                              if users.size else float("nan"))
+        out[f"{name}_nights_share_{kname}"] = (float(by_nights[k] / by_nights.sum())
+                                               if by_nights.sum() else float("nan"))
+    return out

@@ -29,6 +29,7 @@ import numpy as np
 
 from sim.citizens import NO_WEEK, Citizen, CitizenArrays, sorted_unique
 from sim.evidence import programme_outcomes
+from sim.kinds import kind_outputs
 from sim.outcomes import Recorder, summary
 from sim.places import QUEUE_NAMES, Allocator, PlaceRules
 from sim.policies import PolicySet
@@ -465,6 +466,10 @@ class HomelessnessModel(mesa.Model):
             rec = _truncated(rec, self.week)
         out = summary(rec, self.params.setting.start_year, self.params.setting.pit_week)
         out.update(programme_outcomes(self))
+        kinds = self.tables.kinds
+        if kinds.n_kinds > 1:  # each kind's share of shelter users and of shelter nights
+            out.update(kind_outputs(rec.stays.frame(), self.citizens.kind, kinds.names,
+                                    self.week, int(Situation.SHELTER)))
         return out
 
     def count(self, situation: str) -> int:

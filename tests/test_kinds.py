@@ -25,7 +25,10 @@ def test_neutral_kinds_change_nothing():
     kinded = base.with_overrides({"kinds.shares": {"default": THREE}})
     a = sim.HomelessnessModel(base, rng=4, years=2).run().summary()
     model = sim.HomelessnessModel(kinded, rng=4, years=2).run()
-    assert pd.Series(model.summary()).equals(pd.Series(a))
+    got = model.summary()
+    extra = set(got) - set(a)
+    assert extra == {f"shelter_{m}_share_{k}" for m in ("users", "nights") for k in THREE}
+    assert pd.Series({k: got[k] for k in a}).equals(pd.Series(a))
     assert set(np.unique(model.citizens.kind)) == {0, 1, 2}
 
 
@@ -182,3 +185,19 @@ def test_bad_kinds_file_exits_2_naming_file_and_key(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(path) in err and "kinds.shares.default" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_chronic_kind_uses_far_more_than_its_share_of_shelter_nights():
+    """On simulated Denmark with the 80/10/10 typology (Kuhn & Culhane 1998) and chronic
+    stays that end ten times less often than transitional ones, the chronic kind's share
+    of shelter nights is far above its share of shelter users: a property of the
+    structure, asserted with a wide margin (twice the share; about 3x is seen)."""
+    sc = sim.load_scenario(SCENARIOS / "denmark_calibrated.yaml", setting__scale=0.1)
+    sc = sc.with_overrides({"kinds.shares": {"default": THREE},
+                            "kinds.exit": {"transitional": 1.5, "chronic": 0.15}})
+    out = sim.HomelessnessModel(sc, rng=1, years=4).run().summary()
+    users = [out[f"shelter_users_share_{k}"] for k in THREE]
+    nights = [out[f"shelter_nights_share_{k}"] for k in THREE]
+    assert sum(users) == pytest.approx(1.0) and sum(nights) == pytest.approx(1.0)
+    assert out["shelter_nights_share_chronic"] > 2 * out["shelter_users_share_chronic"]
+    assert out["shelter_nights_share_transitional"] < out["shelter_users_share_transitional"]
