@@ -85,8 +85,8 @@ class HomelessnessModel(mesa.Model):
         self._queued = np.zeros(0, dtype=np.intp)    # on a waiting list at the last tally
         self._joined: list[np.ndarray] = []          # joined a list this week
         self._homeless_week = -1                     # week of the cached homeless index
-        # week -> (citizens, week housed, new return band) whose band changes then
-        self._band_changes: dict[int, list[tuple[np.ndarray, int, int]]] = defaultdict(list)
+        # week -> (citizens, week housed) whose return band changes then
+        self._band_changes: dict[int, list[tuple[np.ndarray, Any]]] = defaultdict(list)
         self.population = Population(self)
         self.recorder = Recorder(self.weeks, len(QUEUE_NAMES))
         self.modifiers: list[Modifier] = []
@@ -110,13 +110,14 @@ class HomelessnessModel(mesa.Model):
     def _apply_params(self, params: Scenario, first: bool = False) -> None:
         """Build the lookup tables of a parameter phase."""
         self.params = params
-        old = None if first else (self.tables.kinds.n_kinds, self.tables.kinds.n_bands)
+        old = None if first else self.tables.kinds
         self.tables = MoveTables.build(params, *effect_multipliers(params.policies.teams))
-        shape = (self.tables.kinds.n_kinds, self.tables.kinds.n_bands)
-        if old is not None and old != shape:  # rows moved: clip to the new blocks, recode
-            a = self.citizens
-            np.minimum(a.kind, shape[0] - 1, out=a.kind)
-            np.minimum(a.rehoused, shape[1] - 1, out=a.rehoused)
+        new = self.tables.kinds
+        if old is not None and not np.array_equal(old.band_weeks, new.band_weeks):
+            self._rebanded()
+        if old is not None and (old.n_kinds, old.n_bands) != (new.n_kinds, new.n_bands):
+            a = self.citizens  # rows moved: kinds beyond the new ones take the last
+            np.minimum(a.kind, new.n_kinds - 1, out=a.kind)
             self.recode(np.arange(a.n))
         rules = PlaceRules.build(params)
         if first:
@@ -184,26 +185,49 @@ class HomelessnessModel(mesa.Model):
 
     def _return_bands(self, r: int) -> None:
         """Citizens housed long enough ago move on to the next band of return risk (the
-        last band ends in the ordinary risk)."""
+        last band ends in the ordinary risk). The band is found from the weeks since
+        moving in, so a dated change of the bands takes effect at once."""
         chunks = self._band_changes.pop(r, None)
         if chunks:
             a = self.citizens
-            for idx, start, band in chunks:
-                idx = idx[a.housed_since[idx] == start]  # still in the same home
-                a.rehoused[idx] = band
-            self.recode(np.concatenate([i for i, _, _ in chunks]))
+            idx = np.concatenate([i for i, _ in chunks])
+            start = np.concatenate([np.broadcast_to(s, i.shape) for i, s in chunks])
+            idx = idx[a.housed_since[idx] == start]  # still in the same home
+            a.rehoused[idx] = self._band_of(r - a.housed_since[idx])
+            self.recode(idx)
+
+    def _band_of(self, weeks: np.ndarray) -> np.ndarray:
+        """Return band after ``weeks`` in a home (1: the first; 0: the ordinary risk)."""
+        kinds = self.tables.kinds
+        band = np.searchsorted(kinds.band_weeks, weeks, side="left") + 1
+        band[band >= kinds.n_bands] = 0
+        return band.astype(np.int8)
 
     def _schedule_bands(self, housed: np.ndarray, r: int) -> None:
         """Citizens housed from homelessness into state ``r`` enter the first band of
         return risk; schedule the weeks they move on to the next bands."""
         if housed.size == 0:
             return
-        a, kinds = self.citizens, self.tables.kinds
+        a = self.citizens
         a.housed_since[housed] = r
         a.rehoused[housed] = 1
-        for i, weeks in enumerate(kinds.band_weeks.tolist()):
-            band = i + 2 if i + 2 < kinds.n_bands else 0
-            self._band_changes[r + weeks + 1].append((housed, r, band))
+        for weeks in self.tables.kinds.band_weeks.tolist():
+            self._band_changes[r + weeks + 1].append((housed, r))
+
+    def _rebanded(self) -> None:
+        """After a dated change of the bands: everyone housed from homelessness gets the
+        band of their weeks since moving in, and the band changes are rescheduled."""
+        a, r = self.citizens, self.week + 1
+        housed = np.flatnonzero(a.housed_since != NO_WEEK)
+        since = a.housed_since[housed].astype(np.int64)
+        a.rehoused[housed] = self._band_of(r - since)
+        self._band_changes.clear()
+        for weeks in self.tables.kinds.band_weeks.tolist():
+            due = since + weeks + 1
+            later = due >= r
+            for week in np.unique(due[later]).tolist():
+                on = later & (due == week)
+                self._band_changes[week].append((housed[on], since[on]))
 
     def recode(self, idx: np.ndarray) -> None:
         """Refresh the move-table rows of citizens whose state changed (a move, the end

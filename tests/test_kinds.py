@@ -201,3 +201,30 @@ def test_chronic_kind_uses_far_more_than_its_share_of_shelter_nights():
     assert sum(users) == pytest.approx(1.0) and sum(nights) == pytest.approx(1.0)
     assert out["shelter_nights_share_chronic"] > 2 * out["shelter_users_share_chronic"]
     assert out["shelter_nights_share_transitional"] < out["shelter_users_share_transitional"]
+
+
+def test_dated_change_of_kinds_and_bands_keeps_rows_and_bands_right():
+    """Housing First (every support state) with kinds and return bands, and a dated
+    change to other bands: every week each citizen's row code is the one their state
+    gives, and each housed citizen's band is the one of their weeks since moving in
+    under the bands in force."""
+    sc = sim.load_scenario(SCENARIOS / "randers_housing_first.yaml")
+    sc = sc.with_overrides({
+        "kinds.shares": {"default": THREE}, "kinds.exit": {"chronic": 0.15},
+        "returns.months": [6, 12, 24], "returns.multiplier": {"default": [6, 4, 2]},
+        "changes": [{"date": "2016-07", "set": {"returns.months": [9],
+                                                "returns.multiplier": {"default": [3]}}}]})
+    model = sim.HomelessnessModel(sc, rng=1, years=3)
+    a = model.citizens
+    for _ in range(model.weeks):
+        model.step()
+        k = model.tables.kinds
+        want = sim.transitions.row_code(a.rehoused, a.situation, a.needs, a.effect, a.kind,
+                                        k.n_kinds, k.n_bands)
+        assert np.array_equal(a.code, want)
+        housed = np.flatnonzero(a.housed_since != sim.citizens.NO_WEEK)
+        weeks = model.week - a.housed_since[housed]
+        band = np.searchsorted(k.band_weeks, weeks, side="left") + 1
+        band[band >= k.n_bands] = 0
+        assert np.array_equal(a.rehoused[housed], band), model.week
+    assert model.tables.kinds.n_bands == 2
