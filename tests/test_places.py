@@ -211,3 +211,15 @@ def test_littles_law_per_place():
                      & (stays["end"] < 7 * W)]
         mean_weeks = (done["end"] - done["start"]).mean() / 7
         assert pytest.approx(arrivals / W * mean_weeks, rel=0.03) == L
+
+
+def test_eviction_prevention_lever_is_live():
+    """Eviction prevention with its cited default effect (0.43, Seron et al. 2001) lowers
+    homeless days in Randers against the baseline, with common random numbers."""
+    from tests.conftest import SCENARIOS
+    base = sim.load_scenario(SCENARIOS / "randers_baseline.yaml")
+    prev = sim.load_scenario(SCENARIOS / "randers_eviction_prevention.yaml")
+    assert prev.params.policies.prevention.m_loss == 0.43
+    a = sim.HomelessnessModel(base, rng=6, years=5).run().summary()
+    b = sim.HomelessnessModel(prev, rng=6, years=5).run().summary()
+    assert b["homeless_days"] < a["homeless_days"]
