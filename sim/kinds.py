@@ -25,13 +25,15 @@ class KindTables:
     """One parameter phase's kinds and return bands.
 
     ``cum_shares[g, a]`` are the cumulative shares of the kinds for needs group ``g`` and
-    age band ``a``; ``exit``/``tilt`` are (kinds, situations) multipliers, ``returns``
-    (kinds,) multipliers on losing a home; ``band_weeks`` the band edges in weeks after
+    age band ``a`` (``cum_homeless``: the same for those homeless in week 0);
+    ``exit``/``tilt`` are (kinds, situations) multipliers, ``returns`` (kinds,)
+    multipliers on losing a home; ``band_weeks`` the band edges in weeks after
     moving in and ``band_mult`` (kinds, bands) the multipliers on losing a home there.
     """
 
     names: tuple[str, ...]
     cum_shares: np.ndarray
+    cum_homeless: np.ndarray
     exit: np.ndarray
     tilt: np.ndarray
     returns: np.ndarray
@@ -56,14 +58,9 @@ class KindTables:
     def build(cls, sc: Scenario) -> KindTables:
         names = kind_names(sc.kinds)
         K = len(names)
-        cum = np.ones((N_NEEDS, N_AGE, K))
-        if sc.kinds.shares:
-            for g, needs in enumerate(NEEDS):
-                for a, band in enumerate(AGE_BANDS):
-                    mix = (sc.kinds.shares.get(f"{needs}/{band}") or sc.kinds.shares.get(needs)
-                           or sc.kinds.shares["default"])
-                    p = np.array([mix[k] for k in names], dtype=float)
-                    cum[g, a] = np.cumsum(p) / p.sum()
+        cum = _cumulative(sc.kinds.shares, names)
+        cum_homeless = (_cumulative(sc.kinds.homeless_shares, names)
+                        if sc.kinds.homeless_shares else cum)
         exit_ = np.ones((K, N_SIT))
         tilt = np.ones((K, N_SIT))
         for k, name in enumerate(names):
@@ -78,14 +75,19 @@ class KindTables:
         else:  # the one band of ``rehousing``
             weeks = np.array([sc.rehousing.weeks])
             mult = np.full((K, 1), float(sc.rehousing.multiplier))
-        return cls(names, cum, exit_, tilt, returns, weeks.astype(np.int64), mult)
+        return cls(names, cum, cum_homeless, exit_, tilt, returns, weeks.astype(np.int64),
+                   mult)
 
-    def draw(self, rng: np.random.Generator, needs: np.ndarray, band: np.ndarray
-             ) -> np.ndarray:
-        """Kinds of new citizens (one uniform each; no draw at all with one kind)."""
+    def draw(self, rng: np.random.Generator, needs: np.ndarray, band: np.ndarray,
+             homeless: np.ndarray | None = None) -> np.ndarray:
+        """Kinds of new citizens (one uniform each; no draw at all with one kind);
+        ``homeless`` marks those homeless in week 0, who follow ``homeless_shares``."""
         if self.n_kinds == 1:
             return np.zeros(needs.size, dtype=np.int8)
-        cum = self.cum_shares[needs.astype(np.intp), band.astype(np.intp)]
+        g, a = needs.astype(np.intp), band.astype(np.intp)
+        cum = self.cum_shares[g, a]
+        if homeless is not None and self.cum_homeless is not self.cum_shares:
+            cum[homeless] = self.cum_homeless[g[homeless], a[homeless]]
         u = rng.random(needs.size)
         return np.minimum((cum <= u[:, None]).sum(axis=1), self.n_kinds - 1).astype(np.int8)
 
@@ -112,6 +114,20 @@ class KindTables:
         over = total > 1.0
         rows[over] /= total[over, None]
         return rows
+
+
+def _cumulative(shares: dict, names: tuple[str, ...]) -> np.ndarray:
+    """Cumulative shares of the kinds by needs group and age band: the mix of
+    ``<needs>/<band>``, else of ``<needs>``, else ``default``."""
+    cum = np.ones((N_NEEDS, N_AGE, len(names)))
+    if not shares:
+        return cum
+    for g, needs in enumerate(NEEDS):
+        for a, band in enumerate(AGE_BANDS):
+            mix = shares.get(f"{needs}/{band}") or shares.get(needs) or shares["default"]
+            p = np.array([mix[k] for k in names], dtype=float)
+            cum[g, a] = np.cumsum(p) / p.sum()
+    return cum
 
 
 def _fill(row: np.ndarray, value, mask: np.ndarray) -> None:

@@ -136,7 +136,8 @@ class Population:
                 a.spell_start[idx] = -already.astype(np.int32)
                 a.since[idx] = a.spell_start[idx]
                 a.spells[idx] = 1
-        a.kind[:] = model.tables.kinds.draw(model.streams["kinds"], a.needs, a.band)
+        a.kind[:] = model.tables.kinds.draw(model.streams["kinds"], a.needs, a.band,
+                                            HOMELESS_MASK[a.situation])
         return np.arange(a.n)
 
     def plan_arrivals(self, phases: Mapping[int, object]) -> None:

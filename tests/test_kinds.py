@@ -228,3 +228,18 @@ def test_dated_change_of_kinds_and_bands_keeps_rows_and_bands_right():
         band[band >= k.n_bands] = 0
         assert np.array_equal(a.rehoused[housed], band), model.week
     assert model.tables.kinds.n_bands == 2
+
+
+def test_those_homeless_in_week_0_follow_their_own_mix():
+    """kinds.homeless_shares gives the stock's mix (long stays are over-represented in
+    a stock); the housed follow kinds.shares. Counts within 5 binomial standard errors."""
+    raw = chain_scenario({"own": 20_000, "shelter": 20_000}, {"own": {"at_risk": 0.01}},
+                         years=1)
+    raw["kinds"] = {"shares": {"default": {"short": 0.9, "long": 0.1}},
+                    "homeless_shares": {"default": {"short": 0.5, "long": 0.5}}}
+    model = sim.HomelessnessModel(raw, rng=5)
+    a = model.citizens
+    for sit, p in (("own", 0.1), ("shelter", 0.5)):
+        long_ = a.kind[a.situation == SITUATIONS.index(sit)] == 1
+        n = long_.size
+        assert abs(long_.sum() - n * p) < 5 * np.sqrt(n * p * (1 - p))

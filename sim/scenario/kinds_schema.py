@@ -38,6 +38,11 @@ class Kinds:
         "('high') or a needs group and age band ('high/18-24'); the most specific key "
         "that exists applies. Each mix adds up to 1.", factory=dict, keys=SHARE_KEYS,
         ge=0, le=1)
+    homeless_shares: dict = spec(
+        "Shares of each kind among those homeless in week 0, keyed as kinds.shares "
+        "(default: kinds.shares). Long stays are over-represented in a stock, so the "
+        "kinds of those homeless at a point in time differ from those of entrants.",
+        factory=dict, keys=SHARE_KEYS, ge=0, le=1)
     exit: dict = spec(
         "Multiplier on the weekly chance of leaving a homeless situation, by kind: "
         "kinds.exit.<kind> (every homeless situation) or kinds.exit.<kind>.<situation>. "
@@ -84,8 +89,13 @@ def check_kinds(kinds: Kinds, returns: Returns, file: str | None) -> None:
         raise ScenarioError("expected a 'default' mix naming every kind", file=file,
                             path="kinds.shares")
     names = kind_names(kinds)
-    for key, mix in kinds.shares.items():
-        path = f"kinds.shares.{key}"
+    if kinds.homeless_shares and "default" not in kinds.homeless_shares:
+        raise ScenarioError("expected a 'default' mix naming every kind", file=file,
+                            path="kinds.homeless_shares")
+    mixes = [("shares", k, m) for k, m in kinds.shares.items()]
+    mixes += [("homeless_shares", k, m) for k, m in kinds.homeless_shares.items()]
+    for section, key, mix in mixes:
+        path = f"kinds.{section}.{key}"
         if not isinstance(mix, dict):
             raise ScenarioError("expected a mapping {kind: share}", file=file, path=path)
         if set(mix) != set(names):
@@ -95,7 +105,8 @@ def check_kinds(kinds: Kinds, returns: Returns, file: str | None) -> None:
         if abs(total - 1.0) > 1e-6:
             raise ScenarioError(f"expected shares adding up to 1, they add up to {total:.6g}",
                                 file=file, path=path)
-    if not kinds.shares and (kinds.exit or kinds.tilt or kinds.returns):
+    if not kinds.shares and (kinds.exit or kinds.tilt or kinds.returns
+                             or kinds.homeless_shares):
         raise ScenarioError("expected kinds.shares naming the kinds first", file=file,
                             path="kinds")
     for section, allowed in (("exit", HOMELESS_NAMES), ("tilt", LIVING), ("returns", None)):
