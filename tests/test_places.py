@@ -223,3 +223,14 @@ def test_eviction_prevention_lever_is_live():
     a = sim.HomelessnessModel(base, rng=6, years=5).run().summary()
     b = sim.HomelessnessModel(prev, rng=6, years=5).run().summary()
     assert b["homeless_days"] < a["homeless_days"]
+
+
+def test_second_act_team_lever_is_live():
+    """A second ACT team from 2018 (randers_act_expansion) lowers homeless days against
+    Housing First with one team, with common random numbers (about 12% over six years)."""
+    from tests.conftest import SCENARIOS
+    one = sim.load_scenario(SCENARIOS / "randers_housing_first.yaml")
+    two = sim.load_scenario(SCENARIOS / "randers_act_expansion.yaml")
+    a = sim.HomelessnessModel(one, rng=1, years=6).run().summary()
+    b = sim.HomelessnessModel(two, rng=1, years=6).run().summary()
+    assert b["homeless_days"] < a["homeless_days"]
