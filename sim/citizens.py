@@ -43,7 +43,8 @@ FIELDS: dict[str, tuple[type, int]] = {
     "queue_since": (np.int32, NO_WEEK),
     "year_any": (np.int16, -1),      # last year index counted as homeless at any time
     "band": (np.int8, 0),            # age band code, kept up to date by the model
-    "rehoused": (np.int8, 0),        # 1 in the first weeks housed after homelessness
+    "rehoused": (np.int8, 0),        # return band after rehousing (0: ordinary risk)
+    "kind": (np.int8, 0),            # kind of user (sim.kinds; 0 with one kind)
     "effect": (np.int8, 0),          # support effect state (0: none; policies.team_rules)
     "code": (np.intp, int(Situation.LEFT) * 3),  # row of the move tables (row_code)
 }

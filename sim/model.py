@@ -3,11 +3,12 @@
 The weekly step (:meth:`HomelessnessModel.step`) reads top to bottom:
 
 1. parameters change if a dated change starts this week;
-2. birthdays and the end of the first weeks after rehousing change table rows;
+2. birthdays and moves on to the next return band (months since moving in from
+   homelessness) change table rows;
 3. policies act: support ends or moves on a phase, referrals, admissions, prevention;
 4. one uniform per citizen decides who moves and where (``transitions.draw_moves``);
-   each citizen's row of the move tables already holds the rehousing risk and the
-   effect of their support, and only long spells and prevention add personal
+   each citizen's row of the move tables already holds their kind, their return band
+   and the effect of their support, and only long spells and prevention add personal
    multipliers;
 5. moves that need a scarce place join its waiting list; the week's entrants arrive;
 6. free places go to those waiting (``places.Allocator``), refused shelter
@@ -30,6 +31,7 @@ from sim.citizens import NO_WEEK, Citizen, CitizenArrays, sorted_unique
 from sim.data_terms import us_pit_summary
 from sim.evidence import programme_outcomes
 from sim.history import History
+from sim.kinds import kind_outputs
 from sim.outcomes import Recorder, summary
 from sim.places import QUEUE_NAMES, Allocator, PlaceRules
 from sim.policies import PolicySet
@@ -114,8 +116,8 @@ class HomelessnessModel(mesa.Model):
         self._queued = np.zeros(0, dtype=np.intp)    # on a waiting list at the last tally
         self._joined: list[np.ndarray] = []          # joined a list this week
         self._homeless_week = -1                     # week of the cached homeless index
-        # week -> (citizens, week housed) whose first weeks after rehousing end then
-        self._rehoused_until: dict[int, list[tuple[np.ndarray, int]]] = defaultdict(list)
+        # week -> (citizens, week housed) whose return band changes then
+        self._band_changes: dict[int, list[tuple[np.ndarray, Any]]] = defaultdict(list)
         self.population = Population(self)
         self.recorder = Recorder(self.weeks, len(QUEUE_NAMES))
         self.modifiers: list[Modifier] = []
@@ -140,7 +142,15 @@ class HomelessnessModel(mesa.Model):
     def _apply_params(self, params: Scenario, first: bool = False) -> None:
         """Build the lookup tables of a parameter phase."""
         self.params = params
+        old = None if first else self.tables.kinds
         self.tables = MoveTables.build(params, *effect_multipliers(params.policies.teams))
+        new = self.tables.kinds
+        if old is not None and not np.array_equal(old.band_weeks, new.band_weeks):
+            self._rebanded()
+        if old is not None and (old.n_kinds, old.n_bands) != (new.n_kinds, new.n_bands):
+            a = self.citizens  # rows moved: kinds beyond the new ones take the last
+            np.minimum(a.kind, new.n_kinds - 1, out=a.kind)
+            self.recode(np.arange(a.n))
         rules = PlaceRules.build(params)
         if first:
             self.allocator = Allocator(rules, self.streams["places"])
@@ -149,7 +159,6 @@ class HomelessnessModel(mesa.Model):
             self.policies.update(params)
         dd = params.duration_dependence
         self._duration = (dd.half_life_weeks, dd.floor) if dd.enabled else None
-        self._rehousing_weeks = params.rehousing.weeks
 
     def _populate(self) -> None:
         """Place the initial population (week 0)."""
@@ -177,7 +186,7 @@ class HomelessnessModel(mesa.Model):
             self._apply_params(self.phases[self.week])
         r = self.week + 1
         self._birthdays(r)
-        self._rehousing_ends(r)
+        self._return_bands(r)
         self.policies.before_moves(r)
         moved, dest = self._moves(r)
         entered, placed = self._enter(r)
@@ -207,22 +216,59 @@ class HomelessnessModel(mesa.Model):
             self._homeless_week = self.week
         return self._homeless_idx
 
-    def _rehousing_ends(self, r: int) -> None:
-        """Citizens housed long enough ago lose the higher risk of the first weeks."""
-        chunks = self._rehoused_until.pop(r, None)
+    def _return_bands(self, r: int) -> None:
+        """Citizens housed long enough ago move on to the next band of return risk (the
+        last band ends in the ordinary risk). The band is found from the weeks since
+        moving in, so a dated change of the bands takes effect at once."""
+        chunks = self._band_changes.pop(r, None)
         if chunks:
             a = self.citizens
             idx = np.concatenate([i for i, _ in chunks])
-            start = np.concatenate([np.full(i.size, s) for i, s in chunks])
+            start = np.concatenate([np.broadcast_to(s, i.shape) for i, s in chunks])
             idx = idx[a.housed_since[idx] == start]  # still in the same home
-            a.rehoused[idx] = 0
+            a.rehoused[idx] = self._band_of(r - a.housed_since[idx])
             self.recode(idx)
+
+    def _band_of(self, weeks: np.ndarray) -> np.ndarray:
+        """Return band after ``weeks`` in a home (1: the first; 0: the ordinary risk)."""
+        kinds = self.tables.kinds
+        band = np.searchsorted(kinds.band_weeks, weeks, side="left") + 1
+        band[band >= kinds.n_bands] = 0
+        return band.astype(np.int8)
+
+    def _schedule_bands(self, housed: np.ndarray, r: int) -> None:
+        """Citizens housed from homelessness into state ``r`` enter the first band of
+        return risk; schedule the weeks they move on to the next bands."""
+        if housed.size == 0:
+            return
+        a = self.citizens
+        a.housed_since[housed] = r
+        a.rehoused[housed] = 1
+        for weeks in self.tables.kinds.band_weeks.tolist():
+            self._band_changes[r + weeks + 1].append((housed, r))
+
+    def _rebanded(self) -> None:
+        """After a dated change of the bands: everyone housed from homelessness gets the
+        band of their weeks since moving in, and the band changes are rescheduled."""
+        a, r = self.citizens, self.week + 1
+        housed = np.flatnonzero(a.housed_since != NO_WEEK)
+        since = a.housed_since[housed].astype(np.int64)
+        a.rehoused[housed] = self._band_of(r - since)
+        self._band_changes.clear()
+        for weeks in self.tables.kinds.band_weeks.tolist():
+            due = since + weeks + 1
+            later = due >= r
+            for week in np.unique(due[later]).tolist():
+                on = later & (due == week)
+                self._band_changes[week].append((housed[on], since[on]))
 
     def recode(self, idx: np.ndarray) -> None:
         """Refresh the move-table rows of citizens whose state changed (a move, the end
         of the first weeks after rehousing, a change of support)."""
         a = self.citizens
-        a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx], a.effect[idx])
+        k = self.tables.kinds
+        a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx], a.effect[idx],
+                               a.kind[idx], k.n_kinds, k.n_bands)
 
     def _birthdays(self, r: int) -> None:
         """Citizens who turn 25 or 30 this week move up an age band."""
@@ -433,9 +479,7 @@ class HomelessnessModel(mesa.Model):
             rec.spells.add(a.spell_start[ends], np.full(ends.size, r), a.needs[ends], dest[end])
             a.spell_start[ends] = NO_WEEK
             housed = idx[end & HOUSED_MASK[dest]]
-            a.housed_since[housed] = r
-            a.rehoused[housed] = 1
-            self._rehoused_until[r + self._rehousing_weeks + 1].append((housed, r))
+            self._schedule_bands(housed, r)
         lost = was_housed & ~HOUSED_MASK[dest]
         if lost.any():
             lost &= a.housed_since[idx] != NO_WEEK
@@ -454,7 +498,7 @@ class HomelessnessModel(mesa.Model):
 
     def _record(self) -> None:
         lengths = np.bincount(self.citizens.queue[self._queued], minlength=len(QUEUE_NAMES))
-        self.recorder.record_state(self.week, self.cells, lengths)
+        self.recorder.record_state(self.week, self.cells, lengths, self.allocator.rules.capacity)
 
     def finish(self) -> None:
         """Close open housing episodes and stays at the horizon (censored) before
@@ -481,6 +525,10 @@ class HomelessnessModel(mesa.Model):
         out.update(programme_outcomes(self))
         out.update(summary_measures(self.history(), self.params.setting.pit_week))
         out.update(us_pit_summary(self.history()))
+        kinds = self.tables.kinds
+        if kinds.n_kinds > 1:  # each kind's share of shelter users and of shelter nights
+            out.update(kind_outputs(rec.stays.frame(), self.citizens.kind, kinds.names,
+                                    self.week, int(Situation.SHELTER)))
         return out
 
     def history(self) -> History:
@@ -604,4 +652,6 @@ def _truncated(rec: Recorder, week: int) -> Recorder:
     out.counts = rec.counts[: week + 1]
     out.flows = rec.flows[: week + 1]
     out.entries = rec.entries[: week + 1]
+    out.queues = rec.queues[: week + 1]
+    out.capacity = rec.capacity[: week + 1]
     return out

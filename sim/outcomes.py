@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.places import PLACE_SITUATION, QUEUE_NAMES
 from sim.situations import (
     AGE_BANDS,
     DAYS_PER_WEEK,
@@ -58,6 +59,8 @@ class Recorder:
         self.flows = np.zeros((weeks + 1, N_SIT, N_SIT), dtype=np.int32)  # into state r
         self.entries = np.zeros((weeks + 1, N_SIT), dtype=np.int32)
         self.queues = np.zeros((weeks + 1, n_queues), dtype=np.int32)
+        # capacity of each waiting list's place in state r (inf: unlimited)
+        self.capacity = np.full((weeks + 1, n_queues), np.inf)
         self.users = np.zeros((self.years + 1, N_SIT), dtype=np.int32)  # distinct, per year
         self.homeless_any = np.zeros(self.years + 1, dtype=np.int32)
         # completed homeless spells: length in weeks, needs group, where they ended
@@ -90,10 +93,14 @@ class Recorder:
         arrays.year_any[idx[hl]] = y
         self.homeless_any[y] += int(hl.sum())
 
-    def record_state(self, r: int, cells: np.ndarray, queue_lengths: np.ndarray) -> None:
-        """Tally state ``r``: counts by situation x needs x age band, and waiting lists."""
+    def record_state(self, r: int, cells: np.ndarray, queue_lengths: np.ndarray,
+                     capacity: np.ndarray | None = None) -> None:
+        """Tally state ``r``: counts by situation x needs x age band, waiting lists, and
+        the capacity of each list's place."""
         self.counts[r] = cells.reshape(N_SIT, N_NEEDS, N_AGE)
         self.queues[r] = queue_lengths
+        if capacity is not None:
+            self.capacity[r] = capacity
 
 
 # ---------------------------------------------------------------- derived outcomes
@@ -185,4 +192,27 @@ def summary(rec: Recorder, start_year: int, pit_week: int) -> dict[str, float]:
         share, n = retention(episodes, W, months)
         out[f"kept_home_{months}m"] = share
         out[f"kept_home_{months}m_n"] = float(n)
+    out.update(place_use(rec, tot))
+    return out
+
+
+def place_use(rec: Recorder, totals: np.ndarray | None = None) -> dict[str, float]:
+    """How full each scarce place was, and how many waited for it, over the horizon.
+
+    ``utilisation_<place>``: mean over weeks of occupied / capacity, counting only the
+    weeks its capacity was limited (NaN if never); ``queue_mean_<place>``: mean number
+    on its waiting list at the end of a week (assigned homes included). A place nobody
+    waits for (queue 0) cannot change outcomes by having more of it.
+    """
+    W = rec.weeks
+    tot = situation_totals(rec) if totals is None else totals
+    out: dict[str, float] = {}
+    for k, name in enumerate(QUEUE_NAMES):
+        if k < len(PLACE_SITUATION):
+            cap = rec.capacity[:W, k]
+            limited = np.isfinite(cap) & (cap > 0)
+            occ = tot[:W, int(PLACE_SITUATION[k])][limited]
+            out[f"utilisation_{name}"] = (float((occ / cap[limited]).mean()) if limited.any()
+                                          else float("nan"))
+        out[f"queue_mean_{name}"] = float(rec.queues[:W, k].mean()) if W else float("nan")
     return out

@@ -136,6 +136,8 @@ class Population:
                 a.spell_start[idx] = -already.astype(np.int32)
                 a.since[idx] = a.spell_start[idx]
                 a.spells[idx] = 1
+        a.kind[:] = model.tables.kinds.draw(model.streams["kinds"], a.needs, a.band,
+                                            HOMELESS_MASK[a.situation])
         return np.arange(a.n)
 
     def plan_arrivals(self, phases: Mapping[int, object]) -> None:
@@ -186,6 +188,8 @@ class Population:
         sl = a.grow(hi - lo)
         a.needs[sl], a.birth[sl], a.band[sl] = arr.needs[lo:hi], arr.birth[lo:hi], arr.band[lo:hi]
         a.entered[sl] = r
+        a.kind[sl] = self.model.tables.kinds.draw(self.model.streams["kinds"], a.needs[sl],
+                                                  a.band[sl])
         return np.arange(sl.start, sl.stop), arr.dest[lo:hi]
 
     @staticmethod

@@ -15,7 +15,7 @@ import numpy as np
 
 #: Named sources of chance. Append new names at the end: the position is the key.
 STREAMS: tuple[str, ...] = ("init", "moves", "entries", "places", "support", "prevention",
-                            "mesa")
+                            "mesa", "kinds")
 
 
 def run_seed(root: int, *key: int) -> np.random.SeedSequence:

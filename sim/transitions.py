@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.kinds import KindTables
 from sim.scenario.schema import Scenario
 from sim.situations import (
     HOMELESS_MASK,
@@ -54,28 +55,33 @@ def transition_matrix(sc: Scenario) -> np.ndarray:
     return P
 
 
-#: Rows per support effect state: (rehoused flag, situation, needs group).
+#: Rows per support effect state with one kind and one return band (the default).
 N_BASE = 2 * N_SIT * N_NEEDS
 
 
 def row_code(rehoused: np.ndarray, sit: np.ndarray, needs: np.ndarray,
-             effect: np.ndarray | int = 0) -> np.ndarray:
-    """Row of the move tables: ``((effect * 2 + rehoused) * S + situation) * G + needs``.
+             effect: np.ndarray | int = 0, kind: np.ndarray | int = 0, n_kinds: int = 1,
+             n_bands: int = 2) -> np.ndarray:
+    """Row of the move tables:
+    ``(((effect * n_bands + rehoused) * n_kinds + kind) * S + situation) * G + needs``.
 
-    ``rehoused`` marks the first weeks in a home after homelessness, whose higher risk
-    of losing the home is built into their own rows (scenario key ``rehousing``).
-    ``effect`` is the citizen's support effect state (0: none; see
-    ``policies.team_rules.effect_state``), whose multipliers are built into its own rows.
+    ``rehoused`` is the return band (0: the ordinary risk; ``b``: the ``b``-th band of
+    months after moving in from homelessness, scenario keys ``returns``/``rehousing``),
+    ``kind`` the citizen's kind (``sim.kinds``) and ``effect`` their support effect
+    state (0: none; see ``policies.team_rules.effect_state``); each combination has its
+    own rows, so none of them costs the kernel anything. With one kind and one band
+    this is ``((effect * 2 + rehoused) * S + situation) * G + needs``.
     """
-    return (((np.asarray(effect, dtype=np.int16) * 2 + rehoused) * N_SIT + sit) * N_NEEDS
-            + needs).astype(np.intp)  # intp: the kernel indexes tables with it
+    block = np.asarray(effect, dtype=np.int64) * n_bands + rehoused
+    return (((block * n_kinds + kind) * N_SIT + sit) * N_NEEDS + needs).astype(np.intp)
 
 
 @dataclass
 class MoveTables:
     """Lookup tables the kernel uses, built once per parameter phase, by row code.
 
-    There are ``N_BASE`` rows per support effect state; state ``e`` has its multipliers
+    Each block of ``S * G`` rows is one (effect state, return band, kind); state ``e``
+    has its multipliers
     ``m_house[e]`` and ``m_loss[e]`` applied as ``modified_rows`` would apply them.
     """
 
@@ -86,12 +92,15 @@ class MoveTables:
     to_homeless: np.ndarray  # (S, S) bool: from a housed situation to a homeless one
     p_house: np.ndarray      # (codes,) chance of a move that m_house scales
     p_loss: np.ndarray       # (codes,) chance of a move that m_loss scales
+    kinds: KindTables        # kinds and return bands (the row blocks)
 
     @classmethod
     def build(cls, sc: Scenario, m_house: np.ndarray | None = None,
-              m_loss: np.ndarray | None = None) -> MoveTables:
+              m_loss: np.ndarray | None = None, kinds: KindTables | None = None
+              ) -> MoveTables:
         """Tables of a parameter phase; ``m_house``/``m_loss`` give the multipliers of
-        each support effect state (default: the one state "no support")."""
+        each support effect state (default: the one state "no support"). Rows come in
+        blocks by effect state, then return band, then kind (``row_code``)."""
         P = transition_matrix(sc)
         Q = P.copy()
         for s in range(N_SIT):
@@ -100,13 +109,20 @@ class MoveTables:
         to_housed = np.outer(HOMELESS_MASK, HOUSED_MASK)
         to_homeless = np.outer(HOUSED_MASK, HOMELESS_MASK)
         sit_of_row = np.repeat(np.arange(N_SIT), N_NEEDS)
-        rehoused = base.copy()
+        kinds = KindTables.build(sc) if kinds is None else kinds
+        by_kind = [kinds.kind_rows(base, k, sit_of_row, to_homeless)
+                   for k in range(kinds.n_kinds)]
+        blocks = [*by_kind]
         scaled = to_homeless[sit_of_row]
-        rehoused[scaled] *= sc.rehousing.multiplier
-        total = rehoused.sum(axis=1)
-        rehoused[total > 1] /= total[total > 1, None]
-        plain = np.vstack([base, rehoused])
-        sits = np.concatenate([sit_of_row, sit_of_row])
+        for b in range(1, kinds.n_bands):
+            for k, rows in enumerate(by_kind):
+                banded = rows.copy()
+                banded[scaled] *= kinds.band_mult[k, b - 1]
+                total = banded.sum(axis=1)
+                banded[total > 1] /= total[total > 1, None]
+                blocks.append(banded)
+        plain = np.vstack(blocks)
+        sits = np.tile(sit_of_row, len(blocks))
         m_house = np.ones(1) if m_house is None else m_house
         m_loss = np.ones(1) if m_loss is None else m_loss
         rows = np.vstack([_with_effect(plain, sits, to_housed, to_homeless, mh, ml)
@@ -117,7 +133,7 @@ class MoveTables:
         leave = np.cumsum(rows, axis=1)[:, -1].copy()
         p_house = (rows * to_housed[sits]).sum(axis=1)
         p_loss = (rows * to_homeless[sits]).sum(axis=1)
-        return cls(P, rows, leave, to_housed, to_homeless, p_house, p_loss)
+        return cls(P, rows, leave, to_housed, to_homeless, p_house, p_loss, kinds)
 
 
 def _with_effect(rows: np.ndarray, sits: np.ndarray, to_housed: np.ndarray,

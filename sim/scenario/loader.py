@@ -25,6 +25,7 @@ import yaml
 
 from sim.scenario import schema
 from sim.scenario.errors import ScenarioError
+from sim.scenario.kinds_schema import check_kinds
 from sim.shipped import locate, locate_near
 from sim.situations import NEEDS, WEEKS_PER_YEAR
 
@@ -377,6 +378,7 @@ def check_scenario(sc: schema.Scenario, file: str | None) -> None:
     _check_needs_mixes(sc.initial.needs_mix, file)
     _check_routes(sc.entries.routes, file)
     _check_disabled(sc, file)
+    check_kinds(sc.kinds, sc.returns, file)
     from sim.policies.checks import check_policies  # policies import the schema too
     check_policies(sc.policies, file)
     from sim.costs import check_costs  # late: sim.costs builds on this package

@@ -113,7 +113,10 @@ class Prevention:
     reach_per_week: float = spec("Weekly chance that an at-risk tenancy is reached.", 0.1,
                                  unit="per week", ge=0, le=1)
     m_loss: float = spec("Multiplier on the chance that a reached tenancy ends in "
-                         "homelessness.", 1.0, ge=0)
+                         "homelessness. Default 0.43: with legal counsel 22% of tenants "
+                         "had final judgments against them, without it 51% (Seron, "
+                         "Van Ryzin, Frankel & Kovath 2001, Law & Society Review 35(2), "
+                         "419-433, a randomised experiment).", 0.43, ge=0)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sim.scenario.costs_schema import Costs
 from sim.scenario.fields import PRIORITY_RULES, spec
+from sim.scenario.kinds_schema import Kinds, Returns
 from sim.scenario.policy_schema import Policies
 from sim.situations import AGE_BANDS, LIVING, NEEDS
 
@@ -191,6 +192,12 @@ class Scenario:
     rehousing: Rehousing = field(
         default_factory=Rehousing,
         metadata={"doc": "Higher risk of losing a home soon after homelessness."})
+    kinds: Kinds = field(default_factory=Kinds,
+                         metadata={"doc": "Latent kinds of users (transitional, episodic, "
+                                          "chronic...)."})
+    returns: Returns = field(
+        default_factory=Returns,
+        metadata={"doc": "Risk of losing a home by months since moving in, by kind."})
     places: Places = field(default_factory=Places, metadata={"doc": "Scarce places."})
     housing: Housing = field(default_factory=Housing,
                              metadata={"doc": "Homes assigned by the municipality."})
