@@ -301,8 +301,12 @@ class HomelessnessModel(mesa.Model):
         occupancy = self.occupancy + np.bincount(to, minlength=N_SIT)
         occupancy -= np.bincount(a.situation[direct], minlength=N_SIT)
         waiting = self._waiting()
+        fresh = waiting[a.queue_since[waiting] == r]  # joined a list this week
+        self.recorder.applied[r] += np.bincount(a.queue[fresh], minlength=len(QUEUE_NAMES))
         admitted, places = self.allocator.allocate(a, occupancy, r, waiting)
         a.queue[admitted] = -1
+        still = a.queue[fresh]
+        self.recorder.refused[r] += np.bincount(still[still >= 0], minlength=len(QUEUE_NAMES))
         refused, beds = self._overflow(r, waiting)
         self.move(np.concatenate([direct, admitted, refused]),
                   np.concatenate([to, places, beds]), r, keep_queue=True)

@@ -61,6 +61,9 @@ class Recorder:
         self.queues = np.zeros((weeks + 1, n_queues), dtype=np.int32)
         # capacity of each waiting list's place in state r (inf: unlimited)
         self.capacity = np.full((weeks + 1, n_queues), np.inf)
+        # new applicants to each waiting list in week r, and those refused that week
+        self.applied = np.zeros((weeks + 1, n_queues), dtype=np.int32)
+        self.refused = np.zeros((weeks + 1, n_queues), dtype=np.int32)
         self.users = np.zeros((self.years + 1, N_SIT), dtype=np.int32)  # distinct, per year
         self.homeless_any = np.zeros(self.years + 1, dtype=np.int32)
         # completed homeless spells: length in weeks, needs group, where they ended
@@ -203,6 +206,8 @@ def place_use(rec: Recorder, totals: np.ndarray | None = None) -> dict[str, floa
     weeks its capacity was limited (NaN if never); ``queue_mean_<place>``: mean number
     on its waiting list at the end of a week (assigned homes included). A place nobody
     waits for (queue 0) cannot change outcomes by having more of it.
+    ``turned_away_<place>``: the share of new applicants not admitted in the week they
+    applied (the blocking probability of a loss system; NaN if nobody applied).
     """
     W = rec.weeks
     tot = situation_totals(rec) if totals is None else totals
@@ -215,4 +220,7 @@ def place_use(rec: Recorder, totals: np.ndarray | None = None) -> dict[str, floa
             out[f"utilisation_{name}"] = (float((occ / cap[limited]).mean()) if limited.any()
                                           else float("nan"))
         out[f"queue_mean_{name}"] = float(rec.queues[:W, k].mean()) if W else float("nan")
+        applied = int(rec.applied[1: W + 1, k].sum())
+        out[f"turned_away_{name}"] = (float(rec.refused[1: W + 1, k].sum() / applied)
+                                      if applied else float("nan"))
     return out

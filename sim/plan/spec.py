@@ -59,6 +59,8 @@ OUTCOMES: dict[str, tuple[bool, str]] = {
     "people_ever_homeless": (False, "people ever homeless"),
     "homeless_days": (False, "homeless days"),
     "housed_end": (False, "housed at the end"),
+    **{f"turned_away_{p}": (False, f"share of new applicants turned away from {word(p)}")
+       for p in ("shelter", "night_shelter", "starter", "alternative", "supported")},
 }
 
 _TOP = {"name", "description", "base", "years", "variables", "targets", "budget",
