@@ -475,7 +475,7 @@ def _figure(df, columns: Mapping[str, tuple[str, str]], title: str, ylabel: str)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)  # counts of people: zero is where the smallest lines are
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.09, right=0.72, bottom=0.17, top=0.88)  # fixed: faster
     return fig
 
 
@@ -488,7 +488,8 @@ def plot_specs() -> dict[str, tuple[str, str, dict[str, tuple[str, str]]]]:
                        {s: (SITUATIONS_IN_WORDS.get(s, s), SITUATION_COLOURS[s])
                         for s in HOMELESS_NAMES}),
         "waiting": ("Waiting lists", "persons waiting",
-                    {f"waiting_{q}": (SITUATIONS_IN_WORDS.get(q, q.replace("_", " ")),
+                    {f"waiting_{q}": ({"assigned_home": "assigned homes"}.get(
+                        q, SITUATIONS_IN_WORDS.get(q, q.replace("_", " "))),
                                       PALETTE[i % len(PALETTE)])
                      for i, q in enumerate(QUEUE_NAMES)}),
         "compare": ("Homeless: levers against baseline (same seed)", "persons",
