@@ -1,9 +1,13 @@
 """The interactive dashboard: levers, a live run, and the baseline beside it.
 
-The model side (levers, :class:`DashboardModel`) needs only the core packages, so it can
-be tested and used from notebooks without a browser. The page (``Page``) is built with
-Mesa's SolaraViz and exists only when the optional ``viz`` extra (solara, altair) is
-installed; ``homesim dashboard`` serves it.
+The model side (levers, :class:`DashboardModel`, the totals, the notes beside levers,
+:func:`build_model` and :func:`advance`, which turn any model error into a message)
+needs only the core packages, so it can be tested and used from notebooks without a
+browser. The page (``Page``) is a small Solara page over a Mesa model and its
+DataCollector; it exists only when the optional ``viz`` extra (solara, altair) is
+installed, and ``homesim dashboard`` serves it. The page speaks a planner's language:
+every slider shows its value and unit, the pathway menu shows words, "Run to the end"
+runs the horizon and draws once, and an error is a message in the page.
 
 A lever is one row of :data:`LEVERS`: a keyword name, the scenario key it sets and how
 its control looks. Levers whose key the schema does not (yet) have are left out, so a
@@ -32,6 +36,7 @@ from sim.docs_reference import iter_keys, key_exists
 from sim.model import HomelessnessModel
 from sim.places import QUEUE_NAMES
 from sim.scenario.errors import ScenarioError
+from sim.scenario.labels import CODES, code_label, in_words, key_label, word
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.shipped import shipped_root
 from sim.situations import HOMELESS_MASK, LEFT, SITUATIONS
@@ -64,25 +69,26 @@ class Lever:
     max: float = 100
     step: float = 1
     enable: str | None = None
+    unit: str = ""
 
 
 #: The levers, in the order they appear. Keys missing from the schema are skipped.
 LEVERS: tuple[Lever, ...] = (
-    Lever("starter_homes", "places.starter.capacity", "Starter homes (places)", "int", 0, 100),
-    Lever("shelter_beds", "places.shelter.capacity", "Shelter beds, §110 (places)", "int",
-          0, 150),
-    Lever("night_shelter_beds", "places.night_shelter.capacity", "Night shelter beds (places)",
-          "int", 0, 60),
-    Lever("assigned_homes", "housing.assignments_per_week", "Assigned homes (homes/week)",
-          "float", 0, 10, 0.25),
-    Lever("pathway", "policies.pathway.model", "Housing pathway (housing_first: Housing First)",
-          "choice"),
-    Lever("act_staff", "policies.teams.act.staff", "ACT team staff (FTE; places = staff x "
-          "caseload)", "float", 0, 20, 0.5, enable="policies.teams.act.enabled"),
-    Lever("icm_staff", "policies.teams.icm.staff", "ICM team staff (FTE; places = staff x "
-          "caseload)", "float", 0, 20, 0.5, enable="policies.teams.icm.enabled"),
-    Lever("cti_staff", "policies.teams.cti.staff", "CTI team staff (FTE; places = staff x "
-          "caseload)", "float", 0, 20, 0.5, enable="policies.teams.cti.enabled"),
+    Lever("starter_homes", "places.starter.capacity", "Starter homes", "int", 0, 100,
+          unit="places"),
+    Lever("shelter_beds", "places.shelter.capacity", "Shelter beds, §110", "int", 0, 150,
+          unit="beds"),
+    Lever("night_shelter_beds", "places.night_shelter.capacity", "Night shelter beds", "int",
+          0, 60, unit="beds"),
+    Lever("assigned_homes", "housing.assignments_per_week", "Homes assigned by the "
+          "municipality", "float", 0, 10, 0.25, unit="homes a week"),
+    Lever("pathway", "policies.pathway.model", "Housing pathway", "choice"),
+    Lever("act_staff", "policies.teams.act.staff", "ACT team staff", "float", 0, 20, 0.5,
+          enable="policies.teams.act.enabled", unit="FTE"),
+    Lever("icm_staff", "policies.teams.icm.staff", "ICM team staff", "float", 0, 20, 0.5,
+          enable="policies.teams.icm.enabled", unit="FTE"),
+    Lever("cti_staff", "policies.teams.cti.staff", "CTI team staff", "float", 0, 20, 0.5,
+          enable="policies.teams.cti.enabled", unit="FTE"),
     Lever("eviction_prevention", "policies.prevention.enabled", "Eviction prevention", "bool"),
 )
 
@@ -139,7 +145,8 @@ def lever_overrides(loaded: LoadedScenario, values: Mapping[str, Any],
 
 def model_params(loaded: LoadedScenario, seed: int = 0, years: int | None = None
                  ) -> dict[str, Any]:
-    """SolaraViz ``model_params``: one control per lever, plus the fixed settings."""
+    """The model's keywords and the page's controls (in Mesa's ``model_params`` shape):
+    one control per lever, plus the fixed settings."""
     params: dict[str, Any] = {"base": loaded, "seed": seed, "years": years}
     for lever in available_levers():
         start = lever_start(lever, loaded)
@@ -153,17 +160,18 @@ def model_params(loaded: LoadedScenario, seed: int = 0, years: int | None = None
         top = max(lever.max, 2 * start)
         params[lever.name] = {"type": "SliderInt" if lever.kind == "int" else "SliderFloat",
                               "value": start, "min": lever.min, "max": _kind(lever)(top),
-                              "step": lever.step, "label": lever.label}
+                              "step": lever.step, "label": lever.label, "unit": lever.unit}
     return params
 
 
 # ------------------------------------------------------------------ costs, if modelled
 
-def find_cost_function() -> Callable[[HomelessnessModel], float] | None:
-    """The cost so far of a model (DKK of the price year, undiscounted), if costs exist.
+def find_cost_function() -> Callable[[HomelessnessModel, bool], float] | None:
+    """The cost so far of a model (DKK of the price year; discounted or not), if costs
+    exist.
 
-    Uses ``sim.costs.run_costs(model).total()``; None where the cost model is missing
-    or offers no such function, so the dashboard runs without costs.
+    Uses ``sim.costs.run_costs(model).total(discounted)``; None where the cost model is
+    missing or offers no such function, so the dashboard runs without costs.
     """
     try:
         costs = importlib.import_module("sim.costs")
@@ -172,7 +180,8 @@ def find_cost_function() -> Callable[[HomelessnessModel], float] | None:
     run_costs = getattr(costs, "run_costs", None)
     if not callable(run_costs):
         return None
-    return lambda model: run_costs(model).total()
+    return lambda model, discounted=False: (run_costs(model).total(discounted) if discounted
+                                            else run_costs(model).total())
 
 
 # ------------------------------------------------------------------ the model pair
@@ -220,10 +229,7 @@ class DashboardModel(HomelessnessModel):
             rep[f"waiting_{name}"] = lambda m, q=q: int(m.recorder.queues[m.week, q])
             rep[f"baseline_waiting_{name}"] = (
                 lambda m, q=q: int(m.baseline.recorder.queues[m.baseline.week, q]))
-        if self._cost is not None:
-            rep["cost"] = lambda m: m.cost_so_far(m)
-            rep["baseline_cost"] = lambda m: m.cost_so_far(m.baseline)
-        return rep
+        return rep  # costs are worked out when shown (totals), not every week
 
     def step(self) -> None:
         """One week of both models (the baseline first, so the row the week collects at
@@ -231,12 +237,13 @@ class DashboardModel(HomelessnessModel):
         self.baseline.step()
         super().step()
 
-    def cost_so_far(self, model: HomelessnessModel) -> float:
-        """Cost of ``model`` from week 0 to now (DKK), NaN if the cost model fails."""
+    def cost_so_far(self, model: HomelessnessModel, discounted: bool = False) -> float:
+        """Cost of ``model`` from week 0 to now (DKK, undiscounted or discounted), NaN if
+        the cost model fails."""
         if self._cost is None or self.cost_error is not None:
             return math.nan
         try:
-            return float(self._cost(model))
+            return float(self._cost(model, discounted))
         except Exception as exc:  # the cost model is optional: show why, keep running
             self.cost_error = f"{type(exc).__name__}: {exc}"
             return math.nan
@@ -256,9 +263,11 @@ class DashboardModel(HomelessnessModel):
             "waiting": int(self.recorder.queues[self.week].sum()),
             "baseline_waiting": int(self.baseline.recorder.queues[self.baseline.week].sum()),
         }
-        if "cost" in df:
-            out["cost"] = float(df["cost"].iloc[-1])
-            out["baseline_cost"] = float(df["baseline_cost"].iloc[-1])
+        if self._cost is not None:
+            out["cost"] = self.cost_so_far(self)
+            out["baseline_cost"] = self.cost_so_far(self.baseline)
+            out["cost_discounted"] = self.cost_so_far(self, True)
+            out["baseline_cost_discounted"] = self.cost_so_far(self.baseline, True)
         return out
 
     def side_by_side(self) -> list[tuple[str, int, int]]:
@@ -275,14 +284,183 @@ def settings_from_env() -> tuple[LoadedScenario, int, int | None]:
     return load_scenario(path), seed, int(years) if years else None
 
 
-# ------------------------------------------------------------------ the page (solara)
+# ------------------------------------------------------------------ what the page says
+
+def error_message(exc: BaseException) -> str:
+    """A model error as one line for the page (keys in words; never a traceback)."""
+    text = in_words(str(exc).strip()) or type(exc).__name__
+    return (f"The model stopped with an error: {text}. Change a lever and press Reset, "
+            "or report the scenario and the levers that led here.")
+
+
+def build_model(loaded: LoadedScenario, seed: int, years: int | None,
+                values: Mapping[str, Any]) -> tuple[DashboardModel | None, str | None]:
+    """A model pair for these lever values, or the message of the error that stopped it."""
+    try:
+        return DashboardModel(base=loaded, seed=seed, years=years, **values), None
+    except Exception as exc:  # any model error is shown in the page
+        return None, error_message(exc)
+
+
+def advance(model: DashboardModel, weeks: int | None = None) -> str | None:
+    """Run ``weeks`` weeks (None: to the end of the horizon); the error message, if any."""
+    left = model.weeks - model.week
+    try:
+        for _ in range(left if weeks is None else min(weeks, left)):
+            model.step()
+    except Exception as exc:  # any model error is shown in the page
+        return error_message(exc)
+    return None
+
+
+def lever_text(lever: Lever, value: Any) -> str:
+    """The lever's label with its value and unit: "Starter homes: 24 places"."""
+    if lever.kind == "bool":
+        return f"{lever.label}: {'on' if value else 'off'}"
+    if lever.kind == "choice":
+        return f"{lever.label}: {code_label(value)}"
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{lever.label}: {shown} {lever.unit}".rstrip()
+
+
+def choice_words(lever: Lever) -> dict[str, str]:
+    """{words: code} of a choice lever's values, for a menu that shows words."""
+    return {code_label(c): c for c in lever_choices(lever)}
+
+
+def _place(lever: Lever) -> str | None:
+    parts = lever.path.split(".")
+    return parts[1] if parts[0] == "places" and parts[-1] == "capacity" else None
+
+
+def _team(lever: Lever) -> Any:
+    parts = lever.path.split(".")
+    return parts[2] if parts[:2] == ["policies", "teams"] else None
+
+
+def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict[str, str]:
+    """Why a lever has no effect in this scenario, for the levers that have none."""
+    if model is None:
+        return {}
+    notes: dict[str, str] = {}
+    base = model.base.params
+    for lever in available_levers():
+        place, team = _place(lever), _team(lever)
+        if place in QUEUE_NAMES:
+            q = QUEUE_NAMES.index(place)
+            rec, week = model.baseline.recorder, model.baseline.week
+            if week > 0 and not rec.queues[: week + 1, q].any():
+                notes[lever.name] = (f"Nobody has waited for {SITUATIONS_IN_WORDS[place]} "
+                                     "so far in this scenario: more places change nothing.")
+        elif team is not None:
+            t = getattr(base.policies.teams, team)
+            if t.m_house == 1 and t.m_loss == 1 and not t.phases:
+                notes[lever.name] = (f"The {word(team)} team has no effect set in this "
+                                     "scenario (its effects on being housed and on losing a "
+                                     "home are 1), so its staff change nothing.")
+            elif t.referral_per_week == 0 and not t.on_housing:
+                notes[lever.name] = (f"Nobody is referred to the {word(team)} team in this "
+                                     "scenario, so its staff change nothing.")
+        elif lever.path == "policies.prevention.enabled":
+            pv = base.policies.prevention
+            if pv.m_loss == 1 or pv.reach_per_week == 0:
+                notes[lever.name] = ("Prevention has no effect set in this scenario (it "
+                                     "reaches no tenancy, or its effect on losing a home is "
+                                     "1).")
+        elif lever.kind == "choice" and values.get(lever.name) == "housing_first":
+            staff = [values.get(f"{t}_staff", 0) or 0 for t in base.policies.pathway.teams]
+            if not any(staff):
+                notes[lever.name] = ("Housing First reaches people through its support "
+                                     "teams: with no team staff, nobody is in the programme.")
+    return notes
+
+
+SITUATIONS_IN_WORDS = {**CODES}
+
+
+def _signed(x: float, money: bool = False) -> str:
+    if math.isnan(x):
+        return ""
+    text = _money(abs(x)) if money else f"{abs(x):,.0f}"
+    return ("+" if x > 0 else "-" if x < 0 else "") + text
+
+
+def totals_rows(model: DashboardModel) -> list[tuple[str, str, str, str]]:
+    """(what, with levers, baseline, difference) for the totals table."""
+    t = model.totals()
+    rows: list[tuple[str, float, float, bool]] = [
+        ("homeless now", t["homeless"], t["baseline_homeless"], False),
+        ("homeless days so far", t["homeless_days"], t["baseline_homeless_days"], False),
+        ("waiting for a place", t["waiting"], t["baseline_waiting"], False)]
+    if "cost" in t:
+        rows += [("cost so far", t["cost"], t["baseline_cost"], True),
+                 ("cost so far, discounted", t["cost_discounted"],
+                  t["baseline_cost_discounted"], True)]
+    rows += [(SITUATIONS_IN_WORDS.get(n, n), a, b, False) for n, a, b in model.side_by_side()]
+    return [(label, _money(a) if money else f"{a:,.0f}", _money(b) if money else f"{b:,.0f}",
+             _signed(a - b, money)) for label, a, b, money in rows]
+
+
+def changed_text(model: DashboardModel) -> str:
+    """The levers moved from the scenario's values, in words."""
+    return "; ".join(f"{key_label(k)} = {code_label(v) if isinstance(v, str) else v}"
+                     for k, v in model.overrides.items()) or "none"
+
+
+def totals_notes(model: DashboardModel) -> list[str]:
+    t = model.totals()
+    notes = [f"Levers changed: {changed_text(model)}"]
+    if model.lever_error:
+        notes.append(f"Levers not applied: {in_words(model.lever_error)}")
+    if "cost" not in t:
+        notes.append("Costs: no cost model installed (sim.costs).")
+    elif model.cost_error:
+        notes.append(f"Costs not available: {model.cost_error}")
+    else:
+        notes.append("Costs in DKK of the scenario's price year; difference = with levers "
+                     "minus baseline (negative: the levers save).")
+    return notes
+
+
+def totals_html(title: str, rows: list[tuple[str, ...]], notes: list[str]) -> str:
+    """The running totals as a small HTML table (what, with levers, baseline, difference)."""
+    cells = "".join(
+        "<tr>" + f"<td>{html.escape(str(r[0]))}</td>" + "".join(
+            f"<td align='right'>{html.escape(str(x))}</td>" for x in r[1:]) + "</tr>"
+        for r in rows)
+    text = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
+    return (f"<p id='homesim-week'><b>{html.escape(title)}</b></p>"
+            "<table id='homesim-totals' style='width:100%'><tr><th></th>"
+            "<th align='right'>with levers</th><th align='right'>baseline</th>"
+            "<th align='right'>difference</th></tr>"
+            f"{cells}</table>{text}")
+
+
+def _money(x: float) -> str:
+    return "not available" if math.isnan(x) else f"DKK {x / 1e6:,.1f} million"
+
+
+def view_of(model: DashboardModel, values: Mapping[str, Any] | None = None
+            ) -> tuple[str, list[tuple[str, ...]], dict[str, str]] | str:
+    """What the page shows of a model: (totals HTML, totals rows, notes beside levers),
+    or the message of the error that stopped working them out."""
+    try:
+        rows = totals_rows(model)
+        title = f"Week {model.week} of {model.weeks} (seed {model.seed})"
+        return (totals_html(title, rows, totals_notes(model)), rows,
+                lever_notes(model, values or {}))
+    except Exception as exc:  # any model error is shown in the page
+        return error_message(exc)
+
+
+# ------------------------------------------------------------------ plots
 
 def _figure(df, columns: Mapping[str, tuple[str, str]], title: str, ylabel: str):
     """A line figure of DataCollector columns: {column: (label, colour or style)}."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    fig = Figure(figsize=(7.2, 3.4), dpi=100)
+    fig = Figure(figsize=(7.2, 3.2), dpi=90)
     ax = fig.subplots()
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(alpha=0.25)
@@ -295,9 +473,9 @@ def _figure(df, columns: Mapping[str, tuple[str, str]], title: str, ylabel: str)
     ax.set_ylabel(ylabel)
     ax.set_xlim(0, max(len(df) - 1, 1))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0)  # counts of people: zero is where the smallest lines are
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.09, right=0.72, bottom=0.17, top=0.88)  # fixed: faster
     return fig
 
 
@@ -307,30 +485,17 @@ def plot_specs() -> dict[str, tuple[str, str, dict[str, tuple[str, str]]]]:
 
     return {
         "situations": ("Homeless by situation", "persons",
-                       {s: (s.replace("_", " "), SITUATION_COLOURS[s]) for s in HOMELESS_NAMES}),
+                       {s: (SITUATIONS_IN_WORDS.get(s, s), SITUATION_COLOURS[s])
+                        for s in HOMELESS_NAMES}),
         "waiting": ("Waiting lists", "persons waiting",
-                    {f"waiting_{q}": (q.replace("_", " "), PALETTE[i % len(PALETTE)])
+                    {f"waiting_{q}": ({"assigned_home": "assigned homes"}.get(
+                        q, SITUATIONS_IN_WORDS.get(q, q.replace("_", " "))),
+                                      PALETTE[i % len(PALETTE)])
                      for i, q in enumerate(QUEUE_NAMES)}),
         "compare": ("Homeless: levers against baseline (same seed)", "persons",
                     {"homeless": ("with levers", PALETTE[0]),
                      "baseline_homeless": ("baseline", "#555555:--")}),
     }
-
-
-def totals_html(title: str, rows: list[tuple[str, Any, Any]], notes: list[str]) -> str:
-    """The running totals as a small HTML table (rows: label, with levers, baseline)."""
-    cells = "".join(
-        f"<tr><td>{html.escape(str(label))}</td><td align='right'>{html.escape(str(a))}</td>"
-        f"<td align='right'>{html.escape(str(b))}</td></tr>" for label, a, b in rows)
-    text = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
-    return (f"<p id='homesim-week'><b>{html.escape(title)}</b></p>"
-            "<table id='homesim-totals' style='width:100%'><tr><th></th>"
-            "<th align='right'>with levers</th><th align='right'>baseline</th></tr>"
-            f"{cells}</table>{text}")
-
-
-def _money(x: float) -> str:
-    return "not available" if math.isnan(x) else f"DKK {x / 1e6:,.1f} million"
 
 
 try:  # the page needs the optional viz extra
@@ -340,54 +505,88 @@ except ImportError:  # pragma: no cover - exercised where solara is absent
 
 if solara is not None:
 
-    def make_plot(key: str) -> Callable[[DashboardModel], Any]:
-        """A SolaraViz component (a function of the model) drawing one plot."""
+    @solara.component
+    def Plot(model: DashboardModel, key: str, tick: int):  # noqa: N802
+        """One plot of the collected weeks (redrawn when ``tick`` changes)."""
         title, ylabel, columns = plot_specs()[key]
+        df = solara.use_memo(lambda: model.datacollector.get_model_vars_dataframe(),
+                             [model, tick])
+        with solara.Column(classes=["homesim-plot"]):
+            solara.FigureMatplotlib(_figure(df, columns, title, ylabel), format="png",
+                                    dependencies=[model, tick])
 
-        def Plot(model: DashboardModel):  # noqa: N802 - solara components are capitalised
-            df = model.datacollector.get_model_vars_dataframe()
-            solara.FigureMatplotlib(_figure(df, columns, title, ylabel), format="png")
-
-        Plot.__name__ = f"Plot_{key}"
-        return Plot
-
-    def Totals(model: DashboardModel):  # noqa: N802
-        """Running totals and the side-by-side table."""
-        t = model.totals()
-        rows = [("homeless now", t["homeless"], t["baseline_homeless"]),
-                ("homeless days so far", f"{t['homeless_days']:,.0f}",
-                 f"{t['baseline_homeless_days']:,.0f}"),
-                ("waiting for a place", t["waiting"], t["baseline_waiting"])]
-        if "cost" in t:
-            rows.append(("cost so far", _money(t["cost"]), _money(t["baseline_cost"])))
-        rows += [(name.replace("_", " "), a, b) for name, a, b in model.side_by_side()]
-        changed = ", ".join(f"{k} = {v}" for k, v in model.overrides.items()) or "none"
-        notes = [f"Levers changed: {changed}"]
-        if model.lever_error:
-            notes.append(f"Levers not applied: {model.lever_error}")
-        if "cost" not in t:
-            notes.append("Costs: no cost model installed (sim.costs).")
-        elif model.cost_error:
-            notes.append(f"Costs not available: {model.cost_error}")
-        with solara.Card("Running totals"):
-            solara.HTML(tag="div", unsafe_innerHTML=totals_html(
-                f"Week {t['week']} of {model.weeks} (seed {model.seed})", rows, notes))
-
-    def components() -> list:
-        """The dashboard's components (page 0)."""
-        return [(make_plot("situations"), 0), (make_plot("compare"), 0),
-                (make_plot("waiting"), 0), (Totals, 0)]
+    @solara.component
+    def LeverControl(lever: Lever, value: Any, on_value: Callable[[Any], None],  # noqa: N802
+                     start: Any, note: str | None):
+        """One lever: its label with value and unit, the control, and a note if idle."""
+        text = lever_text(lever, value)
+        if lever.kind == "bool":
+            solara.Checkbox(label=text, value=bool(value), on_value=on_value)
+        elif lever.kind == "choice":
+            words = choice_words(lever)
+            solara.Select(label=lever.label, values=list(words), value=code_label(value),
+                          on_value=lambda w: on_value(words[w]))
+        else:  # the label with value and unit above, so the slider keeps its width
+            top = max(lever.max, 2 * start)
+            slider = solara.SliderInt if lever.kind == "int" else solara.SliderFloat
+            solara.Text(text, classes=["homesim-lever"], style={"margin-top": "0.6rem"})
+            slider(label="", value=value, min=lever.min, max=_kind(lever)(top),
+                   step=lever.step, on_value=on_value, thumb_label=False)
+        if note:
+            solara.Text(note, style={"font-size": "0.8rem", "color": "#8a5300"},
+                        classes=["homesim-note"])
 
     @solara.component
     def Dashboard(loaded: LoadedScenario, seed: int = 0, years: int | None = None):  # noqa: N802
         """The dashboard for one scenario (also usable in a Jupyter notebook)."""
-        from mesa.visualization import SolaraViz
+        levers = available_levers()
+        starts = {lv.name: lever_start(lv, loaded) for lv in levers}
+        values, set_values = solara.use_state(starts)
+        first = solara.use_memo(lambda: build_model(loaded, seed, years, starts), [])
+        state, set_state = solara.use_state(first)
+        tick, set_tick = solara.use_state(0)
+        model, error = state
+        view = view_of(model, values) if model is not None else None
+        if view is not None and isinstance(view, str):
+            model, error, view = None, error or view, None
 
-        model = solara.use_memo(lambda: DashboardModel(base=loaded, seed=seed, years=years),
-                                [])
-        return SolaraViz(model, components=components(),
-                         model_params=model_params(loaded, seed, years),
-                         name=f"homesim: {loaded.name}")
+        def reset() -> None:
+            set_state(build_model(loaded, seed, years, values))
+            set_tick(tick + 1)
+
+        def run(weeks: int | None) -> None:
+            if model is None:
+                return
+            set_state((model, advance(model, weeks)))
+            set_tick(tick + 1)
+
+        solara.Title("homesim")
+        notes = view[2] if view is not None else {}
+        with solara.Columns([1, 2]):
+            with solara.Column():
+                about = " ".join(str(loaded.raw.get("description") or "").split())
+                solara.Markdown(f"**{loaded.params.setting.municipality}**"
+                                + (f": {about}" if about else ""))
+                for lv in levers:
+                    LeverControl(lv, values[lv.name],
+                                 lambda v, n=lv.name: set_values({**values, n: v}),
+                                 starts[lv.name], notes.get(lv.name))
+                with solara.Row():
+                    solara.Button("Reset", on_click=reset, color="primary")
+                    solara.Button("Step", on_click=lambda: run(1))
+                    solara.Button("Run one year", on_click=lambda: run(52))
+                    solara.Button("Run to the end", on_click=lambda: run(None))
+                solara.Text("Reset applies the levers; the baseline keeps the scenario as "
+                            "written, with the same random numbers.",
+                            style={"font-size": "0.8rem"})
+            with solara.Column():
+                if error:
+                    solara.Error(error, classes=["homesim-error"])
+                if model is not None and view is not None:
+                    with solara.Card("Running totals"):
+                        solara.HTML(tag="div", unsafe_innerHTML=view[0])
+                    for key in ("compare", "situations", "waiting"):
+                        Plot(model, key, tick)
 
     @solara.component
     def Page():  # noqa: N802

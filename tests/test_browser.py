@@ -1,9 +1,13 @@
-"""The dashboard in a real browser: the page loads, a lever moves, a week runs, plots follow.
+"""The dashboard and the report in a real browser.
 
-Starts ``homesim dashboard`` on a free localhost port and drives Debian's headless
-Chromium with Selenium. ``scripts/install-browser.sh`` installs what this needs; where
-no browser can be had the test skips and says why. A screenshot is saved to
-test-artifacts/dashboard.png.
+Dashboard: starts ``homesim dashboard`` on a free localhost port and drives Debian's
+headless Chromium with Selenium: the page loads, sliders show their values and units,
+a lever moves, a week runs and the plots follow, "Run to the end" finishes, the
+difference column updates, and a model that fails shows a message. Report: a
+comparison's page opens with the verdict and the main table on the first screen, and
+prints to A4. ``scripts/install-browser.sh`` installs what this needs; where no browser
+can be had the tests skip and say why. Screenshots (and the printed report) are saved
+to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -60,19 +64,26 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"dashboard server did not listen on port {port} in {timeout} s")
 
 
-@pytest.fixture
-def server(tmp_path):
-    """A dashboard server on a free localhost port, for a small scenario."""
+def serve(tmp_path: Path, page: str | None = None):
+    """A dashboard server on a free localhost port, for a small scenario: ``homesim
+    dashboard``, or solara serving ``page`` (a module:Page) with the same settings."""
+    from sim.commands.dashboard import server_command, server_env
+
     scenario = tmp_path / "small.yaml"
     scenario.write_text(yaml.safe_dump(small_scenario().raw), encoding="utf-8")
     port = free_port()
+    if page is None:
+        cmd, env = [sys.executable, "-m", "sim.cli", "dashboard", str(scenario), "--port",
+                    str(port), "--seed", "3"], None
+    else:
+        cmd = server_command("127.0.0.1", port)
+        cmd[cmd.index("sim.dashboard:Page")] = page
+        env = server_env(str(scenario), 3, None)
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "dashboard", str(scenario), "--port", str(port),
-         "--seed", "3"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
     try:
-        wait_for_port(port, proc, timeout=45)
+        wait_for_port(port, proc, timeout=120)  # a loaded machine starts slowly
         yield f"http://127.0.0.1:{port}/"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # the command and the server it started
@@ -81,6 +92,16 @@ def server(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    yield from serve(tmp_path)
+
+
+@pytest.fixture
+def failing_server(tmp_path):
+    yield from serve(tmp_path, "tests.failing_dashboard:Page")
 
 
 @pytest.fixture
@@ -112,11 +133,9 @@ def wait_until(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def test_dashboard_in_browser(server, browser):
+def _helpers(browser):
     from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     def text(css: str) -> str:
         try:
@@ -128,7 +147,7 @@ def test_dashboard_in_browser(server, browser):
     def plots() -> list[str]:
         try:
             return [img.get_attribute("src") or "" for img in
-                    browser.find_elements(By.CSS_SELECTOR, ".vue-grid-item img")]
+                    browser.find_elements(By.CSS_SELECTOR, ".homesim-plot img")]
         except StaleElementReferenceException:
             return []
 
@@ -136,34 +155,85 @@ def test_dashboard_in_browser(server, browser):
         return next(b for b in browser.find_elements(By.TAG_NAME, "button")
                     if b.text.strip().lower() == label)
 
-    browser.get(server)
-    wait_until(lambda: "Week 0 of 52" in text("#homesim-week"), 30, "the running totals")
-    wait_until(lambda: len(plots()) == 3 and all(plots()), 15, "three plots")
+    return text, plots, button
 
-    # the starter homes slider: 5 places in the scenario, three steps to the right
-    slider = wait_until(lambda: next(
-        (s for s in browser.find_elements(By.CSS_SELECTOR, ".v-input")
-         if "Starter homes" in s.text), None), 10, "the starter homes slider")
-    thumb = slider.find_element(By.CSS_SELECTOR, "[role=slider]")
+
+def totals(browser) -> dict[str, list[str]]:
+    """The totals table: what -> [with levers, baseline, difference]."""
+    from selenium.webdriver.common.by import By
+
+    rows = browser.find_elements(By.CSS_SELECTOR, "#homesim-totals tr")
+    cells = [[c.text for c in r.find_elements(By.TAG_NAME, "td")] for r in rows]
+    return {c[0]: c[1:] for c in cells if c}
+
+
+def _number(text: str) -> int:
+    return int(text.replace(",", "").replace("+", ""))
+
+
+def test_dashboard_in_browser(server, browser):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from sim.scenario.labels import DOTTED_KEY
+
+    text, plots, button = _helpers(browser)
+    browser.get(server)
+    wait_until(lambda: "Week 0 of 52" in text("#homesim-week"), 90, "the running totals")
+    wait_until(lambda: len(plots()) == 3 and all(plots()), 15, "three plots")
+    assert browser.title == "homesim"
+    body = browser.find_element(By.TAG_NAME, "body").text
+    for mesa_words in ("Play Interval", "Render Interval", "Use Threads", "runs on Solara"):
+        assert mesa_words not in body
+    assert DOTTED_KEY.search(body) is None and "housing_first" not in body
+
+    # every slider shows its value and unit above it; starter homes start at 5 places
+    def lever_labels() -> list[str]:
+        return [x.text for x in browser.find_elements(By.CSS_SELECTOR, ".homesim-lever")]
+
+    sliders = browser.find_elements(By.CSS_SELECTOR, "[role=slider]")
+    labels = wait_until(lever_labels, 10, "the levers")
+    assert len(labels) == len(sliders) >= 5
+    assert all(x.split(":")[1].strip() for x in labels)  # a value (and unit) after the name
+    assert "Starter homes: 5 places" in labels
+    thumb = sliders[labels.index("Starter homes: 5 places")]
     assert thumb.get_attribute("aria-valuenow") == "5"
     browser.execute_script("arguments[0].focus();", thumb)  # as a keyboard user would
     ActionChains(browser).send_keys(Keys.ARROW_RIGHT * 3).perform()
-    wait_until(lambda: thumb.get_attribute("aria-valuenow") == "8", 5, "the slider to move")
-
+    wait_until(lambda: "Starter homes: 8 places" in lever_labels(), 5,
+               "the slider's label to show 8 places")
     ActionChains(browser).send_keys(Keys.TAB).perform()  # leave the slider
+
+    # the pathway menu shows words
+    menu = next(s for s in browser.find_elements(By.CSS_SELECTOR, ".v-select")
+                if "Housing pathway" in s.text)
+    menu.find_element(By.CSS_SELECTOR, ".v-select__slot").click()
+    def items() -> set[str]:
+        try:
+            return {i.text for i in browser.find_elements(
+                By.CSS_SELECTOR, ".v-menu__content .v-list-item") if i.text}
+        except StaleElementReferenceException:  # the menu redrawn while read
+            return set()
+
+    words = {"none", "staircase model", "Housing First"}
+    wait_until(lambda: words <= items(), 10, "the menu's items in words")
+    assert not any("_" in x for x in items())
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+
     # Reset rebuilds the model with the levers' values; the new value reaches the server
     # over the page's websocket, so a Reset pressed before it arrives is pressed again
-    rebuilt = False
+    changed = "Levers changed: Places: starter homes, places = 8"
     for _ in range(5):
         button("reset").click()
         try:
-            wait_until(lambda: "places.starter.capacity = 8" in text("#homesim-totals + p"),
-                       3, "the model to be rebuilt with 8 starter homes")
-            rebuilt = True
+            wait_until(lambda: changed in text("#homesim-totals + p"), 3,
+                       "the model to be rebuilt with 8 starter homes")
             break
         except AssertionError:
             continue
-    assert rebuilt, "Reset did not rebuild the model with 8 starter homes"
+    assert changed in text("#homesim-totals + p")
     before = plots()
 
     button("step").click()
@@ -171,8 +241,62 @@ def test_dashboard_in_browser(server, browser):
     after = wait_until(lambda: plots() if plots() != before and all(plots()) else None, 15,
                        "the plots to redraw")
     assert len(after) == 3 and all(a != b for a, b in zip(after, before, strict=True))
-    totals = text("#homesim-totals")
-    assert "homeless now" in totals and "starter" in totals
+    assert "difference" in text("#homesim-totals")
+
+    start = time.monotonic()
+    button("run to the end").click()
+    wait_until(lambda: "Week 52 of 52" in text("#homesim-week"), 60, "the run to the end")
+    seconds = time.monotonic() - start
+    t = totals(browser)
+    with_levers, baseline, difference = t["homeless now"]
+    assert _number(difference) == _number(with_levers) - _number(baseline)
+    assert "starter homes" in t and "cost so far, discounted" in t
 
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "dashboard.png"))
+    (ARTIFACTS / "dashboard_run_to_end_seconds.txt").write_text(f"{seconds:.2f}\n")
+
+
+def test_failing_model_shows_a_message(failing_server, browser):
+    from selenium.webdriver.common.by import By
+
+    text, _, button = _helpers(browser)
+    browser.get(failing_server)
+    wait_until(lambda: "Week 0 of 52" in text("#homesim-week"), 90, "the running totals")
+    button("step").click()
+    message = wait_until(lambda: text(".homesim-error"), 15, "the error message")
+    assert "The model stopped with an error" in message and "team" in message
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Traceback" not in body and "Starter homes" in body  # the page is still there
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "dashboard_error.png"))
+
+
+def test_report_first_screen_in_browser(tmp_path, browser):
+    """The report of a comparison: verdict and main table on the first screen of a
+    laptop-sized window; the page prints to an A4 PDF."""
+    import base64
+
+    from selenium.webdriver.common.by import By
+
+    from sim.cli import main
+
+    out = tmp_path / "compare"
+    assert main(["compare", str(ROOT / "scenarios" / "randers_baseline.yaml"),
+                 str(ROOT / "scenarios" / "randers_housing_first.yaml"), "-n", "2",
+                 "--years", "1", "--out", str(out), "-q"]) == 0
+    browser.set_window_size(1366, 900)
+    browser.get((out / "report.html").as_uri())
+    height = browser.execute_script("return window.innerHeight")
+    for css in ("#verdict", "#main-table"):
+        box = browser.find_element(By.CSS_SELECTOR, css).rect
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, (css, box, height)
+    verdict = browser.find_element(By.CSS_SELECTOR, "#verdict").text
+    assert "homeless days" in verdict and "DKK" in verdict
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "report_first_screen.png"))
+    pdf = browser.execute_cdp_cmd("Page.printToPDF", {
+        "paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True})
+    data = base64.b64decode(pdf["data"])
+    assert data.startswith(b"%PDF")
+    (ARTIFACTS / "report.pdf").write_bytes(data)

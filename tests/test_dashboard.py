@@ -6,6 +6,7 @@ import importlib.util
 import math
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,11 +17,19 @@ from sim.dashboard import (
     LEVERS,
     DashboardModel,
     Lever,
+    advance,
     available_levers,
+    build_model,
+    changed_text,
+    choice_words,
+    lever_notes,
     lever_overrides,
     lever_start,
+    lever_text,
     model_params,
     totals_html,
+    totals_notes,
+    totals_rows,
 )
 from sim.model import HomelessnessModel
 from sim.places import QUEUE_NAMES
@@ -29,6 +38,7 @@ from sim.situations import HOMELESS_MASK, SITUATIONS
 from sim.streams import run_seed
 from tests.conftest import chain_scenario
 
+ROOT = Path(__file__).resolve().parents[1]
 HAS_VIZ = all(importlib.util.find_spec(m) for m in ("solara", "altair"))
 
 
@@ -138,9 +148,26 @@ def test_running_totals_match_the_summary(base):
     assert t["baseline_homeless_days"] == m.baseline.summary()["homeless_days"]
     side = dict((n, (a, b)) for n, a, b in m.side_by_side())
     assert side["starter"] == (m.count("starter"), m.baseline.count("starter"))
-    page = totals_html("Week 26", [("homeless now", t["homeless"], t["baseline_homeless"])],
-                       ["Levers changed: <none>"])
+    page = totals_html("Week 26", [("homeless now", t["homeless"], t["baseline_homeless"],
+                                    "0")], ["Levers changed: <none>"])
     assert f"<td align='right'>{t['homeless']}</td>" in page and "&lt;none&gt;" in page
+    assert "<th align='right'>difference</th>" in page
+
+
+def test_totals_have_a_difference_and_a_discounted_cost():
+    from sim.costs import run_costs
+
+    randers = load_scenario(str(ROOT / "scenarios" / "randers_baseline.yaml"))
+    m = DashboardModel(base=randers, seed=4, years=2, shelter_beds=20)
+    m.run(60)  # into the second year, which is discounted
+    rows = {r[0]: r[1:] for r in totals_rows(m)}
+    t = m.totals()
+    d = t["homeless"] - t["baseline_homeless"]
+    assert rows["homeless now"] == (f"{t['homeless']:,}", f"{t['baseline_homeless']:,}",
+                                    f"{'+' if d > 0 else '-' if d < 0 else ''}{abs(d):,}")
+    assert t["cost_discounted"] == run_costs(m).total(True) < t["cost"]
+    assert rows["cost so far, discounted"][0] == f"DKK {t['cost_discounted'] / 1e6:,.1f} million"
+    assert "starter homes" in rows  # situations in words
 
 
 def test_running_cost_is_the_cost_model_total(base):
@@ -160,7 +187,8 @@ def test_no_cost_model_no_cost_column(base, monkeypatch):
 
 def test_running_cost_uses_the_cost_model_when_there_is_one(base, monkeypatch):
     fake = types.ModuleType("sim.costs")
-    fake.run_costs = lambda model: types.SimpleNamespace(total=lambda: 1000.0 * model.week)
+    fake.run_costs = lambda model: types.SimpleNamespace(
+        total=lambda discounted=False: 1000.0 * model.week)
     monkeypatch.setitem(sys.modules, "sim.costs", fake)
     m = DashboardModel(base=base, seed=0)
     m.run(3)
@@ -176,20 +204,61 @@ def test_running_cost_uses_the_cost_model_when_there_is_one(base, monkeypatch):
     assert m.cost_error == "ValueError: no prices"
 
 
-@pytest.mark.skipif(not HAS_VIZ, reason="the viz extra (solara, altair) is not installed")
-def test_mesa_can_rebuild_the_model_on_reset(base):
-    from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params
+def test_model_errors_become_messages(base, monkeypatch):
+    """Any error of the model, when built or run, is a one-line message for the page."""
+    def fail(self):
+        raise AttributeError("'CitizenArrays' object has no attribute 'team'")
 
-    params = model_params(base, seed=5)
-    m = DashboardModel(base=base, seed=5)
-    _check_model_params(m, params)
-    values = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
-    values["starter_homes"] = 8
-    kwargs = _build_model_init_kwargs(m, values, add_scenario_when_empty=True,
-                                      require_model_accepts_scenario=True)
-    again = type(m)(**kwargs)
-    assert again.params.places.starter.capacity == 8
-    assert again.overrides == {"places.starter.capacity": 8}
+    m, err = build_model(base, 0, None, {"starter_homes": 5})
+    assert err is None and advance(m, 3) is None and m.week == 3
+    monkeypatch.setattr(HomelessnessModel, "step", fail)  # the model's own step fails
+    m, err = build_model(base, 0, None, {"starter_homes": 5})
+    assert err is None
+    err = advance(m, 3)
+    assert err.startswith("The model stopped with an error: ") and "\n" not in err
+    assert "no attribute 'team'" in err and m.week == 0
+    monkeypatch.setattr(DashboardModel, "__init__", lambda self, **kw: fail(self))
+    m, err = build_model(base, 0, None, {})
+    assert m is None and "Traceback" not in err and "team" in err
+
+
+def test_run_to_the_end_runs_the_horizon(base):
+    m, _ = build_model(base, 0, None, {})
+    assert advance(m) is None
+    assert m.week == m.weeks == 52 and m.baseline.week == 52
+    assert advance(m) is None and m.week == 52  # at the end nothing more runs
+
+
+def test_levers_speak_in_words(base):
+    by = {lv.name: lv for lv in available_levers()}
+    assert lever_text(by["starter_homes"], 24) == "Starter homes: 24 places"
+    assert lever_text(by["assigned_homes"], 2.5) == (
+        "Homes assigned by the municipality: 2.5 homes a week")
+    assert lever_text(by["pathway"], "housing_first") == "Housing pathway: Housing First"
+    assert choice_words(by["pathway"]) == {"none": "none", "staircase model": "staircase",
+                                           "Housing First": "housing_first"}
+    m = DashboardModel(base=base, seed=0, starter_homes=8)
+    assert changed_text(m) == "Places: starter homes, places = 8"
+    from sim.scenario.labels import DOTTED_KEY
+
+    for text in (*totals_notes(m), *(r[0] for r in totals_rows(m))):
+        assert DOTTED_KEY.search(text) is None and "_" not in text, text
+
+
+def test_notes_say_why_a_lever_has_no_effect(base):
+    m = DashboardModel(base=base, seed=0)
+    assert "starter_homes" not in lever_notes(m, {})  # nothing run yet: nothing known
+    m.run(10)
+    notes = lever_notes(m, {"pathway": "housing_first"})
+    # in this small scenario the default teams have no effects set, nor has prevention
+    for name in ("act_staff", "icm_staff", "cti_staff"):
+        assert "no effect set" in notes[name]
+    assert "Prevention has no effect" in notes["eviction_prevention"]
+    assert "with no team staff" in notes["pathway"]
+    if (m.baseline.recorder.queues[:11, 2] == 0).all():  # starter: nobody waited
+        assert "Nobody has waited for starter homes" in notes["starter_homes"]
+    else:
+        assert "starter_homes" not in notes
 
 
 @pytest.mark.skipif(not HAS_VIZ, reason="the viz extra (solara, altair) is not installed")

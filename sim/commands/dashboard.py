@@ -19,7 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "dashboard", help="open the interactive dashboard (needs the viz extra)",
         description="Serve an interactive page: levers (places, assigned homes, policies), "
-                    "a run you can step, live plots and the baseline beside it.")
+                    "a run you can step or run to the end, plots and the baseline beside "
+                    "it.")
     p.add_argument("scenario", metavar="SCENARIO.yaml", nargs="?", default=None,
                    help="scenario to start from: a path or a shipped name "
                         "(default: the shipped randers_baseline)")
@@ -51,12 +52,14 @@ def server_command(host: str, port: int) -> list[str]:
 
 
 def server_env(scenario: str, seed: int, years: int | None) -> dict[str, str]:
-    """Environment for the server: the dashboard's options, solara's telemetry off."""
+    """Environment for the server: the dashboard's options; solara's telemetry and its
+    banner off, the page titled "homesim"."""
     from sim.dashboard import ENV_SCENARIO, ENV_SEED, ENV_YEARS
 
     env = dict(os.environ)
     env.update({ENV_SCENARIO: scenario, ENV_SEED: str(seed),
-                "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"})
+                "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+                "SOLARA_THEME_SHOW_BANNER": "False", "SOLARA_THEME_TITLE": "homesim"})
     if years is not None:
         env[ENV_YEARS] = str(years)
     else:

@@ -29,7 +29,7 @@ p.note,figcaption{color:#555;font-size:.85rem}
 img{max-width:100%}figure{margin:1rem 0}figure.lead img{max-width:36rem}
 div.lead{display:flex;flex-wrap:wrap;gap:0 1.5rem;align-items:flex-start}
 div.lead figure{flex:1 1 16rem;margin-top:.8rem;min-width:0}div.lead table{flex:0 1 auto}
-div.lead figure img{max-width:100%}
+div.lead figure img{max-width:100%}div.lead div.tablebox{flex:0 1 auto}
 details{margin:.8rem 0}summary{cursor:pointer;font-weight:600}
 footer{color:#777;font-size:.8rem;margin-top:2rem;border-top:1px solid #ddd}
 @page{size:A4;margin:16mm 14mm}
@@ -118,8 +118,8 @@ def _table(t: Table) -> str:
     attrs = " class='main' id='main-table'" if t.main else ""
     caption = f"<caption>{esc(t.caption)}</caption>" if t.caption else ""
     note = f"<p class='note'>{esc(t.note)}</p>" if t.note else ""
-    return (f"<table{attrs}>{caption}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
-            f"</table>{note}")
+    return (f"<div class='tablebox'><table{attrs}>{caption}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>{note}</div>")
 
 
 def _cls(k: str) -> str:

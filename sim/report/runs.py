@@ -50,11 +50,12 @@ def build_run(folder: Path, md_path: Path) -> Report:
     weekly = weekly.assign(group=weekly["scenario"].astype(str))
     seeds = man.get("seeds", {})
     intro = (f"{summary['replication'].nunique()} replications over "
-             f"{man.get('years', '?')} years (root seed {seeds.get('root', '?')}; "
-             f"replication k uses {seeds.get('derivation', 'its own seed')}). "
-             + about_run(man))
+             f"{man.get('years', '?')} years (root seed {seeds.get('root', '?')}).")
+    made = (f"Replication k uses {seeds.get('derivation', 'its own seed')}. "
+            + about_run(man))
     title = ", ".join(names.values()) or "(no scenario)"
-    return Report(title, intro, runs_body(man, summary, weekly, names, md_path, "run"))
+    return Report(title, intro, runs_body(man, summary, weekly, names, md_path, "run",
+                                          made=made))
 
 
 def build_batch(folder: Path, md_path: Path) -> Report:
@@ -79,8 +80,9 @@ def build_batch(folder: Path, md_path: Path) -> Report:
     intro = (f"{len(summary)} finished runs, {len(res.failures)} failed, of "
              f"{man.get('runs', '?')} planned; horizon "
              f"{man.get('years') or 'as in each scenario'} years; root seed "
-             f"{seeds.get('root', '?')}, seeds {seeds.get('mode', '?')} "
-             f"({seeds.get('derivation', '')}). " + about_run(man))
+             f"{seeds.get('root', '?')}.")
+    made = (f"Seeds {seeds.get('mode', '?')} ({seeds.get('derivation', '')}). "
+            + about_run(man))
     extra: list[Block] = []
     if len(points) and "overrides" in points:
         extra += [Heading("Sweep points"),
@@ -96,7 +98,7 @@ def build_batch(folder: Path, md_path: Path) -> Report:
             "point": f["point"], "scenario": [short.get(s, s) for s in f["scenario"]],
             "replication": f["replication"], "error": f["error"],
             "message": [in_words(str(m)) for m in f["message"]]}).head(20))]
-    body = runs_body(man, summary, weekly, groups, md_path, "batch", extra)
+    body = runs_body(man, summary, weekly, groups, md_path, "batch", extra, made)
     return Report(f"Batch {name}: {', '.join(short.values()) or '(no scenario)'}", intro,
                   body)
 
@@ -120,7 +122,7 @@ def _group_title(group: str, short: dict[str, str]) -> str:
 
 def runs_body(man: dict, summary: pd.DataFrame, weekly: pd.DataFrame,
               groups: dict[str, str], md_path: Path, kind: str,
-              extra: list[Block] | None = None) -> list[Block]:
+              extra: list[Block] | None = None, made: str = "") -> list[Block]:
     """Verdict, main outcomes, figures, caveats and parameters of run and batch folders."""
     cur = currency_of(man)
     blocks: list[Block] = []
@@ -145,7 +147,8 @@ def runs_body(man: dict, summary: pd.DataFrame, weekly: pd.DataFrame,
         others = other_columns(summary, main_columns(summary))
         blocks.append(Details(f"Other outcomes ({len(others)})", tuple(
             outcome_tables(summary, groups, cur, others))))
-    return [*blocks, *caveat_blocks(kind, summary), *parameter_blocks(man)]
+    how = [Heading("How this was made"), Notes((made,))] if made else []
+    return [*blocks, *caveat_blocks(kind, summary), *how, *parameter_blocks(man)]
 
 
 def verdict(summary: pd.DataFrame, weekly: pd.DataFrame, group: str, title: str) -> str:

@@ -41,7 +41,7 @@ CODES: dict[str, str] = {
     "first_come": "first come, first served", "longest_homeless": "longest homeless first",
     "highest_needs": "highest needs first", "youngest_first": "youngest first",
     "municipality": "municipality", "region": "region", "state": "state",
-    "citizen": "citizen",
+    "citizen": "citizen", "assigned_home": "homes assigned by the municipality",
     **SITUATIONS, **POLICIES,
 }
 
