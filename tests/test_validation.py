@@ -23,7 +23,7 @@ transitions:
 
 CASES = {
     "unknown key": ("setting: {yeras: 3}", "setting.yeras", "did you mean 'years'"),
-    "wrong type": ("setting: {years: ten}", "setting.years", "expected a number"),
+    "wrong type": ("setting: {years: ten}", "setting.years", "expected a whole number"),
     "probability > 1": ("transitions: {low: {own: {at_risk: 1.5}}}",
                         "transitions.low.own.at_risk", "[0, 1]"),
     "row over 1": ("transitions: {low: {shelter: {own: 0.7, rough: 0.5}}}",
