@@ -105,25 +105,50 @@ def parse_yaml(text: str, file: str | None = None) -> dict:
     except yaml.YAMLError as exc:
         raise ScenarioError(_yaml_problem(exc), file=file) from None
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ScenarioError("is empty: expected a mapping of keys", file=file)
+        node = _compose(loader, file)
         check_node_graph(node, file)
-        data = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        raise ScenarioError(_yaml_problem(exc), file=file) from None
-    except (ValueError, OverflowError) as exc:  # a date like 2015-13-45, a 5000-digit int
-        raise ScenarioError(f"malformed YAML: a value cannot be read ({exc})",
-                            file=file) from None
-    except RecursionError:
-        raise ScenarioError(f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep",
-                            file=file) from None
+        data = _construct(loader, node, file)
     finally:
         loader.dispose()
     if not isinstance(data, dict):
         raise ScenarioError(f"expected a mapping of keys at the top, got {_kind(data)}",
                             file=file)
     return data
+
+
+def _compose(loader: _UserLoader, file: str | None) -> Node:
+    """The document's node graph (aliases still shared, nothing built yet)."""
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        raise ScenarioError(_yaml_problem(exc), file=file) from None
+    except RecursionError:
+        raise ScenarioError(f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep",
+                            file=file) from None
+    if node is None:
+        raise ScenarioError("is empty: expected a mapping of keys", file=file)
+    return node
+
+
+def _construct(loader: _UserLoader, node: Node, file: str | None) -> Any:
+    """Python values from a checked node graph.
+
+    PyYAML's safe constructor turns some malformed tagged scalars into exceptions other
+    than YAMLError (``!!int ''`` an IndexError, ``2015-13-45`` a ValueError, a
+    5000-digit integer a ValueError). Its only input is the document, so any exception
+    here is a fault of the file, reported as such.
+    """
+    try:
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(_yaml_problem(exc), file=file) from None
+    except RecursionError:
+        raise ScenarioError(f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep",
+                            file=file) from None
+    except Exception as exc:  # any fault here is the file's (see the docstring)
+        why = str(exc) or type(exc).__name__
+        raise ScenarioError(f"malformed YAML: a value cannot be read ({why})",
+                            file=file) from None
 
 
 def check_node_graph(root: Node, file: str | None) -> None:

@@ -421,7 +421,10 @@ def _check_transitions(tr: dict, file: str | None) -> None:
             if not isinstance(row, dict):
                 raise ScenarioError("expected a mapping {situation: probability}", file=file,
                                     path=p)
-            for dst in row:
+            for dst, chance in row.items():
+                if isinstance(chance, dict):
+                    raise ScenarioError("expected a probability, got a mapping", file=file,
+                                        path=f"{p}.{dst}")
                 if dst not in living:
                     raise ScenarioError(_unknown_situation(dst), file=file, path=f"{p}.{dst}")
                 if dst == src:
@@ -543,7 +546,8 @@ def build_phases(raw: dict, params: schema.Scenario, file: str | None
         path = f"changes[{i}]"
         extra = set(ch) - {"date", "set"}
         if extra:
-            raise ScenarioError(_unknown_key_message(sorted(extra)[0], {"date": 0, "set": 0}),
+            raise ScenarioError(_unknown_key_message(sorted(map(str, extra))[0],
+                                                     {"date": 0, "set": 0}),
                                 file=file, path=path)
         if "date" not in ch or not isinstance(ch.get("set"), dict) or not ch["set"]:
             raise ScenarioError("expected 'date' and a non-empty 'set' mapping", file=file,
@@ -559,6 +563,10 @@ def build_phases(raw: dict, params: schema.Scenario, file: str | None
     current = unshared_copy(base)
     for week, i, updates in dated:
         for key, value in updates.items():
+            if not isinstance(key, str) or not all(key.split(".")):
+                raise ScenarioError("expected a dotted key path such as "
+                                    "places.starter.capacity", file=file,
+                                    path=f"changes[{i}].set.{key}")
             if key.split(".")[0] in ("changes", "setting", "initial"):
                 raise ScenarioError("this key cannot change during a run", file=file,
                                     path=f"changes[{i}].set.{key}")
