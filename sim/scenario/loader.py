@@ -367,8 +367,12 @@ def _mapping(meta: Mapping, value: Any, path: str, file: str | None) -> dict:
                 hint = f"; did you mean '{near[0]}'?" if near else ""
                 raise ScenarioError(f"unknown key '{k}'{hint} (expected one of "
                                     f"{', '.join(keys)})", file=file, path=_join(path, str(k)))
-    _check_numbers(meta, value, path, file)
+    value = _check_numbers(meta, value, path, file)
     if meta.get("sum_to_one") and value:
+        for k, v in value.items():
+            if not _is_number(v):
+                raise ScenarioError(f"expected a share (a number), got {_describe(v)}",
+                                    file=file, path=_join(path, str(k)))
         total = sum(value.values())
         if abs(total - 1.0) > 1e-6:
             raise ScenarioError(f"expected shares adding up to 1, they add up to {total:.6g}",
@@ -376,17 +380,17 @@ def _mapping(meta: Mapping, value: Any, path: str, file: str | None) -> dict:
     return dict(value)
 
 
-def _check_numbers(meta: Mapping, node: Any, path: str, file: str | None) -> None:
-    """Bound-check every number inside a mapping (used for mixes and matrices)."""
+def _check_numbers(meta: Mapping, node: Any, path: str, file: str | None) -> Any:
+    """Bound-check every number inside a mapping (used for mixes and matrices); the
+    same mapping, with whole numbers as ints where the field asks for them."""
     if isinstance(node, dict):
-        for k, v in node.items():
-            _check_numbers(meta, v, _join(path, str(k)), file)
-    elif isinstance(node, bool) or not isinstance(node, int | float | dict):
+        return {k: _check_numbers(meta, v, _join(path, str(k)), file) for k, v in node.items()}
+    if isinstance(node, bool) or not isinstance(node, int | float):
         if meta.get("ge") is not None or upper_bound(meta) is not None:
             raise ScenarioError(f"expected a number, got {_describe(node)}", file=file,
                                 path=path)
-    else:
-        _number(int if meta.get("whole") else float, meta, node, path, file)
+        return node
+    return _number(int if meta.get("whole") else float, meta, node, path, file)
 
 
 # ---------------------------------------------------------------- cross-field checks
