@@ -12,6 +12,8 @@ module of the command being run (or asked for ``--help``) is imported.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import pkgutil
 import sys
 from importlib import import_module
@@ -86,20 +88,61 @@ class _Version(argparse.Action):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; user errors print one line and return 2, never a traceback."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
-    import matplotlib  # after parsing: --help and --version need no plotting
-
-    matplotlib.use("Agg")  # the command line writes figures to files; no display needed
+    for p in _parsers(parser):
+        p.error = functools.partial(_one_line_error, p)  # type: ignore[method-assign]
     try:
-        return int(args.func(args) or 0)
+        args = parser.parse_args(argv)
+        import matplotlib  # after parsing: --help and --version need no plotting
+
+        matplotlib.use("Agg")  # the command line writes figures to files; no display needed
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe is reported here, not at interpreter exit
+        return code
     except ScenarioError as exc:
         print(f"homesim: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except _UsageError:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("homesim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parser and every subcommand's parser below it."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found.extend(_parsers(sub))
+    return found
+
+
+class _UsageError(Exception):
+    """A bad option or argument, already reported; ``main`` returns exit code 2."""
+
+
+def _one_line_error(parser: argparse.ArgumentParser, message: str) -> None:
+    """argparse's error, as one line naming the command and option (exit code 2)."""
+    print(f"{parser.prog}: error: {message} (see {parser.prog} --help)", file=sys.stderr)
+    raise _UsageError(message)
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of our output went away (``homesim ... | head``): end quietly.
+
+    Standard output is pointed at /dev/null so that Python's flush at exit does not
+    raise again; exit code 141 is what a shell reports for SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + 13
 
 
 if __name__ == "__main__":

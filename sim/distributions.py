@@ -126,8 +126,8 @@ def key_bounds(path: str) -> KeyBounds | None:
             if cls is schema.Entries and f.name == "routes" and len(keys) >= i + 3:
                 cls, i = schema.Route, i + 2
                 continue
-            integer = cls is schema.Initial and f.name == "counts"
-            return KeyBounds(f.metadata.get("ge"), f.metadata.get("le"), integer)
+            return KeyBounds(f.metadata.get("ge"), f.metadata.get("le"),
+                             bool(f.metadata.get("whole")))
         return None
     return None
 

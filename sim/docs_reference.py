@@ -89,7 +89,8 @@ def iter_keys(cls: type = schema.Scenario, prefix: str = "") -> Iterator[KeyDoc]
             yield from iter_keys(t, path + ".")
         else:
             yield KeyDoc(path, type_name(t), _default(f), meta.get("doc", ""),
-                         unit=meta.get("unit"), ge=meta.get("ge"), le=meta.get("le"),
+                         unit=meta.get("unit"), ge=meta.get("ge"),
+                         le=meta.get("le") if meta.get("most") is None else meta["most"],
                          choices=meta.get("choices"), keys=meta.get("keys"),
                          sum_to_one=bool(meta.get("sum_to_one")))
 

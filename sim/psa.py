@@ -249,11 +249,11 @@ def run_draw(scenarios: Sequence[LoadedScenario], draw: int,
             raise ScenarioError(f"draw {draw} makes an invalid scenario: {exc.message}",
                                 file=exc.file, path=exc.path) from None
         frame = simulator(scd, reps, seed, years)
-        for col in (cost, effect):
+        for col, flag in ((cost, "--cost"), (effect, "--effect")):
             if col not in frame:
-                raise ScenarioError(f"the runs give no column '{col}' (cost columns: "
-                                    f"{', '.join(c for c in frame if c.startswith('cost_'))}"
-                                    f"; e.g. {', '.join(list(frame.columns)[4:10])})")
+                kind = [c for c in frame if c.startswith("cost_") == (flag == "--cost")]
+                raise ScenarioError(f"{flag}: the runs give no column '{col}'; valid "
+                                    f"{flag[2:]} columns: {column_list(kind)}")
         start = sum(scd.params.initial.counts.values()) * scd.params.setting.scale
         rows.append({"draw": draw, "scenario": sc.name,
                      "cost": float(frame[cost].mean()),
@@ -262,6 +262,22 @@ def run_draw(scenarios: Sequence[LoadedScenario], draw: int,
                      "persons": float(start + frame["entries"].mean())
                      if "entries" in frame else float(start)})
     return rows
+
+
+def column_list(columns: Sequence[str]) -> str:
+    """Column names for a message, yearly ones collapsed: 'pit_<year> (2015-2024)'."""
+    out: list[str] = []
+    years: dict[str, list[str]] = {}
+    for c in columns:
+        head, _, tail = c.rpartition("_")
+        if head and tail.isdigit() and len(tail) == 4:
+            if head not in years:
+                out.append(head)
+            years.setdefault(head, []).append(tail)
+        else:
+            out.append(c)
+    return ", ".join(f"{c}_<year> ({years[c][0]}-{years[c][-1]})" if c in years else c
+                     for c in out)
 
 
 def _task(args: tuple) -> list[dict]:

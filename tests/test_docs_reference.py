@@ -30,7 +30,7 @@ def test_reference_lists_every_leaf_key_with_its_metadata():
     row = next(line for line in text.splitlines()
                if line.startswith("| `places.starter.capacity` |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[1:5] == ["number or null", "`null`", "places", "at least 0"]
+    assert cells[1:5] == ["integer or null", "`null`", "places", "at least 0"]
     row = next(line for line in text.splitlines()
                if line.startswith("| `housing.priority` |"))
     assert "one of `first_come`, `longest_homeless`" in row

@@ -23,7 +23,7 @@ transitions:
 
 CASES = {
     "unknown key": ("setting: {yeras: 3}", "setting.yeras", "did you mean 'years'"),
-    "wrong type": ("setting: {years: ten}", "setting.years", "expected a number"),
+    "wrong type": ("setting: {years: ten}", "setting.years", "expected a whole number"),
     "probability > 1": ("transitions: {low: {own: {at_risk: 1.5}}}",
                         "transitions.low.own.at_risk", "[0, 1]"),
     "row over 1": ("transitions: {low: {shelter: {own: 0.7, rough: 0.5}}}",
@@ -143,3 +143,77 @@ def test_override_of_a_shared_mapping_changes_only_its_own_path():
     assert sc2.params.transitions["low"]["shelter"]["own"] == 0.05
     assert sc2.params.transitions["medium"]["shelter"]["own"] == 0.2
     assert sc.params.transitions["low"]["shelter"]["own"] == 0.2
+
+
+def test_whole_numbers_are_never_rounded():
+    """24.7 places is an error; 24.0 is the whole number 24 (kept an int)."""
+    with pytest.raises(ScenarioError, match=r"expected a whole number, got 24\.7"):
+        sim.load_scenario({"places": {"starter": {"capacity": 24.7}}})
+    sc = sim.load_scenario({"places": {"starter": {"capacity": 24.0}},
+                            "initial": {"counts": {"own": 10.0}}})
+    assert sc.params.places.starter.capacity == 24
+    assert isinstance(sc.params.places.starter.capacity, int)
+    assert isinstance(sc.params.initial.counts["own"], int)
+    with pytest.raises(ScenarioError, match=r"initial\.counts\.own.*whole number"):
+        sim.load_scenario({"initial": {"counts": {"own": 10.5}}})
+
+
+def test_exponent_read_as_text_gets_a_hint(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("entries: {per_week: 1.0e9}\n")
+    with pytest.raises(ScenarioError) as err:
+        sim.load_scenario(path)
+    assert "entries.per_week" in str(err.value) and "write 1.0e+9" in str(err.value)
+
+
+def test_population_cap_names_scale():
+    """Counts times scale beyond MAX_CITIZENS is refused, blaming setting.scale."""
+    from sim.scenario.fields import MAX_CITIZENS
+    ok = {"setting": {"years": 1, "scale": 10}, "initial": {"counts": {"own": 1000}}}
+    sim.load_scenario(ok)
+    big = {"setting": {"years": 1, "scale": 10_000}, "initial": {"counts": {"own": 10_000}}}
+    assert MAX_CITIZENS < 10_000 * 10_000
+    with pytest.raises(ScenarioError, match=r"setting\.scale"):
+        sim.load_scenario(big)
+
+
+def test_duplicate_keys_name_both_lines(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: a\nsetting:\n  years: 2\n  years: 3\n")
+    with pytest.raises(ScenarioError, match="duplicate key 'years' on lines 3 and 4"):
+        sim.load_scenario(path)
+
+
+def test_merge_keys_are_not_duplicates():
+    """A YAML merge (<<) followed by an explicit key overrides it, as YAML defines."""
+    from sim.userfiles import parse_yaml
+    data = parse_yaml("a: &b {years: 2, start_year: 2015}\nsetting: {<<: *b, years: 3}\n")
+    assert data["setting"] == {"years": 3, "start_year": 2015}
+
+
+def test_a_bad_sweep_value_is_blamed_on_the_batch_sweep_key(tmp_path):
+    from sim.batch import load_batch
+    (tmp_path / "s.yaml").write_text(BASE)
+    batch = tmp_path / "b.yaml"
+    batch.write_text("scenarios: [s.yaml]\nsweep: {places.starter.capacity: [4, -3]}\n")
+    points = load_batch(batch).points
+    assert points[0].error is None
+    assert points[1].error.startswith(f"{batch} at 'sweep.places.starter.capacity': ")
+    assert "s.yaml" not in points[1].error.replace(str(batch), "")
+    batch.write_text("scenarios: [s.yaml]\nsweep: [{places.starter.capacity: 4}, "
+                     "{places.starter.capacity: 2.5}]\n")
+    assert load_batch(batch).points[1].error.startswith(
+        f"{batch} at 'sweep[1].places.starter.capacity': expected a whole number")
+
+
+def test_housing_first_with_every_team_disabled_runs():
+    """Housing First reads the support team of citizens even when no team works: the
+    per-citizen arrays of every policy exist from the start (it crashed at week 10)."""
+    sc = sim.load_scenario(Path(__file__).parents[1] / "scenarios" /
+                           "randers_housing_first.yaml")
+    off = {f"policies.teams.{t}.enabled": False for t in ("cti", "icm", "act", "floating")}
+    sc = sc.with_overrides({**off, "setting.years": 1})
+    model = sim.HomelessnessModel(sc, rng=1)
+    model.run(30)
+    assert model.policies.teams is None and model.policies.housing_first is not None
+    assert (model.citizens.team == -1).all()

@@ -41,7 +41,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,9 @@ from sim.batch.runs import SEED_MODES, RunSpec, seed_derivation
 from sim.batch.store import slug
 from sim.results_io import manifest as make_manifest
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
+from sim.scenario.fields import MAX_REPLICATIONS, MAX_SEED, bounds
+from sim.scenario.loader import LoadedScenario, load_scenario, number_hint, read_yaml
+from sim.scenario.schema import Setting
 from sim.shipped import locate, locate_near
 
 TOP_KEYS = ("name", "description", "scenarios", "sweep", "replications", "seed", "seeds",
@@ -142,15 +144,17 @@ def batch_from_mapping(data: Mapping[str, Any], file: str | None = None,
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ScenarioError("expected text", file=file, path="description")
-    replications = _int(data.get("replications", 10), 1, "replications", file)
-    seed = _int(data.get("seed", 0), 0, "seed", file)
+    replications = _int(data.get("replications", 10), 1, "replications", file,
+                        high=MAX_REPLICATIONS)
+    seed = _int(data.get("seed", 0), 0, "seed", file, high=MAX_SEED)
     seeds = data.get("seeds", "common")
     if seeds not in SEED_MODES:
         raise ScenarioError(f"expected one of {', '.join(SEED_MODES)}, got {seeds!r}",
                             file=file, path="seeds")
     years = data.get("years")
-    if years is not None:
-        years = _int(years, 1, "years", file)
+    if years is not None:  # the bounds of the scenario key setting.years
+        low, high = bounds(Setting, "years")
+        years = _int(years, int(low or 1), "years", file, high=None if high is None else int(high))
     weekly = _outputs(data.get("outputs", {}), file)
     shared_sweep = _sweep(data["sweep"], "sweep", file) if "sweep" in data else ([{}], True)
     raw_entries = data.get("scenarios")
@@ -176,11 +180,14 @@ def _check_keys(data: Mapping, known: tuple[str, ...], path: str, file: str | No
                                 file=file, path=f"{path}{key}")
 
 
-def _int(value: Any, low: int, path: str, file: str | None) -> int:
+def _int(value: Any, low: int, path: str, file: str | None, high: int | None = None) -> int:
+    """A whole number in [low, high], as the scenario loader checks one."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ScenarioError(f"expected a whole number, got {value!r}", file=file, path=path)
-    if value < low:
-        raise ScenarioError(f"expected a whole number of at least {low}, got {value}",
+        raise ScenarioError(f"expected a whole number, got {value!r}{number_hint(value)}",
+                            file=file, path=path)
+    if value < low or (high is not None and value > high):
+        span = f"of at least {low:,}" + ("" if high is None else f" and at most {high:,}")
+        raise ScenarioError(f"expected a whole number {span}, got {value:,}",
                             file=file, path=path)
     return value
 
@@ -269,7 +276,8 @@ def _entry(item: Any, i: int, shared_sweep: tuple[list[dict[str, Any]], bool], f
     else:
         (sweep, grid), sweep_path = shared_sweep, "sweep"
     _check_sweep_paths(scenario, sweep, grid, sweep_path, file)
-    points = tuple(Point(first + j, name, dict(p), _point_error(scenario, p))
+    points = tuple(Point(first + j, name, dict(p),
+                         _point_error(scenario, p, _sweep_where(sweep_path, grid, j), file))
                    for j, p in enumerate(sweep))
     return Entry(name, scenario, points)
 
@@ -339,13 +347,24 @@ def _check_sweep_paths(scenario: LoadedScenario, sweep: list[dict[str, Any]], gr
                                     path=where) from None
 
 
-def _point_error(scenario: LoadedScenario, overrides: Mapping[str, Any]) -> str | None:
+def _sweep_where(path: str, grid: bool, j: int) -> Callable[[str], str]:
+    """Key path, in the batch file, of a sweep value: ``sweep.<key>`` in a grid,
+    ``sweep[j].<key>`` in a list of points."""
+    return (lambda key: f"{path}.{key}") if grid else (lambda key: f"{path}[{j}].{key}")
+
+
+def _point_error(scenario: LoadedScenario, overrides: Mapping[str, Any],
+                 where: Callable[[str], str], file: str | None) -> str | None:
+    """Why the scenario rejects a point's values, blamed on the batch file's sweep key
+    that set the value (not on the scenario file, which is valid)."""
     if not overrides:
         return None
     try:
         scenario.with_overrides(overrides)
     except ScenarioError as exc:
-        return _inner(exc)
+        key = _key_of(exc, overrides)
+        msg = exc.message if exc.path == key else _inner(exc)
+        return str(ScenarioError(msg, file=file, path=where(key)))
     return None
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from sim.batch.engine import BatchReport, execute
 from sim.batch.spec import Batch, load_batch
 from sim.batch.store import slug
+from sim.commands import arguments
 from sim.scenario.errors import ScenarioError
 
 EXIT_FAILED_RUNS = 1
@@ -30,11 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Run every scenario, sweep point and replication of a batch file into "
                     "a results folder (DIR/runs/..., DIR/manifest.json). Re-running resumes.")
     p.add_argument("batch", metavar="BATCH.yaml")
-    p.add_argument("--workers", "-w", type=int, default=None, metavar="N",
+    p.add_argument("--workers", "-w", type=arguments.workers, default=None, metavar="N",
                    help="local worker processes (default: one per core; 1 runs serially)")
-    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+    p.add_argument("--scheduler", type=arguments.scheduler, metavar="ADDRESS", default=None,
                    help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+    p.add_argument("--out", type=arguments.out_path, default=None, metavar="DIR",
                    help="results folder (default results/<batch name>)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar (for logs); one line at the end")
@@ -49,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
     for p in batch.points:
         if p.error:
             print(f"homesim: warning: point {p.index} of '{p.scenario}' "
-                  f"({_overrides(p.overrides)}) is rejected by the scenario: {p.error}; "
-                  "its runs will be recorded as failed", file=sys.stderr)
+                  f"({_overrides(p.overrides)}): {p.error}; its runs will be recorded as "
+                  "failed", file=sys.stderr)
     command = "homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         report = execute(batch.runs(), out, workers=args.workers, scheduler=args.scheduler,
@@ -76,11 +77,12 @@ def _report(batch: Batch, report: BatchReport) -> str:
     lines = [f"{batch.name}: {report.total} runs; {report.done} done now, "
              f"{report.skipped} already done, {len(report.failed)} failed "
              f"({report.seconds:.1f} s, {rate:.0f} runs/min); results in {report.out_dir}/"]
+    refused = {p.index: p.error for p in batch.points if p.error}
     for out in report.failed[:SHOW_FAILURES]:
         name, point, rep = out.spec.key
         err = out.error or {}
-        lines.append(f"  failed: {name} point {point} replication {rep}: "
-                     f"{err.get('type')}: {err.get('message')}")
+        why = refused.get(point) or f"{err.get('type')}: {err.get('message')}"
+        lines.append(f"  failed: {name} point {point} replication {rep}: {why}")
     if len(report.failed) > SHOW_FAILURES:
         lines.append(f"  ... and {len(report.failed) - SHOW_FAILURES} more")
     if report.failed:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from sim.calibration import METHODS, calibrate, fitted_scenario_yaml, load_targets
+from sim.commands import arguments
 from sim.plots.calibration import fit_plot
 from sim.results_io import manifest, write_csv, write_json, write_text
 from sim.scenario.errors import ScenarioError
@@ -25,19 +26,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO.yaml")
     p.add_argument("targets", metavar="TARGETS.yaml")
     p.add_argument("--method", choices=METHODS, default="optimize")
-    p.add_argument("--replications", "-n", type=int, default=4,
+    p.add_argument("--replications", "-n", type=arguments.replications, default=4,
                    help="replications per evaluation (default 4)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    p.add_argument("--years", type=int, default=None, help="horizon (default: the scenario's)")
-    p.add_argument("--budget", type=int, default=60,
+    p.add_argument("--seed", type=arguments.seed, default=0, help="root seed (default 0)")
+    p.add_argument("--years", type=arguments.years, default=None,
+                   help="horizon (default: the scenario's)")
+    p.add_argument("--budget", type=arguments.whole(1, 100_000, "a number of evaluations"),
+                   default=60,
                    help="model evaluations for --method optimize (default 60)")
-    p.add_argument("--draws", type=int, default=200,
+    p.add_argument("--draws", type=arguments.whole(1, 1_000_000, "a number of draws"),
+                   default=200,
                    help="prior draws for --method abc (default 200)")
-    p.add_argument("--accept", type=float, default=0.1,
+    p.add_argument("--accept", type=arguments.number(0, 1, above=True), default=0.1,
                    help="share of abc draws kept as the posterior (default 0.1)")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=arguments.out_path, default=None,
                    help="results folder (default results/calibrate_<scenario name>)")
-    p.add_argument("--write-scenario", type=Path, default=None, metavar="PATH",
+    p.add_argument("--write-scenario", type=arguments.out_path, default=None, metavar="PATH",
                    help="where to write the fitted scenario (default DIR/<name>_calibrated"
                         ".yaml)")
     p.add_argument("--quiet", "-q", action="store_true")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from pathlib import Path
 
+from sim.commands import arguments
 from sim.compare import DEFAULT_WTP, check_options, compare, prepare
-from sim.scenario.errors import ScenarioError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,13 +18,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "report.md, report.html and manifest.json to DIR.")
     p.add_argument("base", metavar="BASE.yaml")
     p.add_argument("alternatives", metavar="ALT.yaml", nargs="+")
-    p.add_argument("--replications", "-n", type=int, default=20)
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="results folder")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    p.add_argument("--years", type=int, default=None,
+    p.add_argument("--replications", "-n", type=arguments.replications, default=20)
+    p.add_argument("--out", type=arguments.out_path, required=True, metavar="DIR",
+                   help="results folder")
+    p.add_argument("--seed", type=arguments.seed, default=0, help="root seed (default 0)")
+    p.add_argument("--years", type=arguments.years, default=None,
                    help="horizon for every scenario (default: theirs, which must agree)")
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    p.add_argument("--wtp-day", type=str, default=None, metavar="X,Y,...",
+    p.add_argument("--workers", type=arguments.workers, default=1, help="processes (default 1)")
+    p.add_argument("--wtp-day", type=arguments.number_list, default=None, metavar="X,Y,...",
                    help="willingness to pay per homeless day avoided, DKK (default "
                         + ",".join(f"{w:g}" for w in
                                    DEFAULT_WTP["homeless_days_avoided_discounted"]) + ")")
@@ -33,23 +33,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def parse_wtp(text: str | None) -> dict[str, tuple[float, ...]]:
-    """Willingness-to-pay values from "0,500,1000" (DKK per homeless day avoided)."""
-    if text is None:
+def wtp_values(values: tuple[float, ...] | None) -> dict[str, tuple[float, ...]]:
+    """The willingness-to-pay grids, with ``--wtp-day`` (DKK per homeless day avoided,
+    already checked finite and non-negative by its argument type) when given."""
+    if values is None:
         return dict(DEFAULT_WTP)
-    try:
-        values = tuple(float(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        raise ScenarioError(f"--wtp-day expects numbers separated by commas, got {text!r}"
-                            ) from None
-    if not values or any(v < 0 for v in values):
-        raise ScenarioError(f"--wtp-day expects non-negative numbers, got {text!r}")
     return {**DEFAULT_WTP, "homeless_days_avoided_discounted": values}
 
 
 def run(args: argparse.Namespace) -> int:
     check_options(args.replications, args.years, args.workers)
-    wtp = parse_wtp(args.wtp_day)
+    wtp = wtp_values(args.wtp_day)
     scenarios = prepare(args.base, args.alternatives, args.years)  # before writing anything
     cmp = compare(scenarios[0], scenarios[1:], replications=args.replications,
                   seed=args.seed, years=args.years, workers=args.workers, wtp=wtp,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import os
 import socket
 import subprocess
 import sys
 
+from sim.commands import arguments
 from sim.scenario.errors import ScenarioError
 
 #: Packages of the optional ``viz`` extra that the page needs.
@@ -24,11 +26,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO.yaml", nargs="?", default=None,
                    help="scenario to start from: a path or a shipped name "
                         "(default: the shipped randers_baseline)")
-    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    p.add_argument("--port", type=arguments.port, default=8765,
+                   help="port (default 8765; 0: any free)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    p.add_argument("--years", type=int, default=None,
+    p.add_argument("--seed", type=arguments.seed, default=0, help="root seed (default 0)")
+    p.add_argument("--years", type=arguments.years, default=None,
                    help="horizon (default: the scenario's)")
     p.set_defaults(func=run)
 
@@ -43,6 +46,27 @@ def free_port(host: str) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Refuse a port another program listens on, or a host this machine cannot listen
+    on, before the server starts (and before its address is printed)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ScenarioError(f"--host {host!r}: not an address of this machine ({exc})"
+                            ) from None
+    family, _, _, _, address = infos[0]
+    try:
+        with socket.create_server(address, family=family):  # sets SO_REUSEADDR, as servers do
+            pass
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ScenarioError(f"--port {port}: the port is taken on {host} (another "
+                                "program listens there); choose another, or 0 for any free "
+                                "port") from None
+        raise ScenarioError(f"--host {host} --port {port}: cannot listen there "
+                            f"({exc.strerror or exc})") from None
 
 
 def server_command(host: str, port: int) -> list[str]:
@@ -83,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = os.path.abspath(locate(args.scenario)) if args.scenario else str(DEFAULT_SCENARIO)
     load_scenario(path)  # a bad file stops here, with the loader's message
+    check_can_listen(args.host, args.port)  # port 0: checks the host only
     if args.port == 0:
         args.port = free_port(args.host)
     print(f"homesim dashboard: {path} at http://{args.host}:{args.port} (Ctrl-C stops)")

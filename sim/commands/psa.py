@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import io
 import shlex
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from sim.commands import arguments
 from sim.distributions import METHODS
 from sim.plots.psa import ce_plane, ceac_plot, evpi_plot
 from sim.psa import NOISE, curves, incremental, run_psa, summary_table, wtp_grid
 from sim.results_io import manifest, write_csv, write_json
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
+from sim.userfiles import read_text
+
+#: Most parameter draws of one analysis.
+MAX_DRAWS = 1_000_000
+#: Largest posterior table read (bytes).
+POSTERIOR_MAX_BYTES = 256 * 1024 * 1024
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,11 +33,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "numbers, and write the CE plane, acceptability curves, EVPI, tables "
                     "and plots to DIR. The first scenario is the base.")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
-    p.add_argument("--draws", type=int, required=True, help="parameter draws")
-    p.add_argument("--replications", "-n", type=int, default=1,
+    p.add_argument("--draws", type=arguments.whole(1, MAX_DRAWS, "a number of draws"),
+                   required=True, help="parameter draws")
+    p.add_argument("--replications", "-n", type=arguments.replications, default=1,
                    help="replications per draw and scenario (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    p.add_argument("--years", type=int, default=None, help="horizon (default: the scenario's)")
+    p.add_argument("--seed", type=arguments.seed, default=0, help="root seed (default 0)")
+    p.add_argument("--years", type=arguments.years, default=None,
+                   help="horizon (default: the scenario's)")
     p.add_argument("--sampling", choices=METHODS, default="lhs",
                    help="design of the draws (default lhs: Latin hypercube)")
     p.add_argument("--posterior", type=Path, default=None, metavar="CSV",
@@ -42,12 +52,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--noise", choices=NOISE, default="common",
                    help="common: every draw uses the same replication seeds (the cloud "
                         "shows parameter uncertainty only); fresh: new seeds per draw")
-    p.add_argument("--wtp-max", type=float, default=3000.0,
+    p.add_argument("--wtp-max", type=arguments.number(0, above=True), default=3000.0,
                    help="largest willingness to pay, DKK per unit of effect (default 3000)")
-    p.add_argument("--population", type=float, default=None,
+    p.add_argument("--population", type=arguments.number(0, above=True), default=None,
                    help="persons for the population EVPI (default: persons modelled)")
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    p.add_argument("--out", type=Path, default=None, help="results folder (default "
+    p.add_argument("--workers", type=arguments.workers, default=1, help="processes (default 1)")
+    p.add_argument("--out", type=arguments.out_path, default=None, help="results folder (default "
                    "results/psa_<base name>)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=run)
@@ -97,11 +107,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read_posterior(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise ScenarioError("file not found", file=str(path))
+    text = read_text(path, max_bytes=POSTERIOR_MAX_BYTES)
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(io.StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ScenarioError(f"not a readable CSV table: {exc}", file=str(path)) from None
     cols = [c for c in frame.columns if "." in c]
     if not cols or frame.empty:

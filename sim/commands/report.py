@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands import arguments
 from sim.report import folder_report
 
 
@@ -16,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "embedded) and a Markdown twin: DIR/report.html and DIR/report.md, "
                     "or FILE.html and FILE.md with --out.")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
-    p.add_argument("--out", type=Path, default=None, metavar="FILE",
+    p.add_argument("--out", type=arguments.out_path, default=None, metavar="FILE",
                    help="report path (.html; the Markdown twin gets .md); an existing "
                         "folder gets report.html and report.md")
     p.set_defaults(func=run)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.commands import arguments
 from sim.results_io import manifest, write_csv, write_json, write_parquet
 from sim.runner import interval_table, run_replications
 from sim.scenario.errors import ScenarioError
@@ -25,10 +26,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "flow measures by month, docs/outputs.md) and "
                                    "DIR/summary.csv.")
     p.add_argument("scenario", metavar="SCENARIO.yaml")
-    p.add_argument("--replications", "-n", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    p.add_argument("--years", type=int, default=None, help="horizon (default: the scenario's)")
-    p.add_argument("--out", type=Path, default=None, help="results folder "
+    p.add_argument("--replications", "-n", type=arguments.replications, default=10)
+    p.add_argument("--seed", type=arguments.seed, default=0, help="root seed (default 0)")
+    p.add_argument("--years", type=arguments.years, default=None,
+                   help="horizon (default: the scenario's)")
+    p.add_argument("--out", type=arguments.out_path, default=None, help="results folder "
                    "(default results/<scenario name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from sim.commands import arguments
 from sim.plots.sensitivity import sobol_bars, tornado
 from sim.results_io import manifest, write_csv, write_json
 from sim.scenario.errors import ScenarioError
@@ -25,14 +26,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=("one-way", "sobol"), default="one-way")
     p.add_argument("--outcome", default="homeless_days",
                    help="summary column to analyse (default homeless_days)")
-    p.add_argument("--replications", "-n", type=int, default=2,
+    p.add_argument("--replications", "-n", type=arguments.replications, default=2,
                    help="replications per evaluation (default 2)")
-    p.add_argument("--samples", type=int, default=64,
+    p.add_argument("--samples", type=arguments.whole(2, 1_048_576, "a sample size"),
+                   default=64,
                    help="Sobol base sample size, a power of two (default 64)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--years", type=int, default=None)
-    p.add_argument("--top", type=int, default=15, help="parameters in the tornado plot")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--seed", type=arguments.seed, default=0)
+    p.add_argument("--years", type=arguments.years, default=None)
+    p.add_argument("--top", type=arguments.whole(1, 1000, "a number of parameters"),
+                   default=15, help="parameters in the tornado plot")
+    p.add_argument("--out", type=arguments.out_path, default=None,
                    help="results folder (default results/sensitivity_<name>)")
     p.set_defaults(func=run)
 

@@ -16,10 +16,14 @@ AT_RISK = int(Situation.AT_RISK)
 
 
 class EvictionPrevention:
+    #: Per-citizen arrays (name, dtype, fill), declared when the model is built.
+    FIELDS = (("reached", np.bool_, False),)
+
     def __init__(self, model, rules: Prevention):
         self.rules = rules
         self.rng = model.streams["prevention"]
-        model.citizens.add_field("reached", np.bool_, False)
+        for name, dtype, fill in self.FIELDS:
+            model.citizens.add_field(name, dtype, fill)
         self.reached = np.zeros(0, dtype=np.intp)  # sorted: reached and still at risk
 
     def week(self, model, r: int) -> None:

@@ -15,6 +15,9 @@ from sim.situations import HOMELESS_MASK, HOUSED_MASK, LEFT, N_NEEDS, N_SIT, age
 
 STARTER_QUEUE = QUEUE_NAMES.index("starter")
 FLOATING = TEAM_NAMES.index("floating")
+#: Per-citizen arrays of the policy set itself: the team that supported a citizen when
+#: housed from homelessness (-1: none).
+POLICY_FIELDS = (("housed_team", np.int8, -1),)
 
 
 class PolicySet:
@@ -22,7 +25,12 @@ class PolicySet:
 
     def __init__(self, model):
         self.model = model
-        model.citizens.add_field("housed_team", np.int8, -1)
+        # Every per-citizen array a policy uses exists from the start, whether or not
+        # the policy is on in week 0: a policy may read another's (Housing First reads
+        # the support team) and a dated change may switch one on later.
+        for name, dtype, fill in (*POLICY_FIELDS, *SupportTeams.FIELDS,
+                                  *EvictionPrevention.FIELDS):
+            model.citizens.add_field(name, dtype, fill)
         self.teams: SupportTeams | None = None
         self.staircase: Staircase | None = None
         self.housing_first: HousingFirst | None = None

@@ -34,19 +34,22 @@ from sim.situations import AGE_BANDS, HOMELESS_MASK, LEFT, NEEDS, SITUATIONS
 class SupportTeams:
     """Runs every team's waiting list and caseload for one model."""
 
+    #: Per-citizen arrays of support (name, dtype, fill). They are declared when the
+    #: model is built (``PolicySet``), so that other policies may read them (Housing
+    #: First reads ``team``) even in a scenario whose teams are all disabled.
+    FIELDS = (("team", np.int8, -1), ("team_since", np.int32, NO_WEEK),
+              ("team_wait", np.int8, -1), ("team_wait_since", np.int32, NO_WEEK),
+              ("team_until", np.int32, NEVER),    # week the support ends
+              ("phase_next", np.int32, NEVER),    # week the next phase of support begins
+              ("team_due", np.int32, NEVER))      # the earlier of the two
+
     def __init__(self, model, rules: list[TeamRules], youth_first: bool):
         self.model = model
         self.rules = rules
         self.youth_first = youth_first
         self.rng = model.streams["support"]
-        a = model.citizens
-        a.add_field("team", np.int8, -1)
-        a.add_field("team_since", np.int32, NO_WEEK)
-        a.add_field("team_wait", np.int8, -1)
-        a.add_field("team_wait_since", np.int32, NO_WEEK)
-        a.add_field("team_until", np.int32, NEVER)   # week the support ends
-        a.add_field("phase_next", np.int32, NEVER)   # week the next phase of support begins
-        a.add_field("team_due", np.int32, NEVER)     # the earlier of the two
+        for name, dtype, fill in self.FIELDS:
+            model.citizens.add_field(name, dtype, fill)
         self.in_support = np.zeros(N_TEAMS, dtype=np.int64)
         # members by (team, situation, needs), kept up to date (the cost model reads it)
         self.cells = np.zeros(N_TEAMS * len(SITUATIONS) * len(NEEDS), dtype=np.int64)

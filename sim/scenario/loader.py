@@ -23,14 +23,18 @@ from typing import Any
 
 import yaml
 
+from sim.errors import ScenarioError
 from sim.scenario import schema
-from sim.scenario.errors import ScenarioError
+from sim.scenario.fields import MAX_CITIZENS, upper_bound
 from sim.scenario.kinds_schema import check_kinds
 from sim.shipped import locate, locate_near
 from sim.situations import NEEDS, WEEKS_PER_YEAR
+from sim.userfiles import check_file, load_yaml
 
 #: Keys allowed in a parameter leaf written as a mapping: ``{value: 0.02, source: ...}``.
 PARAM_KEYS = frozenset({"value", "source", "low", "high", "dist", "unit", "note"})
+#: Longest ``extends`` chain (the shipped scenarios use at most three files).
+MAX_EXTENDS = 16
 
 
 @dataclass(frozen=True)
@@ -104,22 +108,8 @@ def scenario_hash(raw: Mapping) -> str:
 # ---------------------------------------------------------------- reading files
 
 def read_yaml(path: Path) -> dict:
-    """Parse one YAML file safely into a mapping, with clear errors."""
-    if not path.exists():
-        raise ScenarioError("file not found", file=str(path))
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"malformed YAML{where}: {problem}", file=str(path)) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(f"expected a mapping of keys at the top, got {type(data).__name__}",
-                            file=str(path))
-    return data
+    """Parse one YAML file safely into a mapping, with clear errors (``sim.userfiles``)."""
+    return load_yaml(path)
 
 
 def deep_merge(base: dict, override: Mapping) -> dict:
@@ -140,21 +130,26 @@ def deep_merge(base: dict, override: Mapping) -> dict:
 
 def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
     """Read ``path`` and merge it over the file it ``extends`` (relative to itself)."""
-    path = path.resolve()
-    if path in _chain:
-        cycle = " -> ".join(p.name for p in (*_chain, path))
+    data = read_yaml(path)  # errors name the file as given; the chain holds real paths
+    real = path.resolve()
+    if real in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, real))
         raise ScenarioError(f"'extends' forms a cycle: {cycle}", file=str(path), path="extends")
-    data = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ScenarioError("expected a file name (text)", file=str(path), path="extends")
+    if len(_chain) >= MAX_EXTENDS:
+        raise ScenarioError(f"'extends' chain is longer than {MAX_EXTENDS} files",
+                            file=str(path), path="extends")
     parent_path = locate_near(path.parent, parent)  # or a shipped scenario of that name
-    if not parent_path.exists():
-        raise ScenarioError(f"extended file '{parent}' not found", file=str(path),
-                            path="extends")
-    return deep_merge(resolve_extends(parent_path, (*_chain, path)), data)
+    try:
+        check_file(parent_path)
+    except ScenarioError as exc:
+        raise ScenarioError(f"extended file '{parent}' {exc.message}", file=str(path),
+                            path="extends") from None
+    return deep_merge(resolve_extends(parent_path, (*_chain, real)), data)
 
 
 def load_scenario(source: str | Path | Mapping | LoadedScenario, **overrides: Any
@@ -232,7 +227,10 @@ def _join(path: str, key: str) -> str:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+    """A finite int or float (not a bool); an int of any size is finite."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return False
+    return isinstance(x, int) or math.isfinite(x)
 
 
 # ---------------------------------------------------------------- typed building
@@ -298,22 +296,53 @@ def convert(tp: Any, meta: Mapping, value: Any, path: str, file: str | None) -> 
 
 
 def _number(tp: type, meta: Mapping, value: Any, path: str, file: str | None) -> float | int:
+    """A number within the field's bounds; a whole number for ``int`` (never rounded)."""
+    whole = tp is int or bool(meta.get("whole"))
     if not _is_number(value):
-        raise ScenarioError(f"expected a number, got {_describe(value)}", file=file, path=path)
-    if tp is int:
-        if float(value) != int(value):
+        kind = "a whole number" if whole else "a number"
+        raise ScenarioError(f"expected {kind}, got {_describe(value)}{number_hint(value)}",
+                            file=file, path=path)
+    if whole:
+        if isinstance(value, float) and not value.is_integer():
             raise ScenarioError(f"expected a whole number, got {value!r}", file=file, path=path)
         value = int(value)
-    lo, hi = meta.get("ge"), meta.get("le")
+    lo, hi = meta.get("ge"), upper_bound(meta)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ScenarioError(f"expected a number in [{_fmt(lo, '-inf')}, {_fmt(hi, 'inf')}], "
-                        f"got {value!r}",
-                            file=file, path=path)
+                            f"got {_short(value)}", file=file, path=path)
     return value
 
 
+def number_hint(value: Any) -> str:
+    """A hint for text that reads as a number elsewhere but not in YAML 1.1: '1.0e9' and
+    '1e9' are text there, since an exponent needs a dot and a sign ('1.0e+9')."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        x = float(value.replace("_", ""))
+    except ValueError:
+        return ""
+    if not math.isfinite(x):
+        return ""
+    if "e" not in value.lower():
+        return f"; write {value} without quotes"
+    mantissa, exponent = f"{x:e}".split("e")
+    mantissa = mantissa.rstrip("0")
+    mantissa = mantissa + "0" if mantissa.endswith(".") else mantissa
+    return (f"; YAML reads {value!r} as text (an exponent needs a dot and a sign): "
+            f"write {mantissa}e{int(exponent):+d}")
+
+
 def _fmt(x: float | None, unbounded: str) -> str:
-    return unbounded if x is None else f"{x:g}"
+    return unbounded if x is None else f"{x:,g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+def _short(x: float | int) -> str:
+    """A number for a message: as written, or shortened when very long."""
+    if isinstance(x, int) and x.bit_length() > 64:
+        return f"a whole number of about {x.bit_length() * 0.30103:.0f} digits"
+    text = repr(x)
+    return text if len(text) <= 24 else f"{x:.6g}"
 
 
 def _check_choice(meta: Mapping, value: str, path: str, file: str | None) -> None:
@@ -348,8 +377,12 @@ def _mapping(meta: Mapping, value: Any, path: str, file: str | None) -> dict:
                 hint = f"; did you mean '{near[0]}'?" if near else ""
                 raise ScenarioError(f"unknown key '{k}'{hint} (expected one of "
                                     f"{', '.join(keys)})", file=file, path=_join(path, str(k)))
-    _check_numbers(meta, value, path, file)
+    value = _check_numbers(meta, value, path, file)
     if meta.get("sum_to_one") and value:
+        for k, v in value.items():
+            if not _is_number(v):
+                raise ScenarioError(f"expected a share (a number), got {_describe(v)}",
+                                    file=file, path=_join(path, str(k)))
         total = sum(value.values())
         if abs(total - 1.0) > 1e-6:
             raise ScenarioError(f"expected shares adding up to 1, they add up to {total:.6g}",
@@ -357,17 +390,17 @@ def _mapping(meta: Mapping, value: Any, path: str, file: str | None) -> dict:
     return dict(value)
 
 
-def _check_numbers(meta: Mapping, node: Any, path: str, file: str | None) -> None:
-    """Bound-check every number inside a mapping (used for mixes and matrices)."""
+def _check_numbers(meta: Mapping, node: Any, path: str, file: str | None) -> Any:
+    """Bound-check every number inside a mapping (used for mixes and matrices); the
+    same mapping, with whole numbers as ints where the field asks for them."""
     if isinstance(node, dict):
-        for k, v in node.items():
-            _check_numbers(meta, v, _join(path, str(k)), file)
-    elif isinstance(node, bool) or not isinstance(node, int | float | dict):
-        if meta.get("ge") is not None or meta.get("le") is not None:
+        return {k: _check_numbers(meta, v, _join(path, str(k)), file) for k, v in node.items()}
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        if meta.get("ge") is not None or upper_bound(meta) is not None:
             raise ScenarioError(f"expected a number, got {_describe(node)}", file=file,
                                 path=path)
-    else:
-        _number(float, meta, node, path, file)
+        return node
+    return _number(int if meta.get("whole") else float, meta, node, path, file)
 
 
 # ---------------------------------------------------------------- cross-field checks
@@ -379,6 +412,7 @@ def check_scenario(sc: schema.Scenario, file: str | None) -> None:
     _check_routes(sc.entries.routes, file)
     _check_disabled(sc, file)
     check_kinds(sc.kinds, sc.returns, file)
+    _check_size(sc, file)
     from sim.policies.checks import check_policies  # policies import the schema too
     check_policies(sc.policies, file)
     from sim.costs import check_costs  # late: sim.costs builds on this package
@@ -402,7 +436,10 @@ def _check_transitions(tr: dict, file: str | None) -> None:
             if not isinstance(row, dict):
                 raise ScenarioError("expected a mapping {situation: probability}", file=file,
                                     path=p)
-            for dst in row:
+            for dst, chance in row.items():
+                if isinstance(chance, dict):
+                    raise ScenarioError("expected a probability, got a mapping", file=file,
+                                        path=f"{p}.{dst}")
                 if dst not in living:
                     raise ScenarioError(_unknown_situation(dst), file=file, path=f"{p}.{dst}")
                 if dst == src:
@@ -439,6 +476,20 @@ def _check_routes(routes: dict, file: str | None) -> None:
         if not r.to:
             raise ScenarioError("expected at least one situation", file=file,
                                 path=f"entries.routes.{name}.to")
+
+
+def _check_size(sc: schema.Scenario, file: str | None) -> None:
+    """At most ``MAX_CITIZENS`` citizens over the horizon: the initial counts plus the
+    expected entrants, times the scale (the model draws every entrant when it is built)."""
+    st = sc.setting
+    initial = sum(sc.initial.counts.values())
+    entrants = sc.entries.per_week * WEEKS_PER_YEAR * st.years
+    total = (initial + entrants) * st.scale
+    if total > MAX_CITIZENS:
+        raise ScenarioError(
+            f"the scenario would hold about {total:,.0f} citizens ({initial:,} at the start "
+            f"and {entrants:,.0f} entrants over {st.years} years, times scale {st.scale:g}); "
+            f"at most {MAX_CITIZENS:,} are allowed", file=file, path="setting.scale")
 
 
 def _check_disabled(sc: schema.Scenario, file: str | None) -> None:
@@ -510,7 +561,8 @@ def build_phases(raw: dict, params: schema.Scenario, file: str | None
         path = f"changes[{i}]"
         extra = set(ch) - {"date", "set"}
         if extra:
-            raise ScenarioError(_unknown_key_message(sorted(extra)[0], {"date": 0, "set": 0}),
+            raise ScenarioError(_unknown_key_message(sorted(map(str, extra))[0],
+                                                     {"date": 0, "set": 0}),
                                 file=file, path=path)
         if "date" not in ch or not isinstance(ch.get("set"), dict) or not ch["set"]:
             raise ScenarioError("expected 'date' and a non-empty 'set' mapping", file=file,
@@ -526,6 +578,10 @@ def build_phases(raw: dict, params: schema.Scenario, file: str | None
     current = unshared_copy(base)
     for week, i, updates in dated:
         for key, value in updates.items():
+            if not isinstance(key, str) or not all(key.split(".")):
+                raise ScenarioError("expected a dotted key path such as "
+                                    "places.starter.capacity", file=file,
+                                    path=f"changes[{i}].set.{key}")
             if key.split(".")[0] in ("changes", "setting", "initial"):
                 raise ScenarioError("this key cannot change during a run", file=file,
                                     path=f"changes[{i}].set.{key}")

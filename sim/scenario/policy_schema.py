@@ -125,8 +125,8 @@ class Youth:
 
     priority: bool = spec("Under-30s go first on every team's waiting list and for "
                           "starter homes.", False)
-    reserved_starter_homes: float = spec("Starter homes kept for under-30s.", 0.0,
-                                         unit="homes", ge=0)
+    reserved_starter_homes: int = spec("Starter homes kept for under-30s.", 0,
+                                       unit="homes", ge=0)
 
 
 @dataclass(frozen=True)

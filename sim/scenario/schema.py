@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.scenario.costs_schema import Costs
-from sim.scenario.fields import PRIORITY_RULES, spec
+from sim.scenario.fields import MAX_COUNT, MAX_ENTRIES_PER_WEEK, PRIORITY_RULES, spec
 from sim.scenario.kinds_schema import Kinds, Returns
 from sim.scenario.policy_schema import Policies
 from sim.situations import AGE_BANDS, LIVING, NEEDS
@@ -38,8 +38,9 @@ class Setting:
 class Initial:
     """Who is where in week 0."""
 
-    counts: dict = spec("Number of citizens in each situation at the start.",
-                        factory=dict, unit="persons", ge=0, keys=LIVING)
+    counts: dict = spec("Number of citizens in each situation at the start (whole numbers).",
+                        factory=dict, unit="persons", ge=0, most=MAX_COUNT, keys=LIVING,
+                        whole=True)
     needs_mix: dict = spec(
         "Shares of low, medium and high needs. Key 'default' applies to every situation "
         "not named; a situation name gives that situation its own mix.",
@@ -50,7 +51,7 @@ class Initial:
                          keys=AGE_BANDS, sum_to_one=True, ge=0, le=1)
     spell_weeks_mean: float = spec(
         "Mean time already spent homeless by those homeless in week 0 (geometric).",
-        52.0, unit="weeks", ge=0)
+        52.0, unit="weeks", ge=0, most=5200)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Entries:
     """New citizens entering the pool each week."""
 
     per_week: float = spec("Mean number of entrants per week (Poisson).", 0.0,
-                           unit="persons/week", ge=0)
+                           unit="persons/week", ge=0, most=MAX_ENTRIES_PER_WEEK)
     needs_mix: dict = spec("Needs mix of entrants.",
                            factory=lambda: {"low": 1.0, "medium": 0.0, "high": 0.0},
                            keys=NEEDS, sum_to_one=True, ge=0, le=1)
@@ -123,8 +124,8 @@ class Rehousing:
 class Place:
     """A kind of scarce place with a waiting list."""
 
-    capacity: float | None = spec("Number of places; empty (null) means unlimited.", None,
-                                  unit="places", ge=0)
+    capacity: int | None = spec("Number of places (a whole number); empty (null) means "
+                                "unlimited.", None, unit="places", ge=0)
     priority: str = spec("Order of the waiting list.", "first_come", choices=PRIORITY_RULES)
     overflow: dict = spec(
         "Where applicants go when no place is free this week (shares); empty means they "
