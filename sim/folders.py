@@ -9,12 +9,15 @@ Every command that writes a results folder (``--out DIR``) claims it first with
   instead of mixing its results with the first one's; the kernel drops the lock when
   the process ends, however it ends, so a crash never leaves a stale lock;
 - a folder that already holds results is refused unless they are the same command's
-  results of the same plan (which is how a stopped batch resumes): another command's,
+  results of the same plan (``DIR/.homesim.json`` records both; it is how a stopped
+  command resumes): another command's,
   another batch's or another plan's results are kept unless ``--force`` is given,
   which replaces the folder's contents whole.
 
-If the command fails before it has written anything (a bad option found late, an
-unreachable scheduler), the folder it created is removed again: nothing is left.
+If the command created the folder and then stops on bad input (ScenarioError: an
+option or column found wrong only after some runs, an unreachable scheduler), the
+folder is removed again: nothing is left. Other failures and interruptions keep
+the finished runs, so that the same command resumes.
 """
 
 from __future__ import annotations
@@ -34,7 +37,13 @@ from typing import Any
 from sim.scenario.errors import ScenarioError
 
 LOCK_NAME = ".lock"
+#: The claim's own record of what the folder holds (command kind and plan), kept apart
+#: from ``manifest.json`` so that whichever module writes the manifest, a rerun of the
+#: same command and plan is recognised.
+MARK_NAME = ".homesim.json"
 MANIFEST = "manifest.json"
+#: Files of the claim itself: a folder holding only these holds no results.
+OWN_FILES = frozenset({LOCK_NAME, MARK_NAME})
 
 
 @dataclass
@@ -117,11 +126,18 @@ def claim_folder(out: str | Path, command: str, plan: str | None = None,
     fd = _lock(lock_path, created, root)
     try:
         previous = _check_contents(root, command, plan, force, flag)
+        _mark(root, command, plan)
         claim = Claim(root, created, lock_path, previous)
         try:
             yield claim
+        except ScenarioError:
+            if created:  # bad input found late: leave nothing behind
+                clear_folder(root)
+                _remove_folder(root, fd)
+                fd = None
+            raise
         except BaseException:
-            if created and _only_lock(root):
+            if created and _only_own(root):
                 _remove_folder(root, fd)
                 fd = None
             raise
@@ -151,16 +167,28 @@ def _lock(lock_path: Path, created: bool, root: Path) -> int:
     return fd
 
 
+def _mark(root: Path, command: str, plan: str | None) -> None:
+    """Record what this folder holds (see :data:`MARK_NAME`)."""
+    from sim.results_io import now_iso, write_json
+    write_json(root / MARK_NAME, {"kind": command, "plan": plan, "claimed": now_iso(),
+                                  "pid": os.getpid()})
+
+
 def read_kind(root: Path) -> dict[str, Any] | None:
-    """The manifest of a results folder, or None; an unreadable one is ``{}``."""
-    path = root / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    """What a results folder holds: its claim record, else its manifest, else None.
+
+    An unreadable record or manifest is ``{}`` (results of an unknown kind).
+    """
+    for name in (MARK_NAME, MANIFEST):
+        path = root / name
+        if not path.exists():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+    return None
 
 
 def _check_contents(root: Path, command: str, plan: str | None, force: bool, flag: str
@@ -169,10 +197,10 @@ def _check_contents(root: Path, command: str, plan: str | None, force: bool, fla
 
     Returns the earlier manifest when the folder holds this same command and plan.
     """
-    if _only_lock(root):
+    if _only_own(root):
         return None
     old = read_kind(root)
-    if old is not None and plan is not None and old.get("kind") == command \
+    if old is not None and plan is not None and old.get("kind", command) == command \
             and old.get("plan") == plan:
         return old
     if not force:
@@ -203,8 +231,9 @@ def _kind_from_command(text: Any) -> str | None:
     return words[1] if len(words) > 1 and words[0] == "homesim" else None
 
 
-def _only_lock(root: Path) -> bool:
-    return all(p.name == LOCK_NAME for p in root.iterdir())
+def _only_own(root: Path) -> bool:
+    """True when the folder holds no results, only the claim's own files."""
+    return all(p.name in OWN_FILES for p in root.iterdir())
 
 
 def clear_folder(root: Path) -> None:
@@ -219,7 +248,8 @@ def clear_folder(root: Path) -> None:
 
 
 def _remove_folder(root: Path, fd: int) -> None:
-    """Remove a folder this command created and left empty (but for its lock)."""
+    """Remove a folder this command created and left empty (but for its own files)."""
+    (root / MARK_NAME).unlink(missing_ok=True)
     (root / LOCK_NAME).unlink(missing_ok=True)
     os.close(fd)
     with suppress(OSError):

@@ -33,9 +33,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from sim.batch.cache import RunCache, run_digest
-from sim.batch.progress import Progress, make_progress
+from sim.batch.progress import CallbackProgress, Progress, make_progress
 from sim.batch.runs import RunKey, RunOutput, RunSpec, seed_derivation, simulate
-from sim.batch.shutdown import stop_helpers
 from sim.batch.store import BatchResults, ResultsStore, open_results, read_manifest, slug
 from sim.folders import claim_folder
 from sim.resources import cores
@@ -193,8 +192,9 @@ def run_many(runs: Sequence[RunSpec], *, workers: int | None = 1, scheduler: Any
         workers: local processes; 1 (the default) runs in this process; None: one
             per core. Ignored when ``scheduler`` is given.
         scheduler: a Dask scheduler address or ``dask.distributed.Client``.
-        progress: True for the usual display, False or None for none, or a
-            :class:`~sim.batch.progress.Progress` shared by several calls.
+        progress: True for the usual display, False or None for none, a
+            :class:`~sim.batch.progress.Progress` shared by several calls, or a
+            function called with (runs done, runs planned) after each run.
         cache: a folder keeping each finished run (:class:`~sim.batch.cache.RunCache`):
             runs found there are read instead of run, so a stopped command resumes.
             The caller holds the results folder (:func:`sim.folders.claim_folder`).
@@ -317,8 +317,9 @@ class Engine:
     def close(self, abort: bool = False) -> None:
         """Stop the workers: let them finish and exit, or (``abort``) end them now.
 
-        Either way every worker process has exited and been reaped on return; after
-        an abort the fork server and resource tracker are stopped too.
+        Either way every worker process has exited and been reaped on return (the
+        fork server and resource tracker are stopped by
+        :func:`sim.batch.shutdown.orderly` once the interruption is handled).
         """
         pool, self._pool = self._pool, None
         if pool is not None:
@@ -330,8 +331,6 @@ class Engine:
         if client is not None and self._own_client:
             with contextlib.suppress(Exception):  # a lost scheduler must not hide the outcome
                 client.close()
-        if abort and pool is not None:
-            stop_helpers()
 
 
 def _progress_of(progress: bool | Progress | None, total: int, initial: int, desc: str
@@ -339,6 +338,8 @@ def _progress_of(progress: bool | Progress | None, total: int, initial: int, des
     """A display for this round: the caller's (total extended) or a new one of ours."""
     if progress is None or isinstance(progress, bool):
         return make_progress(bool(progress), total, initial, desc), True
+    if not hasattr(progress, "add"):  # a plain function of (runs done, runs planned)
+        progress = CallbackProgress(progress)
     progress.add(total)
     if initial:
         progress.update(initial)
@@ -409,8 +410,8 @@ def _write_manifest(store: ResultsStore, runs: Sequence[RunSpec],
 
     The claim of the folder has already refused a folder of another plan.
     """
-    if previous is not None:
-        old = dict(previous)
+    if previous is not None and store.manifest_path.exists():
+        old = read_manifest(store.root)
         old.setdefault("resumed", []).append(now_iso())
         old.pop("finished", None)
         write_json(store.manifest_path, old)

@@ -57,3 +57,10 @@ def engine_workers(args: argparse.Namespace, scenarios: Iterable[LoadedScenario]
 def show_progress(args: argparse.Namespace) -> bool:
     """Progress is shown unless ``--quiet``."""
     return not getattr(args, "quiet", False)
+
+
+def result_options(args: argparse.Namespace, *leave_out: str) -> dict:
+    """A command's options but those that never change its results (where the runs
+    happen, progress, ``--force``): part of the plan a results folder holds."""
+    skip = {"func", "quiet", "force", "workers", "scheduler", "allow_large", *leave_out}
+    return {k: v for k, v in vars(args).items() if k not in skip}

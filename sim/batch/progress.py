@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 #: Seconds between two progress lines when standard error is not a terminal.
@@ -83,6 +84,24 @@ class LineProgress:
         if self.failed:
             text += f", {self.failed} failed"
         print(text, file=self.stream, flush=True)
+
+
+class CallbackProgress:
+    """Calls ``report(done, total)`` after each run (a caller's own display)."""
+
+    def __init__(self, report: Callable[[int, int], None]):
+        self.report = report
+        self.done = self.total = 0
+
+    def add(self, n: int) -> None:
+        self.total += n
+
+    def update(self, n: int = 1, failed: int = 0) -> None:
+        self.done += n
+        self.report(self.done, self.total)
+
+    def close(self) -> None:
+        pass
 
 
 def make_progress(show: bool, total: int, initial: int = 0, desc: str = "runs"
