@@ -67,9 +67,10 @@ def stopping_on_signals() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def orderly(run: Callable[[Any], int]) -> Callable[[Any], int]:
+def orderly(run: Callable[[Any], int], resumable: bool = True) -> Callable[[Any], int]:
     """Wrap a command's ``run(args)``: signals stop it in order, with one line and
-    exit code 130 (SIGINT) or 143 (SIGTERM).
+    exit code 130 (SIGINT) or 143 (SIGTERM). ``resumable``: the command keeps its
+    finished runs (else it writes only at the end, and the line says nothing was).
 
     Once the interruption has been handled (the engine has ended its workers), the
     objects of the stopped runs are freed and the fork server and resource tracker
@@ -87,8 +88,9 @@ def orderly(run: Callable[[Any], int]) -> Callable[[Any], int]:
         stop_helpers()
         out = getattr(args, "out", None)
         where = f" in {out}" if out else ""
-        print(f"homesim: stopped by {stopped.name}; finished runs are kept{where}; run "
-              "the same command again to resume", file=sys.stderr)
+        said = (f"finished runs are kept{where}; run the same command again to resume"
+                if resumable else "nothing was written")
+        print(f"homesim: stopped by {stopped.name}; {said}", file=sys.stderr)
         return stopped.exit_code
     return wrapped
 

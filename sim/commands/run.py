@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(default results/<scenario name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     add_folder_options(p)
-    p.set_defaults(func=orderly(run))
+    p.set_defaults(func=orderly(run, resumable=False))
 
 
 def check_counts(replications: int, years: int | None) -> None:
