@@ -159,3 +159,18 @@ def test_scheduler_on_an_analysis_command(tmp_path, client):
                  "--scheduler", client.scheduler.address]) == 0
     assert_frame_equal(pd.read_csv(Path(dask) / "one_way.csv"),
                        pd.read_csv(Path(serial) / "one_way.csv"), check_exact=True)
+
+
+def test_unreachable_scheduler_on_compare_leaves_nothing(tmp_path, capsys):
+    pytest.importorskip("dask.distributed")
+    files = []
+    for name in ("base", "alt"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(json.dumps(small(name)))
+        files.append(str(path))
+    out = tmp_path / "nowhere"
+    assert main(["compare", *files, "-n", "2", "--out", str(out), "--scheduler",
+                 "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tcp://127.0.0.1:1" in err
+    assert not out.exists()

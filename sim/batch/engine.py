@@ -279,6 +279,8 @@ class Engine:
             if found[d] is None:
                 todo.append(r)
         digest_of = {id(r): d for r, d in zip(runs, digests, strict=True)}
+        if todo:
+            self.connect()  # a bad scheduler fails before any progress is shown
         bar, own = _progress_of(progress, len(runs), len(runs) - len(todo), desc)
         failed = 0
         try:
