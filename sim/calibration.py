@@ -52,6 +52,9 @@ import pandas as pd
 import yaml
 from scipy import optimize
 
+from sim.batch.engine import Engine
+from sim.batch.frames import replication_frames
+from sim.batch.progress import Progress
 from sim.distributions import key_bounds, unit_design
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
@@ -316,7 +319,11 @@ def check_free(loaded: LoadedScenario, targets: Targets) -> None:
 
 @dataclass
 class Objective:
-    """The distance as a function of positions z in [0, 1]^d, with a record of calls."""
+    """The distance as a function of positions z in [0, 1]^d, with a record of calls.
+
+    Runs go to ``engine`` (the batch engine: serial, local processes or Dask; None
+    runs serially here); :meth:`evaluate_many` hands a whole design to it at once.
+    """
 
     loaded: LoadedScenario
     targets: list[Target]
@@ -327,17 +334,34 @@ class Objective:
     simulator: Simulator = simulate
     trace: list[dict] = field(default_factory=list)
     _cache: dict = field(default_factory=dict)
+    engine: Engine | None = None
+    progress: bool | Progress | None = None
 
     def overrides(self, z: Sequence[float]) -> dict[str, float | int]:
         return {p.path: p.value(v) for p, v in zip(self.free, z, strict=True)}
 
-    def run(self, z: Sequence[float]) -> pd.DataFrame | None:
-        """Per-run target values at z, or None if the parameters make no valid scenario."""
+    def scenario(self, z: Sequence[float]) -> LoadedScenario | None:
+        """The scenario at z, or None if the parameters make no valid scenario."""
         try:
-            sc = self.loaded.with_overrides(self.overrides(z))
+            return self.loaded.with_overrides(self.overrides(z))
         except ScenarioError:
             return None
-        frame = self.simulator(sc, range(self.replications), self.seed, self.years)
+
+    def run(self, z: Sequence[float]) -> pd.DataFrame | None:
+        """Per-run target values at z, or None if the parameters make no valid scenario."""
+        return self.run_many([z])[0]
+
+    def run_many(self, zs: Sequence[Sequence[float]]) -> list[pd.DataFrame | None]:
+        """Per-run target values at each z (None where z makes no valid scenario), all
+        runs handed to the engine together."""
+        scenarios = [self.scenario(z) for z in zs]
+        valid = [sc for sc in scenarios if sc is not None]
+        frames = iter(replication_frames(
+            [(sc, range(self.replications), self.seed, self.years) for sc in valid],
+            self.engine, self.simulator, self.progress, desc="calibrate"))
+        return [None if sc is None else self._values(next(frames)) for sc in scenarios]
+
+    def _values(self, frame: pd.DataFrame) -> pd.DataFrame:
         missing = [c for t in self.targets for c in (t.column, t.divide_by)
                    if c is not None and c not in frame]
         if missing:
@@ -347,14 +371,22 @@ class Objective:
         return target_values(frame, self.targets)
 
     def __call__(self, z: Sequence[float]) -> float:
-        key = tuple(self.overrides(z).values())
-        if key in self._cache:
-            return self._cache[key]
-        vals = self.run(z)
-        d = math.inf if vals is None else distance(vals.mean().to_numpy(), self.targets)
-        self._cache[key] = d
-        self.trace.append({**self.overrides(z), "distance": d})
-        return d
+        return self.evaluate_many([z])[0]
+
+    def evaluate_many(self, zs: Sequence[Sequence[float]]) -> list[float]:
+        """The distance at each z, as calling the objective on each in turn would give
+        (same values, same trace), with the new points' runs handed over at once."""
+        keys = [tuple(self.overrides(z).values()) for z in zs]
+        new: dict[tuple, Sequence[float]] = {}
+        for key, z in zip(keys, zs, strict=True):
+            if key not in self._cache:
+                new.setdefault(key, z)
+        values = self.run_many(list(new.values()))
+        for (key, z), vals in zip(new.items(), values, strict=True):
+            d = math.inf if vals is None else distance(vals.mean().to_numpy(), self.targets)
+            self._cache[key] = d
+            self.trace.append({**self.overrides(z), "distance": d})
+        return [self._cache[key] for key in keys]
 
 
 # ---------------------------------------------------------------- fitting
@@ -392,13 +424,19 @@ def calibrate(loaded: LoadedScenario | str | Path | Mapping, targets: Targets | 
               method: str = "optimize",
               replications: int = 4, seed: int = 0, years: int | None = None,
               budget: int = 60, draws: int = 200, accept: float = 0.1,
-              simulator: Simulator = simulate, progress: bool = False) -> Fit:
+              simulator: Simulator = simulate, progress: bool = False, workers: int = 1,
+              scheduler: Any = None, cache: str | Path | None = None,
+              run_progress: bool | Progress | None = None) -> Fit:
     """Fit the free parameters of ``loaded`` to ``targets``.
 
     ``budget`` caps model evaluations of ``optimize`` (each is R replications);
-    ``draws`` and ``accept`` set the prior sample size and kept share of ``abc``. The
-    scenario may be loaded, a path, a shipped name or a mapping; the targets loaded, a
-    path or a shipped name.
+    ``draws`` and ``accept`` set the prior sample size and kept share of ``abc``.
+    ``progress`` prints a line per stage; ``run_progress`` shows runs done.
+    The runs go to the batch engine (``workers`` local processes or the Dask cluster
+    at ``scheduler``; the fit is the same bit for bit); ``cache`` keeps finished runs,
+    so a stopped calibration resumes (it plans the same evaluations again).
+    The scenario may be loaded, a path, a shipped name or a mapping; the targets loaded,
+    a path or a shipped name.
     """
     loaded = load_scenario(loaded)
     targets = targets if isinstance(targets, Targets) else load_targets(targets)
@@ -409,16 +447,19 @@ def calibrate(loaded: LoadedScenario | str | Path | Mapping, targets: Targets | 
                             "0 < accept <= 1")
     check_free(loaded, targets)
     used, outside = usable_targets(loaded, targets, years)
-    obj = Objective(loaded, used, targets.free, replications, seed, years, simulator)
     t0 = time.perf_counter()
     posterior = None
-    if method == "optimize":
-        z = _optimize(obj, loaded, budget, seed, progress)
-    else:
-        z, posterior = _abc(obj, draws, accept, seed, progress)
-    values = obj.overrides(z)
-    table = fit_table(obj, z)
-    return Fit(values, obj(z), table, pd.DataFrame(obj.trace), method, len(obj.trace),
+    with Engine(workers, scheduler, cache=cache) as engine:
+        obj = Objective(loaded, used, targets.free, replications, seed, years, simulator,
+                        engine=engine, progress=run_progress)
+        if method == "optimize":
+            z = _optimize(obj, loaded, budget, seed, progress)
+        else:
+            z, posterior = _abc(obj, draws, accept, seed, progress)
+        values = obj.overrides(z)
+        table = fit_table(obj, z)
+        best = obj(z)
+    return Fit(values, best, table, pd.DataFrame(obj.trace), method, len(obj.trace),
                time.perf_counter() - t0, posterior, [t.name for t in outside])
 
 
@@ -442,7 +483,7 @@ def _optimize(obj: Objective, loaded: LoadedScenario, budget: int, seed: int,
     d = len(obj.free)
     n0 = min(max(2 * d + 2, budget // 3), budget - 1)
     design = np.vstack([_start(obj, loaded), unit_design(d, n0 - 1, "lhs", seed)])
-    scores = [obj(z) for z in design]
+    scores = obj.evaluate_many(list(design))
     _say(progress, f"design: best distance {min(scores):.4g} of {len(scores)} points")
     best = design[int(np.argmin(scores))]
     remaining = budget - len(obj.trace)
@@ -463,7 +504,7 @@ def _abc(obj: Objective, draws: int, accept: float, seed: int, progress: bool
          ) -> tuple[np.ndarray, pd.DataFrame]:
     """Rejection ABC with a uniform prior on the bounds; keeps the closest draws."""
     design = unit_design(len(obj.free), draws, "lhs", seed)
-    dist = np.array([obj(z) for z in design])
+    dist = np.array(obj.evaluate_many(list(design)))
     keep = max(1, round(accept * draws))
     order = np.argsort(dist, kind="stable")[:keep]
     rows = [{**obj.overrides(design[i]), "distance": dist[i]} for i in order
@@ -515,11 +556,13 @@ def out_of_sample(loaded: LoadedScenario | str | Path | Mapping, targets: Target
                             file=targets.file, path="targets")
     used, _ = usable_targets(loaded, Targets(targets.name, tuple(rest), targets.free,
                                              targets.file), kwargs.get("years"))
-    obj = Objective(loaded, used, targets.free, kwargs.get("replications", 4),
-                    kwargs.get("seed", 0), kwargs.get("years"),
-                    kwargs.get("simulator", simulate))
-    z = [p.position(fit.values[p.path]) for p in targets.free]
-    table = fit_table(obj, z)
+    with Engine(kwargs.get("workers", 1), kwargs.get("scheduler"),
+                cache=kwargs.get("cache")) as engine:
+        obj = Objective(loaded, used, targets.free, kwargs.get("replications", 4),
+                        kwargs.get("seed", 0), kwargs.get("years"),
+                        kwargs.get("simulator", simulate), engine=engine)
+        z = [p.position(fit.values[p.path]) for p in targets.free]
+        table = fit_table(obj, z)
     table["abs_error"] = (table["mean"] - table["observed"]).abs()
     table["rel_error"] = table["abs_error"] / table["observed"].abs()
     return fit, table

@@ -10,11 +10,7 @@ figures and a report a planner can pass on.
 
 from __future__ import annotations
 
-import copy
-import multiprocessing
-import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from sim import cea
-from sim.costs import run_costs
-from sim.runner import run_once
+from sim.batch.engine import run_many
+from sim.batch.runs import RunSpec
 from sim.scenario.costs_schema import PAYERS
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario, from_raw, load_scenario, scenario_hash
-from sim.situations import HOMELESS_MASK, HOUSED_MASK, WEEKS_PER_YEAR
+from sim.scenario.loader import LoadedScenario, load_scenario
+from sim.situations import WEEKS_PER_YEAR
 
 #: Default willingness to pay (DKK) per unit of effect for the NMB table. These are
 #: assumptions for illustration, not Danish thresholds (none is published for these
@@ -38,10 +34,6 @@ DEFAULT_WTP: dict[str, tuple[float, ...]] = {
     "homeless_days_avoided_discounted": (0.0, 250.0, 500.0, 1000.0, 1500.0, 2500.0),
     "qalys_gained_discounted": (0.0, 250_000.0, 500_000.0, 1_000_000.0),
 }
-
-#: (raw scenario, its file, replication, seed, years, hash of the raw scenario)
-Task = tuple[dict, str | None, int, int, int | None, str]
-
 
 @dataclass
 class Comparison:
@@ -125,84 +117,51 @@ def check_options(replications: int, years: int | None, workers: int) -> None:
 
 # ---------------------------------------------------------------- runs
 
-def run_task(task: Task) -> dict[str, Any]:
-    """One replication of one scenario (in any process): summary, yearly costs, stocks.
+def comparison_runs(scenarios: Sequence[LoadedScenario], replications: int, seed: int,
+                    years: int | None) -> list[RunSpec]:
+    """The runs of a comparison: every scenario times replications 0..R-1, in that
+    order, each measuring its summary, yearly costs and stock (``measure="compare"``)."""
+    return [RunSpec(sc, sc.name, 0, {}, k, seed, years, measure="compare")
+            for sc in scenarios for k in range(replications)]
 
-    Takes the raw scenario mapping so that the task pickles cheaply; the process that
-    runs it validates each scenario once (see ``_validated``).
+
+def run_results(runs: Sequence[RunSpec], workers: int = 1, scheduler: Any = None,
+                progress: bool = False, cache: str | Path | None = None) -> list[dict]:
+    """Run a comparison's runs on the batch engine; one result dict per run, in order.
+
+    Where the runs happen never changes the results, since every run carries its own
+    seed. A run that fails stops the comparison with its error (ScenarioError).
     """
-    raw, file, replication, seed, years, key = task
-    sc = _validated(raw, file, key)
-    res = run_once(sc, replication, seed, years, detail=False, keep_model=True)
-    model = res.model
-    rc = run_costs(model)
-    tot = model.recorder.counts[: model.week + 1].sum(axis=(2, 3))
-    return {"summary": res.summary,
-            "yearly": rc.yearly(False), "yearly_discounted": rc.yearly(True),
-            "homeless": tot[:, HOMELESS_MASK].sum(axis=1).astype(np.int32),
-            "housed": tot[:, HOUSED_MASK].sum(axis=1).astype(np.int32)}
-
-
-#: Scenarios validated in this process, by (hash of the raw scenario, file).
-_VALIDATED: dict[tuple[str, str | None], LoadedScenario] = {}
-
-
-def _validated(raw: dict, file: str | None, key: str) -> LoadedScenario:
-    """The validated scenario of ``raw``; its replications share one validation."""
-    got = _VALIDATED.get((key, file))
-    if got is None:
-        if len(_VALIDATED) >= 16:
-            _VALIDATED.clear()
-        got = _VALIDATED[(key, file)] = from_raw(raw, file=file)
-    return got
-
-
-def run_tasks(tasks: Sequence[Task], workers: int = 1,
-              progress: Callable[[Iterable], Iterable] | None = None) -> list[dict]:
-    """Run tasks in order in this process or in ``workers`` processes.
-
-    The only place that decides where runs happen: results never depend on it, since
-    every task carries its own seed.
-    """
-    wrap = progress or (lambda it: it)
-    if workers <= 1 or len(tasks) <= 1:
-        return [run_task(t) for t in wrap(tasks)]
-    chunk = max(1, len(tasks) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1),
-                             mp_context=_process_context()) as pool:
-        return list(wrap(pool.map(run_task, tasks, chunksize=chunk)))
-
-
-def _process_context() -> multiprocessing.context.BaseContext:
-    """A fresh-process start method: forking a threaded parent can deadlock."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    outs = run_many(runs, workers=workers, scheduler=scheduler, progress=progress,
+                    cache=cache, desc="compare")
+    for out in outs:
+        if not out.ok:
+            err = out.error or {}
+            raise ScenarioError(f"replication {out.spec.replication} of '{out.spec.name}' "
+                                f"failed: {err.get('type')}: {err.get('message')}",
+                                file=out.spec.file)
+    return [{"summary": out.summary, **(out.extra or {})} for out in outs]
 
 
 def compare(base: Any, alternatives: Sequence[Any] | Any, replications: int = 20,
             seed: int = 0, years: int | None = None, workers: int = 1,
-            wtp: Mapping[str, Sequence[float]] | None = None, progress: bool = False
-            ) -> Comparison:
+            wtp: Mapping[str, Sequence[float]] | None = None, progress: bool = False,
+            scheduler: Any = None, cache: str | Path | None = None) -> Comparison:
     """Run base and alternatives with common random numbers and compare them.
 
     ``base``/``alternatives``: LoadedScenario, YAML path or mapping (one or a list).
     ``wtp``: willingness to pay (DKK per unit) by effect name for the NMB table
-    (default :data:`DEFAULT_WTP`).
+    (default :data:`DEFAULT_WTP`). ``workers``/``scheduler``: where the runs happen
+    (this process, local processes or a Dask cluster; the results are the same bit
+    for bit). ``cache``: a folder keeping finished runs, so a stopped comparison
+    resumes (see :func:`sim.batch.run_many`).
     """
     if not isinstance(alternatives, list | tuple):
         alternatives = [alternatives]
     check_options(replications, years, workers)
     scenarios = prepare(base, alternatives, years)
-    raws = [(copy.deepcopy(sc.raw), sc.file, scenario_hash(sc.raw)) for sc in scenarios]
-    tasks: list[Task] = [(raw, file, k, seed, years, key)
-                         for raw, file, key in raws for k in range(replications)]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        def bar(it: Iterable) -> Iterable:
-            return tqdm(it, total=len(tasks), desc="compare", unit="run")
-    results = run_tasks(tasks, workers, bar)
+    runs = comparison_runs(scenarios, replications, seed, years)
+    results = run_results(runs, workers, scheduler, progress, cache)
     names = [sc.name for sc in scenarios]
     cmp = assemble(names, results, scenarios[0].params.setting.start_year,
                    scenarios[0].params.costs.currency, wtp or DEFAULT_WTP, seed)

@@ -19,15 +19,13 @@ Net benefit at willingness to pay ``w`` (DKK per unit of effect) is
 expected value of perfect information is ``E[max_j NB_j] - max_j E[NB_j]``.
 
 The maths are pure functions over arrays of shape (draws, options); running is done by
-:func:`run_psa`, which calls one :data:`sim.simulate.Simulator` per draw and scenario,
-so a batch engine can stand in for it.
+:func:`run_psa`, which hands every run of every draw and scenario to the batch engine
+at once (serial, local processes or Dask, resumable).
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.batch.engine import Engine
+from sim.batch.frames import replication_frames
+from sim.batch.progress import Progress
 from sim.distributions import UncertainParameter, uncertain_parameters, unit_design
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario
@@ -240,28 +241,39 @@ def run_draw(scenarios: Sequence[LoadedScenario], draw: int,
              seed: int, years: int | None, cost: str, effect: str, sign: int,
              first_replication: int = 0, simulator: Simulator = simulate) -> list[dict]:
     """Run one parameter draw for every scenario (same seeds), mean over replications."""
-    rows = []
     reps = range(first_replication, first_replication + replications)
-    for sc in scenarios:
-        try:
-            scd = scenario_for_draw(sc, units, values)
-        except ScenarioError as exc:
-            raise ScenarioError(f"draw {draw} makes an invalid scenario: {exc.message}",
-                                file=exc.file, path=exc.path) from None
-        frame = simulator(scd, reps, seed, years)
-        for col, flag in ((cost, "--cost"), (effect, "--effect")):
-            if col not in frame:
-                kind = [c for c in frame if c.startswith("cost_") == (flag == "--cost")]
-                raise ScenarioError(f"{flag}: the runs give no column '{col}'; valid "
-                                    f"{flag[2:]} columns: {column_list(kind)}")
-        start = sum(scd.params.initial.counts.values()) * scd.params.setting.scale
-        rows.append({"draw": draw, "scenario": sc.name,
-                     "cost": float(frame[cost].mean()),
-                     "effect_raw": float(frame[effect].mean()),
-                     "effect": sign * float(frame[effect].mean()),
-                     "persons": float(start + frame["entries"].mean())
-                     if "entries" in frame else float(start)})
-    return rows
+    drawn = [draw_scenario(sc, draw, units, values) for sc in scenarios]
+    frames = replication_frames([(scd, reps, seed, years) for scd in drawn],
+                                simulator=simulator)
+    return [outcome_row(draw, sc.name, scd, frame, cost, effect, sign)
+            for sc, scd, frame in zip(scenarios, drawn, frames, strict=True)]
+
+
+def draw_scenario(sc: LoadedScenario, draw: int, units: dict[str, float],
+                  values: dict[str, float]) -> LoadedScenario:
+    """The scenario of one draw; ScenarioError names the draw if it is invalid."""
+    try:
+        return scenario_for_draw(sc, units, values)
+    except ScenarioError as exc:
+        raise ScenarioError(f"draw {draw} makes an invalid scenario: {exc.message}",
+                            file=exc.file, path=exc.path) from None
+
+
+def outcome_row(draw: int, name: str, scd: LoadedScenario, frame: pd.DataFrame, cost: str,
+                effect: str, sign: int) -> dict:
+    """One draw's outcome for one scenario: means over its replications."""
+    for col, flag in ((cost, "--cost"), (effect, "--effect")):
+        if col not in frame:
+            kind = [c for c in frame if c.startswith("cost_") == (flag == "--cost")]
+            raise ScenarioError(f"{flag}: the runs give no column '{col}'; valid "
+                                f"{flag[2:]} columns: {column_list(kind)}")
+    start = sum(scd.params.initial.counts.values()) * scd.params.setting.scale
+    return {"draw": draw, "scenario": name,
+            "cost": float(frame[cost].mean()),
+            "effect_raw": float(frame[effect].mean()),
+            "effect": sign * float(frame[effect].mean()),
+            "persons": float(start + frame["entries"].mean())
+            if "entries" in frame else float(start)}
 
 
 def column_list(columns: Sequence[str]) -> str:
@@ -280,20 +292,20 @@ def column_list(columns: Sequence[str]) -> str:
                      for c in out)
 
 
-def _task(args: tuple) -> list[dict]:
-    return run_draw(*args)
-
-
 def run_psa(scenarios: Sequence[LoadedScenario | str | Path | Mapping], draws: int,
             replications: int = 1,
             seed: int = 0, years: int | None = None, method: str = "lhs",
             cost: str = "cost_total_discounted", effect: str = "homeless_days",
             direction: str = "lower", noise: str = "common", workers: int = 1,
             posterior: pd.DataFrame | None = None, simulator: Simulator = simulate,
-            progress: Callable[[int, int], None] | None = None) -> PSAResult:
+            progress: bool | Progress | None = None, scheduler: Any = None,
+            cache: str | Path | None = None) -> PSAResult:
     """Run a PSA: every draw for every scenario, the first scenario being the base.
 
-    Results do not depend on ``workers``: each draw's seeds come from its index.
+    All runs (draws x scenarios x replications) go to the batch engine together:
+    ``workers`` local processes, or the Dask cluster at ``scheduler``; ``cache``
+    keeps finished runs so that a stopped PSA resumes. Results do not depend on
+    where the runs happen: each draw's seeds come from its index.
     Scenarios may be loaded, paths, shipped names or mappings.
     """
     scenarios = [load_scenario(sc) for sc in scenarios]
@@ -307,26 +319,18 @@ def run_psa(scenarios: Sequence[LoadedScenario | str | Path | Mapping], draws: i
         raise ScenarioError("expected draws, replications and workers of at least 1")
     made = make_draws(scenarios, draws, method, seed, posterior)
     sign = -1 if direction == "lower" else 1
-    tasks = [(list(scenarios), i, *made.row(i), replications, seed, years, cost, effect,
-              sign, 0 if noise == "common" else i * replications, simulator)
-             for i in range(draws)]
-    rows: list[dict] = []
-    if workers == 1:
-        for i, t in enumerate(tasks):
-            rows.extend(_task(t))
-            if progress:
-                progress(i + 1, len(tasks))
-    else:
-        # spawn: workers start clean (forking a threaded process is unsafe)
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for i, r in enumerate(pool.map(_task, tasks, chunksize=max(1, len(tasks) // (
-                    8 * workers)))):
-                rows.extend(r)
-                if progress:
-                    progress(i + 1, len(tasks))
-    return PSAResult(made.values, pd.DataFrame(rows), [sc.name for sc in scenarios], cost, effect,
-                     direction)
+    plan = []
+    for i in range(draws):
+        first = 0 if noise == "common" else i * replications
+        reps = range(first, first + replications)
+        plan.extend((i, sc, draw_scenario(sc, i, *made.row(i)), reps) for sc in scenarios)
+    with Engine(workers, scheduler, cache=cache) as engine:
+        frames = replication_frames([(scd, reps, seed, years) for _, _, scd, reps in plan],
+                                    engine, simulator, progress, desc="psa")
+    rows = [outcome_row(i, sc.name, scd, frame, cost, effect, sign)
+            for (i, sc, scd, _), frame in zip(plan, frames, strict=True)]
+    return PSAResult(made.values, pd.DataFrame(rows), [sc.name for sc in scenarios], cost,
+                     effect, direction)
 
 
 def wtp_grid(maximum: float, steps: int = 61) -> np.ndarray:

@@ -20,11 +20,15 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.batch.engine import Engine
+from sim.batch.frames import replication_frames
+from sim.batch.progress import Progress
 from sim.distributions import UncertainParameter, uncertain_parameters
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario
@@ -70,47 +74,67 @@ def sobol(func: Callable[[np.ndarray], np.ndarray], dists: Sequence, names: Sequ
 
 def model_function(loaded: LoadedScenario, params: Sequence[UncertainParameter],
                    outcome: str, replications: int = 1, seed: int = 0,
-                   years: int | None = None, simulator: Simulator = simulate
+                   years: int | None = None, simulator: Simulator = simulate,
+                   engine: Engine | None = None, progress: bool | Progress | None = None
                    ) -> Callable[[np.ndarray], np.ndarray]:
     """The model as a function of its uncertain parameters, for :func:`sobol`.
 
     Each point is one scenario (the parameters overridden) run for ``replications``
     replications with the same seeds at every point; the value is the mean outcome.
+    All points of a call go to the batch engine together.
     """
     def f(x: np.ndarray) -> np.ndarray:
-        out = np.empty(x.shape[1])
-        for j in range(x.shape[1]):
-            over = {p.path: p.cast(v) for p, v in zip(params, x[:, j], strict=True)}
-            out[j] = run_outcome(loaded.with_overrides(over), outcome, replications, seed,
-                                 years, simulator)
-        return out
+        scenarios = [loaded.with_overrides({p.path: p.cast(v) for p, v in
+                                            zip(params, x[:, j], strict=True)})
+                     for j in range(x.shape[1])]
+        return np.array(outcome_means(scenarios, outcome, replications, seed, years,
+                                      simulator, engine, progress))
     return f
 
 
 def sobol_model(loaded: LoadedScenario | str | Path | Mapping, outcome: str, n: int = 64,
                 replications: int = 1, seed: int = 0, years: int | None = None,
-                resamples: int = 200, simulator: Simulator = simulate) -> SobolResult:
-    """Sobol indices of one outcome over the scenario's uncertain parameters (the
-    scenario loaded, a path, a shipped name or a mapping)."""
+                resamples: int = 200,
+                simulator: Simulator = simulate, workers: int = 1, scheduler: Any = None,
+                cache: str | Path | None = None, progress: bool | Progress | None = None
+                ) -> SobolResult:
+    """Sobol indices of one outcome over the scenario's uncertain parameters.
+
+    The runs go to the batch engine (``workers`` local processes or the Dask cluster
+    at ``scheduler``); ``cache`` keeps finished runs so that a stopped analysis resumes.
+    The scenario may be loaded, a path, a shipped name or a mapping.
+    """
     loaded = load_scenario(loaded)
     params = [p for p in uncertain_parameters(loaded) if not p.is_fixed]
     if not params:
         raise ScenarioError("no parameter has a distribution ('dist'); nothing to analyse",
                             file=loaded.file)
-    f = model_function(loaded, params, outcome, replications, seed, years, simulator)
-    return sobol(f, [p.dist for p in params], [p.path for p in params], n, seed,
-                 resamples=resamples)
+    with Engine(workers, scheduler, cache=cache) as engine:
+        f = model_function(loaded, params, outcome, replications, seed, years, simulator,
+                           engine, progress)
+        return sobol(f, [p.dist for p in params], [p.path for p in params], n, seed,
+                     resamples=resamples)
 
 
 def run_outcome(scenario: LoadedScenario, outcome: str, replications: int, seed: int,
                 years: int | None, simulator: Simulator = simulate) -> float:
     """Mean of one outcome column over replications 0..R-1."""
-    frame = simulator(scenario, range(replications), seed, years)
-    if outcome not in frame:
-        cols = [c for c in frame.columns if c not in ("scenario", "replication", "seed")]
-        raise ScenarioError(f"unknown outcome '{outcome}' (the runs give e.g. "
-                            f"{', '.join(cols[:12])}, ...)")
-    return float(frame[outcome].mean())
+    return outcome_means([scenario], outcome, replications, seed, years, simulator)[0]
+
+
+def outcome_means(scenarios: Sequence[LoadedScenario], outcome: str, replications: int,
+                  seed: int, years: int | None, simulator: Simulator = simulate,
+                  engine: Engine | None = None, progress: bool | Progress | None = None
+                  ) -> list[float]:
+    """Mean of one outcome column over replications 0..R-1, for each scenario."""
+    frames = replication_frames([(sc, range(replications), seed, years) for sc in scenarios],
+                                engine, simulator, progress, desc="sensitivity")
+    for frame in frames:
+        if outcome not in frame:
+            cols = [c for c in frame.columns if c not in ("scenario", "replication", "seed")]
+            raise ScenarioError(f"unknown outcome '{outcome}' (the runs give e.g. "
+                                f"{', '.join(cols[:12])}, ...)")
+    return [float(frame[outcome].mean()) for frame in frames]
 
 
 def ranged_parameters(loaded: LoadedScenario) -> list[UncertainParameter]:
@@ -139,32 +163,40 @@ def _value(raw: dict, path: str) -> float:
 def one_way(loaded: LoadedScenario | str | Path | Mapping, outcome: str,
             replications: int = 5, seed: int = 0,
             years: int | None = None, params: Sequence[UncertainParameter] | None = None,
-            simulator: Simulator = simulate) -> pd.DataFrame:
+            simulator: Simulator = simulate, workers: int = 1, scheduler: Any = None,
+            cache: str | Path | None = None, progress: bool | Progress | None = None
+            ) -> pd.DataFrame:
     """Outcome at each parameter's low and high value, others as written.
 
     Returns one row per parameter: ``parameter, value, low, high, base, outcome_low,
     outcome_high, swing`` (``swing`` = |outcome_high - outcome_low|), sorted by swing.
     A value that makes the scenario invalid (e.g. a row of probabilities above 1) is
-    reported in ``note`` and its outcome left empty. The scenario may be loaded, a
-    path, a shipped name or a mapping.
+    reported in ``note`` and its outcome left empty. Every run goes to the batch
+    engine at once (``workers``, ``scheduler``, ``cache`` as for :func:`sobol_model`).
+    The scenario may be loaded, a path, a shipped name or a mapping.
     """
     loaded = load_scenario(loaded)
     params = list(params) if params is not None else ranged_parameters(loaded)
-    base = run_outcome(loaded, outcome, replications, seed, years, simulator)
-    rows = []
-    for p in params:
-        results, notes = [], []
-        for v in (p.low, p.high):
+    points: list[tuple[int, int, LoadedScenario]] = []  # (parameter, 0 low / 1 high, sc)
+    notes: dict[tuple[int, int], str] = {}
+    for i, p in enumerate(params):
+        for side, v in enumerate((p.low, p.high)):
             try:
-                sc = loaded.with_overrides({p.path: p.cast(v)})
+                points.append((i, side, loaded.with_overrides({p.path: p.cast(v)})))
             except ScenarioError as exc:
-                results.append(np.nan)
-                notes.append(exc.message)
-                continue
-            results.append(run_outcome(sc, outcome, replications, seed, years, simulator))
+                notes[(i, side)] = exc.message
+    with Engine(workers, scheduler, cache=cache) as engine:
+        means = outcome_means([loaded, *(sc for _, _, sc in points)], outcome, replications,
+                              seed, years, simulator, engine, progress)
+    base = means[0]
+    got = {(i, side): m for (i, side, _), m in zip(points, means[1:], strict=True)}
+    rows = []
+    for i, p in enumerate(params):
+        low, high = (got.get((i, side), np.nan) for side in (0, 1))
         rows.append({"parameter": p.path, "value": p.value, "low": p.low, "high": p.high,
-                     "base": base, "outcome_low": results[0], "outcome_high": results[1],
-                     "swing": abs(results[1] - results[0]), "note": "; ".join(notes)})
+                     "base": base, "outcome_low": low, "outcome_high": high,
+                     "swing": abs(high - low),
+                     "note": "; ".join(notes[(i, s)] for s in (0, 1) if (i, s) in notes)})
     table = pd.DataFrame(rows, columns=["parameter", "value", "low", "high", "base",
                                         "outcome_low", "outcome_high", "swing", "note"])
     return table.sort_values("swing", ascending=False, na_position="last",

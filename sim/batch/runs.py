@@ -20,11 +20,21 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from sim.costs import run_costs
 from sim.model import HomelessnessModel
 from sim.outcomes import weekly_table
 from sim.runner import run_once
 from sim.scenario.loader import LoadedScenario, from_raw, scenario_hash, set_path
+from sim.simulate import pit_by_situation
+from sim.situations import HOMELESS_MASK, HOUSED_MASK
 from sim.streams import run_seed
+
+#: What a run gives back (see :func:`simulate`): ``batch``: the summary row with the
+#: point's key and override columns, and the weekly counts by situation; ``rows``:
+#: the summary row plus the point-in-time count by situation (``pit_<situation>_<year>``,
+#: what :func:`sim.simulate.simulate` gives); ``compare``: the summary row plus, in
+#: ``extra``, the yearly costs by payer and the homeless and housed stock by week.
+MEASURES: tuple[str, ...] = ("batch", "rows", "compare")
 
 #: How replications draw their random numbers (see :meth:`RunSpec.stream_key`).
 SeedMode = Literal["common", "independent"]
@@ -59,6 +69,7 @@ class RunSpec:
             of every scenario and point shares its random numbers (common random
             numbers); ``"independent"``: ``run_seed(seed, point, k)``.
         file: the scenario's file, for error messages.
+        measure: what the run gives back, one of :data:`MEASURES`.
     """
 
     scenario: Mapping[str, Any]
@@ -70,6 +81,7 @@ class RunSpec:
     years: int | None = None
     seeds: SeedMode = "common"
     file: str | None = None
+    measure: str = "batch"
 
     def __post_init__(self) -> None:
         if isinstance(self.scenario, LoadedScenario):
@@ -78,6 +90,8 @@ class RunSpec:
             object.__setattr__(self, "scenario", self.scenario.raw)
         if self.seeds not in SEED_MODES:
             raise ValueError(f"seeds must be one of {SEED_MODES}, got {self.seeds!r}")
+        if self.measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}, got {self.measure!r}")
 
     @property
     def key(self) -> RunKey:
@@ -119,6 +133,7 @@ _LOADED: dict[tuple, LoadedScenario] = {}
 class RunOutput:
     """What a run gives back: a summary row and weekly counts by situation, or an error.
 
+    ``extra`` holds what a ``compare`` run adds to its summary (plain lists).
     ``rss`` is the resident memory (bytes) of the process that ran it, ``worker``
     that process's id and ``seconds`` the time the run took there: benchmarks use
     them to check that a worker's memory stays flat and to measure the overhead of
@@ -129,6 +144,7 @@ class RunOutput:
     summary: dict[str, Any] | None = None
     weekly: pd.DataFrame | None = None
     error: dict[str, str] | None = None
+    extra: dict[str, Any] | None = None
     rss: int = 0
     worker: int = field(default_factory=os.getpid)
     seconds: float = 0.0
@@ -142,6 +158,10 @@ def simulate(spec: RunSpec, weekly: bool = True) -> RunOutput:
     """Run one spec; exceptions become ``RunOutput.error`` (type, message, traceback)."""
     start = time.perf_counter()
     try:
+        if spec.measure != "batch":
+            row, extra = _measured(spec)
+            return RunOutput(spec, summary=row, extra=extra, rss=current_rss(),
+                             seconds=time.perf_counter() - start)
         summary, table = _run(spec)
     except Exception as exc:  # one failed run is recorded, not raised
         err = {"type": type(exc).__name__, "message": str(exc),
@@ -167,6 +187,29 @@ def _run(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
     summary = {"scenario": sc.name, "replication": spec.replication, "seed": spec.seed,
                **model.summary()}
     return summary, weekly_table(model.recorder, model.params.setting.start_year)
+
+
+def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The summary row (and extra tables) of a ``rows`` or ``compare`` run, as plain
+    JSON values, so that a row read back from the run cache is the same bit for bit."""
+    from sim.batch.cache import plain
+    if spec.seeds != "common":
+        raise ValueError(f"measure {spec.measure!r} runs with common seeds only")
+    sc = spec.loaded()
+    if spec.measure == "rows":
+        res = run_once(sc, spec.replication, spec.seed, spec.years, detail=False)
+        row = dict(res.summary)
+        row.update(pit_by_situation(res.weekly, sc.params.setting.start_year,
+                                    sc.params.setting.pit_week))
+        return plain(row), None
+    res = run_once(sc, spec.replication, spec.seed, spec.years, detail=False, keep_model=True)
+    model = res.model
+    rc = run_costs(model)
+    tot = model.recorder.counts[: model.week + 1].sum(axis=(2, 3))
+    extra = {"yearly": rc.yearly(False), "yearly_discounted": rc.yearly(True),
+             "homeless": tot[:, HOMELESS_MASK].sum(axis=1),
+             "housed": tot[:, HOUSED_MASK].sum(axis=1)}
+    return plain(res.summary), plain(extra)
 
 
 def _point_columns(spec: RunSpec) -> dict[str, Any]:

@@ -94,7 +94,12 @@ class ResultsStore:
         return (self.root / "failed" / self._part(key)).with_suffix(".json")
 
     def is_done(self, key: RunKey) -> bool:
-        return self.run_path(key).exists()
+        """A run is done when its file exists and is a readable run file.
+
+        A 0-byte, truncated or otherwise unreadable file (a disk that filled up, a copy
+        cut short) counts as not done: the run is done again and the file replaced.
+        """
+        return readable_run(self.run_path(key))
 
     def remove_temporaries(self) -> int:
         """Delete temporary files left by an interrupted write; returns how many."""
@@ -181,11 +186,21 @@ def _empty_weekly() -> pd.DataFrame:
 # ---------------------------------------------------------------- reading
 
 def run_files(root: str | Path) -> list[Path]:
-    """Finished run files of a results folder (temporary files left out)."""
+    """Finished run files of a results folder (temporary and unreadable files left out)."""
     base = Path(root) / "runs"
     if not base.exists():
         return []
-    return sorted(p for p in base.rglob("rep=*.parquet") if not p.name.startswith("."))
+    return sorted(p for p in base.rglob("rep=*.parquet")
+                  if not p.name.startswith(".") and readable_run(p))
+
+
+def readable_run(path: Path) -> bool:
+    """Whether ``path`` is a run file whose metadata can be read (False if missing)."""
+    try:
+        _run_meta(path)
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+        return False
+    return True
 
 
 def _run_meta(path: Path) -> dict[str, Any]:

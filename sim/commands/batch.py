@@ -4,7 +4,9 @@ Runs locally in worker processes (one per core by default), serially with
 ``--workers 1``, or on a Dask cluster with ``--scheduler tcp://host:port``; the
 results are the same bit for bit. Each finished run is written at once, so running
 the same command again after a stop or crash does only the runs that are missing.
-Exit codes: 0 all runs done, 1 some runs failed (see DIR/failed/), 2 bad input.
+Exit codes: 0 all runs done, 1 some runs failed (see DIR/failed/), 2 bad input (or
+the folder is in use or holds other results), 130 / 143 stopped by SIGINT / SIGTERM
+(finished runs kept; the same command resumes).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import sys
 from pathlib import Path
 
 from sim.batch.engine import BatchReport, execute
+from sim.batch.options import add_engine_options, engine_workers
+from sim.batch.shutdown import orderly
 from sim.batch.spec import Batch, load_batch
 from sim.batch.store import slug
-from sim.commands import arguments
+from sim.folders import check_out_path, out_argument
 from sim.scenario.errors import ScenarioError
 
 EXIT_FAILED_RUNS = 1
@@ -31,39 +35,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Run every scenario, sweep point and replication of a batch file into "
                     "a results folder (DIR/runs/..., DIR/manifest.json). Re-running resumes.")
     p.add_argument("batch", metavar="BATCH.yaml")
-    p.add_argument("--workers", "-w", type=arguments.workers, default=None, metavar="N",
-                   help="local worker processes (default: one per core; 1 runs serially)")
-    p.add_argument("--scheduler", type=arguments.scheduler, metavar="ADDRESS", default=None,
-                   help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--out", type=arguments.out_path, default=None, metavar="DIR",
+    p.add_argument("--out", type=out_argument, default=None, metavar="DIR",
                    help="results folder (default results/<batch name>)")
-    p.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress bar (for logs); one line at the end")
-    p.set_defaults(func=run)
+    add_engine_options(p, workers=None)
+    p.set_defaults(func=orderly(run))
 
 
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ScenarioError("--workers must be at least 1")
     batch = load_batch(args.batch)  # validated before anything is written
-    out = args.out or Path("results") / slug(batch.name)
+    out = check_out_path(Path("results") / slug(batch.name) if args.out is None
+                         else args.out)
+    workers = engine_workers(args, [e.scenario for e in batch.entries],
+                             len(batch.points) * batch.replications, batch.years,
+                             runs_flag=f"replications in {args.batch}")
+    runs = batch.runs()
     for p in batch.points:
         if p.error:
             print(f"homesim: warning: point {p.index} of '{p.scenario}' "
                   f"({_overrides(p.overrides)}): {p.error}; its runs will be recorded as "
                   "failed", file=sys.stderr)
     command = "homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    try:
-        report = execute(batch.runs(), out, workers=args.workers, scheduler=args.scheduler,
-                         progress=not args.quiet, weekly=batch.weekly,
-                         manifest=batch.manifest(command), desc=batch.name)
-    except ImportError as exc:
-        raise ScenarioError(f"--scheduler needs dask[distributed] installed ({exc})") from None
-    except OSError as exc:
-        if args.scheduler is None:
-            raise
-        raise ScenarioError(f"cannot reach the Dask scheduler at {args.scheduler}: {exc}"
-                            ) from None
+    report = execute(runs, out, workers=workers, scheduler=args.scheduler,
+                     progress=not args.quiet, weekly=batch.weekly,
+                     manifest=batch.manifest(command), desc=batch.name, force=args.force)
     print(_report(batch, report))
     return EXIT_FAILED_RUNS if report.failed else 0
 

@@ -7,10 +7,19 @@ import shlex
 import sys
 from pathlib import Path
 
+from sim.batch.cache import FOLDER as RUNS_FOLDER
+from sim.batch.options import (
+    add_engine_options,
+    engine_workers,
+    result_options,
+    show_progress,
+)
+from sim.batch.shutdown import orderly
 from sim.calibration import METHODS, calibrate, fitted_scenario_yaml, load_targets
 from sim.commands import arguments
+from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.plots.calibration import fit_plot
-from sim.results_io import manifest, write_csv, write_json, write_text
+from sim.results_io import finish, manifest, write_csv, write_json, write_text
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
 
@@ -39,13 +48,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="prior draws for --method abc (default 200)")
     p.add_argument("--accept", type=arguments.number(0, 1, above=True), default=0.1,
                    help="share of abc draws kept as the posterior (default 0.1)")
-    p.add_argument("--out", type=arguments.out_path, default=None,
-                   help="results folder (default results/calibrate_<scenario name>)")
-    p.add_argument("--write-scenario", type=arguments.out_path, default=None, metavar="PATH",
+    p.add_argument("--out", type=out_argument, default=None,
+                   help="results folder (default results/calibrate_<scenario name>; its "
+                        "runs/ keeps finished runs, so a stopped calibration resumes)")
+    p.add_argument("--write-scenario", type=Path, default=None, metavar="PATH",
                    help="where to write the fitted scenario (default DIR/<name>_calibrated"
                         ".yaml)")
-    p.add_argument("--quiet", "-q", action="store_true")
-    p.set_defaults(func=run)
+    add_engine_options(p)
+    p.set_defaults(func=orderly(run))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,9 +63,21 @@ def run(args: argparse.Namespace) -> int:
     targets = load_targets(args.targets)
     if args.years is not None and args.years < 1:
         raise ScenarioError("--years must be at least 1")
-    out = args.out or Path("results") / f"calibrate_{sc.name}"
+    out = check_out_path(Path("results") / f"calibrate_{sc.name}" if args.out is None
+                         else args.out)
+    evaluations = args.budget if args.method == "optimize" else args.draws
+    workers = engine_workers(args, [sc], evaluations * args.replications, args.years,
+                             runs_flag="--budget or --draws x --replications")
+    plan = plan_of(sc.hash, repr(targets), result_options(args, "scenario", "out"))
+    with claim_folder(out, "calibrate", plan, args.force):
+        return _fit_and_write(args, sc, targets, out, workers)
+
+
+def _fit_and_write(args: argparse.Namespace, sc, targets, out: Path, workers: int) -> int:
     fit = calibrate(sc, targets, args.method, args.replications, args.seed, args.years,
-                    args.budget, args.draws, args.accept, progress=not args.quiet)
+                    args.budget, args.draws, args.accept, progress=not args.quiet,
+                    workers=workers, scheduler=args.scheduler, cache=out / RUNS_FOLDER,
+                    run_progress=show_progress(args))
     scen_path = args.write_scenario or out / f"{sc.name.removesuffix('_baseline')}_calibrated.yaml"
     text = fitted_scenario_yaml(sc, targets, fit, scen_path)
     stats = fit.statistics()
@@ -65,12 +87,12 @@ def run(args: argparse.Namespace) -> int:
         write_csv(out / "posterior.csv", fit.posterior)
     write_json(out / "fit.json", stats)
     fit_plot(fit.table, out / "fit.png", f"{sc.name} fitted to {targets.name} ({fit.method})")
-    write_json(out / "manifest.json", manifest(
+    write_json(out / "manifest.json", finish(manifest(
         {sc.name: sc}, {"root": args.seed, "replications": args.replications,
                         "derivation": "SeedSequence(root, spawn_key=(replication,)), the "
                                       "same for every parameter set"},
         command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        extra={"targets": targets.file, "method": fit.method}))
+        extra={"targets": targets.file, "method": fit.method})))
     write_text(scen_path, text)
     print(format_fit(fit))
     print(f"\nwrote {out}/ (fit.csv, fit.json, trace.csv, fit.png, manifest.json"

@@ -10,11 +10,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.batch.cache import FOLDER as RUNS_FOLDER
+from sim.batch.options import (
+    add_engine_options,
+    engine_workers,
+    result_options,
+    show_progress,
+)
+from sim.batch.shutdown import orderly
 from sim.commands import arguments
 from sim.distributions import METHODS
+from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.plots.psa import ce_plane, ceac_plot, evpi_plot
 from sim.psa import NOISE, curves, incremental, run_psa, summary_table, wtp_grid
-from sim.results_io import manifest, write_csv, write_json
+from sim.results_io import finish, manifest, write_csv, write_json
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
 from sim.userfiles import read_text
@@ -56,11 +65,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="largest willingness to pay, DKK per unit of effect (default 3000)")
     p.add_argument("--population", type=arguments.number(0, above=True), default=None,
                    help="persons for the population EVPI (default: persons modelled)")
-    p.add_argument("--workers", type=arguments.workers, default=1, help="processes (default 1)")
-    p.add_argument("--out", type=arguments.out_path, default=None, help="results folder (default "
-                   "results/psa_<base name>)")
-    p.add_argument("--quiet", "-q", action="store_true")
-    p.set_defaults(func=run)
+    p.add_argument("--out", type=out_argument, default=None, help="results folder (default "
+                   "results/psa_<base name>; its runs/ keeps finished runs, so a stopped "
+                   "PSA resumes)")
+    add_engine_options(p)
+    p.set_defaults(func=orderly(run))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,11 +78,25 @@ def run(args: argparse.Namespace) -> int:
     wtp = wtp_grid(args.wtp_max)
     if args.population is not None and args.population <= 0:
         raise ScenarioError("--population must be positive")
-    out = args.out or Path("results") / f"psa_{scenarios[0].name}"
-    show = not args.quiet and sys.stderr.isatty()
+    out = check_out_path(Path("results") / f"psa_{scenarios[0].name}" if args.out is None
+                         else args.out)
+    if args.draws < 1 or args.replications < 1:
+        raise ScenarioError("--draws and --replications must be at least 1")
+    workers = engine_workers(args, scenarios,
+                             args.draws * args.replications * len(scenarios), args.years,
+                             runs_flag="--draws x --replications")
+    plan = plan_of([sc.hash for sc in scenarios], result_options(args, "scenarios", "out"),
+                   None if posterior is None else posterior.to_json())
+    with claim_folder(out, "psa", plan, args.force):
+        return _run_and_write(args, scenarios, posterior, wtp, out, workers)
+
+
+def _run_and_write(args: argparse.Namespace, scenarios: list, posterior: pd.DataFrame | None,
+                   wtp, out: Path, workers: int) -> int:
     res = run_psa(scenarios, args.draws, args.replications, args.seed, args.years,
                   args.sampling, args.cost, args.effect, args.effect_direction, args.noise,
-                  args.workers, posterior, progress=_progress if show else None)
+                  workers, posterior, progress=show_progress(args),
+                  scheduler=args.scheduler, cache=out / RUNS_FOLDER)
     costs, effects = res.arrays()
     inc = incremental(costs, effects, res.names)
     table = summary_table(inc)
@@ -89,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         ce_plane(inc, out / "ce_plane.png", effect_label, f"{args.cost} (DKK)")
     ceac_plot(cur, res.names, out / "ceac.png", f"DKK per unit of {effect_label}")
     evpi_plot(cur, out / "evpi.png", f"DKK per unit of {effect_label}")
-    write_json(out / "manifest.json", manifest(
+    write_json(out / "manifest.json", finish(manifest(
         {sc.name: sc for sc in scenarios},
         {"root": args.seed, "replications": args.replications, "noise": args.noise,
          "derivation": "draw i, replication k: SeedSequence(root, spawn_key=(k,)) with "
@@ -99,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         extra={"draws": args.draws, "sampling": args.sampling, "cost": args.cost,
                "effect": args.effect, "direction": args.effect_direction,
                "parameters": [c for c in res.draws.columns if c != "draw"],
-               "posterior": str(args.posterior) if args.posterior else None}))
+               "posterior": str(args.posterior) if args.posterior else None})))
     print(format_summary(table, cur, res.names))
     print(f"\nwrote {out}/ (draws, outcomes, incremental, summary, ceac_evpi .csv; "
           "ce_plane, ceac, evpi .png; manifest.json)")
@@ -119,11 +142,6 @@ def _read_posterior(path: Path) -> pd.DataFrame:
     if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in cols):
         raise ScenarioError("expected numbers in every parameter column", file=str(path))
     return frame
-
-
-def _progress(done: int, total: int) -> None:
-    print(f"\r{done}/{total} draws", end="" if done < total else "\n", file=sys.stderr,
-          flush=True)
 
 
 def format_summary(table: pd.DataFrame, cur: pd.DataFrame, names: list[str]) -> str:

@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.batch.options import add_folder_options
+from sim.batch.shutdown import orderly
 from sim.commands import arguments
-from sim.results_io import manifest, write_csv, write_json, write_parquet
+from sim.folders import check_out_path, claim_folder, out_argument, plan_of
+from sim.resources import check_resources
+from sim.results_io import finish, manifest, write_csv, write_json, write_parquet
 from sim.runner import interval_table, run_replications
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
@@ -30,10 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=arguments.seed, default=0, help="root seed (default 0)")
     p.add_argument("--years", type=arguments.years, default=None,
                    help="horizon (default: the scenario's)")
-    p.add_argument("--out", type=arguments.out_path, default=None, help="results folder "
+    p.add_argument("--out", type=out_argument, default=None, help="results folder "
                    "(default results/<scenario name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    add_folder_options(p)
+    p.set_defaults(func=orderly(run, resumable=False))
 
 
 def check_counts(replications: int, years: int | None) -> None:
@@ -46,17 +51,21 @@ def check_counts(replications: int, years: int | None) -> None:
 def run(args: argparse.Namespace) -> int:
     check_counts(args.replications, args.years)
     sc = load_scenario(args.scenario)  # validated before anything is written
-    out = args.out or Path("results") / _slug(sc.name)
-    res = run_replications(sc, args.replications, args.seed, args.years,
-                           progress=not args.quiet and sys.stderr.isatty(), monthly=True)
-    write_parquet(out / "weekly.parquet", res.weekly)
-    write_parquet(out / "monthly.parquet", res.monthly)
-    write_csv(out / "summary.csv", res.summary)
-    write_json(out / "manifest.json", manifest(
-        {sc.name: sc}, {"root": args.seed, "replications": args.replications,
-                        "derivation": "SeedSequence(root, spawn_key=(replication,))"},
-        command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        extra={"years": args.years or sc.params.setting.years}))
+    out = check_out_path(Path("results") / _slug(sc.name) if args.out is None else args.out)
+    check_resources([sc], args.replications, 1, args.years, args.allow_large)
+    plan = plan_of(sc.hash, args.replications, args.seed, args.years)
+    with claim_folder(out, "run", plan, args.force):
+        res = run_replications(sc, args.replications, args.seed, args.years,
+                               progress=not args.quiet and sys.stderr.isatty(), monthly=True)
+        write_parquet(out / "weekly.parquet", res.weekly)
+        write_parquet(out / "monthly.parquet", res.monthly)
+        write_csv(out / "summary.csv", res.summary)
+        write_json(out / "manifest.json", finish(manifest(
+            {sc.name: sc}, {"root": args.seed, "replications": args.replications,
+                            "derivation": "SeedSequence(root, spawn_key=(replication,))"},
+            command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            extra={"kind": "run", "plan": plan,
+                   "years": args.years or sc.params.setting.years})))
     print(format_intervals(interval_table(res.summary, [c for c in _main_columns(res.summary)])))
     print(f"\nwrote {out}/ (manifest.json, weekly.parquet, monthly.parquet, summary.csv)")
     return 0

@@ -7,12 +7,21 @@ import shlex
 import sys
 from pathlib import Path
 
+from sim.batch.cache import FOLDER as RUNS_FOLDER
+from sim.batch.options import (
+    add_engine_options,
+    engine_workers,
+    result_options,
+    show_progress,
+)
+from sim.batch.shutdown import orderly
 from sim.commands import arguments
+from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.plots.sensitivity import sobol_bars, tornado
-from sim.results_io import manifest, write_csv, write_json
+from sim.results_io import finish, manifest, write_csv, write_json
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
-from sim.sensitivity import one_way, sobol_model
+from sim.sensitivity import one_way, ranged_parameters, sobol_model
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,18 +44,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--years", type=arguments.years, default=None)
     p.add_argument("--top", type=arguments.whole(1, 1000, "a number of parameters"),
                    default=15, help="parameters in the tornado plot")
-    p.add_argument("--out", type=arguments.out_path, default=None,
-                   help="results folder (default results/sensitivity_<name>)")
-    p.set_defaults(func=run)
+    p.add_argument("--out", type=out_argument, default=None,
+                   help="results folder (default results/sensitivity_<name>; its runs/ "
+                        "keeps finished runs, so a stopped analysis resumes)")
+    add_engine_options(p)
+    p.set_defaults(func=orderly(run))
 
 
 def run(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     if args.replications < 1:
         raise ScenarioError("--replications must be at least 1")
-    out = args.out or Path("results") / f"sensitivity_{sc.name}"
+    out = check_out_path(Path("results") / f"sensitivity_{sc.name}" if args.out is None
+                         else args.out)
+    n_params = max(1, len(ranged_parameters(sc)))
+    points = 2 * n_params + 1 if args.method == "one-way" else args.samples * (n_params + 2)
+    workers = engine_workers(args, [sc], points * args.replications, args.years,
+                             runs_flag="--samples x --replications")
+    plan = plan_of(sc.hash, result_options(args, "scenario", "out", "top"))
+    with claim_folder(out, "sensitivity", plan, args.force):
+        return _analyse_and_write(args, sc, out, workers)
+
+
+def _analyse_and_write(args: argparse.Namespace, sc, out: Path, workers: int) -> int:
+    engine = {"workers": workers, "scheduler": args.scheduler, "cache": out / RUNS_FOLDER,
+              "progress": show_progress(args)}
     if args.method == "one-way":
-        table = one_way(sc, args.outcome, args.replications, args.seed, args.years)
+        table = one_way(sc, args.outcome, args.replications, args.seed, args.years, **engine)
         write_csv(out / "one_way.csv", table)
         tornado(table, args.outcome, out / "tornado.png", args.top)
         for r in table.head(args.top).itertuples():
@@ -55,14 +79,14 @@ def run(args: argparse.Namespace) -> int:
         files = "one_way.csv, tornado.png"
     else:
         res = sobol_model(sc, args.outcome, args.samples, args.replications, args.seed,
-                          args.years)
+                          args.years, **engine)
         write_csv(out / "sobol.csv", res.table)
         sobol_bars(res.table, args.outcome, out / "sobol.png")
         print(res.table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
         files = "sobol.csv, sobol.png"
-    write_json(out / "manifest.json", manifest(
+    write_json(out / "manifest.json", finish(manifest(
         {sc.name: sc}, {"root": args.seed, "replications": args.replications},
         command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        extra={"method": args.method, "outcome": args.outcome}))
+        extra={"method": args.method, "outcome": args.outcome})))
     print(f"\nwrote {out}/ ({files}, manifest.json)")
     return 0
