@@ -173,7 +173,7 @@ def test_plan_refuses_a_folder_with_other_results(tmp_path):
     (other / "manifest.json").write_text('{"command": "homesim run"}')
     done = subprocess.run([str(HOMESIM), "plan", str(plan_file(tmp_path)), "--out",
                            str(other)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "holds other results" in done.stderr
+    assert done.returncode == 2 and "already holds the results" in done.stderr
 
 
 def erlang_b(beds: int, load: float) -> float:

@@ -33,8 +33,10 @@ from sim.streams import run_seed
 #: point's key and override columns, and the weekly counts by situation; ``rows``:
 #: the summary row plus the point-in-time count by situation (``pit_<situation>_<year>``,
 #: what :func:`sim.simulate.simulate` gives); ``compare``: the summary row plus, in
-#: ``extra``, the yearly costs by payer and the homeless and housed stock by week.
-MEASURES: tuple[str, ...] = ("batch", "rows", "compare")
+#: ``extra``, the yearly costs by payer and the homeless and housed stock by week;
+#: ``plan``: the ``rows`` row plus the yearly costs by payer (``yearly_<payer>_<year>``,
+#: undiscounted), what ``homesim plan`` reads.
+MEASURES: tuple[str, ...] = ("batch", "rows", "compare", "plan")
 
 #: How replications draw their random numbers (see :meth:`RunSpec.stream_key`).
 SeedMode = Literal["common", "independent"]
@@ -196,11 +198,14 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
     if spec.seeds != "common":
         raise ValueError(f"measure {spec.measure!r} runs with common seeds only")
     sc = spec.loaded()
-    if spec.measure == "rows":
-        res = run_once(sc, spec.replication, spec.seed, spec.years, detail=False)
+    if spec.measure in ("rows", "plan"):
+        res = run_once(sc, spec.replication, spec.seed, spec.years, detail=False,
+                       keep_model=spec.measure == "plan")
         row = dict(res.summary)
         row.update(pit_by_situation(res.weekly, sc.params.setting.start_year,
                                     sc.params.setting.pit_week))
+        if spec.measure == "plan":
+            row.update(yearly_costs(res.model))
         return plain(row), None
     res = run_once(sc, spec.replication, spec.seed, spec.years, detail=False, keep_model=True)
     model = res.model
@@ -210,6 +215,15 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
              "homeless": tot[:, HOMELESS_MASK].sum(axis=1),
              "housed": tot[:, HOUSED_MASK].sum(axis=1)}
     return plain(res.summary), plain(extra)
+
+
+def yearly_costs(model: HomelessnessModel) -> dict[str, float]:
+    """Cost by payer and calendar year (undiscounted): ``yearly_<payer>_<year>``."""
+    from sim.scenario.costs_schema import PAYERS
+    yearly = run_costs(model).yearly(False)
+    start = model.params.setting.start_year
+    return {f"yearly_{payer}_{start + y}": float(yearly[y, p])
+            for y in range(yearly.shape[0]) for p, payer in enumerate(PAYERS)}
 
 
 def _point_columns(spec: RunSpec) -> dict[str, Any]:

@@ -10,19 +10,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.compare import Task, _validated
-from sim.costs import discount_factors, run_costs
+from sim.costs import discount_factors
 from sim.plan.spec import PlanSpec, Target, Variable
-from sim.runner import run_once
 from sim.scenario.costs_schema import PAYERS
 from sim.scenario.loader import scenario_hash, set_path, unshared_copy
-from sim.situations import LEFT, SITUATIONS, WEEKS_PER_YEAR
+from sim.situations import WEEKS_PER_YEAR
 
 Candidate = tuple[float, ...]
+#: One run of a plan: (raw scenario, its file, replication, root seed, years, hash).
+Task = tuple[dict, str | None, int, int, int | None, str]
 
 
 def candidate_raw(spec: PlanSpec, values: Candidate) -> dict:
@@ -54,33 +55,31 @@ def tasks_for(spec: PlanSpec, raw: dict, replications: Sequence[int]) -> list[Ta
     return [(raw, spec.base.file, k, spec.search.seed, spec.years, key) for k in replications]
 
 
-def run_plan_task(task: Task) -> dict[str, float]:
-    """One replication: the outcomes a plan reads, flattened to one row of numbers.
+def run_plan_tasks(tasks: Sequence[Task], workers: int = 1, scheduler: Any = None,
+                   progress: bool = False) -> list[dict[str, float]]:
+    """Run tasks on the batch engine (serially, on local processes or on Dask) and give
+    each replication's outcomes as one row of numbers, in the tasks' order.
 
-    Yearly outcomes are ``pit_<year>``, ``pit_<situation>_<year>``,
-    ``homeless_any_<year>``, ``shelter_users_<year>``; yearly costs by payer
-    (undiscounted) ``yearly_<payer>_<year>``.
+    Rows hold the run's summary, the count by situation at the yearly count
+    (``pit_<situation>_<year>``) and the yearly costs by payer, undiscounted
+    (``yearly_<payer>_<year>``).
     """
-    raw, file, replication, seed, years, key = task
-    sc = _validated(raw, file, key)
-    res = run_once(sc, replication, seed, years, detail=False, keep_model=True)
-    model = res.model
-    row = {k: float(v) for k, v in res.summary.items()
-           if isinstance(v, int | float | np.number) and not isinstance(v, bool)
-           and k not in ("replication", "seed")}
-    start = model.params.setting.start_year
-    pit_week = model.params.setting.pit_week
-    counts = model.recorder.counts.sum(axis=(2, 3))
-    for y in range(model.recorder.years):
-        r = y * WEEKS_PER_YEAR + pit_week - 1
-        if r < model.weeks:
-            for s, name in enumerate(SITUATIONS[:LEFT]):
-                row[f"pit_{name}_{start + y}"] = float(counts[r, s])
-    yearly = run_costs(model).yearly(False)
-    for y in range(yearly.shape[0]):
-        for p, payer in enumerate(PAYERS):
-            row[f"yearly_{payer}_{start + y}"] = float(yearly[y, p])
-    return row
+    from sim.batch import run_many
+    from sim.batch.runs import RunSpec
+    specs = [RunSpec(raw, name=raw.get("name", "plan"), replication=k, seed=seed,
+                     years=years, file=file, measure="plan")
+             for raw, file, k, seed, years, _key in tasks]
+    outs = run_many(specs, workers=workers, scheduler=scheduler, progress=progress,
+                    desc="plan runs")
+    rows = []
+    for out in outs:
+        if out.error is not None:
+            raise RuntimeError(f"a plan run failed: {out.error['type']}: "
+                               f"{out.error['message']}")
+        rows.append({k: float(v) for k, v in out.summary.items()
+                     if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+                     and k not in ("replication", "seed")})
+    return rows
 
 
 # ---------------------------------------------------------------- costs the model does not price

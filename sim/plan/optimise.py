@@ -7,9 +7,9 @@ plan resumes without running anything twice and gives the same answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sim.plan.evaluate import Candidate, Evaluation, evaluation
 from sim.plan.runs import PlanRuns
@@ -53,9 +53,14 @@ class PlanResult:
 
 
 def run_plan(spec: PlanSpec, out_dir: str | Path | None = None, workers: int = 1,
-             progress: Callable[[Iterable], Iterable] | None = None) -> PlanResult:
-    """Search the plan's space, confirm the best candidates and return what was found."""
-    runs = PlanRuns(spec, None if out_dir is None else Path(out_dir), workers, progress)
+             progress: bool = False, scheduler: Any = None) -> PlanResult:
+    """Search the plan's space, confirm the best candidates and return what was found.
+
+    Runs go to the batch engine: ``workers`` local processes or the Dask cluster at
+    ``scheduler``; the answer does not depend on which.
+    """
+    runs = PlanRuns(spec, None if out_dir is None else Path(out_dir), workers, progress,
+                    scheduler)
     reps = spec.search.replications
 
     def evaluate(cands: list[Candidate], counts: list[int] | int = reps) -> list[Evaluation]:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from sim.compare import Task, _process_context
-from sim.plan.evaluate import Candidate, candidate_raw, run_plan_task, tasks_for
+from sim.plan.evaluate import Candidate, candidate_raw, run_plan_tasks, tasks_for
 from sim.plan.spec import PlanSpec
 from sim.results_io import write_parquet
 
@@ -38,10 +36,11 @@ class PlanRuns:
     """Per-replication outcomes of the base and of every candidate run so far."""
 
     def __init__(self, spec: PlanSpec, out_dir: Path | None, workers: int = 1,
-                 progress: Callable[[Iterable], Iterable] | None = None):
+                 progress: bool = False, scheduler: Any = None):
         self.spec = spec
         self.path = None if out_dir is None else Path(out_dir) / FILE
         self.workers = workers
+        self.scheduler = scheduler
         self.progress = progress
         self.frames: dict[str, pd.DataFrame] = {}
         self.values: dict[str, Candidate] = {}
@@ -83,7 +82,7 @@ class PlanRuns:
             owners += [(cid, values, t[2]) for t in new]
         if not tasks:
             return
-        rows = run_tasks_with(run_plan_task, tasks, self.workers, self.progress)
+        rows = run_plan_tasks(tasks, self.workers, self.scheduler, self.progress)
         self.runs_made += len(rows)
         for cid in dict.fromkeys(o[0] for o in owners):
             mine = [(o, r) for o, r in zip(owners, rows, strict=True) if o[0] == cid]
@@ -109,16 +108,3 @@ class PlanRuns:
                 part[n] = float(v)
             parts.append(part)
         write_parquet(self.path, pd.concat(parts, ignore_index=True))
-
-
-def run_tasks_with(fn: Callable[[Task], dict], tasks: Sequence[Task], workers: int,
-                   progress: Callable[[Iterable], Iterable] | None = None) -> list[dict]:
-    """Run tasks in order, in this process or in ``workers`` processes (every task carries
-    its own seed, so results do not depend on where they ran)."""
-    wrap = progress or (lambda it: it)
-    if workers <= 1 or len(tasks) <= 1:
-        return [fn(t) for t in wrap(tasks)]
-    chunk = max(1, len(tasks) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1),
-                             mp_context=_process_context()) as pool:
-        return list(wrap(pool.map(fn, tasks, chunksize=chunk)))
