@@ -122,7 +122,8 @@ class Settings:
         shrink: the temperature falls to at most this share of the previous one.
         min_acceptance: stop when a generation accepts fewer than this share of the
             candidates it ran.
-        max_runs: candidate evaluations at most, over the whole fit (None: no cap).
+        max_runs: candidate evaluations at most, over the whole fit (None: no cap); a
+            round that would go beyond it is not started.
         max_round: candidates evaluated at most in one round (None: 20 x particles).
         seed: root seed of every random number the sampler draws.
     """
@@ -288,10 +289,8 @@ def _next_generation(evaluate: Evaluate, prior: Prior, s: Settings, state: _Stat
     while sum(len(x) for x in kept_z) < s.particles:
         need = s.particles - sum(len(x) for x in kept_z)
         m = int(min(cap, max(need, math.ceil(1.2 * need / max(rate, 1e-3)))))
-        if s.max_runs is not None:
-            if runs >= s.max_runs:
-                return None
-            m = min(m, s.max_runs - runs)
+        if s.max_runs is not None and runs + m > s.max_runs:
+            return None  # stop before the round, so the budget never changes the path
         rng = np.random.default_rng([s.seed, gen, rnd])
         anc = rng.choice(len(prev.z), size=m, p=prev.weights)
         z = prev.z[anc] + rng.standard_normal((m, prior.dim)) @ chol.T
@@ -396,7 +395,11 @@ def resample(w: np.ndarray, n: int, seed: Sequence[int] | int) -> np.ndarray:
 # ---------------------------------------------------------------- state on disk
 
 def _state_key(prior: Prior, s: Settings, fingerprint: str) -> str:
-    desc = {"settings": asdict(s), "names": prior.names, "lows": prior.lows,
+    # the caps decide only where a fit stops, not its path: a fit stopped by a cap
+    # resumes under a larger one
+    path_settings = {k: v for k, v in asdict(s).items()
+                     if k not in ("max_generations", "max_runs")}
+    desc = {"settings": path_settings, "names": prior.names, "lows": prior.lows,
             "highs": prior.highs, "dists": [None if d is None else _dist_text(d)
                                             for d in prior.dists],
             "fingerprint": fingerprint}

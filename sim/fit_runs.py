@@ -6,8 +6,8 @@ replication indices fix the random numbers), so the executor and worker count ne
 change the numbers, and results come back in task order.
 
 A task runs through :func:`run_task`, the single place that calls the model runner
-(:func:`sim.simulate.simulate`, one summary row per run); moving to another engine
-changes that one call.
+(:func:`sim.simulate.simulate` for summary rows, :func:`sim.runner.run_once` for
+weekly counts); moving to another engine changes that function only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.runner import run_once
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario
 from sim.simulate import simulate
@@ -33,6 +34,7 @@ class Task:
     replications: tuple[int, ...]
     seed: int = 0
     years: int | None = None
+    weekly: bool = False  # hand ``post`` the weekly counts by situation, not summary rows
 
 
 #: ``post(frame_of_runs) -> value``: what a worker sends back instead of the full frame.
@@ -45,7 +47,11 @@ def run_task(loaded: LoadedScenario, task: Task, post: Post | None = None) -> An
         sc = loaded.with_overrides(dict(task.overrides)) if task.overrides else loaded
     except ScenarioError:
         return None
-    frame = simulate(sc, task.replications, task.seed, task.years)
+    if task.weekly:
+        frame = pd.concat([run_once(sc, k, task.seed, task.years, detail=False).weekly
+                           for k in task.replications], ignore_index=True)
+    else:
+        frame = simulate(sc, task.replications, task.seed, task.years)
     return frame if post is None else post(frame)
 
 

@@ -114,28 +114,28 @@ def test_stopped_and_resumed_equals_straight_through(tmp_path) -> None:
     y = A @ np.array([0.5, 0.5])
     ev = toy_evaluate(y, 7)
     straight = run_smc(ev, uniform_prior(), Settings(particles=100, seed=5))
-    # stop after three generations, then resume with the full cap in the same folder
+    # stopped by the generation cap, then resumed in the same folder without it
     part = run_smc(ev, uniform_prior(), Settings(particles=100, seed=5, max_generations=3),
-                   state_dir=tmp_path, fingerprint="toy")
+                   state_dir=tmp_path / "a", fingerprint="toy")
     assert not part.exact and "cap" in part.stopped
-    with pytest.raises(StateMismatchError):
-        run_smc(ev, uniform_prior(), Settings(particles=100, seed=5), state_dir=tmp_path,
-                fingerprint="another problem")
-    # the state key includes the settings, so resume with the same ones after the cap
-    import shutil
-    fresh = tmp_path / "b"
-    with pytest.raises(_StopError):
-        run_smc(ev, uniform_prior(), Settings(particles=100, seed=5), state_dir=fresh,
-                fingerprint="toy", progress=_stop_after(3))
-    resumed = run_smc(ev, uniform_prior(), Settings(particles=100, seed=5), state_dir=fresh,
-                      fingerprint="toy")
+    resumed = run_smc(ev, uniform_prior(), Settings(particles=100, seed=5),
+                      state_dir=tmp_path / "a", fingerprint="toy")
     assert resumed.resumed_from == 2
-    np.testing.assert_array_equal(resumed.population.z, straight.population.z)
-    np.testing.assert_array_equal(resumed.population.weights, straight.population.weights)
-    assert resumed.runs == straight.runs
-    assert resumed.generations.drop(columns="seconds").equals(
-        straight.generations.drop(columns="seconds"))
-    shutil.rmtree(fresh)
+    # interrupted (as by a kill) after generation 2 was saved, then run again
+    with pytest.raises(_StopError):
+        run_smc(ev, uniform_prior(), Settings(particles=100, seed=5), state_dir=tmp_path / "b",
+                fingerprint="toy", progress=_stop_after(3))
+    killed = run_smc(ev, uniform_prior(), Settings(particles=100, seed=5),
+                     state_dir=tmp_path / "b", fingerprint="toy")
+    for again in (resumed, killed):
+        np.testing.assert_array_equal(again.population.z, straight.population.z)
+        np.testing.assert_array_equal(again.population.weights, straight.population.weights)
+        assert again.runs == straight.runs
+        assert again.generations.drop(columns="seconds").equals(
+            straight.generations.drop(columns="seconds"))
+    with pytest.raises(StateMismatchError):
+        run_smc(ev, uniform_prior(), Settings(particles=100, seed=5), state_dir=tmp_path / "a",
+                fingerprint="another problem")
 
 
 class _StopError(Exception):

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from sim.calibration import METHODS, calibrate, fitted_scenario_yaml, load_targets
 from sim.plots.calibration import fit_plot
-from sim.results_io import manifest, write_csv, write_json, write_text
+from sim.plots.posterior import marginal_plot, pair_plot, predictive_plot
+from sim.posterior import PosteriorFit, fit_posterior, posterior_scenario_yaml
+from sim.results_io import manifest, write_csv, write_json, write_parquet, write_text
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
 
@@ -21,12 +23,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "of squared z-scores of the simulated means (R replications, common "
                     "random numbers). Writes DIR/fit.csv, fit.json, trace.csv, fit.png, "
                     "manifest.json, (abc) posterior.csv, and a scenario that extends the "
-                    "original with the fitted values.")
+                    "original with the fitted values. --method abc-smc returns a posterior "
+                    "(see docs/uncertainty.md): posterior.csv with weights, generations.csv, "
+                    "predictive.csv, marginals.png, pairs.png, predictive.png, and a fitted "
+                    "scenario whose parameters carry the posterior as their distribution; a "
+                    "stopped abc-smc fit resumes when run again with the same --out.")
     p.add_argument("scenario", metavar="SCENARIO.yaml")
     p.add_argument("targets", metavar="TARGETS.yaml")
-    p.add_argument("--method", choices=METHODS, default="optimize")
-    p.add_argument("--replications", "-n", type=int, default=4,
-                   help="replications per evaluation (default 4)")
+    p.add_argument("--method", choices=(*METHODS, "abc-smc"), default="optimize")
+    p.add_argument("--replications", "-n", type=int, default=None,
+                   help="replications per evaluation (default 4; abc-smc: 2, on fresh "
+                        "seeds per particle)")
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     p.add_argument("--years", type=int, default=None, help="horizon (default: the scenario's)")
     p.add_argument("--budget", type=int, default=60,
@@ -35,6 +42,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="prior draws for --method abc (default 200)")
     p.add_argument("--accept", type=float, default=0.1,
                    help="share of abc draws kept as the posterior (default 0.1)")
+    p.add_argument("--particles", type=int, default=200,
+                   help="abc-smc: particles per generation (default 200)")
+    p.add_argument("--generations", type=int, default=15,
+                   help="abc-smc: generations at most (default 15)")
+    p.add_argument("--max-runs", type=int, default=None,
+                   help="abc-smc: parameter sets run at most (default: no cap)")
+    p.add_argument("--predictive-draws", type=int, default=200,
+                   help="abc-smc: posterior-predictive runs (default 200)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="abc-smc: local worker processes (default 1)")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="abc-smc: run on this Dask scheduler instead")
     p.add_argument("--out", type=Path, default=None,
                    help="results folder (default results/calibrate_<scenario name>)")
     p.add_argument("--write-scenario", type=Path, default=None, metavar="PATH",
@@ -50,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
     if args.years is not None and args.years < 1:
         raise ScenarioError("--years must be at least 1")
     out = args.out or Path("results") / f"calibrate_{sc.name}"
-    fit = calibrate(sc, targets, args.method, args.replications, args.seed, args.years,
+    if args.method == "abc-smc":
+        return run_smc(args, sc, targets, out)
+    reps = 4 if args.replications is None else args.replications
+    fit = calibrate(sc, targets, args.method, reps, args.seed, args.years,
                     args.budget, args.draws, args.accept, progress=not args.quiet)
     scen_path = args.write_scenario or out / f"{sc.name.removesuffix('_baseline')}_calibrated.yaml"
     text = fitted_scenario_yaml(sc, targets, fit, scen_path)
@@ -62,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     write_json(out / "fit.json", stats)
     fit_plot(fit.table, out / "fit.png", f"{sc.name} fitted to {targets.name} ({fit.method})")
     write_json(out / "manifest.json", manifest(
-        {sc.name: sc}, {"root": args.seed, "replications": args.replications,
+        {sc.name: sc}, {"root": args.seed, "replications": reps,
                         "derivation": "SeedSequence(root, spawn_key=(replication,)), the "
                                       "same for every parameter set"},
         command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
@@ -91,4 +113,64 @@ def format_fit(fit) -> str:
                  f"{s['observed_inside_95_interval']:.0%}")
     if fit.left_out:
         lines.append(f"left out (outside the run): {', '.join(fit.left_out)}")
+    return "\n".join(lines)
+
+
+def run_smc(args: argparse.Namespace, sc, targets, out: Path) -> int:
+    """``--method abc-smc``: fit, then write the posterior, diagnostics, plots, scenario."""
+    fit = fit_posterior(sc, targets, args.particles,
+                        2 if args.replications is None else args.replications, args.seed,
+                        args.years, args.generations, args.max_runs, args.workers,
+                        args.scheduler, state_dir=out, predictive_draws=args.predictive_draws,
+                        progress=not args.quiet)
+    scen_path = args.write_scenario or out / f"{sc.name.removesuffix('_baseline')}_calibrated.yaml"
+    post_name = "posterior.csv"
+    text = posterior_scenario_yaml(sc, targets, fit, scen_path, post_name)
+    write_csv(out / post_name, fit.posterior)
+    write_parquet(out / "posterior.parquet", fit.posterior)
+    write_csv(out / "posterior_summary.csv", fit.summary())
+    write_csv(out / "generations.csv", fit.generations)
+    write_csv(out / "predictive.csv", fit.predictive)
+    write_parquet(out / "predictive_draws.parquet", fit.predictive_draws)
+    write_json(out / "fit.json", fit.statistics())
+    names = [p.path for p in fit.free]
+    ranges = [(p.low, p.high) for p in fit.free]
+    title = f"{sc.name}: posterior from {targets.name} ({len(fit.posterior)} particles)"
+    marginal_plot(fit.posterior, names, ranges, out / "marginals.png", title)
+    pair_plot(fit.posterior, names, ranges, out / "pairs.png", title)
+    predictive_plot(fit.predictive, out / "predictive.png",
+                    f"{sc.name}: observed against the posterior-predictive intervals")
+    write_json(out / "manifest.json", manifest(
+        {sc.name: sc}, {"root": args.seed, "replications": fit.replications,
+                        "derivation": "particle serial s runs replications s*R .. s*R+R-1 "
+                                      "under SeedSequence(root, spawn_key=(replication,)); "
+                                      "sampler draws from default_rng([root, generation, "
+                                      "round])"},
+        command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        extra={"targets": targets.file, "method": "abc-smc"}))
+    write_text(scen_path, text)
+    print(format_posterior(fit))
+    print(f"\nwrote {out}/ (posterior.csv, posterior.parquet, posterior_summary.csv, "
+          f"generations.csv, predictive.csv, fit.json, marginals.png, pairs.png, "
+          f"predictive.png, manifest.json) and {scen_path}")
+    return 0
+
+
+def format_posterior(fit: PosteriorFit) -> str:
+    """Plain-text summary: why it stopped, the posterior, and the predictive check."""
+    s = fit.statistics()
+    lines = [f"abc-smc: {s['generations']} generations, {fit.runs} parameter sets run "
+             f"({fit.replications} runs each), {fit.seconds:.0f} s; {fit.stopped}"]
+    if fit.resumed_from is not None:
+        lines.append(f"resumed after generation {fit.resumed_from}")
+    lines.append(f"{'parameter':<40} {'mean':>10} {'90% interval':>24}")
+    for r in fit.summary().itertuples():
+        lines.append(f"{r.parameter:<40} {r.mean:>10.4g} "
+                     f"{f'[{r.low_90:.4g}, {r.high_90:.4g}]':>24}")
+    lines.append(f"{'target':<32} {'observed':>10} {'predicted':>10} {'80% interval':>22}")
+    for r in fit.predictive.itertuples():
+        lines.append(f"{r.target:<32} {r.observed:>10.4g} {r.mean:>10.4g} "
+                     f"{f'[{r.low_80:.4g}, {r.high_80:.4g}]':>22}")
+    lines.append(f"observed inside the 80% interval: {s['observed_inside_80']:.0%}, "
+                 f"inside the 95%: {s['observed_inside_95']:.0%}")
     return "\n".join(lines)
