@@ -75,6 +75,7 @@ class PosteriorFit:
     replications: int
     seed: int
     resumed_from: int | None = None
+    temperature: float = 1.0  # of the population returned (1: exact)
     method: str = "abc-smc"
     left_out: list[str] = field(default_factory=list)
 
@@ -100,13 +101,13 @@ class PosteriorFit:
 
     def statistics(self) -> dict[str, Any]:
         """Summary numbers for fit.json."""
-        last = self.generations.iloc[-1]
         pred = self.predictive
         return {"method": self.method, "particles": len(self.posterior),
                 "replications": self.replications, "seed": self.seed,
                 "generations": len(self.generations),
-                "temperature": float(last["temperature"]), "exact": self.exact,
-                "stopped": self.stopped, "runs": self.runs, "ess": float(last["ess"]),
+                "temperature": self.temperature, "exact": self.exact,
+                "stopped": self.stopped, "runs": self.runs,
+                "ess": float(1.0 / np.sum(self.weights ** 2)),
                 "seconds": round(self.seconds, 1), "resumed_from": self.resumed_from,
                 "observed_inside_80": float(pred["inside_80"].mean()),
                 "observed_inside_95": float(pred["inside_95"].mean()),
@@ -225,7 +226,7 @@ def fit_posterior(loaded: LoadedScenario, targets: Targets, particles: int = 200
                                         seed, years, runner)
     return PosteriorFit(targets.free, used, post, res.generations, table, draws, res.stopped,
                         res.exact, res.runs, time.perf_counter() - t0, replications, seed,
-                        res.resumed_from)
+                        res.resumed_from, res.temperature)
 
 
 def _evaluator(loaded: LoadedScenario, free: Sequence[FreeParameter], ll: TargetLogLik,
@@ -331,7 +332,7 @@ def posterior_scenario_yaml(loaded: LoadedScenario, targets: Targets, fit: Poste
     doc = yaml.safe_load(fitted_scenario_yaml(loaded, targets, shim, out_path))  # type: ignore[arg-type]
     doc["description"] = (f"{loaded.name} with {len(fit.free)} parameter(s) fitted by "
                           f"ABC-SMC to {targets.file or targets.name} ({len(fit.posterior)} "
-                          f"particles, temperature {fit.generations['temperature'].iloc[-1]:.3g}"
+                          f"particles, temperature {fit.temperature:.3g}"
                           f"{', exact' if fit.exact else ''}); the joint posterior sample "
                           f"is {posterior_file}.")
     for p in fit.free:
