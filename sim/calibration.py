@@ -63,7 +63,7 @@ from sim.simulate import Simulator, simulate
 
 TARGET_KEYS = frozenset({"name", "measure", "year", "month", "column", "observed", "sd", "cv",
                          "divide_by", "weight", "source", "note"})
-FREE_KEYS = frozenset({"low", "high", "start", "note"})
+FREE_KEYS = frozenset({"low", "high", "start", "prior", "note"})
 TOP_KEYS = frozenset({"name", "description", "targets", "free"})
 METHODS = ("optimize", "abc")
 
@@ -94,6 +94,7 @@ class FreeParameter:
     high: float
     start: float | None = None
     integer: bool = False
+    prior: dict | None = None  # a distribution such as {beta: [2, 50]} (ABC-SMC only)
 
     def value(self, z: float) -> float | int:
         """The parameter at position ``z`` in [0, 1] of its range."""
@@ -255,8 +256,12 @@ def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:
     if start is not None and (not _number(start) or not spec["low"] <= start <= spec["high"]):
         raise ScenarioError("expected a start value inside [low, high]", file=file,
                             path=f"{where}.start")
+    prior = spec.get("prior")
+    if prior is not None and not isinstance(prior, dict):
+        raise ScenarioError("expected a distribution such as {beta: [2, 50]}", file=file,
+                            path=f"{where}.prior")
     return FreeParameter(str(path), float(spec["low"]), float(spec["high"]),
-                         None if start is None else float(start), bounds.integer)
+                         None if start is None else float(start), bounds.integer, prior)
 
 
 # ---------------------------------------------------------------- model values and distance

@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "data": "turn real data files (Toronto, HUD) into tables and targets",
     "dashboard": "open the interactive dashboard (needs the viz extra)",
     "docs": "write the scenario reference (every key) from the schema",
+    "evppi": "expected value of partial perfect information from a PSA folder",
+    "forecast": "predictive intervals beyond the data from a posterior",
     "plan": "find the cheapest mix of places and support that reaches targets",
     "psa": "probabilistic sensitivity analysis over parameter distributions",
     "report": "write a report (HTML and Markdown) of a results folder",

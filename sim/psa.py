@@ -160,7 +160,8 @@ def make_draws(scenarios: Sequence[LoadedScenario | str | Path | Mapping], n: in
 
     With ``posterior`` (a table with dotted-path columns, such as ``homesim calibrate
     --method abc`` writes), its rows are resampled with replacement for the paths it
-    holds; the other parameters come from their distributions.
+    holds (in proportion to its ``weight`` column, if it has one); the other
+    parameters come from their distributions.
     """
     scenarios = [load_scenario(sc) for sc in scenarios]
     post_cols = [] if posterior is None else [c for c in posterior.columns if "." in c]
@@ -170,7 +171,12 @@ def make_draws(scenarios: Sequence[LoadedScenario | str | Path | Mapping], n: in
                                  1 - 1e-12), columns=[p.path for p in params])
     post = pd.DataFrame(index=range(n))
     if post_cols:
-        rows = np.random.default_rng([seed, 1]).integers(0, len(posterior), size=n)
+        rng = np.random.default_rng([seed, 1])
+        if "weight" in posterior:  # an ABC-SMC sample: rows drawn in proportion to weight
+            w = posterior["weight"].to_numpy(float)
+            rows = rng.choice(len(posterior), size=n, p=w / w.sum())
+        else:
+            rows = rng.integers(0, len(posterior), size=n)
         for c in post_cols:
             post[c] = posterior[c].to_numpy()[rows]
     values = pd.DataFrame({"draw": np.arange(n)})

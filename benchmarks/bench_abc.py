@@ -1,0 +1,110 @@
+"""Speed of ``homesim calibrate --method abc-smc`` on the Randers baseline (6 parameters).
+
+    .venv/bin/python benchmarks/bench_abc.py                       # 2 workers, full size
+    .venv/bin/python benchmarks/bench_abc.py --compare             # 1 worker, 2, Dask
+    .venv/bin/python benchmarks/bench_abc.py --tiny                # a check that it runs
+
+Fits the six free parameters of scenarios/targets/randers.yaml by ABC-SMC (default 100
+particles, 2 replications, up to 12 generations, the five years 2015-2019 that the
+targets cover) and prints the wall time, the parameter sets run, runs a second, the
+generations and the temperature reached. ``--compare`` runs the same fit with 1 local
+worker, 2 local workers and a Dask LocalCluster of 2 workers, and checks that all three
+give the same posterior (they must: the sampler's numbers never depend on the
+executor). Target: at most 15 minutes on 2 cores. Timings on a shared machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from sim.calibration import load_targets
+from sim.posterior import fit_posterior
+from sim.scenario.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_SECONDS = 15 * 60.0
+
+
+def fit_once(args: argparse.Namespace, workers: int, scheduler: object = None
+             ) -> tuple[float, pd.DataFrame, dict]:
+    """One fit in a fresh folder; returns seconds, posterior and statistics."""
+    sc = load_scenario(args.scenario)
+    targets = load_targets(args.targets)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        fit = fit_posterior(sc, targets, args.particles, args.replications, args.seed,
+                            args.years, args.generations, args.max_runs, workers, scheduler,
+                            state_dir=tmp, predictive_draws=args.predictive_draws)
+        seconds = time.perf_counter() - t0
+    return seconds, fit.posterior, fit.statistics()
+
+
+def report(label: str, seconds: float, stats: dict, replications: int) -> None:
+    runs = stats["runs"] * replications
+    print(f"{label:<28} {seconds:8.1f} s  {stats['runs']:6d} parameter sets  "
+          f"{runs / seconds:6.1f} runs/s  {stats['generations']:3d} generations  "
+          f"temperature {stats['temperature']:.3g}  ESS {stats['ess']:.0f}"
+          f"{'  (under target)' if seconds <= TARGET_SECONDS else ''}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "randers_baseline.yaml"))
+    ap.add_argument("--targets", default=str(ROOT / "scenarios" / "targets" / "randers.yaml"))
+    ap.add_argument("--particles", type=int, default=100)
+    ap.add_argument("--replications", type=int, default=2)
+    ap.add_argument("--generations", type=int, default=12)
+    ap.add_argument("--max-runs", type=int, default=None)
+    ap.add_argument("--years", type=int, default=5)
+    ap.add_argument("--predictive-draws", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--compare", action="store_true",
+                    help="1 worker, 2 workers and a Dask LocalCluster of 2 workers")
+    ap.add_argument("--tiny", action="store_true",
+                    help="a tiny setting (10 particles, 1 generation, 1 year) to check it runs")
+    args = ap.parse_args()
+    if args.tiny:
+        args.particles, args.generations, args.years = 10, 2, 1
+        args.replications, args.predictive_draws = 1, 4
+        args.targets = str(_tiny_targets(args.targets))
+    if not args.compare:
+        seconds, _, stats = fit_once(args, args.workers)
+        report(f"{args.workers} worker(s)", seconds, stats, args.replications)
+        return
+    results = []
+    for label, workers, cluster in (("1 worker", 1, False), ("2 local workers", 2, False),
+                                    ("Dask LocalCluster, 2", 1, True)):
+        if cluster:
+            from dask.distributed import Client, LocalCluster
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                              dashboard_address=None) as lc, Client(lc) as client:
+                seconds, post, stats = fit_once(args, workers, client)
+        else:
+            seconds, post, stats = fit_once(args, workers)
+        report(label, seconds, stats, args.replications)
+        results.append(post)
+    same = all(r.equals(results[0]) for r in results[1:])
+    print(f"same posterior on every executor: {same}")
+    if not same:
+        raise SystemExit(1)
+
+
+def _tiny_targets(path: str) -> Path:
+    """The targets of the first year only, for ``--tiny`` (a one-year run)."""
+    import yaml
+    data = yaml.safe_load(Path(path).read_text())
+    first = min(t["year"] for t in data["targets"] if "year" in t)
+    data["targets"] = [t for t in data["targets"] if t.get("year") == first]
+    out = Path(tempfile.mkdtemp()) / "tiny_targets.yaml"
+    out.write_text(yaml.safe_dump(data))
+    return out
+
+
+if __name__ == "__main__":
+    main()

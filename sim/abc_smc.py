@@ -1,0 +1,448 @@
+"""Sequential Monte Carlo approximate Bayesian computation (ABC-SMC), exact at its end.
+
+The sampler works on positions ``z`` in the unit cube (each free parameter's place in
+its range) and knows nothing about the model: it is handed a prior and a function that
+returns, for a batch of candidate positions, the log of an *unbiased estimate* of the
+likelihood of the observed figures, ``log p_hat(y | z) <= 0``. The calibration builds
+that estimate from R stochastic replicates under a Gaussian observation model
+(:mod:`sim.posterior`); the tests hand it fast simulators with known answers.
+
+Acceptance is stochastic, as in Wilkinson (2013) and pyabc's ``StochasticAcceptor``
+(Schälte & Hasenauer 2020): at temperature ``T`` a candidate is accepted with
+probability ``p_hat ** (1 / T)``. Generation 0 draws from the prior (``T`` infinite).
+Each later generation
+
+1. sets its temperature from the previous population: the weighted ``alpha`` quantile
+   of the distances ``d = -2 log p_hat`` is accepted with probability one half, and
+   the temperature at least halves (``T_next = max(1, min(shrink * T, q / (2 ln 2)))``);
+2. proposes candidates by picking an ancestor by weight and perturbing it with a
+   Gaussian kernel whose covariance is twice the weighted population covariance
+   (Beaumont et al. 2009); candidates outside the prior are rejected unrun;
+3. weights each accepted particle by prior / kernel mixture density (importance
+   sampling), and reports the effective sample size ``(sum w)^2 / sum w^2``.
+
+It stops after the generation run at ``T = 1``: since the acceptance probability is
+then proportional to an unbiased likelihood estimate, the weighted particles are a
+sample of the exact posterior under the observation model (the pseudo-marginal
+argument of Andrieu & Roberts 2009), not an approximation at a tolerance. It also
+stops, with an approximate posterior at ``T > 1`` and a reason saying so, when the
+generation cap, the run budget or the minimum acceptance rate is reached.
+
+Reproducibility: the random numbers of a round of candidates come from
+``default_rng([seed, generation, round])``, candidates are accepted in index order,
+and every candidate carries a serial number from which the model draws its
+replication seeds. So the posterior depends only on the seed and the settings, never
+on how many workers evaluate the batch, in which order they finish, or whether the
+fit was stopped and resumed: the state after every generation is written atomically
+and a restart continues from the last complete generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import logsumexp
+
+#: ``evaluate(positions (m, d), serials (m,)) -> log p_hat (m,)``, each <= 0 or -inf.
+Evaluate = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+STATE_FILE = "smc_state.npz"
+LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior on the unit cube: one marginal per parameter, independent.
+
+    Each marginal is ``None`` (uniform on the parameter's range) or a frozen scipy
+    distribution on the parameter's own scale, truncated to ``[low, high]``.
+    """
+
+    names: tuple[str, ...]
+    lows: tuple[float, ...]
+    highs: tuple[float, ...]
+    dists: tuple[Any, ...]
+
+    @property
+    def dim(self) -> int:
+        return len(self.names)
+
+    def masses(self) -> np.ndarray:
+        """Prior probability each marginal puts on its range (1 for uniform)."""
+        out = []
+        for lo, hi, dist in zip(self.lows, self.highs, self.dists, strict=True):
+            out.append(1.0 if dist is None else float(dist.cdf(hi) - dist.cdf(lo)))
+        return np.array(out)
+
+    def sample(self, u: np.ndarray) -> np.ndarray:
+        """Positions from uniforms ``u`` (m, d) by the truncated inverse CDF."""
+        z = np.array(u, dtype=float, copy=True)
+        for j, (lo, hi, dist) in enumerate(zip(self.lows, self.highs, self.dists,
+                                               strict=True)):
+            if dist is not None:
+                a, b = dist.cdf(lo), dist.cdf(hi)
+                x = dist.ppf(a + u[:, j] * (b - a))
+                z[:, j] = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+        return z
+
+    def logpdf(self, z: np.ndarray) -> np.ndarray:
+        """Log density of positions (m, d); ``-inf`` outside the unit cube."""
+        z = np.atleast_2d(z)
+        inside = np.all((z >= 0.0) & (z <= 1.0), axis=1)
+        out = np.zeros(len(z))
+        for j, (lo, hi, dist) in enumerate(zip(self.lows, self.highs, self.dists,
+                                               strict=True)):
+            if dist is not None:
+                x = lo + np.clip(z[:, j], 0.0, 1.0) * (hi - lo)
+                mass = dist.cdf(hi) - dist.cdf(lo)
+                with np.errstate(divide="ignore"):
+                    out += dist.logpdf(x) + math.log(hi - lo) - math.log(mass)
+        return np.where(inside, out, -np.inf)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the sampler runs.
+
+    Args:
+        particles: particles per generation (the posterior sample size).
+        max_generations: generations at most, generation 0 included.
+        alpha: quantile of the previous population's distances that the next
+            temperature accepts with probability one half.
+        shrink: the temperature falls to at most this share of the previous one.
+        min_acceptance: stop when a generation accepts fewer than this share of the
+            candidates it ran.
+        max_runs: candidate evaluations at most, over the whole fit (None: no cap); a
+            round that would go beyond it is not started.
+        max_round: candidates evaluated at most in one round (None: 20 x particles).
+        seed: root seed of every random number the sampler draws.
+    """
+
+    particles: int = 200
+    max_generations: int = 15
+    alpha: float = 0.5
+    shrink: float = 0.5
+    min_acceptance: float = 0.002
+    max_runs: int | None = None
+    max_round: int | None = None
+    seed: int = 0
+
+    def check(self) -> None:
+        if self.particles < 2 or self.max_generations < 1:
+            raise ValueError("expected at least 2 particles and 1 generation")
+        if not 0 < self.alpha < 1 or not 0 < self.shrink < 1:
+            raise ValueError("expected 0 < alpha < 1 and 0 < shrink < 1")
+        if not 0 <= self.min_acceptance < 1:
+            raise ValueError("expected 0 <= min_acceptance < 1")
+
+
+@dataclass
+class Population:
+    """One generation's particles: positions, normalised weights and log p_hat."""
+
+    z: np.ndarray
+    weights: np.ndarray
+    loglik: np.ndarray
+    temperature: float
+
+    @property
+    def ess(self) -> float:
+        """Effective sample size of the weights."""
+        return float(1.0 / np.sum(self.weights ** 2))
+
+
+@dataclass
+class Result:
+    """The last complete population, diagnostics per generation, and why it stopped."""
+
+    population: Population
+    generations: pd.DataFrame
+    stopped: str
+    runs: int
+    exact: bool
+    resumed_from: int | None = None
+
+    @property
+    def temperature(self) -> float:
+        return self.population.temperature
+
+
+@dataclass
+class _State:
+    """What a restart needs: the population, counters and the diagnostics so far."""
+
+    generation: int
+    population: Population
+    serial: int
+    runs: int
+    rate: float
+    rows: list[dict] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the sampler
+
+def run_smc(evaluate: Evaluate, prior: Prior, settings: Settings,
+            state_dir: str | Path | None = None, fingerprint: str = "",
+            progress: Callable[[dict], None] | None = None) -> Result:
+    """Run ABC-SMC to the end (or resume it from ``state_dir``) and return the result.
+
+    ``fingerprint`` identifies the problem (model, data, prior); a saved state made
+    for another problem or other settings is refused, never silently reused.
+    """
+    settings.check()
+    key = _state_key(prior, settings, fingerprint)
+    state = load_state(state_dir, key) if state_dir is not None else None
+    resumed = None if state is None else state.generation
+    if state is None:
+        state = _generation_zero(evaluate, prior, settings)
+        _save(state_dir, key, state)
+        _report(state, progress)
+    while True:
+        reason = _stop_reason(state, settings)
+        if reason is not None:
+            break
+        nxt = _next_generation(evaluate, prior, settings, state)
+        if nxt is None:
+            reason = f"run budget of {settings.max_runs} used up during a generation"
+            break
+        state = nxt
+        _save(state_dir, key, state)
+        _report(state, progress)
+    pop = state.population
+    return Result(pop, pd.DataFrame(state.rows), reason, state.runs,
+                  exact=pop.temperature <= 1.0, resumed_from=resumed)
+
+
+def _report(state: _State, progress: Callable[[dict], None] | None) -> None:
+    if progress is not None:
+        progress(state.rows[-1])
+
+
+def _stop_reason(state: _State, s: Settings) -> str | None:
+    last = state.rows[-1]
+    if state.population.temperature <= 1.0:
+        return "reached temperature 1: the exact posterior under the observation model"
+    if state.generation + 1 >= s.max_generations:
+        return f"generation cap ({s.max_generations}) reached at temperature " \
+               f"{state.population.temperature:.4g}"
+    if state.generation > 0 and last["acceptance_rate"] < s.min_acceptance:
+        return f"acceptance rate {last['acceptance_rate']:.2g} below {s.min_acceptance}"
+    if s.max_runs is not None and state.runs >= s.max_runs:
+        return f"run budget of {s.max_runs} used up"
+    return None
+
+
+def _generation_zero(evaluate: Evaluate, prior: Prior, s: Settings) -> _State:
+    t0 = time.perf_counter()
+    rng = np.random.default_rng([s.seed, 0, 0])
+    z = prior.sample(rng.random((s.particles, prior.dim)))
+    serials = np.arange(s.particles)
+    loglik = _checked(evaluate(z, serials), len(z))
+    weights = np.full(s.particles, 1.0 / s.particles)
+    pop = Population(z, weights, loglik, math.inf)
+    row = _row(0, pop, s.particles, s.particles, s.particles, t0)
+    return _State(0, pop, s.particles, s.particles, 0.5, [row])
+
+
+def _checked(loglik: np.ndarray, m: int) -> np.ndarray:
+    out = np.asarray(loglik, dtype=float)
+    if out.shape != (m,):
+        raise ValueError(f"evaluate returned shape {out.shape}, expected ({m},)")
+    if np.any(out > 1e-9) or np.any(np.isnan(out)):
+        raise ValueError("evaluate must return log-likelihood estimates <= 0 (or -inf)")
+    return np.minimum(out, 0.0)
+
+
+def next_temperature(pop: Population, s: Settings) -> float:
+    """The next generation's temperature from the distances of the population."""
+    d = -2.0 * pop.loglik
+    q = weighted_quantile(d, pop.weights, s.alpha)
+    target = q / (2.0 * LN2) if math.isfinite(q) else math.inf
+    return float(max(1.0, min(s.shrink * pop.temperature, target)))
+
+
+def _next_generation(evaluate: Evaluate, prior: Prior, s: Settings, state: _State
+                     ) -> _State | None:
+    """Run one generation; None if the run budget ends before it is complete."""
+    t0 = time.perf_counter()
+    gen = state.generation + 1
+    prev = state.population
+    temp = next_temperature(prev, s)
+    cov = kernel_covariance(prev.z, prev.weights)
+    chol = np.linalg.cholesky(cov)
+    kept_z: list[np.ndarray] = []
+    kept_ll: list[np.ndarray] = []
+    proposed = evaluated = 0
+    serial, runs, rate = state.serial, state.runs, state.rate
+    cap = s.max_round or 20 * s.particles
+    rnd = 0
+    while sum(len(x) for x in kept_z) < s.particles:
+        need = s.particles - sum(len(x) for x in kept_z)
+        m = int(min(cap, max(need, math.ceil(1.2 * need / max(rate, 1e-3)))))
+        if s.max_runs is not None and runs + m > s.max_runs:
+            return None  # stop before the round, so the budget never changes the path
+        rng = np.random.default_rng([s.seed, gen, rnd])
+        anc = rng.choice(len(prev.z), size=m, p=prev.weights)
+        z = prev.z[anc] + rng.standard_normal((m, prior.dim)) @ chol.T
+        logu = np.log(rng.random(m))
+        ok = np.isfinite(prior.logpdf(z))
+        ll = np.full(m, -np.inf)
+        idx = np.flatnonzero(ok)
+        if len(idx):
+            ll[idx] = _checked(evaluate(z[idx], serial + np.arange(len(idx))), len(idx))
+        serial += len(idx)
+        runs += len(idx)
+        accept = np.flatnonzero(logu < ll / temp)[:need]
+        kept_z.append(z[accept])
+        kept_ll.append(ll[accept])
+        proposed += m
+        evaluated += len(idx)
+        rate = max(len(np.flatnonzero(logu < ll / temp)) / max(len(idx), 1), 1e-3)
+        rnd += 1
+        if evaluated and s.min_acceptance and rnd > 1 and \
+                sum(len(x) for x in kept_z) / evaluated < s.min_acceptance / 10:
+            break  # hopeless: far below the minimum rate; report what was reached
+    z = np.vstack(kept_z)
+    ll = np.concatenate(kept_ll)
+    if len(z) < s.particles:
+        return _State(gen, prev, serial, runs, rate,
+                      [*state.rows, _fail_row(gen, temp, proposed, evaluated, len(z), t0)])
+    logw = prior.logpdf(z) - _log_kernel_mixture(z, prev.z, prev.weights, cov)
+    w = np.exp(logw - logsumexp(logw))
+    pop = Population(z, w, ll, temp)
+    row = _row(gen, pop, proposed, evaluated, len(z), t0)
+    return _State(gen, pop, serial, runs, rate, [*state.rows, row])
+
+
+def _fail_row(gen: int, temp: float, proposed: int, evaluated: int, accepted: int,
+              t0: float) -> dict:
+    return {"generation": gen, "temperature": temp, "proposed": proposed, "runs": evaluated,
+            "accepted": accepted, "acceptance_rate": accepted / max(evaluated, 1),
+            "ess": float("nan"), "median_distance": float("nan"),
+            "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _row(gen: int, pop: Population, proposed: int, evaluated: int, accepted: int,
+         t0: float) -> dict:
+    return {"generation": gen, "temperature": pop.temperature, "proposed": proposed,
+            "runs": evaluated, "accepted": accepted,
+            "acceptance_rate": accepted / max(evaluated, 1), "ess": pop.ess,
+            "median_distance": weighted_quantile(-2 * pop.loglik, pop.weights, 0.5),
+            "seconds": round(time.perf_counter() - t0, 3)}
+
+
+# ---------------------------------------------------------------- maths
+
+def kernel_covariance(z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Twice the weighted covariance of the particles, kept positive definite."""
+    mean = w @ z
+    x = z - mean
+    cov = 2.0 * (x.T * w) @ x / max(1.0 - np.sum(w ** 2), 1e-12)
+    d = z.shape[1]
+    return cov + np.eye(d) * max(1e-10, 1e-8 * float(np.trace(cov)) / d)
+
+
+def _log_kernel_mixture(z: np.ndarray, centres: np.ndarray, w: np.ndarray,
+                        cov: np.ndarray) -> np.ndarray:
+    """log sum_k w_k N(z; centre_k, cov) for each row of z."""
+    chol = np.linalg.cholesky(cov)
+    d = z.shape[1]
+    logdet = 2.0 * np.sum(np.log(np.diag(chol)))
+    out = np.empty(len(z))
+    for lo in range(0, len(z), 512):
+        diff = z[lo:lo + 512, None, :] - centres[None, :, :]
+        sol = np.linalg.solve(chol, diff.reshape(-1, d).T).T.reshape(diff.shape)
+        q = np.sum(sol ** 2, axis=2)
+        out[lo:lo + 512] = logsumexp(-0.5 * q, b=w[None, :], axis=1)
+    return out - 0.5 * (d * math.log(2 * math.pi) + logdet)
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``x`` under weights ``w`` (inverse of the weighted CDF)."""
+    x = np.asarray(x, float)
+    order = np.argsort(x, kind="stable")
+    cw = np.cumsum(np.asarray(w, float)[order])
+    cw /= cw[-1]
+    i = int(np.searchsorted(cw, q, side="left"))
+    return float(x[order][min(i, len(x) - 1)])
+
+
+def credible_interval(x: np.ndarray, w: np.ndarray, level: float) -> tuple[float, float]:
+    """Equal-tailed weighted credible interval at ``level`` (e.g. 0.9)."""
+    a = (1.0 - level) / 2.0
+    return weighted_quantile(x, w, a), weighted_quantile(x, w, 1.0 - a)
+
+
+def resample(w: np.ndarray, n: int, seed: Sequence[int] | int) -> np.ndarray:
+    """Indices of ``n`` draws by systematic resampling of weights ``w``."""
+    rng = np.random.default_rng(seed)
+    pos = (rng.random() + np.arange(n)) / n
+    cw = np.cumsum(w)
+    cw /= cw[-1]
+    return np.minimum(np.searchsorted(cw, pos, side="right"), len(w) - 1)
+
+
+# ---------------------------------------------------------------- state on disk
+
+def _state_key(prior: Prior, s: Settings, fingerprint: str) -> str:
+    # the caps decide only where a fit stops, not its path: a fit stopped by a cap
+    # resumes under a larger one
+    path_settings = {k: v for k, v in asdict(s).items()
+                     if k not in ("max_generations", "max_runs")}
+    desc = {"settings": path_settings, "names": prior.names, "lows": prior.lows,
+            "highs": prior.highs, "dists": [None if d is None else _dist_text(d)
+                                            for d in prior.dists],
+            "fingerprint": fingerprint}
+    return hashlib.sha256(json.dumps(desc, sort_keys=True, default=str).encode()
+                          ).hexdigest()[:16]
+
+
+def _dist_text(dist: Any) -> str:
+    return f"{dist.dist.name}{tuple(dist.args)}{sorted(dist.kwds.items())}"
+
+
+class StateMismatchError(ValueError):
+    """The folder holds the state of a different fit."""
+
+
+def load_state(state_dir: str | Path, key: str) -> _State | None:
+    """The saved state in ``state_dir``, or None; refuses a state of another fit."""
+    path = Path(state_dir) / STATE_FILE
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        saved = str(f["key"])
+        if saved != key:
+            raise StateMismatchError(f"{path} holds the state of a different fit (other "
+                                "scenario, targets, prior or settings)")
+        meta = json.loads(str(f["meta"]))
+        pop = Population(f["z"].copy(), f["weights"].copy(), f["loglik"].copy(),
+                         float(meta["temperature"]))
+    return _State(int(meta["generation"]), pop, int(meta["serial"]), int(meta["runs"]),
+                  float(meta["rate"]), list(meta["rows"]))
+
+
+def _save(state_dir: str | Path | None, key: str, state: _State) -> None:
+    """Write the state atomically: a temporary file, then a rename."""
+    if state_dir is None:
+        return
+    folder = Path(state_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"generation": state.generation, "serial": state.serial, "runs": state.runs,
+            "rate": state.rate, "temperature": state.population.temperature,
+            "rows": state.rows}
+    tmp = folder / f".{STATE_FILE}.{os.getpid()}.tmp.npz"
+    np.savez(tmp, key=np.array(key), meta=np.array(json.dumps(meta, default=float)),
+             z=state.population.z, weights=state.population.weights,
+             loglik=state.population.loglik)
+    os.replace(tmp, folder / STATE_FILE)

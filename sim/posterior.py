@@ -1,0 +1,368 @@
+"""Posterior calibration: ABC-SMC of a scenario's free parameters against targets.
+
+The observation model: a target's observed figure ``y_i`` is one run's value ``x_i``
+(the model is stochastic, and the world is one realisation of it) plus an observation
+error ``N(0, sd_i^2)`` with the ``sd`` the targets file gives. For a parameter set, R
+runs on fresh seeds give the unbiased likelihood estimate
+
+    p_hat(y | theta) = (1 / R) sum_r exp(-0.5 sum_i w_i ((x_ri - y_i) / sd_i) ** 2)
+
+(up to a constant), which :mod:`sim.abc_smc` turns into a posterior sample that is
+exact under this model once its temperature reaches 1. Replicates are thus treated
+honestly: their spread widens the posterior instead of being averaged away.
+
+Priors: each free parameter's prior is, in this order, the ``prior:`` of its entry in
+the targets file, the ``dist`` the scenario gives that key, or uniform on the free
+range; a distribution is truncated to the free range ``[low, high]``.
+
+Outputs (:class:`PosteriorFit`): the weighted posterior sample, diagnostics per
+generation, a posterior-predictive table (every target: observed against the 80%
+and 95% predictive intervals of a new observation), the draws behind it, and a
+fitted scenario whose free parameters carry the posterior as truncated-normal
+distributions (``homesim psa --posterior`` draws the joint sample instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.special import logsumexp
+
+from sim import abc_smc
+from sim.calibration import (
+    FreeParameter,
+    Target,
+    Targets,
+    check_free,
+    fitted_scenario_yaml,
+    target_values,
+)
+from sim.distributions import make_parameter
+from sim.fit_runs import Task, TaskRunner
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import LoadedScenario
+
+#: Replication indices of posterior-predictive runs start here, far above the fit's.
+PREDICTIVE_OFFSET = 10 ** 9
+#: Predictive interval levels written to the table.
+LEVELS = (0.8, 0.95)
+
+
+@dataclass
+class PosteriorFit:
+    """An ABC-SMC calibration: sample, diagnostics, predictive checks."""
+
+    free: tuple[FreeParameter, ...]
+    targets: list[Target]
+    posterior: pd.DataFrame  # particle, one column per dotted path, weight, distance
+    generations: pd.DataFrame
+    predictive: pd.DataFrame  # per target: observed, sd, mean, intervals, inside
+    predictive_draws: pd.DataFrame  # draw, target, value
+    stopped: str
+    exact: bool
+    runs: int
+    seconds: float
+    replications: int
+    seed: int
+    resumed_from: int | None = None
+    temperature: float = 1.0  # of the population returned (1: exact)
+    method: str = "abc-smc"
+    left_out: list[str] = field(default_factory=list)
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self.posterior["weight"].to_numpy()
+
+    def summary(self) -> pd.DataFrame:
+        """Per parameter: weighted mean, sd, median and the 90% and 95% intervals."""
+        rows = []
+        w = self.weights
+        for p in self.free:
+            x = self.posterior[p.path].to_numpy(float)
+            mean = float(w @ x)
+            lo90, hi90 = abc_smc.credible_interval(x, w, 0.9)
+            lo95, hi95 = abc_smc.credible_interval(x, w, 0.95)
+            rows.append({"parameter": p.path, "mean": mean,
+                         "sd": float(np.sqrt(w @ (x - mean) ** 2)),
+                         "median": abc_smc.weighted_quantile(x, w, 0.5),
+                         "low_90": lo90, "high_90": hi90, "low_95": lo95, "high_95": hi95,
+                         "prior_low": p.low, "prior_high": p.high})
+        return pd.DataFrame(rows)
+
+    def statistics(self) -> dict[str, Any]:
+        """Summary numbers for fit.json."""
+        pred = self.predictive
+        return {"method": self.method, "particles": len(self.posterior),
+                "replications": self.replications, "seed": self.seed,
+                "generations": len(self.generations),
+                "temperature": self.temperature, "exact": self.exact,
+                "stopped": self.stopped, "runs": self.runs,
+                "ess": float(1.0 / np.sum(self.weights ** 2)),
+                "seconds": round(self.seconds, 1), "resumed_from": self.resumed_from,
+                "observed_inside_80": float(pred["inside_80"].mean()),
+                "observed_inside_95": float(pred["inside_95"].mean()),
+                "means": {p.path: float(self.weights @ self.posterior[p.path])
+                          for p in self.free}}
+
+
+# ---------------------------------------------------------------- priors
+
+def build_prior(loaded: LoadedScenario, targets: Targets) -> abc_smc.Prior:
+    """The prior of every free parameter; raises ScenarioError for a prior with no
+    probability on the free range or a fixed one."""
+    dists = []
+    for p in targets.free:
+        spec, where, file = p.prior, f"free.{p.path}.prior", targets.file
+        if spec is None:
+            prov = loaded.provenance.get(p.path)
+            if prov is not None and prov.dist is not None:
+                spec, where, file = prov.dist, f"{p.path}.dist", loaded.file
+        if spec is None:
+            dists.append(None)
+            continue
+        par = make_parameter(p.path, p.low, spec, file=file)
+        if par.is_fixed:
+            raise ScenarioError("a fixed value is no prior: give a distribution with spread "
+                                "or leave it out (uniform on the free range)", file=file,
+                                path=where)
+        mass = float(par.dist.cdf(p.high) - par.dist.cdf(p.low))
+        if not mass > 1e-9:
+            raise ScenarioError(f"the prior {spec} puts no probability on the free range "
+                                f"[{p.low:g}, {p.high:g}]", file=file, path=where)
+        dists.append(par.dist)
+    return abc_smc.Prior(tuple(p.path for p in targets.free),
+                         tuple(p.low for p in targets.free),
+                         tuple(p.high for p in targets.free), tuple(dists))
+
+
+def strict_targets(loaded: LoadedScenario, targets: Targets, years: int | None
+                   ) -> list[Target]:
+    """Every target, which must fall inside the run's years (an error otherwise)."""
+    start = loaded.params.setting.start_year
+    end = start + (years or loaded.params.setting.years) - 1
+    for i, t in enumerate(targets.targets):
+        if t.year is not None and not start <= t.year <= end:
+            raise ScenarioError(f"target '{t.name}' is dated {t.year}, outside the run "
+                                f"({start}-{end}); lengthen the run with --years or drop "
+                                "the target", file=targets.file, path=f"targets[{i}].year")
+    return list(targets.targets)
+
+
+# ---------------------------------------------------------------- likelihood
+
+@dataclass(frozen=True)
+class TargetLogLik:
+    """Turns a frame of runs into log p_hat; picklable, so workers compute it."""
+
+    targets: tuple[Target, ...]
+
+    def values(self, frame: pd.DataFrame) -> np.ndarray:
+        missing = [c for t in self.targets for c in (t.column, t.divide_by)
+                   if c is not None and c not in frame]
+        if missing:
+            raise ScenarioError(f"the model gives no outcome '{missing[0]}' (it gives e.g. "
+                                f"{', '.join(list(frame.columns)[5:12])}, ...)",
+                                path="targets")
+        return target_values(frame, self.targets).to_numpy(float)
+
+    def __call__(self, frame: pd.DataFrame) -> float:
+        return loglik(self.values(frame), self.targets)
+
+
+def loglik(values: np.ndarray, targets: Sequence[Target]) -> float:
+    """log of the mean over runs (rows) of the Gaussian observation kernel, <= 0."""
+    obs = np.array([t.observed for t in targets])
+    sd = np.array([t.sd for t in targets])
+    w = np.array([t.weight for t in targets])
+    z = (np.asarray(values, float) - obs) / sd
+    q = np.sum(w * z ** 2, axis=1)
+    q = np.where(np.isfinite(q), q, np.inf)
+    return float(logsumexp(-0.5 * q) - math.log(len(q)))
+
+
+# ---------------------------------------------------------------- fitting
+
+def fit_posterior(loaded: LoadedScenario, targets: Targets, particles: int = 200,
+                  replications: int = 2, seed: int = 0, years: int | None = None,
+                  generations: int = 15, max_runs: int | None = None, workers: int = 1,
+                  scheduler: Any = None, state_dir: str | Path | None = None,
+                  predictive_draws: int = 200, progress: bool = False) -> PosteriorFit:
+    """Fit the free parameters by ABC-SMC; resumes from ``state_dir`` if it holds a state.
+
+    Everything is checked before anything runs or is written.
+    """
+    if particles < 10 or replications < 1 or generations < 1 or predictive_draws < 1:
+        raise ScenarioError("expected --particles >= 10, --replications >= 1, "
+                            "--generations >= 1 and --predictive-draws >= 1")
+    if max_runs is not None and max_runs < particles:
+        raise ScenarioError(f"--max-runs must be at least --particles ({particles})")
+    check_free(loaded, targets)
+    used = strict_targets(loaded, targets, years)
+    prior = build_prior(loaded, targets)
+    settings = abc_smc.Settings(particles=particles, max_generations=generations,
+                                max_runs=max_runs, seed=seed)
+    ll = TargetLogLik(tuple(used))
+    t0 = time.perf_counter()
+    with TaskRunner(workers, scheduler) as runner:
+        evaluate = _evaluator(loaded, targets.free, ll, replications, seed, years, runner)
+        try:
+            res = abc_smc.run_smc(evaluate, prior, settings, state_dir,
+                                  fingerprint(loaded, used, replications, years),
+                                  _printer() if progress else None)
+        except abc_smc.StateMismatchError as exc:
+            raise ScenarioError(f"{exc}; use another --out folder") from None
+        post = posterior_table(targets.free, res.population)
+        table, draws = predictive_check(loaded, targets.free, ll, post, predictive_draws,
+                                        seed, years, runner)
+    return PosteriorFit(targets.free, used, post, res.generations, table, draws, res.stopped,
+                        res.exact, res.runs, time.perf_counter() - t0, replications, seed,
+                        res.resumed_from, res.temperature)
+
+
+def _evaluator(loaded: LoadedScenario, free: Sequence[FreeParameter], ll: TargetLogLik,
+               replications: int, seed: int, years: int | None, runner: TaskRunner
+               ) -> abc_smc.Evaluate:
+    def evaluate(z: np.ndarray, serials: np.ndarray) -> np.ndarray:
+        tasks = [Task(_overrides(free, zi), tuple(int(k) * replications + r
+                                                  for r in range(replications)), seed, years)
+                 for zi, k in zip(z, serials, strict=True)]
+        out = runner.map(loaded, tasks, ll)
+        return np.array([-np.inf if v is None else v for v in out], dtype=float)
+    return evaluate
+
+
+def _overrides(free: Sequence[FreeParameter], z: Sequence[float]) -> dict[str, float | int]:
+    return {p.path: p.value(v) for p, v in zip(free, z, strict=True)}
+
+
+def fingerprint(loaded: LoadedScenario, targets: Sequence[Target], replications: int,
+                years: int | None) -> str:
+    """Identity of a fitting problem: scenario, targets, replications and horizon."""
+    desc = {"scenario": loaded.hash, "replications": replications, "years": years,
+            "targets": [(t.name, t.column, t.divide_by, t.observed, t.sd, t.weight)
+                        for t in targets]}
+    return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()
+
+
+def _printer() -> Callable[[dict], None]:
+    def show(row: dict) -> None:
+        print(f"generation {row['generation']}: temperature {row['temperature']:.4g}, "
+              f"accepted {row['accepted']} of {row['runs']} runs "
+              f"({row['acceptance_rate']:.1%}), ESS {row['ess']:.0f}", flush=True)
+    return show
+
+
+def posterior_table(free: Sequence[FreeParameter], pop: abc_smc.Population) -> pd.DataFrame:
+    """The weighted sample: particle, parameter values (as the model used them), weight,
+    and the distance -2 log p_hat."""
+    out = pd.DataFrame({"particle": np.arange(len(pop.z))})
+    for j, p in enumerate(free):
+        out[p.path] = [p.value(v) for v in pop.z[:, j]]
+    out["weight"] = pop.weights
+    out["distance"] = -2.0 * pop.loglik
+    return out
+
+
+# ---------------------------------------------------------------- predictive check
+
+def predictive_check(loaded: LoadedScenario, free: Sequence[FreeParameter],
+                     ll: TargetLogLik, post: pd.DataFrame, draws: int, seed: int,
+                     years: int | None, runner: TaskRunner
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Posterior-predictive distribution of a new observation of every target.
+
+    ``draws`` particles are resampled by weight; each runs once on a fresh seed, and an
+    observation error ``N(0, sd^2)`` is added, so the intervals are those a new
+    observed figure should fall in.
+    """
+    idx = abc_smc.resample(post["weight"].to_numpy(), draws, [seed, 99])
+    tasks = [Task({p.path: post[p.path].iloc[i] for p in free},
+                  (PREDICTIVE_OFFSET + n,), seed, years) for n, i in enumerate(idx)]
+    frames = runner.map(loaded, tasks, ll.values)
+    vals = np.vstack([f for f in frames if f is not None])
+    sd = np.array([t.sd for t in ll.targets])
+    noisy = vals + np.random.default_rng([seed, 98]).standard_normal(vals.shape) * sd
+    draws_df = pd.DataFrame(noisy, columns=[t.name for t in ll.targets])
+    draws_df.insert(0, "draw", np.arange(len(draws_df)))
+    return predictive_table(ll.targets, noisy), draws_df.melt(
+        id_vars="draw", var_name="target", value_name="value")
+
+
+def predictive_table(targets: Sequence[Target], noisy: np.ndarray) -> pd.DataFrame:
+    """Observed against the predictive mean and central 80% and 95% intervals."""
+    rows = []
+    for j, t in enumerate(targets):
+        x = noisy[:, j]
+        x = x[np.isfinite(x)]
+        row = {"target": t.name, "year": t.year, "observed": t.observed, "sd": t.sd,
+               "mean": float(np.mean(x)) if len(x) else math.nan}
+        for level in LEVELS:
+            a = (1 - level) / 2
+            lo, hi = (np.quantile(x, [a, 1 - a]) if len(x) else (math.nan, math.nan))
+            tag = round(level * 100)
+            row[f"low_{tag}"], row[f"high_{tag}"] = float(lo), float(hi)
+            row[f"inside_{tag}"] = bool(lo <= t.observed <= hi)
+        row["z"] = (row["mean"] - t.observed) / t.sd
+        row["source"] = t.source
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- fitted scenario
+
+def posterior_scenario_yaml(loaded: LoadedScenario, targets: Targets, fit: PosteriorFit,
+                            out_path: Path, posterior_file: str) -> str:
+    """A scenario that extends the original; each free parameter takes the posterior
+    mean as its value and a truncated normal fitted to the posterior as its ``dist``."""
+    summary = fit.summary().set_index("parameter")
+    values = {p.path: p.value(p.position(float(summary.loc[p.path, "mean"])))
+              for p in fit.free}
+    table = fit.predictive.rename(columns={"low_95": "low", "high_95": "high"})
+    shim = _FitView(values, _distance_at(fit), table, fit.method)
+    doc = yaml.safe_load(fitted_scenario_yaml(loaded, targets, shim, out_path))  # type: ignore[arg-type]
+    doc["description"] = (f"{loaded.name} with {len(fit.free)} parameter(s) fitted by "
+                          f"ABC-SMC to {targets.file or targets.name} ({len(fit.posterior)} "
+                          f"particles, temperature {fit.temperature:.3g}"
+                          f"{', exact' if fit.exact else ''}); the joint posterior sample "
+                          f"is {posterior_file}.")
+    for p in fit.free:
+        node = doc
+        for key in p.path.split("."):
+            node = node[key]
+        mean, sd = float(summary.loc[p.path, "mean"]), float(summary.loc[p.path, "sd"])
+        sd = max(sd, 1e-6 * (p.high - p.low))
+        node["dist"] = {"truncated_normal": [_num(mean), _num(sd), _num(p.low), _num(p.high)]}
+        node["source"] = (f"{node['source']}; posterior mean, and a truncated normal with "
+                          f"the posterior's mean and sd as dist (joint sample in "
+                          f"{posterior_file})")
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+@dataclass
+class _FitView:
+    """The few fields :func:`fitted_scenario_yaml` reads from a fit."""
+
+    values: dict[str, float | int]
+    distance: float
+    table: pd.DataFrame
+    method: str
+
+
+def _distance_at(fit: PosteriorFit) -> float:
+    """Median distance -2 log p_hat of the posterior particles."""
+    return abc_smc.weighted_quantile(fit.posterior["distance"].to_numpy(), fit.weights, 0.5)
+
+
+def _num(x: float) -> float:
+    return float(f"{x:.6g}")
+

@@ -1,0 +1,90 @@
+"""``homesim forecast``: predictive intervals from posterior draws, resume, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import chain_scenario
+
+from sim.cli import main
+from sim.forecast import period_series
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("fc")
+    sc = chain_scenario({"own": 2000, "shelter": 60},
+                        {"own": {"shelter": 0.003}, "shelter": {"own": 0.05}}, years=1)
+    (root / "s.yaml").write_text(yaml.safe_dump(sc))
+    pd.DataFrame({"particle": [0, 1, 2], "transitions.low.own.shelter": [0.001, 0.003, 0.006],
+                  "weight": [0.2, 0.5, 0.3]}).to_csv(root / "post.csv", index=False)
+    return {"root": root, "scenario": str(root / "s.yaml"), "post": str(root / "post.csv")}
+
+
+ARGS = ["--draws", "6", "--replications", "2", "--seed", "4"]
+
+
+def test_forecast_writes_intervals_and_resumes(files) -> None:
+    out = files["root"] / "a"
+    assert main(["forecast", files["scenario"], "--posterior", files["post"], "--until",
+                 "2016-06", *ARGS, "--out", str(out), "--data-until", "2015-12"]) == 0
+    table = pd.read_csv(out / "forecast.csv")
+    for name in ("forecast.png", "draws.csv", "manifest.json"):
+        assert (out / name).exists()
+    home = table[table["series"] == "homeless"]
+    periods = list(home["period"])
+    assert periods[0] == "2015-01" and periods[-1] == "2016-06"
+    assert len(home) == 18 and (home["runs"] == 12).all()
+    assert (home["low_95"] <= home["low_80"]).all() and (home["low_80"] <= home["median"]).all()
+    assert (home["median"] <= home["high_80"]).all() and (home["high_80"] <= home["high_95"]).all()
+    # a wider spread of inflow rates gives a wider band than one fixed rate would
+    assert (home["high_95"] - home["low_95"]).iloc[-1] > 0
+    # stopped part-way: remove half the saved draws and the table, run again
+    for f in sorted((out / "draws").glob("*.parquet"))[3:]:
+        f.unlink()
+    (out / "forecast.csv").unlink()
+    assert main(["forecast", files["scenario"], "--posterior", files["post"], "--until",
+                 "2016-06", *ARGS, "--out", str(out)]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "forecast.csv"), table)
+    # yearly, with two workers: same runs, so the same yearly means
+    out2 = files["root"] / "b"
+    assert main(["forecast", files["scenario"], "--posterior", files["post"], "--until",
+                 "2016-06", *ARGS, "--frequency", "year", "--workers", "2",
+                 "--out", str(out2)]) == 0
+    yearly = pd.read_csv(out2 / "forecast.csv")
+    assert list(yearly[yearly["series"] == "homeless"]["period"]) == [2015, 2016]
+
+
+def test_period_series_calendar() -> None:
+    """52 weeks a year; months of four or five weeks; the series is a mean over weeks."""
+    weeks = np.arange(0, 60)
+    weekly = pd.DataFrame({"replication": 0, "week": weeks, "situation": "shelter",
+                           "count": weeks.astype(float)})
+    s = period_series(weekly, 2015, (2016, 1), "month")
+    home = s[s["series"] == "homeless"].set_index("period")["value"]
+    assert list(home.index[:2]) == ["2015-01", "2015-02"]
+    assert home["2015-01"] == pytest.approx(np.mean([0, 1, 2, 3, 4]))  # weeks 0-4
+    assert home.index[-1] == "2016-01" and len(home) == 13
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--until", "2016-13"], "--until: expected a month as YYYY-MM"),
+    (["--until", "2010-01"], "before the scenario starts"),
+    (["--until", "2016-06", "--posterior", "missing.csv"], "file not found"),
+    (["--until", "2016-06", "--posterior", "BADPOST"], "no value at 'transitions.low.x.y'"),
+])
+def test_bad_input_is_one_clear_error_and_nothing_written(files, tmp_path, capsys, extra,
+                                                          message) -> None:
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"transitions.low.x.y": [0.1], "weight": [1.0]}).to_csv(bad, index=False)
+    extra = [str(bad) if e == "BADPOST" else e for e in extra]
+    if "--posterior" not in extra:
+        extra = [*extra, "--posterior", files["post"]]
+    out = tmp_path / "out"
+    code = main(["forecast", files["scenario"], *extra, *ARGS, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("homesim: error:") and err.count("\n") == 1
+    assert message in err
+    assert not out.exists()
