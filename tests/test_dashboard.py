@@ -53,6 +53,9 @@ def small_scenario():
     raw["places"] = {"shelter": {"capacity": 20, "overflow": {"rough": 1.0}},
                      "starter": {"capacity": 5}}
     raw["housing"] = {"assignments_per_week": 1.0, "self_found_share": 0.5}
+    # prevention without an effect (the schema's default is the cited 0.43), so that its
+    # lever note can be checked
+    raw["policies"] = {"prevention": {"m_loss": 1.0}}
     return load_scenario(raw)
 
 

@@ -84,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
         runs = (args.max_runs or args.particles * args.generations) * (args.replications or 2)
         args.workers = engine_workers(args, [sc], runs, args.years,
                                       runs_flag="--particles x --generations x --replications")
-        plan = plan_of(sc.hash, repr(targets), result_options(args, "scenario", "out"))
+        # the caps may grow when a stopped fit resumes: they are not part of its plan
+        plan = plan_of(sc.hash, repr(targets), result_options(
+            args, "scenario", "out", "generations", "max_runs", "predictive_draws"))
         with claim_folder(out, "calibrate", plan, args.force):
             return run_smc(args, sc, targets, out)
     if args.replications is None:
