@@ -267,7 +267,14 @@ def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:
 # ---------------------------------------------------------------- model values and distance
 
 def target_values(frame: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
-    """Per-run model values of each target (rows: runs, columns: target names)."""
+    """Per-run model values of each target (rows: runs, columns: target names).
+
+    Raises ScenarioError naming the first target outcome the runs do not give."""
+    missing = [c for t in targets for c in (t.column, t.divide_by)
+               if c is not None and c not in frame]
+    if missing:
+        raise ScenarioError(f"the model gives no outcome '{missing[0]}' (it gives e.g. "
+                            f"{', '.join(list(frame.columns)[5:12])}, ...)", path="targets")
     out = {}
     for t in targets:
         x = frame[t.column].to_numpy(float)
@@ -367,12 +374,6 @@ class Objective:
         return [None if sc is None else self._values(next(frames)) for sc in scenarios]
 
     def _values(self, frame: pd.DataFrame) -> pd.DataFrame:
-        missing = [c for t in self.targets for c in (t.column, t.divide_by)
-                   if c is not None and c not in frame]
-        if missing:
-            raise ScenarioError(f"the model gives no outcome '{missing[0]}' (it gives e.g. "
-                                f"{', '.join(list(frame.columns)[5:12])}, ...)",
-                                path="targets")
         return target_values(frame, self.targets)
 
     def __call__(self, z: Sequence[float]) -> float:

@@ -167,12 +167,6 @@ class TargetLogLik:
     targets: tuple[Target, ...]
 
     def values(self, frame: pd.DataFrame) -> np.ndarray:
-        missing = [c for t in self.targets for c in (t.column, t.divide_by)
-                   if c is not None and c not in frame]
-        if missing:
-            raise ScenarioError(f"the model gives no outcome '{missing[0]}' (it gives e.g. "
-                                f"{', '.join(list(frame.columns)[5:12])}, ...)",
-                                path="targets")
         return target_values(frame, self.targets).to_numpy(float)
 
     def __call__(self, frame: pd.DataFrame) -> float:
