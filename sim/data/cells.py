@@ -99,6 +99,17 @@ def counts(col: pd.Series, file: str, *, missing_ok: bool = False, signed: bool 
     return pd.Series(values, index=col.index, name=col.name)
 
 
+def known(col: pd.Series, values: Sequence[str], file: str, what: str) -> pd.Series:
+    """A column whose every cell is one of ``values`` (``what`` names them in the error,
+    e.g. "population group"); DataFileError at the first cell that is not."""
+    bad = ~col.isin(list(values))
+    if bad.any():
+        line = int(col.index[bad.to_numpy()][0])
+        raise DataFileError(f"unknown {what} {col[line]!r} (known: {', '.join(values)})",
+                            file=file, where=f"line {line}, column '{col.name}'")
+    return col
+
+
 def percents(col: pd.Series, file: str) -> pd.Series:
     """Strings such as ``31.8%`` as floats in percent (31.8)."""
     m = col.astype(str).str.fullmatch(_PERCENT)

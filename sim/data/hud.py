@@ -81,13 +81,7 @@ def _cocs(col: pd.Series, file: str) -> pd.Series:
 
 
 def _measures(col: pd.Series, file: str) -> pd.Series:
-    bad = ~col.isin(list(PIT_MEASURES))
-    if bad.any():
-        line = int(col.index[bad.to_numpy()][0])
-        raise DataFileError(f"unknown measure {col[line]!r} (known: "
-                            f"{', '.join(PIT_MEASURES)})", file=file,
-                            where=f"line {line}, column '{col.name}'")
-    return col.map(PIT_MEASURES)
+    return cells.known(col, list(PIT_MEASURES), file, "measure").map(PIT_MEASURES)
 
 
 def cocs(pit: pd.DataFrame) -> pd.DataFrame:

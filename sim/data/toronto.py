@@ -78,13 +78,7 @@ def read_flow(path: str | Path) -> pd.DataFrame:
 
 
 def _groups(col: pd.Series, file: str) -> pd.Series:
-    bad = ~col.isin(list(GROUPS))
-    if bad.any():
-        line = int(col.index[bad.to_numpy()][0])
-        raise DataFileError(f"unknown population group {col[line]!r} (known: "
-                            f"{', '.join(GROUPS)})", file=file,
-                            where=f"line {line}, column '{col.name}'")
-    return col.astype(str)
+    return cells.known(col, list(GROUPS), file, "population group").astype(str)
 
 
 def _every_group_every_month(flow: pd.DataFrame, file: str) -> None:
