@@ -24,6 +24,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	scripts/install-browser.sh
 	$(VENV)/bin/ruff check sim tests benchmarks
+	$(VENV)/bin/ruff format --check sim tests benchmarks
 	$(PY) -m pytest -n 2 -q
 
 bench: $(STAMP)

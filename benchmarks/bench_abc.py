@@ -30,26 +30,40 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 15 * 60.0
 
 
-def fit_once(args: argparse.Namespace, workers: int, scheduler: object = None
-             ) -> tuple[float, pd.DataFrame, dict]:
+def fit_once(
+    args: argparse.Namespace, workers: int, scheduler: object = None
+) -> tuple[float, pd.DataFrame, dict]:
     """One fit in a fresh folder; returns seconds, posterior and statistics."""
     sc = load_scenario(args.scenario)
     targets = load_targets(args.targets)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        fit = fit_posterior(sc, targets, args.particles, args.replications, args.seed,
-                            args.years, args.generations, args.max_runs, workers, scheduler,
-                            state_dir=tmp, predictive_draws=args.predictive_draws)
+        fit = fit_posterior(
+            sc,
+            targets,
+            args.particles,
+            args.replications,
+            args.seed,
+            args.years,
+            args.generations,
+            args.max_runs,
+            workers,
+            scheduler,
+            state_dir=tmp,
+            predictive_draws=args.predictive_draws,
+        )
         seconds = time.perf_counter() - t0
     return seconds, fit.posterior, fit.statistics()
 
 
 def report(label: str, seconds: float, stats: dict, replications: int) -> None:
     runs = stats["runs"] * replications
-    print(f"{label:<28} {seconds:8.1f} s  {stats['runs']:6d} parameter sets  "
-          f"{runs / seconds:6.1f} runs/s  {stats['generations']:3d} generations  "
-          f"temperature {stats['temperature']:.3g}  ESS {stats['ess']:.0f}"
-          f"{'  (under target)' if seconds <= TARGET_SECONDS else ''}")
+    print(
+        f"{label:<28} {seconds:8.1f} s  {stats['runs']:6d} parameter sets  "
+        f"{runs / seconds:6.1f} runs/s  {stats['generations']:3d} generations  "
+        f"temperature {stats['temperature']:.3g}  ESS {stats['ess']:.0f}"
+        f"{'  (under target)' if seconds <= TARGET_SECONDS else ''}"
+    )
 
 
 def main() -> None:
@@ -64,10 +78,16 @@ def main() -> None:
     ap.add_argument("--predictive-draws", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--compare", action="store_true",
-                    help="1 worker, 2 workers and a Dask LocalCluster of 2 workers")
-    ap.add_argument("--tiny", action="store_true",
-                    help="a tiny setting (10 particles, 1 generation, 1 year) to check it runs")
+    ap.add_argument(
+        "--compare",
+        action="store_true",
+        help="1 worker, 2 workers and a Dask LocalCluster of 2 workers",
+    )
+    ap.add_argument(
+        "--tiny",
+        action="store_true",
+        help="a tiny setting (10 particles, 1 generation, 1 year) to check it runs",
+    )
     args = ap.parse_args()
     if args.tiny:
         args.particles, args.generations, args.years = 10, 2, 1
@@ -78,12 +98,20 @@ def main() -> None:
         report(f"{args.workers} worker(s)", seconds, stats, args.replications)
         return
     results = []
-    for label, workers, cluster in (("1 worker", 1, False), ("2 local workers", 2, False),
-                                    ("Dask LocalCluster, 2", 1, True)):
+    for label, workers, cluster in (
+        ("1 worker", 1, False),
+        ("2 local workers", 2, False),
+        ("Dask LocalCluster, 2", 1, True),
+    ):
         if cluster:
             from dask.distributed import Client, LocalCluster
-            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as lc, Client(lc) as client:
+
+            with (
+                LocalCluster(
+                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                ) as lc,
+                Client(lc) as client,
+            ):
                 seconds, post, stats = fit_once(args, workers, client)
         else:
             seconds, post, stats = fit_once(args, workers)
@@ -98,6 +126,7 @@ def main() -> None:
 def _tiny_targets(path: str) -> Path:
     """The targets of the first year only, for ``--tiny`` (a one-year run)."""
     import yaml
+
     data = yaml.safe_load(Path(path).read_text())
     first = min(t["year"] for t in data["targets"] if "year" in t)
     data["targets"] = [t for t in data["targets"] if t.get("year") == first]

@@ -55,8 +55,10 @@ def line(label: str, rep: BatchReport, workers: int) -> str:
     per_min = rep.done / rep.seconds * 60
     overhead = (rep.seconds * workers - rep.run_seconds) / max(rep.done, 1) * 1000
     run_ms = rep.run_seconds / max(rep.done, 1) * 1000
-    return (f"  {label:<34} {rep.done:5d} runs {rep.seconds:8.1f} s {per_min:8.1f} runs/min"
-            f"   run {run_ms:7.1f} ms, overhead {overhead:7.1f} ms/run")
+    return (
+        f"  {label:<34} {rep.done:5d} runs {rep.seconds:8.1f} s {per_min:8.1f} runs/min"
+        f"   run {run_ms:7.1f} ms, overhead {overhead:7.1f} ms/run"
+    )
 
 
 def memory_line(rep: BatchReport) -> list[str]:
@@ -67,16 +69,20 @@ def memory_line(rep: BatchReport) -> list[str]:
     out = []
     for pid, rss in sorted(by_worker.items()):
         early = rss[min(49, len(rss) - 1)]
-        out.append(f"  worker {pid}: {len(rss)} runs, RSS at run 50 {early / 2**20:7.1f} MiB, "
-                   f"at last run {rss[-1] / 2**20:7.1f} MiB, max {max(rss) / 2**20:7.1f} MiB "
-                   f"(growth {(rss[-1] - early) / 2**20:+.1f} MiB)")
+        out.append(
+            f"  worker {pid}: {len(rss)} runs, RSS at run 50 {early / 2**20:7.1f} MiB, "
+            f"at last run {rss[-1] / 2**20:7.1f} MiB, max {max(rss) / 2**20:7.1f} MiB "
+            f"(growth {(rss[-1] - early) / 2**20:+.1f} MiB)"
+        )
     return out
 
 
 def dask_cluster(workers: int):
     from dask.distributed import Client, LocalCluster
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     return cluster, Client(cluster)
 
 
@@ -87,21 +93,29 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=10)
     args = ap.parse_args()
     sc, label = scenario()
-    print(f"scenario: {label}, {args.years} years; cores: {os.cpu_count()}; "
-          "shared machine, figures are noisy")
+    print(
+        f"scenario: {label}, {args.years} years; cores: {os.cpu_count()}; "
+        "shared machine, figures are noisy"
+    )
 
     print("\nthroughput")
-    execute(specs(sc, 2, args.years), tempfile.mkdtemp(prefix="bench_warm_"), workers=2,
-            progress=False)  # start the process server once, as one CLI call would
-    print(line("1 worker (serial, in-process)", timed(specs(sc, args.runs, args.years),
-                                                       workers=1), 1))
-    print(line("2 local worker processes", timed(specs(sc, args.runs, args.years),
-                                                 workers=2), 2))
+    execute(
+        specs(sc, 2, args.years), tempfile.mkdtemp(prefix="bench_warm_"), workers=2, progress=False
+    )  # start the process server once, as one CLI call would
+    print(
+        line("1 worker (serial, in-process)", timed(specs(sc, args.runs, args.years), workers=1), 1)
+    )
+    print(line("2 local worker processes", timed(specs(sc, args.runs, args.years), workers=2), 2))
     cluster, client = dask_cluster(2)
     try:
         timed(specs(sc, 4, args.years), scheduler=client)  # warm the workers' imports
-        print(line("Dask LocalCluster, 2 workers", timed(specs(sc, args.runs, args.years),
-                                                         scheduler=client), 2))
+        print(
+            line(
+                "Dask LocalCluster, 2 workers",
+                timed(specs(sc, args.runs, args.years), scheduler=client),
+                2,
+            )
+        )
         print("\nDask overhead on tiny runs (1-year toy town, where overhead dominates)")
         toy = load_batch(TOY_BATCH).entries[0].scenario
         tiny = specs(toy, 200, 1)
@@ -115,8 +129,9 @@ def main() -> None:
     if args.full_runs:
         print(f"\n{args.full_runs} replications at 2 workers (target: under 2 minutes)")
         with tempfile.TemporaryDirectory(prefix="bench_batch_") as out:
-            rep = execute(specs(sc, args.full_runs, args.years), Path(out) / "r", workers=2,
-                          progress=False)
+            rep = execute(
+                specs(sc, args.full_runs, args.years), Path(out) / "r", workers=2, progress=False
+            )
             print(line("2 local worker processes", rep, 2))
             print("\n".join(memory_line(rep)))
             start = time.perf_counter()
@@ -124,8 +139,10 @@ def main() -> None:
             mid = time.perf_counter()
             weekly = res.weekly
             end = time.perf_counter()
-            print(f"  open_results: summary ({len(res.summary)} rows) {mid - start:.1f} s, "
-                  f"weekly ({len(weekly):,} rows) {end - mid:.1f} s")
+            print(
+                f"  open_results: summary ({len(res.summary)} rows) {mid - start:.1f} s, "
+                f"weekly ({len(weekly):,} rows) {end - mid:.1f} s"
+            )
 
 
 if __name__ == "__main__":

@@ -41,24 +41,34 @@ def main() -> None:
     t0 = time.perf_counter()
     start_d = obj(np.clip([_position(sc, p) for p in targets.free], 0, 1))
     per_eval = time.perf_counter() - t0
-    print(f"{sc.name}: {len(targets.free)} free parameters, {len(used)} targets; "
-          f"{per_eval:.2f} s per evaluation ({args.replications} runs); distance at the "
-          f"scenario's values {start_d:.3g}")
+    print(
+        f"{sc.name}: {len(targets.free)} free parameters, {len(used)} targets; "
+        f"{per_eval:.2f} s per evaluation ({args.replications} runs); distance at the "
+        f"scenario's values {start_d:.3g}"
+    )
     t0 = time.perf_counter()
-    fit = calibrate(sc, targets, args.method, args.replications, budget=args.budget,
-                    draws=args.budget)
+    fit = calibrate(
+        sc, targets, args.method, args.replications, budget=args.budget, draws=args.budget
+    )
     wall = time.perf_counter() - t0
     s = fit.statistics()
-    print(f"{args.method}: {fit.evaluations} evaluations in {wall:.0f} s; distance "
-          f"{fit.distance:.3g}; rmse z {s['rmse_z']:.2f}; mean abs relative error "
-          f"{s['mean_abs_rel_error']:.1%}; observed inside 95% of runs "
-          f"{s['observed_inside_95_interval']:.0%}")
+    print(
+        f"{args.method}: {fit.evaluations} evaluations in {wall:.0f} s; distance "
+        f"{fit.distance:.3g}; rmse z {s['rmse_z']:.2f}; mean abs relative error "
+        f"{s['mean_abs_rel_error']:.1%}; observed inside 95% of runs "
+        f"{s['observed_inside_95_interval']:.0%}"
+    )
     for k, v in fit.values.items():
         print(f"  {k} = {v:.4g}")
-    if len(targets.free) <= 6 and "randers" in sc.name and args.budget >= 60 \
-            and args.replications >= 4:
-        print(f"  target {TARGET_SECONDS:.0f} s: "
-              f"{'meets' if wall < TARGET_SECONDS else 'misses'} it")
+    if (
+        len(targets.free) <= 6
+        and "randers" in sc.name
+        and args.budget >= 60
+        and args.replications >= 4
+    ):
+        print(
+            f"  target {TARGET_SECONDS:.0f} s: {'meets' if wall < TARGET_SECONDS else 'misses'} it"
+        )
 
 
 def _position(sc, p) -> float:

@@ -58,8 +58,10 @@ def main() -> None:
         times = [once(loaded, years) for _ in range(args.repeat)]
         run = statistics.median(t[0] for t in times)
         draw = statistics.median(t[1] for t in times)
-        print(f"randers_baseline, {years} year(s): run {run:.2f} s, draw {draw:.2f} s, "
-              f"together {run + draw:.2f} s (median of {args.repeat})")
+        print(
+            f"randers_baseline, {years} year(s): run {run:.2f} s, draw {draw:.2f} s, "
+            f"together {run + draw:.2f} s (median of {args.repeat})"
+        )
 
 
 if __name__ == "__main__":

@@ -54,9 +54,19 @@ def measure(scenario: str, scale: float, years: int = 10, repeat: int = 1) -> di
     """Best of ``repeat`` fresh processes (the shared machine's speed varies)."""
     best = None
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT / "scenarios" / scenario),
-                              str(scale), str(years)], check=True, capture_output=True,
-                             text=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(ROOT / "scenarios" / scenario),
+                str(scale),
+                str(years),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         best = r if best is None or r["run_s"] < best["run_s"] else best
     return best
@@ -64,9 +74,11 @@ def measure(scenario: str, scale: float, years: int = 10, repeat: int = 1) -> di
 
 def line(label: str, r: dict) -> str:
     rate = r["agent_steps"] / r["run_s"] / 1e6
-    return (f"{label:<44} {r['run_s']:7.2f} s (cpu {r['cpu_s']:6.2f} s)  "
-            f"{rate:6.1f} M agent-steps/s  "
-            f"{r['citizens_end']:>9,} citizens  peak {r['peak_mb']:7.0f} MB")
+    return (
+        f"{label:<44} {r['run_s']:7.2f} s (cpu {r['cpu_s']:6.2f} s)  "
+        f"{rate:6.1f} M agent-steps/s  "
+        f"{r['citizens_end']:>9,} citizens  peak {r['peak_mb']:7.0f} MB"
+    )
 
 
 LIMIT_CHILD = r"""
@@ -84,9 +96,19 @@ def measure_limit(citizens: int, weeks: int, repeat: int = 1) -> dict:
     """The limit kernel (``benchmarks/limit.py``) at the same size, best of ``repeat``."""
     best = None
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", LIMIT_CHILD, str(ROOT / "benchmarks"),
-                              str(citizens), str(weeks)], check=True, capture_output=True,
-                             text=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                LIMIT_CHILD,
+                str(ROOT / "benchmarks"),
+                str(citizens),
+                str(weeks),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         best = r if best is None or r["run_s"] < best["run_s"] else best
     return best
@@ -97,15 +119,19 @@ def ratio(label: str, r: dict, years: int, repeat: int) -> None:
     weeks = years * 52
     lim = measure_limit(max(1, r["agent_steps"] // weeks), weeks, repeat)
     print(line(f"limit kernel, {label}", lim))
-    print(f"  homesim / limit at {label}: {r['run_s'] / lim['run_s']:.2f}x "
-          f"(cpu {r['cpu_s'] / lim['cpu_s']:.2f}x)")
+    print(
+        f"  homesim / limit at {label}: {r['run_s'] / lim['run_s']:.2f}x "
+        f"(cpu {r['cpu_s'] / lim['cpu_s']:.2f}x)"
+    )
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
     tiny = "--tiny" in sys.argv  # only checks that every case runs
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
     rep = 1 if quick or tiny else 3
     years = 1 if tiny else 10
     r = measure("randers_baseline.yaml", 1.0, years=years, repeat=rep)
@@ -119,17 +145,23 @@ def main() -> None:
         print(line(f"Denmark baseline x{scale:g}, {years * 52} weeks", r))
     # the overhead is a ratio of two noisy times: interleave three of each, keep the best
     big = 0.6 if tiny else 60.0
-    runs = [(measure("randers_baseline.yaml", big, years=years),
-             measure("randers_housing_first.yaml", big, years=years))
-            for _ in range(1 if quick or tiny else 3)]
+    runs = [
+        (
+            measure("randers_baseline.yaml", big, years=years),
+            measure("randers_housing_first.yaml", big, years=years),
+        )
+        for _ in range(1 if quick or tiny else 3)
+    ]
     base = min((b for b, _ in runs), key=lambda r: r["run_s"])
     pol = min((p for _, p in runs), key=lambda r: r["run_s"])
     print(line(f"Randers baseline x{big:g}, {years * 52} weeks", base))
     ratio(f"Randers x{big:g}", base, years, 1 if quick or tiny else 3)
     print(line(f"Randers Housing First x{big:g}, every policy on", pol))
-    print(f"policy overhead (best of {len(runs)} each): "
-          f"{pol['run_s'] / base['run_s']:.2f}x the no-policy time "
-          f"(cpu {pol['cpu_s'] / base['cpu_s']:.2f}x)")
+    print(
+        f"policy overhead (best of {len(runs)} each): "
+        f"{pol['run_s'] / base['run_s']:.2f}x the no-policy time "
+        f"(cpu {pol['cpu_s'] / base['cpu_s']:.2f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -34,24 +34,34 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     spec = load_plan(PLAN)
-    spec = dataclasses.replace(spec, search=dataclasses.replace(
-        spec.search, trials=args.trials, replications=args.replications))
+    spec = dataclasses.replace(
+        spec,
+        search=dataclasses.replace(spec.search, trials=args.trials, replications=args.replications),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         result = run_plan(spec, Path(tmp), workers=args.workers)
         wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"plan {spec.name}: {args.trials} candidates x {args.replications} replications, "
-          f"{args.workers} workers")
-    print(f"  {len(result.search)} distinct candidates, {result.runs_made} runs, "
-          f"{wall:.1f} s in all ({result.runs_made / wall * 60:.0f} runs a minute)")
-    print(f"  answer: {'feasible' if result.feasible else 'infeasible'}, "
-          f"PCS >= {result.selection.pcs:.2f}, "
-          f"{result.chosen_evaluation().replications} replications of the chosen plan")
+    print(
+        f"plan {spec.name}: {args.trials} candidates x {args.replications} replications, "
+        f"{args.workers} workers"
+    )
+    print(
+        f"  {len(result.search)} distinct candidates, {result.runs_made} runs, "
+        f"{wall:.1f} s in all ({result.runs_made / wall * 60:.0f} runs a minute)"
+    )
+    print(
+        f"  answer: {'feasible' if result.feasible else 'infeasible'}, "
+        f"PCS >= {result.selection.pcs:.2f}, "
+        f"{result.chosen_evaluation().replications} replications of the chosen plan"
+    )
     print(f"  peak memory of the main process: {peak:.0f} MB")
     verdict = "meets" if wall <= TARGET_SECONDS else "misses"
-    print(f"  target: at most {TARGET_SECONDS / 60:.0f} minutes for 200 x 20: {verdict} it"
-          + ("" if (args.trials, args.replications) == (200, 20) else " (not the target size)"))
+    print(
+        f"  target: at most {TARGET_SECONDS / 60:.0f} minutes for 200 x 20: {verdict} it"
+        + ("" if (args.trials, args.replications) == (200, 20) else " (not the target size)")
+    )
 
 
 if __name__ == "__main__":

@@ -33,12 +33,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SCEN = ROOT / "scenarios"
 NAMES = ("randers_baseline", "randers_housing_first")
 TARGET_SECONDS = 300.0
-BETA = ("transitions.high.shelter.own", "transitions.medium.shelter.own",
-        "transitions.low.shelter.own", "transitions.high.friends.own",
-        "transitions.low.at_risk.shelter", "housing.self_found_share")
-GAMMA = ("entries.per_week", "rehousing.multiplier", "housing.assignments_per_week",
-         "costs.situations.shelter.price", "costs.situations.night_shelter.price",
-         "costs.situations.rough.price")
+BETA = (
+    "transitions.high.shelter.own",
+    "transitions.medium.shelter.own",
+    "transitions.low.shelter.own",
+    "transitions.high.friends.own",
+    "transitions.low.at_risk.shelter",
+    "housing.self_found_share",
+)
+GAMMA = (
+    "entries.per_week",
+    "rehousing.multiplier",
+    "housing.assignments_per_week",
+    "costs.situations.shelter.price",
+    "costs.situations.night_shelter.price",
+    "costs.situations.rough.price",
+)
 
 
 def _leaf(raw: dict, path: str) -> tuple[dict, str] | None:
@@ -105,19 +115,26 @@ def main() -> None:
     cur = curves(res, np.linspace(0, 3000, 61))
     wall = time.perf_counter() - t0
     runs = args.draws * len(loaded) * args.replications
-    print(f"PSA {args.draws} draws x {len(loaded)} scenarios x {args.replications} "
-          f"replication(s) = {runs} runs on {args.workers} workers: {wall:.1f} s "
-          f"({runs / wall:.2f} runs/s)")
-    print(f"  serial floor {sum(cpu) * args.draws * args.replications / args.workers:.1f} s;"
-          f" projected for 500 draws: {wall * 500 / args.draws:.0f} s")
+    print(
+        f"PSA {args.draws} draws x {len(loaded)} scenarios x {args.replications} "
+        f"replication(s) = {runs} runs on {args.workers} workers: {wall:.1f} s "
+        f"({runs / wall:.2f} runs/s)"
+    )
+    print(
+        f"  serial floor {sum(cpu) * args.draws * args.replications / args.workers:.1f} s;"
+        f" projected for 500 draws: {wall * 500 / args.draws:.0f} s"
+    )
     if args.draws == 500 and args.workers == 2 and args.replications == 1:
-        print(f"  target {TARGET_SECONDS:.0f} s: {'meets' if wall < TARGET_SECONDS else 'misses'}"
-              " it")
+        print(
+            f"  target {TARGET_SECONDS:.0f} s: {'meets' if wall < TARGET_SECONDS else 'misses'} it"
+        )
     r = table.iloc[0]
-    print(f"  {r.alternative}: cost {r.d_cost_mean:,.0f} [{r.d_cost_low:,.0f}, "
-          f"{r.d_cost_high:,.0f}], homeless days avoided {r.gain_mean:,.0f} "
-          f"[{r.gain_low:,.0f}, {r.gain_high:,.0f}]; EVPI per person at WTP 1500: "
-          f"{cur.loc[cur['wtp'] == 1500, 'evpi_per_person'].iloc[0]:,.0f} DKK")
+    print(
+        f"  {r.alternative}: cost {r.d_cost_mean:,.0f} [{r.d_cost_low:,.0f}, "
+        f"{r.d_cost_high:,.0f}], homeless days avoided {r.gain_mean:,.0f} "
+        f"[{r.gain_low:,.0f}, {r.gain_high:,.0f}]; EVPI per person at WTP 1500: "
+        f"{cur.loc[cur['wtp'] == 1500, 'evpi_per_person'].iloc[0]:,.0f} DKK"
+    )
 
 
 if __name__ == "__main__":

@@ -43,11 +43,14 @@ def wall_times(cmd: list[str], repeat: int) -> list[float]:
 
 def heavy_imports_of_help() -> list[str]:
     """Heavy modules that ``homesim --help`` imports (should be none)."""
-    code = ("import sys\nfrom sim.cli import main\ntry:\n    main(['--help'])\n"
-            "except SystemExit:\n    pass\n"
-            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
-    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
+    code = (
+        "import sys\nfrom sim.cli import main\ntry:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     last = res.stdout.strip().splitlines()[-1]
     return [m for m in last.split(",") if m in HEAVY]
 

@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-N_SIT = 10          # situations, as homesim's (the last one absorbing: left)
-N_CODES = 2 * N_SIT * 3   # rows: (rehoused, situation, needs), as homesim's base block
+N_SIT = 10  # situations, as homesim's (the last one absorbing: left)
+N_CODES = 2 * N_SIT * 3  # rows: (rehoused, situation, needs), as homesim's base block
 LIMITED = (3, 4, 6, 7, 8)  # situations with places
 
 
@@ -39,7 +39,7 @@ def run(n: int, weeks: int, seed: int = 1) -> tuple[float, int]:
     cum = np.cumsum(rows, axis=1)
     needs = rng.integers(0, 3, n)
     sit = rng.integers(0, N_SIT - 1, n).astype(np.int8)
-    code = (sit.astype(np.intp) * 3 + needs)
+    code = sit.astype(np.intp) * 3 + needs
     cap = np.full(N_SIT, np.iinfo(np.int64).max)
     cap[list(LIMITED)] = np.bincount(sit, minlength=N_SIT)[list(LIMITED)] + n // 1000 + 1
     occupancy = np.bincount(sit, minlength=N_SIT).astype(np.int64)
@@ -80,8 +80,10 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     weeks = int(sys.argv[2]) if len(sys.argv) > 2 else 520
     seconds, steps = run(n, weeks)
-    print(f"limit kernel: {n:,} citizens x {weeks} weeks in {seconds:.3f} s, "
-          f"{steps / seconds / 1e6:.1f} M citizen-weeks/s")
+    print(
+        f"limit kernel: {n:,} citizens x {weeks} weeks in {seconds:.3f} s, "
+        f"{steps / seconds / 1e6:.1f} M citizen-weeks/s"
+    )
 
 
 if __name__ == "__main__":

@@ -87,8 +87,7 @@ class Prior:
     def sample(self, u: np.ndarray) -> np.ndarray:
         """Positions from uniforms ``u`` (m, d) by the truncated inverse CDF."""
         z = np.array(u, dtype=float, copy=True)
-        for j, (lo, hi, dist) in enumerate(zip(self.lows, self.highs, self.dists,
-                                               strict=True)):
+        for j, (lo, hi, dist) in enumerate(zip(self.lows, self.highs, self.dists, strict=True)):
             if dist is not None:
                 a, b = dist.cdf(lo), dist.cdf(hi)
                 x = dist.ppf(a + u[:, j] * (b - a))
@@ -100,8 +99,7 @@ class Prior:
         z = np.atleast_2d(z)
         inside = np.all((z >= 0.0) & (z <= 1.0), axis=1)
         out = np.zeros(len(z))
-        for j, (lo, hi, dist) in enumerate(zip(self.lows, self.highs, self.dists,
-                                               strict=True)):
+        for j, (lo, hi, dist) in enumerate(zip(self.lows, self.highs, self.dists, strict=True)):
             if dist is not None:
                 x = lo + np.clip(z[:, j], 0.0, 1.0) * (hi - lo)
                 mass = dist.cdf(hi) - dist.cdf(lo)
@@ -158,7 +156,7 @@ class Population:
     @property
     def ess(self) -> float:
         """Effective sample size of the weights."""
-        return float(1.0 / np.sum(self.weights ** 2))
+        return float(1.0 / np.sum(self.weights**2))
 
 
 @dataclass
@@ -191,9 +189,15 @@ class _State:
 
 # ---------------------------------------------------------------- the sampler
 
-def run_smc(evaluate: Evaluate, prior: Prior, settings: Settings,
-            state_dir: str | Path | None = None, fingerprint: str = "",
-            progress: Callable[[dict], None] | None = None) -> Result:
+
+def run_smc(
+    evaluate: Evaluate,
+    prior: Prior,
+    settings: Settings,
+    state_dir: str | Path | None = None,
+    fingerprint: str = "",
+    progress: Callable[[dict], None] | None = None,
+) -> Result:
     """Run ABC-SMC to the end (or resume it from ``state_dir``) and return the result.
 
     ``fingerprint`` identifies the problem (model, data, prior); a saved state made
@@ -219,8 +223,14 @@ def run_smc(evaluate: Evaluate, prior: Prior, settings: Settings,
         _save(state_dir, key, state)
         _report(state, progress)
     pop = state.population
-    return Result(pop, pd.DataFrame(state.rows), reason, state.runs,
-                  exact=pop.temperature <= 1.0, resumed_from=resumed)
+    return Result(
+        pop,
+        pd.DataFrame(state.rows),
+        reason,
+        state.runs,
+        exact=pop.temperature <= 1.0,
+        resumed_from=resumed,
+    )
 
 
 def _report(state: _State, progress: Callable[[dict], None] | None) -> None:
@@ -233,8 +243,10 @@ def _stop_reason(state: _State, s: Settings) -> str | None:
     if state.population.temperature <= 1.0:
         return "reached temperature 1: the exact posterior under the observation model"
     if state.generation + 1 >= s.max_generations:
-        return f"generation cap ({s.max_generations}) reached at temperature " \
-               f"{state.population.temperature:.4g}"
+        return (
+            f"generation cap ({s.max_generations}) reached at temperature "
+            f"{state.population.temperature:.4g}"
+        )
     if state.generation > 0 and last["acceptance_rate"] < s.min_acceptance:
         return f"acceptance rate {last['acceptance_rate']:.2g} below {s.min_acceptance}"
     if s.max_runs is not None and state.runs >= s.max_runs:
@@ -271,8 +283,7 @@ def next_temperature(pop: Population, s: Settings) -> float:
     return float(max(1.0, min(s.shrink * pop.temperature, target)))
 
 
-def _next_generation(evaluate: Evaluate, prior: Prior, s: Settings, state: _State
-                     ) -> _State | None:
+def _next_generation(evaluate: Evaluate, prior: Prior, s: Settings, state: _State) -> _State | None:
     """Run one generation; None if the run budget ends before it is complete."""
     t0 = time.perf_counter()
     gen = state.generation + 1
@@ -309,14 +320,24 @@ def _next_generation(evaluate: Evaluate, prior: Prior, s: Settings, state: _Stat
         evaluated += len(idx)
         rate = max(len(np.flatnonzero(logu < ll / temp)) / max(len(idx), 1), 1e-3)
         rnd += 1
-        if evaluated and s.min_acceptance and rnd > 1 and \
-                sum(len(x) for x in kept_z) / evaluated < s.min_acceptance / 10:
+        if (
+            evaluated
+            and s.min_acceptance
+            and rnd > 1
+            and sum(len(x) for x in kept_z) / evaluated < s.min_acceptance / 10
+        ):
             break  # hopeless: far below the minimum rate; report what was reached
     z = np.vstack(kept_z)
     ll = np.concatenate(kept_ll)
     if len(z) < s.particles:
-        return _State(gen, prev, serial, runs, rate,
-                      [*state.rows, _fail_row(gen, temp, proposed, evaluated, len(z), t0)])
+        return _State(
+            gen,
+            prev,
+            serial,
+            runs,
+            rate,
+            [*state.rows, _fail_row(gen, temp, proposed, evaluated, len(z), t0)],
+        )
     logw = prior.logpdf(z) - _log_kernel_mixture(z, prev.z, prev.weights, cov)
     w = np.exp(logw - logsumexp(logw))
     pop = Population(z, w, ll, temp)
@@ -324,46 +345,63 @@ def _next_generation(evaluate: Evaluate, prior: Prior, s: Settings, state: _Stat
     return _State(gen, pop, serial, runs, rate, [*state.rows, row])
 
 
-def _fail_row(gen: int, temp: float, proposed: int, evaluated: int, accepted: int,
-              t0: float) -> dict:
-    return {"generation": gen, "temperature": temp, "proposed": proposed, "runs": evaluated,
-            "accepted": accepted, "acceptance_rate": accepted / max(evaluated, 1),
-            "ess": float("nan"), "median_distance": float("nan"),
-            "seconds": round(time.perf_counter() - t0, 3)}
+def _fail_row(
+    gen: int, temp: float, proposed: int, evaluated: int, accepted: int, t0: float
+) -> dict:
+    return {
+        "generation": gen,
+        "temperature": temp,
+        "proposed": proposed,
+        "runs": evaluated,
+        "accepted": accepted,
+        "acceptance_rate": accepted / max(evaluated, 1),
+        "ess": float("nan"),
+        "median_distance": float("nan"),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
-def _row(gen: int, pop: Population, proposed: int, evaluated: int, accepted: int,
-         t0: float) -> dict:
-    return {"generation": gen, "temperature": pop.temperature, "proposed": proposed,
-            "runs": evaluated, "accepted": accepted,
-            "acceptance_rate": accepted / max(evaluated, 1), "ess": pop.ess,
-            "median_distance": weighted_quantile(-2 * pop.loglik, pop.weights, 0.5),
-            "seconds": round(time.perf_counter() - t0, 3)}
+def _row(
+    gen: int, pop: Population, proposed: int, evaluated: int, accepted: int, t0: float
+) -> dict:
+    return {
+        "generation": gen,
+        "temperature": pop.temperature,
+        "proposed": proposed,
+        "runs": evaluated,
+        "accepted": accepted,
+        "acceptance_rate": accepted / max(evaluated, 1),
+        "ess": pop.ess,
+        "median_distance": weighted_quantile(-2 * pop.loglik, pop.weights, 0.5),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
 # ---------------------------------------------------------------- maths
+
 
 def kernel_covariance(z: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Twice the weighted covariance of the particles, kept positive definite."""
     mean = w @ z
     x = z - mean
-    cov = 2.0 * (x.T * w) @ x / max(1.0 - np.sum(w ** 2), 1e-12)
+    cov = 2.0 * (x.T * w) @ x / max(1.0 - np.sum(w**2), 1e-12)
     d = z.shape[1]
     return cov + np.eye(d) * max(1e-10, 1e-8 * float(np.trace(cov)) / d)
 
 
-def _log_kernel_mixture(z: np.ndarray, centres: np.ndarray, w: np.ndarray,
-                        cov: np.ndarray) -> np.ndarray:
+def _log_kernel_mixture(
+    z: np.ndarray, centres: np.ndarray, w: np.ndarray, cov: np.ndarray
+) -> np.ndarray:
     """log sum_k w_k N(z; centre_k, cov) for each row of z."""
     chol = np.linalg.cholesky(cov)
     d = z.shape[1]
     logdet = 2.0 * np.sum(np.log(np.diag(chol)))
     out = np.empty(len(z))
     for lo in range(0, len(z), 512):
-        diff = z[lo:lo + 512, None, :] - centres[None, :, :]
+        diff = z[lo : lo + 512, None, :] - centres[None, :, :]
         sol = np.linalg.solve(chol, diff.reshape(-1, d).T).T.reshape(diff.shape)
-        q = np.sum(sol ** 2, axis=2)
-        out[lo:lo + 512] = logsumexp(-0.5 * q, b=w[None, :], axis=1)
+        q = np.sum(sol**2, axis=2)
+        out[lo : lo + 512] = logsumexp(-0.5 * q, b=w[None, :], axis=1)
     return out - 0.5 * (d * math.log(2 * math.pi) + logdet)
 
 
@@ -394,17 +432,20 @@ def resample(w: np.ndarray, n: int, seed: Sequence[int] | int) -> np.ndarray:
 
 # ---------------------------------------------------------------- state on disk
 
+
 def _state_key(prior: Prior, s: Settings, fingerprint: str) -> str:
     # the caps decide only where a fit stops, not its path: a fit stopped by a cap
     # resumes under a larger one
-    path_settings = {k: v for k, v in asdict(s).items()
-                     if k not in ("max_generations", "max_runs")}
-    desc = {"settings": path_settings, "names": prior.names, "lows": prior.lows,
-            "highs": prior.highs, "dists": [None if d is None else _dist_text(d)
-                                            for d in prior.dists],
-            "fingerprint": fingerprint}
-    return hashlib.sha256(json.dumps(desc, sort_keys=True, default=str).encode()
-                          ).hexdigest()[:16]
+    path_settings = {k: v for k, v in asdict(s).items() if k not in ("max_generations", "max_runs")}
+    desc = {
+        "settings": path_settings,
+        "names": prior.names,
+        "lows": prior.lows,
+        "highs": prior.highs,
+        "dists": [None if d is None else _dist_text(d) for d in prior.dists],
+        "fingerprint": fingerprint,
+    }
+    return hashlib.sha256(json.dumps(desc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def _dist_text(dist: Any) -> str:
@@ -423,13 +464,22 @@ def load_state(state_dir: str | Path, key: str) -> _State | None:
     with np.load(path, allow_pickle=False) as f:
         saved = str(f["key"])
         if saved != key:
-            raise StateMismatchError(f"{path} holds the state of a different fit (other "
-                                "scenario, targets, prior or settings)")
+            raise StateMismatchError(
+                f"{path} holds the state of a different fit (other "
+                "scenario, targets, prior or settings)"
+            )
         meta = json.loads(str(f["meta"]))
-        pop = Population(f["z"].copy(), f["weights"].copy(), f["loglik"].copy(),
-                         float(meta["temperature"]))
-    return _State(int(meta["generation"]), pop, int(meta["serial"]), int(meta["runs"]),
-                  float(meta["rate"]), list(meta["rows"]))
+        pop = Population(
+            f["z"].copy(), f["weights"].copy(), f["loglik"].copy(), float(meta["temperature"])
+        )
+    return _State(
+        int(meta["generation"]),
+        pop,
+        int(meta["serial"]),
+        int(meta["runs"]),
+        float(meta["rate"]),
+        list(meta["rows"]),
+    )
 
 
 def _save(state_dir: str | Path | None, key: str, state: _State) -> None:
@@ -438,11 +488,21 @@ def _save(state_dir: str | Path | None, key: str, state: _State) -> None:
         return
     folder = Path(state_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    meta = {"generation": state.generation, "serial": state.serial, "runs": state.runs,
-            "rate": state.rate, "temperature": state.population.temperature,
-            "rows": state.rows}
+    meta = {
+        "generation": state.generation,
+        "serial": state.serial,
+        "runs": state.runs,
+        "rate": state.rate,
+        "temperature": state.population.temperature,
+        "rows": state.rows,
+    }
     tmp = folder / f".{STATE_FILE}.{os.getpid()}.tmp.npz"
-    np.savez(tmp, key=np.array(key), meta=np.array(json.dumps(meta, default=float)),
-             z=state.population.z, weights=state.population.weights,
-             loglik=state.population.loglik)
+    np.savez(
+        tmp,
+        key=np.array(key),
+        meta=np.array(json.dumps(meta, default=float)),
+        z=state.population.z,
+        weights=state.population.weights,
+        loglik=state.population.loglik,
+    )
     os.replace(tmp, folder / STATE_FILE)

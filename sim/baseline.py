@@ -35,8 +35,9 @@ def outputs(scenario: str, seed: int, years: int, scale: float) -> dict[str, flo
     """The summary of one run (every scalar output), NaN written as None."""
     sc = load_scenario(ROOT / "scenarios" / scenario, setting__scale=scale)
     out = HomelessnessModel(sc, rng=seed, years=years).run().summary()
-    return {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
-            for k, v in out.items()}
+    return {
+        k: (None if isinstance(v, float) and math.isnan(v) else float(v)) for k, v in out.items()
+    }
 
 
 def freeze(path: Path = BASELINE) -> dict[str, dict[str, float]]:

@@ -61,14 +61,29 @@ from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
 from sim.shipped import locate, reference_to
 from sim.simulate import Simulator, simulate
 
-TARGET_KEYS = frozenset({"name", "measure", "year", "month", "column", "observed", "sd", "cv",
-                         "divide_by", "weight", "source", "note"})
+TARGET_KEYS = frozenset(
+    {
+        "name",
+        "measure",
+        "year",
+        "month",
+        "column",
+        "observed",
+        "sd",
+        "cv",
+        "divide_by",
+        "weight",
+        "source",
+        "note",
+    }
+)
 FREE_KEYS = frozenset({"low", "high", "start", "prior", "note"})
 TOP_KEYS = frozenset({"name", "description", "targets", "free"})
 METHODS = ("optimize", "abc")
 
 
 # ---------------------------------------------------------------- targets files
+
 
 @dataclass(frozen=True)
 class Target:
@@ -119,10 +134,16 @@ class Targets:
         """The same file with only the named targets (for out-of-sample checks)."""
         unknown = set(names) - {t.name for t in self.targets}
         if unknown:
-            raise ScenarioError(f"unknown target(s): {', '.join(sorted(unknown))}",
-                                file=self.file, path="targets")
-        return Targets(self.name, tuple(t for t in self.targets if t.name in names),
-                       self.free, self.file, self.description)
+            raise ScenarioError(
+                f"unknown target(s): {', '.join(sorted(unknown))}", file=self.file, path="targets"
+            )
+        return Targets(
+            self.name,
+            tuple(t for t in self.targets if t.name in names),
+            self.free,
+            self.file,
+            self.description,
+        )
 
 
 def load_targets(source: str | Path | Mapping) -> Targets:
@@ -134,8 +155,11 @@ def load_targets(source: str | Path | Mapping) -> Targets:
         data = read_yaml(Path(file))
     for key in data:
         if key not in TOP_KEYS:
-            raise ScenarioError(f"unknown key '{key}' (known keys: {', '.join(sorted(TOP_KEYS))})",
-                                file=file, path=str(key))
+            raise ScenarioError(
+                f"unknown key '{key}' (known keys: {', '.join(sorted(TOP_KEYS))})",
+                file=file,
+                path=str(key),
+            )
     items = data.get("targets")
     if not isinstance(items, list) or not items:
         raise ScenarioError("expected a non-empty list of targets", file=file, path="targets")
@@ -143,15 +167,23 @@ def load_targets(source: str | Path | Mapping) -> Targets:
     names = [t.name for t in targets]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise ScenarioError(f"target names must be unique; repeated: {', '.join(sorted(dup))}",
-                            file=file, path="targets")
+        raise ScenarioError(
+            f"target names must be unique; repeated: {', '.join(sorted(dup))}",
+            file=file,
+            path="targets",
+        )
     free = data.get("free") or {}
     if not isinstance(free, dict):
-        raise ScenarioError("expected a mapping from dotted key path to {low, high}",
-                            file=file, path="free")
-    return Targets(str(data.get("name", Path(file).stem if file else "targets")), targets,
-                   tuple(_free(path, spec, file) for path, spec in free.items()), file,
-                   str(data.get("description", "")))
+        raise ScenarioError(
+            "expected a mapping from dotted key path to {low, high}", file=file, path="free"
+        )
+    return Targets(
+        str(data.get("name", Path(file).stem if file else "targets")),
+        targets,
+        tuple(_free(path, spec, file) for path, spec in free.items()),
+        file,
+        str(data.get("description", "")),
+    )
 
 
 def _number(x: Any) -> bool:
@@ -161,56 +193,70 @@ def _number(x: Any) -> bool:
 def _target(item: Any, i: int, file: str | None) -> Target:
     where = f"targets[{i}]"
     if not isinstance(item, dict):
-        raise ScenarioError("expected a mapping with measure, year, observed and sd",
-                            file=file, path=where)
+        raise ScenarioError(
+            "expected a mapping with measure, year, observed and sd", file=file, path=where
+        )
     for key in item:
         if key not in TARGET_KEYS:
-            raise ScenarioError(f"unknown key '{key}' (known keys: "
-                                f"{', '.join(sorted(TARGET_KEYS))})", file=file,
-                                path=f"{where}.{key}")
+            raise ScenarioError(
+                f"unknown key '{key}' (known keys: {', '.join(sorted(TARGET_KEYS))})",
+                file=file,
+                path=f"{where}.{key}",
+            )
     if ("measure" in item) == ("column" in item):
-        raise ScenarioError("expected either 'measure' (with 'year') or 'column'", file=file,
-                            path=where)
+        raise ScenarioError(
+            "expected either 'measure' (with 'year') or 'column'", file=file, path=where
+        )
     year = item.get("year")
     if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
-        raise ScenarioError(f"expected a year such as 2015, got {year!r}", file=file,
-                            path=f"{where}.year")
+        raise ScenarioError(
+            f"expected a year such as 2015, got {year!r}", file=file, path=f"{where}.year"
+        )
     month = _month(item, where, file)
     period = month if month is not None else year
     year = int(month[:4]) if month is not None else year
     base = item.get("measure", item.get("column"))
     if not isinstance(base, str) or not base:
-        raise ScenarioError("expected the name of a model outcome such as 'pit'", file=file,
-                            path=f"{where}.{'measure' if 'measure' in item else 'column'}")
+        raise ScenarioError(
+            "expected the name of a model outcome such as 'pit'",
+            file=file,
+            path=f"{where}.{'measure' if 'measure' in item else 'column'}",
+        )
     column = f"{base}_{period}" if period is not None and "measure" in item else base
     div = item.get("divide_by")
     if div is not None:
         if not isinstance(div, str):
-            raise ScenarioError("expected the name of a model outcome", file=file,
-                                path=f"{where}.divide_by")
+            raise ScenarioError(
+                "expected the name of a model outcome", file=file, path=f"{where}.divide_by"
+            )
         div = f"{div}_{period}" if period is not None and "measure" in item else div
     obs = item.get("observed")
     if not _number(obs):
-        raise ScenarioError(f"expected a number, got {obs!r}", file=file,
-                            path=f"{where}.observed")
+        raise ScenarioError(f"expected a number, got {obs!r}", file=file, path=f"{where}.observed")
     if ("sd" in item) == ("cv" in item):
-        raise ScenarioError("expected the uncertainty as either 'sd' (same unit as the "
-                            "figure) or 'cv' (sd / observed)", file=file, path=where)
+        raise ScenarioError(
+            "expected the uncertainty as either 'sd' (same unit as the "
+            "figure) or 'cv' (sd / observed)",
+            file=file,
+            path=where,
+        )
     key = "sd" if "sd" in item else "cv"
     if not _number(item[key]) or item[key] <= 0:
-        raise ScenarioError(f"expected a positive number, got {item[key]!r}", file=file,
-                            path=f"{where}.{key}")
+        raise ScenarioError(
+            f"expected a positive number, got {item[key]!r}", file=file, path=f"{where}.{key}"
+        )
     sd = float(item["sd"]) if key == "sd" else float(item["cv"]) * abs(float(obs))
     if sd <= 0:
-        raise ScenarioError("a cv needs a non-zero observed figure", file=file,
-                            path=f"{where}.cv")
+        raise ScenarioError("a cv needs a non-zero observed figure", file=file, path=f"{where}.cv")
     weight = item.get("weight", 1.0)
     if not _number(weight) or weight < 0:
-        raise ScenarioError(f"expected a non-negative number, got {weight!r}", file=file,
-                            path=f"{where}.weight")
+        raise ScenarioError(
+            f"expected a non-negative number, got {weight!r}", file=file, path=f"{where}.weight"
+        )
     name = item.get("name", column if div is None else f"{column}/{div}")
-    return Target(str(name), column, float(obs), sd, div, year, float(weight),
-                  item.get("source"), month)
+    return Target(
+        str(name), column, float(obs), sd, div, year, float(weight), item.get("source"), month
+    )
 
 
 def _month(item: dict, where: str, file: str | None) -> str | None:
@@ -218,15 +264,23 @@ def _month(item: dict, where: str, file: str | None) -> str | None:
     if "month" not in item:
         return None
     if "year" in item:
-        raise ScenarioError("expected either 'year' or 'month', not both", file=file,
-                            path=where)
+        raise ScenarioError("expected either 'year' or 'month', not both", file=file, path=where)
     text = item["month"]
     if isinstance(text, dt.date):
         text = f"{text:%Y-%m}"
-    if not (isinstance(text, str) and len(text) == 7 and text[4] == "-"
-            and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12):
-        raise ScenarioError(f"expected a month YYYY-MM such as 2018-01, got {text!r}",
-                            file=file, path=f"{where}.month")
+    if not (
+        isinstance(text, str)
+        and len(text) == 7
+        and text[4] == "-"
+        and text[:4].isdigit()
+        and text[5:].isdigit()
+        and 1 <= int(text[5:]) <= 12
+    ):
+        raise ScenarioError(
+            f"expected a month YYYY-MM such as 2018-01, got {text!r}",
+            file=file,
+            path=f"{where}.month",
+        )
     return text
 
 
@@ -236,45 +290,66 @@ def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:
         raise ScenarioError("expected {low: ..., high: ...}", file=file, path=where)
     for key in spec:
         if key not in FREE_KEYS:
-            raise ScenarioError(f"unknown key '{key}' (known keys: "
-                                f"{', '.join(sorted(FREE_KEYS))})", file=file,
-                                path=f"{where}.{key}")
+            raise ScenarioError(
+                f"unknown key '{key}' (known keys: {', '.join(sorted(FREE_KEYS))})",
+                file=file,
+                path=f"{where}.{key}",
+            )
     for key in ("low", "high"):
         if not _number(spec.get(key)):
-            raise ScenarioError(f"expected a number, got {spec.get(key)!r}", file=file,
-                                path=f"{where}.{key}")
+            raise ScenarioError(
+                f"expected a number, got {spec.get(key)!r}", file=file, path=f"{where}.{key}"
+            )
     if spec["high"] <= spec["low"]:
         raise ScenarioError("expected low < high", file=file, path=where)
     bounds = key_bounds(str(path))
     if bounds is None:
         raise ScenarioError("not a numeric scenario key", file=file, path=where)
     if (bounds.ge is not None and spec["low"] < bounds.ge) or (
-            bounds.le is not None and spec["high"] > bounds.le):
-        raise ScenarioError(f"range [{spec['low']}, {spec['high']}] goes outside what the key "
-                            f"allows [{bounds.ge}, {bounds.le}]", file=file, path=where)
+        bounds.le is not None and spec["high"] > bounds.le
+    ):
+        raise ScenarioError(
+            f"range [{spec['low']}, {spec['high']}] goes outside what the key "
+            f"allows [{bounds.ge}, {bounds.le}]",
+            file=file,
+            path=where,
+        )
     start = spec.get("start")
     if start is not None and (not _number(start) or not spec["low"] <= start <= spec["high"]):
-        raise ScenarioError("expected a start value inside [low, high]", file=file,
-                            path=f"{where}.start")
+        raise ScenarioError(
+            "expected a start value inside [low, high]", file=file, path=f"{where}.start"
+        )
     prior = spec.get("prior")
     if prior is not None and not isinstance(prior, dict):
-        raise ScenarioError("expected a distribution such as {beta: [2, 50]}", file=file,
-                            path=f"{where}.prior")
-    return FreeParameter(str(path), float(spec["low"]), float(spec["high"]),
-                         None if start is None else float(start), bounds.integer, prior)
+        raise ScenarioError(
+            "expected a distribution such as {beta: [2, 50]}", file=file, path=f"{where}.prior"
+        )
+    return FreeParameter(
+        str(path),
+        float(spec["low"]),
+        float(spec["high"]),
+        None if start is None else float(start),
+        bounds.integer,
+        prior,
+    )
 
 
 # ---------------------------------------------------------------- model values and distance
+
 
 def target_values(frame: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
     """Per-run model values of each target (rows: runs, columns: target names).
 
     Raises ScenarioError naming the first target outcome the runs do not give."""
-    missing = [c for t in targets for c in (t.column, t.divide_by)
-               if c is not None and c not in frame]
+    missing = [
+        c for t in targets for c in (t.column, t.divide_by) if c is not None and c not in frame
+    ]
     if missing:
-        raise ScenarioError(f"the model gives no outcome '{missing[0]}' (it gives e.g. "
-                            f"{', '.join(list(frame.columns)[5:12])}, ...)", path="targets")
+        raise ScenarioError(
+            f"the model gives no outcome '{missing[0]}' (it gives e.g. "
+            f"{', '.join(list(frame.columns)[5:12])}, ...)",
+            path="targets",
+        )
     out = {}
     for t in targets:
         x = frame[t.column].to_numpy(float)
@@ -293,11 +368,12 @@ def distance(means: np.ndarray, targets: Sequence[Target]) -> float:
     z = (np.asarray(means, float) - obs) / sd
     if not np.all(np.isfinite(z)):
         return math.inf
-    return float(np.sum(w * z ** 2))
+    return float(np.sum(w * z**2))
 
 
-def usable_targets(loaded: LoadedScenario | str | Path | Mapping, targets: Targets,
-                   years: int | None = None) -> tuple[list[Target], list[Target]]:
+def usable_targets(
+    loaded: LoadedScenario | str | Path | Mapping, targets: Targets, years: int | None = None
+) -> tuple[list[Target], list[Target]]:
     """Targets the run can produce, and those dated outside the run (left out).
 
     Raises ScenarioError if nothing is left.
@@ -309,8 +385,9 @@ def usable_targets(loaded: LoadedScenario | str | Path | Mapping, targets: Targe
     for t in targets.targets:
         (outside if t.year is not None and not start <= t.year <= end else used).append(t)
     if not used:
-        raise ScenarioError(f"no target falls inside the run ({start}-{end})",
-                            file=targets.file, path="targets")
+        raise ScenarioError(
+            f"no target falls inside the run ({start}-{end})", file=targets.file, path="targets"
+        )
     return used, outside
 
 
@@ -320,13 +397,14 @@ def check_free(loaded: LoadedScenario, targets: Targets) -> None:
         node: Any = loaded.raw
         for key in p.path.split("."):
             if not isinstance(node, dict) or key not in node:
-                raise ScenarioError(f"the scenario has no value at '{p.path}' "
-                                    f"({loaded.file or loaded.name})", file=targets.file,
-                                    path=f"free.{p.path}")
+                raise ScenarioError(
+                    f"the scenario has no value at '{p.path}' ({loaded.file or loaded.name})",
+                    file=targets.file,
+                    path=f"free.{p.path}",
+                )
             node = node[key]
     if not targets.free:
-        raise ScenarioError("expected at least one free parameter", file=targets.file,
-                            path="free")
+        raise ScenarioError("expected at least one free parameter", file=targets.file, path="free")
 
 
 @dataclass
@@ -368,9 +446,15 @@ class Objective:
         runs handed to the engine together."""
         scenarios = [self.scenario(z) for z in zs]
         valid = [sc for sc in scenarios if sc is not None]
-        frames = iter(replication_frames(
-            [(sc, range(self.replications), self.seed, self.years) for sc in valid],
-            self.engine, self.simulator, self.progress, desc="calibrate"))
+        frames = iter(
+            replication_frames(
+                [(sc, range(self.replications), self.seed, self.years) for sc in valid],
+                self.engine,
+                self.simulator,
+                self.progress,
+                desc="calibrate",
+            )
+        )
         return [None if sc is None else self._values(next(frames)) for sc in scenarios]
 
     def _values(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -397,6 +481,7 @@ class Objective:
 
 # ---------------------------------------------------------------- fitting
 
+
 @dataclass
 class Fit:
     """The result of a calibration."""
@@ -417,22 +502,38 @@ class Fit:
         z = t["z"].to_numpy()
         rel = np.abs(t["mean"] - t["observed"]) / np.abs(t["observed"]).replace(0, np.nan)
         inside = (t["observed"] >= t["low"]) & (t["observed"] <= t["high"])
-        return {"distance": self.distance, "targets": len(t), "rmse_z": float(np.sqrt(
-            np.mean(z ** 2))), "max_abs_z": float(np.max(np.abs(z))),
+        return {
+            "distance": self.distance,
+            "targets": len(t),
+            "rmse_z": float(np.sqrt(np.mean(z**2))),
+            "max_abs_z": float(np.max(np.abs(z))),
             "mean_abs_rel_error": float(rel.mean()),
             "observed_inside_95_interval": float(inside.mean()),
-            "method": self.method, "evaluations": self.evaluations,
-            "seconds": round(self.seconds, 1), "values": self.values,
-            "left_out": self.left_out}
+            "method": self.method,
+            "evaluations": self.evaluations,
+            "seconds": round(self.seconds, 1),
+            "values": self.values,
+            "left_out": self.left_out,
+        }
 
 
-def calibrate(loaded: LoadedScenario | str | Path | Mapping, targets: Targets | str | Path,
-              method: str = "optimize",
-              replications: int = 4, seed: int = 0, years: int | None = None,
-              budget: int = 60, draws: int = 200, accept: float = 0.1,
-              simulator: Simulator = simulate, progress: bool = False, workers: int = 1,
-              scheduler: Any = None, cache: str | Path | None = None,
-              run_progress: bool | Progress | None = None) -> Fit:
+def calibrate(
+    loaded: LoadedScenario | str | Path | Mapping,
+    targets: Targets | str | Path,
+    method: str = "optimize",
+    replications: int = 4,
+    seed: int = 0,
+    years: int | None = None,
+    budget: int = 60,
+    draws: int = 200,
+    accept: float = 0.1,
+    simulator: Simulator = simulate,
+    progress: bool = False,
+    workers: int = 1,
+    scheduler: Any = None,
+    cache: str | Path | None = None,
+    run_progress: bool | Progress | None = None,
+) -> Fit:
     """Fit the free parameters of ``loaded`` to ``targets``.
 
     ``budget`` caps model evaluations of ``optimize`` (each is R replications);
@@ -449,15 +550,25 @@ def calibrate(loaded: LoadedScenario | str | Path | Mapping, targets: Targets | 
     if method not in METHODS:
         raise ScenarioError(f"expected a method in {', '.join(METHODS)}, got '{method}'")
     if replications < 1 or budget < 2 or draws < 2 or not 0 < accept <= 1:
-        raise ScenarioError("expected replications >= 1, budget >= 2, draws >= 2 and "
-                            "0 < accept <= 1")
+        raise ScenarioError(
+            "expected replications >= 1, budget >= 2, draws >= 2 and 0 < accept <= 1"
+        )
     check_free(loaded, targets)
     used, outside = usable_targets(loaded, targets, years)
     t0 = time.perf_counter()
     posterior = None
     with Engine(workers, scheduler, cache=cache) as engine:
-        obj = Objective(loaded, used, targets.free, replications, seed, years, simulator,
-                        engine=engine, progress=run_progress)
+        obj = Objective(
+            loaded,
+            used,
+            targets.free,
+            replications,
+            seed,
+            years,
+            simulator,
+            engine=engine,
+            progress=run_progress,
+        )
         if method == "optimize":
             z = _optimize(obj, loaded, budget, seed, progress)
         else:
@@ -465,8 +576,17 @@ def calibrate(loaded: LoadedScenario | str | Path | Mapping, targets: Targets | 
         values = obj.overrides(z)
         table = fit_table(obj, z)
         best = obj(z)
-    return Fit(values, best, table, pd.DataFrame(obj.trace), method, len(obj.trace),
-               time.perf_counter() - t0, posterior, [t.name for t in outside])
+    return Fit(
+        values,
+        best,
+        table,
+        pd.DataFrame(obj.trace),
+        method,
+        len(obj.trace),
+        time.perf_counter() - t0,
+        posterior,
+        [t.name for t in outside],
+    )
 
 
 def _start(obj: Objective, loaded: LoadedScenario) -> np.ndarray:
@@ -483,8 +603,9 @@ def _start(obj: Objective, loaded: LoadedScenario) -> np.ndarray:
     return np.array(out)
 
 
-def _optimize(obj: Objective, loaded: LoadedScenario, budget: int, seed: int,
-              progress: bool) -> np.ndarray:
+def _optimize(
+    obj: Objective, loaded: LoadedScenario, budget: int, seed: int, progress: bool
+) -> np.ndarray:
     """A space-filling start (about a third of the budget), then bounded Nelder-Mead."""
     d = len(obj.free)
     n0 = min(max(2 * d + 2, budget // 3), budget - 1)
@@ -495,33 +616,47 @@ def _optimize(obj: Objective, loaded: LoadedScenario, budget: int, seed: int,
     remaining = budget - len(obj.trace)
     if remaining > d + 1:
         step = 0.15
-        simplex = [best] + [np.clip(best + step * np.eye(d)[i] * (1 if best[i] < 0.5 else -1),
-                                    0, 1) for i in range(d)]
-        res = optimize.minimize(obj, best, method="Nelder-Mead", bounds=[(0, 1)] * d,
-                                options={"maxfev": remaining, "initial_simplex": simplex,
-                                         "xatol": 1e-3, "fatol": 1e-3})
+        simplex = [best] + [
+            np.clip(best + step * np.eye(d)[i] * (1 if best[i] < 0.5 else -1), 0, 1)
+            for i in range(d)
+        ]
+        res = optimize.minimize(
+            obj,
+            best,
+            method="Nelder-Mead",
+            bounds=[(0, 1)] * d,
+            options={"maxfev": remaining, "initial_simplex": simplex, "xatol": 1e-3, "fatol": 1e-3},
+        )
         _say(progress, f"Nelder-Mead: distance {res.fun:.4g} after {res.nfev} evaluations")
     trace = obj.trace
     best_row = min(trace, key=lambda r: r["distance"])
     return np.array([p.position(best_row[p.path]) for p in obj.free])
 
 
-def _abc(obj: Objective, draws: int, accept: float, seed: int, progress: bool
-         ) -> tuple[np.ndarray, pd.DataFrame]:
+def _abc(
+    obj: Objective, draws: int, accept: float, seed: int, progress: bool
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Rejection ABC with a uniform prior on the bounds; keeps the closest draws."""
     design = unit_design(len(obj.free), draws, "lhs", seed)
     dist = np.array(obj.evaluate_many(list(design)))
     keep = max(1, round(accept * draws))
     order = np.argsort(dist, kind="stable")[:keep]
-    rows = [{**obj.overrides(design[i]), "distance": dist[i]} for i in order
-            if np.isfinite(dist[i])]
+    rows = [
+        {**obj.overrides(design[i]), "distance": dist[i]} for i in order if np.isfinite(dist[i])
+    ]
     if not rows:
-        raise ScenarioError("no parameter draw gave a valid scenario; check the bounds "
-                            "in 'free'", file=None, path="free")
+        raise ScenarioError(
+            "no parameter draw gave a valid scenario; check the bounds in 'free'",
+            file=None,
+            path="free",
+        )
     posterior = pd.DataFrame(rows)
     posterior.insert(0, "draw", range(len(posterior)))
-    _say(progress, f"ABC: kept {len(posterior)} of {draws} draws, distance <= "
-                   f"{posterior['distance'].max():.4g}")
+    _say(
+        progress,
+        f"ABC: kept {len(posterior)} of {draws} draws, distance <= "
+        f"{posterior['distance'].max():.4g}",
+    )
     return design[order[0]], posterior
 
 
@@ -538,17 +673,31 @@ def fit_table(obj: Objective, z: Sequence[float]) -> pd.DataFrame:
     rows = []
     for t in obj.targets:
         x = vals[t.name]
-        rows.append({"target": t.name, "year": t.year, "observed": t.observed, "sd": t.sd,
-                     "mean": float(x.mean()), "low": float(x.quantile(0.025)),
-                     "high": float(x.quantile(0.975)),
-                     "z": (float(x.mean()) - t.observed) / t.sd, "source": t.source})
+        rows.append(
+            {
+                "target": t.name,
+                "year": t.year,
+                "observed": t.observed,
+                "sd": t.sd,
+                "mean": float(x.mean()),
+                "low": float(x.quantile(0.025)),
+                "high": float(x.quantile(0.975)),
+                "z": (float(x.mean()) - t.observed) / t.sd,
+                "source": t.source,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------- out of sample
 
-def out_of_sample(loaded: LoadedScenario | str | Path | Mapping, targets: Targets | str | Path,
-                  fit_on: Sequence[str], **kwargs: Any) -> tuple[Fit, pd.DataFrame]:
+
+def out_of_sample(
+    loaded: LoadedScenario | str | Path | Mapping,
+    targets: Targets | str | Path,
+    fit_on: Sequence[str],
+    **kwargs: Any,
+) -> tuple[Fit, pd.DataFrame]:
     """Fit to the targets named in ``fit_on``; predict the others.
 
     Returns the fit and a table of held-out targets: observed, predicted mean, 95%
@@ -558,15 +707,27 @@ def out_of_sample(loaded: LoadedScenario | str | Path | Mapping, targets: Target
     fit = calibrate(loaded, targets.subset(fit_on), **kwargs)
     rest = [t for t in targets.targets if t.name not in set(fit_on)]
     if not rest:
-        raise ScenarioError("every target was used for fitting; none is left to predict",
-                            file=targets.file, path="targets")
-    used, _ = usable_targets(loaded, Targets(targets.name, tuple(rest), targets.free,
-                                             targets.file), kwargs.get("years"))
-    with Engine(kwargs.get("workers", 1), kwargs.get("scheduler"),
-                cache=kwargs.get("cache")) as engine:
-        obj = Objective(loaded, used, targets.free, kwargs.get("replications", 4),
-                        kwargs.get("seed", 0), kwargs.get("years"),
-                        kwargs.get("simulator", simulate), engine=engine)
+        raise ScenarioError(
+            "every target was used for fitting; none is left to predict",
+            file=targets.file,
+            path="targets",
+        )
+    used, _ = usable_targets(
+        loaded, Targets(targets.name, tuple(rest), targets.free, targets.file), kwargs.get("years")
+    )
+    with Engine(
+        kwargs.get("workers", 1), kwargs.get("scheduler"), cache=kwargs.get("cache")
+    ) as engine:
+        obj = Objective(
+            loaded,
+            used,
+            targets.free,
+            kwargs.get("replications", 4),
+            kwargs.get("seed", 0),
+            kwargs.get("years"),
+            kwargs.get("simulator", simulate),
+            engine=engine,
+        )
         z = [p.position(fit.values[p.path]) for p in targets.free]
         table = fit_table(obj, z)
     table["abs_error"] = (table["mean"] - table["observed"]).abs()
@@ -576,8 +737,10 @@ def out_of_sample(loaded: LoadedScenario | str | Path | Mapping, targets: Target
 
 # ---------------------------------------------------------------- writing the fitted scenario
 
-def fitted_scenario_yaml(loaded: LoadedScenario, targets: Targets, fit: Fit,
-                         out_path: Path, name: str | None = None) -> str:
+
+def fitted_scenario_yaml(
+    loaded: LoadedScenario, targets: Targets, fit: Fit, out_path: Path, name: str | None = None
+) -> str:
     """YAML of a scenario that ``extends`` the original and overrides the fitted values."""
     if loaded.file is None:
         raise ScenarioError("the scenario must come from a file to be extended")
@@ -588,7 +751,7 @@ def fitted_scenario_yaml(loaded: LoadedScenario, targets: Targets, fit: Fit,
     doc: dict[str, Any] = {
         "name": name or f"{loaded.name.removesuffix('_baseline')}_calibrated",
         "description": f"{loaded.name} with {len(fit.values)} parameter(s) calibrated to "
-                       f"{tfile} ({fit.method}, distance {fit.distance:.3g}, {today}).",
+        f"{tfile} ({fit.method}, distance {fit.distance:.3g}, {today}).",
         "extends": rel,
     }
     for p in targets.free:
@@ -600,9 +763,11 @@ def fitted_scenario_yaml(loaded: LoadedScenario, targets: Targets, fit: Fit,
         node[keys[-1]] = {
             "value": _plain(v),
             "source": f"calibrated by 'homesim calibrate' on {today} to {tfile} "
-                      f"({used}); method {fit.method}, search range "
-                      f"[{_plain(p.low)}, {_plain(p.high)}]",
-            "low": _plain(p.low), "high": _plain(p.high)}
+            f"({used}); method {fit.method}, search range "
+            f"[{_plain(p.low)}, {_plain(p.high)}]",
+            "low": _plain(p.low),
+            "high": _plain(p.high),
+        }
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 

@@ -41,42 +41,97 @@ class Effect:
 
 EFFECTS: tuple[Effect, ...] = (
     Effect("homeless_days_avoided", "homeless_days", -1, "homeless days avoided", "days", "day"),
-    Effect("homeless_days_avoided_discounted", "homeless_days_discounted", -1,
-           "homeless days avoided (discounted)", "days", "day"),
+    Effect(
+        "homeless_days_avoided_discounted",
+        "homeless_days_discounted",
+        -1,
+        "homeless days avoided (discounted)",
+        "days",
+        "day",
+    ),
     Effect("housed_days_gained", "housed_days", 1, "housed days gained", "days", "day"),
-    Effect("housed_days_gained_discounted", "housed_days_discounted", 1,
-           "housed days gained (discounted)", "days", "day"),
-    Effect("people_housed_gained", "housed_end", 1, "more people housed at the end",
-           "persons", "person"),
-    Effect("people_ever_homeless_avoided", "people_ever_homeless", -1,
-           "fewer people ever homeless", "persons", "person"),
-    Effect("chronic_homeless_avoided", "chronic_homeless_end", -1,
-           "fewer long-term homeless at the end", "persons", "person"),
-    Effect("long_spells_avoided", "long_spells", -1, "fewer long homeless spells", "spells",
-           "spell"),
+    Effect(
+        "housed_days_gained_discounted",
+        "housed_days_discounted",
+        1,
+        "housed days gained (discounted)",
+        "days",
+        "day",
+    ),
+    Effect(
+        "people_housed_gained",
+        "housed_end",
+        1,
+        "more people housed at the end",
+        "persons",
+        "person",
+    ),
+    Effect(
+        "people_ever_homeless_avoided",
+        "people_ever_homeless",
+        -1,
+        "fewer people ever homeless",
+        "persons",
+        "person",
+    ),
+    Effect(
+        "chronic_homeless_avoided",
+        "chronic_homeless_end",
+        -1,
+        "fewer long-term homeless at the end",
+        "persons",
+        "person",
+    ),
+    Effect(
+        "long_spells_avoided", "long_spells", -1, "fewer long homeless spells", "spells", "spell"
+    ),
     Effect("qalys_gained", "qalys", 1, "QALYs gained", "QALYs", "QALY"),
-    Effect("qalys_gained_discounted", "qalys_discounted", 1, "QALYs gained (discounted)",
-           "QALYs", "QALY"),
+    Effect(
+        "qalys_gained_discounted",
+        "qalys_discounted",
+        1,
+        "QALYs gained (discounted)",
+        "QALYs",
+        "QALY",
+    ),
 )
 EFFECT_BY_NAME = {e.name: e for e in EFFECTS}
 
 #: ICERs reported: (name, cost column, effect name, label).
 ICERS: tuple[tuple[str, str, str, str], ...] = (
-    ("icer_homeless_day", "cost_total_discounted", "homeless_days_avoided_discounted",
-     "cost per homeless day avoided (discounted)"),
-    ("icer_homeless_day_undiscounted", "cost_total", "homeless_days_avoided",
-     "cost per homeless day avoided (undiscounted)"),
-    ("icer_person_housed", "cost_total_discounted", "people_housed_gained",
-     "cost per extra person housed at the end"),
-    ("icer_qaly", "cost_total_discounted", "qalys_gained_discounted",
-     "cost per QALY gained (discounted)"),
+    (
+        "icer_homeless_day",
+        "cost_total_discounted",
+        "homeless_days_avoided_discounted",
+        "cost per homeless day avoided (discounted)",
+    ),
+    (
+        "icer_homeless_day_undiscounted",
+        "cost_total",
+        "homeless_days_avoided",
+        "cost per homeless day avoided (undiscounted)",
+    ),
+    (
+        "icer_person_housed",
+        "cost_total_discounted",
+        "people_housed_gained",
+        "cost per extra person housed at the end",
+    ),
+    (
+        "icer_qaly",
+        "cost_total_discounted",
+        "qalys_gained_discounted",
+        "cost per QALY gained (discounted)",
+    ),
 )
 
 COST_COLUMNS: tuple[str, ...] = tuple(
-    f"cost_{who}{sfx}" for sfx in ("_discounted", "") for who in ("total", *PAYERS))
+    f"cost_{who}{sfx}" for sfx in ("_discounted", "") for who in ("total", *PAYERS)
+)
 
 
 # ---------------------------------------------------------------- basic statistics
+
 
 def mean_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and t-interval of the mean; a constant sample gives a zero-width interval."""
@@ -96,14 +151,14 @@ def icer(d_cost: float, gain: float) -> float:
     return float(d_cost / gain) if gain != 0 else float("nan")
 
 
-def nmb(d_cost: np.ndarray | float, gain: np.ndarray | float, wtp: float
-        ) -> np.ndarray | float:
+def nmb(d_cost: np.ndarray | float, gain: np.ndarray | float, wtp: float) -> np.ndarray | float:
     """Net monetary benefit: ``wtp * gain - d_cost`` (DKK; positive = worth it at wtp)."""
     return wtp * gain - d_cost
 
 
-def bootstrap_icer(d_cost: np.ndarray, gain: np.ndarray, n_boot: int = 2000, seed: int = 0,
-                   level: float = 0.95) -> tuple[float, float]:
+def bootstrap_icer(
+    d_cost: np.ndarray, gain: np.ndarray, n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the ratio of mean cost to mean gain.
 
     Replications are resampled in pairs (cost and effect of the same replication stay
@@ -126,6 +181,7 @@ def bootstrap_icer(d_cost: np.ndarray, gain: np.ndarray, n_boot: int = 2000, see
 
 # ---------------------------------------------------------------- dominance in words
 
+
 def direction(low: float, high: float) -> int:
     """+1 if the interval lies above zero, -1 if below, 0 if it holds zero (or is NaN)."""
     if low > 0:
@@ -144,13 +200,13 @@ _WORDS = {
     (0, -1): ("worse_same_cost", "worse, with no clear difference in cost"),
     (-1, 0): ("cheaper_same_effect", "cheaper, with no clear difference in effect"),
     (1, 0): ("dearer_same_effect", "dearer, with no clear difference in effect"),
-    (0, 0): ("no_difference", "neither better nor worse: no clear difference in cost or "
-                              "effect"),
+    (0, 0): ("no_difference", "neither better nor worse: no clear difference in cost or effect"),
 }
 
 
-def verdict(cost_interval: tuple[float, float], gain_interval: tuple[float, float]
-            ) -> tuple[str, str]:
+def verdict(
+    cost_interval: tuple[float, float], gain_interval: tuple[float, float]
+) -> tuple[str, str]:
     """A code and a sentence placing an alternative against the base.
 
     A difference counts only when its 95% interval excludes zero, so a policy with
@@ -161,8 +217,10 @@ def verdict(cost_interval: tuple[float, float], gain_interval: tuple[float, floa
 
 # ---------------------------------------------------------------- tables of runs
 
-def paired_differences(runs: pd.DataFrame, base: str, alt: str,
-                       columns: Sequence[str]) -> pd.DataFrame:
+
+def paired_differences(
+    runs: pd.DataFrame, base: str, alt: str, columns: Sequence[str]
+) -> pd.DataFrame:
     """``alt - base`` for each replication and column (rows matched on replication)."""
     b = runs[runs["scenario"] == base].set_index("replication")
     a = runs[runs["scenario"] == alt].set_index("replication")
@@ -199,25 +257,43 @@ def differences(runs: pd.DataFrame, base: str, alts: Sequence[str]) -> pd.DataFr
     return pd.concat(out, ignore_index=True)
 
 
-def _row(alt: str, base: str, measure: str, label: str, unit: str, x: np.ndarray
-         ) -> dict:
+def _row(alt: str, base: str, measure: str, label: str, unit: str, x: np.ndarray) -> dict:
     m, lo, hi = mean_interval(x)
     finite = x[np.isfinite(x)]
-    s_lo, s_hi = (np.quantile(finite, [0.025, 0.975]) if finite.size else (np.nan, np.nan))
-    return {"alternative": alt, "base": base, "measure": measure, "label": label,
-            "unit": unit, "mean": m, "low": lo, "high": hi, "spread_low": float(s_lo),
-            "spread_high": float(s_hi), "replications": int(finite.size)}
+    s_lo, s_hi = np.quantile(finite, [0.025, 0.975]) if finite.size else (np.nan, np.nan)
+    return {
+        "alternative": alt,
+        "base": base,
+        "measure": measure,
+        "label": label,
+        "unit": unit,
+        "mean": m,
+        "low": lo,
+        "high": hi,
+        "spread_low": float(s_lo),
+        "spread_high": float(s_hi),
+        "replications": int(finite.size),
+    }
 
 
-def incremental_table(diffs: pd.DataFrame, currency: str = "DKK", boot_seed: int = 0
-                      ) -> pd.DataFrame:
+def incremental_table(
+    diffs: pd.DataFrame, currency: str = "DKK", boot_seed: int = 0
+) -> pd.DataFrame:
     """Long table: incremental costs, effect gains and ICERs with 95% intervals."""
     rows = []
     for (alt, base), d in diffs.groupby(["alternative", "base"], sort=False):
         for c in COST_COLUMNS:
             if c in d:
-                rows.append(_row(alt, base, f"incremental_{c}", _cost_label(c), currency,
-                                 d[c].to_numpy(float)))
+                rows.append(
+                    _row(
+                        alt,
+                        base,
+                        f"incremental_{c}",
+                        _cost_label(c),
+                        currency,
+                        d[c].to_numpy(float),
+                    )
+                )
         for e in EFFECTS:
             if e.name in d:
                 rows.append(_row(alt, base, e.name, e.label, e.unit, d[e.name].to_numpy(float)))
@@ -227,10 +303,21 @@ def incremental_table(diffs: pd.DataFrame, currency: str = "DKK", boot_seed: int
             dc, g = d[cost_col].to_numpy(float), d[eff].to_numpy(float)
             lo, hi = bootstrap_icer(dc, g, seed=boot_seed)
             unit = f"{currency} per {EFFECT_BY_NAME[eff].per}"
-            rows.append({"alternative": alt, "base": base, "measure": name, "label": label,
-                         "unit": unit, "mean": icer(dc.mean(), g.mean()), "low": lo,
-                         "high": hi, "spread_low": np.nan, "spread_high": np.nan,
-                         "replications": int(dc.size)})
+            rows.append(
+                {
+                    "alternative": alt,
+                    "base": base,
+                    "measure": name,
+                    "label": label,
+                    "unit": unit,
+                    "mean": icer(dc.mean(), g.mean()),
+                    "low": lo,
+                    "high": hi,
+                    "spread_low": np.nan,
+                    "spread_high": np.nan,
+                    "replications": int(dc.size),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -240,8 +327,9 @@ def _cost_label(col: str) -> str:
     return ("incremental cost" if who == "total" else f"incremental cost to {who}") + disc
 
 
-def nmb_table(diffs: pd.DataFrame, wtp: dict[str, Sequence[float]],
-              cost_column: str = "cost_total_discounted") -> pd.DataFrame:
+def nmb_table(
+    diffs: pd.DataFrame, wtp: dict[str, Sequence[float]], cost_column: str = "cost_total_discounted"
+) -> pd.DataFrame:
     """Net monetary benefit with 95% interval at each willingness to pay, per effect.
 
     ``wtp`` maps an effect name (e.g. ``homeless_days_avoided_discounted``) to the
@@ -254,17 +342,30 @@ def nmb_table(diffs: pd.DataFrame, wtp: dict[str, Sequence[float]],
             if eff not in d:
                 continue
             for w in values:
-                x = np.asarray(nmb(d[cost_column].to_numpy(float), d[eff].to_numpy(float),
-                                   float(w)))
+                x = np.asarray(
+                    nmb(d[cost_column].to_numpy(float), d[eff].to_numpy(float), float(w))
+                )
                 m, lo, hi = mean_interval(x)
-                rows.append({"alternative": alt, "base": base, "effect": eff, "wtp": float(w),
-                             "nmb_mean": m, "nmb_low": lo, "nmb_high": hi,
-                             "share_positive": float((x > 0).mean())})
+                rows.append(
+                    {
+                        "alternative": alt,
+                        "base": base,
+                        "effect": eff,
+                        "wtp": float(w),
+                        "nmb_mean": m,
+                        "nmb_low": lo,
+                        "nmb_high": hi,
+                        "share_positive": float((x > 0).mean()),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
-def verdict_table(table: pd.DataFrame, effect: str = "homeless_days_avoided_discounted",
-                  cost: str = "incremental_cost_total_discounted") -> pd.DataFrame:
+def verdict_table(
+    table: pd.DataFrame,
+    effect: str = "homeless_days_avoided_discounted",
+    cost: str = "incremental_cost_total_discounted",
+) -> pd.DataFrame:
     """Dominance in words for each alternative, on one cost and one effect measure."""
     rows = []
     for (alt, base), t in table.groupby(["alternative", "base"], sort=False):
@@ -273,6 +374,15 @@ def verdict_table(table: pd.DataFrame, effect: str = "homeless_days_avoided_disc
             continue
         c, e = t.loc[cost], t.loc[effect]
         code, words = verdict((c["low"], c["high"]), (e["low"], e["high"]))
-        rows.append({"alternative": alt, "base": base, "effect": effect, "verdict": code,
-                     "words": words, "incremental_cost": c["mean"], "gain": e["mean"]})
+        rows.append(
+            {
+                "alternative": alt,
+                "base": base,
+                "effect": effect,
+                "verdict": code,
+                "words": words,
+                "incremental_cost": c["mean"],
+                "gain": e["mean"],
+            }
+        )
     return pd.DataFrame(rows)

@@ -33,19 +33,19 @@ NO_WEEK = -(2**31)  # marks "not set" in week-valued arrays (weeks may be negati
 FIELDS: dict[str, tuple[type, int]] = {
     "situation": (np.int8, int(Situation.LEFT)),
     "needs": (np.int8, 0),
-    "birth": (np.int32, 0),          # week of birth (negative: before week 0)
-    "entered": (np.int32, 0),        # week the citizen entered the pool
-    "since": (np.int32, 0),          # week the current situation began
-    "spell_start": (np.int32, NO_WEEK),   # week the current homeless spell began
-    "spells": (np.int16, 0),         # homeless spells begun so far
+    "birth": (np.int32, 0),  # week of birth (negative: before week 0)
+    "entered": (np.int32, 0),  # week the citizen entered the pool
+    "since": (np.int32, 0),  # week the current situation began
+    "spell_start": (np.int32, NO_WEEK),  # week the current homeless spell began
+    "spells": (np.int16, 0),  # homeless spells begun so far
     "housed_since": (np.int32, NO_WEEK),  # week housed after homelessness (open episode)
-    "queue": (np.int8, -1),          # waiting list the citizen is on (-1: none)
+    "queue": (np.int8, -1),  # waiting list the citizen is on (-1: none)
     "queue_since": (np.int32, NO_WEEK),
-    "year_any": (np.int16, -1),      # last year index counted as homeless at any time
-    "band": (np.int8, 0),            # age band code, kept up to date by the model
-    "rehoused": (np.int8, 0),        # return band after rehousing (0: ordinary risk)
-    "kind": (np.int8, 0),            # kind of user (sim.kinds; 0 with one kind)
-    "effect": (np.int8, 0),          # support effect state (0: none; policies.team_rules)
+    "year_any": (np.int16, -1),  # last year index counted as homeless at any time
+    "band": (np.int8, 0),  # age band code, kept up to date by the model
+    "rehoused": (np.int8, 0),  # return band after rehousing (0: ordinary risk)
+    "kind": (np.int8, 0),  # kind of user (sim.kinds; 0 with one kind)
+    "effect": (np.int8, 0),  # support effect state (0: none; policies.team_rules)
     "code": (np.intp, int(Situation.LEFT) * 3),  # row of the move tables (row_code)
 }
 
@@ -164,8 +164,9 @@ class Citizen(mesa.Agent):
         return int(self._a.spells[self.index])
 
     def __repr__(self) -> str:
-        return (f"Citizen({self.index}, {self.situation}, needs={self.needs}, "
-                f"age_band={self.age_band})")
+        return (
+            f"Citizen({self.index}, {self.situation}, needs={self.needs}, age_band={self.age_band})"
+        )
 
 
 def sorted_unique(idx: np.ndarray) -> np.ndarray:

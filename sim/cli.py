@@ -51,14 +51,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     every command's module is imported and gets its full parser."""
     parser = argparse.ArgumentParser(
         prog="homesim",
-        description="Agent-based simulation of homelessness flows, policies and costs.")
+        description="Agent-based simulation of homelessness flows, policies and costs.",
+    )
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = _command_in(argv) if argv is not None else None
     modules = command_modules()
     for name in sorted({*COMMANDS, *([wanted] if wanted in modules else [])}):
-        module = import_module(f"sim.commands.{name}") if argv is None or name == wanted \
-            else None
+        module = import_module(f"sim.commands.{name}") if argv is None or name == wanted else None
         if module is not None and hasattr(module, "add_parser"):
             module.add_parser(sub)
         elif name in COMMANDS:

@@ -64,6 +64,7 @@ HOUSED_NAMES = frozenset(s.name.lower() for s in HOUSED)
 
 # ---------------------------------------------------------------- checks
 
+
 def check_costs(sc: Scenario, file: str | None = None) -> None:
     """Cross-field checks of ``sc.costs`` (the schema checks each key on its own).
 
@@ -73,37 +74,50 @@ def check_costs(sc: Scenario, file: str | None = None) -> None:
     costs = sc.costs
     for path, price in iter_prices(costs):
         if price.price > price.own_payment and not price.payers:
-            raise ScenarioError("expected at least one payer", file=file,
-                                path=f"{path}.payers")
+            raise ScenarioError("expected at least one payer", file=file, path=f"{path}.payers")
         if price.own_payment > price.price:
-            raise ScenarioError(f"own payment {price.own_payment:g} is more than the price "
-                                f"{price.price:g}", file=file, path=f"{path}.own_payment")
+            raise ScenarioError(
+                f"own payment {price.own_payment:g} is more than the price {price.price:g}",
+                file=file,
+                path=f"{path}.own_payment",
+            )
         index_factor(costs, price.price_year, f"{path}.price_year", file)
     for year, value in costs.price_index.items():
         if _year(year) is None:
-            raise ScenarioError(f"expected a year as key, got {year!r}", file=file,
-                                path=f"costs.price_index.{year}")
+            raise ScenarioError(
+                f"expected a year as key, got {year!r}", file=file, path=f"costs.price_index.{year}"
+            )
         if not value > 0:
-            raise ScenarioError(f"expected a positive index, got {value!r}", file=file,
-                                path=f"costs.price_index.{year}")
+            raise ScenarioError(
+                f"expected a positive index, got {value!r}",
+                file=file,
+                path=f"costs.price_index.{year}",
+            )
     for name in SERVICES:
         use = getattr(costs.services, name).use
         for where, by_needs in use.items():
             path = f"costs.services.{name}.use.{where}"
             if not isinstance(by_needs, dict):
-                raise ScenarioError("expected a mapping {low: x, medium: y, high: z}",
-                                    file=file, path=path)
+                raise ScenarioError(
+                    "expected a mapping {low: x, medium: y, high: z}", file=file, path=path
+                )
             for g in by_needs:
                 if g not in NEEDS:
-                    raise ScenarioError(f"unknown needs group '{g}' (expected one of "
-                                        f"{', '.join(NEEDS)})", file=file, path=f"{path}.{g}")
+                    raise ScenarioError(
+                        f"unknown needs group '{g}' (expected one of {', '.join(NEEDS)})",
+                        file=file,
+                        path=f"{path}.{g}",
+                    )
     util = costs.effects.utilities
     if util:
         missing = [s for s in LIVING if s not in util and s not in sc.disabled]
         if missing:
-            raise ScenarioError(f"QALY weights are missing for {', '.join(missing)} (give "
-                                "one for every situation, or none)", file=file,
-                                path="costs.effects.utilities")
+            raise ScenarioError(
+                f"QALY weights are missing for {', '.join(missing)} (give "
+                "one for every situation, or none)",
+                file=file,
+                path="costs.effects.utilities",
+            )
 
 
 def iter_prices(costs: Costs) -> list[tuple[str, Price]]:
@@ -124,21 +138,26 @@ def _year(key: object) -> int | None:
     return year if 1900 <= year <= 2200 else None
 
 
-def index_factor(costs: Costs, year: int | None, path: str = "costs",
-                 file: str | None = None) -> float:
+def index_factor(
+    costs: Costs, year: int | None, path: str = "costs", file: str | None = None
+) -> float:
     """Factor taking a price of ``year`` to ``costs.price_year`` (1 for the same year)."""
     if year is None or year == costs.price_year:
         return 1.0
     table = {_year(k): float(v) for k, v in costs.price_index.items()}
     for y in (year, costs.price_year):
         if y not in table:
-            raise ScenarioError(f"no price index for {y} in costs.price_index (needed to "
-                                f"take {year} prices to {costs.price_year})", file=file,
-                                path=path)
+            raise ScenarioError(
+                f"no price index for {y} in costs.price_index (needed to "
+                f"take {year} prices to {costs.price_year})",
+                file=file,
+                path=path,
+            )
     return table[costs.price_year] / table[year]
 
 
 # ---------------------------------------------------------------- price tables
+
 
 @dataclass(frozen=True)
 class CostItem:
@@ -180,20 +199,30 @@ def use_table(use: dict) -> np.ndarray:
 
 def item_names(teams: tuple[str, ...] = SUPPORT_TEAMS) -> tuple[str, ...]:
     """Names of the cost lines, in the order of the cost arrays."""
-    return (*LIVING, *(f"support_{t}" for t in teams), *(f"staff_{t}" for t in teams),
-            "evictions", *SERVICES)
+    return (
+        *LIVING,
+        *(f"support_{t}" for t in teams),
+        *(f"staff_{t}" for t in teams),
+        "evictions",
+        *SERVICES,
+    )
 
 
 def discount_factors(costs: Costs, weeks: int) -> np.ndarray:
     """Discount factor of each week: year t gets prod over years 1..t of 1 / (1 + rate)."""
     years = -(-weeks // WEEKS_PER_YEAR)
-    rates = np.array([costs.discount_rate if y < costs.long_rate_from else costs.long_rate
-                      for y in range(1, years)])
+    rates = np.array(
+        [
+            costs.discount_rate if y < costs.long_rate_from else costs.long_rate
+            for y in range(1, years)
+        ]
+    )
     by_year = np.concatenate([[1.0], np.cumprod(1.0 / (1.0 + rates))])
     return by_year[np.arange(weeks) // WEEKS_PER_YEAR]
 
 
 # ---------------------------------------------------------------- a run's costs
+
 
 @dataclass
 class RunCosts:
@@ -259,9 +288,15 @@ def service_multipliers(sc: Scenario, teams: tuple[str, ...]) -> np.ndarray:
     return np.array([float(getattr(getattr(holder, t, None), "services", 1.0)) for t in teams])
 
 
-def cost_arrays(phases: tuple[tuple[int, Scenario], ...], counts: np.ndarray,
-                evictions: np.ndarray, support: np.ndarray, teams: tuple[str, ...],
-                weeks: int, cells: np.ndarray | None = None) -> RunCosts:
+def cost_arrays(
+    phases: tuple[tuple[int, Scenario], ...],
+    counts: np.ndarray,
+    evictions: np.ndarray,
+    support: np.ndarray,
+    teams: tuple[str, ...],
+    weeks: int,
+    cells: np.ndarray | None = None,
+) -> RunCosts:
     """Weekly costs by item and payer from weekly tallies under dated parameter phases.
 
     ``counts``: person-weeks (weeks, situations, needs); ``evictions``: evictions in
@@ -307,8 +342,7 @@ def cost_arrays(phases: tuple[tuple[int, Scenario], ...], counts: np.ndarray,
             it = split(svc.price, first)
             out[row, :, seg] = np.outer(it.shares, units * it.unit_price)
             row += 1
-    return RunCosts(items, out, discount_factors(first, weeks), first.currency,
-                    first.price_year)
+    return RunCosts(items, out, discount_factors(first, weeks), first.currency, first.price_year)
 
 
 def _staff_cost(sc: Scenario, team: str, first: Costs, weeks: int) -> np.ndarray:
@@ -328,13 +362,21 @@ def run_costs(model: HomelessnessModel) -> RunCosts:
     weeks = min(model.week, rec.weeks)
     counts = rec.counts[:weeks].sum(axis=3).astype(float)
     homeless = HOMELESS_MASK.copy()
-    evictions = rec.flows[1: weeks + 1, AT_RISK][:, homeless].sum(axis=1).astype(float)
+    evictions = rec.flows[1 : weeks + 1, AT_RISK][:, homeless].sum(axis=1).astype(float)
     support, teams = support_weeks_of(model, weeks)
-    return cost_arrays(model.loaded.phases, counts, evictions, support, teams, weeks,
-                       support_cells_of(model, weeks, teams))
+    return cost_arrays(
+        model.loaded.phases,
+        counts,
+        evictions,
+        support,
+        teams,
+        weeks,
+        support_cells_of(model, weeks, teams),
+    )
 
 
 # ---------------------------------------------------------------- effects
+
 
 def run_effects(model: HomelessnessModel) -> dict[str, float]:
     """Effects over the horizon: days, people ever homeless, long spells, QALYs."""
@@ -359,9 +401,10 @@ def run_effects(model: HomelessnessModel) -> dict[str, float]:
         "housed_end": float(end_state[HOUSED_MASK].sum()),
         "people_ever_homeless": float(((a.spells > 0) & ~late).sum()),
         "chronic_homeless_end": float((open_len >= chronic).sum()),
-        "long_spells": float(((done["end"] - done["start"]) >= chronic).sum()
-                             + (open_len >= chronic).sum()),
-        "evictions": float(rec.flows[1: weeks + 1, AT_RISK][:, HOMELESS_MASK].sum()),
+        "long_spells": float(
+            ((done["end"] - done["start"]) >= chronic).sum() + (open_len >= chronic).sum()
+        ),
+        "evictions": float(rec.flows[1 : weeks + 1, AT_RISK][:, HOMELESS_MASK].sum()),
     }
     util = params.costs.effects.utilities
     if util:

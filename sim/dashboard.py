@@ -74,29 +74,74 @@ class Lever:
 
 #: The levers, in the order they appear. Keys missing from the schema are skipped.
 LEVERS: tuple[Lever, ...] = (
-    Lever("starter_homes", "places.starter.capacity", "Starter homes", "int", 0, 100,
-          unit="places"),
-    Lever("shelter_beds", "places.shelter.capacity", "Shelter beds, §110", "int", 0, 150,
-          unit="beds"),
-    Lever("night_shelter_beds", "places.night_shelter.capacity", "Night shelter beds", "int",
-          0, 60, unit="beds"),
-    Lever("assigned_homes", "housing.assignments_per_week", "Homes assigned by the "
-          "municipality", "float", 0, 10, 0.25, unit="homes a week"),
+    Lever(
+        "starter_homes", "places.starter.capacity", "Starter homes", "int", 0, 100, unit="places"
+    ),
+    Lever(
+        "shelter_beds", "places.shelter.capacity", "Shelter beds, §110", "int", 0, 150, unit="beds"
+    ),
+    Lever(
+        "night_shelter_beds",
+        "places.night_shelter.capacity",
+        "Night shelter beds",
+        "int",
+        0,
+        60,
+        unit="beds",
+    ),
+    Lever(
+        "assigned_homes",
+        "housing.assignments_per_week",
+        "Homes assigned by the municipality",
+        "float",
+        0,
+        10,
+        0.25,
+        unit="homes a week",
+    ),
     Lever("pathway", "policies.pathway.model", "Housing pathway", "choice"),
-    Lever("act_staff", "policies.teams.act.staff", "ACT team staff", "float", 0, 20, 0.5,
-          enable="policies.teams.act.enabled", unit="FTE"),
-    Lever("icm_staff", "policies.teams.icm.staff", "ICM team staff", "float", 0, 20, 0.5,
-          enable="policies.teams.icm.enabled", unit="FTE"),
-    Lever("cti_staff", "policies.teams.cti.staff", "CTI team staff", "float", 0, 20, 0.5,
-          enable="policies.teams.cti.enabled", unit="FTE"),
+    Lever(
+        "act_staff",
+        "policies.teams.act.staff",
+        "ACT team staff",
+        "float",
+        0,
+        20,
+        0.5,
+        enable="policies.teams.act.enabled",
+        unit="FTE",
+    ),
+    Lever(
+        "icm_staff",
+        "policies.teams.icm.staff",
+        "ICM team staff",
+        "float",
+        0,
+        20,
+        0.5,
+        enable="policies.teams.icm.enabled",
+        unit="FTE",
+    ),
+    Lever(
+        "cti_staff",
+        "policies.teams.cti.staff",
+        "CTI team staff",
+        "float",
+        0,
+        20,
+        0.5,
+        enable="policies.teams.cti.enabled",
+        unit="FTE",
+    ),
     Lever("eviction_prevention", "policies.prevention.enabled", "Eviction prevention", "bool"),
 )
 
 
 def available_levers(levers: tuple[Lever, ...] = LEVERS) -> tuple[Lever, ...]:
     """The levers whose scenario keys exist in the schema."""
-    return tuple(lv for lv in levers
-                 if key_exists(lv.path) and (lv.enable is None or key_exists(lv.enable)))
+    return tuple(
+        lv for lv in levers if key_exists(lv.path) and (lv.enable is None or key_exists(lv.enable))
+    )
 
 
 def lever_choices(lever: Lever) -> tuple[str, ...]:
@@ -124,8 +169,9 @@ def _kind(lever: Lever) -> type:
     return {"int": int, "float": float, "bool": bool, "choice": str}[lever.kind]
 
 
-def lever_overrides(loaded: LoadedScenario, values: Mapping[str, Any],
-                    levers: tuple[Lever, ...] | None = None) -> dict[str, Any]:
+def lever_overrides(
+    loaded: LoadedScenario, values: Mapping[str, Any], levers: tuple[Lever, ...] | None = None
+) -> dict[str, Any]:
     """Scenario overrides for lever values that differ from where the levers start.
 
     A lever left where it starts changes nothing, so an unlimited capacity stays
@@ -143,8 +189,7 @@ def lever_overrides(loaded: LoadedScenario, values: Mapping[str, Any],
     return out
 
 
-def model_params(loaded: LoadedScenario, seed: int = 0, years: int | None = None
-                 ) -> dict[str, Any]:
+def model_params(loaded: LoadedScenario, seed: int = 0, years: int | None = None) -> dict[str, Any]:
     """The model's keywords and the page's controls (in Mesa's ``model_params`` shape):
     one control per lever, plus the fixed settings."""
     params: dict[str, Any] = {"base": loaded, "seed": seed, "years": years}
@@ -154,17 +199,28 @@ def model_params(loaded: LoadedScenario, seed: int = 0, years: int | None = None
             params[lever.name] = {"type": "Checkbox", "value": start, "label": lever.label}
             continue
         if lever.kind == "choice":
-            params[lever.name] = {"type": "Select", "value": start, "label": lever.label,
-                                  "values": list(lever_choices(lever))}
+            params[lever.name] = {
+                "type": "Select",
+                "value": start,
+                "label": lever.label,
+                "values": list(lever_choices(lever)),
+            }
             continue
         top = max(lever.max, 2 * start)
-        params[lever.name] = {"type": "SliderInt" if lever.kind == "int" else "SliderFloat",
-                              "value": start, "min": lever.min, "max": _kind(lever)(top),
-                              "step": lever.step, "label": lever.label, "unit": lever.unit}
+        params[lever.name] = {
+            "type": "SliderInt" if lever.kind == "int" else "SliderFloat",
+            "value": start,
+            "min": lever.min,
+            "max": _kind(lever)(top),
+            "step": lever.step,
+            "label": lever.label,
+            "unit": lever.unit,
+        }
     return params
 
 
 # ------------------------------------------------------------------ costs, if modelled
+
 
 def find_cost_function() -> Callable[[HomelessnessModel, bool], float] | None:
     """The cost so far of a model (DKK of the price year; discounted or not), if costs
@@ -180,11 +236,13 @@ def find_cost_function() -> Callable[[HomelessnessModel, bool], float] | None:
     run_costs = getattr(costs, "run_costs", None)
     if not callable(run_costs):
         return None
-    return lambda model, discounted=False: (run_costs(model).total(discounted) if discounted
-                                            else run_costs(model).total())
+    return lambda model, discounted=False: (
+        run_costs(model).total(discounted) if discounted else run_costs(model).total()
+    )
 
 
 # ------------------------------------------------------------------ the model pair
+
 
 class DashboardModel(HomelessnessModel):
     """The scenario with lever values applied, stepped together with its baseline.
@@ -195,8 +253,14 @@ class DashboardModel(HomelessnessModel):
     ``scenario`` keyword on reset; it carries no parameters of this model and is ignored.
     """
 
-    def __init__(self, base: LoadedScenario | str | Path | None = None, seed: int = 0,
-                 years: int | None = None, scenario: Any = None, **levers: Any):
+    def __init__(
+        self,
+        base: LoadedScenario | str | Path | None = None,
+        seed: int = 0,
+        years: int | None = None,
+        scenario: Any = None,
+        **levers: Any,
+    ):
         del scenario  # Mesa's experiment object, not a homesim scenario
         if base is None:
             base = DEFAULT_SCENARIO
@@ -222,13 +286,16 @@ class DashboardModel(HomelessnessModel):
     def _reporters(self) -> dict[str, Callable[[DashboardModel], float]]:
         rep: dict[str, Callable[[DashboardModel], float]] = {
             name: (lambda m, s=s: int(m.occupancy[s]))
-            for s, name in enumerate(SITUATIONS) if s != LEFT}
+            for s, name in enumerate(SITUATIONS)
+            if s != LEFT
+        }
         rep["homeless"] = lambda m: m.homeless
         rep["baseline_homeless"] = lambda m: m.baseline.homeless
         for q, name in enumerate(QUEUE_NAMES):
             rep[f"waiting_{name}"] = lambda m, q=q: int(m.recorder.queues[m.week, q])
-            rep[f"baseline_waiting_{name}"] = (
-                lambda m, q=q: int(m.baseline.recorder.queues[m.baseline.week, q]))
+            rep[f"baseline_waiting_{name}"] = lambda m, q=q: int(
+                m.baseline.recorder.queues[m.baseline.week, q]
+            )
         return rep  # costs are worked out when shown (totals), not every week
 
     def step(self) -> None:
@@ -259,7 +326,8 @@ class DashboardModel(HomelessnessModel):
             # states 0 .. week-1 were lived in full (as outcomes.summary counts)
             "homeless_days": float(df["homeless"].iloc[:weeks].sum() * DAYS_PER_WEEK),
             "baseline_homeless_days": float(
-                df["baseline_homeless"].iloc[:weeks].sum() * DAYS_PER_WEEK),
+                df["baseline_homeless"].iloc[:weeks].sum() * DAYS_PER_WEEK
+            ),
             "waiting": int(self.recorder.queues[self.week].sum()),
             "baseline_waiting": int(self.baseline.recorder.queues[self.baseline.week].sum()),
         }
@@ -272,8 +340,11 @@ class DashboardModel(HomelessnessModel):
 
     def side_by_side(self) -> list[tuple[str, int, int]]:
         """(situation, count with levers, count in the baseline) for every situation."""
-        return [(name, int(self.occupancy[s]), int(self.baseline.occupancy[s]))
-                for s, name in enumerate(SITUATIONS) if s != LEFT]
+        return [
+            (name, int(self.occupancy[s]), int(self.baseline.occupancy[s]))
+            for s, name in enumerate(SITUATIONS)
+            if s != LEFT
+        ]
 
 
 def settings_from_env() -> tuple[LoadedScenario, int, int | None]:
@@ -286,15 +357,19 @@ def settings_from_env() -> tuple[LoadedScenario, int, int | None]:
 
 # ------------------------------------------------------------------ what the page says
 
+
 def error_message(exc: BaseException) -> str:
     """A model error as one line for the page (keys in words; never a traceback)."""
     text = in_words(str(exc).strip()) or type(exc).__name__
-    return (f"The model stopped with an error: {text}. Change a lever and press Reset, "
-            "or report the scenario and the levers that led here.")
+    return (
+        f"The model stopped with an error: {text}. Change a lever and press Reset, "
+        "or report the scenario and the levers that led here."
+    )
 
 
-def build_model(loaded: LoadedScenario, seed: int, years: int | None,
-                values: Mapping[str, Any]) -> tuple[DashboardModel | None, str | None]:
+def build_model(
+    loaded: LoadedScenario, seed: int, years: int | None, values: Mapping[str, Any]
+) -> tuple[DashboardModel | None, str | None]:
     """A model pair for these lever values, or the message of the error that stopped it."""
     try:
         return DashboardModel(base=loaded, seed=seed, years=years, **values), None
@@ -350,28 +425,38 @@ def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict
             q = QUEUE_NAMES.index(place)
             rec, week = model.baseline.recorder, model.baseline.week
             if week > 0 and not rec.queues[: week + 1, q].any():
-                notes[lever.name] = (f"Nobody has waited for {SITUATIONS_IN_WORDS[place]} "
-                                     "so far in this scenario: more places change nothing.")
+                notes[lever.name] = (
+                    f"Nobody has waited for {SITUATIONS_IN_WORDS[place]} "
+                    "so far in this scenario: more places change nothing."
+                )
         elif team is not None:
             t = getattr(base.policies.teams, team)
             if t.m_house == 1 and t.m_loss == 1 and not t.phases:
-                notes[lever.name] = (f"The {word(team)} team has no effect set in this "
-                                     "scenario (its effects on being housed and on losing a "
-                                     "home are 1), so its staff change nothing.")
+                notes[lever.name] = (
+                    f"The {word(team)} team has no effect set in this "
+                    "scenario (its effects on being housed and on losing a "
+                    "home are 1), so its staff change nothing."
+                )
             elif t.referral_per_week == 0 and not t.on_housing:
-                notes[lever.name] = (f"Nobody is referred to the {word(team)} team in this "
-                                     "scenario, so its staff change nothing.")
+                notes[lever.name] = (
+                    f"Nobody is referred to the {word(team)} team in this "
+                    "scenario, so its staff change nothing."
+                )
         elif lever.path == "policies.prevention.enabled":
             pv = base.policies.prevention
             if pv.m_loss == 1 or pv.reach_per_week == 0:
-                notes[lever.name] = ("Prevention has no effect set in this scenario (it "
-                                     "reaches no tenancy, or its effect on losing a home is "
-                                     "1).")
+                notes[lever.name] = (
+                    "Prevention has no effect set in this scenario (it "
+                    "reaches no tenancy, or its effect on losing a home is "
+                    "1)."
+                )
         elif lever.kind == "choice" and values.get(lever.name) == "housing_first":
             staff = [values.get(f"{t}_staff", 0) or 0 for t in base.policies.pathway.teams]
             if not any(staff):
-                notes[lever.name] = ("Housing First reaches people through its support "
-                                     "teams: with no team staff, nobody is in the programme.")
+                notes[lever.name] = (
+                    "Housing First reaches people through its support "
+                    "teams: with no team staff, nobody is in the programme."
+                )
     return notes
 
 
@@ -391,20 +476,34 @@ def totals_rows(model: DashboardModel) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, float, float, bool]] = [
         ("homeless now", t["homeless"], t["baseline_homeless"], False),
         ("homeless days so far", t["homeless_days"], t["baseline_homeless_days"], False),
-        ("waiting for a place", t["waiting"], t["baseline_waiting"], False)]
+        ("waiting for a place", t["waiting"], t["baseline_waiting"], False),
+    ]
     if "cost" in t:
-        rows += [("cost so far", t["cost"], t["baseline_cost"], True),
-                 ("cost so far, discounted", t["cost_discounted"],
-                  t["baseline_cost_discounted"], True)]
+        rows += [
+            ("cost so far", t["cost"], t["baseline_cost"], True),
+            ("cost so far, discounted", t["cost_discounted"], t["baseline_cost_discounted"], True),
+        ]
     rows += [(SITUATIONS_IN_WORDS.get(n, n), a, b, False) for n, a, b in model.side_by_side()]
-    return [(label, _money(a) if money else f"{a:,.0f}", _money(b) if money else f"{b:,.0f}",
-             _signed(a - b, money)) for label, a, b, money in rows]
+    return [
+        (
+            label,
+            _money(a) if money else f"{a:,.0f}",
+            _money(b) if money else f"{b:,.0f}",
+            _signed(a - b, money),
+        )
+        for label, a, b, money in rows
+    ]
 
 
 def changed_text(model: DashboardModel) -> str:
     """The levers moved from the scenario's values, in words."""
-    return "; ".join(f"{key_label(k)} = {code_label(v) if isinstance(v, str) else v}"
-                     for k, v in model.overrides.items()) or "none"
+    return (
+        "; ".join(
+            f"{key_label(k)} = {code_label(v) if isinstance(v, str) else v}"
+            for k, v in model.overrides.items()
+        )
+        or "none"
+    )
 
 
 def totals_notes(model: DashboardModel) -> list[str]:
@@ -417,43 +516,55 @@ def totals_notes(model: DashboardModel) -> list[str]:
     elif model.cost_error:
         notes.append(f"Costs not available: {model.cost_error}")
     else:
-        notes.append("Costs in DKK of the scenario's price year; difference = with levers "
-                     "minus baseline (negative: the levers save).")
+        notes.append(
+            "Costs in DKK of the scenario's price year; difference = with levers "
+            "minus baseline (negative: the levers save)."
+        )
     return notes
 
 
 def totals_html(title: str, rows: list[tuple[str, ...]], notes: list[str]) -> str:
     """The running totals as a small HTML table (what, with levers, baseline, difference)."""
     cells = "".join(
-        "<tr>" + f"<td>{html.escape(str(r[0]))}</td>" + "".join(
-            f"<td align='right'>{html.escape(str(x))}</td>" for x in r[1:]) + "</tr>"
-        for r in rows)
+        "<tr>"
+        + f"<td>{html.escape(str(r[0]))}</td>"
+        + "".join(f"<td align='right'>{html.escape(str(x))}</td>" for x in r[1:])
+        + "</tr>"
+        for r in rows
+    )
     text = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
-    return (f"<p id='homesim-week'><b>{html.escape(title)}</b></p>"
-            "<table id='homesim-totals' style='width:100%'><tr><th></th>"
-            "<th align='right'>with levers</th><th align='right'>baseline</th>"
-            "<th align='right'>difference</th></tr>"
-            f"{cells}</table>{text}")
+    return (
+        f"<p id='homesim-week'><b>{html.escape(title)}</b></p>"
+        "<table id='homesim-totals' style='width:100%'><tr><th></th>"
+        "<th align='right'>with levers</th><th align='right'>baseline</th>"
+        "<th align='right'>difference</th></tr>"
+        f"{cells}</table>{text}"
+    )
 
 
 def _money(x: float) -> str:
     return "not available" if math.isnan(x) else f"DKK {x / 1e6:,.1f} million"
 
 
-def view_of(model: DashboardModel, values: Mapping[str, Any] | None = None
-            ) -> tuple[str, list[tuple[str, ...]], dict[str, str]] | str:
+def view_of(
+    model: DashboardModel, values: Mapping[str, Any] | None = None
+) -> tuple[str, list[tuple[str, ...]], dict[str, str]] | str:
     """What the page shows of a model: (totals HTML, totals rows, notes beside levers),
     or the message of the error that stopped working them out."""
     try:
         rows = totals_rows(model)
         title = f"Week {model.week} of {model.weeks} (seed {model.seed})"
-        return (totals_html(title, rows, totals_notes(model)), rows,
-                lever_notes(model, values or {}))
+        return (
+            totals_html(title, rows, totals_notes(model)),
+            rows,
+            lever_notes(model, values or {}),
+        )
     except Exception as exc:  # any model error is shown in the page
         return error_message(exc)
 
 
 # ------------------------------------------------------------------ plots
+
 
 def _figure(df, columns: Mapping[str, tuple[str, str]], title: str, ylabel: str):
     """A line figure of DataCollector columns: {column: (label, colour or style)}."""
@@ -466,8 +577,14 @@ def _figure(df, columns: Mapping[str, tuple[str, str]], title: str, ylabel: str)
     ax.grid(alpha=0.25)
     for col, (label, style) in columns.items():
         colour, _, dash = style.partition(":")
-        ax.plot(df.index, df[col].to_numpy(), label=label, color=colour,
-                linestyle=dash or "-", marker="." if len(df) < 3 else None)
+        ax.plot(
+            df.index,
+            df[col].to_numpy(),
+            label=label,
+            color=colour,
+            linestyle=dash or "-",
+            marker="." if len(df) < 3 else None,
+        )
     ax.set_title(title)
     ax.set_xlabel("week")
     ax.set_ylabel(ylabel)
@@ -484,17 +601,32 @@ def plot_specs() -> dict[str, tuple[str, str, dict[str, tuple[str, str]]]]:
     from sim.plots.style import PALETTE, SITUATION_COLOURS
 
     return {
-        "situations": ("Homeless by situation", "persons",
-                       {s: (SITUATIONS_IN_WORDS.get(s, s), SITUATION_COLOURS[s])
-                        for s in HOMELESS_NAMES}),
-        "waiting": ("Waiting lists", "persons waiting",
-                    {f"waiting_{q}": ({"assigned_home": "assigned homes"}.get(
-                        q, SITUATIONS_IN_WORDS.get(q, q.replace("_", " "))),
-                                      PALETTE[i % len(PALETTE)])
-                     for i, q in enumerate(QUEUE_NAMES)}),
-        "compare": ("Homeless: levers against baseline (same seed)", "persons",
-                    {"homeless": ("with levers", PALETTE[0]),
-                     "baseline_homeless": ("baseline", "#555555:--")}),
+        "situations": (
+            "Homeless by situation",
+            "persons",
+            {s: (SITUATIONS_IN_WORDS.get(s, s), SITUATION_COLOURS[s]) for s in HOMELESS_NAMES},
+        ),
+        "waiting": (
+            "Waiting lists",
+            "persons waiting",
+            {
+                f"waiting_{q}": (
+                    {"assigned_home": "assigned homes"}.get(
+                        q, SITUATIONS_IN_WORDS.get(q, q.replace("_", " "))
+                    ),
+                    PALETTE[i % len(PALETTE)],
+                )
+                for i, q in enumerate(QUEUE_NAMES)
+            },
+        ),
+        "compare": (
+            "Homeless: levers against baseline (same seed)",
+            "persons",
+            {
+                "homeless": ("with levers", PALETTE[0]),
+                "baseline_homeless": ("baseline", "#555555:--"),
+            },
+        ),
     }
 
 
@@ -509,32 +641,49 @@ if solara is not None:
     def Plot(model: DashboardModel, key: str, tick: int):  # noqa: N802
         """One plot of the collected weeks (redrawn when ``tick`` changes)."""
         title, ylabel, columns = plot_specs()[key]
-        df = solara.use_memo(lambda: model.datacollector.get_model_vars_dataframe(),
-                             [model, tick])
+        df = solara.use_memo(lambda: model.datacollector.get_model_vars_dataframe(), [model, tick])
         with solara.Column(classes=["homesim-plot"]):
-            solara.FigureMatplotlib(_figure(df, columns, title, ylabel), format="png",
-                                    dependencies=[model, tick])
+            solara.FigureMatplotlib(
+                _figure(df, columns, title, ylabel), format="png", dependencies=[model, tick]
+            )
 
     @solara.component
-    def LeverControl(lever: Lever, value: Any, on_value: Callable[[Any], None],  # noqa: N802
-                     start: Any, note: str | None):
+    def LeverControl(  # noqa: N802
+        lever: Lever,
+        value: Any,
+        on_value: Callable[[Any], None],
+        start: Any,
+        note: str | None,
+    ):
         """One lever: its label with value and unit, the control, and a note if idle."""
         text = lever_text(lever, value)
         if lever.kind == "bool":
             solara.Checkbox(label=text, value=bool(value), on_value=on_value)
         elif lever.kind == "choice":
             words = choice_words(lever)
-            solara.Select(label=lever.label, values=list(words), value=code_label(value),
-                          on_value=lambda w: on_value(words[w]))
+            solara.Select(
+                label=lever.label,
+                values=list(words),
+                value=code_label(value),
+                on_value=lambda w: on_value(words[w]),
+            )
         else:  # the label with value and unit above, so the slider keeps its width
             top = max(lever.max, 2 * start)
             slider = solara.SliderInt if lever.kind == "int" else solara.SliderFloat
             solara.Text(text, classes=["homesim-lever"], style={"margin-top": "0.6rem"})
-            slider(label="", value=value, min=lever.min, max=_kind(lever)(top),
-                   step=lever.step, on_value=on_value, thumb_label=False)
+            slider(
+                label="",
+                value=value,
+                min=lever.min,
+                max=_kind(lever)(top),
+                step=lever.step,
+                on_value=on_value,
+                thumb_label=False,
+            )
         if note:
-            solara.Text(note, style={"font-size": "0.8rem", "color": "#8a5300"},
-                        classes=["homesim-note"])
+            solara.Text(
+                note, style={"font-size": "0.8rem", "color": "#8a5300"}, classes=["homesim-note"]
+            )
 
     @solara.component
     def Dashboard(loaded: LoadedScenario, seed: int = 0, years: int | None = None):  # noqa: N802
@@ -565,20 +714,27 @@ if solara is not None:
         with solara.Columns([1, 2]):
             with solara.Column():
                 about = " ".join(str(loaded.raw.get("description") or "").split())
-                solara.Markdown(f"**{loaded.params.setting.municipality}**"
-                                + (f": {about}" if about else ""))
+                solara.Markdown(
+                    f"**{loaded.params.setting.municipality}**" + (f": {about}" if about else "")
+                )
                 for lv in levers:
-                    LeverControl(lv, values[lv.name],
-                                 lambda v, n=lv.name: set_values({**values, n: v}),
-                                 starts[lv.name], notes.get(lv.name))
+                    LeverControl(
+                        lv,
+                        values[lv.name],
+                        lambda v, n=lv.name: set_values({**values, n: v}),
+                        starts[lv.name],
+                        notes.get(lv.name),
+                    )
                 with solara.Row():
                     solara.Button("Reset", on_click=reset, color="primary")
                     solara.Button("Step", on_click=lambda: run(1))
                     solara.Button("Run one year", on_click=lambda: run(52))
                     solara.Button("Run to the end", on_click=lambda: run(None))
-                solara.Text("Reset applies the levers; the baseline keeps the scenario as "
-                            "written, with the same random numbers.",
-                            style={"font-size": "0.8rem"})
+                solara.Text(
+                    "Reset applies the levers; the baseline keeps the scenario as "
+                    "written, with the same random numbers.",
+                    style={"font-size": "0.8rem"},
+                )
             with solara.Column():
                 if error:
                     solara.Error(error, classes=["homesim-error"])
@@ -600,5 +756,12 @@ def lever_table(loaded: LoadedScenario) -> list[tuple[str, str, Any]]:
     return [(lv.name, lv.path, lever_start(lv, loaded)) for lv in available_levers()]
 
 
-__all__ = ["LEVERS", "DashboardModel", "Lever", "available_levers", "lever_overrides",
-           "lever_table", "model_params"]
+__all__ = [
+    "LEVERS",
+    "DashboardModel",
+    "Lever",
+    "available_levers",
+    "lever_overrides",
+    "lever_table",
+    "model_params",
+]

@@ -26,12 +26,17 @@ TORONTO_SYSTEM = frozenset({Situation.SHELTER, Situation.NIGHT_SHELTER})
 #: "No use for three months": 13 weeks.
 INACTIVE_NIGHTS = 91
 #: Flow columns as ``shelter_system_flow.csv`` names them (stock last).
-TORONTO_COLUMNS = ("returned_from_housing", "returned_to_shelter", "newly_identified",
-                   "moved_to_housing", "became_inactive", "actively_homeless")
+TORONTO_COLUMNS = (
+    "returned_from_housing",
+    "returned_to_shelter",
+    "newly_identified",
+    "moved_to_housing",
+    "became_inactive",
+    "actively_homeless",
+)
 INFLOWS = TORONTO_COLUMNS[:3]
 OUTFLOWS = TORONTO_COLUMNS[3:5]
-MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-              "Nov", "Dec")
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 #: HUD's sheltered homeless: emergency shelter (shelters, night shelters) and
 #: transitional housing (starter homes); safe havens have no model counterpart.
@@ -46,8 +51,13 @@ US_PIT_DAY = 25
 class SystemUse:
     """Use of a shelter system, run by run, with Toronto's events on each run."""
 
-    def __init__(self, history: History, system: Situations = TORONTO_SYSTEM,
-                 housed: Situations = HOUSED, inactive_nights: int = INACTIVE_NIGHTS):
+    def __init__(
+        self,
+        history: History,
+        system: Situations = TORONTO_SYSTEM,
+        housed: Situations = HOUSED,
+        inactive_nights: int = INACTIVE_NIGHTS,
+    ):
         self.history = history
         self.runs: Runs = history.runs(system)
         self.gap = inactive_nights
@@ -98,16 +108,20 @@ def _per_month(nights: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 
 def _month_frame(history: History) -> pd.DataFrame:
     months = history.calendar.months(history.horizon)
-    label = [f"{MONTH_ABBR[m - 1]}-{y % 100:02d}" for y, m in zip(months["year"],
-                                                                    months["month"],
-                                                                    strict=True)]
+    label = [
+        f"{MONTH_ABBR[m - 1]}-{y % 100:02d}"
+        for y, m in zip(months["year"], months["month"], strict=True)
+    ]
     months.insert(0, "date(mmm-yy)", label)
     return months
 
 
-def toronto_flows(history: History, system: Situations = TORONTO_SYSTEM,
-                  housed: Situations = HOUSED, inactive_nights: int = INACTIVE_NIGHTS
-                  ) -> pd.DataFrame:
+def toronto_flows(
+    history: History,
+    system: Situations = TORONTO_SYSTEM,
+    housed: Situations = HOUSED,
+    inactive_nights: int = INACTIVE_NIGHTS,
+) -> pd.DataFrame:
     """Toronto's monthly flows and stock, one row per complete month.
 
     Inflows and outflows count events in the month; ``actively_homeless`` counts people
@@ -121,14 +135,18 @@ def toronto_flows(history: History, system: Situations = TORONTO_SYSTEM,
         out[name] = _per_month(nights, bounds)
     lo, hi = use.active_span()
     ends = bounds[1:]
-    out["actively_homeless"] = (np.searchsorted(np.sort(lo), ends, side="right")
-                                - np.searchsorted(np.sort(hi), ends, side="right"))
+    out["actively_homeless"] = np.searchsorted(np.sort(lo), ends, side="right") - np.searchsorted(
+        np.sort(hi), ends, side="right"
+    )
     return out
 
 
-def toronto_chronic(history: History, system: Situations = TORONTO_SYSTEM,
-                    housed: Situations = HOUSED, inactive_nights: int = INACTIVE_NIGHTS
-                    ) -> pd.DataFrame:
+def toronto_chronic(
+    history: History,
+    system: Situations = TORONTO_SYSTEM,
+    housed: Situations = HOUSED,
+    inactive_nights: int = INACTIVE_NIGHTS,
+) -> pd.DataFrame:
     """The chronic group each month: actively homeless people at the end of the month
     with 180 nights or more in the system over the past 365, or 546 or more over the
     past 1,095 (Toronto follows the federal definition). Flows are not given (NaN)."""
@@ -138,9 +156,9 @@ def toronto_chronic(history: History, system: Situations = TORONTO_SYSTEM,
     lo, hi = use.active_span()
     counts = np.zeros(ends.size, dtype=np.int64)
     for k in range(0, ends.size, 12):  # a year of months at a time bounds the memory
-        e = ends[k:k + 12]
+        e = ends[k : k + 12]
         active = (lo[:, None] <= e[None, :]) & (hi[:, None] > e[None, :])
-        counts[k:k + 12] = (active & _chronic_by_nights(use.runs, e, CHRONIC_RULES)).sum(0)
+        counts[k : k + 12] = (active & _chronic_by_nights(use.runs, e, CHRONIC_RULES)).sum(0)
     out = _month_frame(history)
     out["population_group"] = "Chronic"
     for name in TORONTO_COLUMNS[:-1]:
@@ -149,8 +167,9 @@ def toronto_chronic(history: History, system: Situations = TORONTO_SYSTEM,
     return out
 
 
-def _chronic_by_nights(runs: Runs, ends: np.ndarray, rules: tuple[tuple[int, int], ...]
-                       ) -> np.ndarray:
+def _chronic_by_nights(
+    runs: Runs, ends: np.ndarray, rules: tuple[tuple[int, int], ...]
+) -> np.ndarray:
     """(runs, months): the run's citizen reaches a chronic threshold over the nights
     before each month end."""
     if runs.size == 0:
@@ -167,41 +186,57 @@ def _chronic_by_nights(runs: Runs, ends: np.ndarray, rules: tuple[tuple[int, int
 def monthly_table(history: History, system: Situations = TORONTO_SYSTEM) -> pd.DataFrame:
     """The tidy monthly table a run writes (``monthly.parquet``): Toronto's columns for
     ``All Population`` and ``Chronic``, one row per month and group."""
-    table = pd.concat([toronto_flows(history, system), toronto_chronic(history, system)],
-                      ignore_index=True)
+    table = pd.concat(
+        [toronto_flows(history, system), toronto_chronic(history, system)], ignore_index=True
+    )
     return table.sort_values(["year", "month"], kind="stable", ignore_index=True)
 
 
-def us_pit_counts(history: History, day: int = US_PIT_DAY,
-                  sheltered: Situations = US_SHELTERED,
-                  unsheltered: Situations = US_UNSHELTERED) -> pd.DataFrame:
+def us_pit_counts(
+    history: History,
+    day: int = US_PIT_DAY,
+    sheltered: Situations = US_SHELTERED,
+    unsheltered: Situations = US_UNSHELTERED,
+) -> pd.DataFrame:
     """Sheltered and unsheltered people on the night of ``day`` January of each
     complete year, with HUD's measure names."""
     shel, unsh = us_pit_arrays(history, day, sheltered, unsheltered)
-    return pd.DataFrame({"Year": history.calendar.years(history.horizon),
-                         "Sheltered.Total.Homeless": shel, "Unsheltered.Homeless": unsh,
-                         "Overall.Homeless": shel + unsh})
+    return pd.DataFrame(
+        {
+            "Year": history.calendar.years(history.horizon),
+            "Sheltered.Total.Homeless": shel,
+            "Unsheltered.Homeless": unsh,
+            "Overall.Homeless": shel + unsh,
+        }
+    )
 
 
-def us_pit_arrays(history: History, day: int = US_PIT_DAY,
-                  sheltered: Situations = US_SHELTERED,
-                  unsheltered: Situations = US_UNSHELTERED) -> tuple[np.ndarray, np.ndarray]:
+def us_pit_arrays(
+    history: History,
+    day: int = US_PIT_DAY,
+    sheltered: Situations = US_SHELTERED,
+    unsheltered: Situations = US_UNSHELTERED,
+) -> tuple[np.ndarray, np.ndarray]:
     """(sheltered, unsheltered) counts of :func:`us_pit_counts`, by year."""
     if not 22 <= day <= 31:
-        raise ValueError(f"the count night must be one of the last ten nights of "
-                         f"January (22-31), got {day}")
+        raise ValueError(
+            f"the count night must be one of the last ten nights of January (22-31), got {day}"
+        )
     cal = history.calendar
     nights = cal.year_bounds(history.horizon)[:-1] + cal.night(cal.start_year, 1, day)
-    return (history.runs(sheltered).containing(nights),
-            history.runs(unsheltered).containing(nights))
+    return (
+        history.runs(sheltered).containing(nights),
+        history.runs(unsheltered).containing(nights),
+    )
 
 
 def us_pit_summary(history: History, day: int = US_PIT_DAY) -> dict[str, float]:
     """``us_pit_sheltered_<year>`` and ``us_pit_unsheltered_<year>`` for the summary."""
     shel, unsh = us_pit_arrays(history, day)
     out: dict[str, float] = {}
-    for year, s, u in zip(history.calendar.years(history.horizon).tolist(), shel.tolist(),
-                          unsh.tolist(), strict=True):
+    for year, s, u in zip(
+        history.calendar.years(history.horizon).tolist(), shel.tolist(), unsh.tolist(), strict=True
+    ):
         out[f"us_pit_sheltered_{year}"] = float(s)
         out[f"us_pit_unsheltered_{year}"] = float(u)
     return out

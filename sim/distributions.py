@@ -45,8 +45,12 @@ from sim.scenario.errors import ScenarioError
 
 #: Family name -> allowed numbers of parameters.
 FAMILIES: dict[str, tuple[int, ...]] = {
-    "beta": (2,), "gamma": (2,), "lognormal": (2,), "uniform": (2,),
-    "truncated_normal": (2, 4), "fixed": (1,),
+    "beta": (2,),
+    "gamma": (2,),
+    "lognormal": (2,),
+    "uniform": (2,),
+    "truncated_normal": (2, 4),
+    "fixed": (1,),
 }
 #: Quasi-random designs for drawing.
 METHODS = ("lhs", "sobol")
@@ -100,6 +104,7 @@ class UncertainParameter:
 
 # ---------------------------------------------------------------- schema bounds
 
+
 def key_bounds(path: str) -> KeyBounds | None:
     """Bounds and type the schema gives a dotted path, or None if the path is unknown.
 
@@ -126,8 +131,9 @@ def key_bounds(path: str) -> KeyBounds | None:
             if cls is schema.Entries and f.name == "routes" and len(keys) >= i + 3:
                 cls, i = schema.Route, i + 2
                 continue
-            return KeyBounds(f.metadata.get("ge"), f.metadata.get("le"),
-                             bool(f.metadata.get("whole")))
+            return KeyBounds(
+                f.metadata.get("ge"), f.metadata.get("le"), bool(f.metadata.get("whole"))
+            )
         return None
     return None
 
@@ -139,57 +145,89 @@ def _strip_optional(tp: Any) -> Any:
 
 # ---------------------------------------------------------------- building and checking
 
-def make_parameter(path: str, value: float, spec: Any, low: float | None = None,
-                   high: float | None = None, file: str | None = None) -> UncertainParameter:
+
+def make_parameter(
+    path: str,
+    value: float,
+    spec: Any,
+    low: float | None = None,
+    high: float | None = None,
+    file: str | None = None,
+) -> UncertainParameter:
     """Check a ``dist`` mapping for the key at ``path`` and build its distribution."""
     where = f"{path}.dist"
     if isinstance(spec, int | float) and not isinstance(spec, bool):
         spec = {"fixed": [spec]}
     if not isinstance(spec, Mapping) or len(spec) != 1:
-        raise ScenarioError("expected one distribution such as {beta: [a, b]}", file=file,
-                            path=where)
+        raise ScenarioError(
+            "expected one distribution such as {beta: [a, b]}", file=file, path=where
+        )
     family, args = next(iter(spec.items()))
     if family not in FAMILIES:
-        raise ScenarioError(f"unknown distribution '{family}' (expected one of "
-                            f"{', '.join(FAMILIES)})", file=file, path=where)
+        raise ScenarioError(
+            f"unknown distribution '{family}' (expected one of {', '.join(FAMILIES)})",
+            file=file,
+            path=where,
+        )
     if not isinstance(args, list | tuple):
         args = [args]
     if not all(_finite(a) for a in args):
-        raise ScenarioError(f"expected numbers as the parameters of '{family}', got {args!r}",
-                            file=file, path=f"{where}.{family}")
+        raise ScenarioError(
+            f"expected numbers as the parameters of '{family}', got {args!r}",
+            file=file,
+            path=f"{where}.{family}",
+        )
     if len(args) not in FAMILIES[family]:
         n = " or ".join(str(k) for k in FAMILIES[family])
-        raise ScenarioError(f"'{family}' takes {n} parameters ({_PARAM_NAMES[family]}), "
-                            f"got {len(args)}", file=file, path=f"{where}.{family}")
+        raise ScenarioError(
+            f"'{family}' takes {n} parameters ({_PARAM_NAMES[family]}), got {len(args)}",
+            file=file,
+            path=f"{where}.{family}",
+        )
     bounds = key_bounds(path)
     if bounds is None:
-        raise ScenarioError("a distribution can only be given to a numeric scenario key",
-                            file=file, path=where)
+        raise ScenarioError(
+            "a distribution can only be given to a numeric scenario key", file=file, path=where
+        )
     args = tuple(float(a) for a in args)
     dist, support = _frozen(family, args, bounds, file, f"{where}.{family}")
     _check_support(family, support, bounds, file, where)
-    lo_q, hi_q = (support if dist is None else dist.ppf(INTERVAL_QUANTILES))
-    return UncertainParameter(path, float(value), family, args, dist,
-                              float(low if low is not None else lo_q),
-                              float(high if high is not None else hi_q), bounds)
+    lo_q, hi_q = support if dist is None else dist.ppf(INTERVAL_QUANTILES)
+    return UncertainParameter(
+        path,
+        float(value),
+        family,
+        args,
+        dist,
+        float(low if low is not None else lo_q),
+        float(high if high is not None else hi_q),
+        bounds,
+    )
 
 
-_PARAM_NAMES = {"beta": "a, b", "gamma": "shape, scale", "lognormal": "meanlog, sdlog",
-                "uniform": "low, high", "truncated_normal": "mean, sd[, low, high]",
-                "fixed": "value"}
+_PARAM_NAMES = {
+    "beta": "a, b",
+    "gamma": "shape, scale",
+    "lognormal": "meanlog, sdlog",
+    "uniform": "low, high",
+    "truncated_normal": "mean, sd[, low, high]",
+    "fixed": "value",
+}
 
 
 def _finite(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _frozen(family: str, args: tuple[float, ...], bounds: KeyBounds, file: str | None,
-            where: str) -> tuple[Any, tuple[float, float]]:
+def _frozen(
+    family: str, args: tuple[float, ...], bounds: KeyBounds, file: str | None, where: str
+) -> tuple[Any, tuple[float, float]]:
     """The frozen scipy distribution and its support; checks parameter signs."""
+
     def need(cond: bool, what: str) -> None:
         if not cond:
-            raise ScenarioError(f"'{family}' needs {what}, got {list(args)}", file=file,
-                                path=where)
+            raise ScenarioError(f"'{family}' needs {what}, got {list(args)}", file=file, path=where)
+
     if family == "fixed":
         return None, (args[0], args[0])
     if family == "beta":
@@ -213,13 +251,18 @@ def _frozen(family: str, args: tuple[float, ...], bounds: KeyBounds, file: str |
     return stats.truncnorm((lo - mean) / sd, (hi - mean) / sd, loc=mean, scale=sd), (lo, hi)
 
 
-def _check_support(family: str, support: tuple[float, float], bounds: KeyBounds,
-                   file: str | None, where: str) -> None:
+def _check_support(
+    family: str, support: tuple[float, float], bounds: KeyBounds, file: str | None, where: str
+) -> None:
     lo, hi = support
     if (bounds.ge is not None and lo < bounds.ge) or (bounds.le is not None and hi > bounds.le):
         allowed = f"[{_fmt(bounds.ge)}, {_fmt(bounds.le)}]"
-        raise ScenarioError(f"'{family}' takes values in [{_fmt(lo)}, {_fmt(hi)}], outside "
-                            f"what this key allows {allowed}", file=file, path=where)
+        raise ScenarioError(
+            f"'{family}' takes values in [{_fmt(lo)}, {_fmt(hi)}], outside "
+            f"what this key allows {allowed}",
+            file=file,
+            path=where,
+        )
 
 
 def _fmt(x: float | None) -> str:
@@ -235,8 +278,11 @@ def uncertain_parameters(loaded: Any) -> list[UncertainParameter]:
         if prov.dist is None:
             continue
         if "[" in path:
-            raise ScenarioError("distributions are supported on scenario keys, not inside "
-                                "lists such as 'changes'", file=loaded.file, path=path)
+            raise ScenarioError(
+                "distributions are supported on scenario keys, not inside lists such as 'changes'",
+                file=loaded.file,
+                path=path,
+            )
         value = _value_at(loaded.raw, path)
         out.append(make_parameter(path, value, prov.dist, prov.low, prov.high, loaded.file))
     return out
@@ -256,6 +302,7 @@ def _value_at(raw: Mapping, path: str) -> float:
 
 # ---------------------------------------------------------------- drawing
 
+
 def unit_design(d: int, n: int, method: str = "lhs", seed: int = 0) -> np.ndarray:
     """``n`` points in the unit cube [0, 1)^d from a quasi-random design.
 
@@ -263,8 +310,7 @@ def unit_design(d: int, n: int, method: str = "lhs", seed: int = 0) -> np.ndarra
     fills the cube more evenly and is best with ``n`` a power of two.
     """
     if method not in METHODS:
-        raise ScenarioError(f"expected a sampling method in {', '.join(METHODS)}, got "
-                            f"'{method}'")
+        raise ScenarioError(f"expected a sampling method in {', '.join(METHODS)}, got '{method}'")
     if n < 1:
         raise ScenarioError("expected at least one draw")
     if d == 0:
@@ -277,8 +323,9 @@ def unit_design(d: int, n: int, method: str = "lhs", seed: int = 0) -> np.ndarra
         return qmc.Sobol(d, scramble=True, rng=rng).random(n)
 
 
-def sample_matrix(params: Sequence[UncertainParameter], n: int, method: str = "lhs",
-                  seed: int = 0) -> np.ndarray:
+def sample_matrix(
+    params: Sequence[UncertainParameter], n: int, method: str = "lhs", seed: int = 0
+) -> np.ndarray:
     """Draws as an (n, len(params)) array; fixed parameters take their constant."""
     free = [p for p in params if not p.is_fixed]
     u = unit_design(len(free), n, method, seed)
@@ -295,14 +342,16 @@ def sample_matrix(params: Sequence[UncertainParameter], n: int, method: str = "l
     return out
 
 
-def to_overrides(params: Sequence[UncertainParameter], matrix: np.ndarray
-                 ) -> list[dict[str, float | int]]:
+def to_overrides(
+    params: Sequence[UncertainParameter], matrix: np.ndarray
+) -> list[dict[str, float | int]]:
     """Rows of a draw matrix as override mappings (dotted path -> value)."""
     return [{p.path: p.cast(x) for p, x in zip(params, row, strict=True)} for row in matrix]
 
 
-def sample_overrides(loaded: Any, n: int, method: str = "lhs", seed: int = 0
-                     ) -> list[dict[str, float | int]]:
+def sample_overrides(
+    loaded: Any, n: int, method: str = "lhs", seed: int = 0
+) -> list[dict[str, float | int]]:
     """``n`` parameter draws of a scenario as overrides for ``with_overrides``.
 
     Draws are reproducible from ``seed``; a scenario with no distributions gives

@@ -30,26 +30,32 @@ from sim.scenario.loader import PARAM_KEYS
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "docs" / "scenario-reference.md"
 
-TYPE_NAMES = {int: "integer", float: "number", str: "text", bool: "true/false",
-              dict: "mapping", list: "list"}
+TYPE_NAMES = {
+    int: "integer",
+    float: "number",
+    str: "text",
+    bool: "true/false",
+    dict: "mapping",
+    list: "list",
+}
 
 
 @dataclass(frozen=True)
 class KeyDoc:
     """One scenario key as the reference shows it."""
 
-    path: str                   # dotted key path, e.g. "places.starter.capacity"
-    type: str                   # human type name ("number or null", "section", ...)
-    default: Any                # default value (sections: None)
-    doc: str                    # description from the field metadata
+    path: str  # dotted key path, e.g. "places.starter.capacity"
+    type: str  # human type name ("number or null", "section", ...)
+    default: Any  # default value (sections: None)
+    doc: str  # description from the field metadata
     unit: str | None = None
     ge: float | None = None
     le: float | None = None
     choices: tuple[str, ...] | None = None
     keys: tuple[str, ...] | None = None
     sum_to_one: bool = False
-    section: bool = False       # a group of keys (a nested dataclass)
-    section_doc: str = ""       # the group's docstring (sections only)
+    section: bool = False  # a group of keys (a nested dataclass)
+    section_doc: str = ""  # the group's docstring (sections only)
 
 
 def _is_dataclass_type(t: Any) -> bool:
@@ -84,15 +90,28 @@ def iter_keys(cls: type = schema.Scenario, prefix: str = "") -> Iterator[KeyDoc]
         meta = f.metadata
         path = f"{prefix}{f.name}"
         if _is_dataclass_type(t):
-            yield KeyDoc(path, "section", None, meta.get("doc", ""), section=True,
-                         section_doc=inspect.cleandoc(t.__doc__ or ""))
+            yield KeyDoc(
+                path,
+                "section",
+                None,
+                meta.get("doc", ""),
+                section=True,
+                section_doc=inspect.cleandoc(t.__doc__ or ""),
+            )
             yield from iter_keys(t, path + ".")
         else:
-            yield KeyDoc(path, type_name(t), _default(f), meta.get("doc", ""),
-                         unit=meta.get("unit"), ge=meta.get("ge"),
-                         le=meta.get("le") if meta.get("most") is None else meta["most"],
-                         choices=meta.get("choices"), keys=meta.get("keys"),
-                         sum_to_one=bool(meta.get("sum_to_one")))
+            yield KeyDoc(
+                path,
+                type_name(t),
+                _default(f),
+                meta.get("doc", ""),
+                unit=meta.get("unit"),
+                ge=meta.get("ge"),
+                le=meta.get("le") if meta.get("most") is None else meta["most"],
+                choices=meta.get("choices"),
+                keys=meta.get("keys"),
+                sum_to_one=bool(meta.get("sum_to_one")),
+            )
 
 
 def key_exists(path: str, cls: type = schema.Scenario) -> bool:
@@ -101,6 +120,7 @@ def key_exists(path: str, cls: type = schema.Scenario) -> bool:
 
 
 # ------------------------------------------------------------------ rendering
+
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
@@ -136,11 +156,15 @@ def _allowed(k: KeyDoc) -> str:
 
 
 def _table(keys: list[KeyDoc]) -> list[str]:
-    lines = ["| key | type | default | unit | allowed | description |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| key | type | default | unit | allowed | description |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for k in keys:
-        lines.append(f"| `{k.path}` | {k.type} | `{_cell(_value(k.default))}` | "
-                     f"{_cell(k.unit or '')} | {_cell(_allowed(k))} | {_cell(k.doc)} |")
+        lines.append(
+            f"| `{k.path}` | {k.type} | `{_cell(_value(k.default))}` | "
+            f"{_cell(k.unit or '')} | {_cell(_allowed(k))} | {_cell(k.doc)} |"
+        )
     return lines
 
 
@@ -179,8 +203,7 @@ def render(cls: type = schema.Scenario) -> str:
         out += [f"{'#' * min(depth + 2, 4)} `{sec.path}`", "", _cell(sec.doc), ""]
         if sec.section_doc and sec.section_doc != sec.doc:
             out += [sec.section_doc, ""]
-        members = [k for k in keys if not k.section
-                   and k.path.rpartition(".")[0] == sec.path]
+        members = [k for k in keys if not k.section and k.path.rpartition(".")[0] == sec.path]
         if members:
             out += [*_table(members), ""]
         elif not any(k.path.startswith(sec.path + ".") for k in keys):
@@ -203,18 +226,25 @@ def write_reference(path: Path = REFERENCE) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sim.docs_reference",
-                                description="Regenerate docs/scenario-reference.md.")
+    p = argparse.ArgumentParser(
+        prog="python -m sim.docs_reference", description="Regenerate docs/scenario-reference.md."
+    )
     add_arguments(p)
     return run_args(p.parse_args(argv))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=None, metavar="DIR_OR_FILE",
-                   help="a folder (writes scenario-reference.md in it) or a .md file "
-                        "(default: docs/ of a source checkout, else the current folder)")
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 if the file is out of date")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR_OR_FILE",
+        help="a folder (writes scenario-reference.md in it) or a .md file "
+        "(default: docs/ of a source checkout, else the current folder)",
+    )
+    p.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if the file is out of date"
+    )
 
 
 def target_path(out: Path | None) -> Path:
@@ -232,8 +262,7 @@ def run_args(args: argparse.Namespace) -> int:
     args.out = target_path(args.out)
     missing = undocumented()
     if missing:
-        print("homesim: error: keys without a description: " + ", ".join(missing),
-              file=sys.stderr)
+        print("homesim: error: keys without a description: " + ", ".join(missing), file=sys.stderr)
         return 2
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""

@@ -30,8 +30,9 @@ def support_spells(model) -> pd.DataFrame:
         return pd.DataFrame(columns=["team", "start", "end", "situation", "needs"])
     chunks = teams.spells(model.week)
     cols = [np.concatenate([c[i] for c in chunks]) for i in range(5)]
-    return pd.DataFrame(dict(zip(["team", "start", "end", "situation", "needs"], cols,
-                                 strict=True)))
+    return pd.DataFrame(
+        dict(zip(["team", "start", "end", "situation", "needs"], cols, strict=True))
+    )
 
 
 def programme_outcomes(model) -> dict[str, float]:

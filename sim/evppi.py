@@ -42,6 +42,7 @@ HYPER_DRAWS = 300
 
 # ---------------------------------------------------------------- regression
 
+
 def fitted_values(x: np.ndarray, y: np.ndarray, method: str = "gp") -> np.ndarray:
     """Fitted ``E(y | x)`` at the sample points, by ``method`` (see the module notes)."""
     x = np.asarray(x, float).reshape(len(y), -1)
@@ -80,32 +81,36 @@ def gp_fit(x: np.ndarray, y: np.ndarray) -> GPFit:
     sub = np.linspace(0, len(t) - 1, min(len(t), HYPER_DRAWS)).round().astype(int)
     sq = [(u[sub, j, None] - u[None, sub, j]) ** 2 for j in range(k)]
     start = np.concatenate([np.log(np.full(k, 0.5)), [0.0, math.log(0.5)]])
-    bounds = [(math.log(0.02), math.log(50.0))] * k + [(math.log(1e-3), math.log(10.0)),
-                                                        (math.log(1e-3), math.log(10.0))]
-    res = optimize.minimize(_neg_log_ml, start, args=(sq, t[sub]), jac=True,
-                            method="L-BFGS-B", bounds=bounds)
+    bounds = [(math.log(0.02), math.log(50.0))] * k + [
+        (math.log(1e-3), math.log(10.0)),
+        (math.log(1e-3), math.log(10.0)),
+    ]
+    res = optimize.minimize(
+        _neg_log_ml, start, args=(sq, t[sub]), jac=True, method="L-BFGS-B", bounds=bounds
+    )
     ell, sf, sn = np.exp(res.x[:k]), math.exp(res.x[k]), math.exp(res.x[k + 1])
     sq = [(u[:, j, None] - u[None, :, j]) ** 2 for j in range(k)]
     kf = _kernel(sq, ell, sf)
-    chol = linalg.cho_factor(kf + sn ** 2 * np.eye(len(t)), lower=True)
+    chol = linalg.cho_factor(kf + sn**2 * np.eye(len(t)), lower=True)
     mean = kf @ linalg.cho_solve(chol, t)
     return GPFit(ell, sf * sd, sn * sd, mu + sd * mean)
 
 
 def _kernel(sq: Sequence[np.ndarray], ell: np.ndarray, sf: float) -> np.ndarray:
-    r = sum(s / (e ** 2) for s, e in zip(sq, ell, strict=True))
-    return sf ** 2 * np.exp(-0.5 * r)
+    r = sum(s / (e**2) for s, e in zip(sq, ell, strict=True))
+    return sf**2 * np.exp(-0.5 * r)
 
 
-def _neg_log_ml(theta: np.ndarray, sq: Sequence[np.ndarray], t: np.ndarray
-                ) -> tuple[float, np.ndarray]:
+def _neg_log_ml(
+    theta: np.ndarray, sq: Sequence[np.ndarray], t: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Negative log marginal likelihood and its gradient in the log hyperparameters."""
     k = len(sq)
     ell, sf, sn = np.exp(theta[:k]), math.exp(theta[k]), math.exp(theta[k + 1])
     kf = _kernel(sq, ell, sf)
     n = len(t)
     try:
-        chol = linalg.cho_factor(kf + (sn ** 2 + 1e-8) * np.eye(n), lower=True)
+        chol = linalg.cho_factor(kf + (sn**2 + 1e-8) * np.eye(n), lower=True)
     except linalg.LinAlgError:
         return 1e25, np.zeros_like(theta)
     alpha = linalg.cho_solve(chol, t)
@@ -115,11 +120,12 @@ def _neg_log_ml(theta: np.ndarray, sq: Sequence[np.ndarray], t: np.ndarray
     for j in range(k):
         grad[j] = -0.5 * np.sum(inner * (kf * sq[j] / ell[j] ** 2))
     grad[k] = -0.5 * np.sum(inner * (2.0 * kf))
-    grad[k + 1] = -0.5 * np.trace(inner) * 2.0 * sn ** 2
+    grad[k + 1] = -0.5 * np.trace(inner) * 2.0 * sn**2
     return float(nll), grad
 
 
 # ---------------------------------------------------------------- EVPPI
+
 
 def evppi_from_fitted(fitted_inb: np.ndarray) -> float:
     """EVPPI from fitted incremental net benefits, shape (draws, options - 1)."""
@@ -134,13 +140,19 @@ def evppi(params: np.ndarray, net_benefit: np.ndarray, method: str = "gp") -> fl
     """
     nb = np.asarray(net_benefit, float)
     inb = nb[:, 1:] - nb[:, :1]
-    fitted = np.column_stack([fitted_values(params, inb[:, j], method)
-                              for j in range(inb.shape[1])])
+    fitted = np.column_stack(
+        [fitted_values(params, inb[:, j], method) for j in range(inb.shape[1])]
+    )
     return evppi_from_fitted(fitted)
 
 
-def evppi_curve(params: np.ndarray, costs: np.ndarray, effects: np.ndarray,
-                wtp: Sequence[float], method: str = "gp") -> np.ndarray:
+def evppi_curve(
+    params: np.ndarray,
+    costs: np.ndarray,
+    effects: np.ndarray,
+    wtp: Sequence[float],
+    method: str = "gp",
+) -> np.ndarray:
     """EVPPI at each willingness to pay, from costs and effects of shape (draws, options).
 
     Incremental effects and costs are regressed once each (see the module notes).
@@ -151,10 +163,12 @@ def evppi_curve(params: np.ndarray, costs: np.ndarray, effects: np.ndarray,
     x = np.asarray(params, float).reshape(len(c), -1)
     idx = _thin(len(c)) if method == "gp" else np.arange(len(c))
     x, c, e = x[idx], c[idx], e[idx]
-    ge = np.column_stack([fitted_values(x, e[:, j] - e[:, 0], method)
-                          for j in range(1, c.shape[1])])
-    gc = np.column_stack([fitted_values(x, c[:, j] - c[:, 0], method)
-                          for j in range(1, c.shape[1])])
+    ge = np.column_stack(
+        [fitted_values(x, e[:, j] - e[:, 0], method) for j in range(1, c.shape[1])]
+    )
+    gc = np.column_stack(
+        [fitted_values(x, c[:, j] - c[:, 0], method) for j in range(1, c.shape[1])]
+    )
     return np.array([evppi_from_fitted(w * ge - gc) for w in wtp])
 
 
@@ -164,9 +178,14 @@ def _thin(n: int) -> np.ndarray:
     return np.linspace(0, n - 1, MAX_GP_DRAWS).round().astype(int)
 
 
-def evppi_table(draws: pd.DataFrame, costs: np.ndarray, effects: np.ndarray,
-                groups: Mapping[str, Sequence[str]], wtp: Sequence[float],
-                method: str = "gp") -> pd.DataFrame:
+def evppi_table(
+    draws: pd.DataFrame,
+    costs: np.ndarray,
+    effects: np.ndarray,
+    groups: Mapping[str, Sequence[str]],
+    wtp: Sequence[float],
+    method: str = "gp",
+) -> pd.DataFrame:
     """EVPPI per group of parameters and willingness to pay (long table).
 
     ``draws`` has one row per PSA draw and a column per dotted path, in the order of
@@ -176,6 +195,5 @@ def evppi_table(draws: pd.DataFrame, costs: np.ndarray, effects: np.ndarray,
     for name, cols in groups.items():
         x = draws[list(cols)].to_numpy(float)
         for w, v in zip(wtp, evppi_curve(x, costs, effects, wtp, method), strict=True):
-            rows.append({"group": name, "parameters": ", ".join(cols), "wtp": float(w),
-                         "evppi": v})
+            rows.append({"group": name, "parameters": ", ".join(cols), "wtp": float(w), "evppi": v})
     return pd.DataFrame(rows)

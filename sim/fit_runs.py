@@ -48,8 +48,13 @@ def run_task(loaded: LoadedScenario, task: Task, post: Post | None = None) -> An
     except ScenarioError:
         return None
     if task.weekly:
-        frame = pd.concat([run_once(sc, k, task.seed, task.years, detail=False).weekly
-                           for k in task.replications], ignore_index=True)
+        frame = pd.concat(
+            [
+                run_once(sc, k, task.seed, task.years, detail=False).weekly
+                for k in task.replications
+            ],
+            ignore_index=True,
+        )
     else:
         frame = simulate(sc, task.replications, task.seed, task.years)
     return frame if post is None else post(frame)
@@ -89,8 +94,9 @@ class TaskRunner:
         if self._client is not None and isinstance(self.scheduler, str):
             self._client.close()
 
-    def map(self, loaded: LoadedScenario, tasks: Sequence[Task], post: Post | None = None
-            ) -> list[Any]:
+    def map(
+        self, loaded: LoadedScenario, tasks: Sequence[Task], post: Post | None = None
+    ) -> list[Any]:
         """Results of ``tasks`` in their order."""
         args = [(loaded, t, post) for t in tasks]
         if self._client is not None:
@@ -113,5 +119,6 @@ def _dask_client(scheduler: Any) -> Any:
     try:
         return Client(scheduler, timeout="10s")
     except OSError as exc:
-        raise ScenarioError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
-                            f"({exc})") from None
+        raise ScenarioError(
+            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
+        ) from None

@@ -83,11 +83,9 @@ def check_out_path(out: str | Path | None, flag: str = "--out") -> Path:
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise ScenarioError(f"{flag} expects a folder, but {parent} (in {path}) "
-                                    "is a file")
+                raise ScenarioError(f"{flag} expects a folder, but {parent} (in {path}) is a file")
             if not os.access(parent, os.W_OK | os.X_OK) and not path.exists():
-                raise ScenarioError(f"{flag}: cannot create {path}: {parent} is not "
-                                    "writable")
+                raise ScenarioError(f"{flag}: cannot create {path}: {parent} is not writable")
             break
     return path
 
@@ -99,8 +97,9 @@ def plan_of(*parts: Any) -> str:
 
 
 @contextmanager
-def claim_folder(out: str | Path, command: str, plan: str | None = None,
-                 force: bool = False, flag: str = "--out") -> Iterator[Claim]:
+def claim_folder(
+    out: str | Path, command: str, plan: str | None = None, force: bool = False, flag: str = "--out"
+) -> Iterator[Claim]:
     """Hold ``out`` for this command: checked, locked, and free of other results.
 
     Args:
@@ -151,16 +150,17 @@ def _lock(lock_path: Path, created: bool, root: Path) -> int:
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
-        raise ScenarioError(f"cannot open the lock file {lock_path}: {exc.strerror}"
-                            ) from None
+        raise ScenarioError(f"cannot open the lock file {lock_path}: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
         os.close(fd)
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise ScenarioError(f"the results folder {root} is in use by another homesim "
-                                f"command (it holds the lock {lock_path}); wait for it to "
-                                "finish or choose another --out folder") from None
+            raise ScenarioError(
+                f"the results folder {root} is in use by another homesim "
+                f"command (it holds the lock {lock_path}); wait for it to "
+                "finish or choose another --out folder"
+            ) from None
         raise ScenarioError(f"cannot lock {lock_path}: {exc.strerror}") from None
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
@@ -170,8 +170,10 @@ def _lock(lock_path: Path, created: bool, root: Path) -> int:
 def _mark(root: Path, command: str, plan: str | None) -> None:
     """Record what this folder holds (see :data:`MARK_NAME`)."""
     from sim.results_io import now_iso, write_json
-    write_json(root / MARK_NAME, {"kind": command, "plan": plan, "claimed": now_iso(),
-                                  "pid": os.getpid()})
+
+    write_json(
+        root / MARK_NAME, {"kind": command, "plan": plan, "claimed": now_iso(), "pid": os.getpid()}
+    )
 
 
 def read_kind(root: Path) -> dict[str, Any] | None:
@@ -191,8 +193,9 @@ def read_kind(root: Path) -> dict[str, Any] | None:
     return None
 
 
-def _check_contents(root: Path, command: str, plan: str | None, force: bool, flag: str
-                    ) -> dict[str, Any] | None:
+def _check_contents(
+    root: Path, command: str, plan: str | None, force: bool, flag: str
+) -> dict[str, Any] | None:
     """Refuse, replace or accept what the folder already holds (see :func:`claim_folder`).
 
     Returns the earlier manifest when the folder holds this same command and plan.
@@ -200,13 +203,19 @@ def _check_contents(root: Path, command: str, plan: str | None, force: bool, fla
     if _only_own(root):
         return None
     old = read_kind(root)
-    if old is not None and plan is not None and old.get("kind", command) == command \
-            and old.get("plan") == plan:
+    if (
+        old is not None
+        and plan is not None
+        and old.get("kind", command) == command
+        and old.get("plan") == plan
+    ):
         return old
     if not force:
-        raise ScenarioError(f"{flag} {root} already holds {_describe(old, command, plan)}; "
-                            "choose another folder, or give --force to replace its "
-                            "contents")
+        raise ScenarioError(
+            f"{flag} {root} already holds {_describe(old, command, plan)}; "
+            "choose another folder, or give --force to replace its "
+            "contents"
+        )
     clear_folder(root)
     return None
 
@@ -216,8 +225,9 @@ def _describe(old: dict[str, Any] | None, command: str, plan: str | None) -> str
         return "files that are not homesim results"
     kind = old.get("kind") or _kind_from_command(old.get("command"))
     if kind == command and plan is not None:
-        return f"the results of a different {command} (its runs, scenarios, seeds or " \
-               "options differ)"
+        return (
+            f"the results of a different {command} (its runs, scenarios, seeds or options differ)"
+        )
     if kind == command:
         return f"the results of an earlier {command}"
     return f"the results of 'homesim {kind}'" if kind else "results of another command"

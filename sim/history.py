@@ -79,8 +79,9 @@ class Calendar:
 
     def night(self, year: int, month: int, day: int) -> int:
         """Night of a date (``day`` 1-based) counted from night 0."""
-        return int((year - self.start_year) * self.year_nights
-                   + self.month_offsets()[month - 1] + day - 1)
+        return int(
+            (year - self.start_year) * self.year_nights + self.month_offsets()[month - 1] + day - 1
+        )
 
 
 @dataclass(frozen=True)
@@ -134,12 +135,10 @@ class Runs:
         """For each night, how many runs hold it (each citizen has at most one)."""
         night = np.asarray(night)
         lo, hi = self._sorted_bounds
-        return (np.searchsorted(lo, night, side="right")
-                - np.searchsorted(hi, night, side="right"))
+        return np.searchsorted(lo, night, side="right") - np.searchsorted(hi, night, side="right")
 
 
-def overlap(start: np.ndarray, end: np.ndarray, lo: np.ndarray, hi: np.ndarray
-            ) -> np.ndarray:
+def overlap(start: np.ndarray, end: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Nights of intervals ``[start, end)`` inside windows ``[lo, hi)``: (intervals,
     windows)."""
     inner = np.minimum(end[:, None], hi[None, :]) - np.maximum(start[:, None], lo[None, :])
@@ -187,25 +186,43 @@ class History:
         of the same stay, and a stay of no nights (two moves in one week) is dropped.
         """
         a = model.citizens
-        fields = {"needs": a.needs.copy(), "birth": a.birth.copy(),
-                  "entered": a.entered.copy()}
+        fields = {"needs": a.needs.copy(), "birth": a.birth.copy(), "entered": a.entered.copy()}
         if hasattr(a, "kind"):
             fields["kind"] = a.kind.copy()
         log = model.recorder.stays.frame()
         now = np.flatnonzero((a.situation != LEFT) & (a.since < model.week))
-        cit, sit, start, end = (np.concatenate([log[c].to_numpy().astype(np.int64), extra])
-                                for c, extra in zip(STAY_COLUMNS, (
-                                    now, a.situation[now], a.since[now] * DAYS_PER_WEEK,
-                                    np.full(now.size, model.week * DAYS_PER_WEEK)),
-                                    strict=True))
+        cit, sit, start, end = (
+            np.concatenate([log[c].to_numpy().astype(np.int64), extra])
+            for c, extra in zip(
+                STAY_COLUMNS,
+                (
+                    now,
+                    a.situation[now],
+                    a.since[now] * DAYS_PER_WEEK,
+                    np.full(now.size, model.week * DAYS_PER_WEEK),
+                ),
+                strict=True,
+            )
+        )
         cit, sit, start, end = _longest_per_start(cit, sit, start, end)
-        return cls.from_arrays(cit, sit, start, end,
-                               horizon=model.week * DAYS_PER_WEEK,
-                               start_year=model.params.setting.start_year, fields=fields)
+        return cls.from_arrays(
+            cit,
+            sit,
+            start,
+            end,
+            horizon=model.week * DAYS_PER_WEEK,
+            start_year=model.params.setting.start_year,
+            fields=fields,
+        )
 
     @classmethod
-    def from_stays(cls, stays: pd.DataFrame | dict, horizon: int, start_year: int = 2015,
-                   year_nights: int = YEAR_NIGHTS) -> History:
+    def from_stays(
+        cls,
+        stays: pd.DataFrame | dict,
+        horizon: int,
+        start_year: int = 2015,
+        year_nights: int = YEAR_NIGHTS,
+    ) -> History:
         """A history from a stay log table (situations as codes or names)."""
         df = pd.DataFrame(stays)
         missing = [c for c in STAY_COLUMNS if c not in df]
@@ -214,22 +231,40 @@ class History:
         sit = df["situation"].to_numpy()
         if sit.dtype == object:
             sit = np.array([SITUATIONS.index(s) for s in sit])
-        return cls.from_arrays(df["citizen"].to_numpy(), sit, df["start"].to_numpy(),
-                               df["end"].to_numpy(), horizon=horizon, start_year=start_year,
-                               year_nights=year_nights)
+        return cls.from_arrays(
+            df["citizen"].to_numpy(),
+            sit,
+            df["start"].to_numpy(),
+            df["end"].to_numpy(),
+            horizon=horizon,
+            start_year=start_year,
+            year_nights=year_nights,
+        )
 
     @classmethod
-    def from_arrays(cls, citizen: np.ndarray, situation: np.ndarray, start: np.ndarray,
-                    end: np.ndarray, *, horizon: int, start_year: int = 2015,
-                    year_nights: int = YEAR_NIGHTS,
-                    fields: dict[str, np.ndarray] | None = None) -> History:
+    def from_arrays(
+        cls,
+        citizen: np.ndarray,
+        situation: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        *,
+        horizon: int,
+        start_year: int = 2015,
+        year_nights: int = YEAR_NIGHTS,
+        fields: dict[str, np.ndarray] | None = None,
+    ) -> History:
         """A history from stay arrays in any order.
 
         Stays of one citizen must not overlap and must end by ``horizon``; back-to-back
         pieces of one stay in the same situation are joined into one stay.
         """
-        cols = [np.asarray(citizen, np.int64), np.asarray(situation).astype(np.int8),
-                np.asarray(start, np.int64), np.asarray(end, np.int64)]
+        cols = [
+            np.asarray(citizen, np.int64),
+            np.asarray(situation).astype(np.int8),
+            np.asarray(start, np.int64),
+            np.asarray(end, np.int64),
+        ]
         key = sort_key(cols[0], cols[2])
         if (key[1:] < key[:-1]).any():
             order = np.argsort(key, kind="stable")
@@ -269,23 +304,27 @@ class History:
             empty = np.zeros(0, dtype=np.int64)
             return Runs(empty, empty, empty, empty, empty.astype(bool))
         prev = np.maximum(idx - 1, 0)
-        joined = ((idx > 0) & inset[prev] & (cit[prev] == cit[idx])
-                  & (end[prev] == start[idx]))
+        joined = (idx > 0) & inset[prev] & (cit[prev] == cit[idx]) & (end[prev] == start[idx])
         first = idx[~joined]
         heads = np.flatnonzero(~joined)
         last = idx[np.append(heads[1:] - 1, idx.size - 1)]
         nxt = np.minimum(last + 1, cit.size - 1)
         has_next = (last + 1 < cit.size) & (cit[nxt] == cit[last])
-        return Runs(cit[first], start[first], end[last],
-                    np.where(has_next, sit[nxt], -1).astype(np.int64),
-                    end[last] >= self.horizon)
+        return Runs(
+            cit[first],
+            start[first],
+            end[last],
+            np.where(has_next, sit[nxt], -1).astype(np.int64),
+            end[last] >= self.horizon,
+        )
 
 
 def sort_key(citizen: np.ndarray, night: np.ndarray) -> np.ndarray:
     """One int64 per (citizen, night) that sorts by citizen, then night (nights from
     -2**31 to 2**32)."""
-    return (np.asarray(citizen, dtype=np.int64) * (1 << 33)
-            + (np.asarray(night, dtype=np.int64) + (1 << 31)))
+    return np.asarray(citizen, dtype=np.int64) * (1 << 33) + (
+        np.asarray(night, dtype=np.int64) + (1 << 31)
+    )
 
 
 def order_by_citizen(citizen: np.ndarray) -> np.ndarray:
@@ -297,8 +336,9 @@ def order_by_citizen(citizen: np.ndarray) -> np.ndarray:
     return order[np.argsort(high, kind="stable")]
 
 
-def _longest_per_start(citizen: np.ndarray, situation: np.ndarray, start: np.ndarray,
-                       end: np.ndarray) -> list[np.ndarray]:
+def _longest_per_start(
+    citizen: np.ndarray, situation: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> list[np.ndarray]:
     """The stay log in order (by citizen, then time), one row per (citizen, start) that
     ends where its last (and longest) row ends; rows of no nights are dropped.
 
@@ -308,16 +348,18 @@ def _longest_per_start(citizen: np.ndarray, situation: np.ndarray, start: np.nda
     """
     order = order_by_citizen(citizen)
     c, s = citizen[order], start[order]
-    heads = np.flatnonzero(np.concatenate([[True], (c[1:] != c[:-1]) | (s[1:] != s[:-1])])
-                           ) if c.size else np.zeros(0, dtype=np.intp)
+    heads = (
+        np.flatnonzero(np.concatenate([[True], (c[1:] != c[:-1]) | (s[1:] != s[:-1])]))
+        if c.size
+        else np.zeros(0, dtype=np.intp)
+    )
     last = end[order[np.append(heads[1:] - 1, c.size - 1)]] if heads.size else end[:0]
     rows = order[heads]
     keep = last > start[rows]
     return [citizen[rows][keep], situation[rows][keep], start[rows][keep], last[keep]]
 
 
-def _check(c: np.ndarray, sit: np.ndarray, s: np.ndarray, e: np.ndarray, horizon: int
-           ) -> None:
+def _check(c: np.ndarray, sit: np.ndarray, s: np.ndarray, e: np.ndarray, horizon: int) -> None:
     """Reject a stay log that cannot be a history: empty or overlapping stays, stays
     past the horizon."""
     bad = e <= s
@@ -329,13 +371,13 @@ def _check(c: np.ndarray, sit: np.ndarray, s: np.ndarray, e: np.ndarray, horizon
         raise ValueError("stays of one citizen must not overlap")
 
 
-def _join_pieces(c: np.ndarray, sit: np.ndarray, s: np.ndarray, e: np.ndarray
-                 ) -> list[np.ndarray]:
+def _join_pieces(c: np.ndarray, sit: np.ndarray, s: np.ndarray, e: np.ndarray) -> list[np.ndarray]:
     """Join back-to-back rows of one citizen in one situation into one stay."""
     if c.size < 2:
         return [c, sit, s, e]
-    joined = np.concatenate([[False], (c[1:] == c[:-1]) & (sit[1:] == sit[:-1])
-                             & (s[1:] == e[:-1])])
+    joined = np.concatenate(
+        [[False], (c[1:] == c[:-1]) & (sit[1:] == sit[:-1]) & (s[1:] == e[:-1])]
+    )
     if not joined.any():
         return [c, sit, s, e]
     heads = np.flatnonzero(~joined)

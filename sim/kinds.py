@@ -51,16 +51,18 @@ class KindTables:
 
     def neutral(self, k: int) -> bool:
         """True when kind ``k`` leaves the base rows as they are."""
-        return bool((self.exit[k] == 1).all() and (self.tilt[k] == 1).all()
-                    and self.returns[k] == 1)
+        return bool(
+            (self.exit[k] == 1).all() and (self.tilt[k] == 1).all() and self.returns[k] == 1
+        )
 
     @classmethod
     def build(cls, sc: Scenario) -> KindTables:
         names = kind_names(sc.kinds)
         K = len(names)
         cum = _cumulative(sc.kinds.shares, names)
-        cum_homeless = (_cumulative(sc.kinds.homeless_shares, names)
-                        if sc.kinds.homeless_shares else cum)
+        cum_homeless = (
+            _cumulative(sc.kinds.homeless_shares, names) if sc.kinds.homeless_shares else cum
+        )
         exit_ = np.ones((K, N_SIT))
         tilt = np.ones((K, N_SIT))
         for k, name in enumerate(names):
@@ -70,16 +72,22 @@ class KindTables:
         returns = np.array([float(sc.kinds.returns.get(n, 1.0)) for n in names])
         if sc.returns.months:
             weeks = np.array([round(m * WEEKS_PER_MONTH) for m in sc.returns.months])
-            mult = np.array([sc.returns.multiplier.get(n, sc.returns.multiplier["default"])
-                             for n in names], dtype=float)
+            mult = np.array(
+                [sc.returns.multiplier.get(n, sc.returns.multiplier["default"]) for n in names],
+                dtype=float,
+            )
         else:  # the one band of ``rehousing``
             weeks = np.array([sc.rehousing.weeks])
             mult = np.full((K, 1), float(sc.rehousing.multiplier))
-        return cls(names, cum, cum_homeless, exit_, tilt, returns, weeks.astype(np.int64),
-                   mult)
+        return cls(names, cum, cum_homeless, exit_, tilt, returns, weeks.astype(np.int64), mult)
 
-    def draw(self, rng: np.random.Generator, needs: np.ndarray, band: np.ndarray,
-             homeless: np.ndarray | None = None) -> np.ndarray:
+    def draw(
+        self,
+        rng: np.random.Generator,
+        needs: np.ndarray,
+        band: np.ndarray,
+        homeless: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Kinds of new citizens (one uniform each; no draw at all with one kind);
         ``homeless`` marks those homeless in week 0, who follow ``homeless_shares``."""
         if self.n_kinds == 1:
@@ -91,8 +99,9 @@ class KindTables:
         u = rng.random(needs.size)
         return np.minimum((cum <= u[:, None]).sum(axis=1), self.n_kinds - 1).astype(np.int8)
 
-    def kind_rows(self, base: np.ndarray, k: int, sits: np.ndarray,
-                  to_homeless: np.ndarray) -> np.ndarray:
+    def kind_rows(
+        self, base: np.ndarray, k: int, sits: np.ndarray, to_homeless: np.ndarray
+    ) -> np.ndarray:
         """The base rows (situation x needs, destinations) of kind ``k``.
 
         Exits from homeless situations scale by ``exit``; destinations are tilted with
@@ -140,8 +149,9 @@ def _fill(row: np.ndarray, value, mask: np.ndarray) -> None:
         row[mask] = float(value)
 
 
-def kind_outputs(stays, kind: np.ndarray, names: tuple[str, ...], weeks: int,
-                 situation: int) -> dict[str, float]:
+def kind_outputs(
+    stays, kind: np.ndarray, names: tuple[str, ...], weeks: int, situation: int
+) -> dict[str, float]:
     """Each kind's share of the users of one situation and of its nights, over the
     horizon (``stays``: the stay log's frame; ``kind``: every citizen's kind).
 
@@ -158,8 +168,10 @@ def kind_outputs(stays, kind: np.ndarray, names: tuple[str, ...], weeks: int,
     by_nights = np.bincount(kind[who], weights=nights.to_numpy(), minlength=len(names))
     out = {}
     for k, kname in enumerate(names):
-        out[f"{name}_users_share_{kname}"] = (float(by_users[k] / by_users.sum())
-                                              if users.size else float("nan"))
-        out[f"{name}_nights_share_{kname}"] = (float(by_nights[k] / by_nights.sum())
-                                               if by_nights.sum() else float("nan"))
+        out[f"{name}_users_share_{kname}"] = (
+            float(by_users[k] / by_users.sum()) if users.size else float("nan")
+        )
+        out[f"{name}_nights_share_{kname}"] = (
+            float(by_nights[k] / by_nights.sum()) if by_nights.sum() else float("nan")
+        )
     return out

@@ -70,8 +70,13 @@ class HomelessnessModel(mesa.Model):
         years: horizon; defaults to the scenario's ``setting.years``.
     """
 
-    def __init__(self, scenario: LoadedScenario | str | Path | Mapping, rng: Any = None,
-                 *, years: int | None = None):
+    def __init__(
+        self,
+        scenario: LoadedScenario | str | Path | Mapping,
+        rng: Any = None,
+        *,
+        years: int | None = None,
+    ):
         """Build the model at week 0: the initial population placed, the entrants of the
         whole horizon drawn, week 0 tallied and collected.
 
@@ -113,9 +118,9 @@ class HomelessnessModel(mesa.Model):
         self.occupancy = np.zeros(N_SIT, dtype=np.int64)
         # citizens by (situation, needs, age band), kept up to date by every move
         self.cells = np.zeros(N_SIT * N_NEEDS * N_AGE, dtype=np.int64)
-        self._queued = np.zeros(0, dtype=np.intp)    # on a waiting list at the last tally
-        self._joined: list[np.ndarray] = []          # joined a list this week
-        self._homeless_week = -1                     # week of the cached homeless index
+        self._queued = np.zeros(0, dtype=np.intp)  # on a waiting list at the last tally
+        self._joined: list[np.ndarray] = []  # joined a list this week
+        self._homeless_week = -1  # week of the cached homeless index
         # week -> (citizens, week housed) whose return band changes then
         self._band_changes: dict[int, list[tuple[np.ndarray, Any]]] = defaultdict(list)
         self.population = Population(self)
@@ -195,8 +200,9 @@ class HomelessnessModel(mesa.Model):
         self.week = r
         self.policies.after_week(r)
         if r % WEEKS_PER_YEAR == 0:
-            self.recorder.mark_year(self.citizens, np.flatnonzero(self.citizens.situation
-                                                                   != LEFT), r)
+            self.recorder.mark_year(
+                self.citizens, np.flatnonzero(self.citizens.situation != LEFT), r
+            )
         self._record()
         self.datacollector.collect(self)
         if self.week >= self.weeks:
@@ -267,8 +273,15 @@ class HomelessnessModel(mesa.Model):
         of the first weeks after rehousing, a change of support)."""
         a = self.citizens
         k = self.tables.kinds
-        a.code[idx] = row_code(a.rehoused[idx], a.situation[idx], a.needs[idx], a.effect[idx],
-                               a.kind[idx], k.n_kinds, k.n_bands)
+        a.code[idx] = row_code(
+            a.rehoused[idx],
+            a.situation[idx],
+            a.needs[idx],
+            a.effect[idx],
+            a.kind[idx],
+            k.n_kinds,
+            k.n_bands,
+        )
 
     def _birthdays(self, r: int) -> None:
         """Citizens who turn 25 or 30 this week move up an age band."""
@@ -308,8 +321,12 @@ class HomelessnessModel(mesa.Model):
         still = a.queue[fresh]
         self.recorder.refused[r] += np.bincount(still[still >= 0], minlength=len(QUEUE_NAMES))
         refused, beds = self._overflow(r, waiting)
-        self.move(np.concatenate([direct, admitted, refused]),
-                  np.concatenate([to, places, beds]), r, keep_queue=True)
+        self.move(
+            np.concatenate([direct, admitted, refused]),
+            np.concatenate([to, places, beds]),
+            r,
+            keep_queue=True,
+        )
         self._queued = waiting[a.queue[waiting] >= 0]
 
     def _modified(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -355,8 +372,7 @@ class HomelessnessModel(mesa.Model):
         a = self.citizens
         u = self.streams["moves"].random(a.n)
         special, m_house, m_loss = self._modified()
-        movers, dest = draw_moves(self.tables, a.code, a.situation, u, special, m_house,
-                                  m_loss)
+        movers, dest = draw_moves(self.tables, a.code, a.situation, u, special, m_house, m_loss)
         movers, dest = self.policies.filter_moves(movers, dest)
         if movers.size == 0:
             return movers, dest
@@ -411,8 +427,13 @@ class HomelessnessModel(mesa.Model):
 
     # ------------------------------------------------------------ moving citizens
 
-    def move(self, idx: np.ndarray, dest: np.ndarray | int, r: int | None = None,
-             keep_queue: bool = False) -> None:
+    def move(
+        self,
+        idx: np.ndarray,
+        dest: np.ndarray | int,
+        r: int | None = None,
+        keep_queue: bool = False,
+    ) -> None:
         """Move citizens ``idx`` to ``dest``, keeping every count and spell consistent.
 
         Citizens entering this week (still outside) are counted as entries, not flows.
@@ -432,8 +453,9 @@ class HomelessnessModel(mesa.Model):
             rec.add_entries(r, dest[entering])
             self._count_move(idx[inside], old[inside], dest[inside], r)
             self.occupancy += np.bincount(dest[entering], minlength=N_SIT)
-            self.cells += np.bincount(self.cell_of(idx[entering], dest[entering]),
-                                      minlength=self.cells.size)
+            self.cells += np.bincount(
+                self.cell_of(idx[entering], dest[entering]), minlength=self.cells.size
+            )
         else:
             inside = None
             self._count_move(idx, old, dest, r)
@@ -452,20 +474,24 @@ class HomelessnessModel(mesa.Model):
         ``r``: from the night their situation began to night ``7 * r``."""
         if idx.size:
             a = self.citizens
-            self.recorder.stays.add(idx.astype(np.int64), a.situation[idx].copy(),
-                                    a.since[idx].astype(np.int64) * DAYS_PER_WEEK,
-                                    np.full(idx.size, r * DAYS_PER_WEEK, dtype=np.int64))
+            self.recorder.stays.add(
+                idx.astype(np.int64),
+                a.situation[idx].copy(),
+                a.since[idx].astype(np.int64) * DAYS_PER_WEEK,
+                np.full(idx.size, r * DAYS_PER_WEEK, dtype=np.int64),
+            )
 
     def _count_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, r: int) -> None:
         """Flows, occupancy and cell counts for citizens moving within the system."""
         self.recorder.add_flows(r, old, dest)
-        self.occupancy += np.bincount(dest, minlength=N_SIT) - np.bincount(old,
-                                                                            minlength=N_SIT)
-        self.cells += (np.bincount(self.cell_of(idx, dest), minlength=self.cells.size)
-                       - np.bincount(self.cell_of(idx, old), minlength=self.cells.size))
+        self.occupancy += np.bincount(dest, minlength=N_SIT) - np.bincount(old, minlength=N_SIT)
+        self.cells += np.bincount(self.cell_of(idx, dest), minlength=self.cells.size) - np.bincount(
+            self.cell_of(idx, old), minlength=self.cells.size
+        )
 
-    def _spells_and_episodes(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray,
-                             inside: np.ndarray | None, r: int) -> None:
+    def _spells_and_episodes(
+        self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, inside: np.ndarray | None, r: int
+    ) -> None:
         """Begin and end homeless spells and housing episodes (entrants: only begin)."""
         a, rec = self.citizens, self.recorder
         was_h = HOMELESS_MASK[old]
@@ -489,8 +515,13 @@ class HomelessnessModel(mesa.Model):
             lost &= a.housed_since[idx] != NO_WEEK
             li = idx[lost]
             if li.size:
-                rec.episodes.add(a.housed_since[li], np.full(li.size, r), a.needs[li],
-                                 dest[lost], self.support_of(li))
+                rec.episodes.add(
+                    a.housed_since[li],
+                    np.full(li.size, r),
+                    a.needs[li],
+                    dest[lost],
+                    self.support_of(li),
+                )
                 a.housed_since[li] = NO_WEEK
                 a.rehoused[li] = 0
 
@@ -512,12 +543,15 @@ class HomelessnessModel(mesa.Model):
         self._finished = True
         a = self.citizens
         open_ = np.flatnonzero(a.housed_since != NO_WEEK)
-        self.recorder.episodes.add(a.housed_since[open_], np.full(open_.size, self.week),
-                                   a.needs[open_], np.full(open_.size, -1),
-                                   self.support_of(open_))
+        self.recorder.episodes.add(
+            a.housed_since[open_],
+            np.full(open_.size, self.week),
+            a.needs[open_],
+            np.full(open_.size, -1),
+            self.support_of(open_),
+        )
         # entrants of the last week arrive at the horizon: no night inside it
-        self._end_stays(np.flatnonzero((a.situation != LEFT) & (a.since < self.week)),
-                        self.week)
+        self._end_stays(np.flatnonzero((a.situation != LEFT) & (a.since < self.week)), self.week)
 
     def summary(self) -> dict[str, float]:
         """Scalar outcomes of the run so far (see ``outcomes.summary``)."""
@@ -531,8 +565,15 @@ class HomelessnessModel(mesa.Model):
         out.update(us_pit_summary(self.history()))
         kinds = self.tables.kinds
         if kinds.n_kinds > 1:  # each kind's share of shelter users and of shelter nights
-            out.update(kind_outputs(rec.stays.frame(), self.citizens.kind, kinds.names,
-                                    self.week, int(Situation.SHELTER)))
+            out.update(
+                kind_outputs(
+                    rec.stays.frame(),
+                    self.citizens.kind,
+                    kinds.names,
+                    self.week,
+                    int(Situation.SHELTER),
+                )
+            )
         return out
 
     def history(self) -> History:
@@ -600,19 +641,32 @@ class WeeklyCollector(mesa.DataCollector):
 
     #: Agent reporters used when none are given: attribute names of :class:`Citizen`.
     AGENT_REPORTERS: ClassVar[dict[str, str]] = {
-        "situation": "situation", "needs": "needs", "age_band": "age_band",
-        "weeks_in_situation": "weeks_in_situation", "weeks_homeless": "weeks_homeless"}
+        "situation": "situation",
+        "needs": "needs",
+        "age_band": "age_band",
+        "weeks_in_situation": "weeks_in_situation",
+        "weeks_homeless": "weeks_homeless",
+    }
 
-    def __init__(self, model: HomelessnessModel, model_reporters: Mapping | None = None,
-                 agent_reporters: Mapping | None = None, agent_every: int | None = None):
+    def __init__(
+        self,
+        model: HomelessnessModel,
+        model_reporters: Mapping | None = None,
+        agent_reporters: Mapping | None = None,
+        agent_every: int | None = None,
+    ):
         reporters: dict[str, Any] = {
             name: (lambda m, s=s: int(m.occupancy[s]))
-            for s, name in enumerate(SITUATIONS) if s != LEFT}
+            for s, name in enumerate(SITUATIONS)
+            if s != LEFT
+        }
         reporters["homeless"] = lambda m: m.homeless
         super().__init__(
             model_reporters={**reporters, **(model_reporters or {})},
-            agent_reporters=dict(self.AGENT_REPORTERS if agent_reporters is None
-                                 else agent_reporters))
+            agent_reporters=dict(
+                self.AGENT_REPORTERS if agent_reporters is None else agent_reporters
+            ),
+        )
         self._model = model
         self._agent_every = agent_every
         self._stored_agents: dict[float, list[tuple]] = {}
@@ -637,8 +691,12 @@ class WeeklyCollector(mesa.DataCollector):
         moved by hand in between)."""
         records = dict(self._stored_agents)
         latest = self._latest
-        if (self.agent_reporters and latest is not None and latest not in records
-                and self._model.time == latest):
+        if (
+            self.agent_reporters
+            and latest is not None
+            and latest not in records
+            and self._model.time == latest
+        ):
             records[latest] = list(self._record_agents(self._model))
         return records
 

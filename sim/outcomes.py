@@ -45,8 +45,9 @@ class EventLog:
     def frame(self) -> pd.DataFrame:
         if not self._chunks:
             return pd.DataFrame({c: np.array([], dtype=np.int64) for c in self.columns})
-        return pd.DataFrame({c: np.concatenate([ch[i] for ch in self._chunks])
-                             for i, c in enumerate(self.columns)})
+        return pd.DataFrame(
+            {c: np.concatenate([ch[i] for ch in self._chunks]) for i, c in enumerate(self.columns)}
+        )
 
 
 class Recorder:
@@ -76,8 +77,9 @@ class Recorder:
         self.stays = EventLog(("citizen", "situation", "start", "end"))
 
     def add_flows(self, r: int, origin: np.ndarray, dest: np.ndarray) -> None:
-        self.flows[r] += np.bincount(origin.astype(np.intp) * N_SIT + dest,
-                                     minlength=N_SIT * N_SIT).reshape(N_SIT, N_SIT)
+        self.flows[r] += np.bincount(
+            origin.astype(np.intp) * N_SIT + dest, minlength=N_SIT * N_SIT
+        ).reshape(N_SIT, N_SIT)
 
     def add_entries(self, r: int, dest: np.ndarray) -> None:
         self.entries[r] += np.bincount(dest, minlength=N_SIT)
@@ -96,8 +98,13 @@ class Recorder:
         arrays.year_any[idx[hl]] = y
         self.homeless_any[y] += int(hl.sum())
 
-    def record_state(self, r: int, cells: np.ndarray, queue_lengths: np.ndarray,
-                     capacity: np.ndarray | None = None) -> None:
+    def record_state(
+        self,
+        r: int,
+        cells: np.ndarray,
+        queue_lengths: np.ndarray,
+        capacity: np.ndarray | None = None,
+    ) -> None:
         """Tally state ``r``: counts by situation x needs x age band, waiting lists, and
         the capacity of each list's place."""
         self.counts[r] = cells.reshape(N_SIT, N_NEEDS, N_AGE)
@@ -107,6 +114,7 @@ class Recorder:
 
 
 # ---------------------------------------------------------------- derived outcomes
+
 
 def situation_totals(rec: Recorder) -> np.ndarray:
     """Counts by week and situation, (weeks + 1, S)."""
@@ -123,23 +131,28 @@ def weekly_table(rec: Recorder, start_year: int, detail: bool = True) -> pd.Data
     weeks = np.arange(W + 1)
     if detail:
         arr = rec.counts[:, :LEFT]
-        w, s, g, a = np.meshgrid(weeks, np.arange(LEFT), np.arange(N_NEEDS), np.arange(N_AGE),
-                                 indexing="ij")
-        df = pd.DataFrame({
-            "week": w.ravel().astype(np.int32),
-            "situation": pd.Categorical.from_codes(s.ravel(), SITUATIONS[:LEFT]),
-            "needs": pd.Categorical.from_codes(g.ravel(), NEEDS),
-            "age_band": pd.Categorical.from_codes(a.ravel(), AGE_BANDS),
-            "count": arr.ravel(),
-        })
+        w, s, g, a = np.meshgrid(
+            weeks, np.arange(LEFT), np.arange(N_NEEDS), np.arange(N_AGE), indexing="ij"
+        )
+        df = pd.DataFrame(
+            {
+                "week": w.ravel().astype(np.int32),
+                "situation": pd.Categorical.from_codes(s.ravel(), SITUATIONS[:LEFT]),
+                "needs": pd.Categorical.from_codes(g.ravel(), NEEDS),
+                "age_band": pd.Categorical.from_codes(a.ravel(), AGE_BANDS),
+                "count": arr.ravel(),
+            }
+        )
     else:
         arr = situation_totals(rec)[:, :LEFT]
         w, s = np.meshgrid(weeks, np.arange(LEFT), indexing="ij")
-        df = pd.DataFrame({
-            "week": w.ravel().astype(np.int32),
-            "situation": pd.Categorical.from_codes(s.ravel(), SITUATIONS[:LEFT]),
-            "count": arr.ravel(),
-        })
+        df = pd.DataFrame(
+            {
+                "week": w.ravel().astype(np.int32),
+                "situation": pd.Categorical.from_codes(s.ravel(), SITUATIONS[:LEFT]),
+                "count": arr.ravel(),
+            }
+        )
     df.insert(1, "year", (start_year + df["week"] // WEEKS_PER_YEAR).astype(np.int32))
     return df
 
@@ -217,10 +230,12 @@ def place_use(rec: Recorder, totals: np.ndarray | None = None) -> dict[str, floa
             cap = rec.capacity[:W, k]
             limited = np.isfinite(cap) & (cap > 0)
             occ = tot[:W, int(PLACE_SITUATION[k])][limited]
-            out[f"utilisation_{name}"] = (float((occ / cap[limited]).mean()) if limited.any()
-                                          else float("nan"))
+            out[f"utilisation_{name}"] = (
+                float((occ / cap[limited]).mean()) if limited.any() else float("nan")
+            )
         out[f"queue_mean_{name}"] = float(rec.queues[:W, k].mean()) if W else float("nan")
-        applied = int(rec.applied[1: W + 1, k].sum())
-        out[f"turned_away_{name}"] = (float(rec.refused[1: W + 1, k].sum() / applied)
-                                      if applied else float("nan"))
+        applied = int(rec.applied[1 : W + 1, k].sum())
+        out[f"turned_away_{name}"] = (
+            float(rec.refused[1 : W + 1, k].sum() / applied) if applied else float("nan")
+        )
     return out

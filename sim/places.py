@@ -33,9 +33,15 @@ for _k, _s in enumerate(LIMITED_PLACES):
     QUEUE_OF_SITUATION[int(_s)] = _k
 
 
-def order_waiting(rule: str, idx: np.ndarray, arrays, week: int,
-                  since: np.ndarray | None = None, first: np.ndarray | None = None,
-                  limit: int | None = None) -> np.ndarray:
+def order_waiting(
+    rule: str,
+    idx: np.ndarray,
+    arrays,
+    week: int,
+    since: np.ndarray | None = None,
+    first: np.ndarray | None = None,
+    limit: int | None = None,
+) -> np.ndarray:
     """Order waiting citizens ``idx`` by a priority rule; ties go to the earliest on the
     list, then to the lowest index.
 
@@ -84,7 +90,7 @@ def _combined_key(*columns: np.ndarray) -> np.ndarray:
 class PlaceRules:
     """Capacities, priority rules and overflow of every waiting list in one phase."""
 
-    capacity: np.ndarray              # per queue index; inf = unlimited; assigned: homes/week
+    capacity: np.ndarray  # per queue index; inf = unlimited; assigned: homes/week
     priority: tuple[str, ...]
     overflow: tuple[tuple[np.ndarray, np.ndarray] | None, ...]
     self_found_share: float
@@ -116,8 +122,12 @@ class PlaceRules:
         caps.append(math.inf if rate is None else rate * scale)
         prio.append(sc.housing.priority)
         over.append(None)
-        return cls(np.array(caps, dtype=float), tuple(prio), tuple(over),
-                   sc.housing.self_found_share if rate is not None else 1.0)
+        return cls(
+            np.array(caps, dtype=float),
+            tuple(prio),
+            tuple(over),
+            sc.housing.self_found_share if rate is not None else 1.0,
+        )
 
 
 class Allocator:
@@ -155,8 +165,9 @@ class Allocator:
         arrays.queue[idx[new]] = queue[new]
         arrays.queue_since[idx[new]] = week
 
-    def allocate(self, arrays, occupancy: np.ndarray, week: int, waiting: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def allocate(
+        self, arrays, occupancy: np.ndarray, week: int, waiting: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Give free places to those waiting (``waiting``: everyone on a list), list by
         list, in priority order. Returns the citizens admitted and their places, for
         the caller to move (``occupancy``: as it will be after this week's other moves).
@@ -186,8 +197,9 @@ class Allocator:
                 continue
             idx = waiting[on_list == k] if listed[k] < waiting.size else waiting
             if not math.isinf(free) and (free < idx.size or k in self.reserved):
-                idx = self._chosen(k, idx, arrays, week, int(free),
-                                   int(cap) if k != ASSIGNED else 0, occ)
+                idx = self._chosen(
+                    k, idx, arrays, week, int(free), int(cap) if k != ASSIGNED else 0, occ
+                )
             vacated += np.bincount(arrays.situation[idx], minlength=len(Situation))
             chosen.append(idx)
             targets.append(np.full(idx.size, target, dtype=np.int8))
@@ -195,8 +207,9 @@ class Allocator:
             return none
         return np.concatenate(chosen), np.concatenate(targets)
 
-    def _chosen(self, k: int, idx: np.ndarray, arrays, week: int, free: int, cap: int,
-                occ: int) -> np.ndarray:
+    def _chosen(
+        self, k: int, idx: np.ndarray, arrays, week: int, free: int, cap: int, occ: int
+    ) -> np.ndarray:
         """Who gets the ``free`` places: priority order, policy front-runners first, and
         places kept in reserve only for those a policy allows."""
         first = self.front[k](idx) if k in self.front else None

@@ -37,8 +37,7 @@ _HI = np.array([b for _, b in AGE_RANGES])
 def draw(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
     """``n`` category codes with the given shares (cumulative search, one uniform each)."""
     cum = np.cumsum(shares)
-    return np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"),
-                      len(shares) - 1)
+    return np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"), len(shares) - 1)
 
 
 def shares(mix: Mapping[str, float], names: tuple[str, ...]) -> np.ndarray:
@@ -91,8 +90,8 @@ class Arrivals:
     start: np.ndarray
     needs: np.ndarray
     birth: np.ndarray
-    band: np.ndarray   # age band on arrival
-    dest: np.ndarray   # where their route sends them
+    band: np.ndarray  # age band on arrival
+    dest: np.ndarray  # where their route sends them
 
 
 class Population:
@@ -103,8 +102,14 @@ class Population:
         self.birthdays = Birthdays(model.weeks)
         self.arrivals: Arrivals | None = None
 
-    def _new(self, rng: np.random.Generator, n: int, needs_mix: Mapping[str, float],
-             age_mix: Mapping[str, float], week: int) -> np.ndarray:
+    def _new(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        needs_mix: Mapping[str, float],
+        age_mix: Mapping[str, float],
+        week: int,
+    ) -> np.ndarray:
         """Add ``n`` citizens (still outside: situation LEFT) and return their indices."""
         a = self.model.citizens
         sl = a.grow(n)
@@ -127,8 +132,7 @@ class Population:
             if n == 0:
                 continue
             s = SITUATIONS.index(name)
-            idx = self._new(rng, n, mixes.get(name, mixes.get("default")),
-                            sc.initial.age_mix, 0)
+            idx = self._new(rng, n, mixes.get(name, mixes.get("default")), sc.initial.age_mix, 0)
             a.situation[idx] = s
             if HOMELESS_MASK[s]:
                 mean = max(sc.initial.spell_weeks_mean, 1.0)
@@ -136,8 +140,9 @@ class Population:
                 a.spell_start[idx] = -already.astype(np.int32)
                 a.since[idx] = a.spell_start[idx]
                 a.spells[idx] = 1
-        a.kind[:] = model.tables.kinds.draw(model.streams["kinds"], a.needs, a.band,
-                                            HOMELESS_MASK[a.situation])
+        a.kind[:] = model.tables.kinds.draw(
+            model.streams["kinds"], a.needs, a.band, HOMELESS_MASK[a.situation]
+        )
         return np.arange(a.n)
 
     def plan_arrivals(self, phases: Mapping[int, object]) -> None:
@@ -151,7 +156,7 @@ class Population:
         cuts = sorted(k for k in phases if 0 < k < weeks)
         params = [model.params, *(phases[k] for k in cuts)]
         bounds = [1, *(k + 1 for k in cuts), weeks + 1]  # week r uses params[i] for r in
-        counts, parts = [np.zeros(1, dtype=np.int64)], []   # bounds[i] .. bounds[i+1]-1
+        counts, parts = [np.zeros(1, dtype=np.int64)], []  # bounds[i] .. bounds[i+1]-1
         for sc, lo, hi in zip(params, bounds[:-1], bounds[1:], strict=True):
             ent = sc.entries
             if ent.per_week <= 0 or not ent.routes:
@@ -163,11 +168,15 @@ class Population:
             needs = draw(rng, shares(ent.needs_mix, NEEDS), week.size).astype(np.int8)
             birth = week - self._age_weeks(rng, shares(ent.age_mix, AGE_BANDS), week.size)
             codes, p = self._route_table(ent.routes)
-            parts.append((needs, birth, age_band_of(week - birth),
-                          codes[draw(rng, p, week.size)], week))
+            parts.append(
+                (needs, birth, age_band_of(week - birth), codes[draw(rng, p, week.size)], week)
+            )
         start = np.cumsum(np.concatenate(counts))
-        cols = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else [
-            np.zeros(0, dtype=t) for t in (np.int8, np.int32, np.int8, np.int8, np.int64)]
+        cols = (
+            [np.concatenate(c) for c in zip(*parts, strict=True)]
+            if parts
+            else [np.zeros(0, dtype=t) for t in (np.int8, np.int32, np.int8, np.int8, np.int64)]
+        )
         self.arrivals = Arrivals(np.concatenate([[0], start]), *cols[:4])
         self.birthdays.schedule(model.citizens.n + np.arange(cols[0].size), cols[1], cols[4])
 
@@ -175,8 +184,9 @@ class Population:
     def _age_weeks(rng: np.random.Generator, band_shares: np.ndarray, n: int) -> np.ndarray:
         """Ages in weeks: a band by its share, then uniform within the band's years."""
         band = draw(rng, band_shares, n)
-        return np.floor((_LO[band] + (_HI[band] - _LO[band]) * rng.random(n))
-                        * WEEKS_PER_YEAR).astype(np.int32)
+        return np.floor(
+            (_LO[band] + (_HI[band] - _LO[band]) * rng.random(n)) * WEEKS_PER_YEAR
+        ).astype(np.int32)
 
     def enter(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         """This week's entrants (still outside) and where their routes send them."""
@@ -188,8 +198,9 @@ class Population:
         sl = a.grow(hi - lo)
         a.needs[sl], a.birth[sl], a.band[sl] = arr.needs[lo:hi], arr.birth[lo:hi], arr.band[lo:hi]
         a.entered[sl] = r
-        a.kind[sl] = self.model.tables.kinds.draw(self.model.streams["kinds"], a.needs[sl],
-                                                  a.band[sl])
+        a.kind[sl] = self.model.tables.kinds.draw(
+            self.model.streams["kinds"], a.needs[sl], a.band[sl]
+        )
         return np.arange(sl.start, sl.stop), arr.dest[lo:hi]
 
     @staticmethod

@@ -53,7 +53,7 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario
 
 #: Replication indices of posterior-predictive runs start here, far above the fit's.
-PREDICTIVE_OFFSET = 10 ** 9
+PREDICTIVE_OFFSET = 10**9
 #: Predictive interval levels written to the table.
 LEVELS = (0.8, 0.95)
 
@@ -92,30 +92,46 @@ class PosteriorFit:
             mean = float(w @ x)
             lo90, hi90 = abc_smc.credible_interval(x, w, 0.9)
             lo95, hi95 = abc_smc.credible_interval(x, w, 0.95)
-            rows.append({"parameter": p.path, "mean": mean,
-                         "sd": float(np.sqrt(w @ (x - mean) ** 2)),
-                         "median": abc_smc.weighted_quantile(x, w, 0.5),
-                         "low_90": lo90, "high_90": hi90, "low_95": lo95, "high_95": hi95,
-                         "prior_low": p.low, "prior_high": p.high})
+            rows.append(
+                {
+                    "parameter": p.path,
+                    "mean": mean,
+                    "sd": float(np.sqrt(w @ (x - mean) ** 2)),
+                    "median": abc_smc.weighted_quantile(x, w, 0.5),
+                    "low_90": lo90,
+                    "high_90": hi90,
+                    "low_95": lo95,
+                    "high_95": hi95,
+                    "prior_low": p.low,
+                    "prior_high": p.high,
+                }
+            )
         return pd.DataFrame(rows)
 
     def statistics(self) -> dict[str, Any]:
         """Summary numbers for fit.json."""
         pred = self.predictive
-        return {"method": self.method, "particles": len(self.posterior),
-                "replications": self.replications, "seed": self.seed,
-                "generations": len(self.generations),
-                "temperature": self.temperature, "exact": self.exact,
-                "stopped": self.stopped, "runs": self.runs,
-                "ess": float(1.0 / np.sum(self.weights ** 2)),
-                "seconds": round(self.seconds, 1), "resumed_from": self.resumed_from,
-                "observed_inside_80": float(pred["inside_80"].mean()),
-                "observed_inside_95": float(pred["inside_95"].mean()),
-                "means": {p.path: float(self.weights @ self.posterior[p.path])
-                          for p in self.free}}
+        return {
+            "method": self.method,
+            "particles": len(self.posterior),
+            "replications": self.replications,
+            "seed": self.seed,
+            "generations": len(self.generations),
+            "temperature": self.temperature,
+            "exact": self.exact,
+            "stopped": self.stopped,
+            "runs": self.runs,
+            "ess": float(1.0 / np.sum(self.weights**2)),
+            "seconds": round(self.seconds, 1),
+            "resumed_from": self.resumed_from,
+            "observed_inside_80": float(pred["inside_80"].mean()),
+            "observed_inside_95": float(pred["inside_95"].mean()),
+            "means": {p.path: float(self.weights @ self.posterior[p.path]) for p in self.free},
+        }
 
 
 # ---------------------------------------------------------------- priors
+
 
 def build_prior(loaded: LoadedScenario, targets: Targets) -> abc_smc.Prior:
     """The prior of every free parameter; raises ScenarioError for a prior with no
@@ -132,33 +148,46 @@ def build_prior(loaded: LoadedScenario, targets: Targets) -> abc_smc.Prior:
             continue
         par = make_parameter(p.path, p.low, spec, file=file)
         if par.is_fixed:
-            raise ScenarioError("a fixed value is no prior: give a distribution with spread "
-                                "or leave it out (uniform on the free range)", file=file,
-                                path=where)
+            raise ScenarioError(
+                "a fixed value is no prior: give a distribution with spread "
+                "or leave it out (uniform on the free range)",
+                file=file,
+                path=where,
+            )
         mass = float(par.dist.cdf(p.high) - par.dist.cdf(p.low))
         if not mass > 1e-9:
-            raise ScenarioError(f"the prior {spec} puts no probability on the free range "
-                                f"[{p.low:g}, {p.high:g}]", file=file, path=where)
+            raise ScenarioError(
+                f"the prior {spec} puts no probability on the free range [{p.low:g}, {p.high:g}]",
+                file=file,
+                path=where,
+            )
         dists.append(par.dist)
-    return abc_smc.Prior(tuple(p.path for p in targets.free),
-                         tuple(p.low for p in targets.free),
-                         tuple(p.high for p in targets.free), tuple(dists))
+    return abc_smc.Prior(
+        tuple(p.path for p in targets.free),
+        tuple(p.low for p in targets.free),
+        tuple(p.high for p in targets.free),
+        tuple(dists),
+    )
 
 
-def strict_targets(loaded: LoadedScenario, targets: Targets, years: int | None
-                   ) -> list[Target]:
+def strict_targets(loaded: LoadedScenario, targets: Targets, years: int | None) -> list[Target]:
     """Every target, which must fall inside the run's years (an error otherwise)."""
     start = loaded.params.setting.start_year
     end = start + (years or loaded.params.setting.years) - 1
     for i, t in enumerate(targets.targets):
         if t.year is not None and not start <= t.year <= end:
-            raise ScenarioError(f"target '{t.name}' is dated {t.year}, outside the run "
-                                f"({start}-{end}); lengthen the run with --years or drop "
-                                "the target", file=targets.file, path=f"targets[{i}].year")
+            raise ScenarioError(
+                f"target '{t.name}' is dated {t.year}, outside the run "
+                f"({start}-{end}); lengthen the run with --years or drop "
+                "the target",
+                file=targets.file,
+                path=f"targets[{i}].year",
+            )
     return list(targets.targets)
 
 
 # ---------------------------------------------------------------- likelihood
+
 
 @dataclass(frozen=True)
 class TargetLogLik:
@@ -179,59 +208,105 @@ def loglik(values: np.ndarray, targets: Sequence[Target]) -> float:
     sd = np.array([t.sd for t in targets])
     w = np.array([t.weight for t in targets])
     z = (np.asarray(values, float) - obs) / sd
-    q = np.sum(w * z ** 2, axis=1)
+    q = np.sum(w * z**2, axis=1)
     q = np.where(np.isfinite(q), q, np.inf)
     return float(logsumexp(-0.5 * q) - math.log(len(q)))
 
 
 # ---------------------------------------------------------------- fitting
 
-def fit_posterior(loaded: LoadedScenario, targets: Targets, particles: int = 200,
-                  replications: int = 2, seed: int = 0, years: int | None = None,
-                  generations: int = 15, max_runs: int | None = None, workers: int = 1,
-                  scheduler: Any = None, state_dir: str | Path | None = None,
-                  predictive_draws: int = 200, progress: bool = False) -> PosteriorFit:
+
+def fit_posterior(
+    loaded: LoadedScenario,
+    targets: Targets,
+    particles: int = 200,
+    replications: int = 2,
+    seed: int = 0,
+    years: int | None = None,
+    generations: int = 15,
+    max_runs: int | None = None,
+    workers: int = 1,
+    scheduler: Any = None,
+    state_dir: str | Path | None = None,
+    predictive_draws: int = 200,
+    progress: bool = False,
+) -> PosteriorFit:
     """Fit the free parameters by ABC-SMC; resumes from ``state_dir`` if it holds a state.
 
     Everything is checked before anything runs or is written.
     """
     if particles < 10 or replications < 1 or generations < 1 or predictive_draws < 1:
-        raise ScenarioError("expected --particles >= 10, --replications >= 1, "
-                            "--generations >= 1 and --predictive-draws >= 1")
+        raise ScenarioError(
+            "expected --particles >= 10, --replications >= 1, "
+            "--generations >= 1 and --predictive-draws >= 1"
+        )
     if max_runs is not None and max_runs < particles:
         raise ScenarioError(f"--max-runs must be at least --particles ({particles})")
     check_free(loaded, targets)
     used = strict_targets(loaded, targets, years)
     prior = build_prior(loaded, targets)
-    settings = abc_smc.Settings(particles=particles, max_generations=generations,
-                                max_runs=max_runs, seed=seed)
+    settings = abc_smc.Settings(
+        particles=particles, max_generations=generations, max_runs=max_runs, seed=seed
+    )
     ll = TargetLogLik(tuple(used))
     t0 = time.perf_counter()
     with TaskRunner(workers, scheduler) as runner:
         evaluate = _evaluator(loaded, targets.free, ll, replications, seed, years, runner)
         try:
-            res = abc_smc.run_smc(evaluate, prior, settings, state_dir,
-                                  fingerprint(loaded, used, replications, years),
-                                  _printer() if progress else None)
+            res = abc_smc.run_smc(
+                evaluate,
+                prior,
+                settings,
+                state_dir,
+                fingerprint(loaded, used, replications, years),
+                _printer() if progress else None,
+            )
         except abc_smc.StateMismatchError as exc:
             raise ScenarioError(f"{exc}; use another --out folder") from None
         post = posterior_table(targets.free, res.population)
-        table, draws = predictive_check(loaded, targets.free, ll, post, predictive_draws,
-                                        seed, years, runner)
-    return PosteriorFit(targets.free, used, post, res.generations, table, draws, res.stopped,
-                        res.exact, res.runs, time.perf_counter() - t0, replications, seed,
-                        res.resumed_from, res.temperature)
+        table, draws = predictive_check(
+            loaded, targets.free, ll, post, predictive_draws, seed, years, runner
+        )
+    return PosteriorFit(
+        targets.free,
+        used,
+        post,
+        res.generations,
+        table,
+        draws,
+        res.stopped,
+        res.exact,
+        res.runs,
+        time.perf_counter() - t0,
+        replications,
+        seed,
+        res.resumed_from,
+        res.temperature,
+    )
 
 
-def _evaluator(loaded: LoadedScenario, free: Sequence[FreeParameter], ll: TargetLogLik,
-               replications: int, seed: int, years: int | None, runner: TaskRunner
-               ) -> abc_smc.Evaluate:
+def _evaluator(
+    loaded: LoadedScenario,
+    free: Sequence[FreeParameter],
+    ll: TargetLogLik,
+    replications: int,
+    seed: int,
+    years: int | None,
+    runner: TaskRunner,
+) -> abc_smc.Evaluate:
     def evaluate(z: np.ndarray, serials: np.ndarray) -> np.ndarray:
-        tasks = [Task(_overrides(free, zi), tuple(int(k) * replications + r
-                                                  for r in range(replications)), seed, years)
-                 for zi, k in zip(z, serials, strict=True)]
+        tasks = [
+            Task(
+                _overrides(free, zi),
+                tuple(int(k) * replications + r for r in range(replications)),
+                seed,
+                years,
+            )
+            for zi, k in zip(z, serials, strict=True)
+        ]
         out = runner.map(loaded, tasks, ll)
         return np.array([-np.inf if v is None else v for v in out], dtype=float)
+
     return evaluate
 
 
@@ -239,20 +314,28 @@ def _overrides(free: Sequence[FreeParameter], z: Sequence[float]) -> dict[str, f
     return {p.path: p.value(v) for p, v in zip(free, z, strict=True)}
 
 
-def fingerprint(loaded: LoadedScenario, targets: Sequence[Target], replications: int,
-                years: int | None) -> str:
+def fingerprint(
+    loaded: LoadedScenario, targets: Sequence[Target], replications: int, years: int | None
+) -> str:
     """Identity of a fitting problem: scenario, targets, replications and horizon."""
-    desc = {"scenario": loaded.hash, "replications": replications, "years": years,
-            "targets": [(t.name, t.column, t.divide_by, t.observed, t.sd, t.weight)
-                        for t in targets]}
+    desc = {
+        "scenario": loaded.hash,
+        "replications": replications,
+        "years": years,
+        "targets": [(t.name, t.column, t.divide_by, t.observed, t.sd, t.weight) for t in targets],
+    }
     return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()
 
 
 def _printer() -> Callable[[dict], None]:
     def show(row: dict) -> None:
-        print(f"generation {row['generation']}: temperature {row['temperature']:.4g}, "
-              f"accepted {row['accepted']} of {row['runs']} runs "
-              f"({row['acceptance_rate']:.1%}), ESS {row['ess']:.0f}", flush=True)
+        print(
+            f"generation {row['generation']}: temperature {row['temperature']:.4g}, "
+            f"accepted {row['accepted']} of {row['runs']} runs "
+            f"({row['acceptance_rate']:.1%}), ESS {row['ess']:.0f}",
+            flush=True,
+        )
+
     return show
 
 
@@ -269,10 +352,17 @@ def posterior_table(free: Sequence[FreeParameter], pop: abc_smc.Population) -> p
 
 # ---------------------------------------------------------------- predictive check
 
-def predictive_check(loaded: LoadedScenario, free: Sequence[FreeParameter],
-                     ll: TargetLogLik, post: pd.DataFrame, draws: int, seed: int,
-                     years: int | None, runner: TaskRunner
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def predictive_check(
+    loaded: LoadedScenario,
+    free: Sequence[FreeParameter],
+    ll: TargetLogLik,
+    post: pd.DataFrame,
+    draws: int,
+    seed: int,
+    years: int | None,
+    runner: TaskRunner,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Posterior-predictive distribution of a new observation of every target.
 
     ``draws`` particles are resampled by weight; each runs once on a fresh seed, and an
@@ -280,8 +370,10 @@ def predictive_check(loaded: LoadedScenario, free: Sequence[FreeParameter],
     observed figure should fall in.
     """
     idx = abc_smc.resample(post["weight"].to_numpy(), draws, [seed, 99])
-    tasks = [Task({p.path: post[p.path].iloc[i] for p in free},
-                  (PREDICTIVE_OFFSET + n,), seed, years) for n, i in enumerate(idx)]
+    tasks = [
+        Task({p.path: post[p.path].iloc[i] for p in free}, (PREDICTIVE_OFFSET + n,), seed, years)
+        for n, i in enumerate(idx)
+    ]
     frames = runner.map(loaded, tasks, ll.values)
     vals = np.vstack([f for f in frames if f is not None])
     sd = np.array([t.sd for t in ll.targets])
@@ -289,7 +381,8 @@ def predictive_check(loaded: LoadedScenario, free: Sequence[FreeParameter],
     draws_df = pd.DataFrame(noisy, columns=[t.name for t in ll.targets])
     draws_df.insert(0, "draw", np.arange(len(draws_df)))
     return predictive_table(ll.targets, noisy), draws_df.melt(
-        id_vars="draw", var_name="target", value_name="value")
+        id_vars="draw", var_name="target", value_name="value"
+    )
 
 
 def predictive_table(targets: Sequence[Target], noisy: np.ndarray) -> pd.DataFrame:
@@ -298,11 +391,16 @@ def predictive_table(targets: Sequence[Target], noisy: np.ndarray) -> pd.DataFra
     for j, t in enumerate(targets):
         x = noisy[:, j]
         x = x[np.isfinite(x)]
-        row = {"target": t.name, "year": t.year, "observed": t.observed, "sd": t.sd,
-               "mean": float(np.mean(x)) if len(x) else math.nan}
+        row = {
+            "target": t.name,
+            "year": t.year,
+            "observed": t.observed,
+            "sd": t.sd,
+            "mean": float(np.mean(x)) if len(x) else math.nan,
+        }
         for level in LEVELS:
             a = (1 - level) / 2
-            lo, hi = (np.quantile(x, [a, 1 - a]) if len(x) else (math.nan, math.nan))
+            lo, hi = np.quantile(x, [a, 1 - a]) if len(x) else (math.nan, math.nan)
             tag = round(level * 100)
             row[f"low_{tag}"], row[f"high_{tag}"] = float(lo), float(hi)
             row[f"inside_{tag}"] = bool(lo <= t.observed <= hi)
@@ -314,21 +412,24 @@ def predictive_table(targets: Sequence[Target], noisy: np.ndarray) -> pd.DataFra
 
 # ---------------------------------------------------------------- fitted scenario
 
-def posterior_scenario_yaml(loaded: LoadedScenario, targets: Targets, fit: PosteriorFit,
-                            out_path: Path, posterior_file: str) -> str:
+
+def posterior_scenario_yaml(
+    loaded: LoadedScenario, targets: Targets, fit: PosteriorFit, out_path: Path, posterior_file: str
+) -> str:
     """A scenario that extends the original; each free parameter takes the posterior
     mean as its value and a truncated normal fitted to the posterior as its ``dist``."""
     summary = fit.summary().set_index("parameter")
-    values = {p.path: p.value(p.position(float(summary.loc[p.path, "mean"])))
-              for p in fit.free}
+    values = {p.path: p.value(p.position(float(summary.loc[p.path, "mean"]))) for p in fit.free}
     table = fit.predictive.rename(columns={"low_95": "low", "high_95": "high"})
     shim = _FitView(values, _distance_at(fit), table, fit.method)
     doc = yaml.safe_load(fitted_scenario_yaml(loaded, targets, shim, out_path))  # type: ignore[arg-type]
-    doc["description"] = (f"{loaded.name} with {len(fit.free)} parameter(s) fitted by "
-                          f"ABC-SMC to {targets.file or targets.name} ({len(fit.posterior)} "
-                          f"particles, temperature {fit.temperature:.3g}"
-                          f"{', exact' if fit.exact else ''}); the joint posterior sample "
-                          f"is {posterior_file}.")
+    doc["description"] = (
+        f"{loaded.name} with {len(fit.free)} parameter(s) fitted by "
+        f"ABC-SMC to {targets.file or targets.name} ({len(fit.posterior)} "
+        f"particles, temperature {fit.temperature:.3g}"
+        f"{', exact' if fit.exact else ''}); the joint posterior sample "
+        f"is {posterior_file}."
+    )
     for p in fit.free:
         node = doc
         for key in p.path.split("."):
@@ -336,9 +437,11 @@ def posterior_scenario_yaml(loaded: LoadedScenario, targets: Targets, fit: Poste
         mean, sd = float(summary.loc[p.path, "mean"]), float(summary.loc[p.path, "sd"])
         sd = max(sd, 1e-6 * (p.high - p.low))
         node["dist"] = {"truncated_normal": [_num(mean), _num(sd), _num(p.low), _num(p.high)]}
-        node["source"] = (f"{node['source']}; posterior mean, and a truncated normal with "
-                          f"the posterior's mean and sd as dist (joint sample in "
-                          f"{posterior_file})")
+        node["source"] = (
+            f"{node['source']}; posterior mean, and a truncated normal with "
+            f"the posterior's mean and sd as dist (joint sample in "
+            f"{posterior_file})"
+        )
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -359,4 +462,3 @@ def _distance_at(fit: PosteriorFit) -> float:
 
 def _num(x: float) -> float:
     return float(f"{x:.6g}")
-

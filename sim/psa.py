@@ -46,16 +46,17 @@ NOISE = ("common", "fresh")
 
 # ---------------------------------------------------------------- pure maths
 
-def net_benefit(costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarray
-                ) -> np.ndarray:
+
+def net_benefit(
+    costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """Net monetary benefit, shape (len(wtp), draws, options): ``w * effect - cost``."""
     c, e = _check(costs, effects)
     w = np.asarray(wtp, dtype=float).reshape(-1, 1, 1)
     return w * e[None] - c[None]
 
 
-def ceac(costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarray
-         ) -> np.ndarray:
+def ceac(costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarray) -> np.ndarray:
     """Probability that each option is the most cost-effective, shape (len(wtp), options).
 
     For each willingness to pay, the share of draws in which the option has the
@@ -67,8 +68,7 @@ def ceac(costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarr
     return np.stack([(best == j).mean(axis=1) for j in range(n_opt)], axis=1)
 
 
-def evpi(costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarray
-         ) -> np.ndarray:
+def evpi(costs: np.ndarray, effects: np.ndarray, wtp: Sequence[float] | np.ndarray) -> np.ndarray:
     """Expected value of perfect information per willingness to pay, shape (len(wtp),).
 
     ``E[max_j NB_j] - max_j E[NB_j]``: what deciding with the parameters known would
@@ -96,8 +96,16 @@ def incremental(costs: np.ndarray, effects: np.ndarray, names: Sequence[str]) ->
     c, e = _check(costs, effects)
     rows = []
     for j in range(1, c.shape[1]):
-        rows.append(pd.DataFrame({"draw": np.arange(c.shape[0]), "alternative": names[j],
-                                  "d_cost": c[:, j] - c[:, 0], "gain": e[:, j] - e[:, 0]}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "draw": np.arange(c.shape[0]),
+                    "alternative": names[j],
+                    "d_cost": c[:, j] - c[:, 0],
+                    "gain": e[:, j] - e[:, 0],
+                }
+            )
+        )
     cols = ["draw", "alternative", "d_cost", "gain"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
 
@@ -108,20 +116,27 @@ def summary_table(inc: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for alt, g in inc.groupby("alternative", sort=False):
         dc, ge = g["d_cost"], g["gain"]
-        rows.append({
-            "alternative": alt, "draws": len(g),
-            "d_cost_mean": dc.mean(), "d_cost_low": dc.quantile(0.025),
-            "d_cost_high": dc.quantile(0.975),
-            "gain_mean": ge.mean(), "gain_low": ge.quantile(0.025),
-            "gain_high": ge.quantile(0.975),
-            "icer_of_means": dc.mean() / ge.mean() if ge.mean() != 0 else np.nan,
-            "p_cost_saving": (dc < 0).mean(), "p_gain": (ge > 0).mean(),
-            "p_dominant": ((dc <= 0) & (ge >= 0) & ((dc < 0) | (ge > 0))).mean(),
-        })
+        rows.append(
+            {
+                "alternative": alt,
+                "draws": len(g),
+                "d_cost_mean": dc.mean(),
+                "d_cost_low": dc.quantile(0.025),
+                "d_cost_high": dc.quantile(0.975),
+                "gain_mean": ge.mean(),
+                "gain_low": ge.quantile(0.025),
+                "gain_high": ge.quantile(0.975),
+                "icer_of_means": dc.mean() / ge.mean() if ge.mean() != 0 else np.nan,
+                "p_cost_saving": (dc < 0).mean(),
+                "p_gain": (ge > 0).mean(),
+                "p_dominant": ((dc <= 0) & (ge >= 0) & ((dc < 0) | (ge > 0))).mean(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------- draws
+
 
 def psa_parameters(scenarios: Sequence[LoadedScenario]) -> list[UncertainParameter]:
     """Uncertain parameters of all scenarios, one per path (the first scenario's)."""
@@ -151,9 +166,13 @@ class Draws:
         return (self.units.iloc[i].to_dict(), self.posterior.iloc[i].to_dict())
 
 
-def make_draws(scenarios: Sequence[LoadedScenario | str | Path | Mapping], n: int,
-               method: str = "lhs", seed: int = 0, posterior: pd.DataFrame | None = None
-               ) -> Draws:
+def make_draws(
+    scenarios: Sequence[LoadedScenario | str | Path | Mapping],
+    n: int,
+    method: str = "lhs",
+    seed: int = 0,
+    posterior: pd.DataFrame | None = None,
+) -> Draws:
     """N draws from the scenarios' distributions (LHS or Sobol in the unit cube).
 
     Scenarios may be loaded, paths, shipped names or mappings.
@@ -165,10 +184,11 @@ def make_draws(scenarios: Sequence[LoadedScenario | str | Path | Mapping], n: in
     """
     scenarios = [load_scenario(sc) for sc in scenarios]
     post_cols = [] if posterior is None else [c for c in posterior.columns if "." in c]
-    params = [p for p in psa_parameters(scenarios)
-              if p.path not in post_cols and not p.is_fixed]
-    units = pd.DataFrame(np.clip(unit_design(len(params), n, method, seed), 1e-12,
-                                 1 - 1e-12), columns=[p.path for p in params])
+    params = [p for p in psa_parameters(scenarios) if p.path not in post_cols and not p.is_fixed]
+    units = pd.DataFrame(
+        np.clip(unit_design(len(params), n, method, seed), 1e-12, 1 - 1e-12),
+        columns=[p.path for p in params],
+    )
     post = pd.DataFrame(index=range(n))
     if post_cols:
         rng = np.random.default_rng([seed, 1])
@@ -187,14 +207,20 @@ def make_draws(scenarios: Sequence[LoadedScenario | str | Path | Mapping], n: in
     return Draws(units, post, values)
 
 
-def draw_table(scenarios: Sequence[LoadedScenario], n: int, method: str = "lhs",
-               seed: int = 0, posterior: pd.DataFrame | None = None) -> pd.DataFrame:
+def draw_table(
+    scenarios: Sequence[LoadedScenario],
+    n: int,
+    method: str = "lhs",
+    seed: int = 0,
+    posterior: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The draws as a table of values: ``draw``, then one column per dotted path."""
     return make_draws(scenarios, n, method, seed, posterior).values
 
 
-def scenario_for_draw(sc: LoadedScenario, units: dict[str, float],
-                      values: dict[str, float] | None = None) -> LoadedScenario:
+def scenario_for_draw(
+    sc: LoadedScenario, units: dict[str, float], values: dict[str, float] | None = None
+) -> LoadedScenario:
     """The scenario with one draw applied: its own distributions at the drawn
     positions, and posterior values for the paths the scenario holds."""
     over: dict[str, Any] = {}
@@ -220,6 +246,7 @@ def _has_path(raw: dict, path: str) -> bool:
 
 # ---------------------------------------------------------------- running
 
+
 @dataclass
 class PSAResult:
     """Draws, outcomes per draw and scenario, and the arrays the maths use."""
@@ -234,52 +261,78 @@ class PSAResult:
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Costs and (signed) effects as arrays of shape (draws, options)."""
         wide = self.outcomes.pivot(index="draw", columns="scenario")
-        return (wide["cost"][self.names].to_numpy(float),
-                wide["effect"][self.names].to_numpy(float))
+        return (
+            wide["cost"][self.names].to_numpy(float),
+            wide["effect"][self.names].to_numpy(float),
+        )
 
     def persons(self) -> float:
         """Mean number of citizens modelled per run (start population plus entrants)."""
         return float(self.outcomes["persons"].mean())
 
 
-def run_draw(scenarios: Sequence[LoadedScenario], draw: int,
-             units: dict[str, float], values: dict[str, float], replications: int,
-             seed: int, years: int | None, cost: str, effect: str, sign: int,
-             first_replication: int = 0, simulator: Simulator = simulate) -> list[dict]:
+def run_draw(
+    scenarios: Sequence[LoadedScenario],
+    draw: int,
+    units: dict[str, float],
+    values: dict[str, float],
+    replications: int,
+    seed: int,
+    years: int | None,
+    cost: str,
+    effect: str,
+    sign: int,
+    first_replication: int = 0,
+    simulator: Simulator = simulate,
+) -> list[dict]:
     """Run one parameter draw for every scenario (same seeds), mean over replications."""
     reps = range(first_replication, first_replication + replications)
     drawn = [draw_scenario(sc, draw, units, values) for sc in scenarios]
-    frames = replication_frames([(scd, reps, seed, years) for scd in drawn],
-                                simulator=simulator)
-    return [outcome_row(draw, sc.name, scd, frame, cost, effect, sign)
-            for sc, scd, frame in zip(scenarios, drawn, frames, strict=True)]
+    frames = replication_frames([(scd, reps, seed, years) for scd in drawn], simulator=simulator)
+    return [
+        outcome_row(draw, sc.name, scd, frame, cost, effect, sign)
+        for sc, scd, frame in zip(scenarios, drawn, frames, strict=True)
+    ]
 
 
-def draw_scenario(sc: LoadedScenario, draw: int, units: dict[str, float],
-                  values: dict[str, float]) -> LoadedScenario:
+def draw_scenario(
+    sc: LoadedScenario, draw: int, units: dict[str, float], values: dict[str, float]
+) -> LoadedScenario:
     """The scenario of one draw; ScenarioError names the draw if it is invalid."""
     try:
         return scenario_for_draw(sc, units, values)
     except ScenarioError as exc:
-        raise ScenarioError(f"draw {draw} makes an invalid scenario: {exc.message}",
-                            file=exc.file, path=exc.path) from None
+        raise ScenarioError(
+            f"draw {draw} makes an invalid scenario: {exc.message}", file=exc.file, path=exc.path
+        ) from None
 
 
-def outcome_row(draw: int, name: str, scd: LoadedScenario, frame: pd.DataFrame, cost: str,
-                effect: str, sign: int) -> dict:
+def outcome_row(
+    draw: int,
+    name: str,
+    scd: LoadedScenario,
+    frame: pd.DataFrame,
+    cost: str,
+    effect: str,
+    sign: int,
+) -> dict:
     """One draw's outcome for one scenario: means over its replications."""
     for col, flag in ((cost, "--cost"), (effect, "--effect")):
         if col not in frame:
             kind = [c for c in frame if c.startswith("cost_") == (flag == "--cost")]
-            raise ScenarioError(f"{flag}: the runs give no column '{col}'; valid "
-                                f"{flag[2:]} columns: {column_list(kind)}")
+            raise ScenarioError(
+                f"{flag}: the runs give no column '{col}'; valid "
+                f"{flag[2:]} columns: {column_list(kind)}"
+            )
     start = sum(scd.params.initial.counts.values()) * scd.params.setting.scale
-    return {"draw": draw, "scenario": name,
-            "cost": float(frame[cost].mean()),
-            "effect_raw": float(frame[effect].mean()),
-            "effect": sign * float(frame[effect].mean()),
-            "persons": float(start + frame["entries"].mean())
-            if "entries" in frame else float(start)}
+    return {
+        "draw": draw,
+        "scenario": name,
+        "cost": float(frame[cost].mean()),
+        "effect_raw": float(frame[effect].mean()),
+        "effect": sign * float(frame[effect].mean()),
+        "persons": float(start + frame["entries"].mean()) if "entries" in frame else float(start),
+    }
 
 
 def column_list(columns: Sequence[str]) -> str:
@@ -294,18 +347,27 @@ def column_list(columns: Sequence[str]) -> str:
             years.setdefault(head, []).append(tail)
         else:
             out.append(c)
-    return ", ".join(f"{c}_<year> ({years[c][0]}-{years[c][-1]})" if c in years else c
-                     for c in out)
+    return ", ".join(f"{c}_<year> ({years[c][0]}-{years[c][-1]})" if c in years else c for c in out)
 
 
-def run_psa(scenarios: Sequence[LoadedScenario | str | Path | Mapping], draws: int,
-            replications: int = 1,
-            seed: int = 0, years: int | None = None, method: str = "lhs",
-            cost: str = "cost_total_discounted", effect: str = "homeless_days",
-            direction: str = "lower", noise: str = "common", workers: int = 1,
-            posterior: pd.DataFrame | None = None, simulator: Simulator = simulate,
-            progress: bool | Progress | None = None, scheduler: Any = None,
-            cache: str | Path | None = None) -> PSAResult:
+def run_psa(
+    scenarios: Sequence[LoadedScenario | str | Path | Mapping],
+    draws: int,
+    replications: int = 1,
+    seed: int = 0,
+    years: int | None = None,
+    method: str = "lhs",
+    cost: str = "cost_total_discounted",
+    effect: str = "homeless_days",
+    direction: str = "lower",
+    noise: str = "common",
+    workers: int = 1,
+    posterior: pd.DataFrame | None = None,
+    simulator: Simulator = simulate,
+    progress: bool | Progress | None = None,
+    scheduler: Any = None,
+    cache: str | Path | None = None,
+) -> PSAResult:
     """Run a PSA: every draw for every scenario, the first scenario being the base.
 
     All runs (draws x scenarios x replications) go to the batch engine together:
@@ -331,12 +393,20 @@ def run_psa(scenarios: Sequence[LoadedScenario | str | Path | Mapping], draws: i
         reps = range(first, first + replications)
         plan.extend((i, sc, draw_scenario(sc, i, *made.row(i)), reps) for sc in scenarios)
     with Engine(workers, scheduler, cache=cache) as engine:
-        frames = replication_frames([(scd, reps, seed, years) for _, _, scd, reps in plan],
-                                    engine, simulator, progress, desc="psa")
-    rows = [outcome_row(i, sc.name, scd, frame, cost, effect, sign)
-            for (i, sc, scd, _), frame in zip(plan, frames, strict=True)]
-    return PSAResult(made.values, pd.DataFrame(rows), [sc.name for sc in scenarios], cost,
-                     effect, direction)
+        frames = replication_frames(
+            [(scd, reps, seed, years) for _, _, scd, reps in plan],
+            engine,
+            simulator,
+            progress,
+            desc="psa",
+        )
+    rows = [
+        outcome_row(i, sc.name, scd, frame, cost, effect, sign)
+        for (i, sc, scd, _), frame in zip(plan, frames, strict=True)
+    ]
+    return PSAResult(
+        made.values, pd.DataFrame(rows), [sc.name for sc in scenarios], cost, effect, direction
+    )
 
 
 def wtp_grid(maximum: float, steps: int = 61) -> np.ndarray:
@@ -346,8 +416,7 @@ def wtp_grid(maximum: float, steps: int = 61) -> np.ndarray:
     return np.linspace(0.0, maximum, steps)
 
 
-def curves(result: PSAResult, wtp: np.ndarray, population: float | None = None
-           ) -> pd.DataFrame:
+def curves(result: PSAResult, wtp: np.ndarray, population: float | None = None) -> pd.DataFrame:
     """CEAC per option and EVPI (for the modelled population, per person, and for
     ``population`` persons) over the willingness-to-pay grid."""
     c, e = result.arrays()

@@ -37,7 +37,7 @@ from sim.situations import WEEKS_PER_YEAR
 BYTES_PER_CITIZEN = 400
 #: Memory of one worker process before its first run (interpreter, numpy, pandas,
 #: Mesa and the model's modules), in bytes.
-BYTES_PER_WORKER = 200 * 2 ** 20
+BYTES_PER_WORKER = 200 * 2**20
 #: Largest number of runs one command starts without ``--allow-large``: beyond it a
 #: typing slip (``--replications 1000000000``) is far likelier than a real plan.
 MAX_RUNS = 200_000
@@ -85,8 +85,9 @@ def available_memory() -> int | None:
     return None
 
 
-def estimate(scenarios: Iterable[LoadedScenario], runs: int, workers: int,
-             years: int | None = None) -> Estimate:
+def estimate(
+    scenarios: Iterable[LoadedScenario], runs: int, workers: int, years: int | None = None
+) -> Estimate:
     """The resources a plan of ``runs`` runs of ``scenarios`` on ``workers`` needs."""
     citizens = max((citizens_per_run(sc, years) for sc in scenarios), default=0)
     at_once = max(1, min(workers, runs))
@@ -94,9 +95,15 @@ def estimate(scenarios: Iterable[LoadedScenario], runs: int, workers: int,
     return Estimate(runs, citizens, workers, memory, available_memory())
 
 
-def check_resources(scenarios: Iterable[LoadedScenario], runs: int, workers: int | None,
-                    years: int | None = None, allow_large: bool = False,
-                    local: bool = True, runs_flag: str = "--replications") -> int:
+def check_resources(
+    scenarios: Iterable[LoadedScenario],
+    runs: int,
+    workers: int | None,
+    years: int | None = None,
+    allow_large: bool = False,
+    local: bool = True,
+    runs_flag: str = "--replications",
+) -> int:
     """Refuse a plan this machine cannot run; returns the local workers to use.
 
     Args:
@@ -115,26 +122,31 @@ def check_resources(scenarios: Iterable[LoadedScenario], runs: int, workers: int
     asked = have if workers is None else workers
     use = asked
     if local and asked > have and not allow_large:
-        print(f"homesim: note: --workers {asked} is more than the {have} cores of this "
-              f"machine; using {have} (give --allow-large to start {asked})",
-              file=sys.stderr)
+        print(
+            f"homesim: note: --workers {asked} is more than the {have} cores of this "
+            f"machine; using {have} (give --allow-large to start {asked})",
+            file=sys.stderr,
+        )
         use = have
     est = estimate(scenarios, runs, use if local else 1, years)
     if allow_large:
         return use
     if runs > MAX_RUNS:
-        raise ScenarioError(f"{runs_flag}: the plan has {runs:,} runs, more than the "
-                            f"{MAX_RUNS:,} one command starts; give fewer, or "
-                            "--allow-large to start them anyway")
+        raise ScenarioError(
+            f"{runs_flag}: the plan has {runs:,} runs, more than the "
+            f"{MAX_RUNS:,} one command starts; give fewer, or "
+            "--allow-large to start them anyway"
+        )
     if est.available is not None and est.memory > MEMORY_SHARE * est.available:
         raise ScenarioError(
             f"a run models about {est.citizens:,} citizens (initial.counts and "
             f"entries.per_week over the horizon, times setting.scale): "
             f"{_gib(est.memory)} for {max(1, min(est.workers, runs))} run(s) at once, but "
             f"only {_gib(est.available)} of memory is available; use fewer citizens or "
-            "--workers, or give --allow-large to try anyway")
+            "--workers, or give --allow-large to try anyway"
+        )
     return use
 
 
 def _gib(n: int) -> str:
-    return f"{n / 2 ** 30:.1f} GiB"
+    return f"{n / 2**30:.1f} GiB"

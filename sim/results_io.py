@@ -78,8 +78,12 @@ def write_csv(path: Path, df: pd.DataFrame) -> None:
     atomic_write(path, lambda p: df.to_csv(p, index=False))
 
 
-def manifest(scenarios: Mapping[str, Any], seeds: Mapping[str, Any], command: str,
-             extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def manifest(
+    scenarios: Mapping[str, Any],
+    seeds: Mapping[str, Any],
+    command: str,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The manifest of a results folder: version, scenarios as run, hashes, seeds, time.
 
     ``scenarios`` maps names to :class:`LoadedScenario` objects. Besides the package
@@ -88,6 +92,7 @@ def manifest(scenarios: Mapping[str, Any], seeds: Mapping[str, Any], command: st
     to the code that made it; :func:`finish` adds the finish time.
     """
     from sim import __version__
+
     return {
         "package": "homesim",
         "version": __version__,
@@ -98,8 +103,10 @@ def manifest(scenarios: Mapping[str, Any], seeds: Mapping[str, Any], command: st
         "dependencies": dependency_versions(),
         "git_commit": git_commit(),
         "seeds": dict(seeds),
-        "scenarios": {name: {"file": sc.file, "hash": sc.hash, "as_run": sc.raw}
-                      for name, sc in scenarios.items()},
+        "scenarios": {
+            name: {"file": sc.file, "hash": sc.hash, "as_run": sc.raw}
+            for name, sc in scenarios.items()
+        },
         **(extra or {}),
     }
 
@@ -115,13 +122,13 @@ def finish(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: Distributions whose versions a manifest records (those that can change results).
-MAIN_DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pyyaml", "dask",
-                     "distributed")
+MAIN_DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pyyaml", "dask", "distributed")
 
 
 def dependency_versions() -> dict[str, str | None]:
     """Installed versions of :data:`MAIN_DEPENDENCIES` (None when not installed)."""
     from importlib import metadata
+
     out: dict[str, str | None] = {}
     for name in MAIN_DEPENDENCIES:
         try:
@@ -133,8 +140,12 @@ def dependency_versions() -> dict[str, str | None]:
 
 def platform_info() -> dict[str, str]:
     """Operating system, machine and Python implementation of this process."""
-    return {"system": platform.system(), "release": platform.release(),
-            "machine": platform.machine(), "implementation": sys.implementation.name}
+    return {
+        "system": platform.system(),
+        "release": platform.release(),
+        "machine": platform.machine(),
+        "implementation": sys.implementation.name,
+    }
 
 
 _GIT: dict[str, str | None] = {}
@@ -152,11 +163,20 @@ def git_commit() -> str | None:
     commit = None
     if (src / ".git").exists():
         try:
-            head = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"],
-                                  capture_output=True, text=True, timeout=5, check=True)
-            dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain",
-                                    "--untracked-files=no"], capture_output=True,
-                                   text=True, timeout=5, check=True)
+            head = subprocess.run(
+                ["git", "-C", str(src), "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=True,
+            )
+            dirty = subprocess.run(
+                ["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=True,
+            )
             commit = head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
         except (OSError, subprocess.SubprocessError):
             commit = None

@@ -33,22 +33,32 @@ class RunResult:
     monthly: pd.DataFrame | None = None
 
 
-def run_once(scenario: LoadedScenario | str | Path | Mapping, replication: int = 0,
-             seed: int = 0, years: int | None = None, detail: bool = True,
-             keep_model: bool = False, monthly: bool = False) -> RunResult:
+def run_once(
+    scenario: LoadedScenario | str | Path | Mapping,
+    replication: int = 0,
+    seed: int = 0,
+    years: int | None = None,
+    detail: bool = True,
+    keep_model: bool = False,
+    monthly: bool = False,
+) -> RunResult:
     """Run replication ``replication`` of ``scenario`` (loaded, a path, a shipped name or
     a mapping) under root ``seed`` (with ``monthly``, also the monthly table of
     ``sim.data_terms.monthly_table``)."""
     scenario = load_scenario(scenario)
     model = HomelessnessModel(scenario, rng=run_seed(seed, replication), years=years)
     model.run()
-    summ = {"scenario": scenario.name, "replication": replication, "seed": seed,
-            **model.summary(), **cost_columns(model)}
+    summ = {
+        "scenario": scenario.name,
+        "replication": replication,
+        "seed": seed,
+        **model.summary(),
+        **cost_columns(model),
+    }
     weekly = weekly_table(model.recorder, model.params.setting.start_year, detail=detail)
     weekly.insert(0, "replication", np.int32(replication))
     weekly.insert(0, "scenario", scenario.name)
-    month = _tagged(monthly_table(model.history()), scenario.name, replication) if monthly \
-        else None
+    month = _tagged(monthly_table(model.history()), scenario.name, replication) if monthly else None
     return RunResult(summ, weekly, model if keep_model else None, month)
 
 
@@ -71,10 +81,15 @@ class Results:
         return interval_table(self.summary, columns)
 
 
-def run_replications(scenario: LoadedScenario | str | Path | Mapping,
-                     replications: int = 10, seed: int = 0, years: int | None = None,
-                     detail: bool = True, progress: bool = False, monthly: bool = False
-                     ) -> Results:
+def run_replications(
+    scenario: LoadedScenario | str | Path | Mapping,
+    replications: int = 10,
+    seed: int = 0,
+    years: int | None = None,
+    detail: bool = True,
+    progress: bool = False,
+    monthly: bool = False,
+) -> Results:
     """Run replications of one scenario in this process and return pandas tables
     (with ``monthly``, also the monthly table of every run)."""
     if not isinstance(scenario, LoadedScenario):
@@ -82,11 +97,14 @@ def run_replications(scenario: LoadedScenario | str | Path | Mapping,
     reps = range(replications)
     if progress:
         from tqdm.auto import tqdm
+
         reps = tqdm(reps, desc=scenario.name, unit="run")
     runs = [run_once(scenario, k, seed, years, detail, monthly=monthly) for k in reps]
-    return Results(pd.DataFrame([r.summary for r in runs]),
-                   pd.concat([r.weekly for r in runs], ignore_index=True),
-                   pd.concat([r.monthly for r in runs], ignore_index=True) if monthly else None)
+    return Results(
+        pd.DataFrame([r.summary for r in runs]),
+        pd.concat([r.weekly for r in runs], ignore_index=True),
+        pd.concat([r.monthly for r in runs], ignore_index=True) if monthly else None,
+    )
 
 
 OUTCOME_LABELS: dict[str, str] = {
@@ -102,15 +120,25 @@ OUTCOME_LABELS: dict[str, str] = {
 def interval_table(summary: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Mean, 2.5% and 97.5% quantiles of numeric outcome columns, by scenario."""
     skip = {"replication", "seed", "weeks"}
-    cols = columns or [c for c in summary.columns
-                       if c not in skip and pd.api.types.is_numeric_dtype(summary[c])
-                       and not c.endswith("_n")]
+    cols = columns or [
+        c
+        for c in summary.columns
+        if c not in skip and pd.api.types.is_numeric_dtype(summary[c]) and not c.endswith("_n")
+    ]
     rows: list[dict[str, Any]] = []
     for name, grp in summary.groupby("scenario", sort=False):
         for c in cols:
             x = grp[c].dropna()
             if x.empty:
                 continue
-            rows.append({"scenario": name, "outcome": c, "mean": x.mean(),
-                         "low": x.quantile(0.025), "high": x.quantile(0.975), "runs": len(x)})
+            rows.append(
+                {
+                    "scenario": name,
+                    "outcome": c,
+                    "mean": x.mean(),
+                    "low": x.quantile(0.025),
+                    "high": x.quantile(0.975),
+                    "runs": len(x),
+                }
+            )
     return pd.DataFrame(rows)

@@ -64,8 +64,7 @@ def latest_before(runs: Runs, citizen: np.ndarray, night: np.ndarray) -> np.ndar
     return np.where(ok, j, -1)
 
 
-def any_night_within(runs: Runs, citizen: np.ndarray, lo: np.ndarray, hi: np.ndarray
-                     ) -> np.ndarray:
+def any_night_within(runs: Runs, citizen: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """True where the citizen has a night of ``runs`` in ``[lo, hi)``.
 
     Runs of one citizen do not overlap, so only the latest run starting before ``hi``
@@ -97,8 +96,9 @@ class ShelterUse:
             for the long-homeless share and the signs of homelessness after shelter.
     """
 
-    def __init__(self, history: History, shelter: Situations = SHELTER,
-                 homeless: Situations = HOMELESS):
+    def __init__(
+        self, history: History, shelter: Situations = SHELTER, homeless: Situations = HOMELESS
+    ):
         self.history = history
         self.stays = history.runs(shelter)
         self.homeless = history.runs(homeless)
@@ -158,15 +158,17 @@ class ShelterUse:
         n = np.diff(cuts)
         median = np.full(self.years.size, np.nan)
         for y in np.flatnonzero(n):
-            median[y] = np.median(length[cuts[y]:cuts[y + 1]])
+            median[y] = np.median(length[cuts[y] : cuts[y + 1]])
         return {
             "stays_ended": n,
             "nights_per_stay_mean": _share(np.bincount(year, length, self.years.size), n),
             "nights_per_stay_median": median,
-            "one_night_stays_share": _share(np.bincount(year[length == 1],
-                                                        minlength=self.years.size), n),
-            "stays_up_to_7_nights_share": _share(np.bincount(year[length <= 7],
-                                                             minlength=self.years.size), n),
+            "one_night_stays_share": _share(
+                np.bincount(year[length == 1], minlength=self.years.size), n
+            ),
+            "stays_up_to_7_nights_share": _share(
+                np.bincount(year[length <= 7], minlength=self.years.size), n
+            ),
         }
 
     def long_homeless_share(self, long_nights: int = LONG_HOMELESS_NIGHTS) -> np.ndarray:
@@ -179,16 +181,16 @@ class ShelterUse:
         inside[inside] = self.homeless.end[j[inside]] >= st.end[inside]
         spell_start = np.where(inside, self.homeless.start[np.maximum(j, 0)], st.end)
         long_from = np.where(inside, spell_start + long_nights, st.end)
-        long = overlap(np.maximum(st.start, long_from), st.end, self.bounds[:-1],
-                       self.bounds[1:])
+        long = overlap(np.maximum(st.start, long_from), st.end, self.bounds[:-1], self.bounds[1:])
         return _share(long.sum(axis=0), self.nights.sum(axis=0))
 
     def first_time_users(self, years_back: int = FIRST_TIME_YEARS) -> np.ndarray:
         """Users in the year with no shelter night in the ``years_back`` years before
         (NaN for years whose look-back starts before night 0)."""
         un = self.user_nights
-        cum = np.concatenate([np.zeros((un.shape[0], 1), dtype=un.dtype),
-                              np.cumsum(un, axis=1)], axis=1)
+        cum = np.concatenate(
+            [np.zeros((un.shape[0], 1), dtype=un.dtype), np.cumsum(un, axis=1)], axis=1
+        )
         out = np.full(self.years.size, np.nan)
         for y in range(years_back, self.years.size):
             before = cum[:, y] - cum[:, y - years_back]
@@ -226,12 +228,16 @@ class ShelterUse:
         last = np.flatnonzero(np.append(cit[1:] != cit[:-1], True))
         night = np.where(end[last] < self.history.horizon, end[last], np.inf)
         pos = np.searchsorted(cit[last], citizen)
-        return night[np.minimum(pos, max(last.size - 1, 0))] if last.size else np.full(
-            citizen.size, np.inf)
+        return (
+            night[np.minimum(pos, max(last.size - 1, 0))]
+            if last.size
+            else np.full(citizen.size, np.inf)
+        )
 
 
-def returns_after_housing(history: History, months: int, homeless: Situations = HOMELESS,
-                          housed: Situations = HOUSED) -> np.ndarray:
+def returns_after_housing(
+    history: History, months: int, homeless: Situations = HOMELESS, housed: Situations = HOUSED
+) -> np.ndarray:
     """Share of people moving from homelessness into a home in the year who are homeless
     again within ``months`` months (HUD System Performance Measure 2).
 
@@ -254,14 +260,14 @@ def returns_after_housing(history: History, months: int, homeless: Situations = 
     cit, e, year = cit[pick], e[pick], year[pick]
     follow = months_to_nights(months)
     back = any_night_within(spells, cit, e, e + follow)
-    out = _share(np.bincount(year[back], minlength=n_years),
-                 np.bincount(year, minlength=n_years))
+    out = _share(np.bincount(year[back], minlength=n_years), np.bincount(year, minlength=n_years))
     out[bounds[1:] + follow > history.horizon] = np.nan
     return out
 
 
-def homeless_any_to_pit(history: History, pit_week: int, homeless: Situations = HOMELESS
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def homeless_any_to_pit(
+    history: History, pit_week: int, homeless: Situations = HOMELESS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """People homeless on any night of each year, the point-in-time count (homeless on
     the first night of week ``pit_week`` of the year), and their ratio."""
     spells = history.runs(homeless)
@@ -272,8 +278,9 @@ def homeless_any_to_pit(history: History, pit_week: int, homeless: Situations = 
     return anyone, pit, _share(anyone, pit)
 
 
-def chronic_at(runs: Runs, nights: np.ndarray,
-               rules: tuple[tuple[int, int], ...] = CHRONIC_RULES) -> np.ndarray:
+def chronic_at(
+    runs: Runs, nights: np.ndarray, rules: tuple[tuple[int, int], ...] = CHRONIC_RULES
+) -> np.ndarray:
     """Which runs are chronic on each night: (runs, nights) booleans, true where the
     run holds the night and the citizen's nights in ``runs`` over a window ending with
     that night reach a rule's threshold (``(window, threshold)`` pairs)."""
@@ -289,8 +296,9 @@ def chronic_at(runs: Runs, nights: np.ndarray,
     return holds & meets
 
 
-def chronic_homeless(history: History, homeless: Situations = HOMELESS
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def chronic_homeless(
+    history: History, homeless: Situations = HOMELESS
+) -> tuple[np.ndarray, np.ndarray]:
     """People chronically homeless by the Canadian federal definition on the last night
     of each year (homeless that night, with 180 homeless nights or more in the past
     365, or 546 or more in the past 1,095), and their share of the homeless that night.
@@ -304,9 +312,15 @@ def chronic_homeless(history: History, homeless: Situations = HOMELESS
     return chronic, _share(chronic, spells.containing(last))
 
 
-def typology(history: History, shelter: Situations = SHELTER, years: int = 3,
-             end: int | None = None, episode_gap: int = EPISODE_GAP_NIGHTS,
-             seed: int = 0, restarts: int = 10) -> pd.DataFrame:
+def typology(
+    history: History,
+    shelter: Situations = SHELTER,
+    years: int = 3,
+    end: int | None = None,
+    episode_gap: int = EPISODE_GAP_NIGHTS,
+    seed: int = 0,
+    restarts: int = 10,
+) -> pd.DataFrame:
     """Kuhn & Culhane's (1998) typology of shelter users over ``years`` years.
 
     Every user with a shelter night in ``[end - years * year, end)`` (default: the last
@@ -320,16 +334,21 @@ def typology(history: History, shelter: Situations = SHELTER, years: int = 3,
     not fit in the run or fewer than three distinct users' patterns exist.
     """
     values = typology_values(history, shelter, years, end, episode_gap, seed, restarts)
-    return pd.DataFrame(values, index=pd.Index(TYPES, name="type"), columns=list(
-        TYPOLOGY_COLUMNS))
+    return pd.DataFrame(values, index=pd.Index(TYPES, name="type"), columns=list(TYPOLOGY_COLUMNS))
 
 
 TYPOLOGY_COLUMNS = ("users", "users_share", "nights_share", "nights_mean", "episodes_mean")
 
 
-def typology_values(history: History, shelter: Situations = SHELTER, years: int = 3,
-                    end: int | None = None, episode_gap: int = EPISODE_GAP_NIGHTS,
-                    seed: int = 0, restarts: int = 10) -> np.ndarray:
+def typology_values(
+    history: History,
+    shelter: Situations = SHELTER,
+    years: int = 3,
+    end: int | None = None,
+    episode_gap: int = EPISODE_GAP_NIGHTS,
+    seed: int = 0,
+    restarts: int = 10,
+) -> np.ndarray:
     """The table of :func:`typology` as a (type, column) array."""
     out = np.full((3, len(TYPOLOGY_COLUMNS)), np.nan)
     ynights = history.calendar.year_nights
@@ -346,8 +365,15 @@ def typology_values(history: History, shelter: Situations = SHELTER, years: int 
     rows = []
     for k in range(3):
         inside = labels == k
-        rows.append((inside.sum(), inside.mean(), days[inside].sum() / days.sum(),
-                     days[inside].mean(), episodes[inside].mean()))
+        rows.append(
+            (
+                inside.sum(),
+                inside.mean(),
+                days[inside].sum() / days.sum(),
+                days[inside].mean(),
+                episodes[inside].mean(),
+            )
+        )
     rows = np.array(rows, dtype=float)
     chronic = int(np.argmax(rows[:, 3]))
     rest = sorted((k for k in range(3) if k != chronic), key=lambda k: rows[k, 4])
@@ -396,8 +422,9 @@ def _kmeans3(x: np.ndarray, seed: int, restarts: int) -> np.ndarray:
     return best[inverse.reshape(-1)]
 
 
-def _lloyd(z: np.ndarray, w: np.ndarray, centres: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray] | None:
+def _lloyd(
+    z: np.ndarray, w: np.ndarray, centres: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Weighted Lloyd iterations from ``centres`` (assignment by
     ``scipy.cluster.vq.vq``) until no label changes; None if a cluster empties."""
     from scipy.cluster.vq import vq  # here: scipy.cluster costs start-up time otherwise
@@ -412,13 +439,14 @@ def _lloyd(z: np.ndarray, w: np.ndarray, centres: np.ndarray
         mass = np.bincount(labels, w, k)
         if (mass == 0).any():
             return None
-        centres = np.column_stack([np.bincount(labels, w * z[:, d], k)
-                                   for d in range(z.shape[1])]) / mass[:, None]
+        centres = (
+            np.column_stack([np.bincount(labels, w * z[:, d], k) for d in range(z.shape[1])])
+            / mass[:, None]
+        )
     return centres, labels
 
 
-def _plus_plus(z: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator
-               ) -> np.ndarray:
+def _plus_plus(z: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Weighted k-means++ starting centres: the first drawn by weight, each next with
     probability proportional to weight x squared distance to the nearest centre."""
     centres = [z[rng.choice(z.shape[0], p=w / w.sum())]]
@@ -430,9 +458,9 @@ def _plus_plus(z: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator
     return np.array(centres)
 
 
-
-def yearly_measures(history: History, pit_week: int, shelter: Situations = SHELTER
-                    ) -> dict[str, np.ndarray]:
+def yearly_measures(
+    history: History, pit_week: int, shelter: Situations = SHELTER
+) -> dict[str, np.ndarray]:
     """Every yearly measure of this module, by name (as in the run summary, without the
     year), each an array over the complete years."""
     use = ShelterUse(history, shelter)
@@ -461,12 +489,12 @@ def yearly_measures(history: History, pit_week: int, shelter: Situations = SHELT
     }
 
 
-def yearly_table(history: History, pit_week: int, shelter: Situations = SHELTER
-                 ) -> pd.DataFrame:
+def yearly_table(history: History, pit_week: int, shelter: Situations = SHELTER) -> pd.DataFrame:
     """:func:`yearly_measures` as a table, one row per complete year."""
     years = history.calendar.years(history.horizon)
-    return pd.DataFrame(yearly_measures(history, pit_week, shelter),
-                        index=pd.Index(years, name="year"))
+    return pd.DataFrame(
+        yearly_measures(history, pit_week, shelter), index=pd.Index(years, name="year")
+    )
 
 
 def summary_measures(history: History, pit_week: int) -> dict[str, float]:
@@ -476,8 +504,9 @@ def summary_measures(history: History, pit_week: int) -> dict[str, float]:
     years = history.calendar.years(history.horizon).tolist()
     out: dict[str, float] = {}
     for name, values in yearly_measures(history, pit_week).items():
-        out.update(zip([f"{name}_{y}" for y in years], np.asarray(values, float).tolist(),
-                       strict=True))
+        out.update(
+            zip([f"{name}_{y}" for y in years], np.asarray(values, float).tolist(), strict=True)
+        )
     types = typology_values(history)
     for k, name in enumerate(TYPES):
         out[f"typology_{name}_users_share"] = float(types[k, 1])

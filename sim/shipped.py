@@ -84,8 +84,9 @@ def reference_to(file: Path, folder: Path) -> str:
     """How a file in ``folder`` names ``file`` in ``extends``: by name when ``file`` is a
     shipped scenario that the name finds from there, else by a relative path."""
     stem = file.stem
-    if file.resolve() == (find_shipped(stem) or Path()).resolve() \
-            and locate_near(folder, stem) == find_shipped(stem):
+    if file.resolve() == (find_shipped(stem) or Path()).resolve() and locate_near(
+        folder, stem
+    ) == find_shipped(stem):
         return stem
     return os.path.relpath(file.resolve(), folder.resolve())
 

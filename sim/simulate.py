@@ -31,8 +31,9 @@ SHELTERED = ("shelter", "night_shelter", "starter")
 Simulator = Callable[[LoadedScenario, Sequence[int], int, "int | None"], pd.DataFrame]
 
 
-def simulate(scenario: LoadedScenario, replications: Sequence[int], seed: int = 0,
-             years: int | None = None) -> pd.DataFrame:
+def simulate(
+    scenario: LoadedScenario, replications: Sequence[int], seed: int = 0, years: int | None = None
+) -> pd.DataFrame:
     """Run the given replication indices of ``scenario`` under root ``seed``.
 
     Replication ``k`` uses ``SeedSequence(seed, spawn_key=(k,))`` whatever the scenario,
@@ -42,21 +43,24 @@ def simulate(scenario: LoadedScenario, replications: Sequence[int], seed: int = 
     for k in replications:
         res = run_once(scenario, int(k), seed, years, detail=False)
         row = dict(res.summary)
-        row.update(pit_by_situation(res.weekly, scenario.params.setting.start_year,
-                                    scenario.params.setting.pit_week))
+        row.update(
+            pit_by_situation(
+                res.weekly, scenario.params.setting.start_year, scenario.params.setting.pit_week
+            )
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def pit_by_situation(weekly: pd.DataFrame, start_year: int, pit_week: int
-                     ) -> dict[str, float]:
+def pit_by_situation(weekly: pd.DataFrame, start_year: int, pit_week: int) -> dict[str, float]:
     """Counts by situation in each year's count week, as ``pit_<situation>_<year>``."""
     weeks = weekly["week"].to_numpy()
-    years = (weeks // WEEKS_PER_YEAR)
+    years = weeks // WEEKS_PER_YEAR
     sel = weekly[(weeks % WEEKS_PER_YEAR == pit_week - 1)]
     out: dict[str, float] = {}
-    for sit, year, count in zip(sel["situation"].astype(str), start_year + years[sel.index],
-                                sel["count"], strict=True):
+    for sit, year, count in zip(
+        sel["situation"].astype(str), start_year + years[sel.index], sel["count"], strict=True
+    ):
         out[f"pit_{sit}_{int(year)}"] = float(count)
     for year in sorted({int(k.rsplit("_", 1)[1]) for k in out}):
         # HUD's terms: sheltered = emergency shelter, safe havens, transitional housing

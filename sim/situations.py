@@ -59,8 +59,13 @@ N_AGE = len(AgeBand)
 #: rough sleeping, night shelters, §110 shelters, family and friends, and
 #: transitional housing. Alternative and supported housing are homes.
 HOMELESS: frozenset[Situation] = frozenset(
-    {Situation.ROUGH, Situation.NIGHT_SHELTER, Situation.SHELTER, Situation.FRIENDS,
-     Situation.STARTER}
+    {
+        Situation.ROUGH,
+        Situation.NIGHT_SHELTER,
+        Situation.SHELTER,
+        Situation.FRIENDS,
+        Situation.STARTER,
+    }
 )
 #: Situations with a home of one's own or a long-term place.
 HOUSED: frozenset[Situation] = frozenset(
@@ -69,7 +74,10 @@ HOUSED: frozenset[Situation] = frozenset(
 
 #: Places whose number is limited by the scenario (stock capacity).
 LIMITED_PLACES: tuple[Situation, ...] = (
-    Situation.NIGHT_SHELTER, Situation.SHELTER, Situation.STARTER, Situation.ALTERNATIVE,
+    Situation.NIGHT_SHELTER,
+    Situation.SHELTER,
+    Situation.STARTER,
+    Situation.ALTERNATIVE,
     Situation.SUPPORTED,
 )
 

@@ -14,8 +14,16 @@ from collections.abc import Sequence
 import numpy as np
 
 #: Named sources of chance. Append new names at the end: the position is the key.
-STREAMS: tuple[str, ...] = ("init", "moves", "entries", "places", "support", "prevention",
-                            "mesa", "kinds")
+STREAMS: tuple[str, ...] = (
+    "init",
+    "moves",
+    "entries",
+    "places",
+    "support",
+    "prevention",
+    "mesa",
+    "kinds",
+)
 
 
 def run_seed(root: int, *key: int) -> np.random.SeedSequence:
@@ -30,13 +38,15 @@ def as_seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.See
     return np.random.SeedSequence(seed)
 
 
-def make_streams(seed: int | np.random.SeedSequence | None,
-                 names: Sequence[str] = STREAMS) -> dict[str, np.random.Generator]:
+def make_streams(
+    seed: int | np.random.SeedSequence | None, names: Sequence[str] = STREAMS
+) -> dict[str, np.random.Generator]:
     """One PCG64 generator per named stream, all children of ``seed``."""
     ss = as_seed_sequence(seed)
     out = {}
     for name in names:
-        child = np.random.SeedSequence(entropy=ss.entropy,
-                                       spawn_key=(*ss.spawn_key, STREAMS.index(name)))
+        child = np.random.SeedSequence(
+            entropy=ss.entropy, spawn_key=(*ss.spawn_key, STREAMS.index(name))
+        )
         out[name] = np.random.Generator(np.random.PCG64(child))
     return out

@@ -45,8 +45,11 @@ def transition_matrix(sc: Scenario) -> np.ndarray:
             for dst, p in rows.get(src, {}).items():
                 P[g, s, SITUATIONS.index(dst)] = p
             P[g, s, s] = max(0.0, 1.0 - P[g, s].sum())
-            yearly = (sc.exits.death_per_year_homeless if HOMELESS_MASK[s]
-                      else sc.exits.death_per_year_housed)[needs]
+            yearly = (
+                sc.exits.death_per_year_homeless
+                if HOMELESS_MASK[s]
+                else sc.exits.death_per_year_housed
+            )[needs]
             death = weekly_from_yearly(yearly)
             exit_p = 1.0 - (1.0 - death) * (1.0 - move_away)
             P[g, s] *= 1.0 - exit_p
@@ -59,9 +62,15 @@ def transition_matrix(sc: Scenario) -> np.ndarray:
 N_BASE = 2 * N_SIT * N_NEEDS
 
 
-def row_code(rehoused: np.ndarray, sit: np.ndarray, needs: np.ndarray,
-             effect: np.ndarray | int = 0, kind: np.ndarray | int = 0, n_kinds: int = 1,
-             n_bands: int = 2) -> np.ndarray:
+def row_code(
+    rehoused: np.ndarray,
+    sit: np.ndarray,
+    needs: np.ndarray,
+    effect: np.ndarray | int = 0,
+    kind: np.ndarray | int = 0,
+    n_kinds: int = 1,
+    n_bands: int = 2,
+) -> np.ndarray:
     """Row of the move tables:
     ``(((effect * n_bands + rehoused) * n_kinds + kind) * S + situation) * G + needs``.
 
@@ -85,19 +94,23 @@ class MoveTables:
     ``m_house[e]`` and ``m_loss[e]`` applied as ``modified_rows`` would apply them.
     """
 
-    P: np.ndarray            # (G, S, S) full matrix
-    rows: np.ndarray         # (codes, S) off-diagonal rows (chance of going elsewhere)
-    leave: np.ndarray        # (codes,) chance of leaving
-    to_housed: np.ndarray    # (S, S) bool: from a homeless situation to a housed one
+    P: np.ndarray  # (G, S, S) full matrix
+    rows: np.ndarray  # (codes, S) off-diagonal rows (chance of going elsewhere)
+    leave: np.ndarray  # (codes,) chance of leaving
+    to_housed: np.ndarray  # (S, S) bool: from a homeless situation to a housed one
     to_homeless: np.ndarray  # (S, S) bool: from a housed situation to a homeless one
-    p_house: np.ndarray      # (codes,) chance of a move that m_house scales
-    p_loss: np.ndarray       # (codes,) chance of a move that m_loss scales
-    kinds: KindTables        # kinds and return bands (the row blocks)
+    p_house: np.ndarray  # (codes,) chance of a move that m_house scales
+    p_loss: np.ndarray  # (codes,) chance of a move that m_loss scales
+    kinds: KindTables  # kinds and return bands (the row blocks)
 
     @classmethod
-    def build(cls, sc: Scenario, m_house: np.ndarray | None = None,
-              m_loss: np.ndarray | None = None, kinds: KindTables | None = None
-              ) -> MoveTables:
+    def build(
+        cls,
+        sc: Scenario,
+        m_house: np.ndarray | None = None,
+        m_loss: np.ndarray | None = None,
+        kinds: KindTables | None = None,
+    ) -> MoveTables:
         """Tables of a parameter phase; ``m_house``/``m_loss`` give the multipliers of
         each support effect state (default: the one state "no support"). Rows come in
         blocks by effect state, then return band, then kind (``row_code``)."""
@@ -110,8 +123,7 @@ class MoveTables:
         to_homeless = np.outer(HOUSED_MASK, HOMELESS_MASK)
         sit_of_row = np.repeat(np.arange(N_SIT), N_NEEDS)
         kinds = KindTables.build(sc) if kinds is None else kinds
-        by_kind = [kinds.kind_rows(base, k, sit_of_row, to_homeless)
-                   for k in range(kinds.n_kinds)]
+        by_kind = [kinds.kind_rows(base, k, sit_of_row, to_homeless) for k in range(kinds.n_kinds)]
         blocks = [*by_kind]
         scaled = to_homeless[sit_of_row]
         for b in range(1, kinds.n_bands):
@@ -125,8 +137,12 @@ class MoveTables:
         sits = np.tile(sit_of_row, len(blocks))
         m_house = np.ones(1) if m_house is None else m_house
         m_loss = np.ones(1) if m_loss is None else m_loss
-        rows = np.vstack([_with_effect(plain, sits, to_housed, to_homeless, mh, ml)
-                          for mh, ml in zip(m_house, m_loss, strict=True)])
+        rows = np.vstack(
+            [
+                _with_effect(plain, sits, to_housed, to_homeless, mh, ml)
+                for mh, ml in zip(m_house, m_loss, strict=True)
+            ]
+        )
         sits = np.tile(sits, m_house.size)
         # the bound is the last cumulative sum, so the kernel's destination search
         # and this bound agree to the last bit
@@ -136,8 +152,14 @@ class MoveTables:
         return cls(P, rows, leave, to_housed, to_homeless, p_house, p_loss, kinds)
 
 
-def _with_effect(rows: np.ndarray, sits: np.ndarray, to_housed: np.ndarray,
-                 to_homeless: np.ndarray, m_house: float, m_loss: float) -> np.ndarray:
+def _with_effect(
+    rows: np.ndarray,
+    sits: np.ndarray,
+    to_housed: np.ndarray,
+    to_homeless: np.ndarray,
+    m_house: float,
+    m_loss: float,
+) -> np.ndarray:
     """Rows with one effect state's multipliers (a neutral state keeps them bit for bit)."""
     rows = rows.copy()
     if m_house == 1.0 and m_loss == 1.0:
@@ -150,14 +172,18 @@ def _with_effect(rows: np.ndarray, sits: np.ndarray, to_housed: np.ndarray,
     return rows
 
 
-def duration_multiplier(weeks_homeless: np.ndarray, half_life: float, floor: float
-                        ) -> np.ndarray:
+def duration_multiplier(weeks_homeless: np.ndarray, half_life: float, floor: float) -> np.ndarray:
     """Multiplier on the chance of leaving homelessness for a home, by spell length."""
     return floor + (1.0 - floor) * np.exp2(-weeks_homeless / half_life)
 
 
-def modified_rows(tables: MoveTables, code: np.ndarray, sit: np.ndarray,
-                  m_house: np.ndarray | None, m_loss: np.ndarray | None) -> np.ndarray:
+def modified_rows(
+    tables: MoveTables,
+    code: np.ndarray,
+    sit: np.ndarray,
+    m_house: np.ndarray | None,
+    m_loss: np.ndarray | None,
+) -> np.ndarray:
     """Off-diagonal rows for some citizens, with their personal multipliers applied.
 
     ``m_house`` scales moves from homelessness into housing; ``m_loss`` scales moves
@@ -177,9 +203,15 @@ def modified_rows(tables: MoveTables, code: np.ndarray, sit: np.ndarray,
     return rows
 
 
-def draw_moves(tables: MoveTables, code: np.ndarray, sit: np.ndarray, u: np.ndarray,
-               special: np.ndarray, m_house: np.ndarray | None, m_loss: np.ndarray | None
-               ) -> tuple[np.ndarray, np.ndarray]:
+def draw_moves(
+    tables: MoveTables,
+    code: np.ndarray,
+    sit: np.ndarray,
+    u: np.ndarray,
+    special: np.ndarray,
+    m_house: np.ndarray | None,
+    m_loss: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Who moves this week and where to.
 
     ``code`` is each citizen's row code (``row_code``); ``u`` one uniform per citizen.
@@ -208,9 +240,13 @@ def draw_moves(tables: MoveTables, code: np.ndarray, sit: np.ndarray, u: np.ndar
         hit = special[pos] == movers
         if hit.any():
             sp = pos[hit]
-            rows[hit] = modified_rows(tables, code[movers[hit]], sit[movers[hit]],
-                                      None if m_house is None else m_house[sp],
-                                      None if m_loss is None else m_loss[sp])
+            rows[hit] = modified_rows(
+                tables,
+                code[movers[hit]],
+                sit[movers[hit]],
+                None if m_house is None else m_house[sp],
+                None if m_loss is None else m_loss[sp],
+            )
     cum = np.cumsum(rows, axis=1)
     # guard against the last bit of rounding between ``leave`` and the row's own sum
     target = np.minimum(u[movers], np.nextafter(cum[:, -1], 0))

@@ -42,8 +42,9 @@ def check_file(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES) -> Path:
     except FileNotFoundError:
         raise ScenarioError("file not found", file=file) from None
     except NotADirectoryError:
-        raise ScenarioError("file not found (a part of the path is a file, not a folder)",
-                            file=file) from None
+        raise ScenarioError(
+            "file not found (a part of the path is a file, not a folder)", file=file
+        ) from None
     except OSError as exc:
         raise ScenarioError(f"cannot be opened: {exc.strerror or exc}", file=file) from None
     except ValueError:  # a NUL character in the name
@@ -51,11 +52,15 @@ def check_file(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES) -> Path:
     if stat.S_ISDIR(info.st_mode):
         raise ScenarioError("is a folder, expected a file", file=file)
     if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError("is not a regular file (a device, pipe or socket), expected a "
-                            "file", file=file)
+        raise ScenarioError(
+            "is not a regular file (a device, pipe or socket), expected a file", file=file
+        )
     if info.st_size > max_bytes:
-        raise ScenarioError(f"is {_size(info.st_size)}, more than the {_size(max_bytes)} a "
-                            "file of this kind may hold", file=file)
+        raise ScenarioError(
+            f"is {_size(info.st_size)}, more than the {_size(max_bytes)} a "
+            "file of this kind may hold",
+            file=file,
+        )
     if not os.access(path, os.R_OK):
         raise ScenarioError("cannot be read (permission denied)", file=file)
     return path
@@ -74,18 +79,23 @@ def read_text(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES) -> str:
     except OSError as exc:
         raise ScenarioError(f"cannot be read: {exc.strerror or exc}", file=str(path)) from None
     if len(data) > max_bytes:
-        raise ScenarioError(f"is more than the {_size(max_bytes)} a file of this kind may "
-                            "hold", file=str(path))
+        raise ScenarioError(
+            f"is more than the {_size(max_bytes)} a file of this kind may hold", file=str(path)
+        )
     nul = data.find(b"\0")
     if nul >= 0:
-        raise ScenarioError(f"holds binary data (a NUL byte at {_where(data, nul)}), "
-                            "expected UTF-8 text", file=str(path))
+        raise ScenarioError(
+            f"holds binary data (a NUL byte at {_where(data, nul)}), expected UTF-8 text",
+            file=str(path),
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at "
-                            f"{_where(data, exc.start)}); save it as UTF-8",
-                            file=str(path)) from None
+        raise ScenarioError(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at "
+            f"{_where(data, exc.start)}); save it as UTF-8",
+            file=str(path),
+        ) from None
 
 
 def load_yaml(path: str | Path) -> dict:
@@ -111,8 +121,7 @@ def parse_yaml(text: str, file: str | None = None) -> dict:
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        raise ScenarioError(f"expected a mapping of keys at the top, got {_kind(data)}",
-                            file=file)
+        raise ScenarioError(f"expected a mapping of keys at the top, got {_kind(data)}", file=file)
     return data
 
 
@@ -123,8 +132,9 @@ def _compose(loader: _UserLoader, file: str | None) -> Node:
     except yaml.YAMLError as exc:
         raise ScenarioError(_yaml_problem(exc), file=file) from None
     except RecursionError:
-        raise ScenarioError(f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep",
-                            file=file) from None
+        raise ScenarioError(
+            f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep", file=file
+        ) from None
     if node is None:
         raise ScenarioError("is empty: expected a mapping of keys", file=file)
     return node
@@ -143,12 +153,12 @@ def _construct(loader: _UserLoader, node: Node, file: str | None) -> Any:
     except yaml.YAMLError as exc:
         raise ScenarioError(_yaml_problem(exc), file=file) from None
     except RecursionError:
-        raise ScenarioError(f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep",
-                            file=file) from None
+        raise ScenarioError(
+            f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep", file=file
+        ) from None
     except Exception as exc:  # any fault here is the file's (see the docstring)
         why = str(exc) or type(exc).__name__
-        raise ScenarioError(f"malformed YAML: a value cannot be read ({why})",
-                            file=file) from None
+        raise ScenarioError(f"malformed YAML: a value cannot be read ({why})", file=file) from None
 
 
 def check_node_graph(root: Node, file: str | None) -> None:
@@ -163,16 +173,20 @@ def check_node_graph(root: Node, file: str | None) -> None:
     _expanded(root, 0, sizes, set(), file)
 
 
-def _expanded(node: Node, depth: int, sizes: dict[int, tuple[int, int]], active: set[int],
-              file: str | None) -> tuple[int, int]:
+def _expanded(
+    node: Node, depth: int, sizes: dict[int, tuple[int, int]], active: set[int], file: str | None
+) -> tuple[int, int]:
     """(expanded node count, height) of ``node``; raises past the bounds."""
     key = id(node)
     if key in sizes:
         size, height = sizes[key]
     else:
         if key in active:
-            raise ScenarioError("malformed YAML: an alias refers to a node that contains "
-                                "it (a recursive structure)", file=file)
+            raise ScenarioError(
+                "malformed YAML: an alias refers to a node that contains "
+                "it (a recursive structure)",
+                file=file,
+            )
         active.add(key)
         size, height = 1, 0
         for child in _children(node):
@@ -184,12 +198,17 @@ def _expanded(node: Node, depth: int, sizes: dict[int, tuple[int, int]], active:
                 raise ScenarioError(
                     f"YAML aliases expand to more than {MAX_YAML_NODES:,} values (line "
                     f"{node.start_mark.line + 1}); refused before expanding them "
-                    "(an alias bomb?)", file=file)
+                    "(an alias bomb?)",
+                    file=file,
+                )
         active.discard(key)
         sizes[key] = (size, height)
     if depth + height > MAX_YAML_DEPTH:
-        raise ScenarioError(f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep "
-                            f"(line {node.start_mark.line + 1})", file=file)
+        raise ScenarioError(
+            f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep "
+            f"(line {node.start_mark.line + 1})",
+            file=file,
+        )
     return size, height
 
 
@@ -218,12 +237,19 @@ class _UserLoader(yaml.SafeLoader):
             line = key_node.start_mark.line + 1
             if not isinstance(key, str | int) or isinstance(key, bool):
                 raise _KeyProblem(
-                    None, None, f"expected a key of text or a whole number, got "
-                    f"{_kind(key)} (line {line}); quote it", key_node.start_mark)
+                    None,
+                    None,
+                    f"expected a key of text or a whole number, got "
+                    f"{_kind(key)} (line {line}); quote it",
+                    key_node.start_mark,
+                )
             if key in seen:
                 raise _KeyProblem(
-                    None, None, f"duplicate key '{key}' {_both(seen[key], key_node.start_mark)}"
-                    "; keep one", key_node.start_mark)
+                    None,
+                    None,
+                    f"duplicate key '{key}' {_both(seen[key], key_node.start_mark)}; keep one",
+                    key_node.start_mark,
+                )
             seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
 
@@ -233,8 +259,10 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None)
     if isinstance(exc, yaml.reader.ReaderError):
-        return (f"malformed YAML: control character U+{exc.character:04X} at character "
-                f"{exc.position + 1} is not allowed in YAML text")
+        return (
+            f"malformed YAML: control character U+{exc.character:04X} at character "
+            f"{exc.position + 1} is not allowed in YAML text"
+        )
     if isinstance(exc, _KeyProblem):
         return str(problem)
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

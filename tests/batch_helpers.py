@@ -22,15 +22,27 @@ def small_scenario(name: str = "small", years: int = 1) -> dict[str, Any]:
     return {
         "name": name,
         "setting": {"years": years, "start_year": 2015},
-        "initial": {"counts": {"own": 150, "at_risk": 80, "rough": 10, "shelter": 20,
-                               "friends": 20, "starter": 5},
-                    "needs_mix": {"default": {"low": 0.6, "medium": 0.3, "high": 0.1}}},
-        "entries": {"per_week": 2.0, "routes": {"eviction": {"share": 1.0,
-                                                             "to": {"at_risk": 1.0}}}},
+        "initial": {
+            "counts": {
+                "own": 150,
+                "at_risk": 80,
+                "rough": 10,
+                "shelter": 20,
+                "friends": 20,
+                "starter": 5,
+            },
+            "needs_mix": {"default": {"low": 0.6, "medium": 0.3, "high": 0.1}},
+        },
+        "entries": {
+            "per_week": 2.0,
+            "routes": {"eviction": {"share": 1.0, "to": {"at_risk": 1.0}}},
+        },
         "exits": {"move_away_per_year": 0.05},
         "transitions": {"low": ROWS, "medium": ROWS, "high": ROWS},
-        "places": {"shelter": {"capacity": 25, "overflow": {"rough": 1.0}},
-                   "starter": {"capacity": 6}},
+        "places": {
+            "shelter": {"capacity": 25, "overflow": {"rough": 1.0}},
+            "starter": {"capacity": 6},
+        },
         "housing": {"assignments_per_week": 1, "self_found_share": 0.5},
     }
 
@@ -43,10 +55,13 @@ def write_yaml(path: Path, data: Any) -> Path:
 def write_batch(folder: Path, **batch: Any) -> Path:
     """Write small.yaml and batch.yaml (defaults: a 2 x 2 grid, 3 replications)."""
     write_yaml(folder / "small.yaml", small_scenario())
-    data = {"name": "test-batch", "scenarios": ["small.yaml"],
-            "sweep": {"places.starter.capacity": [6, 12],
-                      "housing.assignments_per_week": [1, 3]},
-            "replications": 3, "seed": 7}
+    data = {
+        "name": "test-batch",
+        "scenarios": ["small.yaml"],
+        "sweep": {"places.starter.capacity": [6, 12], "housing.assignments_per_week": [1, 3]},
+        "replications": 3,
+        "seed": 7,
+    }
     data.update(batch)
     data = {k: v for k, v in data.items() if v is not None}
     return write_yaml(folder / "batch.yaml", data)

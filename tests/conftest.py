@@ -10,8 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 
-def chain_scenario(counts: dict, rows: dict, years: int = 2, needs_rows: dict | None = None
-                   ) -> dict:
+def chain_scenario(
+    counts: dict, rows: dict, years: int = 2, needs_rows: dict | None = None
+) -> dict:
     """A scenario that is exactly a Markov chain: no entries, exits, limits or memory.
 
     ``rows`` gives the transitions of the low needs group; ``needs_rows`` optionally
@@ -21,10 +22,15 @@ def chain_scenario(counts: dict, rows: dict, years: int = 2, needs_rows: dict | 
     return {
         "name": "chain",
         "setting": {"years": years, "start_year": 2015},
-        "initial": {"counts": counts,
-                    "needs_mix": {"default": {"low": 1.0, "medium": 0.0, "high": 0.0}}},
-        "transitions": {"low": rows, "medium": needs_rows.get("medium", rows),
-                        "high": needs_rows.get("high", rows)},
+        "initial": {
+            "counts": counts,
+            "needs_mix": {"default": {"low": 1.0, "medium": 0.0, "high": 0.0}},
+        },
+        "transitions": {
+            "low": rows,
+            "medium": needs_rows.get("medium", rows),
+            "high": needs_rows.get("high", rows),
+        },
     }
 
 

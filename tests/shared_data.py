@@ -27,8 +27,10 @@ def data_file(relative: str) -> Path:
     """A shared data file, or skip the test with the reason."""
     base = shared_data_dir()
     if base is None:
-        pytest.skip(f"no shared/data folder found above {ROOT} (the real data are kept "
-                    "outside the repository)")
+        pytest.skip(
+            f"no shared/data folder found above {ROOT} (the real data are kept "
+            "outside the repository)"
+        )
     path = base / relative
     if not path.is_file():
         pytest.skip(f"{path} is not there")

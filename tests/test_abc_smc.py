@@ -35,11 +35,13 @@ def toy_evaluate(y: np.ndarray, seed: int):
     The replicate noise of a batch comes from its first serial number, so, as in the
     model, the numbers depend only on the candidates' serials.
     """
+
     def evaluate(z: np.ndarray, serials: np.ndarray) -> np.ndarray:
         rng = np.random.default_rng([seed, int(serials[0]), len(serials)])
         x = (z @ A.T)[:, None, :] + S * rng.standard_normal((len(z), R, len(y)))
         q = np.sum(((x - y) / SD) ** 2, axis=2)
         return logsumexp(-0.5 * q, axis=1) - np.log(R)
+
     return evaluate
 
 
@@ -49,7 +51,7 @@ def exact_posterior_grid(y: np.ndarray, n: int = 201) -> tuple[np.ndarray, np.nd
     t1, t2 = np.meshgrid(g, g, indexing="ij")
     theta = np.stack([t1.ravel(), t2.ravel()], axis=1)
     mean = theta @ A.T
-    logp = stats.norm.logpdf(y[None, :], mean, np.sqrt(S ** 2 + SD ** 2)).sum(axis=1)
+    logp = stats.norm.logpdf(y[None, :], mean, np.sqrt(S**2 + SD**2)).sum(axis=1)
     p = np.exp(logp - logp.max())
     return theta, p / p.sum()
 
@@ -93,8 +95,7 @@ def test_credible_and_predictive_intervals_cover_at_the_nominal_rate() -> None:
     for fit in range(100):
         truth = rng.uniform(0.15, 0.85, size=2)
         x = A @ truth + S * rng.standard_normal(3) + SD * rng.standard_normal(3)
-        res = run_smc(toy_evaluate(x, fit), uniform_prior(),
-                      Settings(particles=150, seed=fit))
+        res = run_smc(toy_evaluate(x, fit), uniform_prior(), Settings(particles=150, seed=fit))
         pop = res.population
         for j in range(2):
             lo, hi = credible_interval(pop.z[:, j], pop.weights, 0.9)
@@ -115,27 +116,54 @@ def test_stopped_and_resumed_equals_straight_through(tmp_path) -> None:
     ev = toy_evaluate(y, 7)
     straight = run_smc(ev, uniform_prior(), Settings(particles=100, seed=5))
     # stopped by the generation cap, then resumed in the same folder without it
-    part = run_smc(ev, uniform_prior(), Settings(particles=100, seed=5, max_generations=3),
-                   state_dir=tmp_path / "a", fingerprint="toy")
+    part = run_smc(
+        ev,
+        uniform_prior(),
+        Settings(particles=100, seed=5, max_generations=3),
+        state_dir=tmp_path / "a",
+        fingerprint="toy",
+    )
     assert not part.exact and "cap" in part.stopped
-    resumed = run_smc(ev, uniform_prior(), Settings(particles=100, seed=5),
-                      state_dir=tmp_path / "a", fingerprint="toy")
+    resumed = run_smc(
+        ev,
+        uniform_prior(),
+        Settings(particles=100, seed=5),
+        state_dir=tmp_path / "a",
+        fingerprint="toy",
+    )
     assert resumed.resumed_from == 2
     # interrupted (as by a kill) after generation 2 was saved, then run again
     with pytest.raises(_StopError):
-        run_smc(ev, uniform_prior(), Settings(particles=100, seed=5), state_dir=tmp_path / "b",
-                fingerprint="toy", progress=_stop_after(3))
-    killed = run_smc(ev, uniform_prior(), Settings(particles=100, seed=5),
-                     state_dir=tmp_path / "b", fingerprint="toy")
+        run_smc(
+            ev,
+            uniform_prior(),
+            Settings(particles=100, seed=5),
+            state_dir=tmp_path / "b",
+            fingerprint="toy",
+            progress=_stop_after(3),
+        )
+    killed = run_smc(
+        ev,
+        uniform_prior(),
+        Settings(particles=100, seed=5),
+        state_dir=tmp_path / "b",
+        fingerprint="toy",
+    )
     for again in (resumed, killed):
         np.testing.assert_array_equal(again.population.z, straight.population.z)
         np.testing.assert_array_equal(again.population.weights, straight.population.weights)
         assert again.runs == straight.runs
         assert again.generations.drop(columns="seconds").equals(
-            straight.generations.drop(columns="seconds"))
+            straight.generations.drop(columns="seconds")
+        )
     with pytest.raises(StateMismatchError):
-        run_smc(ev, uniform_prior(), Settings(particles=100, seed=5), state_dir=tmp_path / "a",
-                fingerprint="another problem")
+        run_smc(
+            ev,
+            uniform_prior(),
+            Settings(particles=100, seed=5),
+            state_dir=tmp_path / "a",
+            fingerprint="another problem",
+        )
 
 
 class _StopError(Exception):
@@ -144,9 +172,11 @@ class _StopError(Exception):
 
 def _stop_after(n: int):
     """A progress callback that interrupts the fit after generation n - 1 is saved."""
+
     def progress(row: dict) -> None:
         if row["generation"] == n - 1:
             raise _StopError
+
     return progress
 
 

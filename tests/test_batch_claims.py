@@ -21,9 +21,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _start_batch(path: Path, out: Path, cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "sim.cli", "batch", str(path), "--out",
-                             str(out), "--workers", "1", "--quiet"], env=env, cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "batch",
+            str(path),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+        ],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_two_batches_started_together_one_runs_the_other_names_the_lock(tmp_path):
@@ -102,8 +117,10 @@ def test_a_folder_with_foreign_files_is_refused(tmp_path, capsys):
     assert (out / "thesis.docx").read_text() == "not to be lost"
 
 
-@pytest.mark.parametrize("out, words", [("", "empty path"), ("batch.yaml", "is a file"),
-                                        ("batch.yaml/inside", "is a file")])
+@pytest.mark.parametrize(
+    "out, words",
+    [("", "empty path"), ("batch.yaml", "is a file"), ("batch.yaml/inside", "is a file")],
+)
 def test_unusable_out_is_refused_before_any_run(tmp_path, monkeypatch, capsys, out, words):
     path = write_batch(tmp_path, replications=1, sweep=None)
     monkeypatch.chdir(tmp_path)
@@ -118,8 +135,10 @@ def test_unreachable_scheduler_leaves_nothing(tmp_path, capsys):
     pytest.importorskip("dask.distributed")
     path = write_batch(tmp_path, replications=1, sweep=None)
     out = tmp_path / "nowhere"
-    assert main(["batch", str(path), "--out", str(out), "--scheduler",
-                 "tcp://127.0.0.1:1", "--quiet"]) == 2
+    assert (
+        main(["batch", str(path), "--out", str(out), "--scheduler", "tcp://127.0.0.1:1", "--quiet"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "--scheduler" in err and "tcp://127.0.0.1:1" in err
     assert not out.exists()

@@ -44,9 +44,14 @@ def serial(batch):
 def test_tables_are_tidy_and_complete(serial, batch):
     summary, weekly = serial
     assert len(summary) == 12
-    assert list(summary.columns[:6]) == ["scenario", "point", "replication", "seed",
-                                         "places.starter.capacity",
-                                         "housing.assignments_per_week"]
+    assert list(summary.columns[:6]) == [
+        "scenario",
+        "point",
+        "replication",
+        "seed",
+        "places.starter.capacity",
+        "housing.assignments_per_week",
+    ]
     assert not summary.duplicated(["scenario", "point", "replication"]).any()
     # grid order: the first key varies slowest
     points = summary.drop_duplicates("point").set_index("point")
@@ -54,15 +59,25 @@ def test_tables_are_tidy_and_complete(serial, batch):
     assert points["housing.assignments_per_week"].tolist() == [1, 3, 1, 3]
     weeks = 52 + 1
     assert len(weekly) == 12 * weeks * 9 * 3 * 3  # situations x needs x age bands
-    assert set(weekly.columns) == {"scenario", "point", "replication", "week", "year",
-                                   "situation", "needs", "age_band", "count"}
+    assert set(weekly.columns) == {
+        "scenario",
+        "point",
+        "replication",
+        "week",
+        "year",
+        "situation",
+        "needs",
+        "age_band",
+        "count",
+    }
 
 
 def test_common_random_numbers_match_run_once(serial, batch):
     """Replication k of every point uses run_seed(root, k), as sim.run_once does."""
     summary, weekly = serial
     sc = sim.load_scenario(small_scenario()).with_overrides(
-        {"places.starter.capacity": 12, "housing.assignments_per_week": 3})
+        {"places.starter.capacity": 12, "housing.assignments_per_week": 3}
+    )
     ref = sim.run_once(sc, replication=2, seed=7)
     row = summary[(summary.point == 3) & (summary.replication == 2)].iloc[0]
     for key in ("homeless_days", "housed_days", "entries", "exits", "homeless_end"):
@@ -73,10 +88,12 @@ def test_common_random_numbers_match_run_once(serial, batch):
 
 def test_independent_seeds_differ_between_points(tmp_path):
     """seeds: independent keys the streams by (point, replication): no sharing."""
-    common = load_batch(write_batch(tmp_path, sweep={"places.starter.capacity": [6, 6]},
-                                    replications=2))
-    write_batch(tmp_path, sweep={"places.starter.capacity": [6, 6]}, replications=2,
-                seeds="independent")
+    common = load_batch(
+        write_batch(tmp_path, sweep={"places.starter.capacity": [6, 6]}, replications=2)
+    )
+    write_batch(
+        tmp_path, sweep={"places.starter.capacity": [6, 6]}, replications=2, seeds="independent"
+    )
     indep = load_batch(tmp_path / "batch.yaml")
     execute(common.runs(), tmp_path / "c", workers=1, progress=False)
     execute(indep.runs(), tmp_path / "i", workers=1, progress=False)
@@ -88,8 +105,7 @@ def test_independent_seeds_differ_between_points(tmp_path):
 
 
 def test_two_processes_equal_serial(batch, serial, tmp_path):
-    report = execute(batch.runs(), tmp_path / "procs", workers=2, progress=False,
-                     chunk_size=2)
+    report = execute(batch.runs(), tmp_path / "procs", workers=2, progress=False, chunk_size=2)
     assert report.ok and report.done == 12
     assert len({pid for pid, _ in report.memory}) == 2  # both workers took part
     _assert_same(_tables(tmp_path / "procs"), serial)
@@ -98,12 +114,24 @@ def test_two_processes_equal_serial(batch, serial, tmp_path):
 def test_dask_cluster_equals_serial(batch, serial, tmp_path, capsys):
     """The same batch on a Dask cluster, given as a Client and as an address (CLI)."""
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         report = execute(batch.runs(), tmp_path / "dask", scheduler=client, progress=False)
-        code = main(["batch", batch.file, "--scheduler", cluster.scheduler_address,
-                     "--out", str(tmp_path / "cli"), "--quiet"])
+        code = main(
+            [
+                "batch",
+                batch.file,
+                "--scheduler",
+                cluster.scheduler_address,
+                "--out",
+                str(tmp_path / "cli"),
+                "--quiet",
+            ]
+        )
     assert report.ok and report.done == 12
     _assert_same(_tables(tmp_path / "dask"), serial)
     assert code == 0 and "12 done now" in capsys.readouterr().out
@@ -154,16 +182,16 @@ def test_leftover_temporary_file_is_ignored_and_removed(batch, serial, tmp_path)
 def test_a_folder_of_another_batch_is_refused(batch, tmp_path):
     runs = batch.runs()
     execute(runs[:2], tmp_path / "x", workers=1, progress=False)
-    other = [RunSpec(r.scenario, r.name, r.point, r.overrides, r.replication, seed=99)
-             for r in runs[:2]]
+    other = [
+        RunSpec(r.scenario, r.name, r.point, r.overrides, r.replication, seed=99) for r in runs[:2]
+    ]
     with pytest.raises(ScenarioError, match="different batch"):
         execute(other, tmp_path / "x", workers=1, progress=False)
 
 
 def test_failing_run_is_recorded_and_the_others_complete(tmp_path, capsys):
     """A negative capacity fails its point's runs; the batch goes on and exits 1."""
-    path = write_batch(tmp_path, sweep={"places.starter.capacity": [6, -4, 12]},
-                       replications=2)
+    path = write_batch(tmp_path, sweep={"places.starter.capacity": [6, -4, 12]}, replications=2)
     out = tmp_path / "out"
     code = main(["batch", str(path), "--out", str(out), "--workers", "2", "--quiet"])
     assert code == 1
@@ -197,8 +225,10 @@ def test_manifest_names_scenarios_seeds_and_points(batch, tmp_path):
     assert "spawn_key=(replication,)" in m["seeds"]["derivation"]
     assert m["scenarios"]["small"]["hash"] == batch.entries[0].scenario.hash
     assert m["scenarios"]["small"]["as_run"]["name"] == "small"
-    assert [p["overrides"] for p in m["points"]][1] == {"places.starter.capacity": 6,
-                                                       "housing.assignments_per_week": 3}
+    assert [p["overrides"] for p in m["points"]][1] == {
+        "places.starter.capacity": 6,
+        "housing.assignments_per_week": 3,
+    }
     assert m["runs"] == 12 and len(m["plan"]) == 64
 
 
@@ -212,8 +242,7 @@ def test_intervals_by_scenario_and_point(serial, batch):
 
 
 def test_weekly_can_be_left_out(tmp_path):
-    b = load_batch(write_batch(tmp_path, outputs={"weekly": False}, sweep=None,
-                               replications=2))
+    b = load_batch(write_batch(tmp_path, outputs={"weekly": False}, sweep=None, replications=2))
     execute(b.runs(), tmp_path / "o", workers=1, progress=False, weekly=b.weekly)
     res = open_results(tmp_path / "o")
     assert len(res.summary) == 2 and len(res.weekly) == 0

@@ -26,20 +26,21 @@ def umask():
 
 
 def _modes(folder: Path) -> dict[str, int]:
-    return {str(p.relative_to(folder)): stat.S_IMODE(p.stat().st_mode)
-            for p in folder.rglob("*")}
+    return {str(p.relative_to(folder)): stat.S_IMODE(p.stat().st_mode) for p in folder.rglob("*")}
 
 
-@pytest.mark.parametrize("mask, file_mode, dir_mode", [(0o022, 0o644, 0o755),
-                                                       (0o027, 0o640, 0o750)])
+@pytest.mark.parametrize(
+    "mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)]
+)
 def test_outputs_follow_the_umask(tmp_path, umask, mask, file_mode, dir_mode):
     write_yaml(tmp_path / "small.yaml", small_scenario())
     path = write_batch(tmp_path, replications=1, sweep=None)
     umask(mask)
-    assert main(["batch", str(path), "--out", str(tmp_path / "b"), "--workers", "1",
-                 "-q"]) == 0
-    assert main(["run", str(tmp_path / "small.yaml"), "-n", "2", "-q", "--out",
-                 str(tmp_path / "r")]) == 0
+    assert main(["batch", str(path), "--out", str(tmp_path / "b"), "--workers", "1", "-q"]) == 0
+    assert (
+        main(["run", str(tmp_path / "small.yaml"), "-n", "2", "-q", "--out", str(tmp_path / "r")])
+        == 0
+    )
     for folder in ("b", "r"):
         modes = _modes(tmp_path / folder)
         assert modes, folder
@@ -71,7 +72,7 @@ def test_empty_or_broken_run_files_count_as_not_done(tmp_path):
     out = tmp_path / "o"
     execute(runs, out, workers=1, progress=False)
     store = ResultsStore(out)
-    store.run_path(runs[0].key).write_bytes(b"")               # a disk that filled up
+    store.run_path(runs[0].key).write_bytes(b"")  # a disk that filled up
     store.run_path(runs[5].key).write_bytes(b"PAR1 cut short")  # a copy cut short
     res = open_results(out)  # the summary never crashes on them
     assert len(res.summary) == len(runs) - 2
@@ -86,8 +87,9 @@ def test_empty_or_broken_run_files_count_as_not_done(tmp_path):
 
 def test_manifest_records_versions_commit_platform_and_times(tmp_path):
     batch = load_batch(write_batch(tmp_path, replications=1, sweep=None))
-    execute(batch.runs(), tmp_path / "m", workers=1, progress=False,
-            manifest=batch.manifest("test"))
+    execute(
+        batch.runs(), tmp_path / "m", workers=1, progress=False, manifest=batch.manifest("test")
+    )
     m = open_results(tmp_path / "m").manifest
     assert set(m["dependencies"]) == set(MAIN_DEPENDENCIES)
     assert re.fullmatch(r"\d+\.\d+.*", m["dependencies"]["numpy"])

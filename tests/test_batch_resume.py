@@ -19,8 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run_files(out: Path) -> list[Path]:
-    return [p for p in (out / "runs").rglob("*.parquet") if not p.name.startswith(".")] \
-        if (out / "runs").exists() else []
+    return (
+        [p for p in (out / "runs").rglob("*.parquet") if not p.name.startswith(".")]
+        if (out / "runs").exists()
+        else []
+    )
 
 
 def test_killed_batch_resumes_without_loss_or_duplicates(tmp_path):
@@ -28,10 +31,24 @@ def test_killed_batch_resumes_without_loss_or_duplicates(tmp_path):
     path = write_batch(tmp_path, replications=6)  # 4 points x 6 = 24 runs
     out = tmp_path / "killed"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "batch", str(path), "--out",
-                             str(out), "--workers", "1", "--quiet"],
-                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "batch",
+            str(path),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while len(_run_files(out)) < 4 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)

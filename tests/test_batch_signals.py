@@ -24,8 +24,9 @@ RUNS = 24
 
 def _run_files(out: Path) -> list[Path]:
     base = out / "runs"
-    return [p for p in base.rglob("*.parquet") if not p.name.startswith(".")] \
-        if base.exists() else []
+    return (
+        [p for p in base.rglob("*.parquet") if not p.name.startswith(".")] if base.exists() else []
+    )
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -53,9 +54,24 @@ def test_signal_stops_workers_keeps_runs_and_resumes_bit_for_bit(tmp_path, signu
     path = write_batch(tmp_path, replications=RUNS // 4)
     out = tmp_path / "stopped"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "batch", str(path), "--out",
-                             str(out), "--workers", "2", "--quiet"], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "batch",
+            str(path),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     helpers: dict[int, psutil.Process] = {}
     while len(_run_files(out)) < 2 and proc.poll() is None and time.monotonic() < deadline:

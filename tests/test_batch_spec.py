@@ -13,8 +13,10 @@ from tests.batch_helpers import small_scenario, write_batch, write_yaml
 def test_grid_points_and_runs(tmp_path):
     b = load_batch(write_batch(tmp_path))
     assert [p.index for p in b.points] == [0, 1, 2, 3]
-    assert b.points[1].overrides == {"places.starter.capacity": 6,
-                                     "housing.assignments_per_week": 3}
+    assert b.points[1].overrides == {
+        "places.starter.capacity": 6,
+        "housing.assignments_per_week": 3,
+    }
     runs = b.runs()
     assert len(runs) == 12 and len({r.key for r in runs}) == 12
     assert {r.stream_key for r in runs} == {(0,), (1,), (2,)}  # common random numbers
@@ -24,18 +26,34 @@ def test_points_list_entries_and_own_sweeps(tmp_path):
     """Points number on across entries; an entry's own sweep replaces the batch's."""
     write_yaml(tmp_path / "small.yaml", small_scenario())
     inline = small_scenario("inline")
-    path = write_yaml(tmp_path / "b.yaml", {
-        "scenarios": ["small.yaml",
-                      {"scenario": inline, "set": {"places.shelter.capacity": 30},
-                       "sweep": {"places.starter.capacity": [1, 2, 3]}},
-                      {"file": "small.yaml", "name": "small-again"}],
-        "sweep": [{"places.starter.capacity": 4}, {"housing.assignments_per_week": 2}],
-        "replications": 2, "seeds": "independent"})
+    path = write_yaml(
+        tmp_path / "b.yaml",
+        {
+            "scenarios": [
+                "small.yaml",
+                {
+                    "scenario": inline,
+                    "set": {"places.shelter.capacity": 30},
+                    "sweep": {"places.starter.capacity": [1, 2, 3]},
+                },
+                {"file": "small.yaml", "name": "small-again"},
+            ],
+            "sweep": [{"places.starter.capacity": 4}, {"housing.assignments_per_week": 2}],
+            "replications": 2,
+            "seeds": "independent",
+        },
+    )
     b = load_batch(path)
     assert b.name == "b"
     assert [(p.scenario, p.index) for p in b.points] == [
-        ("small", 0), ("small", 1), ("inline", 2), ("inline", 3), ("inline", 4),
-        ("small-again", 5), ("small-again", 6)]
+        ("small", 0),
+        ("small", 1),
+        ("inline", 2),
+        ("inline", 3),
+        ("inline", 4),
+        ("small-again", 5),
+        ("small-again", 6),
+    ]
     assert b.entries[1].scenario.params.places.shelter.capacity == 30
     assert {r.stream_key for r in b.runs() if r.point == 4} == {(4, 0), (4, 1)}
 
@@ -48,19 +66,30 @@ def test_rejected_value_is_kept_as_a_failing_point(tmp_path):
 
 
 CASES = [
-    ({"sweep": {"places.startr.capacity": [6, 12]}}, "sweep.places.startr.capacity",
-     "did you mean 'starter'"),
-    ({"sweep": {"places.starter.capacty": [6]}}, "sweep.places.starter.capacty",
-     "unknown key 'capacty'"),
+    (
+        {"sweep": {"places.startr.capacity": [6, 12]}},
+        "sweep.places.startr.capacity",
+        "did you mean 'starter'",
+    ),
+    (
+        {"sweep": {"places.starter.capacty": [6]}},
+        "sweep.places.starter.capacty",
+        "unknown key 'capacty'",
+    ),
     ({"sweep": {"initial.counts.rouhg": [1]}}, "sweep.initial.counts.rouhg", "unknown key"),
-    ({"sweep": [{"places.starter.capacity": 3}, {"housng.assignments_per_week": 1}]},
-     "sweep[1].housng.assignments_per_week", "unknown key 'housng'"),
-    ({"sweep": {"places.starter.capacity": []}}, "sweep.places.starter.capacity",
-     "empty sweep"),
+    (
+        {"sweep": [{"places.starter.capacity": 3}, {"housng.assignments_per_week": 1}]},
+        "sweep[1].housng.assignments_per_week",
+        "unknown key 'housng'",
+    ),
+    ({"sweep": {"places.starter.capacity": []}}, "sweep.places.starter.capacity", "empty sweep"),
     ({"sweep": {}}, "'sweep'", "empty sweep"),
     ({"sweep": []}, "'sweep'", "empty sweep"),
-    ({"sweep": {"places.starter.capacity": 6}}, "sweep.places.starter.capacity",
-     "expected a list of values"),
+    (
+        {"sweep": {"places.starter.capacity": 6}},
+        "sweep.places.starter.capacity",
+        "expected a list of values",
+    ),
     ({"replications": 0}, "'replications'", "at least 1"),
     ({"replications": 2.5}, "'replications'", "whole number"),
     ({"seed": -1}, "'seed'", "at least 0"),
@@ -69,8 +98,11 @@ CASES = [
     ({"outputs": {"weekly": "yes"}}, "outputs.weekly", "true or false"),
     ({"scenarios": []}, "'scenarios'", "non-empty list"),
     ({"scenarios": ["missing.yaml"]}, "scenarios[0]", "file not found"),
-    ({"scenarios": [{"file": "small.yaml", "set": {"places.shelter.capacity": -3}}]},
-     "scenarios[0].set.places.shelter.capacity", "expected a number"),
+    (
+        {"scenarios": [{"file": "small.yaml", "set": {"places.shelter.capacity": -3}}]},
+        "scenarios[0].set.places.shelter.capacity",
+        "expected a number",
+    ),
     ({"scenarios": ["small.yaml", "small.yaml"]}, "scenarios[1].name", "two scenarios"),
 ]
 
@@ -117,9 +149,17 @@ def test_shipped_batch_files_are_valid(scenarios_dir):
 
 def test_inline_scenario_extends_a_file_next_to_the_batch(tmp_path, monkeypatch):
     write_yaml(tmp_path / "small.yaml", small_scenario())
-    path = write_yaml(tmp_path / "b.yaml", {"scenarios": [
-        {"name": "bigger-shelter",
-         "scenario": {"extends": "small.yaml", "places": {"shelter": {"capacity": 40}}}}]})
+    path = write_yaml(
+        tmp_path / "b.yaml",
+        {
+            "scenarios": [
+                {
+                    "name": "bigger-shelter",
+                    "scenario": {"extends": "small.yaml", "places": {"shelter": {"capacity": 40}}},
+                }
+            ]
+        },
+    )
     monkeypatch.chdir(tmp_path.parent)  # relative to the batch file, not to the caller
     b = load_batch(path)
     assert b.entries[0].name == "bigger-shelter"

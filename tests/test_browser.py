@@ -35,15 +35,26 @@ MISSING = [m for m in ("solara", "altair", "selenium") if importlib.util.find_sp
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="no chromium/chromedriver: run scripts/install-browser.sh"),
-    pytest.mark.skipif(bool(MISSING), reason=f"{', '.join(MISSING)} not installed: run "
-                       "scripts/install-browser.sh"),
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="no chromium/chromedriver: run scripts/install-browser.sh",
+    ),
+    pytest.mark.skipif(
+        bool(MISSING), reason=f"{', '.join(MISSING)} not installed: run scripts/install-browser.sh"
+    ),
 ]
 
-CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1500,1300")
+CHROME_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1500,1300",
+)
 
 
 def free_port() -> int:
@@ -73,15 +84,28 @@ def serve(tmp_path: Path, page: str | None = None):
     scenario.write_text(yaml.safe_dump(small_scenario().raw), encoding="utf-8")
     port = free_port()
     if page is None:
-        cmd, env = [sys.executable, "-m", "sim.cli", "dashboard", str(scenario), "--port",
-                    str(port), "--seed", "3"], None
+        cmd, env = (
+            [
+                sys.executable,
+                "-m",
+                "sim.cli",
+                "dashboard",
+                str(scenario),
+                "--port",
+                str(port),
+                "--seed",
+                "3",
+            ],
+            None,
+        )
     else:
         cmd = server_command("127.0.0.1", port)
         cmd[cmd.index("sim.dashboard:Page")] = page
         env = server_env(str(scenario), 3, None)
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
     try:
         wait_for_port(port, proc, timeout=120)  # a loaded machine starts slowly
         yield f"http://127.0.0.1:{port}/"
@@ -146,14 +170,19 @@ def _helpers(browser):
 
     def plots() -> list[str]:
         try:
-            return [img.get_attribute("src") or "" for img in
-                    browser.find_elements(By.CSS_SELECTOR, ".homesim-plot img")]
+            return [
+                img.get_attribute("src") or ""
+                for img in browser.find_elements(By.CSS_SELECTOR, ".homesim-plot img")
+            ]
         except StaleElementReferenceException:
             return []
 
     def button(label: str):
-        return next(b for b in browser.find_elements(By.TAG_NAME, "button")
-                    if b.text.strip().lower() == label)
+        return next(
+            b
+            for b in browser.find_elements(By.TAG_NAME, "button")
+            if b.text.strip().lower() == label
+        )
 
     return text, plots, button
 
@@ -202,18 +231,28 @@ def test_dashboard_in_browser(server, browser):
     assert thumb.get_attribute("aria-valuenow") == "5"
     browser.execute_script("arguments[0].focus();", thumb)  # as a keyboard user would
     ActionChains(browser).send_keys(Keys.ARROW_RIGHT * 3).perform()
-    wait_until(lambda: "Starter homes: 8 places" in lever_labels(), 5,
-               "the slider's label to show 8 places")
+    wait_until(
+        lambda: "Starter homes: 8 places" in lever_labels(),
+        5,
+        "the slider's label to show 8 places",
+    )
     ActionChains(browser).send_keys(Keys.TAB).perform()  # leave the slider
 
     # the pathway menu shows words
-    menu = next(s for s in browser.find_elements(By.CSS_SELECTOR, ".v-select")
-                if "Housing pathway" in s.text)
+    menu = next(
+        s
+        for s in browser.find_elements(By.CSS_SELECTOR, ".v-select")
+        if "Housing pathway" in s.text
+    )
     menu.find_element(By.CSS_SELECTOR, ".v-select__slot").click()
+
     def items() -> set[str]:
         try:
-            return {i.text for i in browser.find_elements(
-                By.CSS_SELECTOR, ".v-menu__content .v-list-item") if i.text}
+            return {
+                i.text
+                for i in browser.find_elements(By.CSS_SELECTOR, ".v-menu__content .v-list-item")
+                if i.text
+            }
         except StaleElementReferenceException:  # the menu redrawn while read
             return set()
 
@@ -228,8 +267,11 @@ def test_dashboard_in_browser(server, browser):
     for _ in range(5):
         button("reset").click()
         try:
-            wait_until(lambda: changed in text("#homesim-totals + p"), 3,
-                       "the model to be rebuilt with 8 starter homes")
+            wait_until(
+                lambda: changed in text("#homesim-totals + p"),
+                3,
+                "the model to be rebuilt with 8 starter homes",
+            )
             break
         except AssertionError:
             continue
@@ -238,8 +280,9 @@ def test_dashboard_in_browser(server, browser):
 
     button("step").click()
     wait_until(lambda: "Week 1 of 52" in text("#homesim-week"), 15, "one week to run")
-    after = wait_until(lambda: plots() if plots() != before and all(plots()) else None, 15,
-                       "the plots to redraw")
+    after = wait_until(
+        lambda: plots() if plots() != before and all(plots()) else None, 15, "the plots to redraw"
+    )
     assert len(after) == 3 and all(a != b for a, b in zip(after, before, strict=True))
     assert "difference" in text("#homesim-totals")
 
@@ -282,9 +325,23 @@ def test_report_first_screen_in_browser(tmp_path, browser):
     from sim.cli import main
 
     out = tmp_path / "compare"
-    assert main(["compare", str(ROOT / "scenarios" / "randers_baseline.yaml"),
-                 str(ROOT / "scenarios" / "randers_housing_first.yaml"), "-n", "2",
-                 "--years", "1", "--out", str(out), "-q"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(ROOT / "scenarios" / "randers_baseline.yaml"),
+                str(ROOT / "scenarios" / "randers_housing_first.yaml"),
+                "-n",
+                "2",
+                "--years",
+                "1",
+                "--out",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
     browser.set_window_size(1366, 900)
     browser.get((out / "report.html").as_uri())
     height = browser.execute_script("return window.innerHeight")
@@ -295,8 +352,9 @@ def test_report_first_screen_in_browser(tmp_path, browser):
     assert "homeless days" in verdict and "DKK" in verdict
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "report_first_screen.png"))
-    pdf = browser.execute_cdp_cmd("Page.printToPDF", {
-        "paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True})
+    pdf = browser.execute_cdp_cmd(
+        "Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True}
+    )
     data = base64.b64decode(pdf["data"])
     assert data.startswith(b"%PDF")
     (ARTIFACTS / "report.pdf").write_bytes(data)

@@ -18,9 +18,16 @@ def fixed_runs() -> pd.DataFrame:
     for name, cols in (("base", base), ("alt", alt)):
         for k in range(3):
             c, h = cols["cost_total"][k], cols["homeless_days"][k]
-            rows.append({"scenario": name, "replication": k, "cost_total": c,
-                         "cost_total_discounted": c, "homeless_days": h,
-                         "homeless_days_discounted": h})
+            rows.append(
+                {
+                    "scenario": name,
+                    "replication": k,
+                    "cost_total": c,
+                    "cost_total_discounted": c,
+                    "homeless_days": h,
+                    "homeless_days_discounted": h,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -37,8 +44,9 @@ def test_icer_and_nmb_match_hand_computation():
     half = stats.t.ppf(0.975, 2) * sd / np.sqrt(3)
     assert table.loc["incremental_cost_total", "low"] == pytest.approx(130 / 3 - half)
     assert table.loc["incremental_cost_total", "high"] == pytest.approx(130 / 3 + half)
-    nmb = cea.nmb_table(diffs, {"homeless_days_avoided": [0.0, 10.0]},
-                        cost_column="cost_total").set_index("wtp")
+    nmb = cea.nmb_table(
+        diffs, {"homeless_days_avoided": [0.0, 10.0]}, cost_column="cost_total"
+    ).set_index("wtp")
     # at 10 per day: 10 * (10, 15, 5) - (50, 60, 20) = (50, 90, 30), mean 170/3
     assert nmb.loc[10.0, "nmb_mean"] == pytest.approx(170 / 3)
     assert nmb.loc[10.0, "share_positive"] == 1.0
@@ -50,8 +58,7 @@ def test_icer_and_nmb_functions():
     assert cea.icer(500.0, 20.0) == 25.0
     assert np.isnan(cea.icer(500.0, 0.0))
     assert cea.nmb(500.0, 20.0, 30.0) == 100.0
-    np.testing.assert_allclose(cea.nmb(np.array([1.0, 2.0]), np.array([1.0, 1.0]), 3.0),
-                               [2.0, 1.0])
+    np.testing.assert_allclose(cea.nmb(np.array([1.0, 2.0]), np.array([1.0, 1.0]), 3.0), [2.0, 1.0])
 
 
 def test_bootstrap_interval_is_reproducible_and_holds_the_icer():
@@ -65,16 +72,19 @@ def test_bootstrap_interval_is_reproducible_and_holds_the_icer():
     assert np.isnan(cea.bootstrap_icer(cost, rng.normal(0, 1, 50))[0])
 
 
-@pytest.mark.parametrize(("cost", "gain", "code"), [
-    ((-5, -1), (1, 3), "dominant"),
-    ((1, 5), (-3, -1), "dominated"),
-    ((1, 5), (1, 3), "better_dearer"),
-    ((-5, -1), (-3, -1), "cheaper_worse"),
-    ((-1, 5), (1, 3), "better_same_cost"),
-    ((1, 5), (-1, 3), "dearer_same_effect"),
-    ((0, 0), (0, 0), "no_difference"),
-    ((-1, 1), (-2, 2), "no_difference"),
-])
+@pytest.mark.parametrize(
+    ("cost", "gain", "code"),
+    [
+        ((-5, -1), (1, 3), "dominant"),
+        ((1, 5), (-3, -1), "dominated"),
+        ((1, 5), (1, 3), "better_dearer"),
+        ((-5, -1), (-3, -1), "cheaper_worse"),
+        ((-1, 5), (1, 3), "better_same_cost"),
+        ((1, 5), (-1, 3), "dearer_same_effect"),
+        ((0, 0), (0, 0), "no_difference"),
+        ((-1, 1), (-2, 2), "no_difference"),
+    ],
+)
 def test_verdicts(cost, gain, code):
     got, words = cea.verdict(cost, gain)
     assert got == code

@@ -17,14 +17,21 @@ from sim.report import build_report
 
 def scenario(p_exit: float = 0.02, name: str = "base", years: int = 3) -> dict:
     """A small moving population with a shelter price; ``p_exit`` is shelter -> own."""
-    d = chain_scenario({"shelter": 100, "at_risk": 50, "own": 200, "rough": 20},
-                       {"shelter": {"own": p_exit, "rough": 0.01}, "rough": {"shelter": 0.05},
-                        "at_risk": {"shelter": 0.01, "own": 0.02},
-                        "own": {"at_risk": 0.005}}, years=years)
+    d = chain_scenario(
+        {"shelter": 100, "at_risk": 50, "own": 200, "rough": 20},
+        {
+            "shelter": {"own": p_exit, "rough": 0.01},
+            "rough": {"shelter": 0.05},
+            "at_risk": {"shelter": 0.01, "own": 0.02},
+            "own": {"at_risk": 0.005},
+        },
+        years=years,
+    )
     d["name"] = name
-    d["costs"] = {"situations": {"shelter": {"price": 1000.0,
-                                             "payers": {"municipality": 0.5, "state": 0.5}}},
-                  "eviction": {"price": 20000.0}}
+    d["costs"] = {
+        "situations": {"shelter": {"price": 1000.0, "payers": {"municipality": 0.5, "state": 0.5}}},
+        "eviction": {"price": 20000.0},
+    }
     return d
 
 
@@ -82,12 +89,40 @@ def test_command_writes_tables_figures_report_and_manifest(tmp_path, capsys):
     base = write(tmp_path, "base", scenario())
     alt = write(tmp_path, "alt", scenario(0.04, "alt"))
     out = tmp_path / "out"
-    assert main(["compare", base, alt, "-n", "3", "--out", str(out), "--seed", "4",
-                 "--wtp-day", "0,800"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                base,
+                alt,
+                "-n",
+                "3",
+                "--out",
+                str(out),
+                "--seed",
+                "4",
+                "--wtp-day",
+                "0,800",
+            ]
+        )
+        == 0
+    )
     assert "alt vs base" in capsys.readouterr().out
-    for f in ("comparison.csv", "runs.csv", "differences.csv", "nmb.csv", "verdicts.csv",
-              "yearly.csv", "weekly.csv", "ce_plane.png", "cost_by_payer.png",
-              "cost_stock.png", "report.md", "report.html", "manifest.json"):
+    for f in (
+        "comparison.csv",
+        "runs.csv",
+        "differences.csv",
+        "nmb.csv",
+        "verdicts.csv",
+        "yearly.csv",
+        "weekly.csv",
+        "ce_plane.png",
+        "cost_by_payer.png",
+        "cost_stock.png",
+        "report.md",
+        "report.html",
+        "manifest.json",
+    ):
         assert (out / f).stat().st_size > 0, f
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 3
@@ -134,9 +169,19 @@ def bad(kind: str) -> tuple[dict, list[str]]:
     return alt, [*opts, words]
 
 
-@pytest.mark.parametrize("kind", ["negative price", "unknown payer", "discount rate",
-                                  "horizon", "discount differs", "same name",
-                                  "one replication", "bad wtp"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "negative price",
+        "unknown payer",
+        "discount rate",
+        "horizon",
+        "discount differs",
+        "same name",
+        "one replication",
+        "bad wtp",
+    ],
+)
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, kind):
     alt, (*opts, words) = bad(kind)
     base = write(tmp_path, "base", scenario())

@@ -14,8 +14,17 @@ from sim.scenario.costs_schema import PAYERS
 from sim.scenario.errors import ScenarioError
 from sim.streams import run_seed
 
-LIVING = ("own", "at_risk", "rough", "night_shelter", "shelter", "friends", "starter",
-          "alternative", "supported")
+LIVING = (
+    "own",
+    "at_risk",
+    "rough",
+    "night_shelter",
+    "shelter",
+    "friends",
+    "starter",
+    "alternative",
+    "supported",
+)
 
 
 def cohort(n: int = 10, years: int = 2, costs: dict | None = None) -> dict:
@@ -26,9 +35,16 @@ def cohort(n: int = 10, years: int = 2, costs: dict | None = None) -> dict:
 
 
 SHELTER_COSTS = {
-    "price_year": 2023, "price_index": {2020: 100.0, 2023: 110.0},
-    "situations": {"shelter": {"price": 1000.0, "price_year": 2020, "own_payment": 100.0,
-                               "payers": {"municipality": 0.5, "state": 0.5}}},
+    "price_year": 2023,
+    "price_index": {2020: 100.0, 2023: 110.0},
+    "situations": {
+        "shelter": {
+            "price": 1000.0,
+            "price_year": 2020,
+            "own_payment": 100.0,
+            "payers": {"municipality": 0.5, "state": 0.5},
+        }
+    },
 }
 
 
@@ -50,15 +66,19 @@ def test_closed_form_cohort_in_shelter():
     assert payers["region"] == 0.0
     # year 0 undiscounted, year 1 divided by 1.035
     assert rc.total(discounted=True) == pytest.approx(
-        10 * 52 * 7 * 1100.0 * (1 + 1 / 1.035), rel=1e-12)
+        10 * 52 * 7 * 1100.0 * (1 + 1 / 1.035), rel=1e-12
+    )
 
 
 def test_closed_form_service_use_support_and_effects():
     """Services: 2 visits per person-year at DKK 500; QALYs at weight 0.5; spells."""
     costs = copy.deepcopy(SHELTER_COSTS)
-    costs["services"] = {"emergency_visits": {
-        "price": {"price": 500.0, "payers": {"region": 1.0}},
-        "use": {"homeless": {"low": 2.0}, "default": {"low": 99.0}}}}
+    costs["services"] = {
+        "emergency_visits": {
+            "price": {"price": 500.0, "payers": {"region": 1.0}},
+            "use": {"homeless": {"low": 2.0}, "default": {"low": 99.0}},
+        }
+    }
     costs["effects"] = {"utilities": dict.fromkeys(LIVING, 0.5)}
     model = run_model(cohort(costs=costs))
     cols = cost_columns(model)
@@ -68,7 +88,8 @@ def test_closed_form_service_use_support_and_effects():
     assert cols["qalys_discounted"] == pytest.approx(10 * 0.5 * (1 + 1 / 1.035), rel=1e-12)
     assert cols["people_ever_homeless"] == 10
     assert cols["homeless_days_discounted"] == pytest.approx(
-        10 * 52 * 7 * (1 + 1 / 1.035), rel=1e-12)
+        10 * 52 * 7 * (1 + 1 / 1.035), rel=1e-12
+    )
     # everyone stays homeless two years, so every spell is long-term (>= 52 weeks)
     assert cols["chronic_homeless_end"] == 10
     assert cols["long_spells"] == 10
@@ -76,35 +97,47 @@ def test_closed_form_service_use_support_and_effects():
 
 def test_totals_add_up_over_items_and_payers():
     """Total = sum of items = sum over payers, plain and discounted, on a moving population."""
-    d = chain_scenario({"shelter": 60, "at_risk": 40, "own": 100, "rough": 10},
-                       {"shelter": {"own": 0.03, "rough": 0.01}, "rough": {"shelter": 0.05},
-                        "at_risk": {"shelter": 0.02, "own": 0.02}, "own": {"at_risk": 0.01}},
-                       years=3)
+    d = chain_scenario(
+        {"shelter": 60, "at_risk": 40, "own": 100, "rough": 10},
+        {
+            "shelter": {"own": 0.03, "rough": 0.01},
+            "rough": {"shelter": 0.05},
+            "at_risk": {"shelter": 0.02, "own": 0.02},
+            "own": {"at_risk": 0.01},
+        },
+        years=3,
+    )
     src = costs_denmark()
     d["costs"] = src
     cols = sim.run_once(sim.load_scenario(d), 0, 3).summary
     for sfx in ("", "_discounted"):
         total = cols[f"cost_total{sfx}"]
         assert total > 0
-        items = sum(v for k, v in cols.items()
-                    if k.startswith("cost_item_") and k.endswith("_discounted") == bool(sfx))
+        items = sum(
+            v
+            for k, v in cols.items()
+            if k.startswith("cost_item_") and k.endswith("_discounted") == bool(sfx)
+        )
         payers = sum(cols[f"cost_{p}{sfx}"] for p in PAYERS)
         assert items == pytest.approx(total, rel=1e-12)
         assert payers == pytest.approx(total, rel=1e-12)
     assert cols["cost_total_discounted"] < cols["cost_total"]
     assert cols["evictions"] > 0
     assert cols["cost_item_evictions"] == pytest.approx(
-        cols["evictions"] * 30000 * 1.0, rel=1e-12)  # 2023 prices, price year 2023
+        cols["evictions"] * 30000 * 1.0, rel=1e-12
+    )  # 2023 prices, price year 2023
 
 
 def costs_denmark() -> dict:
     from sim.scenario.loader import read_yaml
+
     return read_yaml(SCENARIOS / "costs_denmark.yaml")["costs"]
 
 
 def test_discount_rate_zero_gives_undiscounted():
-    d = chain_scenario({"shelter": 30, "own": 30}, {"shelter": {"own": 0.05},
-                                                   "own": {"shelter": 0.02}}, years=4)
+    d = chain_scenario(
+        {"shelter": 30, "own": 30}, {"shelter": {"own": 0.05}, "own": {"shelter": 0.02}}, years=4
+    )
     d["costs"] = {**costs_denmark(), "discount_rate": 0.0, "long_rate": 0.0}
     cols = sim.run_once(sim.load_scenario(d), 0, 5).summary
     for k in [k for k in cols if k.endswith("_discounted")]:
@@ -112,13 +145,14 @@ def test_discount_rate_zero_gives_undiscounted():
 
 
 def test_discount_factors_by_year_and_long_rate():
-    sc = sim.load_scenario({"costs": {"discount_rate": 0.1, "long_rate": 0.05,
-                                      "long_rate_from": 2}}).params.costs
+    sc = sim.load_scenario(
+        {"costs": {"discount_rate": 0.1, "long_rate": 0.05, "long_rate_from": 2}}
+    ).params.costs
     f = discount_factors(sc, 4 * 52)
     assert f[0] == f[51] == 1.0
     assert f[52] == pytest.approx(1 / 1.1)
     assert f[104] == pytest.approx(1 / 1.1 / 1.05)
-    assert f[156] == pytest.approx(1 / 1.1 / 1.05 ** 2)
+    assert f[156] == pytest.approx(1 / 1.1 / 1.05**2)
 
 
 def test_dated_change_of_price():
@@ -132,14 +166,33 @@ def test_dated_change_of_price():
 def test_support_costs_and_service_multiplier():
     """A CTI team supporting the cohort: support priced per person-week, and services
     used while supported scaled by the team's multiplier."""
-    d = cohort(n=10, years=1, costs={
-        "support": {"cti": {"price": 700.0}},
-        "services": {"police_contacts": {"price": {"price": 52.0, "payers": {"state": 1}},
-                                         "use": {"default": {"low": 1.0}}}}})
-    d["policies"] = {"teams": {"cti": {
-        "enabled": True, "staff": 1, "caseload": 4, "needs": ["low"],
-        "situations": ["shelter"], "referral_per_week": 1.0, "duration_weeks": 13,
-        "services": 0.25}}}
+    d = cohort(
+        n=10,
+        years=1,
+        costs={
+            "support": {"cti": {"price": 700.0}},
+            "services": {
+                "police_contacts": {
+                    "price": {"price": 52.0, "payers": {"state": 1}},
+                    "use": {"default": {"low": 1.0}},
+                }
+            },
+        },
+    )
+    d["policies"] = {
+        "teams": {
+            "cti": {
+                "enabled": True,
+                "staff": 1,
+                "caseload": 4,
+                "needs": ["low"],
+                "situations": ["shelter"],
+                "referral_per_week": 1.0,
+                "duration_weeks": 13,
+                "services": 0.25,
+            }
+        }
+    }
     model = run_model(d)
     cols = cost_columns(model)
     supported = float(model.policies.support_weeks[:52, 0].sum())
@@ -158,10 +211,24 @@ def test_staff_costs_every_enabled_week_whether_places_are_used_or_not():
     """An ACT team of 2.5 FTE at DKK 20,000 an FTE-week, switched off from 2016: its
     staff cost 2.5 x 20,000 x 52 weeks, split by its payers, with nobody supported
     (nobody is eligible); the scenario's scale multiplies the staff."""
-    d = cohort(n=10, years=2, costs={"staff": {"act": {
-        "price": 20_000.0, "payers": {"municipality": 0.5, "region": 0.5}}}})
-    d["policies"] = {"teams": {"act": {"enabled": True, "staff": 2.5, "caseload": 10,
-                                       "needs": ["high"], "situations": ["shelter"]}}}
+    d = cohort(
+        n=10,
+        years=2,
+        costs={
+            "staff": {"act": {"price": 20_000.0, "payers": {"municipality": 0.5, "region": 0.5}}}
+        },
+    )
+    d["policies"] = {
+        "teams": {
+            "act": {
+                "enabled": True,
+                "staff": 2.5,
+                "caseload": 10,
+                "needs": ["high"],
+                "situations": ["shelter"],
+            }
+        }
+    }
     d["changes"] = [{"date": "2016", "set": {"policies.teams.act.enabled": False}}]
     model = run_model(d)
     rc = run_costs(model)
@@ -175,16 +242,22 @@ def test_staff_costs_every_enabled_week_whether_places_are_used_or_not():
 
 def test_run_summary_has_cost_and_effect_columns():
     res = sim.run_replications(cohort(costs=SHELTER_COSTS), replications=2, seed=0)
-    for col in ("cost_total", "cost_total_discounted", "cost_municipality",
-                "cost_citizen_discounted", "people_ever_homeless", "chronic_homeless_end",
-                "housed_end", "homeless_days_discounted"):
+    for col in (
+        "cost_total",
+        "cost_total_discounted",
+        "cost_municipality",
+        "cost_citizen_discounted",
+        "people_ever_homeless",
+        "chronic_homeless_end",
+        "housed_end",
+        "homeless_days_discounted",
+    ):
         assert col in res.summary.columns, col
     assert "qalys" not in res.summary.columns  # no weights, no QALYs
 
 
 def test_effects_without_costs_section():
-    eff = run_effects(run_model(chain_scenario({"own": 5, "rough": 5},
-                                               {"rough": {"own": 0.1}})))
+    eff = run_effects(run_model(chain_scenario({"own": 5, "rough": 5}, {"rough": {"own": 0.1}})))
     assert eff["people_ever_homeless"] == 5
     assert 5 <= eff["housed_end"] <= 10  # the five housed stay; rough sleepers may move in
 
@@ -197,29 +270,59 @@ def test_costs_denmark_loads_and_every_price_has_a_source():
     assert np.isclose(sc.params.costs.discount_rate, 0.035)
 
 
-@pytest.mark.parametrize(("costs", "path", "words"), [
-    ({"situations": {"shelter": {"price": -5}}}, "costs.situations.shelter.price",
-     "expected a number in [0"),
-    ({"situations": {"shelter": {"payers": {"county": 1.0}}}},
-     "costs.situations.shelter.payers.county", "unknown key 'county'"),
-    ({"discount_rate": 1.5}, "costs.discount_rate", "expected a number in [0, 1]"),
-    ({"discount_rate": -0.01}, "costs.discount_rate", "expected a number in [0, 1]"),
-    ({"situations": {"shelter": {"price": 10, "own_payment": 20}}},
-     "costs.situations.shelter.own_payment", "more than the price"),
-    ({"situations": {"shelter": {"price": 10, "price_year": 2010}}},
-     "costs.situations.shelter.price_year", "no price index for 2010"),
-    ({"situations": {"shelter": {"price": 10, "payers": {}}}},
-     "costs.situations.shelter.payers", "at least one payer"),
-    ({"situations": {"shelter": {"payers": {"municipality": 0.5, "state": 0.4}}}},
-     "costs.situations.shelter.payers", "adding up to 1"),
-    ({"services": {"prison_days": {"use": {"homeless": {"severe": 1}}}}},
-     "costs.services.prison_days.use.homeless.severe", "unknown needs group"),
-    ({"services": {"prison_days": {"use": {"hospital": {"low": 1}}}}},
-     "costs.services.prison_days.use.hospital", "unknown key"),
-    ({"effects": {"utilities": {"shelter": 0.6}}}, "costs.effects.utilities",
-     "QALY weights are missing"),
-    ({"price_index": {2020: 0}}, "costs.price_index.2020", "positive index"),
-])
+@pytest.mark.parametrize(
+    ("costs", "path", "words"),
+    [
+        (
+            {"situations": {"shelter": {"price": -5}}},
+            "costs.situations.shelter.price",
+            "expected a number in [0",
+        ),
+        (
+            {"situations": {"shelter": {"payers": {"county": 1.0}}}},
+            "costs.situations.shelter.payers.county",
+            "unknown key 'county'",
+        ),
+        ({"discount_rate": 1.5}, "costs.discount_rate", "expected a number in [0, 1]"),
+        ({"discount_rate": -0.01}, "costs.discount_rate", "expected a number in [0, 1]"),
+        (
+            {"situations": {"shelter": {"price": 10, "own_payment": 20}}},
+            "costs.situations.shelter.own_payment",
+            "more than the price",
+        ),
+        (
+            {"situations": {"shelter": {"price": 10, "price_year": 2010}}},
+            "costs.situations.shelter.price_year",
+            "no price index for 2010",
+        ),
+        (
+            {"situations": {"shelter": {"price": 10, "payers": {}}}},
+            "costs.situations.shelter.payers",
+            "at least one payer",
+        ),
+        (
+            {"situations": {"shelter": {"payers": {"municipality": 0.5, "state": 0.4}}}},
+            "costs.situations.shelter.payers",
+            "adding up to 1",
+        ),
+        (
+            {"services": {"prison_days": {"use": {"homeless": {"severe": 1}}}}},
+            "costs.services.prison_days.use.homeless.severe",
+            "unknown needs group",
+        ),
+        (
+            {"services": {"prison_days": {"use": {"hospital": {"low": 1}}}}},
+            "costs.services.prison_days.use.hospital",
+            "unknown key",
+        ),
+        (
+            {"effects": {"utilities": {"shelter": 0.6}}},
+            "costs.effects.utilities",
+            "QALY weights are missing",
+        ),
+        ({"price_index": {2020: 0}}, "costs.price_index.2020", "positive index"),
+    ],
+)
 def test_bad_cost_input_is_refused(costs, path, words):
     with pytest.raises(ScenarioError) as err:
         sim.load_scenario(cohort(costs=costs))

@@ -46,12 +46,20 @@ def small_scenario():
     """A small scenario with scarce places, so that the levers matter."""
     raw = chain_scenario(
         {"own": 300, "at_risk": 40, "rough": 10, "shelter": 20, "friends": 10, "starter": 5},
-        {"own": {"at_risk": 0.01}, "at_risk": {"own": 0.05, "shelter": 0.02, "rough": 0.01},
-         "rough": {"shelter": 0.1, "own": 0.02}, "shelter": {"starter": 0.05, "own": 0.05},
-         "friends": {"shelter": 0.05, "own": 0.05}, "starter": {"own": 0.06}},
-        years=1)
-    raw["places"] = {"shelter": {"capacity": 20, "overflow": {"rough": 1.0}},
-                     "starter": {"capacity": 5}}
+        {
+            "own": {"at_risk": 0.01},
+            "at_risk": {"own": 0.05, "shelter": 0.02, "rough": 0.01},
+            "rough": {"shelter": 0.1, "own": 0.02},
+            "shelter": {"starter": 0.05, "own": 0.05},
+            "friends": {"shelter": 0.05, "own": 0.05},
+            "starter": {"own": 0.06},
+        },
+        years=1,
+    )
+    raw["places"] = {
+        "shelter": {"capacity": 20, "overflow": {"rough": 1.0}},
+        "starter": {"capacity": 5},
+    }
     raw["housing"] = {"assignments_per_week": 1.0, "self_found_share": 0.5}
     # prevention without an effect (the schema's default is the cited 0.43), so that its
     # lever note can be checked
@@ -85,8 +93,7 @@ def test_overrides_only_for_moved_levers(base):
     night = next(lv for lv in LEVERS if lv.name == "night_shelter_beds")
     assert lever_start(night, base) == night.max
     assert lever_overrides(base, {"night_shelter_beds": night.max}) == {}
-    assert lever_overrides(base, {"night_shelter_beds": 4}) == {
-        "places.night_shelter.capacity": 4}
+    assert lever_overrides(base, {"night_shelter_beds": 4}) == {"places.night_shelter.capacity": 4}
 
 
 def test_team_lever_switches_its_team_on(base):
@@ -136,8 +143,9 @@ def test_collected_rows_equal_the_recorder(base):
     np.testing.assert_array_equal(df["shelter"], totals[:, SITUATIONS.index("shelter")])
     for q, name in enumerate(QUEUE_NAMES):
         np.testing.assert_array_equal(df[f"waiting_{name}"], m.recorder.queues[:16, q])
-        np.testing.assert_array_equal(df[f"baseline_waiting_{name}"],
-                                      m.baseline.recorder.queues[:16, q])
+        np.testing.assert_array_equal(
+            df[f"baseline_waiting_{name}"], m.baseline.recorder.queues[:16, q]
+        )
     assert df["waiting_shelter"].sum() > 0  # 5 beds for 20 shelter guests: a list forms
 
 
@@ -151,8 +159,11 @@ def test_running_totals_match_the_summary(base):
     assert t["baseline_homeless_days"] == m.baseline.summary()["homeless_days"]
     side = dict((n, (a, b)) for n, a, b in m.side_by_side())
     assert side["starter"] == (m.count("starter"), m.baseline.count("starter"))
-    page = totals_html("Week 26", [("homeless now", t["homeless"], t["baseline_homeless"],
-                                    "0")], ["Levers changed: <none>"])
+    page = totals_html(
+        "Week 26",
+        [("homeless now", t["homeless"], t["baseline_homeless"], "0")],
+        ["Levers changed: <none>"],
+    )
     assert f"<td align='right'>{t['homeless']}</td>" in page and "&lt;none&gt;" in page
     assert "<th align='right'>difference</th>" in page
 
@@ -166,8 +177,11 @@ def test_totals_have_a_difference_and_a_discounted_cost():
     rows = {r[0]: r[1:] for r in totals_rows(m)}
     t = m.totals()
     d = t["homeless"] - t["baseline_homeless"]
-    assert rows["homeless now"] == (f"{t['homeless']:,}", f"{t['baseline_homeless']:,}",
-                                    f"{'+' if d > 0 else '-' if d < 0 else ''}{abs(d):,}")
+    assert rows["homeless now"] == (
+        f"{t['homeless']:,}",
+        f"{t['baseline_homeless']:,}",
+        f"{'+' if d > 0 else '-' if d < 0 else ''}{abs(d):,}",
+    )
     assert t["cost_discounted"] == run_costs(m).total(True) < t["cost"]
     assert rows["cost so far, discounted"][0] == f"DKK {t['cost_discounted'] / 1e6:,.1f} million"
     assert "starter homes" in rows  # situations in words
@@ -191,7 +205,8 @@ def test_no_cost_model_no_cost_column(base, monkeypatch):
 def test_running_cost_uses_the_cost_model_when_there_is_one(base, monkeypatch):
     fake = types.ModuleType("sim.costs")
     fake.run_costs = lambda model: types.SimpleNamespace(
-        total=lambda discounted=False: 1000.0 * model.week)
+        total=lambda discounted=False: 1000.0 * model.week
+    )
     monkeypatch.setitem(sys.modules, "sim.costs", fake)
     m = DashboardModel(base=base, seed=0)
     m.run(3)
@@ -209,6 +224,7 @@ def test_running_cost_uses_the_cost_model_when_there_is_one(base, monkeypatch):
 
 def test_model_errors_become_messages(base, monkeypatch):
     """Any error of the model, when built or run, is a one-line message for the page."""
+
     def fail(self):
         raise AttributeError("'CitizenArrays' object has no attribute 'team'")
 
@@ -236,10 +252,14 @@ def test_levers_speak_in_words(base):
     by = {lv.name: lv for lv in available_levers()}
     assert lever_text(by["starter_homes"], 24) == "Starter homes: 24 places"
     assert lever_text(by["assigned_homes"], 2.5) == (
-        "Homes assigned by the municipality: 2.5 homes a week")
+        "Homes assigned by the municipality: 2.5 homes a week"
+    )
     assert lever_text(by["pathway"], "housing_first") == "Housing pathway: Housing First"
-    assert choice_words(by["pathway"]) == {"none": "none", "staircase model": "staircase",
-                                           "Housing First": "housing_first"}
+    assert choice_words(by["pathway"]) == {
+        "none": "none",
+        "staircase model": "staircase",
+        "Housing First": "housing_first",
+    }
     m = DashboardModel(base=base, seed=0, starter_homes=8)
     assert changed_text(m) == "Places: starter homes, places = 8"
     from sim.scenario.labels import DOTTED_KEY

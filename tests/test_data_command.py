@@ -62,11 +62,30 @@ def _replace_cell(line: str, index: int, value: str) -> str:
 
 # ---------------------------------------------------------------- what the commands write
 
+
 def test_toronto_targets_from_the_shared_file(tmp_path, capsys):
     out = tmp_path / "toronto.yaml"
-    assert main(["data", "targets", "toronto", str(data_file(FLOW)), "--out", str(out),
-                 "--group", "all", "--group", "Chronic", "--from", "2018-01",
-                 "--to", "2022-12"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "targets",
+                "toronto",
+                str(data_file(FLOW)),
+                "--out",
+                str(out),
+                "--group",
+                "all",
+                "--group",
+                "Chronic",
+                "--from",
+                "2018-01",
+                "--to",
+                "2022-12",
+            ]
+        )
+        == 0
+    )
     t = load_targets(out)
     assert len(t.targets) == 2 * 60 * 6  # two groups, 60 months, stock and five flows
     first = {x.column: x for x in t.targets}
@@ -80,8 +99,24 @@ def test_toronto_targets_from_the_shared_file(tmp_path, capsys):
 
 def test_coc_targets_and_bed_schedule(tmp_path):
     out = tmp_path / "wa"
-    assert main(["data", "coc", "WA-500", "--pit", str(data_file(PIT)), "--hic",
-                 str(data_file(HIC)), "--out", str(out), "--from", "2010"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "coc",
+                "WA-500",
+                "--pit",
+                str(data_file(PIT)),
+                "--hic",
+                str(data_file(HIC)),
+                "--out",
+                str(out),
+                "--from",
+                "2010",
+            ]
+        )
+        == 0
+    )
     t = load_targets(out / "targets.yaml")
     cols = {x.column: x.observed for x in t.targets}
     assert len(cols) == 10 * 3
@@ -96,7 +131,8 @@ def test_coc_targets_and_bed_schedule(tmp_path):
     assert last["date"] == "2023-01"
     assert last["set"]["places.supported.capacity"] == {
         "value": 7251 + 4057,
-        "source": "HUD Housing Inventory Count by CoC 2023, WA-500: psh_beds + oph_beds"}
+        "source": "HUD Housing Inventory Count by CoC 2023, WA-500: psh_beds + oph_beds",
+    }
     assert [c["date"] for c in beds["changes"]] == [f"{y}-01" for y in range(2011, 2024)]
 
 
@@ -111,40 +147,86 @@ def test_list_cocs_and_check(capsys):
 
 # ------------------------------------------------ bad input: exit 2, nothing written
 
+
 def test_unknown_group_and_bad_months(tmp_path, capsys):
     out = tmp_path / "t.yaml"
     flow = str(data_file(FLOW))
-    _fails(capsys, ["data", "targets", "toronto", flow, "--out", str(out), "--group",
-                    "seniors"], "--group", "unknown group 'seniors'")
-    _fails(capsys, ["data", "targets", "toronto", flow, "--out", str(out), "--from",
-                    "2018-13"], "--from", "YYYY-MM")
-    _fails(capsys, ["data", "targets", "toronto", flow, "--out", str(out), "--from",
-                    "2025-01"], "not inside the file's 2018-01 to 2024-06")
+    _fails(
+        capsys,
+        ["data", "targets", "toronto", flow, "--out", str(out), "--group", "seniors"],
+        "--group",
+        "unknown group 'seniors'",
+    )
+    _fails(
+        capsys,
+        ["data", "targets", "toronto", flow, "--out", str(out), "--from", "2018-13"],
+        "--from",
+        "YYYY-MM",
+    )
+    _fails(
+        capsys,
+        ["data", "targets", "toronto", flow, "--out", str(out), "--from", "2025-01"],
+        "not inside the file's 2018-01 to 2024-06",
+    )
     assert not out.exists()
 
 
 def test_unknown_coc(tmp_path, capsys):
     out = tmp_path / "x"
-    _fails(capsys, ["data", "coc", "XX-999", "--pit", str(data_file(PIT)), "--hic",
-                    str(data_file(HIC)), "--out", str(out)], "unknown CoC 'XX-999'",
-           "pit_by_coc_2007_2019.csv")
-    _fails(capsys, ["data", "coc", "WA-500", "--pit", str(data_file(PIT)), "--hic",
-                    str(data_file(HIC)), "--out", str(out), "--from", "2030"],
-           "--from/--to", "no year in 2030-2100")
+    _fails(
+        capsys,
+        [
+            "data",
+            "coc",
+            "XX-999",
+            "--pit",
+            str(data_file(PIT)),
+            "--hic",
+            str(data_file(HIC)),
+            "--out",
+            str(out),
+        ],
+        "unknown CoC 'XX-999'",
+        "pit_by_coc_2007_2019.csv",
+    )
+    _fails(
+        capsys,
+        [
+            "data",
+            "coc",
+            "WA-500",
+            "--pit",
+            str(data_file(PIT)),
+            "--hic",
+            str(data_file(HIC)),
+            "--out",
+            str(out),
+            "--from",
+            "2030",
+        ],
+        "--from/--to",
+        "no year in 2030-2100",
+    )
     assert not out.exists()
 
 
-@pytest.mark.parametrize("case, needles", [
-    ("missing column", ["header", "expected a column 'newly_identified'"]),
-    ("non-numeric cell", ["line 5, column 'actively_homeless'", "whole number", "'n/k'"]),
-    ("duplicated month", ["line 23", "duplicated month and group", "first seen on line 2"]),
-    ("unknown group", ["line 3, column 'population_group'", "unknown population group 'Seniors'"]),
-    ("bad date", ["line 9, column 'date(mmm-yy)'", "mmm-yy", "'2018-02'"]),
-    ("missing month", ["2018-02 is missing"]),
-    ("missing group", ["month 2018-01 has no row for group 'Youth'"]),
-    ("bad percent", ["line 2, column 'population_group_percentage'", "'31.8%'"]),
-    ("ragged row", ["line 4", "expected 20 cells"]),
-])
+@pytest.mark.parametrize(
+    "case, needles",
+    [
+        ("missing column", ["header", "expected a column 'newly_identified'"]),
+        ("non-numeric cell", ["line 5, column 'actively_homeless'", "whole number", "'n/k'"]),
+        ("duplicated month", ["line 23", "duplicated month and group", "first seen on line 2"]),
+        (
+            "unknown group",
+            ["line 3, column 'population_group'", "unknown population group 'Seniors'"],
+        ),
+        ("bad date", ["line 9, column 'date(mmm-yy)'", "mmm-yy", "'2018-02'"]),
+        ("missing month", ["2018-02 is missing"]),
+        ("missing group", ["month 2018-01 has no row for group 'Youth'"]),
+        ("bad percent", ["line 2, column 'population_group_percentage'", "'31.8%'"]),
+        ("ragged row", ["line 4", "expected 20 cells"]),
+    ],
+)
 def test_broken_flow_copies_are_rejected(tmp_path, capsys, case, needles):
     lines = _flow_excerpt()
     header = lines[0].replace('"gender_transgender,non-binary_or_two_spirit"', "GT").split(",")
@@ -169,8 +251,7 @@ def test_broken_flow_copies_are_rejected(tmp_path, capsys, case, needles):
         lines[3] = lines[3] + ",7"
     src = _write(tmp_path, "flow.csv", lines)
     out = tmp_path / "t.yaml"
-    _fails(capsys, ["data", "targets", "toronto", str(src), "--out", str(out)], str(src),
-           *needles)
+    _fails(capsys, ["data", "targets", "toronto", str(src), "--out", str(out)], str(src), *needles)
     assert not out.exists()
 
 
@@ -194,32 +275,64 @@ def test_broken_hud_copies_are_rejected(tmp_path, capsys):
     good_pit = _write(tmp_path, "pit.csv", pit)
     good_hic = _write(tmp_path, "hic.csv", hic)
     out = tmp_path / "wa"
-    assert main(["data", "coc", "WA-500", "--pit", str(good_pit), "--hic", str(good_hic),
-                 "--out", str(tmp_path / "ok")]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "coc",
+                "WA-500",
+                "--pit",
+                str(good_pit),
+                "--hic",
+                str(good_hic),
+                "--out",
+                str(tmp_path / "ok"),
+            ]
+        )
+        == 0
+    )
     cases = {
-        "pit_measure.csv": ([*pit[:3], pit[3].replace("Unsheltered.Homeless", "Street")],
-                            ["line 4, column 'Homelessness.Type'", "unknown measure 'Street'"]),
-        "pit_count.csv": ([*pit[:2], pit[2].replace(",5680,", ",5,680,")],
-                          ["line 3", "expected 7 cells"]),
+        "pit_measure.csv": (
+            [*pit[:3], pit[3].replace("Unsheltered.Homeless", "Street")],
+            ["line 4, column 'Homelessness.Type'", "unknown measure 'Street'"],
+        ),
+        "pit_count.csv": (
+            [*pit[:2], pit[2].replace(",5680,", ",5,680,")],
+            ["line 3", "expected 7 cells"],
+        ),
         "pit_dup.csv": ([*pit, pit[1]], ["duplicated CoC, year and measure"]),
-        "pit_col.csv": ([pit[0].replace("Count,", "Total,"), *pit[1:]],
-                        ["header", "expected a column 'Count'"]),
+        "pit_col.csv": (
+            [pit[0].replace("Count,", "Total,"), *pit[1:]],
+            ["header", "expected a column 'Count'"],
+        ),
     }
     for name, (lines, needles) in cases.items():
         bad = _write(tmp_path, name, lines)
-        _fails(capsys, ["data", "coc", "WA-500", "--pit", str(bad), "--hic", str(good_hic),
-                        "--out", str(out)], name, *needles)
+        _fails(
+            capsys,
+            ["data", "coc", "WA-500", "--pit", str(bad), "--hic", str(good_hic), "--out", str(out)],
+            name,
+            *needles,
+        )
     hic_cases = {
         "hic_dup.csv": ([*hic, hic[1]], ["duplicated CoC and year"]),
-        "hic_beds.csv": ([*hic[:2], _replace_cell(hic[2], 2, "many"), *hic[3:]],
-                         ["line 3, column 'es_beds'", "'many'"]),
-        "hic_year.csv": ([*hic[:2], _replace_cell(hic[2], 1, "08"), *hic[3:]],
-                         ["line 3, column 'year'", "a year"]),
+        "hic_beds.csv": (
+            [*hic[:2], _replace_cell(hic[2], 2, "many"), *hic[3:]],
+            ["line 3, column 'es_beds'", "'many'"],
+        ),
+        "hic_year.csv": (
+            [*hic[:2], _replace_cell(hic[2], 1, "08"), *hic[3:]],
+            ["line 3, column 'year'", "a year"],
+        ),
     }
     for name, (lines, needles) in hic_cases.items():
         bad = _write(tmp_path, name, lines)
-        _fails(capsys, ["data", "coc", "WA-500", "--pit", str(good_pit), "--hic", str(bad),
-                        "--out", str(out)], name, *needles)
+        _fails(
+            capsys,
+            ["data", "coc", "WA-500", "--pit", str(good_pit), "--hic", str(bad), "--out", str(out)],
+            name,
+            *needles,
+        )
     assert not out.exists()
 
 
@@ -227,35 +340,49 @@ def test_broken_occupancy_copies_are_rejected(tmp_path, capsys):
     sector = _lines(SECTOR)[:40]
     cases = {
         "no_date_row.csv": ([*sector[:2], *sector[3:]], ["header", "three header rows"]),
-        "bad_sector.csv": ([sector[0], sector[1].replace("Women", "Elders", 1), *sector[2:]],
-                           ["header", "unknown column 'capacity' / 'Elders'"]),
-        "bad_cell.csv": ([*sector[:5], _replace_cell(sector[5], 3, "1.5"), *sector[6:]],
-                         ["line 6, column 'capacity Men'", "whole number"]),
+        "bad_sector.csv": (
+            [sector[0], sector[1].replace("Women", "Elders", 1), *sector[2:]],
+            ["header", "unknown column 'capacity' / 'Elders'"],
+        ),
+        "bad_cell.csv": (
+            [*sector[:5], _replace_cell(sector[5], 3, "1.5"), *sector[6:]],
+            ["line 6, column 'capacity Men'", "whole number"],
+        ),
         "gap.csv": ([*sector[:10], *sector[11:]], ["2017-01-08 is missing"]),
     }
     for name, (lines, needles) in cases.items():
         bad = _write(tmp_path, name, lines)
-        _fails(capsys, ["data", "check", "toronto-occupancy-by-sector", str(bad)], name,
-               *needles)
+        _fails(capsys, ["data", "check", "toronto-occupancy-by-sector", str(bad)], name, *needles)
     users = _lines(USERS)[:30]
-    bad = _write(tmp_path, "users.csv", [*users[:3], _replace_cell(users[3], 1, ""),
-                                         *users[4:]])
+    bad = _write(tmp_path, "users.csv", [*users[:3], _replace_cell(users[3], 1, ""), *users[4:]])
     assert main(["data", "check", "toronto-service-users", str(bad)]) == 0  # blanks allowed
     capsys.readouterr()
-    bad = _write(tmp_path, "users2.csv", [*users[:3], _replace_cell(users[3], 2, ""),
-                                          *users[4:]])
-    _fails(capsys, ["data", "check", "toronto-service-users", str(bad)],
-           "line 4, column 'active_programs'")
+    bad = _write(tmp_path, "users2.csv", [*users[:3], _replace_cell(users[3], 2, ""), *users[4:]])
+    _fails(
+        capsys,
+        ["data", "check", "toronto-service-users", str(bad)],
+        "line 4, column 'active_programs'",
+    )
     _fails(capsys, ["data", "check", "hud-hic", str(tmp_path / "none.csv")], "no such file")
 
 
 def test_wrong_or_empty_files_are_rejected(tmp_path, capsys):
     out = tmp_path / "t.yaml"
-    _fails(capsys, ["data", "targets", "toronto", str(data_file(HIC)), "--out", str(out)],
-           "hic_by_coc_2007_2023.csv", "header", "expected a column 'date(mmm-yy)'")
+    _fails(
+        capsys,
+        ["data", "targets", "toronto", str(data_file(HIC)), "--out", str(out)],
+        "hic_by_coc_2007_2023.csv",
+        "header",
+        "expected a column 'date(mmm-yy)'",
+    )
     empty = _write(tmp_path, "empty.csv", [])
-    _fails(capsys, ["data", "targets", "toronto", str(empty), "--out", str(out)],
-           "empty.csv", "header row")
-    _fails(capsys, ["data", "targets", "toronto", str(tmp_path), "--out", str(out)],
-           "cannot be read")
+    _fails(
+        capsys,
+        ["data", "targets", "toronto", str(empty), "--out", str(out)],
+        "empty.csv",
+        "header row",
+    )
+    _fails(
+        capsys, ["data", "targets", "toronto", str(tmp_path), "--out", str(out)], "cannot be read"
+    )
     assert not out.exists()

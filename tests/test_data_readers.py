@@ -23,8 +23,15 @@ from sim.data import (
 )
 from tests.shared_data import data_file
 
-CORE = ["All Population", "Chronic", "Refugees", "Non-refugees", "Families", "Youth",
-        "Single Adult"]
+CORE = [
+    "All Population",
+    "Chronic",
+    "Refugees",
+    "Non-refugees",
+    "Families",
+    "Youth",
+    "Single Adult",
+]
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +96,9 @@ def test_age_and_gender_columns_sum_to_the_stock(flow):
     assert (age_off["group"] == "Families").sum() == 2
     gender_off = flow[flow[genders].sum(axis=1) != flow["actively_homeless"]]
     assert list(gender_off["group"]) == ["Single Adult", "Single Adult"]
-    assert ((flow.loc[gender_off.index, genders].sum(axis=1)
-             - gender_off["actively_homeless"]) == -1).all()
+    assert (
+        (flow.loc[gender_off.index, genders].sum(axis=1) - gender_off["actively_homeless"]) == -1
+    ).all()
 
 
 def test_stock_flow_residual_is_reported_not_hidden(flow):
@@ -125,7 +133,8 @@ def test_occupancy_daily_and_sectors_add_up():
     assert round(100 * occ["occupancy"].sum() / occ["capacity"].sum(), 1) == 94.4
     assert (occ["capacity"] - occ["occupancy"] == occ["vacancy"]).all()
     sec = read_occupancy_by_sector(
-        data_file("toronto/daily_shelter_occupancy_by_sector_2017_2019.csv"))
+        data_file("toronto/daily_shelter_occupancy_by_sector_2017_2019.csv")
+    )
     assert len(sec) == 1095 * 5
     assert list(sec["sector"].cat.categories) == list(toronto.SECTORS)
     summed = sec.groupby("date", observed=True)[["capacity", "occupancy", "vacancy"]].sum()

@@ -41,7 +41,8 @@ def test_toronto_schedule_is_the_files():
     counts = raw["initial"]["counts"]
     jan = flow[(flow["group"] == "All Population") & (flow["month"] == "2018-01-01")]
     assert counts["shelter"]["value"] + counts["friends"]["value"] == int(
-        jan["actively_homeless"].iloc[0])
+        jan["actively_homeless"].iloc[0]
+    )
     jan_occ = occ[(occ["date"] >= "2018-01-01") & (occ["date"] < "2018-02-01")]
     assert counts["shelter"]["value"] == round(float(jan_occ["occupancy"].mean()))
 
@@ -56,7 +57,7 @@ def test_toronto_runs_within_its_capacity():
     caps = {w: p.places.shelter.capacity for w, p in sc.phases}
     week_cap = np.array([caps[max(w for w in caps if w <= t)] for t in range(len(shelter))])
     assert (shelter <= week_cap).all()
-    assert tot[0, :int(Situation.LEFT)].sum() == 5647 + 2311 + 900 + 30000
+    assert tot[0, : int(Situation.LEFT)].sum() == 5647 + 2311 + 900 + 30000
 
 
 def test_every_parameter_of_the_new_settings_names_its_source():
@@ -93,6 +94,7 @@ def test_dated_changes_carry_sources(name):
 
 def test_shipped_toronto_targets_are_the_flow_file():
     from sim.calibration import check_free, load_targets
+
     flow = read_flow(data_file("toronto/shelter_system_flow.csv"))
     a = flow[flow["group"] == "All Population"]
     t = load_targets(SCENARIOS / "targets" / "toronto.yaml")
@@ -106,8 +108,7 @@ def test_shipped_toronto_targets_are_the_flow_file():
 
 def test_wa_500_beds_are_the_hic():
     """Start capacities and every dated change are HUD's beds for WA-500, 2011-2023."""
-    want = bed_schedule(read_hic(data_file("hud/hic_by_coc_2007_2023.csv")), "WA-500",
-                        (2011, 2023))
+    want = bed_schedule(read_hic(data_file("hud/hic_by_coc_2007_2023.csv")), "WA-500", (2011, 2023))
     assert _changes(WA500) == {c["date"]: c["set"] for c in want["changes"]}
     sc = sim.load_scenario(WA500)
     first = sc.params
@@ -136,6 +137,7 @@ def test_wa_500_starts_at_the_2011_count_and_runs():
 
 def test_shipped_wa_500_targets_are_the_pit():
     from sim.calibration import check_free, load_targets
+
     pit = coc_pit(read_pit(data_file("hud/pit_by_coc_2007_2019.csv")), "WA-500")
     t = load_targets(SCENARIOS / "targets" / "wa_500.yaml")
     have = {x.column: x.observed for x in t.targets}

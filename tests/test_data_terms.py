@@ -39,26 +39,52 @@ def shared_data() -> Path | None:
 
 
 def flows_history():
-    return history([
-        (0, "shelter", 10, 20), (0, "own", 20, YEAR),                      # new, housed
-        (1, "shelter", -30, 40), (1, "rough", 40, 200), (1, "shelter", 200, 210),
-        (1, "friends", 210, YEAR),                        # there before; away 160 nights
-        (2, "shelter", 50, 60), (2, "rough", 60, 151), (2, "shelter", 151, 160),
-        (2, "own", 160, YEAR),                             # back after exactly 91 nights
-        (3, "shelter", 100, 110), (3, "friends", 110, 200), (3, "shelter", 200, 210),
-        (3, "own", 210, YEAR),                                # back after 90: still active
-        (4, "shelter", 20, 30), (4, "own", 30, 100), (4, "shelter", 100, 105),
-        (4, "rough", 105, YEAR),                                   # back from housing
-        (5, "night_shelter", 300, YEAR),                           # open at the horizon
-        (6, "shelter", 0, 5),                                # there on night 0, then left
-    ], YEAR)
+    return history(
+        [
+            (0, "shelter", 10, 20),
+            (0, "own", 20, YEAR),  # new, housed
+            (1, "shelter", -30, 40),
+            (1, "rough", 40, 200),
+            (1, "shelter", 200, 210),
+            (1, "friends", 210, YEAR),  # there before; away 160 nights
+            (2, "shelter", 50, 60),
+            (2, "rough", 60, 151),
+            (2, "shelter", 151, 160),
+            (2, "own", 160, YEAR),  # back after exactly 91 nights
+            (3, "shelter", 100, 110),
+            (3, "friends", 110, 200),
+            (3, "shelter", 200, 210),
+            (3, "own", 210, YEAR),  # back after 90: still active
+            (4, "shelter", 20, 30),
+            (4, "own", 30, 100),
+            (4, "shelter", 100, 105),
+            (4, "rough", 105, YEAR),  # back from housing
+            (5, "night_shelter", 300, YEAR),  # open at the horizon
+            (6, "shelter", 0, 5),  # there on night 0, then left
+        ],
+        YEAR,
+    )
 
 
 def month_values(**by_month: int) -> list[int]:
     out = [0] * 12
     for name, value in by_month.items():
-        out[["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-             "dec"].index(name)] = value
+        out[
+            [
+                "jan",
+                "feb",
+                "mar",
+                "apr",
+                "may",
+                "jun",
+                "jul",
+                "aug",
+                "sep",
+                "oct",
+                "nov",
+                "dec",
+            ].index(name)
+        ] = value
     return out
 
 
@@ -86,8 +112,15 @@ def test_the_stock_flow_identity_closes_by_hand():
 
 
 def test_the_chronic_group_needs_180_nights_in_the_past_year():
-    h = history([(0, "shelter", 0, 200), (0, "own", 200, YEAR),
-                 (1, "shelter", 0, 150), (1, "own", 150, YEAR)], YEAR)
+    h = history(
+        [
+            (0, "shelter", 0, 200),
+            (0, "own", 200, YEAR),
+            (1, "shelter", 0, 150),
+            (1, "own", 150, YEAR),
+        ],
+        YEAR,
+    )
     chronic = toronto_chronic(h)
     # citizen 0 has 181 nights by the end of June (night 180), still active; gone in July
     assert chronic["actively_homeless"].tolist() == month_values(jun=1)
@@ -96,8 +129,9 @@ def test_the_chronic_group_needs_180_nights_in_the_past_year():
 
 
 def test_the_chronic_group_counts_recurrent_use_over_three_years():
-    h = history([(0, "shelter", 0, 460), (0, "rough", 460, 1000),
-                 (0, "shelter", 1000, 3 * YEAR)], 3 * YEAR)
+    h = history(
+        [(0, "shelter", 0, 460), (0, "rough", 460, 1000), (0, "shelter", 1000, 3 * YEAR)], 3 * YEAR
+    )
     values = toronto_chronic(h)["actively_homeless"].to_numpy()
     # end of November of year 2 (night 1062): 62 nights in the past year and 460 + 62
     # over three; end of December (1092): 92 in the past year, 460 + 92 = 552 over three
@@ -105,14 +139,24 @@ def test_the_chronic_group_counts_recurrent_use_over_three_years():
 
 
 def test_us_pit_counts_on_the_january_night():
-    h = history([
-        (0, "shelter", 20, 30), (1, "starter", 0, 25), (2, "rough", 24, 25),
-        (3, "friends", 0, 2 * YEAR), (4, "night_shelter", YEAR + 24, YEAR + 25),
-        (5, "rough", 25, 30),
-    ], 2 * YEAR)
+    h = history(
+        [
+            (0, "shelter", 20, 30),
+            (1, "starter", 0, 25),
+            (2, "rough", 24, 25),
+            (3, "friends", 0, 2 * YEAR),
+            (4, "night_shelter", YEAR + 24, YEAR + 25),
+            (5, "rough", 25, 30),
+        ],
+        2 * YEAR,
+    )
     got = us_pit_counts(h)
-    assert got.to_dict("list") == {"Year": [2015, 2016], "Sheltered.Total.Homeless": [2, 1],
-                                   "Unsheltered.Homeless": [1, 0], "Overall.Homeless": [3, 1]}
+    assert got.to_dict("list") == {
+        "Year": [2015, 2016],
+        "Sheltered.Total.Homeless": [2, 1],
+        "Unsheltered.Homeless": [1, 0],
+        "Overall.Homeless": [3, 1],
+    }
     assert us_pit_counts(h, day=22)["Overall.Homeless"].tolist() == [2, 0]
     with pytest.raises(ValueError, match="last ten nights of January"):
         us_pit_counts(h, day=15)
@@ -141,8 +185,9 @@ def test_model_run_flows_balance_and_agree_with_the_stays(randers_history):
     assert len(table) == 2 * 36
     flows = table[table["population_group"] == "All Population"]
     a = model.recorder.counts[0].sum(axis=(1, 2))
-    in_system_at_start = int(a[int(sim.situations.Situation.SHELTER)]
-                             + a[int(sim.situations.Situation.NIGHT_SHELTER)])
+    in_system_at_start = int(
+        a[int(sim.situations.Situation.SHELTER)] + a[int(sim.situations.Situation.NIGHT_SHELTER)]
+    )
     assert not stock_flow_gap(flows, in_system_at_start).any()
     chronic = table[table["population_group"] == "Chronic"]["actively_homeless"].to_numpy()
     assert (chronic <= flows["actively_homeless"].to_numpy()).all()
@@ -151,22 +196,43 @@ def test_model_run_flows_balance_and_agree_with_the_stays(randers_history):
 
 def test_homesim_run_writes_the_monthly_table(tmp_path: Path):
     out = tmp_path / "run"
-    assert main(["run", str(SCENARIOS / "randers_baseline.yaml"), "-n", "2", "--years", "2",
-                 "--out", str(out), "-q"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(SCENARIOS / "randers_baseline.yaml"),
+                "-n",
+                "2",
+                "--years",
+                "2",
+                "--out",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
     monthly = pd.read_parquet(out / "monthly.parquet")
     assert set(monthly["replication"]) == {0, 1}
     assert len(monthly) == 2 * 2 * 24
-    assert {"scenario", "date(mmm-yy)", "year", "month", "population_group",
-            *TORONTO_COLUMNS} <= set(monthly.columns)
+    assert {
+        "scenario",
+        "date(mmm-yy)",
+        "year",
+        "month",
+        "population_group",
+        *TORONTO_COLUMNS,
+    } <= set(monthly.columns)
     summary = pd.read_csv(out / "summary.csv")
     assert "shelter_nights_per_stay_mean_2015" in summary.columns
     assert "us_pit_sheltered_2016" in summary.columns
 
 
 def test_moving_between_shelter_and_night_shelter_is_one_spell_of_use():
-    h = history([(0, "shelter", 10, 20), (0, "night_shelter", 20, 30), (0, "own", 30, YEAR)],
-                YEAR)
+    h = history([(0, "shelter", 10, 20), (0, "night_shelter", 20, 30), (0, "own", 30, YEAR)], YEAR)
     got = toronto_flows(h)
     assert got["newly_identified"].sum() == 1 and got["moved_to_housing"].sum() == 1
-    assert got[["returned_to_shelter", "returned_from_housing", "became_inactive"]
-               ].to_numpy().sum() == 0
+    assert (
+        got[["returned_to_shelter", "returned_from_housing", "became_inactive"]].to_numpy().sum()
+        == 0
+    )

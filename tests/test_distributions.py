@@ -20,14 +20,18 @@ from sim.scenario.errors import ScenarioError
 
 def uncertain(dist_own: dict, dist_entries: dict | None = None) -> dict:
     """A small chain scenario with a distribution on one transition probability."""
-    sc = chain_scenario({"own": 50, "shelter": 20},
-                        {"own": {"shelter": 0.01}, "shelter": {"own": 0.05}})
-    sc["transitions"]["high"] = {"own": {"shelter": 0.01},
-                                 "shelter": {"own": {"value": 0.05, "source": "test",
-                                                     "dist": dist_own}}}
+    sc = chain_scenario(
+        {"own": 50, "shelter": 20}, {"own": {"shelter": 0.01}, "shelter": {"own": 0.05}}
+    )
+    sc["transitions"]["high"] = {
+        "own": {"shelter": 0.01},
+        "shelter": {"own": {"value": 0.05, "source": "test", "dist": dist_own}},
+    }
     if dist_entries is not None:
-        sc["entries"] = {"per_week": {"value": 2.0, "source": "test", "dist": dist_entries},
-                         "routes": {"moving_in": {"share": 1.0, "to": {"at_risk": 1.0}}}}
+        sc["entries"] = {
+            "per_week": {"value": 2.0, "source": "test", "dist": dist_entries},
+            "routes": {"moving_in": {"share": 1.0, "to": {"at_risk": 1.0}}},
+        }
     return sc
 
 
@@ -45,19 +49,23 @@ def test_parameters_found_with_schema_bounds() -> None:
     assert key_bounds("no.such.key") is None
 
 
-@pytest.mark.parametrize(("dist", "message"), [
-    ({"betta": [1, 2]}, "unknown distribution 'betta'"),
-    ({"beta": [1, 2, 3]}, "'beta' takes 2 parameters"),
-    ({"beta": [0, 2]}, "a > 0 and b > 0"),
-    ({"gamma": [2, 0.01]}, "outside what this key allows [0, 1]"),
-    ({"lognormal": [-3, 0.2]}, "outside what this key allows"),
-    ({"uniform": [0.1, 1.5]}, "outside what this key allows"),
-    ({"truncated_normal": [0.05, 0.01, -1, 0.5]}, "outside what this key allows"),
-    ({"beta": "x"}, "expected numbers"),
-    ({"beta": [1, 2], "gamma": [1, 2]}, "expected one distribution"),
-])
+@pytest.mark.parametrize(
+    ("dist", "message"),
+    [
+        ({"betta": [1, 2]}, "unknown distribution 'betta'"),
+        ({"beta": [1, 2, 3]}, "'beta' takes 2 parameters"),
+        ({"beta": [0, 2]}, "a > 0 and b > 0"),
+        ({"gamma": [2, 0.01]}, "outside what this key allows [0, 1]"),
+        ({"lognormal": [-3, 0.2]}, "outside what this key allows"),
+        ({"uniform": [0.1, 1.5]}, "outside what this key allows"),
+        ({"truncated_normal": [0.05, 0.01, -1, 0.5]}, "outside what this key allows"),
+        ({"beta": "x"}, "expected numbers"),
+        ({"beta": [1, 2], "gamma": [1, 2]}, "expected one distribution"),
+    ],
+)
 def test_bad_distributions_name_file_and_key(dist: dict, message: str, tmp_path) -> None:
     import yaml
+
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(uncertain(dist)))
     with pytest.raises(ScenarioError) as err:
@@ -97,8 +105,7 @@ def test_sobol_design_and_reproducibility() -> None:
     # every draw is a valid override set
     for d in a[:3]:
         sc = loaded.with_overrides(d)
-        assert sc.params.transitions["high"]["shelter"]["own"] == d[
-            "transitions.high.shelter.own"]
+        assert sc.params.transitions["high"]["shelter"]["own"] == d["transitions.high.shelter.own"]
         # the source is kept when a value inside a matrix is overridden
         assert sc.provenance["transitions.high.shelter.own"].source == "test"
     with pytest.raises(ScenarioError, match="sampling method"):
@@ -114,7 +121,6 @@ def test_fixed_and_no_distribution() -> None:
 
 def test_whole_number_keys_are_rounded() -> None:
     sc = uncertain({"beta": [5, 95]})
-    sc["initial"]["counts"]["own"] = {"value": 50, "source": "test",
-                                      "dist": {"uniform": [40, 60]}}
+    sc["initial"]["counts"]["own"] = {"value": 50, "source": "test", "dist": {"uniform": [40, 60]}}
     draws = sample_overrides(load_scenario(sc), 10, seed=2)
     assert all(isinstance(d["initial.counts.own"], int) for d in draws)

@@ -18,7 +18,8 @@ def test_every_schema_key_has_a_description():
 def test_committed_reference_matches_the_generator():
     committed = REFERENCE.read_text(encoding="utf-8")
     assert committed == render(), (
-        "docs/scenario-reference.md is out of date: run `homesim docs` and commit it")
+        "docs/scenario-reference.md is out of date: run `homesim docs` and commit it"
+    )
 
 
 def test_reference_lists_every_leaf_key_with_its_metadata():
@@ -27,12 +28,12 @@ def test_reference_lists_every_leaf_key_with_its_metadata():
     assert len(leaves) > 30
     for k in leaves:
         assert f"| `{k.path}` |" in text, k.path
-    row = next(line for line in text.splitlines()
-               if line.startswith("| `places.starter.capacity` |"))
+    row = next(
+        line for line in text.splitlines() if line.startswith("| `places.starter.capacity` |")
+    )
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[1:5] == ["integer or null", "`null`", "places", "at least 0"]
-    row = next(line for line in text.splitlines()
-               if line.startswith("| `housing.priority` |"))
+    row = next(line for line in text.splitlines() if line.startswith("| `housing.priority` |"))
     assert "one of `first_come`, `longest_homeless`" in row
 
 

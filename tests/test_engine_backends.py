@@ -26,9 +26,12 @@ BACKENDS = ("serial", "processes", "dask")
 def client():
     """A local Dask cluster (threads in this process: quick to start, same code path)."""
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -40,10 +43,16 @@ def where(backend: str, client) -> dict:
 
 
 def small(name: str = "base", p_exit: float = 0.02) -> dict:
-    d = chain_scenario({"shelter": 60, "at_risk": 30, "own": 150, "rough": 10},
-                       {"shelter": {"own": p_exit, "rough": 0.01}, "rough": {"shelter": 0.05},
-                        "at_risk": {"shelter": 0.01, "own": 0.02},
-                        "own": {"at_risk": 0.005}}, years=2)
+    d = chain_scenario(
+        {"shelter": 60, "at_risk": 30, "own": 150, "rough": 10},
+        {
+            "shelter": {"own": p_exit, "rough": 0.01},
+            "rough": {"shelter": 0.05},
+            "at_risk": {"shelter": 0.01, "own": 0.02},
+            "own": {"at_risk": 0.005},
+        },
+        years=2,
+    )
     d["name"] = name
     d["costs"] = {"situations": {"shelter": {"price": 1000.0}}}
     return d
@@ -52,10 +61,10 @@ def small(name: str = "base", p_exit: float = 0.02) -> dict:
 def test_compare_is_the_same_on_every_backend(client):
     tables = {}
     for b in BACKENDS:
-        cmp = sim.compare(small(), [small("alt", 0.04)], replications=3, seed=5,
-                          **where(b, client))
-        tables[b] = {k: getattr(cmp, k) for k in ("runs", "differences", "table", "yearly",
-                                                  "weekly", "nmb")}
+        cmp = sim.compare(small(), [small("alt", 0.04)], replications=3, seed=5, **where(b, client))
+        tables[b] = {
+            k: getattr(cmp, k) for k in ("runs", "differences", "table", "yearly", "weekly", "nmb")
+        }
     for b in BACKENDS[1:]:
         for k, ref in tables["serial"].items():
             assert_frame_equal(tables[b][k], ref, check_exact=True, obj=f"{b} {k}")
@@ -63,8 +72,10 @@ def test_compare_is_the_same_on_every_backend(client):
 
 
 def test_psa_is_the_same_on_every_backend(client):
-    got = {b: run_psa(psa_scenarios(), draws=4, replications=1, seed=1, **where(b, client))
-           for b in BACKENDS}
+    got = {
+        b: run_psa(psa_scenarios(), draws=4, replications=1, seed=1, **where(b, client))
+        for b in BACKENDS
+    }
     for b in BACKENDS[1:]:
         assert_frame_equal(got[b].outcomes, got["serial"].outcomes, check_exact=True)
         assert_frame_equal(got[b].draws, got["serial"].draws, check_exact=True)
@@ -72,13 +83,20 @@ def test_psa_is_the_same_on_every_backend(client):
 
 
 def test_calibrate_is_the_same_on_every_backend(client):
-    targets = load_targets({
-        "targets": [{"measure": "pit", "year": 2015, "observed": 70.0, "sd": 5.0},
-                    {"measure": "shelter_users", "year": 2016, "observed": 120.0, "sd": 10}],
-        "free": {"transitions.low.shelter.own": {"low": 0.005, "high": 0.06}}})
+    targets = load_targets(
+        {
+            "targets": [
+                {"measure": "pit", "year": 2015, "observed": 70.0, "sd": 5.0},
+                {"measure": "shelter_users", "year": 2016, "observed": 120.0, "sd": 10},
+            ],
+            "free": {"transitions.low.shelter.own": {"low": 0.005, "high": 0.06}},
+        }
+    )
     sc = sim.load_scenario(small())
-    fits = {b: calibrate(sc, targets, "optimize", replications=2, budget=6, seed=3,
-                         **where(b, client)) for b in BACKENDS}
+    fits = {
+        b: calibrate(sc, targets, "optimize", replications=2, budget=6, seed=3, **where(b, client))
+        for b in BACKENDS
+    }
     for b in BACKENDS[1:]:
         assert fits[b].values == fits["serial"].values
         assert fits[b].distance == fits["serial"].distance
@@ -150,15 +168,36 @@ def test_every_heavy_command_takes_the_engine_options(command, capsys):
 def test_scheduler_on_an_analysis_command(tmp_path, client):
     path = tmp_path / "s.yaml"
     d = small()
-    d["transitions"]["low"]["shelter"]["own"] = {"value": 0.02, "source": "test",
-                                                 "low": 0.01, "high": 0.04}
+    d["transitions"]["low"]["shelter"]["own"] = {
+        "value": 0.02,
+        "source": "test",
+        "low": 0.01,
+        "high": 0.04,
+    }
     path.write_text(json.dumps(d))
     serial, dask = tmp_path / "serial", tmp_path / "dask"
     assert main(["sensitivity", str(path), "-n", "1", "--out", str(serial), "-q"]) == 0
-    assert main(["sensitivity", str(path), "-n", "1", "--out", str(dask), "-q",
-                 "--scheduler", client.scheduler.address]) == 0
-    assert_frame_equal(pd.read_csv(Path(dask) / "one_way.csv"),
-                       pd.read_csv(Path(serial) / "one_way.csv"), check_exact=True)
+    assert (
+        main(
+            [
+                "sensitivity",
+                str(path),
+                "-n",
+                "1",
+                "--out",
+                str(dask),
+                "-q",
+                "--scheduler",
+                client.scheduler.address,
+            ]
+        )
+        == 0
+    )
+    assert_frame_equal(
+        pd.read_csv(Path(dask) / "one_way.csv"),
+        pd.read_csv(Path(serial) / "one_way.csv"),
+        check_exact=True,
+    )
 
 
 def test_unreachable_scheduler_on_compare_leaves_nothing(tmp_path, capsys):
@@ -169,8 +208,10 @@ def test_unreachable_scheduler_on_compare_leaves_nothing(tmp_path, capsys):
         path.write_text(json.dumps(small(name)))
         files.append(str(path))
     out = tmp_path / "nowhere"
-    assert main(["compare", *files, "-n", "2", "--out", str(out), "--scheduler",
-                 "tcp://127.0.0.1:1"]) == 2
+    assert (
+        main(["compare", *files, "-n", "2", "--out", str(out), "--scheduler", "tcp://127.0.0.1:1"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "tcp://127.0.0.1:1" in err
     assert not out.exists()

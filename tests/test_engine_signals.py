@@ -39,21 +39,30 @@ def _files(tmp_path: Path, command: str) -> list[str]:
 
 def _cached(out: Path) -> int:
     base = out / "runs"
-    return len([p for p in base.rglob("*.json") if not p.name.startswith(".")]) \
-        if base.exists() else 0
+    return (
+        len([p for p in base.rglob("*.json") if not p.name.startswith(".")]) if base.exists() else 0
+    )
 
 
-@pytest.mark.parametrize("command, options, table, signum", [
-    ("compare", ["-n", "30"], "runs.csv", signal.SIGTERM),
-    ("psa", ["--draws", "30"], "outcomes.csv", signal.SIGINT)])
-def test_analysis_command_stops_in_order_and_resumes(tmp_path, command, options, table,
-                                                     signum):
+@pytest.mark.parametrize(
+    "command, options, table, signum",
+    [
+        ("compare", ["-n", "30"], "runs.csv", signal.SIGTERM),
+        ("psa", ["--draws", "30"], "outcomes.csv", signal.SIGINT),
+    ],
+)
+def test_analysis_command_stops_in_order_and_resumes(tmp_path, command, options, table, signum):
     files = _files(tmp_path, command)
     out = tmp_path / "stopped"
     args = [command, *files, *options, "--workers", "2", "-q", "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", *args], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", *args],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     seen: dict[int, psutil.Process] = {}
     deadline = time.monotonic() + 120
     while _cached(out) < 2 and proc.poll() is None and time.monotonic() < deadline:

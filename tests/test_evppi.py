@@ -34,7 +34,7 @@ def test_linear_gaussian_net_benefit(sample) -> None:
     x = sample
     inb = A + B * x[:, 0] + C * x[:, 1]
     nb = np.column_stack([np.zeros(N), inb])
-    exact_1 = expected_positive_part(A, B) - A            # 0.198
+    exact_1 = expected_positive_part(A, B) - A  # 0.198
     exact_both = expected_positive_part(A, np.hypot(B, C)) - A  # 0.349, the EVPI
     for method in ("gp", "linear"):
         assert evppi(x[:, :1], nb, method) == pytest.approx(exact_1, abs=0.05)
@@ -51,8 +51,9 @@ def test_nonlinear_net_benefit_needs_the_gp(sample) -> None:
     a, b = -0.3, 0.8
     inb = a + b * (x[:, 0] ** 2 - 1) + C * x[:, 1]
     nb = np.column_stack([np.zeros(N), inb])
-    exact, _ = integrate.quad(lambda t: max(0.0, a + b * (t * t - 1)) * stats.norm.pdf(t),
-                              -10, 10, points=[-1.0, 1.0])
+    exact, _ = integrate.quad(
+        lambda t: max(0.0, a + b * (t * t - 1)) * stats.norm.pdf(t), -10, 10, points=[-1.0, 1.0]
+    )
     exact -= max(0.0, a)
     assert exact > 0.2
     assert evppi(x[:, :1], nb, "gp") == pytest.approx(exact, abs=0.05)
@@ -72,8 +73,14 @@ def test_curve_over_willingness_to_pay(sample) -> None:
     for w, v in zip(wtp[1:], curve[1:], strict=True):
         exact = expected_positive_part(w - 2, 0.5 * w) - max(0.0, w - 2)
         assert v == pytest.approx(exact, abs=0.05)
-    table = evppi_table(pd.DataFrame({"a": x[:, 0], "b": x[:, 1]}), costs, effects,
-                        {"first": ["a"], "both": ["a", "b"]}, wtp, "linear")
+    table = evppi_table(
+        pd.DataFrame({"a": x[:, 0], "b": x[:, 1]}),
+        costs,
+        effects,
+        {"first": ["a"], "both": ["a", "b"]},
+        wtp,
+        "linear",
+    )
     assert list(table["group"].unique()) == ["first", "both"]
     assert (table["evppi"] >= 0).all()
 
@@ -82,23 +89,45 @@ def _psa_folder(root, x: np.ndarray) -> None:
     """A PSA folder as 'homesim psa' writes it: effects linear in two parameters."""
     n = len(x)
     pd.DataFrame({"draw": np.arange(n), "a.b": x[:, 0], "c.d": x[:, 1]}).to_csv(
-        root / "draws.csv", index=False)
+        root / "draws.csv", index=False
+    )
     rows = []
     for i in range(n):
-        rows.append({"draw": i, "scenario": "base", "cost": 0.0, "effect": 0.0,
-                     "persons": 10.0})
-        rows.append({"draw": i, "scenario": "alt", "cost": 2.0 + x[i, 1],
-                     "effect": 1.0 + 0.5 * x[i, 0], "persons": 10.0})
+        rows.append({"draw": i, "scenario": "base", "cost": 0.0, "effect": 0.0, "persons": 10.0})
+        rows.append(
+            {
+                "draw": i,
+                "scenario": "alt",
+                "cost": 2.0 + x[i, 1],
+                "effect": 1.0 + 0.5 * x[i, 0],
+                "persons": 10.0,
+            }
+        )
     pd.DataFrame(rows).to_csv(root / "outcomes.csv", index=False)
     pd.DataFrame({"wtp": [0.0, 2.0, 4.0], "evpi_modelled": [0.0, 0.0, 0.0]}).to_csv(
-        root / "ceac_evpi.csv", index=False)
+        root / "ceac_evpi.csv", index=False
+    )
 
 
 def test_evppi_command(sample, tmp_path, capsys) -> None:
     from sim.cli import main
+
     _psa_folder(tmp_path, sample)
-    assert main(["evppi", str(tmp_path), "--method", "linear", "--group", "effect=a.b",
-                 "--group", "both=a.b,c.d"]) == 0
+    assert (
+        main(
+            [
+                "evppi",
+                str(tmp_path),
+                "--method",
+                "linear",
+                "--group",
+                "effect=a.b",
+                "--group",
+                "both=a.b,c.d",
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(tmp_path / "evppi" / "evppi.csv")
     assert (tmp_path / "evppi" / "evppi.png").exists()
     row = table[(table["group"] == "effect") & (table["wtp"] == 4.0)].iloc[0]

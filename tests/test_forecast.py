@@ -15,11 +15,17 @@ from sim.forecast import period_series
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("fc")
-    sc = chain_scenario({"own": 2000, "shelter": 60},
-                        {"own": {"shelter": 0.003}, "shelter": {"own": 0.05}}, years=1)
+    sc = chain_scenario(
+        {"own": 2000, "shelter": 60}, {"own": {"shelter": 0.003}, "shelter": {"own": 0.05}}, years=1
+    )
     (root / "s.yaml").write_text(yaml.safe_dump(sc))
-    pd.DataFrame({"particle": [0, 1, 2], "transitions.low.own.shelter": [0.001, 0.003, 0.006],
-                  "weight": [0.2, 0.5, 0.3]}).to_csv(root / "post.csv", index=False)
+    pd.DataFrame(
+        {
+            "particle": [0, 1, 2],
+            "transitions.low.own.shelter": [0.001, 0.003, 0.006],
+            "weight": [0.2, 0.5, 0.3],
+        }
+    ).to_csv(root / "post.csv", index=False)
     return {"root": root, "scenario": str(root / "s.yaml"), "post": str(root / "post.csv")}
 
 
@@ -28,8 +34,24 @@ ARGS = ["--draws", "6", "--replications", "2", "--seed", "4"]
 
 def test_forecast_writes_intervals_and_resumes(files) -> None:
     out = files["root"] / "a"
-    assert main(["forecast", files["scenario"], "--posterior", files["post"], "--until",
-                 "2016-06", *ARGS, "--out", str(out), "--data-until", "2015-12"]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                files["scenario"],
+                "--posterior",
+                files["post"],
+                "--until",
+                "2016-06",
+                *ARGS,
+                "--out",
+                str(out),
+                "--data-until",
+                "2015-12",
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out / "forecast.csv")
     for name in ("forecast.png", "draws.csv", "manifest.json"):
         assert (out / name).exists()
@@ -45,14 +67,45 @@ def test_forecast_writes_intervals_and_resumes(files) -> None:
     for f in sorted((out / "draws").glob("*.parquet"))[3:]:
         f.unlink()
     (out / "forecast.csv").unlink()
-    assert main(["forecast", files["scenario"], "--posterior", files["post"], "--until",
-                 "2016-06", *ARGS, "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                files["scenario"],
+                "--posterior",
+                files["post"],
+                "--until",
+                "2016-06",
+                *ARGS,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     pd.testing.assert_frame_equal(pd.read_csv(out / "forecast.csv"), table)
     # yearly, with two workers: same runs, so the same yearly means
     out2 = files["root"] / "b"
-    assert main(["forecast", files["scenario"], "--posterior", files["post"], "--until",
-                 "2016-06", *ARGS, "--frequency", "year", "--workers", "2",
-                 "--out", str(out2)]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                files["scenario"],
+                "--posterior",
+                files["post"],
+                "--until",
+                "2016-06",
+                *ARGS,
+                "--frequency",
+                "year",
+                "--workers",
+                "2",
+                "--out",
+                str(out2),
+            ]
+        )
+        == 0
+    )
     yearly = pd.read_csv(out2 / "forecast.csv")
     assert list(yearly[yearly["series"] == "homeless"]["period"]) == [2015, 2016]
 
@@ -60,8 +113,9 @@ def test_forecast_writes_intervals_and_resumes(files) -> None:
 def test_period_series_calendar() -> None:
     """52 weeks a year; months of four or five weeks; the series is a mean over weeks."""
     weeks = np.arange(0, 60)
-    weekly = pd.DataFrame({"replication": 0, "week": weeks, "situation": "shelter",
-                           "count": weeks.astype(float)})
+    weekly = pd.DataFrame(
+        {"replication": 0, "week": weeks, "situation": "shelter", "count": weeks.astype(float)}
+    )
     s = period_series(weekly, 2015, (2016, 1), "month")
     home = s[s["series"] == "homeless"].set_index("period")["value"]
     assert list(home.index[:2]) == ["2015-01", "2015-02"]
@@ -69,14 +123,18 @@ def test_period_series_calendar() -> None:
     assert home.index[-1] == "2016-01" and len(home) == 13
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--until", "2016-13"], "--until: expected a month as YYYY-MM"),
-    (["--until", "2010-01"], "before the scenario starts"),
-    (["--until", "2016-06", "--posterior", "missing.csv"], "file not found"),
-    (["--until", "2016-06", "--posterior", "BADPOST"], "no value at 'transitions.low.x.y'"),
-])
-def test_bad_input_is_one_clear_error_and_nothing_written(files, tmp_path, capsys, extra,
-                                                          message) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--until", "2016-13"], "--until: expected a month as YYYY-MM"),
+        (["--until", "2010-01"], "before the scenario starts"),
+        (["--until", "2016-06", "--posterior", "missing.csv"], "file not found"),
+        (["--until", "2016-06", "--posterior", "BADPOST"], "no value at 'transitions.low.x.y'"),
+    ],
+)
+def test_bad_input_is_one_clear_error_and_nothing_written(
+    files, tmp_path, capsys, extra, message
+) -> None:
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"transitions.low.x.y": [0.1], "weight": [1.0]}).to_csv(bad, index=False)
     extra = [str(bad) if e == "BADPOST" else e for e in extra]

@@ -16,8 +16,7 @@ from tests.history_helpers import YEAR, history
 def test_calendar_months_follow_a_common_year_with_a_short_december():
     cal = Calendar(2015)
     bounds = cal.month_bounds(2 * YEAR)
-    assert bounds[:13].tolist() == [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334,
-                                    364]
+    assert bounds[:13].tolist() == [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 364]
     assert bounds[-1] == 2 * YEAR and bounds.size == 25
     assert cal.year_bounds(2 * YEAR + 100).tolist() == [0, YEAR, 2 * YEAR]  # complete only
     assert cal.night(2016, 1, 25) == YEAR + 24
@@ -29,18 +28,24 @@ def test_calendar_months_follow_a_common_year_with_a_short_december():
 
 
 def test_back_to_back_pieces_of_one_stay_are_joined():
-    h = history([(0, "shelter", 0, 10), (0, "shelter", 10, 20), (0, "own", 20, 30),
-                 (1, "rough", 5, 8)], 30)
+    h = history(
+        [(0, "shelter", 0, 10), (0, "shelter", 10, 20), (0, "own", 20, 30), (1, "rough", 5, 8)], 30
+    )
     assert h.stays[["citizen", "situation", "start", "end"]].values.tolist() == [
-        [0, int(Situation.SHELTER), 0, 20], [0, int(Situation.OWN), 20, 30],
-        [1, int(Situation.ROUGH), 5, 8]]
+        [0, int(Situation.SHELTER), 0, 20],
+        [0, int(Situation.OWN), 20, 30],
+        [1, int(Situation.ROUGH), 5, 8],
+    ]
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ([(0, "shelter", 5, 5)], "end after they start"),
-    ([(0, "shelter", 0, 31)], "by the horizon"),
-    ([(0, "shelter", 0, 10), (0, "rough", 9, 20)], "must not overlap"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([(0, "shelter", 5, 5)], "end after they start"),
+        ([(0, "shelter", 0, 31)], "by the horizon"),
+        ([(0, "shelter", 0, 10), (0, "rough", 9, 20)], "must not overlap"),
+    ],
+)
 def test_impossible_stay_logs_are_rejected(rows, message):
     with pytest.raises(ValueError, match=message):
         history(rows, 30)
@@ -52,10 +57,18 @@ def test_missing_columns_are_named():
 
 
 def test_runs_join_situations_of_a_set_and_say_where_the_citizen_went():
-    h = history([(0, "shelter", -20, 10), (0, "night_shelter", 10, 12), (0, "rough", 12, 40),
-                 (0, "shelter", 40, 50),
-                 (1, "shelter", 3, 4), (1, "own", 4, 100),
-                 (2, "night_shelter", 90, 100)], 100)
+    h = history(
+        [
+            (0, "shelter", -20, 10),
+            (0, "night_shelter", 10, 12),
+            (0, "rough", 12, 40),
+            (0, "shelter", 40, 50),
+            (1, "shelter", 3, 4),
+            (1, "own", 4, 100),
+            (2, "night_shelter", 90, 100),
+        ],
+        100,
+    )
     runs = h.runs({Situation.SHELTER, Situation.NIGHT_SHELTER})
     assert runs.citizen.tolist() == [0, 0, 1, 2]
     assert runs.start.tolist() == [-20, 40, 3, 90]
@@ -80,8 +93,12 @@ def test_stay_nights_each_week_are_seven_times_the_weekly_counts(name):
     st = h.stays
     assert h.horizon == 7 * model.weeks
     weeks = np.arange(model.weeks)
-    inside = np.clip(np.minimum(st["end"].to_numpy()[:, None], 7 * weeks + 7)
-                     - np.maximum(st["start"].to_numpy()[:, None], 7 * weeks), 0, None)
+    inside = np.clip(
+        np.minimum(st["end"].to_numpy()[:, None], 7 * weeks + 7)
+        - np.maximum(st["start"].to_numpy()[:, None], 7 * weeks),
+        0,
+        None,
+    )
     nights = np.zeros((len(SITUATIONS), model.weeks))
     np.add.at(nights, st["situation"].to_numpy(), inside)
     counts = model.recorder.counts[: model.weeks].sum(axis=(2, 3)).T
@@ -98,8 +115,9 @@ def test_a_history_can_be_read_mid_run_and_again_later():
     assert early["weeks"] == 30 and model.history().horizon == 7 * 30
     model.run()
     h = model.history()
-    nights = np.bincount(h.situation, weights=h.end - np.maximum(h.start, 0),
-                         minlength=len(SITUATIONS))
+    nights = np.bincount(
+        h.situation, weights=h.end - np.maximum(h.start, 0), minlength=len(SITUATIONS)
+    )
     counts = model.recorder.counts[: model.weeks].sum(axis=(0, 2, 3))
     assert np.array_equal(nights[:LEFT], 7 * counts[:LEFT])
 

@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------- shipped files
 
+
 def test_every_shipped_yaml_is_listed_with_its_kind():
     on_disk = {p.stem for p in shipped_root().rglob("*.yaml")}
     listed = {f.name: f.kind for f in shipped_files()}
@@ -51,14 +52,16 @@ def test_scenarios_load_by_name_path_mapping_or_loaded(tmp_path, monkeypatch):
     by_path = load_scenario(REPO / "scenarios" / "randers_housing_first.yaml")
     assert by_name.hash == by_path.hash
     assert load_scenario(by_name) is by_name
-    assert load_scenario(by_name, places__starter__capacity=48).params.places.starter \
-        .capacity == 48
+    assert load_scenario(by_name, places__starter__capacity=48).params.places.starter.capacity == 48
     mapping = load_scenario({"extends": "randers_baseline", "name": "mine"})
     assert mapping.name == "mine"
-    assert mapping.params.places.starter.capacity == \
-        load_scenario("randers_baseline").params.places.starter.capacity
-    (tmp_path / "child.yaml").write_text("extends: randers_baseline\nname: child\n",
-                                         encoding="utf-8")
+    assert (
+        mapping.params.places.starter.capacity
+        == load_scenario("randers_baseline").params.places.starter.capacity
+    )
+    (tmp_path / "child.yaml").write_text(
+        "extends: randers_baseline\nname: child\n", encoding="utf-8"
+    )
     assert load_scenario("child.yaml").name == "child"
 
 
@@ -70,6 +73,7 @@ def test_run_once_accepts_a_name_and_gives_what_the_loaded_scenario_gives():
 
 
 # ---------------------------------------------------------------- commands
+
 
 def test_scenarios_list_show_copy(tmp_path, capsys):
     assert main(["scenarios", "list", "--kind", "batch"]) == 0
@@ -105,8 +109,9 @@ def test_a_shipped_batch_runs_by_name(tmp_path, capsys):
 def test_docs_out_writes_into_a_folder_and_never_the_package(tmp_path, capsys, monkeypatch):
     assert main(["docs", "--out", str(tmp_path / "ref")]) == 0
     written = tmp_path / "ref" / "scenario-reference.md"
-    assert written.read_text("utf-8") == (REPO / "docs" / "scenario-reference.md"
-                                          ).read_text("utf-8")
+    assert written.read_text("utf-8") == (REPO / "docs" / "scenario-reference.md").read_text(
+        "utf-8"
+    )
     from sim import docs_reference
 
     monkeypatch.setattr(docs_reference, "ROOT", tmp_path / "site-packages")
@@ -121,17 +126,23 @@ HEAVY = ("numpy", "pandas", "mesa", "yaml", "matplotlib", "scipy", "pyarrow")
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], []])
 def test_help_and_version_import_no_heavy_library(argv):
-    code = (f"import sys\nfrom sim.cli import main\ntry:\n    main({argv!r})\n"
-            "except SystemExit:\n    pass\n"
-            f"print('heavy:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=REPO, timeout=120)
+    code = (
+        f"import sys\nfrom sim.cli import main\ntry:\n    main({argv!r})\n"
+        "except SystemExit:\n    pass\n"
+        f"print('heavy:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
     assert out.stdout.strip().splitlines()[-1] == "heavy:", out.stdout
 
 
 def test_the_command_table_matches_the_command_modules():
-    with_parser = {name for name in command_modules()
-                   if hasattr(importlib.import_module(f"sim.commands.{name}"), "add_parser")}
+    with_parser = {
+        name
+        for name in command_modules()
+        if hasattr(importlib.import_module(f"sim.commands.{name}"), "add_parser")
+    }
     assert with_parser == set(COMMANDS)
 
 
@@ -144,6 +155,7 @@ def test_every_command_has_its_full_parser_when_named():
 
 
 # ---------------------------------------------------------------- public API
+
 
 def test_public_names_resolve_and_say_what_they_are():
     for name in sim.__all__:
@@ -184,5 +196,4 @@ def test_a_file_beside_wins_over_the_shipped_one_and_fits_extend_by_name(tmp_pat
     assert reference_to(shipped, tmp_path) != "randers_baseline"  # the local file would win
     (other / "randers_baseline").write_text("name: mine\n", encoding="utf-8")
     assert reference_to(shipped, other) != "randers_baseline"
-    assert reference_to(tmp_path / "randers_baseline.yaml", other) == \
-        "../randers_baseline.yaml"
+    assert reference_to(tmp_path / "randers_baseline.yaml", other) == "../randers_baseline.yaml"

@@ -35,10 +35,16 @@ DEADLINE = 3000
 #: Growth of the process's peak memory allowed over a whole test (MB).
 MAX_GROWTH_MB = 300
 
-SETTINGS = settings(derandomize=True, database=None, deadline=DEADLINE,
-                    suppress_health_check=[HealthCheck.too_slow,
-                                           HealthCheck.filter_too_much,
-                                           HealthCheck.data_too_large])
+SETTINGS = settings(
+    derandomize=True,
+    database=None,
+    deadline=DEADLINE,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 
 BASE = {
     "name": "tiny",
@@ -74,26 +80,100 @@ def peak_mb() -> float:
 
 # ---------------------------------------------------------------- generators
 
-YAML_BITS = [":", ": ", "-", "- ", "[", "]", "{", "}", ",", "&a ", "&b ", "*a", "*b", "!!str ",
-             "!!int ", "!!python/object ", "!!binary ", "!!set ", "? ", "<<: ", "#", "'", '"',
-             "|", ">", "\n", "\n  ", "\n    ", " ", "\t", "name", "setting", "years",
-             "initial", "counts", "own", "extends", "1", "0.5", "-3", "1e9", "1.0e+9", ".inf",
-             ".nan", "null", "true", "2015-01-01", "\x00", "\x07", "é", "\ufeff", "---",
-             "..."]
+YAML_BITS = [
+    ":",
+    ": ",
+    "-",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "&a ",
+    "&b ",
+    "*a",
+    "*b",
+    "!!str ",
+    "!!int ",
+    "!!python/object ",
+    "!!binary ",
+    "!!set ",
+    "? ",
+    "<<: ",
+    "#",
+    "'",
+    '"',
+    "|",
+    ">",
+    "\n",
+    "\n  ",
+    "\n    ",
+    " ",
+    "\t",
+    "name",
+    "setting",
+    "years",
+    "initial",
+    "counts",
+    "own",
+    "extends",
+    "1",
+    "0.5",
+    "-3",
+    "1e9",
+    "1.0e+9",
+    ".inf",
+    ".nan",
+    "null",
+    "true",
+    "2015-01-01",
+    "\x00",
+    "\x07",
+    "é",
+    "\ufeff",
+    "---",
+    "...",
+]
 
 raw_text = st.lists(st.sampled_from(YAML_BITS), max_size=40).map("".join)
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=-10, max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-10, max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
     st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 1, 1)),
-    st.sampled_from(["1.0e9", "1e9", "own", "shelter", "low", "first_come", "housing_first"]))
-keys = st.one_of(st.sampled_from(sorted({p.split(".")[-1] for p in LEAF_PATHS}
-                                        | {"name", "extends", "changes", "date", "set",
-                                           "value", "source", "low", "high", "dist"})),
-                 st.text(max_size=8), st.integers(-3, 3000))
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)), max_leaves=12)
+    st.sampled_from(["1.0e9", "1e9", "own", "shelter", "low", "first_come", "housing_first"]),
+)
+keys = st.one_of(
+    st.sampled_from(
+        sorted(
+            {p.split(".")[-1] for p in LEAF_PATHS}
+            | {
+                "name",
+                "extends",
+                "changes",
+                "date",
+                "set",
+                "value",
+                "source",
+                "low",
+                "high",
+                "dist",
+            }
+        )
+    ),
+    st.text(max_size=8),
+    st.integers(-3, 3000),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=12,
+)
 documents = st.dictionaries(keys, values, max_size=6)
 
 paths = st.sampled_from(LEAF_PATHS + SECTION_PATHS)
@@ -116,6 +196,7 @@ def base_copy() -> dict:
 
 
 # ---------------------------------------------------------------- properties
+
 
 def test_the_base_document_is_valid():
     """The base of the schema-path test loads: its failures come from the changes."""
@@ -143,8 +224,11 @@ def _schema_paths(changes):
     load_text(yaml.safe_dump(doc, allow_unicode=True))
 
 
-@pytest.mark.parametrize("prop", [_raw_text, _documents, _schema_paths],
-                         ids=["raw text", "random documents", "values at schema paths"])
+@pytest.mark.parametrize(
+    "prop",
+    [_raw_text, _documents, _schema_paths],
+    ids=["raw text", "random documents", "values at schema paths"],
+)
 def test_loading_gives_a_scenario_or_a_scenario_error(prop):
     """Every generated document loads or raises ScenarioError, within the deadline, and
     the peak memory of the process grows by less than ``MAX_GROWTH_MB``."""
@@ -159,8 +243,9 @@ def test_every_alias_expansion_is_bounded():
     for width in (2, 5, 10, 30):
         for depth in (1, 3, 6, 12):
             lines = [f"a0: &a0 [{', '.join(['x'] * width)}]"]
-            lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]"
-                      for i in range(1, depth + 1)]
+            lines += [
+                f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, depth + 1)
+            ]
             try:
                 parse_yaml("\n".join(lines), file="bomb.yaml")
             except ScenarioError as exc:

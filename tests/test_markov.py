@@ -39,8 +39,7 @@ MATRICES = {
         "alternative": {"rough": 0.005},
     },
 }
-COUNTS = {"own": 60_000, "at_risk": 20_000, "rough": 15_000, "shelter": 15_000,
-          "friends": 10_000}
+COUNTS = {"own": 60_000, "at_risk": 20_000, "rough": 15_000, "shelter": 15_000, "friends": 10_000}
 
 
 def exact_and_simulated(rows: dict, weeks: list[int], seed: int):
@@ -77,11 +76,17 @@ def test_needs_groups_follow_their_own_matrices():
     """Medium needs follow another matrix; counts per group match their exact chains."""
     low = MATRICES["housing-ladder"]
     medium = {"own": {"rough": 0.1}, "rough": {"own": 0.02}}
-    sc = sim.load_scenario({**chain_scenario({"own": 40_000, "rough": 40_000}, low,
-                                             needs_rows={"medium": medium, "high": medium}),
-                            "initial": {"counts": {"own": 40_000, "rough": 40_000},
-                                        "needs_mix": {"default": {"low": 0.5, "medium": 0.5,
-                                                                  "high": 0.0}}}})
+    sc = sim.load_scenario(
+        {
+            **chain_scenario(
+                {"own": 40_000, "rough": 40_000}, low, needs_rows={"medium": medium, "high": medium}
+            ),
+            "initial": {
+                "counts": {"own": 40_000, "rough": 40_000},
+                "needs_mix": {"default": {"low": 0.5, "medium": 0.5, "high": 0.0}},
+            },
+        }
+    )
     model = sim.HomelessnessModel(sc, rng=3).run(26)
     P = transition_matrix(sc.params)
     counts = model.recorder.counts[26].sum(axis=2)  # situation x needs

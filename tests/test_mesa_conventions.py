@@ -26,8 +26,7 @@ def test_model_reporters_are_collected_at_week_0_and_after_every_week():
     for s, name in enumerate(SITUATIONS):
         if s != LEFT:
             np.testing.assert_array_equal(df[name].to_numpy(), counts[:, s], err_msg=name)
-    np.testing.assert_array_equal(df["homeless"].to_numpy(),
-                                  counts[:, HOMELESS_MASK].sum(axis=1))
+    np.testing.assert_array_equal(df["homeless"].to_numpy(), counts[:, HOMELESS_MASK].sum(axis=1))
 
 
 def test_agent_table_describes_every_citizen_present_at_the_last_collection():
@@ -45,8 +44,11 @@ def test_agent_table_describes_every_citizen_present_at_the_last_collection():
 def test_agent_every_stores_earlier_weeks_and_a_user_reporter_is_kept():
     model = HomelessnessModel(SCENARIO, rng=3, years=1)
     model.datacollector = WeeklyCollector(
-        model, model_reporters={"waiting": lambda m: int(m.recorder.queues[m.week].sum())},
-        agent_reporters={"homeless": "homeless"}, agent_every=2)
+        model,
+        model_reporters={"waiting": lambda m: int(m.recorder.queues[m.week].sum())},
+        agent_reporters={"homeless": "homeless"},
+        agent_every=2,
+    )
     model.datacollector.collect(model)
     model.run(5)
     dc = model.datacollector
@@ -57,8 +59,12 @@ def test_agent_every_stores_earlier_weeks_and_a_user_reporter_is_kept():
 
 
 def test_batch_run_returns_model_and_agent_rows_reproducibly():
-    kwargs = dict(parameters={"scenario": SCENARIO, "years": 1}, rng=[0, 1], max_steps=8,
-                  display_progress=False)
+    kwargs = dict(
+        parameters={"scenario": SCENARIO, "years": 1},
+        rng=[0, 1],
+        max_steps=8,
+        display_progress=False,
+    )
     rows = pd.DataFrame(mesa.batch_run(HomelessnessModel, **kwargs))
     assert set(rows["iteration"]) == {0, 1}
     assert set(rows["Step"]) == {8}
@@ -74,6 +80,13 @@ def test_batch_run_returns_model_and_agent_rows_reproducibly():
 
 def test_the_constructor_documents_its_arguments_and_attributes():
     text = pydoc.render_doc(HomelessnessModel.__init__, renderer=pydoc.plaintext)
-    for word in ("scenario:", "rng:", "years:", "Attributes:", "datacollector:",
-                 "occupancy:", "recorder:"):
+    for word in (
+        "scenario:",
+        "rng:",
+        "years:",
+        "Attributes:",
+        "datacollector:",
+        "occupancy:",
+        "recorder:",
+    ):
         assert word in text, word

@@ -15,19 +15,22 @@ BASELINE = "scenarios/randers_baseline.yaml"
 @pytest.fixture(scope="module")
 def baseline(request):
     from tests.conftest import SCENARIOS
+
     return sim.load_scenario(SCENARIOS / "randers_baseline.yaml")
 
 
-@pytest.mark.parametrize("name", ["randers_baseline", "randers_housing_first",
-                                  "randers_staircase"])
+@pytest.mark.parametrize("name", ["randers_baseline", "randers_housing_first", "randers_staircase"])
 def test_invariants_every_week(name):
     """Counts sum to everyone who ever entered; the running tallies equal a recount of
     the citizens' own state; nobody is counted twice; capacity holds."""
     from tests.conftest import SCENARIOS
+
     sc = sim.load_scenario(SCENARIOS / f"{name}.yaml")
     model = sim.HomelessnessModel(sc, rng=11, years=3)
-    caps = {s: getattr(sc.params.places, s).capacity for s in
-            ("shelter", "starter", "alternative", "supported", "night_shelter")}
+    caps = {
+        s: getattr(sc.params.places, s).capacity
+        for s in ("shelter", "starter", "alternative", "supported", "night_shelter")
+    }
     entered = model.citizens.n
     a = model.citizens
     for _ in range(model.weeks):
@@ -38,8 +41,9 @@ def test_invariants_every_week(name):
         assert counts.sum() == entered == a.n
         recount = np.bincount(a.situation, minlength=len(SITUATIONS))
         assert np.array_equal(counts, recount) and np.array_equal(model.occupancy, recount)
-        assert np.array_equal(model.cells, np.bincount(model.cell_of(np.arange(a.n)),
-                                                       minlength=model.cells.size))
+        assert np.array_equal(
+            model.cells, np.bincount(model.cell_of(np.arange(a.n)), minlength=model.cells.size)
+        )
         for place, cap in caps.items():
             assert counts[SITUATIONS.index(place)] <= cap
         homeless = HOMELESS_MASK[a.situation]
@@ -97,6 +101,7 @@ def test_summary_outcomes_are_consistent(baseline):
 
 def test_duration_dependence_lowers_exits():
     from tests.conftest import chain_scenario
+
     rows = {"rough": {"own": 0.05}, "own": {"rough": 0.01}}
     base = chain_scenario({"rough": 20_000}, rows, years=2)
     memoryless = sim.HomelessnessModel(sim.load_scenario(base), rng=1).run()
@@ -114,12 +119,16 @@ def test_entrants_follow_rate_mixes_routes_and_dated_changes():
     300 is more than 4.
     """
     from tests.conftest import chain_scenario
+
     sc = chain_scenario({"own": 100}, {"own": {"at_risk": 0.01}}, years=3)
     sc["entries"] = {
         "per_week": 0.0,
         "needs_mix": {"low": 0.5, "medium": 0.3, "high": 0.2},
-        "routes": {"a": {"share": 0.75, "to": {"shelter": 1.0}},
-                   "b": {"share": 0.25, "to": {"own": 0.5, "rough": 0.5}}}}
+        "routes": {
+            "a": {"share": 0.75, "to": {"shelter": 1.0}},
+            "b": {"share": 0.25, "to": {"own": 0.5, "rough": 0.5}},
+        },
+    }
     sc["changes"] = [{"date": 2016, "set": {"entries.per_week": 40.0}}]
     model = sim.HomelessnessModel(sim.load_scenario(sc), rng=3).run()
     entries = model.recorder.entries.sum(axis=1)
@@ -128,11 +137,15 @@ def test_entrants_follow_rate_mixes_routes_and_dated_changes():
     a = model.citizens
     new = a.entered > 0
     assert np.all(a.entered[new] >= 53)
-    assert np.allclose(np.bincount(a.needs[new], minlength=3) / new.sum(), [0.5, 0.3, 0.2],
-                       atol=0.03)
+    assert np.allclose(
+        np.bincount(a.needs[new], minlength=3) / new.sum(), [0.5, 0.3, 0.2], atol=0.03
+    )
     to = model.recorder.entries.sum(axis=0) / entries.sum()
-    assert np.allclose(to[[SITUATIONS.index(s) for s in ("shelter", "own", "rough")]],
-                       [0.75, 0.125, 0.125], atol=0.03)
+    assert np.allclose(
+        to[[SITUATIONS.index(s) for s in ("shelter", "own", "rough")]],
+        [0.75, 0.125, 0.125],
+        atol=0.03,
+    )
     assert np.array_equal(a.band[new], age_band_of(model.week - a.birth[new]))
 
 
@@ -141,6 +154,7 @@ def test_stay_log_adds_up_to_the_weekly_counts(name):
     """Each citizen's stays follow one another without gap or overlap, and the nights
     they cover inside the horizon equal 7 x the weekly counts, situation by situation."""
     from tests.conftest import SCENARIOS
+
     model = sim.HomelessnessModel(SCENARIOS / f"{name}.yaml", rng=5, years=2)
     model.run()
     model.finish()
@@ -148,8 +162,7 @@ def test_stay_log_adds_up_to_the_weekly_counts(name):
     assert (stays["end"] > stays["start"]).all()
     assert (stays["situation"] != sim.situations.LEFT).all()
     same = stays["citizen"].to_numpy()[1:] == stays["citizen"].to_numpy()[:-1]
-    assert np.array_equal(stays["start"].to_numpy()[1:][same],
-                          stays["end"].to_numpy()[:-1][same])
+    assert np.array_equal(stays["start"].to_numpy()[1:][same], stays["end"].to_numpy()[:-1][same])
     nights_end = 7 * model.weeks
     inside = (stays["end"].clip(upper=nights_end) - stays["start"].clip(lower=0)).clip(lower=0)
     by_sit = np.bincount(stays["situation"], weights=inside, minlength=len(SITUATIONS))

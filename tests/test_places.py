@@ -21,13 +21,17 @@ ROWS = {
 }
 
 
-def limited(capacity_shelter=30, capacity_starter=10, overflow=None, priority="first_come",
-            assignments=None):
-    sc = chain_scenario({"own": 2000, "at_risk": 500, "rough": 50, "friends": 100}, ROWS,
-                        years=3)
-    sc["places"] = {"shelter": {"capacity": capacity_shelter,
-                                "overflow": overflow or {"rough": 0.5, "friends": 0.5}},
-                    "starter": {"capacity": capacity_starter, "priority": priority}}
+def limited(
+    capacity_shelter=30, capacity_starter=10, overflow=None, priority="first_come", assignments=None
+):
+    sc = chain_scenario({"own": 2000, "at_risk": 500, "rough": 50, "friends": 100}, ROWS, years=3)
+    sc["places"] = {
+        "shelter": {
+            "capacity": capacity_shelter,
+            "overflow": overflow or {"rough": 0.5, "friends": 0.5},
+        },
+        "starter": {"capacity": capacity_starter, "priority": priority},
+    }
     if assignments is not None:
         sc["housing"] = {"assignments_per_week": assignments, "self_found_share": 0.0}
     return sim.load_scenario(sc)
@@ -58,8 +62,9 @@ def test_overflow_shares_hold():
     With about 2,000 overflow moves the standard error of a 30% share is about 1
     percentage point; we allow 4.
     """
-    model = sim.HomelessnessModel(limited(capacity_shelter=5,
-                                          overflow={"rough": 0.3, "friends": 0.7}), rng=2)
+    model = sim.HomelessnessModel(
+        limited(capacity_shelter=5, overflow={"rough": 0.3, "friends": 0.7}), rng=2
+    )
     rough, friends, at_risk = (SITUATIONS.index(s) for s in ("rough", "friends", "at_risk"))
     model.run()
     f = model.recorder.flows.sum(axis=0)
@@ -71,21 +76,23 @@ def test_overflow_shares_hold():
     assert 0.1 < share < 0.3 + 0.04
 
 
-@pytest.mark.parametrize("rule", ["first_come", "longest_homeless", "highest_needs",
-                                  "youngest_first"])
+@pytest.mark.parametrize(
+    "rule", ["first_come", "longest_homeless", "highest_needs", "youngest_first"]
+)
 def test_priority_rules_order(rule):
     class A:  # a tiny stand-in for the citizens' arrays
         queue_since = np.array([5, 3, 3, 9, 1])
         spell_start = np.array([-20, 2, NO_WEEK, 0, 4])
         needs = np.array([0, 2, 1, 2, 0], dtype=np.int8)
         birth = np.array([-1500, -2000, -1000, -1300, -3000])
+
     idx = np.arange(5)
     got = list(order_waiting(rule, idx, A, week=10))
     expected = {
-        "first_come": [4, 1, 2, 0, 3],            # by week joined, ties by index
-        "longest_homeless": [0, 3, 1, 4, 2],      # earliest spell start; not homeless last
-        "highest_needs": [1, 3, 2, 4, 0],         # high, then by week joined
-        "youngest_first": [2, 3, 0, 1, 4],        # latest birth first
+        "first_come": [4, 1, 2, 0, 3],  # by week joined, ties by index
+        "longest_homeless": [0, 3, 1, 4, 2],  # earliest spell start; not homeless last
+        "highest_needs": [1, 3, 2, 4, 0],  # high, then by week joined
+        "youngest_first": [2, 3, 0, 1, 4],  # latest birth first
     }[rule]
     assert got == expected
 
@@ -96,9 +103,9 @@ def test_assigned_homes_per_week_limit_moves_into_own_housing():
     own = SITUATIONS.index("own")
     homeless = [SITUATIONS.index(s) for s in ("rough", "shelter", "friends", "starter")]
     per_week = model.recorder.flows[1:, homeless, own].sum(axis=1)
-    assert per_week.max() <= 1                  # at most one home in any week
-    assert per_week.sum() <= 52                 # 0.5 a week over 104 weeks
-    assert per_week.sum() >= 50                 # and they are used when people wait
+    assert per_week.max() <= 1  # at most one home in any week
+    assert per_week.sum() <= 52  # 0.5 a week over 104 weeks
+    assert per_week.sum() >= 50  # and they are used when people wait
 
 
 def test_front_runners_keep_rule_order_and_limit_is_a_prefix():
@@ -109,6 +116,7 @@ def test_front_runners_keep_rule_order_and_limit_is_a_prefix():
         spell_start = np.where(rng.random(400) < 0.2, NO_WEEK, rng.integers(-50, 30, 400))
         needs = rng.integers(0, 3, 400).astype(np.int8)
         birth = rng.integers(-3000, -900, 400)
+
     idx = np.sort(rng.choice(400, 150, replace=False))
     first = rng.random(150) < 0.3
     for rule in ("first_come", "longest_homeless", "highest_needs", "youngest_first"):
@@ -121,8 +129,9 @@ def test_front_runners_keep_rule_order_and_limit_is_a_prefix():
         assert [i for i in plain if i in front] == full[:n].tolist()
         assert [i for i in plain if i not in front] == full[n:].tolist()
         for k in (1, 7, 149):
-            assert order_waiting(rule, idx, A, 40, first=first, limit=k).tolist() == \
-                full[:k].tolist()
+            assert (
+                order_waiting(rule, idx, A, 40, first=first, limit=k).tolist() == full[:k].tolist()
+            )
 
 
 def test_team_list_front_is_first_come_order():
@@ -131,10 +140,12 @@ def test_team_list_front_is_first_come_order():
     from types import SimpleNamespace
 
     from sim.policies.team_lists import TeamList
+
     rng = np.random.default_rng(11)
     n = 400
-    arrays = SimpleNamespace(team_wait=np.full(n, -1, dtype=np.int8),
-                             team_wait_since=np.full(n, NO_WEEK, dtype=np.int32))
+    arrays = SimpleNamespace(
+        team_wait=np.full(n, -1, dtype=np.int8), team_wait_since=np.full(n, NO_WEEK, dtype=np.int32)
+    )
     lst = TeamList(2)
     free = np.arange(n)
     for week in range(30):
@@ -146,8 +157,7 @@ def test_team_list_front_is_first_come_order():
         arrays.team_wait[rng.choice(on, 2, replace=False)] = -1  # left the list
         on = np.flatnonzero(arrays.team_wait == 2)
         k = int(rng.integers(0, 6))
-        want = order_waiting("first_come", on, arrays, week, since=arrays.team_wait_since,
-                             limit=k)
+        want = order_waiting("first_come", on, arrays, week, since=arrays.team_wait_since, limit=k)
         got = lst.first(arrays, k)
         assert np.array_equal(got, want)
         arrays.team_wait[got] = -1  # admitted
@@ -160,11 +170,16 @@ def test_team_list_front_is_first_come_order():
 def _scarce_starter(capacity: int) -> dict:
     """Homeless people apply for starter homes (weekly chance 0.1) and wait where they
     are when none is free; starter tenants move on to own homes."""
-    raw = chain_scenario({"own": 2000, "shelter": 200, "friends": 100},
-                         {"own": {"shelter": 0.002},
-                          "shelter": {"starter": 0.1, "own": 0.01},
-                          "friends": {"starter": 0.1, "shelter": 0.02},
-                          "starter": {"own": 0.03}}, years=4)
+    raw = chain_scenario(
+        {"own": 2000, "shelter": 200, "friends": 100},
+        {
+            "own": {"shelter": 0.002},
+            "shelter": {"starter": 0.1, "own": 0.01},
+            "friends": {"starter": 0.1, "shelter": 0.02},
+            "starter": {"own": 0.03},
+        },
+        years=4,
+    )
     raw["places"] = {"starter": {"capacity": capacity}}
     return raw
 
@@ -183,6 +198,7 @@ def test_randers_starter_homes_lever_is_live_or_nobody_waits():
     """In randers_baseline, 24 more starter homes change homeless days (common random
     numbers), or the run reports that nobody waits for a starter home."""
     from tests.conftest import SCENARIOS
+
     base = sim.load_scenario(SCENARIOS / "randers_baseline.yaml")
     more = base.with_overrides({"places.starter.capacity": 48})
     a = sim.HomelessnessModel(base, rng=2, years=5).run().summary()
@@ -205,10 +221,9 @@ def test_littles_law_per_place():
     for name in ("starter", "shelter"):
         s = SITUATIONS.index(name)
         L = rec.counts[:W].sum(axis=(2, 3))[:, s].mean()
-        arrivals = rec.flows[1:W + 1, :, s].sum() - rec.flows[1:W + 1, s, s].sum()
-        arrivals += rec.entries[1:W + 1, s].sum()
-        done = stays[(stays["situation"] == s) & (stays["start"] >= 0)
-                     & (stays["end"] < 7 * W)]
+        arrivals = rec.flows[1 : W + 1, :, s].sum() - rec.flows[1 : W + 1, s, s].sum()
+        arrivals += rec.entries[1 : W + 1, s].sum()
+        done = stays[(stays["situation"] == s) & (stays["start"] >= 0) & (stays["end"] < 7 * W)]
         mean_weeks = (done["end"] - done["start"]).mean() / 7
         assert pytest.approx(arrivals / W * mean_weeks, rel=0.03) == L
 
@@ -217,6 +232,7 @@ def test_eviction_prevention_lever_is_live():
     """Eviction prevention with its cited default effect (0.43, Seron et al. 2001) lowers
     homeless days in Randers against the baseline, with common random numbers."""
     from tests.conftest import SCENARIOS
+
     base = sim.load_scenario(SCENARIOS / "randers_baseline.yaml")
     prev = sim.load_scenario(SCENARIOS / "randers_eviction_prevention.yaml")
     assert prev.params.policies.prevention.m_loss == 0.43
@@ -229,6 +245,7 @@ def test_second_act_team_lever_is_live():
     """A second ACT team from 2018 (randers_act_expansion) lowers homeless days against
     Housing First with one team, with common random numbers (about 12% over six years)."""
     from tests.conftest import SCENARIOS
+
     one = sim.load_scenario(SCENARIOS / "randers_housing_first.yaml")
     two = sim.load_scenario(SCENARIOS / "randers_act_expansion.yaml")
     a = sim.HomelessnessModel(one, rng=1, years=6).run().summary()

@@ -31,15 +31,17 @@ def test_stock_table_is_mean_and_quantiles_over_replications(results):
     w = results.weekly
     table = stock.stock_table(w)
     # the same numbers computed another way: pivot runs to columns
-    shelter = (w[w["situation"] == "shelter"].pivot_table(
-        index="week", columns="replication", values="count", aggfunc="sum"))
+    shelter = w[w["situation"] == "shelter"].pivot_table(
+        index="week", columns="replication", values="count", aggfunc="sum"
+    )
     got = table[table["situation"] == "shelter"].set_index("week")
     np.testing.assert_allclose(got["mean"], shelter.mean(axis=1))
     np.testing.assert_allclose(got["low"], shelter.quantile(0.025, axis=1))
     np.testing.assert_allclose(got["high"], shelter.quantile(0.975, axis=1))
     assert (got["runs"] == 4).all()
     homeless = w[w["situation"].isin(stock.HOMELESS_SITUATIONS)].pivot_table(
-        index="week", columns="replication", values="count", aggfunc="sum")
+        index="week", columns="replication", values="count", aggfunc="sum"
+    )
     total = table[table["situation"] == stock.TOTAL].set_index("week")
     np.testing.assert_allclose(total["mean"], homeless.mean(axis=1))
     np.testing.assert_allclose(total["time"], 2015 + total.index / 52)
@@ -50,8 +52,7 @@ def test_stock_plot_lines_and_bands_carry_the_table(results):
     fig = stock.stock_plot(results.weekly)
     ax = fig.axes[0]
     lines = {ln.get_label(): ln for ln in ax.get_lines()}
-    assert set(lines) == {"rough", "night shelter", "shelter", "friends", "starter",
-                          "all homeless"}
+    assert set(lines) == {"rough", "night shelter", "shelter", "friends", "starter", "all homeless"}
     for name, ln in lines.items():
         key = name if name == stock.TOTAL else name.replace(" ", "_")
         d = table[table["situation"] == key]
@@ -71,8 +72,7 @@ def test_stock_table_needs_one_scenario(results):
     two = pd.concat([results.weekly, results.weekly.assign(scenario="other")])
     with pytest.raises(ValueError, match="several scenarios"):
         stock.stock_table(two)
-    assert len(stock.stock_table(two, scenario="other")) == len(
-        stock.stock_table(results.weekly))
+    assert len(stock.stock_table(two, scenario="other")) == len(stock.stock_table(results.weekly))
 
 
 def test_waiting_plot_draws_the_queue_lengths(model):
@@ -100,8 +100,7 @@ def test_flow_table_sums_weeks_and_adds_entries(model):
     rec = model.recorder
     table = flow_plots.flow_table(rec.flows, rec.entries)
     assert list(table.index) == ["entry", *SITUATIONS]
-    np.testing.assert_array_equal(table.loc[list(SITUATIONS)].to_numpy(),
-                                  rec.flows.sum(axis=0))
+    np.testing.assert_array_equal(table.loc[list(SITUATIONS)].to_numpy(), rec.flows.sum(axis=0))
     assert table.loc["shelter", "starter"] == rec.flows[:, 4, 6].sum() > 0
     yearly = flow_plots.flow_table(rec.flows, per_year=2.0)
     np.testing.assert_allclose(yearly.to_numpy(), rec.flows.sum(axis=0) / 2.0)
@@ -128,8 +127,9 @@ def test_spell_histogram_counts_the_spells(model):
     fig = flow_plots.spell_length_plot(spells, bins=bins)
     ax = fig.axes[0]
     lengths = np.maximum(spells["end"] - spells["start"], 1)
-    for patch, g in zip(ax.patches, [g for g in range(3) if (spells["needs"] == g).any()],
-                        strict=True):
+    for patch, g in zip(
+        ax.patches, [g for g in range(3) if (spells["needs"] == g).any()], strict=True
+    ):
         expected, _ = np.histogram(lengths[spells["needs"] == g], bins=bins)
         heights = patch.get_path().vertices[1:-1:2, 1]  # the step outline's tops
         np.testing.assert_array_equal(heights, expected)

@@ -20,33 +20,56 @@ def hf():
 def test_neutral_policies_equal_no_policy():
     """Teams and prevention with effects 1.0 leave every number as without them."""
     base = sim.load_scenario(SCENARIOS / "randers_baseline.yaml")
-    neutral = base.with_overrides({
-        "policies.teams.icm": {"enabled": True, "staff": 3, "caseload": 15,
-                               "situations": ["shelter"], "end_per_week": 0.02},
-        "policies.teams.cti": {"enabled": True, "staff": 2, "caseload": 10,
-                               "duration_weeks": 39, "on_housing": True},
-        "policies.prevention": {"enabled": True, "reach_per_week": 0.2, "m_loss": 1.0},
-    })
+    neutral = base.with_overrides(
+        {
+            "policies.teams.icm": {
+                "enabled": True,
+                "staff": 3,
+                "caseload": 15,
+                "situations": ["shelter"],
+                "end_per_week": 0.02,
+            },
+            "policies.teams.cti": {
+                "enabled": True,
+                "staff": 2,
+                "caseload": 10,
+                "duration_weeks": 39,
+                "on_housing": True,
+            },
+            "policies.prevention": {"enabled": True, "reach_per_week": 0.2, "m_loss": 1.0},
+        }
+    )
     a = sim.run_once(base, 0, seed=5, years=3)
     b = sim.run_once(neutral, 0, seed=5, years=3)
     assert a.weekly["count"].equals(b.weekly["count"])
     # everything but what the teams themselves cost and count is equal
-    keys = [k for k in a.summary if k != "scenario" and "support" not in k and "cost" not in k
-            and "nmb" not in k]
-    assert all(a.summary[k] == b.summary[k] or (np.isnan(a.summary[k]) and
-                                                np.isnan(b.summary[k])) for k in keys)
+    keys = [
+        k
+        for k in a.summary
+        if k != "scenario" and "support" not in k and "cost" not in k and "nmb" not in k
+    ]
+    assert all(
+        a.summary[k] == b.summary[k] or (np.isnan(a.summary[k]) and np.isnan(b.summary[k]))
+        for k in keys
+    )
     assert b.summary["support_weeks_cti"] > 0
 
 
 def test_caseloads_never_exceeded_and_cti_ends_after_39_weeks(hf):
     model = sim.HomelessnessModel(hf, rng=2, years=4).run()
-    places = {n: round(getattr(hf.params.policies.teams, n).staff *
-                       getattr(hf.params.policies.teams, n).caseload) for n in TEAM_NAMES}
+    places = {
+        n: round(
+            getattr(hf.params.policies.teams, n).staff
+            * getattr(hf.params.policies.teams, n).caseload
+        )
+        for n in TEAM_NAMES
+    }
     sw = model.policies.support_weeks
     for k, name in enumerate(TEAM_NAMES):
         assert sw[:, k].max() <= places[name]
         assert sw[:, k].max() > 0  # every team was used
     from sim.evidence import support_spells
+
     spells = support_spells(model)
     cti = spells[(spells.team == TEAM_NAMES.index("cti")) & (spells.end >= 0)]
     lengths = cti.end - cti.start
@@ -61,6 +84,7 @@ def test_effect_states_follow_support_and_its_phases(hf):
     from sim.policies.team_rules import N_TEAMS, effect_state
     from sim.situations import N_NEEDS, N_SIT
     from sim.transitions import row_code
+
     model = sim.HomelessnessModel(hf, rng=4, years=2)
     a, cti = model.citizens, TEAM_NAMES.index("cti")
     phases_seen: set[int] = set()
@@ -72,16 +96,18 @@ def test_effect_states_follow_support_and_its_phases(hf):
         phase = np.zeros(on.size, dtype=np.int64)
         for k, rule in enumerate(rules):
             of_k = a.team[on] == k
-            phase[of_k] = np.minimum(np.searchsorted(rule.phase_ends, weeks[of_k], "right"),
-                                     rule.phase_ends.size - 1)
+            phase[of_k] = np.minimum(
+                np.searchsorted(rule.phase_ends, weeks[of_k], "right"), rule.phase_ends.size - 1
+            )
         expected = np.zeros(a.n, dtype=np.int8)
         expected[on] = effect_state(a.team[on], phase)
         assert np.array_equal(a.effect, expected)
         assert np.array_equal(a.code, row_code(a.rehoused, a.situation, a.needs, a.effect))
         # support counts by team, situation and needs, kept by every move, are a recount
         cell = (a.team[on].astype(np.intp) * N_SIT + a.situation[on]) * N_NEEDS + a.needs[on]
-        assert np.array_equal(model.policies.teams.cells,
-                              np.bincount(cell, minlength=N_TEAMS * N_SIT * N_NEEDS))
+        assert np.array_equal(
+            model.policies.teams.cells, np.bincount(cell, minlength=N_TEAMS * N_SIT * N_NEEDS)
+        )
         phases_seen |= set(phase[a.team[on] == cti].tolist())
     assert phases_seen == {0, 1, 2}
 
@@ -92,6 +118,7 @@ def test_effect_rows_equal_personal_multipliers(hf):
     from sim.policies.team_rules import N_EFFECTS, effect_multipliers
     from sim.situations import N_NEEDS, N_SIT
     from sim.transitions import N_BASE, MoveTables, modified_rows
+
     params = hf.params
     m_house, m_loss = effect_multipliers(params.policies.teams)
     assert (m_house != 1).sum() >= 4  # the scenario's teams have effects
@@ -100,21 +127,28 @@ def test_effect_rows_equal_personal_multipliers(hf):
     codes = np.arange(N_BASE)
     sits = (codes // N_NEEDS) % N_SIT
     for e in range(N_EFFECTS):
-        want = modified_rows(plain, codes, sits, np.full(N_BASE, m_house[e]),
-                             np.full(N_BASE, m_loss[e]))
-        got = tables.rows[e * N_BASE:(e + 1) * N_BASE]
+        want = modified_rows(
+            plain, codes, sits, np.full(N_BASE, m_house[e]), np.full(N_BASE, m_loss[e])
+        )
+        got = tables.rows[e * N_BASE : (e + 1) * N_BASE]
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
-        np.testing.assert_allclose(tables.leave[e * N_BASE:(e + 1) * N_BASE], want.sum(axis=1),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            tables.leave[e * N_BASE : (e + 1) * N_BASE], want.sum(axis=1), rtol=1e-12
+        )
 
 
 def test_dated_change_of_phases_restarts_them(hf):
     """A dated change of CTI's phases puts current members in the phase the new rules give."""
     from sim.policies.team_rules import effect_state
-    phases = [{"weeks": 5, "m_house": 1.5}, {"weeks": 30, "m_house": 2.0},
-              {"weeks": 4, "m_loss": 0.5}]
-    sc = hf.with_overrides({"changes": [{"date": 2016, "set": {
-        "policies.teams.cti.phases": phases}}]})
+
+    phases = [
+        {"weeks": 5, "m_house": 1.5},
+        {"weeks": 30, "m_house": 2.0},
+        {"weeks": 4, "m_loss": 0.5},
+    ]
+    sc = hf.with_overrides(
+        {"changes": [{"date": 2016, "set": {"policies.teams.cti.phases": phases}}]}
+    )
     model = sim.HomelessnessModel(sc, rng=6, years=2)
     for _ in range(52 + 8):
         model.step()
@@ -132,7 +166,7 @@ def test_dated_change_starts_on_its_date():
     switch = (2018 - 2015) * 52  # January 2018
     sw = model.policies.support_weeks[:, act]
     assert sw[: switch + 1].max() <= 20
-    assert sw[switch + 1:].max() > 20  # a second team's places are used after the date
+    assert sw[switch + 1 :].max() > 20  # a second team's places are used after the date
 
 
 def test_waiting_lists_drain_in_priority_order(hf):
@@ -145,6 +179,7 @@ def test_waiting_lists_drain_in_priority_order(hf):
         teams = model.policies.teams
     a = model.citizens
     from sim.situations import age_band_of
+
     started = a.team_since >= 0
     young = age_band_of(model.week - a.birth) < 2
     assert teams is not None and (started & young).sum() > 0
@@ -156,11 +191,11 @@ def test_waiting_lists_drain_in_priority_order(hf):
 # few hundred with their own sampling error (about 3 points) and definitions that the
 # model can only approximate, so we accept 12 percentage points.
 EVIDENCE = {
-    "cti_housed_at_end": 0.88,        # CTI: 88% housed at the end (Danish strategy)
-    "icm_kept_home_12m": 0.76,        # ICM: 76% kept their home
-    "act_kept_home_12m": 0.90,        # ACT (Copenhagen): 90% kept their home
+    "cti_housed_at_end": 0.88,  # CTI: 88% housed at the end (Danish strategy)
+    "icm_kept_home_12m": 0.76,  # ICM: 76% kept their home
+    "act_kept_home_12m": 0.90,  # ACT (Copenhagen): 90% kept their home
     "programme_kept_home_12m": 0.90,  # Randers: about 90% keep their home after HF
-    "act_housed_by_end": 0.77,        # Randers ACT: 77% found a home
+    "act_housed_by_end": 0.77,  # Randers ACT: 77% found a home
 }
 TOLERANCE = 0.12
 

@@ -18,15 +18,20 @@ from sim.scenario.errors import ScenarioError
 from sim.simulate import simulate
 
 TRUE = {"transitions.low.own.shelter": 0.002, "transitions.low.shelter.own": 0.03}
-FREE = {"transitions.low.own.shelter": {"low": 0.0005, "high": 0.01},
-        "transitions.low.shelter.own": {"low": 0.005, "high": 0.1}}
+FREE = {
+    "transitions.low.own.shelter": {"low": 0.0005, "high": 0.01},
+    "transitions.low.shelter.own": {"low": 0.005, "high": 0.1},
+}
 YEARS = (2015, 2016)
 
 
 def small() -> dict:
     """5,100 citizens for 2 years: housed people fall into shelter and are rehoused."""
-    return chain_scenario({"own": 5000, "shelter": 100},
-                          {"own": {"shelter": 0.006}, "shelter": {"own": 0.07}}, years=2)
+    return chain_scenario(
+        {"own": 5000, "shelter": 100},
+        {"own": {"shelter": 0.006}, "shelter": {"own": 0.07}},
+        years=2,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,33 +39,77 @@ def files(tmp_path_factory) -> dict:
     """The scenario (with wrong values) and targets simulated at the true values: one
     run on a seed the fit never uses, 5% sd."""
     root = tmp_path_factory.mktemp("post")
-    truth = simulate(load_scenario(small()).with_overrides(TRUE), [10 ** 8], seed=11)
-    targets = {"name": "synthetic", "free": FREE,
-               "targets": [{"measure": m, "year": y, "observed": float(truth[f"{m}_{y}"][0]),
-                            "cv": 0.05} for m in ("pit", "shelter_users") for y in YEARS]}
+    truth = simulate(load_scenario(small()).with_overrides(TRUE), [10**8], seed=11)
+    targets = {
+        "name": "synthetic",
+        "free": FREE,
+        "targets": [
+            {"measure": m, "year": y, "observed": float(truth[f"{m}_{y}"][0]), "cv": 0.05}
+            for m in ("pit", "shelter_users")
+            for y in YEARS
+        ],
+    }
     (root / "s.yaml").write_text(yaml.safe_dump(small()))
     (root / "t.yaml").write_text(yaml.safe_dump(targets))
-    return {"root": root, "scenario": str(root / "s.yaml"), "targets": str(root / "t.yaml"),
-            "raw": targets}
+    return {
+        "root": root,
+        "scenario": str(root / "s.yaml"),
+        "targets": str(root / "t.yaml"),
+        "raw": targets,
+    }
 
 
-ARGS = ["--method", "abc-smc", "--particles", "16", "--replications", "1",
-        "--predictive-draws", "10", "--seed", "3", "-q"]
+ARGS = [
+    "--method",
+    "abc-smc",
+    "--particles",
+    "16",
+    "--replications",
+    "1",
+    "--predictive-draws",
+    "10",
+    "--seed",
+    "3",
+    "-q",
+]
 
 
 @pytest.fixture(scope="module")
 def fitted(files) -> dict:
     out = files["root"] / "fit"
-    assert main(["calibrate", files["scenario"], files["targets"], *ARGS,
-                 "--generations", "3", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "calibrate",
+                files["scenario"],
+                files["targets"],
+                *ARGS,
+                "--generations",
+                "3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return {"out": out}
 
 
 def test_recovers_the_true_values_and_writes_everything(fitted) -> None:
     out = fitted["out"]
-    for name in ("posterior.csv", "posterior.parquet", "posterior_summary.csv",
-                 "generations.csv", "predictive.csv", "fit.json", "marginals.png",
-                 "pairs.png", "predictive.png", "manifest.json", "chain_calibrated.yaml"):
+    for name in (
+        "posterior.csv",
+        "posterior.parquet",
+        "posterior_summary.csv",
+        "generations.csv",
+        "predictive.csv",
+        "fit.json",
+        "marginals.png",
+        "pairs.png",
+        "predictive.png",
+        "manifest.json",
+        "chain_calibrated.yaml",
+    ):
         assert (out / name).exists(), name
     post = pd.read_csv(out / "posterior.csv")
     assert abs(post["weight"].sum() - 1) < 1e-9 and len(post) == 16
@@ -94,10 +143,36 @@ def test_fitted_scenario_carries_the_posterior(fitted) -> None:
 
 def test_stopped_and_resumed_equals_straight_through(files, fitted) -> None:
     out = files["root"] / "resumed"
-    assert main(["calibrate", files["scenario"], files["targets"], *ARGS,
-                 "--generations", "2", "--out", str(out)]) == 0
-    assert main(["calibrate", files["scenario"], files["targets"], *ARGS,
-                 "--generations", "3", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "calibrate",
+                files["scenario"],
+                files["targets"],
+                *ARGS,
+                "--generations",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "calibrate",
+                files["scenario"],
+                files["targets"],
+                *ARGS,
+                "--generations",
+                "3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     a = pd.read_csv(out / "posterior.csv")
     b = pd.read_csv(fitted["out"] / "posterior.csv")
     pd.testing.assert_frame_equal(a, b)
@@ -106,26 +181,55 @@ def test_stopped_and_resumed_equals_straight_through(files, fitted) -> None:
 
 def test_same_result_with_two_workers(files, fitted) -> None:
     """Two worker processes give the same particles and predictive draws as one."""
+
     def fit(workers: int):
-        return fit_posterior(load_scenario(files["scenario"]),
-                             load_targets(files["targets"]), particles=16, replications=1,
-                             seed=3, generations=2, predictive_draws=4, workers=workers)
+        return fit_posterior(
+            load_scenario(files["scenario"]),
+            load_targets(files["targets"]),
+            particles=16,
+            replications=1,
+            seed=3,
+            generations=2,
+            predictive_draws=4,
+            workers=workers,
+        )
+
     one, two = fit(1), fit(2)
     pd.testing.assert_frame_equal(one.posterior, two.posterior)
     pd.testing.assert_frame_equal(one.predictive_draws, two.predictive_draws)
 
 
-@pytest.mark.parametrize(("change", "message", "where"), [
-    ({"targets": [{"measure": "pit", "year": 2031, "observed": 100, "cv": 0.1}]},
-     "outside the run", "targets[0].year"),
-    ({"free": {"transitions.low.own.shelter": {"low": 0.0005, "high": 0.01,
-                                               "prior": {"uniform": [0.2, 0.3]}}}},
-     "no probability on the free range", "free.transitions.low.own.shelter.prior"),
-    ({"free": {"transitions.low.own.nowhere": {"low": 0.0005, "high": 0.01}}},
-     "no value at", "free.transitions.low.own.nowhere"),
-])
-def test_bad_input_is_one_clear_error_and_nothing_written(files, tmp_path, capsys, change,
-                                                          message, where) -> None:
+@pytest.mark.parametrize(
+    ("change", "message", "where"),
+    [
+        (
+            {"targets": [{"measure": "pit", "year": 2031, "observed": 100, "cv": 0.1}]},
+            "outside the run",
+            "targets[0].year",
+        ),
+        (
+            {
+                "free": {
+                    "transitions.low.own.shelter": {
+                        "low": 0.0005,
+                        "high": 0.01,
+                        "prior": {"uniform": [0.2, 0.3]},
+                    }
+                }
+            },
+            "no probability on the free range",
+            "free.transitions.low.own.shelter.prior",
+        ),
+        (
+            {"free": {"transitions.low.own.nowhere": {"low": 0.0005, "high": 0.01}}},
+            "no value at",
+            "free.transitions.low.own.nowhere",
+        ),
+    ],
+)
+def test_bad_input_is_one_clear_error_and_nothing_written(
+    files, tmp_path, capsys, change, message, where
+) -> None:
     bad = {**files["raw"], **change}
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(bad))
@@ -140,9 +244,9 @@ def test_bad_input_is_one_clear_error_and_nothing_written(files, tmp_path, capsy
 
 def test_prior_from_the_scenario_distribution(files) -> None:
     raw = small()
-    raw["transitions"]["low"]["shelter"]["own"] = {"value": 0.07,
-                                                   "dist": {"beta": [3, 97]}}
+    raw["transitions"]["low"]["shelter"]["own"] = {"value": 0.07, "dist": {"beta": [3, 97]}}
     from sim.posterior import build_prior
+
     prior = build_prior(load_scenario(raw), load_targets(files["raw"]))
     assert prior.dists[0] is None and prior.dists[1] is not None
     assert prior.dists[1].mean() == pytest.approx(0.03)
@@ -153,15 +257,25 @@ def test_prior_from_the_scenario_distribution(files) -> None:
 
 
 def test_a_fixed_prior_is_refused(files) -> None:
-    raw = {**files["raw"], "free": {"transitions.low.own.shelter": {
-        "low": 0.0005, "high": 0.01, "prior": {"fixed": [0.002]}}}}
+    raw = {
+        **files["raw"],
+        "free": {
+            "transitions.low.own.shelter": {
+                "low": 0.0005,
+                "high": 0.01,
+                "prior": {"fixed": [0.002]},
+            }
+        },
+    }
     with pytest.raises(ScenarioError, match="no prior"):
         fit_posterior(load_scenario(files["scenario"]), load_targets(raw), particles=10)
 
 
 def test_psa_draws_an_abc_smc_posterior_by_weight() -> None:
     from sim.psa import make_draws
-    post = pd.DataFrame({"transitions.low.own.shelter": [0.001, 0.002, 0.003],
-                         "weight": [0.0, 1.0, 0.0]})
+
+    post = pd.DataFrame(
+        {"transitions.low.own.shelter": [0.001, 0.002, 0.003], "weight": [0.0, 1.0, 0.0]}
+    )
     draws = make_draws([load_scenario(small())], 20, posterior=post)
     assert (draws.values["transitions.low.own.shelter"] == 0.002).all()

@@ -59,8 +59,11 @@ def scenarios(uncertain: bool = True) -> list:
     if uncertain:
         price = {"value": 1200.0, "source": "test", "dist": {"gamma": [25, 48]}}
         exit_rate = {"value": 0.03, "source": "test", "dist": {"uniform": [0.015, 0.05]}}
-    base = chain_scenario({"own": 400, "shelter": 60},
-                          {"own": {"shelter": 0.003}, "shelter": {"own": exit_rate}}, years=2)
+    base = chain_scenario(
+        {"own": 400, "shelter": 60},
+        {"own": {"shelter": 0.003}, "shelter": {"own": exit_rate}},
+        years=2,
+    )
     base = json.loads(json.dumps(base))  # rows of the needs groups not shared objects
     base["costs"] = {"situations": {"shelter": {"price": price}}}
     alt = copy.deepcopy(base)
@@ -104,6 +107,7 @@ def test_each_scenario_keeps_its_own_distribution() -> None:
     raw["transitions"]["low"]["shelter"]["own"]["dist"] = {"uniform": [0.06, 0.09]}
     alt = load_scenario(raw)
     from sim.psa import make_draws, scenario_for_draw
+
     draws = make_draws([base, alt], 5, seed=2)
     b_vals, a_vals = [], []
     for i in range(5):
@@ -128,8 +132,9 @@ def test_workers_do_not_change_results() -> None:
 def test_fresh_noise_differs_and_posterior_draws_are_used() -> None:
     res = run_psa(scenarios(uncertain=False), draws=3, noise="fresh")
     assert res.outcomes.groupby("scenario")["effect"].nunique().min() > 1
-    post = pd.DataFrame({"draw": [0, 1], "transitions.low.shelter.own": [0.02, 0.04],
-                         "distance": [1.0, 2.0]})
+    post = pd.DataFrame(
+        {"draw": [0, 1], "transitions.low.shelter.own": [0.02, 0.04], "distance": [1.0, 2.0]}
+    )
     table = draw_table(scenarios(), 8, seed=0, posterior=post)
     assert set(table["transitions.low.shelter.own"]) <= {0.02, 0.04}
     assert table["costs.situations.shelter.price"].nunique() == 8
@@ -142,14 +147,29 @@ def test_psa_command(tmp_path, capsys) -> None:
         f.write_text(yaml.safe_dump(sc.raw))
         files.append(str(f))
     out = tmp_path / "psa"
-    assert main(["psa", *files, "--draws", "4", "--sampling", "sobol", "--out", str(out),
-                 "--quiet"]) == 0
-    for name in ("draws.csv", "outcomes.csv", "incremental.csv", "summary.csv",
-                 "ceac_evpi.csv", "ce_plane.png", "ceac.png", "evpi.png", "manifest.json"):
+    assert (
+        main(["psa", *files, "--draws", "4", "--sampling", "sobol", "--out", str(out), "--quiet"])
+        == 0
+    )
+    for name in (
+        "draws.csv",
+        "outcomes.csv",
+        "incremental.csv",
+        "summary.csv",
+        "ceac_evpi.csv",
+        "ce_plane.png",
+        "ceac.png",
+        "evpi.png",
+        "manifest.json",
+    ):
         assert (out / name).exists(), name
     assert "P(most cost-effective)" in capsys.readouterr().out
     # an unknown cost column: exit code 2 and a message naming it
-    assert main(["psa", *files, "--draws", "2", "--cost", "cost_nothing", "--out",
-                 str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            ["psa", *files, "--draws", "2", "--cost", "cost_nothing", "--out", str(tmp_path / "x")]
+        )
+        == 2
+    )
     assert "cost_nothing" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()

@@ -25,10 +25,16 @@ def folder(tmp_path_factory):
     """Two scenarios (one named with a space and a slash), 2 points, 2 replications."""
     tmp = tmp_path_factory.mktemp("readers")
     write_yaml(tmp / "small.yaml", small_scenario())
-    write_yaml(tmp / "batch.yaml", {
-        "name": "readers", "replications": 2, "seed": 3,
-        "scenarios": ["small.yaml", {"file": "small.yaml", "name": "small town/2"}],
-        "sweep": {"places.starter.capacity": [6, 12]}})
+    write_yaml(
+        tmp / "batch.yaml",
+        {
+            "name": "readers",
+            "replications": 2,
+            "seed": 3,
+            "scenarios": ["small.yaml", {"file": "small.yaml", "name": "small town/2"}],
+            "sweep": {"places.starter.capacity": [6, 12]},
+        },
+    )
     out = tmp / "out"
     execute(load_batch(tmp / "batch.yaml").runs(), out, workers=1, progress=False)
     (out / "runs" / "scenario=small" / "point=0" / ".rep=9.parquet.x.tmp").write_bytes(b"x")
@@ -42,16 +48,33 @@ def expected(folder) -> pd.DataFrame:
 
 def _canonical(df) -> pd.DataFrame:
     """Plain types and a fixed row order, so tables from different readers compare."""
-    df = pd.DataFrame({c: df[c].astype(str) if c in ("scenario", "situation", "needs",
-                                                    "age_band")
-                       else df[c].astype("int64") for c in [*KEYS, "year", "count"]})
+    df = pd.DataFrame(
+        {
+            c: df[c].astype(str)
+            if c in ("scenario", "situation", "needs", "age_band")
+            else df[c].astype("int64")
+            for c in [*KEYS, "year", "count"]
+        }
+    )
     return df.sort_values(KEYS, ignore_index=True)
 
 
 def test_open_results_has_runs_columns_plus_point(folder, tmp_path):
     weekly = open_results(folder).weekly
-    assert main(["run", str(folder.parent / "small.yaml"), "-n", "1", "--out",
-                 str(tmp_path / "run"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(folder.parent / "small.yaml"),
+                "-n",
+                "1",
+                "--out",
+                str(tmp_path / "run"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     run_columns = list(pd.read_parquet(tmp_path / "run" / "weekly.parquet").columns)
     assert sorted(weekly.columns) == sorted([*run_columns, "point"])
     assert set(weekly["scenario"]) == {"small", "small town/2"}
@@ -67,8 +90,8 @@ def test_pyarrow_dataset_with_hive_partitioning_and_a_filter(folder, expected):
     data = ds.dataset(folder / "runs", format="parquet", partitioning="hive")
     got = data.to_table(filter=ds.field("scenario") == "small town/2").to_pandas()
     pd.testing.assert_frame_equal(
-        _canonical(got), expected[expected["scenario"] == "small town/2"]
-        .reset_index(drop=True))
+        _canonical(got), expected[expected["scenario"] == "small town/2"].reset_index(drop=True)
+    )
 
 
 def test_polars_reads_the_folder(folder, expected):
@@ -104,5 +127,6 @@ def test_run_files_of_the_earlier_layout_read_the_same(folder, tmp_path):
         table = table.add_column(0, "point", pa.array([point] * table.num_rows, pa.int32()))
         table = table.add_column(0, "scenario", pa.array([name] * table.num_rows))
         pq.write_table(table.replace_schema_metadata(meta), path)
-    pd.testing.assert_frame_equal(_canonical(open_results(old).weekly),
-                                  _canonical(open_results(folder).weekly))
+    pd.testing.assert_frame_equal(
+        _canonical(open_results(old).weekly), _canonical(open_results(folder).weekly)
+    )

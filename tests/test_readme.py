@@ -37,8 +37,9 @@ def test_shell_tour_commands_run_verbatim():
     homesim = Path(sys.executable).with_name("homesim")
     for line in fast:
         args = shlex.split(line.split("#")[0])
-        done = subprocess.run([str(homesim), *args[1:]], cwd=ROOT, capture_output=True,
-                              text=True, timeout=300)
+        done = subprocess.run(
+            [str(homesim), *args[1:]], cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, (line, done.stderr[-2000:])
 
 

@@ -35,6 +35,7 @@ PNG = re.compile(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'")
 
 # ---------------------------------------------------------------- helpers
 
+
 class _Tables(HTMLParser):
     """Every <table> of a page as a list of rows of cell texts (header row first)."""
 
@@ -117,8 +118,10 @@ def columns_by_label(frame: pd.DataFrame) -> dict[str, str]:
 
 def report(folder: Path, *extra: str) -> tuple[str, str]:
     assert main(["report", str(folder), *extra]) == 0
-    return ((folder / "report.html").read_text(encoding="utf-8"),
-            (folder / "report.md").read_text(encoding="utf-8"))
+    return (
+        (folder / "report.html").read_text(encoding="utf-8"),
+        (folder / "report.md").read_text(encoding="utf-8"),
+    )
 
 
 def check_figures(page: str, expected: int) -> list[bytes]:
@@ -170,27 +173,77 @@ def check_outcomes(page: str, summary: pd.DataFrame, group: pd.Series) -> int:
 
 # ---------------------------------------------------------------- folders
 
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One folder of each kind, made by the commands (a few seconds in all)."""
     base = tmp_path_factory.mktemp("results")
-    out = {k: base / k for k in ("run", "batch", "compare", "psa", "calibration",
-                                 "sensitivity")}
-    assert main(["run", BASELINE, "-n", "3", "--years", "2", "--out", str(out["run"]),
-                 "-q"]) == 0
+    out = {k: base / k for k in ("run", "batch", "compare", "psa", "calibration", "sensitivity")}
+    assert main(["run", BASELINE, "-n", "3", "--years", "2", "--out", str(out["run"]), "-q"]) == 0
     batch = base / "tiny.yaml"
-    batch.write_text(f"name: tiny\nscenarios: ['{BASELINE}']\n"
-                     "sweep: [{housing.assignments_per_week: 1}, "
-                     "{housing.assignments_per_week: 4}, {housing.self_found_share: 2}]\n"
-                     "replications: 2\nseed: 3\nyears: 1\n", encoding="utf-8")
-    assert main(["batch", str(batch), "--workers", "1", "--out", str(out["batch"]),
-                 "-q"]) == 1  # the runs of point 2 fail (a share above 1)
-    assert main(["compare", BASELINE, HOUSING_FIRST, "-n", "2", "--years", "1", "--out",
-                 str(out["compare"]), "-q"]) == 0
-    assert main(["psa", BASELINE, HOUSING_FIRST, "--draws", "3", "--years", "1", "--out",
-                 str(out["psa"]), "-q"]) == 0
-    assert main(["calibrate", BASELINE, TARGETS, "--budget", "3", "-n", "1", "--years",
-                 "1", "--out", str(out["calibration"]), "-q"]) == 0
+    batch.write_text(
+        f"name: tiny\nscenarios: ['{BASELINE}']\n"
+        "sweep: [{housing.assignments_per_week: 1}, "
+        "{housing.assignments_per_week: 4}, {housing.self_found_share: 2}]\n"
+        "replications: 2\nseed: 3\nyears: 1\n",
+        encoding="utf-8",
+    )
+    assert (
+        main(["batch", str(batch), "--workers", "1", "--out", str(out["batch"]), "-q"]) == 1
+    )  # the runs of point 2 fail (a share above 1)
+    assert (
+        main(
+            [
+                "compare",
+                BASELINE,
+                HOUSING_FIRST,
+                "-n",
+                "2",
+                "--years",
+                "1",
+                "--out",
+                str(out["compare"]),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "psa",
+                BASELINE,
+                HOUSING_FIRST,
+                "--draws",
+                "3",
+                "--years",
+                "1",
+                "--out",
+                str(out["psa"]),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "calibrate",
+                BASELINE,
+                TARGETS,
+                "--budget",
+                "3",
+                "-n",
+                "1",
+                "--years",
+                "1",
+                "--out",
+                str(out["calibration"]),
+                "-q",
+            ]
+        )
+        == 0
+    )
     toy = base / "toy.yaml"
     toy.write_text(TOY, encoding="utf-8")
     assert main(["sensitivity", str(toy), "-n", "1", "--out", str(out["sensitivity"])]) == 0
@@ -227,12 +280,19 @@ housing: {assignments_per_week: 1, self_found_share: 0.5}
 
 
 #: Titles of the shipped scenarios: the first part of their descriptions.
-TITLES = {"randers_baseline": "Randers from 2015",
-          "randers_housing_first": "Housing First with CTI (medium needs), ICM and ACT "
-                                   "(high needs) and floating support"}
+TITLES = {
+    "randers_baseline": "Randers from 2015",
+    "randers_housing_first": "Housing First with CTI (medium needs), ICM and ACT "
+    "(high needs) and floating support",
+}
 
-KEY_PATHS = ["places.starter.capacity", "places.shelter.capacity", "entries.per_week",
-             "housing.assignments_per_week", "costs.discount_rate"]
+KEY_PATHS = [
+    "places.starter.capacity",
+    "places.shelter.capacity",
+    "entries.per_week",
+    "housing.assignments_per_week",
+    "costs.discount_rate",
+]
 
 
 def test_run_folder(folders: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
@@ -261,13 +321,18 @@ def test_batch_folder_by_point(folders: dict[str, Path]) -> None:
     group = summary["scenario"].map(TITLES) + ", point " + summary["point"].astype(str)
     shown = tables_with(page, "outcome", "mean", "2.5%", "97.5%", "runs")
     assert {t.attrs["caption"] for t in shown} == {
-        "Randers from 2015, point 0", "Randers from 2015, point 1"}
+        "Randers from 2015, point 0",
+        "Randers from 2015, point 1",
+    }
     assert check_outcomes(page, summary, group) >= 16
     check_figures(page, 3)  # all points together, then one per point
     points = table_with(page, "point", "changed")
     assigned = key_label("housing.assignments_per_week")
-    assert list(points["changed"]) == [f"{assigned} = 1", f"{assigned} = 4",
-                                       f"{key_label('housing.self_found_share')} = 2"]
+    assert list(points["changed"]) == [
+        f"{assigned} = 1",
+        f"{assigned} = 4",
+        f"{key_label('housing.self_found_share')} = 2",
+    ]
     failed = table_with(page, "point", "replication", "error", "message")
     assert list(failed["point"]) == ["2", "2"]
     assert all(key_label("housing.self_found_share") in m for m in failed["message"])
@@ -320,8 +385,7 @@ def test_psa_folder(folders: dict[str, Path]) -> None:
         assert close_to_shown(row[2], ref.d_cost_mean)
         assert close_to_shown(row[4], ref.gain_mean)
     pngs = check_figures(page, 3)
-    assert pngs == [(folder / n).read_bytes() for n in ("ce_plane.png", "ceac.png",
-                                                        "evpi.png")]
+    assert pngs == [(folder / n).read_bytes() for n in ("ce_plane.png", "ceac.png", "evpi.png")]
     man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     check_key_parameters(page, man, "randers_baseline", KEY_PATHS)
 
@@ -354,8 +418,10 @@ def test_sensitivity_folder(folders: dict[str, Path]) -> None:
     assert list(shown["parameter"]) == [key_label(p) for p in one_way["parameter"]]
     for row, ref in zip(shown.itertuples(index=False), one_way.itertuples(), strict=True):
         assert close_to_shown(row.swing, ref.swing)
-    sources = {"entries.per_week": "toy figure, range 2-4",
-               "places.starter.capacity": "toy figure, range 12-36"}
+    sources = {
+        "entries.per_week": "toy figure, range 2-4",
+        "places.starter.capacity": "toy figure, range 12-36",
+    }
     assert list(shown["source"]) == [sources[p] for p in one_way["parameter"]]
     (png,) = check_figures(page, 1)
     assert png == (folder / "tornado.png").read_bytes()
@@ -371,6 +437,7 @@ def test_out_into_existing_folder(folders: dict[str, Path], tmp_path: Path) -> N
 
 
 # ---------------------------------------------------------------- bad input
+
 
 def _fails(argv: list[str], capsys: pytest.CaptureFixture) -> str:
     assert main(argv) == 2
@@ -397,13 +464,19 @@ def test_not_a_results_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
 
 
 def test_unreadable_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    for name, text in (("manifest.json", "{not json"), ("summary.csv", "scenario\nx\n"),
-                       ("weekly.parquet", "not parquet")):
+    for name, text in (
+        ("manifest.json", "{not json"),
+        ("summary.csv", "scenario\nx\n"),
+        ("weekly.parquet", "not parquet"),
+    ):
         (tmp_path / name).write_text(text, encoding="utf-8")
     err = _fails(["report", str(tmp_path), "--out", str(tmp_path / "r.html")], capsys)
     assert "cannot read this run folder" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "summary.csv",
-                                                          "weekly.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "manifest.json",
+        "summary.csv",
+        "weekly.parquet",
+    ]
 
 
 # ---------------------------------------------------------------- one renderer, in words
@@ -415,8 +488,7 @@ def test_compare_and_report_write_the_same_report(folders: dict[str, Path]) -> N
     """``homesim compare`` wrote its report; ``homesim report`` of the folder writes the
     same one, apart from the time it was written (figures byte for byte)."""
     folder = folders["compare"]
-    names = ("report.html", "report.md", "ce_plane.png", "cost_by_payer.png",
-             "cost_stock.png")
+    names = ("report.html", "report.md", "ce_plane.png", "cost_by_payer.png", "cost_stock.png")
     before = {n: (folder / n).read_bytes() for n in names}
     assert WRITTEN.search(before["report.html"].decode())
     assert main(["report", str(folder)]) == 0
@@ -444,13 +516,13 @@ def raw_codes(man: dict) -> set[str]:
     from sim.report.outcomes import LABELS
     from sim.scenario import labels
 
-    codes = {c for d in (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS)
-             for c in d if "_" in c}
+    codes = {
+        c for d in (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS) for c in d if "_" in c
+    }
     return codes | set(man.get("scenarios", {}))
 
 
-@pytest.mark.parametrize("kind", ["run", "batch", "compare", "psa", "calibration",
-                                  "sensitivity"])
+@pytest.mark.parametrize("kind", ["run", "batch", "compare", "psa", "calibration", "sensitivity"])
 def test_report_speaks_in_words(folders: dict[str, Path], kind: str) -> None:
     """No text a reader sees holds a dotted scenario key or a raw code that has a label."""
     from sim.scenario.labels import DOTTED_KEY
@@ -462,8 +534,7 @@ def test_report_speaks_in_words(folders: dict[str, Path], kind: str) -> None:
     for name in ("report.html", "report.md"):
         text = visible_text((folder / name).read_text(encoding="utf-8"))
         assert DOTTED_KEY.search(text) is None, (name, DOTTED_KEY.search(text))
-        found = sorted(c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])",
-                                                     text))
+        found = sorted(c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text))
         assert found == [], (name, found)
 
 
@@ -473,12 +544,16 @@ def test_budget_impact_equals_yearly_costs(folders: dict[str, Path]) -> None:
     page = (folder / "report.html").read_text(encoding="utf-8")
     yearly = pd.read_csv(folder / "yearly.csv").set_index(["scenario", "year"])
     years = sorted({y for _, y in yearly.index})
-    budget = {t.attrs["caption"]: t.set_index("payer")
-              for t in tables_with(page, "payer", *(str(y) for y in years), "all years")}
+    budget = {
+        t.attrs["caption"]: t.set_index("payer")
+        for t in tables_with(page, "payer", *(str(y) for y in years), "all years")
+    }
     base, alt = "randers_baseline", "randers_housing_first"
-    wanted = {TITLES[base]: yearly.loc[base], TITLES[alt]: yearly.loc[alt],
-              f"Difference: {TITLES[alt]} minus {TITLES[base]}":
-                  yearly.loc[alt] - yearly.loc[base]}
+    wanted = {
+        TITLES[base]: yearly.loc[base],
+        TITLES[alt]: yearly.loc[alt],
+        f"Difference: {TITLES[alt]} minus {TITLES[base]}": yearly.loc[alt] - yearly.loc[base],
+    }
     assert set(budget) == set(wanted)
     for caption, ref in wanted.items():
         shown = budget[caption]
@@ -494,9 +569,10 @@ def test_first_screen_answers_and_prints(folders: dict[str, Path]) -> None:
     """The compare page opens with the verdict, then the main table and the CE plane
     side by side, before any section heading; it carries A4 print styles."""
     page = (folders["compare"] / "report.html").read_text(encoding="utf-8")
-    body = page[page.index("<body>"):]
-    verdict, table, figure = (body.index(x) for x in (
-        "id='verdict'", "id='main-table'", "<figure class=lead"))
+    body = page[page.index("<body>") :]
+    verdict, table, figure = (
+        body.index(x) for x in ("id='verdict'", "id='main-table'", "<figure class=lead")
+    )
     assert verdict < table < figure < body.index("<h2>")
     assert "@page{size:A4" in page and "@media print" in page
     assert "beforeprint" in page  # folded sections open for printing

@@ -15,12 +15,22 @@ from sim.scenario.labels import DOTTED_KEY, code_label, in_words, key_label, wor
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize(("half", "place"), [
-    (0.226, -1),      # one significant digit: tenths
-    (0.15, -2),       # a leading 1 keeps two digits
-    (150_000, 4), (500_000, 5), (3.0, 0), (9.9, 0), (10.0, 0), (25.0, 1),
-    (0.0, None), (float("nan"), None), (-1.0, None),
-])
+@pytest.mark.parametrize(
+    ("half", "place"),
+    [
+        (0.226, -1),  # one significant digit: tenths
+        (0.15, -2),  # a leading 1 keeps two digits
+        (150_000, 4),
+        (500_000, 5),
+        (3.0, 0),
+        (9.9, 0),
+        (10.0, 0),
+        (25.0, 1),
+        (0.0, None),
+        (float("nan"), None),
+        (-1.0, None),
+    ],
+)
 def test_place_of_an_uncertainty(half: float, place: int | None) -> None:
     assert place_for(half) == place
 
@@ -28,9 +38,15 @@ def test_place_of_an_uncertainty(half: float, place: int | None) -> None:
 def test_estimates_are_rounded_at_their_interval() -> None:
     assert estimate(-0.1, -0.326, 0.126) == ("-0.1", "-0.3", "0.1")
     assert estimate(13_621_927, 13_121_927, 14_121_927) == (
-        "13,600,000", "13,100,000", "14,100,000")
+        "13,600,000",
+        "13,100,000",
+        "14,100,000",
+    )
     assert estimate(13_621_927, 13_471_927, 13_771_927) == (
-        "13,620,000", "13,470,000", "13,770,000")
+        "13,620,000",
+        "13,470,000",
+        "13,770,000",
+    )
     assert interval(-0.04, 0.03) == "-0.04 to 0.03"
     # no width: three significant digits of the mean
     assert estimate(1234.5, 1234.5, 1234.5) == ("1,230", "1,230", "1,230")
@@ -55,12 +71,14 @@ def test_money_in_sentences() -> None:
 def test_keys_and_codes_in_words() -> None:
     assert key_label("places.starter.capacity") == "Places: starter homes, places"
     assert key_label("transitions.high.shelter.own") == (
-        "Weekly chance of moving, high needs: shelter (§110) to own home")
+        "Weekly chance of moving, high needs: shelter (§110) to own home"
+    )
     assert key_label("changes[1].set") == "Changes: change 2, set"
     assert code_label("housing_first") == "Housing First" and code_label(3) == "3"
     assert words("support_cti") == "support CTI"
     assert in_words("'housing.self_found_share': expected a number") == (
-        "Housing: share of homes found without assignment: expected a number")
+        "Housing: share of homes found without assignment: expected a number"
+    )
     assert DOTTED_KEY.search("see report.html, 0.5 and e.g. this") is None
     assert DOTTED_KEY.search("costs.situations.shelter.price") is not None
 
@@ -74,17 +92,22 @@ def test_every_key_of_the_shipped_scenarios_has_words() -> None:
         for path, value, _ in parameter_leaves(raw):
             label = key_label(path)
             assert "_" not in label and DOTTED_KEY.search(label) is None, (f, path, label)
-            if isinstance(value, str) and "_" in value and path.endswith(
-                    ("model", "priority")):
+            if isinstance(value, str) and "_" in value and path.endswith(("model", "priority")):
                 assert "_" not in code_label(value), (f, path, value)
 
 
 def test_titles_come_from_descriptions() -> None:
-    man = {"scenarios": {
-        "a": {"as_run": {"description": "Randers from 2015: the flows (24 homes. Not "
-                                        "this). More."}},
-        "b": {"as_run": {"description": "Short one. Second sentence."}},
-        "c_d": {"as_run": {}}}}
+    man = {
+        "scenarios": {
+            "a": {
+                "as_run": {
+                    "description": "Randers from 2015: the flows (24 homes. Not this). More."
+                }
+            },
+            "b": {"as_run": {"description": "Short one. Second sentence."}},
+            "c_d": {"as_run": {}},
+        }
+    }
     assert short_title(man, "a") == "Randers from 2015"
     assert short_title(man, "b") == "Short one"
     assert short_title(man, "c_d") == "C d"

@@ -43,6 +43,7 @@ def test_bootstrap_intervals_cover_exact_indices() -> None:
 
 def test_sobol_requires_power_of_two() -> None:
     from sim.scenario.errors import ScenarioError
+
     with pytest.raises(ScenarioError, match="power of two"):
         sobol(ishigami, UNIFORM_PI, ["a", "b", "c"], n=100)
 
@@ -50,23 +51,35 @@ def test_sobol_requires_power_of_two() -> None:
 def scenario() -> dict:
     """Homeless people leave shelter at a rate with a wide distribution; an unused
     parameter (high-needs rows, nobody is high-needs) has one too."""
-    sc = chain_scenario({"own": 40, "shelter": 60},
-                        {"own": {"shelter": 0.005},
-                         "shelter": {"own": {"value": 0.03, "source": "test", "low": 0.01,
-                                             "high": 0.08,
-                                             "dist": {"uniform": [0.01, 0.08]}}}}, years=2,
-                        needs_rows={"medium": {"own": {"shelter": 0.005}},
-                                    "high": {"own": {"shelter": {
-                                        "value": 0.01, "source": "test",
-                                        "dist": {"beta": [2, 50]}}}}})
+    sc = chain_scenario(
+        {"own": 40, "shelter": 60},
+        {
+            "own": {"shelter": 0.005},
+            "shelter": {
+                "own": {
+                    "value": 0.03,
+                    "source": "test",
+                    "low": 0.01,
+                    "high": 0.08,
+                    "dist": {"uniform": [0.01, 0.08]},
+                }
+            },
+        },
+        years=2,
+        needs_rows={
+            "medium": {"own": {"shelter": 0.005}},
+            "high": {
+                "own": {"shelter": {"value": 0.01, "source": "test", "dist": {"beta": [2, 50]}}}
+            },
+        },
+    )
     return sc
 
 
 def test_one_way_orders_parameters_by_swing(tmp_path) -> None:
     loaded = load_scenario(scenario())
     t = one_way(loaded, "homeless_days", replications=2, seed=0)
-    assert list(t["parameter"]) == ["transitions.low.shelter.own",
-                                    "transitions.high.own.shelter"]
+    assert list(t["parameter"]) == ["transitions.low.shelter.own", "transitions.high.own.shelter"]
     top = t.iloc[0]
     # a faster exit from shelter means fewer homeless days
     assert top["outcome_high"] < top["base"] < top["outcome_low"]
@@ -92,13 +105,15 @@ def test_sensitivity_command(tmp_path, capsys) -> None:
     import yaml
 
     from sim.cli import main
+
     f = tmp_path / "s.yaml"
     f.write_text(yaml.safe_dump(load_scenario(scenario()).raw))
     out = tmp_path / "one"
     assert main(["sensitivity", str(f), "--replications", "1", "--out", str(out)]) == 0
     assert (out / "one_way.csv").exists() and (out / "tornado.png").exists()
     assert "transitions.low.shelter.own" in capsys.readouterr().out
-    assert main(["sensitivity", str(f), "--outcome", "nothing", "--out",
-                 str(tmp_path / "bad")]) == 2
+    assert (
+        main(["sensitivity", str(f), "--outcome", "nothing", "--out", str(tmp_path / "bad")]) == 2
+    )
     assert "unknown outcome 'nothing'" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()

@@ -24,32 +24,68 @@ transitions:
 CASES = {
     "unknown key": ("setting: {yeras: 3}", "setting.yeras", "did you mean 'years'"),
     "wrong type": ("setting: {years: ten}", "setting.years", "expected a whole number"),
-    "probability > 1": ("transitions: {low: {own: {at_risk: 1.5}}}",
-                        "transitions.low.own.at_risk", "[0, 1]"),
-    "row over 1": ("transitions: {low: {shelter: {own: 0.7, rough: 0.5}}}",
-                   "transitions.low.shelter", "more than 1"),
-    "negative capacity": ("places: {shelter: {capacity: -3}}", "places.shelter.capacity",
-                          "[0, inf]"),
-    "unknown situation": ("transitions: {low: {shelterr: {own: 0.1}}}",
-                          "transitions.low.shelterr", "did you mean 'shelter'"),
-    "unknown priority": ("places: {starter: {priority: oldest}}", "places.starter.priority",
-                         "expected one of"),
-    "shares not 1": ("initial: {age_mix: {18-24: 0.5, 25-29: 0.2, 30+: 0.2}}",
-                     "initial.age_mix", "adding up to 1"),
-    "caseload -1": ("policies: {teams: {act: {enabled: true, caseload: -1}}}",
-                    "policies.teams.act.caseload", "[0, inf]"),
-    "unknown team": ("policies: {teams: {abc: {enabled: true}}}", "policies.teams.abc",
-                     "unknown key"),
-    "missing needs group": ("policies: {teams: {cti: {needs: [medium, extreme]}}}",
-                            "policies.teams.cti.needs[1]", "expected one of"),
-    "too many phases": ("policies: {teams: {cti: {duration_weeks: 7, phases: [{weeks: 1}, "
-                        "{weeks: 1}, "
-                        "{weeks: 1}, {weeks: 1}, {weeks: 1}, {weeks: 1}, {weeks: 1}]}}}",
-                        "policies.teams.cti.phases", "at most 6"),
-    "change after horizon": ("changes: [{date: 2040-01, set: {places.starter.capacity: 4}}]",
-                             "changes[0].date", "after the horizon"),
-    "change to unknown key": ("changes: [{date: 2016, set: {places.starter.capasity: 4}}]",
-                              "changes[0].set", "capasity"),
+    "probability > 1": (
+        "transitions: {low: {own: {at_risk: 1.5}}}",
+        "transitions.low.own.at_risk",
+        "[0, 1]",
+    ),
+    "row over 1": (
+        "transitions: {low: {shelter: {own: 0.7, rough: 0.5}}}",
+        "transitions.low.shelter",
+        "more than 1",
+    ),
+    "negative capacity": (
+        "places: {shelter: {capacity: -3}}",
+        "places.shelter.capacity",
+        "[0, inf]",
+    ),
+    "unknown situation": (
+        "transitions: {low: {shelterr: {own: 0.1}}}",
+        "transitions.low.shelterr",
+        "did you mean 'shelter'",
+    ),
+    "unknown priority": (
+        "places: {starter: {priority: oldest}}",
+        "places.starter.priority",
+        "expected one of",
+    ),
+    "shares not 1": (
+        "initial: {age_mix: {18-24: 0.5, 25-29: 0.2, 30+: 0.2}}",
+        "initial.age_mix",
+        "adding up to 1",
+    ),
+    "caseload -1": (
+        "policies: {teams: {act: {enabled: true, caseload: -1}}}",
+        "policies.teams.act.caseload",
+        "[0, inf]",
+    ),
+    "unknown team": (
+        "policies: {teams: {abc: {enabled: true}}}",
+        "policies.teams.abc",
+        "unknown key",
+    ),
+    "missing needs group": (
+        "policies: {teams: {cti: {needs: [medium, extreme]}}}",
+        "policies.teams.cti.needs[1]",
+        "expected one of",
+    ),
+    "too many phases": (
+        "policies: {teams: {cti: {duration_weeks: 7, phases: [{weeks: 1}, "
+        "{weeks: 1}, "
+        "{weeks: 1}, {weeks: 1}, {weeks: 1}, {weeks: 1}, {weeks: 1}]}}}",
+        "policies.teams.cti.phases",
+        "at most 6",
+    ),
+    "change after horizon": (
+        "changes: [{date: 2040-01, set: {places.starter.capacity: 4}}]",
+        "changes[0].date",
+        "after the horizon",
+    ),
+    "change to unknown key": (
+        "changes: [{date: 2016, set: {places.starter.capasity: 4}}]",
+        "changes[0].set",
+        "capasity",
+    ),
 }
 
 
@@ -59,6 +95,7 @@ def test_bad_input_is_named(case, tmp_path, capsys):
     # the extra block replaces top-level keys of BASE it names
     path = tmp_path / "s.yaml"
     import yaml
+
     data = yaml.safe_load(BASE)
     for k, v in yaml.safe_load(extra).items():
         if isinstance(v, dict) and isinstance(data.get(k), dict):
@@ -88,8 +125,7 @@ def test_malformed_yaml_and_missing_file(tmp_path, capsys):
 
 def test_extends_chain_and_cycle(tmp_path):
     (tmp_path / "a.yaml").write_text(BASE + "places: {starter: {capacity: 5}}\n")
-    (tmp_path / "b.yaml").write_text(
-        "extends: a.yaml\nname: b\nplaces: {starter: {capacity: 9}}\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nname: b\nplaces: {starter: {capacity: 9}}\n")
     (tmp_path / "c.yaml").write_text("extends: b.yaml\nname: c\n")
     sc = sim.load_scenario(tmp_path / "c.yaml")
     assert sc.name == "c" and sc.params.places.starter.capacity == 9
@@ -114,8 +150,10 @@ def test_sources_kept_and_overrides_keep_them():
 def test_every_baseline_parameter_cites_a_source():
     """Every numeric leaf of the Randers baseline is written {value, source}."""
     import yaml
-    raw = yaml.safe_load((Path(__file__).parents[1] / "scenarios" /
-                          "randers_baseline.yaml").read_text())
+
+    raw = yaml.safe_load(
+        (Path(__file__).parents[1] / "scenarios" / "randers_baseline.yaml").read_text()
+    )
     missing = []
 
     def walk(node, path):
@@ -126,8 +164,11 @@ def test_every_baseline_parameter_cites_a_source():
                 return
             for k, v in node.items():
                 walk(v, f"{path}.{k}" if path else str(k))
-        elif (isinstance(node, (int, float)) and not isinstance(node, bool)
-              and not path.startswith("setting")):
+        elif (
+            isinstance(node, (int, float))
+            and not isinstance(node, bool)
+            and not path.startswith("setting")
+        ):
             missing.append(path)
 
     walk(raw, "")
@@ -137,8 +178,12 @@ def test_every_baseline_parameter_cites_a_source():
 def test_override_of_a_shared_mapping_changes_only_its_own_path():
     """A mapping used for several needs groups (as a YAML alias would) is copied apart."""
     rows = {"own": {"at_risk": 0.1}, "shelter": {"own": 0.2}}
-    sc = sim.load_scenario({"initial": {"counts": {"own": 5}},
-                            "transitions": {"low": rows, "medium": rows, "high": rows}})
+    sc = sim.load_scenario(
+        {
+            "initial": {"counts": {"own": 5}},
+            "transitions": {"low": rows, "medium": rows, "high": rows},
+        }
+    )
     sc2 = sc.with_overrides({"transitions.low.shelter.own": 0.05})
     assert sc2.params.transitions["low"]["shelter"]["own"] == 0.05
     assert sc2.params.transitions["medium"]["shelter"]["own"] == 0.2
@@ -149,8 +194,9 @@ def test_whole_numbers_are_never_rounded():
     """24.7 places is an error; 24.0 is the whole number 24 (kept an int)."""
     with pytest.raises(ScenarioError, match=r"expected a whole number, got 24\.7"):
         sim.load_scenario({"places": {"starter": {"capacity": 24.7}}})
-    sc = sim.load_scenario({"places": {"starter": {"capacity": 24.0}},
-                            "initial": {"counts": {"own": 10.0}}})
+    sc = sim.load_scenario(
+        {"places": {"starter": {"capacity": 24.0}}, "initial": {"counts": {"own": 10.0}}}
+    )
     assert sc.params.places.starter.capacity == 24
     assert isinstance(sc.params.places.starter.capacity, int)
     assert isinstance(sc.params.initial.counts["own"], int)
@@ -169,6 +215,7 @@ def test_exponent_read_as_text_gets_a_hint(tmp_path):
 def test_population_cap_names_scale():
     """Counts times scale beyond MAX_CITIZENS is refused, blaming setting.scale."""
     from sim.scenario.fields import MAX_CITIZENS
+
     ok = {"setting": {"years": 1, "scale": 10}, "initial": {"counts": {"own": 1000}}}
     sim.load_scenario(ok)
     big = {"setting": {"years": 1, "scale": 10_000}, "initial": {"counts": {"own": 10_000}}}
@@ -187,12 +234,14 @@ def test_duplicate_keys_name_both_lines(tmp_path):
 def test_merge_keys_are_not_duplicates():
     """A YAML merge (<<) followed by an explicit key overrides it, as YAML defines."""
     from sim.userfiles import parse_yaml
+
     data = parse_yaml("a: &b {years: 2, start_year: 2015}\nsetting: {<<: *b, years: 3}\n")
     assert data["setting"] == {"years": 3, "start_year": 2015}
 
 
 def test_a_bad_sweep_value_is_blamed_on_the_batch_sweep_key(tmp_path):
     from sim.batch import load_batch
+
     (tmp_path / "s.yaml").write_text(BASE)
     batch = tmp_path / "b.yaml"
     batch.write_text("scenarios: [s.yaml]\nsweep: {places.starter.capacity: [4, -3]}\n")
@@ -200,17 +249,21 @@ def test_a_bad_sweep_value_is_blamed_on_the_batch_sweep_key(tmp_path):
     assert points[0].error is None
     assert points[1].error.startswith(f"{batch} at 'sweep.places.starter.capacity': ")
     assert "s.yaml" not in points[1].error.replace(str(batch), "")
-    batch.write_text("scenarios: [s.yaml]\nsweep: [{places.starter.capacity: 4}, "
-                     "{places.starter.capacity: 2.5}]\n")
-    assert load_batch(batch).points[1].error.startswith(
-        f"{batch} at 'sweep[1].places.starter.capacity': expected a whole number")
+    batch.write_text(
+        "scenarios: [s.yaml]\nsweep: [{places.starter.capacity: 4}, "
+        "{places.starter.capacity: 2.5}]\n"
+    )
+    assert (
+        load_batch(batch)
+        .points[1]
+        .error.startswith(f"{batch} at 'sweep[1].places.starter.capacity': expected a whole number")
+    )
 
 
 def test_housing_first_with_every_team_disabled_runs():
     """Housing First reads the support team of citizens even when no team works: the
     per-citizen arrays of every policy exist from the start (it crashed at week 10)."""
-    sc = sim.load_scenario(Path(__file__).parents[1] / "scenarios" /
-                           "randers_housing_first.yaml")
+    sc = sim.load_scenario(Path(__file__).parents[1] / "scenarios" / "randers_housing_first.yaml")
     off = {f"policies.teams.{t}.enabled": False for t in ("cti", "icm", "act", "floating")}
     sc = sc.with_overrides({**off, "setting.years": 1})
     model = sim.HomelessnessModel(sc, rng=1)

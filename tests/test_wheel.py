@@ -26,8 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None
-         ) -> subprocess.CompletedProcess:
+def _run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     out = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, f"{args} failed:\n{out.stdout}\n{out.stderr}"
     return out
@@ -41,11 +42,29 @@ def wheel(tmp_path_factory) -> Path:
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, src / name)
-    shutil.copytree(REPO / "sim", src / "sim", symlinks=False,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        REPO / "sim",
+        src / "sim",
+        symlinks=False,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     dist = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-          "--no-index", "--quiet", "-w", str(dist), str(src)], cwd=src)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--quiet",
+            "-w",
+            str(dist),
+            str(src),
+        ],
+        cwd=src,
+    )
     (found,) = dist.glob("homesim-*.whl")
     return found
 
@@ -56,12 +75,28 @@ def venv(wheel, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("venv")
     _run([sys.executable, "-m", "venv", "--without-pip", str(root)], cwd=root)
     py = root / "bin" / "python"
-    purelib = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                         "['purelib'])"], cwd=root).stdout.strip())
+    purelib = Path(
+        _run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=root
+        ).stdout.strip()
+    )
     deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
     (purelib / "homesim_test_deps.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
-    _run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps",
-          "--no-index", "--quiet", str(wheel)], cwd=root)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            str(wheel),
+        ],
+        cwd=root,
+    )
     return root / "bin"
 
 
@@ -72,8 +107,9 @@ def _env() -> dict[str, str]:
 
 def test_wheel_holds_scenarios_batches_targets_and_licence(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    shipped = sorted(p.relative_to(REPO / "sim").as_posix()
-                     for p in (REPO / "sim" / "scenarios").rglob("*.yaml"))
+    shipped = sorted(
+        p.relative_to(REPO / "sim").as_posix() for p in (REPO / "sim" / "scenarios").rglob("*.yaml")
+    )
     assert shipped, "no shipped scenarios in the source tree"
     missing = [p for p in shipped if f"sim/{p}" not in names]
     assert not missing, f"not in the wheel: {missing}"
@@ -85,8 +121,15 @@ def test_quick_start_from_an_empty_folder(venv, tmp_path):
     work = tmp_path / "empty"
     work.mkdir()
     env = _env()
-    where = _run([str(venv / "python"), "-c", "import sim, sim.dashboard as d; "
-                  "print(sim.__file__); print(d.DEFAULT_SCENARIO)"], work, env).stdout
+    where = _run(
+        [
+            str(venv / "python"),
+            "-c",
+            "import sim, sim.dashboard as d; print(sim.__file__); print(d.DEFAULT_SCENARIO)",
+        ],
+        work,
+        env,
+    ).stdout
     package, default = where.split()
     assert Path(package).is_relative_to(venv.parent), f"imported sim from {package}"
     assert Path(default).is_file() and Path(default).is_relative_to(venv.parent)
@@ -95,10 +138,14 @@ def test_quick_start_from_an_empty_folder(venv, tmp_path):
     listed = _run([homesim, "scenarios", "list"], work, env).stdout
     assert "randers_baseline" in listed and "randers_policies" in listed
     _run([homesim, "validate", "randers_housing_first"], work, env)
-    _run([homesim, "run", "randers_baseline", "-n", "2", "--years", "1", "--out", "base",
-          "--quiet"], work, env)
+    _run(
+        [homesim, "run", "randers_baseline", "-n", "2", "--years", "1", "--out", "base", "--quiet"],
+        work,
+        env,
+    )
     assert {"manifest.json", "weekly.parquet", "summary.csv"} <= {
-        p.name for p in (work / "base").iterdir()}
+        p.name for p in (work / "base").iterdir()
+    }
     _run([homesim, "scenarios", "copy", "randers_housing_first", "mine"], work, env)
     _run([homesim, "validate", "mine/randers_housing_first.yaml"], work, env)
     _run([homesim, "docs", "--out", "ref"], work, env)

@@ -20,6 +20,18 @@ from sim.batch.runs import RunOutput, RunSpec, simulate
 from sim.batch.spec import Batch, batch_from_mapping, load_batch
 from sim.batch.store import BatchResults, ResultsStore, open_results
 
-__all__ = ["Batch", "BatchReport", "BatchResults", "Engine", "ResultsStore", "RunOutput",
-           "RunSpec", "batch_from_mapping", "execute", "load_batch", "open_results",
-           "run_many", "simulate"]
+__all__ = [
+    "Batch",
+    "BatchReport",
+    "BatchResults",
+    "Engine",
+    "ResultsStore",
+    "RunOutput",
+    "RunSpec",
+    "batch_from_mapping",
+    "execute",
+    "load_batch",
+    "open_results",
+    "run_many",
+    "simulate",
+]

@@ -29,10 +29,21 @@ FOLDER = "runs"
 
 def run_digest(spec: RunSpec) -> str:
     """A hash of everything a run's numbers depend on (never where or when it ran)."""
-    text = json.dumps([scenario_hash(spec.scenario), spec.name, spec.point,
-                       sorted((k, repr(v)) for k, v in spec.overrides.items()),
-                       spec.replication, spec.seed, spec.years, spec.seeds, spec.measure],
-                      default=str, separators=(",", ":"))
+    text = json.dumps(
+        [
+            scenario_hash(spec.scenario),
+            spec.name,
+            spec.point,
+            sorted((k, repr(v)) for k, v in spec.overrides.items()),
+            spec.replication,
+            spec.seed,
+            spec.years,
+            spec.seeds,
+            spec.measure,
+        ],
+        default=str,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -44,6 +55,7 @@ class RunCache:
 
     def path(self, spec: RunSpec) -> Path:
         from sim.batch.store import slug
+
         return self.root / slug(spec.name) / f"{run_digest(spec)}.json"
 
     def done(self, spec: RunSpec) -> bool:
@@ -53,8 +65,9 @@ class RunCache:
         """The stored output of ``spec``, or None if missing, empty or unreadable."""
         try:
             data = json.loads(self.path(spec).read_text(encoding="utf-8"))
-            return RunOutput(spec, summary=data["summary"], extra=data.get("extra"),
-                             rss=0, worker=0)
+            return RunOutput(
+                spec, summary=data["summary"], extra=data.get("extra"), rss=0, worker=0
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -63,11 +76,25 @@ class RunCache:
         if not out.ok:
             return
         spec = out.spec
-        write_text(self.path(spec), json.dumps({
-            "run": {"scenario": spec.name, "point": spec.point,
-                    "replication": spec.replication, "seed": spec.seed,
-                    "years": spec.years, "overrides": plain(dict(spec.overrides))},
-            "summary": out.summary, "extra": out.extra}, allow_nan=True) + "\n")
+        write_text(
+            self.path(spec),
+            json.dumps(
+                {
+                    "run": {
+                        "scenario": spec.name,
+                        "point": spec.point,
+                        "replication": spec.replication,
+                        "seed": spec.seed,
+                        "years": spec.years,
+                        "overrides": plain(dict(spec.overrides)),
+                    },
+                    "summary": out.summary,
+                    "extra": out.extra,
+                },
+                allow_nan=True,
+            )
+            + "\n",
+        )
 
     def remove_temporaries(self) -> int:
         """Delete temporary files left by an interrupted write; returns how many."""

@@ -97,11 +97,20 @@ def default_workers() -> int:
     return cores()
 
 
-def execute(runs: Sequence[RunSpec], out_dir: str | Path, *, workers: int | None = None,
-            scheduler: Any = None, progress: bool = True, weekly: bool = True,
-            chunk_size: int | None = None, manifest: Mapping[str, Any] | None = None,
-            on_run: OnRun | None = None, desc: str = "runs", force: bool = False
-            ) -> BatchReport:
+def execute(
+    runs: Sequence[RunSpec],
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+    weekly: bool = True,
+    chunk_size: int | None = None,
+    manifest: Mapping[str, Any] | None = None,
+    on_run: OnRun | None = None,
+    desc: str = "runs",
+    force: bool = False,
+) -> BatchReport:
     """Run ``runs`` and record each into the results store at ``out_dir``.
 
     The folder is claimed for the whole call (:func:`sim.folders.claim_folder`: a lock
@@ -135,8 +144,10 @@ def execute(runs: Sequence[RunSpec], out_dir: str | Path, *, workers: int | None
     if workers is not None and workers < 1:
         raise ValueError("workers must be at least 1")
     plan = plan_hash(runs, weekly)
-    with claim_folder(out_dir, "batch", plan, force) as claim, \
-            Engine(workers, scheduler, chunk_size=chunk_size) as engine:
+    with (
+        claim_folder(out_dir, "batch", plan, force) as claim,
+        Engine(workers, scheduler, chunk_size=chunk_size) as engine,
+    ):
         engine.connect()  # an unreachable scheduler fails here, before any file
         store = ResultsStore(claim.root)
         _write_manifest(store, runs, manifest, weekly, plan, claim.previous)
@@ -178,9 +189,15 @@ def _write_summary_quietly(store: ResultsStore) -> None:
         store.write_summary_csv()
 
 
-def run_many(runs: Sequence[RunSpec], *, workers: int | None = 1, scheduler: Any = None,
-             progress: bool | Progress | None = False, cache: str | Path | None = None,
-             desc: str = "runs") -> list[RunOutput]:
+def run_many(
+    runs: Sequence[RunSpec],
+    *,
+    workers: int | None = 1,
+    scheduler: Any = None,
+    progress: bool | Progress | None = False,
+    cache: str | Path | None = None,
+    desc: str = "runs",
+) -> list[RunOutput]:
     """Run ``runs`` serially, on local processes or on Dask; outputs in the runs' order.
 
     The one call for code that plans its own runs (comparisons, sensitivity analyses,
@@ -209,6 +226,7 @@ def run_many(runs: Sequence[RunSpec], *, workers: int | None = 1, scheduler: Any
 
 # ---------------------------------------------------------------- the engine
 
+
 class Engine:
     """Where runs happen: this process, a pool of local processes, or a Dask cluster.
 
@@ -218,8 +236,14 @@ class Engine:
     engine is left by an exception (Ctrl-C, SIGTERM). Use it as a context manager.
     """
 
-    def __init__(self, workers: int | None = 1, scheduler: Any = None, *,
-                 cache: str | Path | None = None, chunk_size: int | None = None):
+    def __init__(
+        self,
+        workers: int | None = 1,
+        scheduler: Any = None,
+        *,
+        cache: str | Path | None = None,
+        chunk_size: int | None = None,
+    ):
         if workers is not None and workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = default_workers() if workers is None else workers
@@ -254,20 +278,21 @@ class Engine:
         try:
             from dask.distributed import Client
         except ImportError as exc:
-            raise ScenarioError(f"--scheduler needs dask[distributed] installed ({exc})"
-                                ) from None
+            raise ScenarioError(f"--scheduler needs dask[distributed] installed ({exc})") from None
         if isinstance(self.scheduler, Client):
             self._client = self.scheduler
             return
         try:
             self._client = Client(self.scheduler, timeout=SCHEDULER_TIMEOUT)
         except (OSError, ValueError, TypeError) as exc:
-            raise ScenarioError(f"--scheduler: cannot reach the Dask scheduler at "
-                                f"{self.scheduler}: {exc}") from None
+            raise ScenarioError(
+                f"--scheduler: cannot reach the Dask scheduler at {self.scheduler}: {exc}"
+            ) from None
         self._own_client = True
 
-    def run(self, runs: Sequence[RunSpec], progress: bool | Progress | None = False,
-            desc: str = "runs") -> list[RunOutput]:
+    def run(
+        self, runs: Sequence[RunSpec], progress: bool | Progress | None = False, desc: str = "runs"
+    ) -> list[RunOutput]:
         """Outputs of ``runs`` in order; runs in the cache are read, not run."""
         digests = [run_digest(r) for r in runs]
         found: dict[str, RunOutput | None] = {}
@@ -293,11 +318,12 @@ class Engine:
             if own and bar is not None:
                 bar.close()
         outs = [found[d] for d in digests]
-        return [o if o.spec is r else replace(o, spec=r)  # repeated specs: own spec
-                for o, r in zip(outs, runs, strict=True)]
+        return [
+            o if o.spec is r else replace(o, spec=r)  # repeated specs: own spec
+            for o, r in zip(outs, runs, strict=True)
+        ]
 
-    def stream(self, todo: list[RunSpec], store: Store | None, weekly: bool
-               ) -> Iterator[RunOutput]:
+    def stream(self, todo: list[RunSpec], store: Store | None, weekly: bool) -> Iterator[RunOutput]:
         """Outputs as runs finish (any order), each written to ``store`` first."""
         if not todo:
             return iter(())
@@ -306,14 +332,15 @@ class Engine:
             return _dask_outputs(todo, store, self._client, weekly, self.chunk_size)
         if self.workers == 1 or len(todo) == 1:
             return _serial_outputs(todo, store, weekly)
-        return _process_outputs(todo, store, self._processes(), self.workers, weekly,
-                                self.chunk_size)
+        return _process_outputs(
+            todo, store, self._processes(), self.workers, weekly, self.chunk_size
+        )
 
     def _processes(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             mp_context=_process_context(),
-                                             initializer=_worker_init)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=_process_context(), initializer=_worker_init
+            )
         return self._pool
 
     def close(self, abort: bool = False) -> None:
@@ -335,8 +362,9 @@ class Engine:
                 client.close()
 
 
-def _progress_of(progress: bool | Progress | None, total: int, initial: int, desc: str
-                 ) -> tuple[Progress | None, bool]:
+def _progress_of(
+    progress: bool | Progress | None, total: int, initial: int, desc: str
+) -> tuple[Progress | None, bool]:
     """A display for this round: the caller's (total extended) or a new one of ours."""
     if progress is None or isinstance(progress, bool):
         return make_progress(bool(progress), total, initial, desc), True
@@ -366,13 +394,16 @@ def _terminate_pool(pool: ProcessPoolExecutor) -> None:
 
 # ---------------------------------------------------------------- planning
 
+
 def _check_keys(runs: Sequence[RunSpec]) -> None:
     seen: dict[tuple[str, int, int], RunKey] = {}
     for r in runs:
         k = (slug(r.name), int(r.point), int(r.replication))
         if k in seen:
-            raise ValueError(f"two runs share the key {r.key} (or a name with the same "
-                             f"folder name as {seen[k][0]!r})")
+            raise ValueError(
+                f"two runs share the key {r.key} (or a name with the same "
+                f"folder name as {seen[k][0]!r})"
+            )
         seen[k] = r.key
 
 
@@ -387,27 +418,45 @@ def plan_hash(runs: Sequence[RunSpec], weekly: bool = True) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def default_manifest(runs: Sequence[RunSpec], command: str = "sim.batch.execute",
-                     extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def default_manifest(
+    runs: Sequence[RunSpec],
+    command: str = "sim.batch.execute",
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Manifest of a list of runs: base scenarios as run, points, seeds, horizon."""
     scenarios: dict[str, Any] = {}
     points: dict[int, dict[str, Any]] = {}
     for r in runs:
         if r.name not in scenarios:
-            scenarios[r.name] = SimpleNamespace(file=r.file, raw=r.scenario,
-                                                hash=scenario_hash(r.scenario))
-        points.setdefault(r.point, {"point": r.point, "scenario": r.name,
-                                    "overrides": dict(r.overrides)})
+            scenarios[r.name] = SimpleNamespace(
+                file=r.file, raw=r.scenario, hash=scenario_hash(r.scenario)
+            )
+        points.setdefault(
+            r.point, {"point": r.point, "scenario": r.name, "overrides": dict(r.overrides)}
+        )
     first = runs[0] if runs else RunSpec({}, "none")
     seeds = {"root": first.seed, "mode": first.seeds, "derivation": seed_derivation(first.seeds)}
-    return make_manifest(scenarios, seeds, command, extra={
-        "years": first.years, "runs": len(runs), "points": list(points.values()),
-        **(extra or {})})
+    return make_manifest(
+        scenarios,
+        seeds,
+        command,
+        extra={
+            "years": first.years,
+            "runs": len(runs),
+            "points": list(points.values()),
+            **(extra or {}),
+        },
+    )
 
 
-def _write_manifest(store: ResultsStore, runs: Sequence[RunSpec],
-                    manifest: Mapping[str, Any] | None, weekly: bool, plan: str,
-                    previous: Mapping[str, Any] | None) -> None:
+def _write_manifest(
+    store: ResultsStore,
+    runs: Sequence[RunSpec],
+    manifest: Mapping[str, Any] | None,
+    weekly: bool,
+    plan: str,
+    previous: Mapping[str, Any] | None,
+) -> None:
     """Write the manifest, or note a resume in the manifest of this same plan.
 
     The claim of the folder has already refused a folder of another plan.
@@ -425,18 +474,21 @@ def _write_manifest(store: ResultsStore, runs: Sequence[RunSpec],
     write_json(store.manifest_path, data)
 
 
-def chunks_of(runs: Sequence[RunSpec], workers: int, size: int | None = None
-              ) -> list[list[RunSpec]]:
+def chunks_of(
+    runs: Sequence[RunSpec], workers: int, size: int | None = None
+) -> list[list[RunSpec]]:
     """Split runs into tasks of a few runs each (fewer tasks, less overhead per run)."""
     if size is None:
         size = max(1, min(MAX_CHUNK, len(runs) // max(1, workers * TASKS_PER_WORKER)))
-    return [list(runs[i:i + size]) for i in range(0, len(runs), size)]
+    return [list(runs[i : i + size]) for i in range(0, len(runs), size)]
 
 
 # ---------------------------------------------------------------- executors
 
-def run_chunk(specs: Sequence[RunSpec], weekly: bool = True, store: Store | None = None
-              ) -> list[RunOutput]:
+
+def run_chunk(
+    specs: Sequence[RunSpec], weekly: bool = True, store: Store | None = None
+) -> list[RunOutput]:
     """Run a task's specs one after another (this is what a worker executes).
 
     With ``store`` (a results store or run cache this worker can write to) each run
@@ -462,8 +514,7 @@ def _collect_garbage() -> None:
         _gc_state["since"] = 0
 
 
-def _serial_outputs(todo: list[RunSpec], store: Store | None, weekly: bool
-                    ) -> Iterator[RunOutput]:
+def _serial_outputs(todo: list[RunSpec], store: Store | None, weekly: bool) -> Iterator[RunOutput]:
     for spec in todo:
         yield run_chunk([spec], weekly, store)[0]
 
@@ -492,13 +543,19 @@ def _worker_init() -> None:
     _gc_state["frozen"] = True
 
 
-def _process_outputs(todo: list[RunSpec], store: Store | None, pool: ProcessPoolExecutor,
-                     workers: int, weekly: bool, chunk_size: int | None
-                     ) -> Iterator[RunOutput]:
+def _process_outputs(
+    todo: list[RunSpec],
+    store: Store | None,
+    pool: ProcessPoolExecutor,
+    workers: int,
+    weekly: bool,
+    chunk_size: int | None,
+) -> Iterator[RunOutput]:
     """Run chunks on the engine's pool; workers write to ``store`` themselves."""
     chunks = chunks_of(todo, workers, chunk_size)
     pending: dict[Future, list[RunSpec]] = {
-        pool.submit(run_chunk, c, weekly, store): c for c in chunks}
+        pool.submit(run_chunk, c, weekly, store): c for c in chunks
+    }
     try:
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -510,8 +567,9 @@ def _process_outputs(todo: list[RunSpec], store: Store | None, pool: ProcessPool
             fut.cancel()
 
 
-def _chunk_result(fut: Any, chunk: list[RunSpec], store: Store | None,
-                  write: bool = False) -> list[RunOutput]:
+def _chunk_result(
+    fut: Any, chunk: list[RunSpec], store: Store | None, write: bool = False
+) -> list[RunOutput]:
     """A task's outputs, written here if ``write``; a task that died fails its runs."""
     try:
         outs = fut.result()
@@ -533,16 +591,20 @@ def _lost(spec: RunSpec, exc: Exception, store: Store | None) -> RunOutput:
         cached = store.load(spec)
         if cached is not None:
             return cached
-    err = {"type": type(exc).__name__,
-           "message": f"the worker running this run failed: {exc}", "traceback": ""}
+    err = {
+        "type": type(exc).__name__,
+        "message": f"the worker running this run failed: {exc}",
+        "traceback": "",
+    }
     out = RunOutput(spec, error=err, rss=0, worker=0)
     if store is not None:
         store.write(out)
     return out
 
 
-def _dask_outputs(todo: list[RunSpec], store: Store | None, client: Any, weekly: bool,
-                  chunk_size: int | None) -> Iterator[RunOutput]:
+def _dask_outputs(
+    todo: list[RunSpec], store: Store | None, client: Any, weekly: bool, chunk_size: int | None
+) -> Iterator[RunOutput]:
     """Run on a Dask cluster; outputs travel back and are written here (no shared disk)."""
     from dask.distributed import as_completed
 

@@ -25,10 +25,13 @@ from sim.simulate import Simulator, simulate
 Request = tuple[LoadedScenario, Sequence[int], int, "int | None"]
 
 
-def replication_frames(requests: Sequence[Request], engine: Engine | None = None,
-                       simulator: Simulator = simulate,
-                       progress: bool | Progress | None = None, desc: str = "runs"
-                       ) -> list[pd.DataFrame]:
+def replication_frames(
+    requests: Sequence[Request],
+    engine: Engine | None = None,
+    simulator: Simulator = simulate,
+    progress: bool | Progress | None = None,
+    desc: str = "runs",
+) -> list[pd.DataFrame]:
     """One summary table per request (a row per replication, in the given order).
 
     Args:
@@ -43,8 +46,11 @@ def replication_frames(requests: Sequence[Request], engine: Engine | None = None
     """
     if simulator is not simulate:
         return [simulator(*r) for r in requests]
-    specs = [RunSpec(sc, sc.name, 0, {}, int(k), int(seed), years, measure="rows")
-             for sc, reps, seed, years in requests for k in reps]
+    specs = [
+        RunSpec(sc, sc.name, 0, {}, int(k), int(seed), years, measure="rows")
+        for sc, reps, seed, years in requests
+        for k in reps
+    ]
     if engine is None:
         with Engine(1) as own:
             outs = own.run(specs, progress, desc)
@@ -53,12 +59,15 @@ def replication_frames(requests: Sequence[Request], engine: Engine | None = None
     for out in outs:
         if not out.ok:
             err = out.error or {}
-            raise ScenarioError(f"replication {out.spec.replication} of "
-                                f"'{out.spec.name}' failed: {err.get('type')}: "
-                                f"{err.get('message')}", file=out.spec.file)
+            raise ScenarioError(
+                f"replication {out.spec.replication} of "
+                f"'{out.spec.name}' failed: {err.get('type')}: "
+                f"{err.get('message')}",
+                file=out.spec.file,
+            )
     frames, i = [], 0
     for _, reps, _, _ in requests:
         n = len(reps)
-        frames.append(pd.DataFrame([o.summary for o in outs[i:i + n]]))
+        frames.append(pd.DataFrame([o.summary for o in outs[i : i + n]]))
         i += n
     return frames

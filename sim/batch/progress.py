@@ -32,8 +32,10 @@ class BarProgress:
 
     def __init__(self, total: int, initial: int, desc: str):
         from tqdm.auto import tqdm
-        self.bar = tqdm(total=total, initial=initial, desc=desc, unit="run",
-                        dynamic_ncols=True, smoothing=0.1)
+
+        self.bar = tqdm(
+            total=total, initial=initial, desc=desc, unit="run", dynamic_ncols=True, smoothing=0.1
+        )
 
     def add(self, n: int) -> None:
         self.bar.total = (self.bar.total or 0) + n
@@ -51,8 +53,9 @@ class BarProgress:
 class LineProgress:
     """A line such as ``compare: 40/120 runs (3.2 runs/s, about 25 s left)`` now and then."""
 
-    def __init__(self, total: int, initial: int, desc: str, stream: Any = None,
-                 every: float = LINE_EVERY):
+    def __init__(
+        self, total: int, initial: int, desc: str, stream: Any = None, every: float = LINE_EVERY
+    ):
         self.total, self.done, self.desc = total, initial, desc
         self.initial = initial
         self.failed = 0
@@ -79,8 +82,9 @@ class LineProgress:
         rate = ran / (now - self.start) if now > self.start else 0.0
         left = (self.total - self.done) / rate if rate > 0 else None
         text = f"{self.desc}: {self.done}/{self.total} runs ({rate:.1f} runs/s"
-        text += f", about {left:.0f} s left)" if left is not None and self.done < self.total \
-            else ")"
+        text += (
+            f", about {left:.0f} s left)" if left is not None and self.done < self.total else ")"
+        )
         if self.failed:
             text += f", {self.failed} failed"
         print(text, file=self.stream, flush=True)
@@ -104,8 +108,7 @@ class CallbackProgress:
         pass
 
 
-def make_progress(show: bool, total: int, initial: int = 0, desc: str = "runs"
-                  ) -> Progress | None:
+def make_progress(show: bool, total: int, initial: int = 0, desc: str = "runs") -> Progress | None:
     """The progress display for ``show`` (False: none): a bar on a terminal, else lines."""
     if not show:
         return None

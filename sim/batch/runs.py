@@ -112,8 +112,12 @@ class RunSpec:
         Replications of one point share the validated scenario: a worker validates it
         once (cached by the scenario's hash, its overrides and name) instead of per run.
         """
-        key = (scenario_hash(self.scenario), repr(sorted(self.overrides.items())), self.name,
-               self.file)
+        key = (
+            scenario_hash(self.scenario),
+            repr(sorted(self.overrides.items())),
+            self.name,
+            self.file,
+        )
         cached = _LOADED.get(key)
         if cached is None:
             raw = copy.deepcopy(dict(self.scenario))
@@ -162,21 +166,29 @@ def simulate(spec: RunSpec, weekly: bool = True) -> RunOutput:
     try:
         if spec.measure != "batch":
             row, extra = _measured(spec)
-            return RunOutput(spec, summary=row, extra=extra, rss=current_rss(),
-                             seconds=time.perf_counter() - start)
+            return RunOutput(
+                spec,
+                summary=row,
+                extra=extra,
+                rss=current_rss(),
+                seconds=time.perf_counter() - start,
+            )
         summary, table = _run(spec)
     except Exception as exc:  # one failed run is recorded, not raised
-        err = {"type": type(exc).__name__, "message": str(exc),
-               "traceback": traceback.format_exc()}
-        return RunOutput(spec, error=err, rss=current_rss(),
-                         seconds=time.perf_counter() - start)
-    row = {"scenario": spec.name, "point": int(spec.point),
-           "replication": int(spec.replication), "seed": int(spec.seed),
-           **_point_columns(spec)}
+        err = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
+        return RunOutput(spec, error=err, rss=current_rss(), seconds=time.perf_counter() - start)
+    row = {
+        "scenario": spec.name,
+        "point": int(spec.point),
+        "replication": int(spec.replication),
+        "seed": int(spec.seed),
+        **_point_columns(spec),
+    }
     row.update({k: v for k, v in summary.items() if k not in row})
     table = _tidy_weekly(spec, table) if weekly else None
-    return RunOutput(spec, summary=row, weekly=table, rss=current_rss(),
-                     seconds=time.perf_counter() - start)
+    return RunOutput(
+        spec, summary=row, weekly=table, rss=current_rss(), seconds=time.perf_counter() - start
+    )
 
 
 def _run(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -186,8 +198,12 @@ def _run(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
         return res.summary, res.weekly
     model = HomelessnessModel(sc, rng=run_seed(spec.seed, *spec.stream_key), years=spec.years)
     model.run()
-    summary = {"scenario": sc.name, "replication": spec.replication, "seed": spec.seed,
-               **model.summary()}
+    summary = {
+        "scenario": sc.name,
+        "replication": spec.replication,
+        "seed": spec.seed,
+        **model.summary(),
+    }
     return summary, weekly_table(model.recorder, model.params.setting.start_year)
 
 
@@ -195,15 +211,23 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The summary row (and extra tables) of a ``rows`` or ``compare`` run, as plain
     JSON values, so that a row read back from the run cache is the same bit for bit."""
     from sim.batch.cache import plain
+
     if spec.seeds != "common":
         raise ValueError(f"measure {spec.measure!r} runs with common seeds only")
     sc = spec.loaded()
     if spec.measure in ("rows", "plan"):
-        res = run_once(sc, spec.replication, spec.seed, spec.years, detail=False,
-                       keep_model=spec.measure == "plan")
+        res = run_once(
+            sc,
+            spec.replication,
+            spec.seed,
+            spec.years,
+            detail=False,
+            keep_model=spec.measure == "plan",
+        )
         row = dict(res.summary)
-        row.update(pit_by_situation(res.weekly, sc.params.setting.start_year,
-                                    sc.params.setting.pit_week))
+        row.update(
+            pit_by_situation(res.weekly, sc.params.setting.start_year, sc.params.setting.pit_week)
+        )
         if spec.measure == "plan":
             row.update(yearly_costs(res.model))
         return plain(row), None
@@ -211,19 +235,26 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
     model = res.model
     rc = run_costs(model)
     tot = model.recorder.counts[: model.week + 1].sum(axis=(2, 3))
-    extra = {"yearly": rc.yearly(False), "yearly_discounted": rc.yearly(True),
-             "homeless": tot[:, HOMELESS_MASK].sum(axis=1),
-             "housed": tot[:, HOUSED_MASK].sum(axis=1)}
+    extra = {
+        "yearly": rc.yearly(False),
+        "yearly_discounted": rc.yearly(True),
+        "homeless": tot[:, HOMELESS_MASK].sum(axis=1),
+        "housed": tot[:, HOUSED_MASK].sum(axis=1),
+    }
     return plain(res.summary), plain(extra)
 
 
 def yearly_costs(model: HomelessnessModel) -> dict[str, float]:
     """Cost by payer and calendar year (undiscounted): ``yearly_<payer>_<year>``."""
     from sim.scenario.costs_schema import PAYERS
+
     yearly = run_costs(model).yearly(False)
     start = model.params.setting.start_year
-    return {f"yearly_{payer}_{start + y}": float(yearly[y, p])
-            for y in range(yearly.shape[0]) for p, payer in enumerate(PAYERS)}
+    return {
+        f"yearly_{payer}_{start + y}": float(yearly[y, p])
+        for y in range(yearly.shape[0])
+        for p, payer in enumerate(PAYERS)
+    }
 
 
 def _point_columns(spec: RunSpec) -> dict[str, Any]:

@@ -76,6 +76,7 @@ def orderly(run: Callable[[Any], int], resumable: bool = True) -> Callable[[Any]
     objects of the stopped runs are freed and the fork server and resource tracker
     stopped (:func:`stop_helpers`), so that nothing the command started outlives it.
     """
+
     @functools.wraps(run)
     def wrapped(args: Any) -> int:
         stopped: Stopped | None = None
@@ -88,10 +89,14 @@ def orderly(run: Callable[[Any], int], resumable: bool = True) -> Callable[[Any]
         stop_helpers()
         out = getattr(args, "out", None)
         where = f" in {out}" if out else ""
-        said = (f"finished runs are kept{where}; run the same command again to resume"
-                if resumable else "nothing was written")
+        said = (
+            f"finished runs are kept{where}; run the same command again to resume"
+            if resumable
+            else "nothing was written"
+        )
         print(f"homesim: stopped by {stopped.name}; {said}", file=sys.stderr)
         return stopped.exit_code
+
     return wrapped
 
 
@@ -110,6 +115,7 @@ def stop_helpers() -> None:
     started again.
     """
     from multiprocessing import forkserver, resource_tracker
+
     fs = getattr(forkserver, "_forkserver", None)
     if fs is not None and getattr(fs, "_forkserver_pid", None) is not None:
         pid = fs._forkserver_pid
@@ -167,7 +173,7 @@ def _descendants(pid: int) -> list[int]:
     for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc").exists() else ():
         try:
             text = entry.read_text()
-            ppid = int(text[text.rindex(")") + 2:].split()[1])
+            ppid = int(text[text.rindex(")") + 2 :].split()[1])
         except (OSError, ValueError, IndexError):
             continue
         parents.setdefault(ppid, []).append(int(entry.parent.name))

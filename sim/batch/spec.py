@@ -55,8 +55,17 @@ from sim.scenario.loader import LoadedScenario, load_scenario, number_hint, read
 from sim.scenario.schema import Setting
 from sim.shipped import locate, locate_near
 
-TOP_KEYS = ("name", "description", "scenarios", "sweep", "replications", "seed", "seeds",
-            "years", "outputs")
+TOP_KEYS = (
+    "name",
+    "description",
+    "scenarios",
+    "sweep",
+    "replications",
+    "seed",
+    "seeds",
+    "years",
+    "outputs",
+)
 ENTRY_KEYS = ("file", "scenario", "name", "set", "sweep")
 OUTPUT_KEYS = ("weekly",)
 
@@ -105,36 +114,75 @@ class Batch:
         for e in self.entries:
             for p in e.points:
                 for k in range(self.replications):
-                    out.append(RunSpec(e.scenario.raw, e.name, p.index, p.overrides, k,
-                                       self.seed, self.years, self.seeds, e.scenario.file))
+                    out.append(
+                        RunSpec(
+                            e.scenario.raw,
+                            e.name,
+                            p.index,
+                            p.overrides,
+                            k,
+                            self.seed,
+                            self.years,
+                            self.seeds,
+                            e.scenario.file,
+                        )
+                    )
         return out
 
     def manifest(self, command: str) -> dict[str, Any]:
         """The results folder's manifest: scenarios as run, points, seeds, batch file."""
-        seeds = {"root": self.seed, "mode": self.seeds, "replications": self.replications,
-                 "derivation": seed_derivation(self.seeds)}
-        points = [{"point": p.index, "scenario": p.scenario, "overrides": p.overrides,
-                   **({"error": p.error} if p.error else {})} for p in self.points]
+        seeds = {
+            "root": self.seed,
+            "mode": self.seeds,
+            "replications": self.replications,
+            "derivation": seed_derivation(self.seeds),
+        }
+        points = [
+            {
+                "point": p.index,
+                "scenario": p.scenario,
+                "overrides": p.overrides,
+                **({"error": p.error} if p.error else {}),
+            }
+            for p in self.points
+        ]
         return make_manifest(
-            {e.name: e.scenario for e in self.entries}, seeds, command,
-            extra={"batch": {"name": self.name, "file": self.file, "sha256": self.text_hash,
-                             "description": self.description},
-                   "years": self.years, "outputs": {"weekly": self.weekly},
-                   "runs": len(self.points) * self.replications, "points": points})
+            {e.name: e.scenario for e in self.entries},
+            seeds,
+            command,
+            extra={
+                "batch": {
+                    "name": self.name,
+                    "file": self.file,
+                    "sha256": self.text_hash,
+                    "description": self.description,
+                },
+                "years": self.years,
+                "outputs": {"weekly": self.weekly},
+                "runs": len(self.points) * self.replications,
+                "points": points,
+            },
+        )
 
 
 # ---------------------------------------------------------------- loading
+
 
 def load_batch(path: str | Path) -> Batch:
     """Read and validate a batch file; raises :class:`ScenarioError` naming file and key."""
     path = locate(path, "batch")  # a path, or the name of a shipped batch
     data = read_yaml(path)
-    return batch_from_mapping(data, file=str(path), base=path.parent,
-                              text_hash=hashlib.sha256(path.read_bytes()).hexdigest())
+    return batch_from_mapping(
+        data,
+        file=str(path),
+        base=path.parent,
+        text_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
 
 
-def batch_from_mapping(data: Mapping[str, Any], file: str | None = None,
-                       base: Path | None = None, text_hash: str = "") -> Batch:
+def batch_from_mapping(
+    data: Mapping[str, Any], file: str | None = None, base: Path | None = None, text_hash: str = ""
+) -> Batch:
     """Validate a batch given as a mapping; relative scenario files resolve from ``base``."""
     base = base or Path.cwd()
     _check_keys(data, TOP_KEYS, "", file)
@@ -144,13 +192,15 @@ def batch_from_mapping(data: Mapping[str, Any], file: str | None = None,
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ScenarioError("expected text", file=file, path="description")
-    replications = _int(data.get("replications", 10), 1, "replications", file,
-                        high=MAX_REPLICATIONS)
+    replications = _int(
+        data.get("replications", 10), 1, "replications", file, high=MAX_REPLICATIONS
+    )
     seed = _int(data.get("seed", 0), 0, "seed", file, high=MAX_SEED)
     seeds = data.get("seeds", "common")
     if seeds not in SEED_MODES:
-        raise ScenarioError(f"expected one of {', '.join(SEED_MODES)}, got {seeds!r}",
-                            file=file, path="seeds")
+        raise ScenarioError(
+            f"expected one of {', '.join(SEED_MODES)}, got {seeds!r}", file=file, path="seeds"
+        )
     years = data.get("years")
     if years is not None:  # the bounds of the scenario key setting.years
         low, high = bounds(Setting, "years")
@@ -159,16 +209,29 @@ def batch_from_mapping(data: Mapping[str, Any], file: str | None = None,
     shared_sweep = _sweep(data["sweep"], "sweep", file) if "sweep" in data else ([{}], True)
     raw_entries = data.get("scenarios")
     if not isinstance(raw_entries, list) or not raw_entries:
-        raise ScenarioError("expected a non-empty list of scenarios (files or mappings)",
-                            file=file, path="scenarios")
+        raise ScenarioError(
+            "expected a non-empty list of scenarios (files or mappings)",
+            file=file,
+            path="scenarios",
+        )
     entries: list[Entry] = []
     for i, item in enumerate(raw_entries):
-        entries.append(_entry(item, i, shared_sweep, sum(len(e.points) for e in entries),
-                              base, file))
+        entries.append(
+            _entry(item, i, shared_sweep, sum(len(e.points) for e in entries), base, file)
+        )
     _check_unique_names(entries, file)
-    return Batch(name=name, file=file, entries=tuple(entries), replications=replications,
-                 seed=seed, seeds=seeds, years=years, weekly=weekly, description=description,
-                 text_hash=text_hash)
+    return Batch(
+        name=name,
+        file=file,
+        entries=tuple(entries),
+        replications=replications,
+        seed=seed,
+        seeds=seeds,
+        years=years,
+        weekly=weekly,
+        description=description,
+        text_hash=text_hash,
+    )
 
 
 def _check_keys(data: Mapping, known: tuple[str, ...], path: str, file: str | None) -> None:
@@ -176,26 +239,28 @@ def _check_keys(data: Mapping, known: tuple[str, ...], path: str, file: str | No
         if key not in known:
             near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.5)
             hint = f"; did you mean '{near[0]}'?" if near else ""
-            raise ScenarioError(f"unknown key '{key}'{hint} (known keys: {', '.join(known)})",
-                                file=file, path=f"{path}{key}")
+            raise ScenarioError(
+                f"unknown key '{key}'{hint} (known keys: {', '.join(known)})",
+                file=file,
+                path=f"{path}{key}",
+            )
 
 
 def _int(value: Any, low: int, path: str, file: str | None, high: int | None = None) -> int:
     """A whole number in [low, high], as the scenario loader checks one."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ScenarioError(f"expected a whole number, got {value!r}{number_hint(value)}",
-                            file=file, path=path)
+        raise ScenarioError(
+            f"expected a whole number, got {value!r}{number_hint(value)}", file=file, path=path
+        )
     if value < low or (high is not None and value > high):
         span = f"of at least {low:,}" + ("" if high is None else f" and at most {high:,}")
-        raise ScenarioError(f"expected a whole number {span}, got {value:,}",
-                            file=file, path=path)
+        raise ScenarioError(f"expected a whole number {span}, got {value:,}", file=file, path=path)
     return value
 
 
 def _outputs(value: Any, file: str | None) -> bool:
     if not isinstance(value, dict):
-        raise ScenarioError("expected a mapping such as {weekly: true}", file=file,
-                            path="outputs")
+        raise ScenarioError("expected a mapping such as {weekly: true}", file=file, path="outputs")
     _check_keys(value, OUTPUT_KEYS, "outputs.", file)
     weekly = value.get("weekly", True)
     if not isinstance(weekly, bool):
@@ -208,55 +273,72 @@ def _sweep(value: Any, path: str, file: str | None) -> tuple[list[dict[str, Any]
     rather than a list of points."""
     if isinstance(value, dict):
         if not value:
-            raise ScenarioError("empty sweep: give dotted paths with lists of values",
-                                file=file, path=path)
+            raise ScenarioError(
+                "empty sweep: give dotted paths with lists of values", file=file, path=path
+            )
         for key, values in value.items():
             _dotted(key, f"{path}.{key}", file)
             if not isinstance(values, list):
-                raise ScenarioError(f"expected a list of values, got {values!r}", file=file,
-                                    path=f"{path}.{key}")
+                raise ScenarioError(
+                    f"expected a list of values, got {values!r}", file=file, path=f"{path}.{key}"
+                )
             if not values:
-                raise ScenarioError("empty sweep: expected at least one value", file=file,
-                                    path=f"{path}.{key}")
+                raise ScenarioError(
+                    "empty sweep: expected at least one value", file=file, path=f"{path}.{key}"
+                )
         keys = list(value)
-        return [dict(zip(keys, combo, strict=True))
-                for combo in itertools.product(*(value[k] for k in keys))], True
+        return [
+            dict(zip(keys, combo, strict=True))
+            for combo in itertools.product(*(value[k] for k in keys))
+        ], True
     if isinstance(value, list):
         if not value:
-            raise ScenarioError("empty sweep: expected at least one point", file=file,
-                                path=path)
+            raise ScenarioError("empty sweep: expected at least one point", file=file, path=path)
         for j, point in enumerate(value):
             if not isinstance(point, dict) or not point:
-                raise ScenarioError("expected a mapping of dotted paths to values", file=file,
-                                    path=f"{path}[{j}]")
+                raise ScenarioError(
+                    "expected a mapping of dotted paths to values", file=file, path=f"{path}[{j}]"
+                )
             for key in point:
                 _dotted(key, f"{path}[{j}].{key}", file)
         return [dict(p) for p in value], False
-    raise ScenarioError("expected a mapping of dotted paths to lists of values (a grid) "
-                        "or a list of points", file=file, path=path)
+    raise ScenarioError(
+        "expected a mapping of dotted paths to lists of values (a grid) or a list of points",
+        file=file,
+        path=path,
+    )
 
 
 def _dotted(key: Any, path: str, file: str | None) -> None:
     if not isinstance(key, str) or not all(key.split(".")):
-        raise ScenarioError("expected a dotted key path such as places.starter.capacity",
-                            file=file, path=path)
+        raise ScenarioError(
+            "expected a dotted key path such as places.starter.capacity", file=file, path=path
+        )
 
 
-def _entry(item: Any, i: int, shared_sweep: tuple[list[dict[str, Any]], bool], first: int,
-           base: Path, file: str | None) -> Entry:
+def _entry(
+    item: Any,
+    i: int,
+    shared_sweep: tuple[list[dict[str, Any]], bool],
+    first: int,
+    base: Path,
+    file: str | None,
+) -> Entry:
     """One scenario entry: load, apply fixed overrides, check its points."""
     where = f"scenarios[{i}]"
     if isinstance(item, str):
         item = {"file": item}
     if not isinstance(item, dict):
-        raise ScenarioError("expected a file name or a mapping with 'file' or 'scenario'",
-                            file=file, path=where)
+        raise ScenarioError(
+            "expected a file name or a mapping with 'file' or 'scenario'", file=file, path=where
+        )
     _check_keys(item, ENTRY_KEYS, f"{where}.", file)
     scenario = _load_entry_scenario(item, where, base, file)
     fixed = item.get("set", {})
     if not isinstance(fixed, dict):
-        raise ScenarioError("expected a mapping of dotted paths to values", file=file,
-                            path=f"{where}.set")
+        raise ScenarioError(
+            "expected a mapping of dotted paths to values", file=file, path=f"{where}.set"
+        )
     for key in fixed:
         _dotted(key, f"{where}.set.{key}", file)
     if fixed:
@@ -268,35 +350,42 @@ def _entry(item: Any, i: int, shared_sweep: tuple[list[dict[str, Any]], bool], f
             raise ScenarioError(msg, file=file, path=f"{where}.set.{key}") from None
     name = item.get("name", scenario.name)
     if not isinstance(name, str) or not slug(name).strip("_"):
-        raise ScenarioError("expected a name with letters or digits", file=file,
-                            path=f"{where}.name")
+        raise ScenarioError(
+            "expected a name with letters or digits", file=file, path=f"{where}.name"
+        )
     if "sweep" in item:
         sweep_path = f"{where}.sweep"
         sweep, grid = _sweep(item["sweep"], sweep_path, file)
     else:
         (sweep, grid), sweep_path = shared_sweep, "sweep"
     _check_sweep_paths(scenario, sweep, grid, sweep_path, file)
-    points = tuple(Point(first + j, name, dict(p),
-                         _point_error(scenario, p, _sweep_where(sweep_path, grid, j), file))
-                   for j, p in enumerate(sweep))
+    points = tuple(
+        Point(
+            first + j,
+            name,
+            dict(p),
+            _point_error(scenario, p, _sweep_where(sweep_path, grid, j), file),
+        )
+        for j, p in enumerate(sweep)
+    )
     return Entry(name, scenario, points)
 
 
-def _load_entry_scenario(item: dict, where: str, base: Path, file: str | None
-                         ) -> LoadedScenario:
+def _load_entry_scenario(item: dict, where: str, base: Path, file: str | None) -> LoadedScenario:
     if ("file" in item) == ("scenario" in item):
-        raise ScenarioError("expected either 'file' (a scenario file) or 'scenario' "
-                            "(a scenario written here)", file=file, path=where)
+        raise ScenarioError(
+            "expected either 'file' (a scenario file) or 'scenario' (a scenario written here)",
+            file=file,
+            path=where,
+        )
     try:
         if "file" in item:
             if not isinstance(item["file"], str):
-                raise ScenarioError("expected a file name (text)", file=file,
-                                    path=f"{where}.file")
+                raise ScenarioError("expected a file name (text)", file=file, path=f"{where}.file")
             return load_scenario(locate_near(base, item["file"]))
         inline = item["scenario"]
         if not isinstance(inline, dict):
-            raise ScenarioError("expected a scenario mapping", file=file,
-                                path=f"{where}.scenario")
+            raise ScenarioError("expected a scenario mapping", file=file, path=f"{where}.scenario")
         inline = dict(inline)
         if isinstance(inline.get("extends"), str):
             inline["extends"] = str(locate_near(base, inline["extends"]))
@@ -326,12 +415,14 @@ def _is_path_error(exc: ScenarioError, key: str) -> bool:
     """True when the error is about the dotted path itself, not about its value."""
     p = exc.path or ""
     at_or_above = p == key or key.startswith(p + ".")
-    return at_or_above and (exc.message.startswith("unknown")
-                            or "holds a value, not a mapping" in exc.message)
+    return at_or_above and (
+        exc.message.startswith("unknown") or "holds a value, not a mapping" in exc.message
+    )
 
 
-def _check_sweep_paths(scenario: LoadedScenario, sweep: list[dict[str, Any]], grid: bool,
-                       path: str, file: str | None) -> None:
+def _check_sweep_paths(
+    scenario: LoadedScenario, sweep: list[dict[str, Any]], grid: bool, path: str, file: str | None
+) -> None:
     """Each swept path, set alone to one of its values, must exist in the scenario."""
     seen: dict[str, tuple[int, Any]] = {}
     for j, point in enumerate(sweep):
@@ -343,8 +434,9 @@ def _check_sweep_paths(scenario: LoadedScenario, sweep: list[dict[str, Any]], gr
         except ScenarioError as exc:
             if _is_path_error(exc, key):
                 where = f"{path}.{key}" if grid else f"{path}[{j}].{key}"
-                raise ScenarioError(f"sweep key '{key}': {exc.message}", file=file,
-                                    path=where) from None
+                raise ScenarioError(
+                    f"sweep key '{key}': {exc.message}", file=file, path=where
+                ) from None
 
 
 def _sweep_where(path: str, grid: bool, j: int) -> Callable[[str], str]:
@@ -353,8 +445,12 @@ def _sweep_where(path: str, grid: bool, j: int) -> Callable[[str], str]:
     return (lambda key: f"{path}.{key}") if grid else (lambda key: f"{path}[{j}].{key}")
 
 
-def _point_error(scenario: LoadedScenario, overrides: Mapping[str, Any],
-                 where: Callable[[str], str], file: str | None) -> str | None:
+def _point_error(
+    scenario: LoadedScenario,
+    overrides: Mapping[str, Any],
+    where: Callable[[str], str],
+    file: str | None,
+) -> str | None:
     """Why the scenario rejects a point's values, blamed on the batch file's sweep key
     that set the value (not on the scenario file, which is valid)."""
     if not overrides:
@@ -373,6 +469,9 @@ def _check_unique_names(entries: list[Entry], file: str | None) -> None:
     for i, e in enumerate(entries):
         s = slug(e.name)
         if s in seen:
-            raise ScenarioError(f"two scenarios are named '{e.name}'; give one a 'name'",
-                                file=file, path=f"scenarios[{i}].name")
+            raise ScenarioError(
+                f"two scenarios are named '{e.name}'; give one a 'name'",
+                file=file,
+                path=f"scenarios[{i}].name",
+            )
         seen[s] = i

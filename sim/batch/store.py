@@ -51,15 +51,32 @@ from sim.runner import interval_table
 
 #: Parquet metadata key holding a run's summary row and identity (JSON).
 META_KEY = b"homesim.run"
-WEEKLY_COLUMNS = ("scenario", "point", "replication", "week", "year", "situation", "needs",
-                  "age_band", "count")
+WEEKLY_COLUMNS = (
+    "scenario",
+    "point",
+    "replication",
+    "week",
+    "year",
+    "situation",
+    "needs",
+    "age_band",
+    "count",
+)
 #: Columns given by the folder names (Hive partitions), left out of the run files.
 PARTITION_COLUMNS = ("scenario", "point")
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 #: Schema of a run file (every file alike, so that a dataset of them reads as one table).
-RUN_FILE_SCHEMA = pa.schema([("replication", pa.int32()), ("week", pa.int32()),
-                             ("year", pa.int32()), ("situation", _TEXT), ("needs", _TEXT),
-                             ("age_band", _TEXT), ("count", pa.int64())])
+RUN_FILE_SCHEMA = pa.schema(
+    [
+        ("replication", pa.int32()),
+        ("week", pa.int32()),
+        ("year", pa.int32()),
+        ("situation", _TEXT),
+        ("needs", _TEXT),
+        ("age_band", _TEXT),
+        ("count", pa.int64()),
+    ]
+)
 
 
 def slug(name: str) -> str:
@@ -120,22 +137,38 @@ class ResultsStore:
     def write_run(self, out: RunOutput) -> None:
         spec = out.spec
         table = run_file_table(out.weekly)
-        meta = {"key": list(spec.key), "stream_key": list(spec.stream_key),
-                "seeds": spec.seeds, "years": spec.years,
-                "overrides": _jsonable(spec.overrides), "summary": out.summary}
+        meta = {
+            "key": list(spec.key),
+            "stream_key": list(spec.stream_key),
+            "seeds": spec.seeds,
+            "years": spec.years,
+            "overrides": _jsonable(spec.overrides),
+            "summary": out.summary,
+        }
         table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, default=str).encode()})
+            {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, default=str).encode()}
+        )
         atomic_write(self.run_path(spec.key), lambda p: pq.write_table(table, p))
         self.failure_path(spec.key).unlink(missing_ok=True)
 
     def write_failure(self, out: RunOutput) -> None:
         spec = out.spec
-        write_json(self.failure_path(spec.key), {
-            "scenario": spec.name, "point": spec.point, "replication": spec.replication,
-            "seed": spec.seed, "seeds": spec.seeds, "stream_key": list(spec.stream_key),
-            "years": spec.years, "file": spec.file, "overrides": _jsonable(spec.overrides),
-            "error": out.error,
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+        write_json(
+            self.failure_path(spec.key),
+            {
+                "scenario": spec.name,
+                "point": spec.point,
+                "replication": spec.replication,
+                "seed": spec.seed,
+                "seeds": spec.seeds,
+                "stream_key": list(spec.stream_key),
+                "years": spec.years,
+                "file": spec.file,
+                "overrides": _jsonable(spec.overrides),
+                "error": out.error,
+                "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
 
     def write_summary(self) -> None:
         """Write the table of finished runs as ``summary.parquet`` and ``summary.csv``."""
@@ -179,19 +212,22 @@ def _jsonable(overrides: Any) -> dict[str, Any]:
 
 def _empty_weekly() -> pd.DataFrame:
     text = ("scenario", "situation", "needs", "age_band")
-    return pd.DataFrame({c: pd.Series(dtype="object" if c in text else "int32")
-                         for c in WEEKLY_COLUMNS})
+    return pd.DataFrame(
+        {c: pd.Series(dtype="object" if c in text else "int32") for c in WEEKLY_COLUMNS}
+    )
 
 
 # ---------------------------------------------------------------- reading
+
 
 def run_files(root: str | Path) -> list[Path]:
     """Finished run files of a results folder (temporary and unreadable files left out)."""
     base = Path(root) / "runs"
     if not base.exists():
         return []
-    return sorted(p for p in base.rglob("rep=*.parquet")
-                  if not p.name.startswith(".") and readable_run(p))
+    return sorted(
+        p for p in base.rglob("rep=*.parquet") if not p.name.startswith(".") and readable_run(p)
+    )
 
 
 def readable_run(path: Path) -> bool:
@@ -243,8 +279,11 @@ def _run_table(meta: dict[str, Any], path: Path) -> pa.Table:
     if "point" not in table.column_names:
         table = table.add_column(0, "point", pa.array(np.full(n, point, dtype=np.int32)))
     if "scenario" not in table.column_names:
-        table = table.add_column(0, "scenario", pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(n, dtype=np.int32)), pa.array([name])))
+        table = table.add_column(
+            0,
+            "scenario",
+            pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([name])),
+        )
     else:
         i = table.column_names.index("scenario")
         table = table.set_column(i, "scenario", table["scenario"].dictionary_encode())
@@ -260,10 +299,18 @@ def read_failures(root: str | Path) -> pd.DataFrame:
             continue
         rec = json.loads(p.read_text(encoding="utf-8"))
         err = rec.get("error") or {}
-        rows.append({"scenario": rec["scenario"], "point": rec["point"],
-                     "replication": rec["replication"], "seed": rec["seed"],
-                     **rec.get("overrides", {}), "error": err.get("type"),
-                     "message": err.get("message"), "traceback": err.get("traceback")})
+        rows.append(
+            {
+                "scenario": rec["scenario"],
+                "point": rec["point"],
+                "replication": rec["replication"],
+                "seed": rec["seed"],
+                **rec.get("overrides", {}),
+                "error": err.get("type"),
+                "message": err.get("message"),
+                "traceback": err.get("traceback"),
+            }
+        )
     cols = ["scenario", "point", "replication", "seed", "error", "message", "traceback"]
     df = pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols)
     return df.sort_values(["point", "replication"], ignore_index=True) if rows else df
@@ -296,8 +343,7 @@ class BatchResults:
         """Weekly counts of one scenario only (reads only its files)."""
         return read_weekly(self.root, scenario)
 
-    def intervals(self, columns: list[str] | None = None, by: str = "scenario"
-                  ) -> pd.DataFrame:
+    def intervals(self, columns: list[str] | None = None, by: str = "scenario") -> pd.DataFrame:
         """Mean and 95% interval (2.5-97.5th percentile over runs) per outcome.
 
         ``by="point"`` gives one group per sweep point instead of per scenario.
@@ -313,6 +359,5 @@ def open_results(root: str | Path) -> BatchResults:
     """Open a batch results folder: ``summary``, ``weekly``, ``failures``, ``manifest``."""
     root = Path(root)
     if not (root / "runs").exists() and not (root / "manifest.json").exists():
-        raise FileNotFoundError(f"{root} is not a batch results folder "
-                                "(no manifest.json or runs/)")
+        raise FileNotFoundError(f"{root} is not a batch results folder (no manifest.json or runs/)")
     return BatchResults(root, read_summary(root), read_failures(root), read_manifest(root))

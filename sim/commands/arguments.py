@@ -24,13 +24,15 @@ from sim.scenario.schema import Setting
 MAX_WORKERS = 1024
 #: Dask scheduler protocols ``--scheduler`` accepts (``host:port`` means tcp).
 SCHEDULER_PROTOCOLS = ("tcp", "tls", "ucx", "inproc", "ws", "wss")
-_HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 
 
-def whole(low: int, high: int | None = None, what: str = "a whole number"
-          ) -> Callable[[str], int]:
+def whole(low: int, high: int | None = None, what: str = "a whole number") -> Callable[[str], int]:
     """A type for whole numbers in [low, high] (``high`` None: no upper bound)."""
+
     def parse(text: str) -> int:
         try:
             value = int(text.strip().replace("_", ""))
@@ -40,6 +42,7 @@ def whole(low: int, high: int | None = None, what: str = "a whole number"
             span = f"from {low:,} to {high:,}" if high is not None else f"of at least {low:,}"
             raise argparse.ArgumentTypeError(f"expected {what} {span}, got {text!r}")
         return value
+
     parse.__name__ = "whole number"
     return parse
 
@@ -59,9 +62,11 @@ replications = whole(1, MAX_REPLICATIONS, "a number of replications")
 workers = whole(1, MAX_WORKERS, "a number of worker processes")
 
 
-def number(low: float | None = None, high: float | None = None, *, above: bool = False
-           ) -> Callable[[str], float]:
+def number(
+    low: float | None = None, high: float | None = None, *, above: bool = False
+) -> Callable[[str], float]:
     """A type for finite numbers in [low, high]; ``above`` makes ``low`` excluded."""
+
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -71,9 +76,11 @@ def number(low: float | None = None, high: float | None = None, *, above: bool =
             raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
         too_low = low is not None and (value <= low if above else value < low)
         if too_low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"expected a number {_span(low, high, above)}, "
-                                             f"got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"expected a number {_span(low, high, above)}, got {text!r}"
+            )
         return value
+
     parse.__name__ = "number"
     return parse
 
@@ -99,8 +106,7 @@ def out_path(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("expected a folder name, got an empty one")
     if "\0" in text:
-        raise argparse.ArgumentTypeError("expected a folder name, got one with a NUL "
-                                         "character")
+        raise argparse.ArgumentTypeError("expected a folder name, got one with a NUL character")
     return Path(text)
 
 
@@ -109,8 +115,9 @@ def port(text: str) -> int:
     try:
         return whole(0, 65535)(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535 (or 0 for any free "
-                                         f"one), got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a port from 1 to 65535 (or 0 for any free one), got {text!r}"
+        ) from None
 
 
 def scheduler(text: str) -> str:
@@ -122,16 +129,22 @@ def scheduler(text: str) -> str:
     if protocol not in SCHEDULER_PROTOCOLS:
         raise argparse.ArgumentTypeError(
             f"expected an address such as tcp://10.0.0.5:8786 (protocols "
-            f"{', '.join(SCHEDULER_PROTOCOLS)}), got {text!r}")
+            f"{', '.join(SCHEDULER_PROTOCOLS)}), got {text!r}"
+        )
     if protocol == "inproc":
         return address
     host, colon, port_text = rest.rpartition(":")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not colon or not _valid_host(host) or not port_text.isdigit() \
-            or not 1 <= int(port_text) <= 65535:
+    if (
+        not colon
+        or not _valid_host(host)
+        or not port_text.isdigit()
+        or not 1 <= int(port_text) <= 65535
+    ):
         raise argparse.ArgumentTypeError(
             f"expected an address such as tcp://10.0.0.5:8786 (host and a port from 1 to "
-            f"65535), got {text!r}")
+            f"65535), got {text!r}"
+        )
     return address
 
 

@@ -31,12 +31,19 @@ SHOW_FAILURES = 5
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "batch", help="run a batch of scenarios, sweeps and replications",
+        "batch",
+        help="run a batch of scenarios, sweeps and replications",
         description="Run every scenario, sweep point and replication of a batch file into "
-                    "a results folder (DIR/runs/..., DIR/manifest.json). Re-running resumes.")
+        "a results folder (DIR/runs/..., DIR/manifest.json). Re-running resumes.",
+    )
     p.add_argument("batch", metavar="BATCH.yaml")
-    p.add_argument("--out", type=out_argument, default=None, metavar="DIR",
-                   help="results folder (default results/<batch name>)")
+    p.add_argument(
+        "--out",
+        type=out_argument,
+        default=None,
+        metavar="DIR",
+        help="results folder (default results/<batch name>)",
+    )
     add_engine_options(p, workers=None)
     p.set_defaults(func=orderly(run))
 
@@ -45,21 +52,35 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ScenarioError("--workers must be at least 1")
     batch = load_batch(args.batch)  # validated before anything is written
-    out = check_out_path(Path("results") / slug(batch.name) if args.out is None
-                         else args.out)
-    workers = engine_workers(args, [e.scenario for e in batch.entries],
-                             len(batch.points) * batch.replications, batch.years,
-                             runs_flag=f"replications in {args.batch}")
+    out = check_out_path(Path("results") / slug(batch.name) if args.out is None else args.out)
+    workers = engine_workers(
+        args,
+        [e.scenario for e in batch.entries],
+        len(batch.points) * batch.replications,
+        batch.years,
+        runs_flag=f"replications in {args.batch}",
+    )
     runs = batch.runs()
     for p in batch.points:
         if p.error:
-            print(f"homesim: warning: point {p.index} of '{p.scenario}' "
-                  f"({_overrides(p.overrides)}): {p.error}; its runs will be recorded as "
-                  "failed", file=sys.stderr)
+            print(
+                f"homesim: warning: point {p.index} of '{p.scenario}' "
+                f"({_overrides(p.overrides)}): {p.error}; its runs will be recorded as "
+                "failed",
+                file=sys.stderr,
+            )
     command = "homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    report = execute(runs, out, workers=workers, scheduler=args.scheduler,
-                     progress=not args.quiet, weekly=batch.weekly,
-                     manifest=batch.manifest(command), desc=batch.name, force=args.force)
+    report = execute(
+        runs,
+        out,
+        workers=workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        weekly=batch.weekly,
+        manifest=batch.manifest(command),
+        desc=batch.name,
+        force=args.force,
+    )
     print(_report(batch, report))
     return EXIT_FAILED_RUNS if report.failed else 0
 
@@ -70,9 +91,11 @@ def _overrides(overrides: dict) -> str:
 
 def _report(batch: Batch, report: BatchReport) -> str:
     rate = report.done / report.seconds * 60 if report.seconds > 0 and report.done else 0.0
-    lines = [f"{batch.name}: {report.total} runs; {report.done} done now, "
-             f"{report.skipped} already done, {len(report.failed)} failed "
-             f"({report.seconds:.1f} s, {rate:.0f} runs/min); results in {report.out_dir}/"]
+    lines = [
+        f"{batch.name}: {report.total} runs; {report.done} done now, "
+        f"{report.skipped} already done, {len(report.failed)} failed "
+        f"({report.seconds:.1f} s, {rate:.0f} runs/min); results in {report.out_dir}/"
+    ]
     refused = {p.index: p.error for p in batch.points if p.error}
     for out in report.failed[:SHOW_FAILURES]:
         name, point, rep = out.spec.key
@@ -82,6 +105,8 @@ def _report(batch: Batch, report: BatchReport) -> str:
     if len(report.failed) > SHOW_FAILURES:
         lines.append(f"  ... and {len(report.failed) - SHOW_FAILURES} more")
     if report.failed:
-        lines.append(f"  details in {report.out_dir / 'failed'}/; running the same command "
-                     "again retries the failed and missing runs")
+        lines.append(
+            f"  details in {report.out_dir / 'failed'}/; running the same command "
+            "again retries the failed and missing runs"
+        )
     return "\n".join(lines)

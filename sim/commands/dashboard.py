@@ -19,20 +19,32 @@ VIZ_PACKAGES = ("solara", "altair")
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "dashboard", help="open the interactive dashboard (needs the viz extra)",
+        "dashboard",
+        help="open the interactive dashboard (needs the viz extra)",
         description="Serve an interactive page: levers (places, assigned homes, policies), "
-                    "a run you can step or run to the end, plots and the baseline beside "
-                    "it.")
-    p.add_argument("scenario", metavar="SCENARIO.yaml", nargs="?", default=None,
-                   help="scenario to start from: a path or a shipped name "
-                        "(default: the shipped randers_baseline)")
-    p.add_argument("--port", type=arguments.port, default=8765,
-                   help="port (default 8765; 0: any free)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this machine only)")
+        "a run you can step or run to the end, plots and the baseline beside "
+        "it.",
+    )
+    p.add_argument(
+        "scenario",
+        metavar="SCENARIO.yaml",
+        nargs="?",
+        default=None,
+        help="scenario to start from: a path or a shipped name "
+        "(default: the shipped randers_baseline)",
+    )
+    p.add_argument(
+        "--port", type=arguments.port, default=8765, help="port (default 8765; 0: any free)"
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
     p.add_argument("--seed", type=arguments.seed, default=0, help="root seed (default 0)")
-    p.add_argument("--years", type=arguments.years, default=None,
-                   help="horizon (default: the scenario's)")
+    p.add_argument(
+        "--years", type=arguments.years, default=None, help="horizon (default: the scenario's)"
+    )
     p.set_defaults(func=run)
 
 
@@ -54,25 +66,39 @@ def check_can_listen(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise ScenarioError(f"--host {host!r}: not an address of this machine ({exc})"
-                            ) from None
+        raise ScenarioError(f"--host {host!r}: not an address of this machine ({exc})") from None
     family, _, _, _, address = infos[0]
     try:
         with socket.create_server(address, family=family):  # sets SO_REUSEADDR, as servers do
             pass
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise ScenarioError(f"--port {port}: the port is taken on {host} (another "
-                                "program listens there); choose another, or 0 for any free "
-                                "port") from None
-        raise ScenarioError(f"--host {host} --port {port}: cannot listen there "
-                            f"({exc.strerror or exc})") from None
+            raise ScenarioError(
+                f"--port {port}: the port is taken on {host} (another "
+                "program listens there); choose another, or 0 for any free "
+                "port"
+            ) from None
+        raise ScenarioError(
+            f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})"
+        ) from None
 
 
 def server_command(host: str, port: int) -> list[str]:
     """The solara server command line that serves ``sim.dashboard:Page``."""
-    return [sys.executable, "-m", "solara", "run", "sim.dashboard:Page", "--host", host,
-            "--port", str(port), "--production", "--no-open", "--no-check-version"]
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "sim.dashboard:Page",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+        "--no-check-version",
+    ]
 
 
 def server_env(scenario: str, seed: int, years: int | None) -> dict[str, str]:
@@ -81,9 +107,15 @@ def server_env(scenario: str, seed: int, years: int | None) -> dict[str, str]:
     from sim.dashboard import ENV_SCENARIO, ENV_SEED, ENV_YEARS
 
     env = dict(os.environ)
-    env.update({ENV_SCENARIO: scenario, ENV_SEED: str(seed),
-                "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-                "SOLARA_THEME_SHOW_BANNER": "False", "SOLARA_THEME_TITLE": "homesim"})
+    env.update(
+        {
+            ENV_SCENARIO: scenario,
+            ENV_SEED: str(seed),
+            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+            "SOLARA_THEME_SHOW_BANNER": "False",
+            "SOLARA_THEME_TITLE": "homesim",
+        }
+    )
     if years is not None:
         env[ENV_YEARS] = str(years)
     else:
@@ -94,9 +126,11 @@ def server_env(scenario: str, seed: int, years: int | None) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     missing = missing_viz_packages()
     if missing:
-        print(f"homesim: error: the dashboard needs the optional viz packages "
-              f"({', '.join(missing)} missing): run  .venv/bin/pip install -e '.[viz]'",
-              file=sys.stderr)
+        print(
+            f"homesim: error: the dashboard needs the optional viz packages "
+            f"({', '.join(missing)} missing): run  .venv/bin/pip install -e '.[viz]'",
+            file=sys.stderr,
+        )
         return 2
     from sim.dashboard import DEFAULT_SCENARIO
     from sim.scenario.loader import load_scenario
@@ -111,8 +145,9 @@ def run(args: argparse.Namespace) -> int:
     if args.port == 0:
         args.port = free_port(args.host)
     print(f"homesim dashboard: {path} at http://{args.host}:{args.port} (Ctrl-C stops)")
-    proc = subprocess.Popen(server_command(args.host, args.port),
-                            env=server_env(path, args.seed, args.years))
+    proc = subprocess.Popen(
+        server_command(args.host, args.port), env=server_env(path, args.seed, args.years)
+    )
     try:
         return proc.wait()
     except KeyboardInterrupt:

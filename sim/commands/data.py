@@ -40,18 +40,22 @@ READERS = {
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("data", help="turn real data files (Toronto, HUD) into targets",
-                       description="Read the publishers' files (City of Toronto shelter "
-                                   "flow and occupancy, HUD PIT and HIC by CoC) and write "
-                                   "calibration targets and bed schedules. See docs/data.md.")
+    p = sub.add_parser(
+        "data",
+        help="turn real data files (Toronto, HUD) into targets",
+        description="Read the publishers' files (City of Toronto shelter "
+        "flow and occupancy, HUD PIT and HIC by CoC) and write "
+        "calibration targets and bed schedules. See docs/data.md.",
+    )
     dsub = p.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
     _add_targets(dsub)
     _add_coc(dsub)
     _add_schedule(dsub)
     lc = dsub.add_parser("list-cocs", help="list the CoCs of a PIT file")
     lc.add_argument("--pit", required=True, type=Path, metavar="PIT.csv")
-    lc.add_argument("--min-years", type=int, default=0,
-                    help="only CoCs with at least this many years counted")
+    lc.add_argument(
+        "--min-years", type=int, default=0, help="only CoCs with at least this many years counted"
+    )
     lc.set_defaults(func=run_list_cocs)
     ck = dsub.add_parser("check", help="read a data file and summarise it")
     ck.add_argument("kind", choices=sorted(READERS))
@@ -64,10 +68,15 @@ def _add_targets(dsub: argparse._SubParsersAction) -> None:
     t.add_argument("source", choices=["toronto"], help="the data set (toronto)")
     t.add_argument("file", type=Path, metavar="FILE", help="shelter_system_flow.csv")
     t.add_argument("--out", required=True, type=Path, metavar="TARGETS.yaml")
-    t.add_argument("--group", action="append", default=None, metavar="GROUP",
-                   help="population group, by label or slug (all, chronic, refugees, "
-                        "non_refugees, families, youth, single_adult, indigenous); may be "
-                        "repeated (default: all)")
+    t.add_argument(
+        "--group",
+        action="append",
+        default=None,
+        metavar="GROUP",
+        help="population group, by label or slug (all, chronic, refugees, "
+        "non_refugees, families, youth, single_adult, indigenous); may be "
+        "repeated (default: all)",
+    )
     t.add_argument("--from", dest="start", default=None, metavar="YYYY-MM")
     t.add_argument("--to", dest="end", default=None, metavar="YYYY-MM")
     t.set_defaults(func=run_targets)
@@ -91,8 +100,13 @@ def _add_schedule(dsub: argparse._SubParsersAction) -> None:
     s.add_argument("--occupancy", required=True, type=Path, metavar="OCCUPANCY.csv")
     s.add_argument("--service-users", required=True, type=Path, metavar="USERS.csv")
     s.add_argument("--out", required=True, type=Path, metavar="SCHEDULE.yaml")
-    s.add_argument("--from", dest="start", default="2018-01", metavar="YYYY-MM",
-                   help="the scenario's first month (default 2018-01)")
+    s.add_argument(
+        "--from",
+        dest="start",
+        default="2018-01",
+        metavar="YYYY-MM",
+        help="the scenario's first month (default 2018-01)",
+    )
     s.add_argument("--to", dest="end", default="2024-06", metavar="YYYY-MM")
     s.set_defaults(func=run_schedule)
 
@@ -106,8 +120,10 @@ def run_schedule(args: argparse.Namespace) -> int:
     occ = toronto.read_occupancy(args.occupancy)
     users = toronto.read_service_users(args.service_users)
     data = schedules.toronto_schedule(flow, occ, users, f"{start:%Y-%m}", f"{end:%Y-%m}")
-    head = ("# Toronto's shelter capacity and inflow by quarter (homesim data schedule).\n"
-            "# Contains information licensed under the Open Government Licence - Toronto.\n")
+    head = (
+        "# Toronto's shelter capacity and inflow by quarter (homesim data schedule).\n"
+        "# Contains information licensed under the Open Government Licence - Toronto.\n"
+    )
     write_text(args.out, head + yaml.safe_dump(data, sort_keys=False, width=100))
     print(f"{args.out}: {len(data['changes'])} dated changes from {start:%Y-%m}")
     return 0
@@ -120,9 +136,11 @@ def run_targets(args: argparse.Namespace) -> int:
     flow = toronto.read_flow(args.file)
     data = targets.toronto_targets(flow, groups, start, end, file=str(args.file))
     load_targets(data)  # the file written must load as a targets file
-    header = (f"# Calibration targets from {args.file.name}: {data['description']}\n"
-              "# Contains information licensed under the Open Government Licence - Toronto.\n"
-              "# Add the parameters the fit may move under 'free' (see docs/data.md).\n")
+    header = (
+        f"# Calibration targets from {args.file.name}: {data['description']}\n"
+        "# Contains information licensed under the Open Government Licence - Toronto.\n"
+        "# Add the parameters the fit may move under 'free' (see docs/data.md).\n"
+    )
     write_text(args.out, header + _targets_yaml(data))
     print(f"{args.out}: {len(data['targets'])} targets ({', '.join(groups)})")
     return 0
@@ -137,14 +155,20 @@ def run_coc(args: argparse.Namespace) -> int:
     load_targets(data)
     beds = targets.bed_schedule(hic, coc, years, file=str(args.hic))
     head = f"# {coc} from {args.pit.name}: {data['description']}\n"
-    beds_head = (f"# {coc} beds by year from {args.hic.name} ({beds['source']}).\n"
-                 "# 'initial' holds the first year's values; 'changes' can be pasted into a\n"
-                 "# scenario whose start_year is that year (see docs/data.md for the mapping).\n")
+    beds_head = (
+        f"# {coc} beds by year from {args.hic.name} ({beds['source']}).\n"
+        "# 'initial' holds the first year's values; 'changes' can be pasted into a\n"
+        "# scenario whose start_year is that year (see docs/data.md for the mapping).\n"
+    )
     write_text(args.out / "targets.yaml", head + _targets_yaml(data))
-    write_text(args.out / "beds.yaml",
-               beds_head + yaml.safe_dump(beds, sort_keys=False, default_flow_style=False))
-    print(f"{args.out}: targets.yaml ({len(data['targets'])} targets), beds.yaml "
-          f"({len(beds['changes'])} dated changes from {beds['first_year']})")
+    write_text(
+        args.out / "beds.yaml",
+        beds_head + yaml.safe_dump(beds, sort_keys=False, default_flow_style=False),
+    )
+    print(
+        f"{args.out}: targets.yaml ({len(data['targets'])} targets), beds.yaml "
+        f"({len(beds['changes'])} dated changes from {beds['first_year']})"
+    )
     return 0
 
 
@@ -165,8 +189,10 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"  {col}: {_show(lo)} to {_show(hi)}")
     if args.kind == "toronto-flow":
         res = toronto.stock_flow_residual(table)["residual"].astype(float)
-        print(f"  stock-flow residual (All Population), persons a month: mean {res.mean():.1f},"
-              f" range {res.min():.0f} to {res.max():.0f}")
+        print(
+            f"  stock-flow residual (All Population), persons a month: mean {res.mean():.1f},"
+            f" range {res.min():.0f} to {res.max():.0f}"
+        )
     return 0
 
 
@@ -192,12 +218,13 @@ def _year_range(start: str | None, end: str | None) -> tuple[int, int] | None:
 
 def _targets_yaml(data: dict) -> str:
     """A targets mapping as YAML with one flow-style line per target (easy to read)."""
-    head = yaml.safe_dump({k: data[k] for k in ("name", "description")}, sort_keys=False,
-                          width=100)
+    head = yaml.safe_dump({k: data[k] for k in ("name", "description")}, sort_keys=False, width=100)
     lines = [head.rstrip("\n"), "targets:"]
     for item in data["targets"]:
-        lines.append("  - " + yaml.safe_dump(item, default_flow_style=True, sort_keys=False,
-                                             width=10_000).strip())
+        lines.append(
+            "  - "
+            + yaml.safe_dump(item, default_flow_style=True, sort_keys=False, width=10_000).strip()
+        )
     free = data.get("free") or {}
     lines.append("free:" + (" {}" if not free else ""))
     for path, spec in free.items():

@@ -15,62 +15,119 @@ from sim.scenario.loader import load_scenario
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "forecast", help="predictive intervals from a calibration posterior",
+        "forecast",
+        help="predictive intervals from a calibration posterior",
         description="Run SCENARIO to the end of --until for --draws parameter sets drawn "
-                    "(by weight) from a calibration posterior, --replications runs each, "
-                    "and write the mean, median and 80%% and 95%% predictive intervals of "
-                    "every series by month or year: DIR/forecast.csv, forecast.png, "
-                    "draws.csv, manifest.json. A stopped forecast resumes when run again "
-                    "with the same --out.")
+        "(by weight) from a calibration posterior, --replications runs each, "
+        "and write the mean, median and 80%% and 95%% predictive intervals of "
+        "every series by month or year: DIR/forecast.csv, forecast.png, "
+        "draws.csv, manifest.json. A stopped forecast resumes when run again "
+        "with the same --out.",
+    )
     p.add_argument("scenario", metavar="SCENARIO.yaml")
-    p.add_argument("--posterior", type=Path, required=True, metavar="FILE",
-                   help="posterior sample (posterior.csv or .parquet from homesim calibrate)")
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="posterior sample (posterior.csv or .parquet from homesim calibrate)",
+    )
     p.add_argument("--until", required=True, metavar="YYYY-MM", help="last month forecast")
-    p.add_argument("--frequency", choices=FREQUENCIES, default="month",
-                   help="periods of the table (default month)")
+    p.add_argument(
+        "--frequency",
+        choices=FREQUENCIES,
+        default="month",
+        help="periods of the table (default month)",
+    )
     p.add_argument("--draws", type=int, default=100, help="posterior draws (default 100)")
-    p.add_argument("--replications", "-n", type=int, default=2,
-                   help="runs per draw, on their own seeds (default 2)")
+    p.add_argument(
+        "--replications",
+        "-n",
+        type=int,
+        default=2,
+        help="runs per draw, on their own seeds (default 2)",
+    )
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    p.add_argument("--data-until", default=None, metavar="YYYY-MM",
-                   help="where the fitted data end (a line in the plot)")
+    p.add_argument(
+        "--data-until",
+        default=None,
+        metavar="YYYY-MM",
+        help="where the fitted data end (a line in the plot)",
+    )
     p.add_argument("--workers", type=int, default=1, help="local worker processes")
-    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                   help="run on this Dask scheduler instead")
-    p.add_argument("--out", type=Path, default=None,
-                   help="results folder (default results/forecast_<scenario name>)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="run on this Dask scheduler instead",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder (default results/forecast_<scenario name>)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     until = parse_month(args.until)
-    data_until = None if args.data_until is None else parse_month(args.data_until,
-                                                                  "--data-until")
+    data_until = None if args.data_until is None else parse_month(args.data_until, "--data-until")
     posterior = read_posterior(args.posterior)
     out = args.out or Path("results") / f"forecast_{sc.name}"
-    fc = forecast(sc, posterior, until, args.draws, args.replications, args.seed,
-                  args.frequency, args.workers, args.scheduler, state_dir=out,
-                  posterior_file=str(args.posterior))
+    fc = forecast(
+        sc,
+        posterior,
+        until,
+        args.draws,
+        args.replications,
+        args.seed,
+        args.frequency,
+        args.workers,
+        args.scheduler,
+        state_dir=out,
+        posterior_file=str(args.posterior),
+    )
     write_csv(out / "forecast.csv", fc.table)
     write_csv(out / "draws.csv", fc.draws)
     mark = None
     if data_until is not None:
-        mark = (f"{data_until[0]}" if args.frequency == "year"
-                else f"{data_until[0]}-{data_until[1]:02d}")
-    forecast_plot(fc.table, out / "forecast.png",
-                  f"{sc.name}: forecast to {args.until} ({args.draws} posterior draws x "
-                  f"{args.replications} runs)", data_until=mark)
-    write_json(out / "manifest.json", manifest(
-        {sc.name: sc}, {"root": args.seed, "replications": args.replications,
-                        "derivation": "draw i runs replications 2e9 + i*R + r under "
-                                      "SeedSequence(root, spawn_key=(replication,))"},
-        command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        extra={"posterior": str(args.posterior), "until": args.until,
-               "frequency": args.frequency}))
+        mark = (
+            f"{data_until[0]}"
+            if args.frequency == "year"
+            else f"{data_until[0]}-{data_until[1]:02d}"
+        )
+    forecast_plot(
+        fc.table,
+        out / "forecast.png",
+        f"{sc.name}: forecast to {args.until} ({args.draws} posterior draws x "
+        f"{args.replications} runs)",
+        data_until=mark,
+    )
+    write_json(
+        out / "manifest.json",
+        manifest(
+            {sc.name: sc},
+            {
+                "root": args.seed,
+                "replications": args.replications,
+                "derivation": "draw i runs replications 2e9 + i*R + r under "
+                "SeedSequence(root, spawn_key=(replication,))",
+            },
+            command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            extra={
+                "posterior": str(args.posterior),
+                "until": args.until,
+                "frequency": args.frequency,
+            },
+        ),
+    )
     last = fc.table[fc.table["series"].astype(str) == "homeless"].iloc[-1]
-    print(f"homeless in {last['period']}: median {last['median']:.0f}, 80% "
-          f"[{last['low_80']:.0f}, {last['high_80']:.0f}], 95% [{last['low_95']:.0f}, "
-          f"{last['high_95']:.0f}] ({fc.runs} runs)")
+    print(
+        f"homeless in {last['period']}: median {last['median']:.0f}, 80% "
+        f"[{last['low_80']:.0f}, {last['high_80']:.0f}], 95% [{last['low_95']:.0f}, "
+        f"{last['high_95']:.0f}] ({fc.runs} runs)"
+    )
     print(f"wrote {out}/ (forecast.csv, forecast.png, draws.csv, manifest.json)")
     return 0

@@ -11,15 +11,22 @@ from sim.report import folder_report
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "report", help="write a report (HTML and Markdown) of a results folder",
+        "report",
+        help="write a report (HTML and Markdown) of a results folder",
         description="Read a results folder of homesim run, batch, compare, psa, calibrate "
-                    "or sensitivity and write one self-contained HTML page (figures "
-                    "embedded) and a Markdown twin: DIR/report.html and DIR/report.md, "
-                    "or FILE.html and FILE.md with --out.")
+        "or sensitivity and write one self-contained HTML page (figures "
+        "embedded) and a Markdown twin: DIR/report.html and DIR/report.md, "
+        "or FILE.html and FILE.md with --out.",
+    )
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
-    p.add_argument("--out", type=arguments.out_path, default=None, metavar="FILE",
-                   help="report path (.html; the Markdown twin gets .md); an existing "
-                        "folder gets report.html and report.md")
+    p.add_argument(
+        "--out",
+        type=arguments.out_path,
+        default=None,
+        metavar="FILE",
+        help="report path (.html; the Markdown twin gets .md); an existing "
+        "folder gets report.html and report.md",
+    )
     p.set_defaults(func=run)
 
 

@@ -17,17 +17,23 @@ KINDS = ("scenario", "costs", "batch", "targets")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scenarios", help="list, show or copy the scenarios shipped with homesim",
-                       description="The scenarios, unit costs, batches and calibration "
-                                   "targets shipped with homesim. Any of them can be named "
-                                   "without a path: `homesim run randers_baseline`.")
+    p = sub.add_parser(
+        "scenarios",
+        help="list, show or copy the scenarios shipped with homesim",
+        description="The scenarios, unit costs, batches and calibration "
+        "targets shipped with homesim. Any of them can be named "
+        "without a path: `homesim run randers_baseline`.",
+    )
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     ls = actions.add_parser("list", help="list the shipped files with their descriptions")
     ls.add_argument("--kind", choices=KINDS, default=None, help="only files of this kind")
     show = actions.add_parser("show", help="print a shipped file (YAML, with its comments)")
     show.add_argument("name", metavar="NAME")
-    show.add_argument("--merged", action="store_true",
-                      help="print the scenario as run: its extends chain merged and checked")
+    show.add_argument(
+        "--merged",
+        action="store_true",
+        help="print the scenario as run: its extends chain merged and checked",
+    )
     cp = actions.add_parser("copy", help="copy a shipped file into a folder, to edit it")
     cp.add_argument("name", metavar="NAME")
     cp.add_argument("dir", metavar="DIR", type=Path)
@@ -102,4 +108,3 @@ def _extends_note(found: ShippedFile) -> str:
             parent = line.split(":", 1)[1].split("#")[0].strip()
             return f" (it extends the shipped {parent}; a file of that name beside it wins)"
     return ""
-

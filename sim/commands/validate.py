@@ -13,10 +13,13 @@ EXIT_USER_ERROR = 2
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check scenario files and say what is wrong",
-                       description="Check scenario files (extends chains included) "
-                                   "and report the first problem in each; exit code 2 if any "
-                                   "file is bad.")
+    p = sub.add_parser(
+        "validate",
+        help="check scenario files and say what is wrong",
+        description="Check scenario files (extends chains included) "
+        "and report the first problem in each; exit code 2 if any "
+        "file is bad.",
+    )
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
     p.set_defaults(func=run)
 

@@ -17,6 +17,12 @@ from sim.data.toronto import (
 )
 
 __all__ = [
-    "DataFileError", "read_flow", "read_hic", "read_occupancy", "read_occupancy_by_sector",
-    "read_pit", "read_service_users", "stock_flow_residual",
+    "DataFileError",
+    "read_flow",
+    "read_hic",
+    "read_occupancy",
+    "read_occupancy_by_sector",
+    "read_pit",
+    "read_service_users",
+    "stock_flow_residual",
 ]

@@ -26,8 +26,15 @@ PIT_MEASURES: dict[str, str] = {
     "Overall.Homeless.Individuals": "individuals",
     "Overall.Homeless.People.in.Families": "people_in_families",
 }
-PIT_COLUMNS = ("CoC Number", "CoC Name", "CoC Category", "Count Types", "Homelessness.Type",
-               "Count", "Year")
+PIT_COLUMNS = (
+    "CoC Number",
+    "CoC Name",
+    "CoC Category",
+    "Count Types",
+    "Homelessness.Type",
+    "Count",
+    "Year",
+)
 #: HIC bed types: emergency shelter, transitional housing, safe haven, rapid rehousing,
 #: permanent supportive housing, other permanent housing.
 BED_TYPES = ("es_beds", "th_beds", "sh_beds", "rrh_beds", "psh_beds", "oph_beds")
@@ -75,8 +82,11 @@ def _cocs(col: pd.Series, file: str) -> pd.Series:
     ok = col.astype(str).str.fullmatch(_COC)
     if not ok.all():
         line = int(col.index[~ok.to_numpy()][0])
-        raise DataFileError(f"expected a CoC number such as 'WA-500', got {col[line]!r}",
-                            file=file, where=f"line {line}, column '{col.name}'")
+        raise DataFileError(
+            f"expected a CoC number such as 'WA-500', got {col[line]!r}",
+            file=file,
+            where=f"line {line}, column '{col.name}'",
+        )
     return col.astype(str)
 
 
@@ -89,11 +99,15 @@ def cocs(pit: pd.DataFrame) -> pd.DataFrame:
     overall = pit[pit["measure"] == "overall"].dropna(subset=["count"])
     last = overall.sort_values("year").groupby("coc").tail(1).set_index("coc")
     names = pit.sort_values("year").groupby("coc").tail(1).set_index("coc")
-    out = pd.DataFrame({
-        "name": names["name"], "category": names["category"],
-        "years_counted": overall.groupby("coc")["year"].nunique(),
-        "last_year": last["year"], "last_overall": last["count"],
-    })
+    out = pd.DataFrame(
+        {
+            "name": names["name"],
+            "category": names["category"],
+            "years_counted": overall.groupby("coc")["year"].nunique(),
+            "last_year": last["year"],
+            "last_overall": last["count"],
+        }
+    )
     out["years_counted"] = out["years_counted"].fillna(0).astype(int)
     return out.rename_axis("coc").reset_index()
 
@@ -116,5 +130,6 @@ def coc_beds(hic: pd.DataFrame, coc: str, file: str | None = None) -> pd.DataFra
 
 def _known(table: pd.DataFrame) -> str:
     known = sorted(table["coc"].unique())
-    return (f"{len(known)} CoCs in the file, e.g. {', '.join(known[:3])}; "
-            "see 'homesim data list-cocs'")
+    return (
+        f"{len(known)} CoCs in the file, e.g. {', '.join(known[:3])}; see 'homesim data list-cocs'"
+    )

@@ -34,8 +34,9 @@ def mean_occupancy_share(occupancy: pd.DataFrame) -> float:
     return float(occupancy["occupancy"].sum() / occupancy["capacity"].sum())
 
 
-def quarterly_capacity(occupancy: pd.DataFrame, users: pd.DataFrame, start: str, end: str
-                       ) -> list[tuple[str, int, str]]:
+def quarterly_capacity(
+    occupancy: pd.DataFrame, users: pd.DataFrame, start: str, end: str
+) -> list[tuple[str, int, str]]:
     """(first month of quarter, beds, source) from ``start`` to ``end`` (YYYY-MM)."""
     share = mean_occupancy_share(occupancy)
     beds = monthly_capacity(occupancy)
@@ -51,14 +52,15 @@ def quarterly_capacity(occupancy: pd.DataFrame, users: pd.DataFrame, start: str,
             if not len(months):
                 continue
             value = round(float(months["service_users"].mean()) / share)
-            src = (f"{USERS_FILE}: mean nightly users in {q} / {share:.3f}, the mean "
-                   "occupancy of 2017-2019 (assumption: the later system as full as the earlier)")
+            src = (
+                f"{USERS_FILE}: mean nightly users in {q} / {share:.3f}, the mean "
+                "occupancy of 2017-2019 (assumption: the later system as full as the earlier)"
+            )
         out.append((f"{q.start_time:%Y-%m}", int(value), src))
     return out
 
 
-def quarterly_inflow(flow: pd.DataFrame, start: str, end: str
-                     ) -> list[tuple[str, float, str]]:
+def quarterly_inflow(flow: pd.DataFrame, start: str, end: str) -> list[tuple[str, float, str]]:
     """(first month of quarter, entrants a week, source) from the newly identified."""
     a = flow[flow["group"] == "All Population"].set_index("month")["newly_identified"]
     refugees = flow[flow["group"] == "Refugees"].set_index("month")["newly_identified"]
@@ -69,9 +71,14 @@ def quarterly_inflow(flow: pd.DataFrame, start: str, end: str
             continue
         ref = float(refugees.reindex(sel.index).astype(float).mean())
         per_week = round(float(sel.mean()) / WEEKS_PER_MONTH, 1)
-        out.append((f"{q.start_time:%Y-%m}", per_week,
-                    f"{FLOW_FILE}: newly identified in {q}, {sel.mean():.0f} a month "
-                    f"(refugees {ref:.0f}) x 12 / 52{_event(q.start_time)}"))
+        out.append(
+            (
+                f"{q.start_time:%Y-%m}",
+                per_week,
+                f"{FLOW_FILE}: newly identified in {q}, {sel.mean():.0f} a month "
+                f"(refugees {ref:.0f}) x 12 / 52{_event(q.start_time)}",
+            )
+        )
     return out
 
 
@@ -84,8 +91,13 @@ def _event(first: pd.Timestamp) -> str:
     return ""
 
 
-def toronto_schedule(flow: pd.DataFrame, occupancy: pd.DataFrame, users: pd.DataFrame,
-                     start: str = "2018-01", end: str = "2024-06") -> dict:
+def toronto_schedule(
+    flow: pd.DataFrame,
+    occupancy: pd.DataFrame,
+    users: pd.DataFrame,
+    start: str = "2018-01",
+    end: str = "2024-06",
+) -> dict:
     """Start values and dated changes of shelter capacity and inflow, with sources."""
     items: dict[str, dict] = {}
     for date, value, src in quarterly_capacity(occupancy, users, start, end):
@@ -94,5 +106,7 @@ def toronto_schedule(flow: pd.DataFrame, occupancy: pd.DataFrame, users: pd.Data
         items.setdefault(date, {})[INFLOW_KEY] = {"value": value, "source": src}
     dates = sorted(items)
     initial = items.pop(start) if start in items else {}
-    return {"initial": initial,
-            "changes": [{"date": d, "set": items[d]} for d in dates if d != start]}
+    return {
+        "initial": initial,
+        "changes": [{"date": d, "set": items[d]} for d in dates if d != start],
+    }

@@ -32,7 +32,7 @@ CV_FLOW = 0.10
 #: count, which is much less certain (assumptions).
 CV_PIT = {"overall": 0.08, "sheltered": 0.05, "unsheltered": 0.15}
 PIT_TARGETS = {"overall": "pit", "sheltered": "pit_sheltered", "unsheltered": "pit_unsheltered"}
-TORONTO_SOURCE = ("City of Toronto, Shelter System Flow (Open Government Licence - Toronto)")
+TORONTO_SOURCE = "City of Toronto, Shelter System Flow (Open Government Licence - Toronto)"
 HUD_PIT_SOURCE = "HUD Point-in-Time count by CoC"
 HUD_HIC_SOURCE = "HUD Housing Inventory Count by CoC"
 
@@ -66,18 +66,25 @@ def group_labels(names: Sequence[str]) -> list[str]:
     return out
 
 
-def toronto_targets(flow: pd.DataFrame, groups: Sequence[str] = ("All Population",),
-                    start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
-                    file: str | None = None) -> dict:
+def toronto_targets(
+    flow: pd.DataFrame,
+    groups: Sequence[str] = ("All Population",),
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    file: str | None = None,
+) -> dict:
     """A targets mapping of Toronto's monthly stock and flows, by group and month."""
     sel = flow[flow["group"].isin(list(groups))]
     first, last = flow["month"].min(), flow["month"].max()
     start = first if start is None else start
     end = last if end is None else end
     if start > end or end < first or start > last:
-        raise DataFileError(f"the months asked for ({start:%Y-%m} to {end:%Y-%m}) are not "
-                            f"inside the file's {first:%Y-%m} to {last:%Y-%m}", file=file,
-                            where="--from/--to")
+        raise DataFileError(
+            f"the months asked for ({start:%Y-%m} to {end:%Y-%m}) are not "
+            f"inside the file's {first:%Y-%m} to {last:%Y-%m}",
+            file=file,
+            where="--from/--to",
+        )
     sel = sel[(sel["month"] >= start) & (sel["month"] <= end)]
     items = []
     for _, row in sel.sort_values(["group", "month"], kind="stable").iterrows():
@@ -85,22 +92,30 @@ def toronto_targets(flow: pd.DataFrame, groups: Sequence[str] = ("All Population
         for m in TORONTO_MEASURES:
             obs = int(row[m])
             cv = CV_STOCK if m == toronto.STOCK else CV_FLOW
-            items.append({"measure": m if slug == "all" else f"{m}_{slug}",
-                          "month": f"{row['month']:%Y-%m}", "observed": obs,
-                          "sd": sd_of(obs, cv),
-                          "source": f"{TORONTO_SOURCE}, {row['group']}, {row['month']:%b %Y}"})
+            items.append(
+                {
+                    "measure": m if slug == "all" else f"{m}_{slug}",
+                    "month": f"{row['month']:%Y-%m}",
+                    "observed": obs,
+                    "sd": sd_of(obs, cv),
+                    "source": f"{TORONTO_SOURCE}, {row['group']}, {row['month']:%b %Y}",
+                }
+            )
     return {
         "name": "toronto",
-        "description": (f"Toronto's shelter system flow, {start:%Y-%m} to {end:%Y-%m}, groups: "
-                        f"{', '.join(groups)}. sd = max({CV_STOCK} x stock or {CV_FLOW} x "
-                        "flow, sqrt(count), 1): assumption."),
+        "description": (
+            f"Toronto's shelter system flow, {start:%Y-%m} to {end:%Y-%m}, groups: "
+            f"{', '.join(groups)}. sd = max({CV_STOCK} x stock or {CV_FLOW} x "
+            "flow, sqrt(count), 1): assumption."
+        ),
         "targets": items,
         "free": {},
     }
 
 
-def coc_targets(pit: pd.DataFrame, coc: str, years: tuple[int, int] | None = None,
-                file: str | None = None) -> dict:
+def coc_targets(
+    pit: pd.DataFrame, coc: str, years: tuple[int, int] | None = None, file: str | None = None
+) -> dict:
     """A targets mapping of one CoC's PIT counts (overall, sheltered, unsheltered) by year."""
     table = _years(hud.coc_pit(pit, coc, file), years, file)
     name = pit.loc[pit["coc"] == coc, "name"].iloc[-1]
@@ -111,19 +126,27 @@ def coc_targets(pit: pd.DataFrame, coc: str, years: tuple[int, int] | None = Non
                 missing.append(f"{m} {year}")
                 continue
             obs = int(row[m])
-            items.append({"measure": measure, "year": int(year), "observed": obs,
-                          "sd": sd_of(obs, CV_PIT[m]),
-                          "source": f"{HUD_PIT_SOURCE}, {coc} {name}, January {year}"})
+            items.append(
+                {
+                    "measure": measure,
+                    "year": int(year),
+                    "observed": obs,
+                    "sd": sd_of(obs, CV_PIT[m]),
+                    "source": f"{HUD_PIT_SOURCE}, {coc} {name}, January {year}",
+                }
+            )
     if not items:
         raise DataFileError(f"CoC '{coc}' has no counts in the years asked for", file=file)
     note = f"; not counted: {', '.join(missing)}" if missing else ""
     return {
         "name": coc.lower().replace("-", "_"),
-        "description": (f"{coc} {name}: PIT counts {table.index.min()}-{table.index.max()} "
-                        f"(overall, sheltered, unsheltered){note}. sd = max(cv x count, "
-                        f"sqrt(count), 1), cv {CV_PIT['overall']} overall, "
-                        f"{CV_PIT['sheltered']} sheltered, {CV_PIT['unsheltered']} "
-                        "unsheltered: assumption."),
+        "description": (
+            f"{coc} {name}: PIT counts {table.index.min()}-{table.index.max()} "
+            f"(overall, sheltered, unsheltered){note}. sd = max(cv x count, "
+            f"sqrt(count), 1), cv {CV_PIT['overall']} overall, "
+            f"{CV_PIT['sheltered']} sheltered, {CV_PIT['unsheltered']} "
+            "unsheltered: assumption."
+        ),
         "targets": items,
         "free": {},
     }
@@ -154,8 +177,9 @@ def bed_values(beds: pd.Series) -> dict[str, int]:
     return out
 
 
-def bed_schedule(hic: pd.DataFrame, coc: str, years: tuple[int, int] | None = None,
-                 file: str | None = None) -> dict:
+def bed_schedule(
+    hic: pd.DataFrame, coc: str, years: tuple[int, int] | None = None, file: str | None = None
+) -> dict:
     """The CoC's beds as the first year's values and dated changes (late January each year).
 
     A change is written only for the keys whose value differs from the year before.
@@ -173,9 +197,11 @@ def bed_schedule(hic: pd.DataFrame, coc: str, years: tuple[int, int] | None = No
             changes.append({"date": f"{int(year)}-01", "set": diff})
         before = now
     return {
-        "coc": coc, "first_year": first_year,
+        "coc": coc,
+        "first_year": first_year,
         "source": f"{HUD_HIC_SOURCE}, {coc}, {first_year}-{int(table.index[-1])}",
-        "initial": initial, "changes": changes,
+        "initial": initial,
+        "changes": changes,
     }
 
 
@@ -185,14 +211,15 @@ def _sourced(value: int, key: str, coc: str, year: int) -> dict:
     return {"value": value, "source": f"{HUD_HIC_SOURCE} {year}, {coc}: {types}{note}"}
 
 
-def _years(table: pd.DataFrame, years: tuple[int, int] | None, file: str | None
-           ) -> pd.DataFrame:
+def _years(table: pd.DataFrame, years: tuple[int, int] | None, file: str | None) -> pd.DataFrame:
     if years is None:
         return table
     low, high = years
     sel = table.loc[(table.index >= low) & (table.index <= high)]
     if sel.empty:
-        raise DataFileError(f"no year in {low}-{high} (the file has "
-                            f"{table.index.min()}-{table.index.max()})", file=file,
-                            where="--from/--to")
+        raise DataFileError(
+            f"no year in {low}-{high} (the file has {table.index.min()}-{table.index.max()})",
+            file=file,
+            where="--from/--to",
+        )
     return sel

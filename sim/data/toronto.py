@@ -23,9 +23,14 @@ from sim.data.errors import DataFileError
 
 #: Population groups of the flow file, with the slugs used in target names.
 GROUPS: dict[str, str] = {
-    "All Population": "all", "Chronic": "chronic", "Refugees": "refugees",
-    "Non-refugees": "non_refugees", "Families": "families", "Youth": "youth",
-    "Single Adult": "single_adult", "Indigenous": "indigenous",
+    "All Population": "all",
+    "Chronic": "chronic",
+    "Refugees": "refugees",
+    "Non-refugees": "non_refugees",
+    "Families": "families",
+    "Youth": "youth",
+    "Single Adult": "single_adult",
+    "Indigenous": "indigenous",
 }
 #: Groups reported only from a later month on (the rest are in every month).
 GROUPS_FROM: dict[str, str] = {"Indigenous": "2021-01"}
@@ -35,9 +40,14 @@ STOCK = "actively_homeless"
 #: Columns of the flow file (publisher's name -> tidy name), persons unless stated.
 FLOW_COUNTS = {
     **{c: c for c in (*INFLOWS, *OUTFLOWS, STOCK)},
-    "ageunder16": "age_under16", "age16-24": "age_16_24", "age25-34": "age_25_34",
-    "age35-44": "age_35_44", "age45-54": "age_45_54", "age55-64": "age_55_64",
-    "age65over": "age_65over", "gender_male": "gender_male",
+    "ageunder16": "age_under16",
+    "age16-24": "age_16_24",
+    "age25-34": "age_25_34",
+    "age35-44": "age_35_44",
+    "age45-54": "age_45_54",
+    "age55-64": "age_55_64",
+    "age65over": "age_65over",
+    "gender_male": "gender_male",
     "gender_female": "gender_female",
     "gender_transgender,non-binary_or_two_spirit": "gender_transgender_nonbinary_two_spirit",
 }
@@ -46,8 +56,14 @@ FLOW_GROUP = "population_group"
 FLOW_SHARE = "population_group_percentage"
 OCCUPANCY = ("capacity", "occupancy", "vacancy")
 SECTORS = ("Co-ed", "Families", "Men", "Women", "Youth")
-SERVICE_USERS = ("service_users", "active_programs", "emergency_programs",
-                 "transitional_programs", "active_shelters", "active_orgs")
+SERVICE_USERS = (
+    "service_users",
+    "active_programs",
+    "emergency_programs",
+    "transitional_programs",
+    "active_shelters",
+    "active_orgs",
+)
 
 
 def read_flow(path: str | Path) -> pd.DataFrame:
@@ -73,8 +89,7 @@ def read_flow(path: str | Path) -> pd.DataFrame:
     cells.unique_keys(out, ["month", "group"], file, "month and group")
     cells.contiguous(out["month"], "MS", file, "month")
     _every_group_every_month(out, file)
-    return _with_residual(out.sort_values(["month", "group"], kind="stable")
-                          .reset_index(drop=True))
+    return _with_residual(out.sort_values(["month", "group"], kind="stable").reset_index(drop=True))
 
 
 def _groups(col: pd.Series, file: str) -> pd.Series:
@@ -89,13 +104,17 @@ def _every_group_every_month(flow: pd.DataFrame, file: str) -> None:
             if start is not None and month < pd.Timestamp(start):
                 continue
             if (month, group) not in have:
-                raise DataFileError(f"month {pd.Timestamp(month):%Y-%m} has no row for group "
-                                    f"{group!r}", file=file, where=f"column '{FLOW_GROUP}'")
+                raise DataFileError(
+                    f"month {pd.Timestamp(month):%Y-%m} has no row for group {group!r}",
+                    file=file,
+                    where=f"column '{FLOW_GROUP}'",
+                )
 
 
 def _with_residual(flow: pd.DataFrame) -> pd.DataFrame:
-    flow["net_flow"] = (flow[list(INFLOWS)].sum(axis=1) - flow[list(OUTFLOWS)].sum(axis=1)
-                        ).astype("Int64")
+    flow["net_flow"] = (flow[list(INFLOWS)].sum(axis=1) - flow[list(OUTFLOWS)].sum(axis=1)).astype(
+        "Int64"
+    )
     change = flow.groupby("group", sort=False)[STOCK].diff()
     flow["stock_flow_residual"] = (change - flow["net_flow"]).astype("Int64")
     return flow
@@ -109,12 +128,16 @@ def stock_flow_residual(flow: pd.DataFrame, group: str = "All Population") -> pd
     exits). The first month, with no month before, is left out.
     """
     sel = flow[flow["group"] == group]
-    out = pd.DataFrame({
-        "month": sel["month"], "change": sel[STOCK].diff().astype("Int64"),
-        "net_flow": sel["net_flow"], "residual": sel["stock_flow_residual"],
-        "residual_share_of_stock": sel["stock_flow_residual"].astype(float)
-        / sel[STOCK].shift(1).astype(float),
-    })
+    out = pd.DataFrame(
+        {
+            "month": sel["month"],
+            "change": sel[STOCK].diff().astype("Int64"),
+            "net_flow": sel["net_flow"],
+            "residual": sel["stock_flow_residual"],
+            "residual_share_of_stock": sel["stock_flow_residual"].astype(float)
+            / sel[STOCK].shift(1).astype(float),
+        }
+    )
     return out.iloc[1:].reset_index(drop=True)
 
 
@@ -145,19 +168,26 @@ def read_occupancy_by_sector(path: str | Path) -> pd.DataFrame:
     head, body = cells.read_text(path, header_rows=3)
     measures, sectors, label = head
     if not (sectors[:1] == ["sector"] and label[:1] == ["Date"]):
-        raise DataFileError("expected three header rows: measures, then 'sector' and the "
-                            "sectors, then 'Date'", file=file, where="header")
+        raise DataFileError(
+            "expected three header rows: measures, then 'sector' and the sectors, then 'Date'",
+            file=file,
+            where="header",
+        )
     pairs = list(zip(measures[1:], sectors[1:], strict=True))
     for m, s in pairs:
         if m not in OCCUPANCY or s not in SECTORS:
-            raise DataFileError(f"unknown column {m!r} / {s!r} (expected a measure of "
-                                f"{', '.join(OCCUPANCY)} and a sector of {', '.join(SECTORS)})",
-                                file=file, where="header")
+            raise DataFileError(
+                f"unknown column {m!r} / {s!r} (expected a measure of "
+                f"{', '.join(OCCUPANCY)} and a sector of {', '.join(SECTORS)})",
+                file=file,
+                where="header",
+            )
     for m in OCCUPANCY:
         for s in SECTORS:
             if pairs.count((m, s)) != 1:
-                raise DataFileError(f"expected exactly one column for {m} / {s}", file=file,
-                                    where="header")
+                raise DataFileError(
+                    f"expected exactly one column for {m} / {s}", file=file, where="header"
+                )
     dates = cells.days_iso(body[0].rename("Date"), file)
     _daily(pd.DataFrame({"date": dates}), file)
     frames = []

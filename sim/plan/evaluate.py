@@ -39,8 +39,10 @@ def candidate_raw(spec: PlanSpec, values: Candidate) -> dict:
         else:
             changes.setdefault(var.from_year, {})[var.key] = value
     if changes:
-        raw["changes"] = [*(raw.get("changes") or []),
-                          *({"date": f"{y}-01-01", "set": s} for y, s in sorted(changes.items()))]
+        raw["changes"] = [
+            *(raw.get("changes") or []),
+            *({"date": f"{y}-01-01", "set": s} for y, s in sorted(changes.items())),
+        ]
     return raw
 
 
@@ -55,8 +57,9 @@ def tasks_for(spec: PlanSpec, raw: dict, replications: Sequence[int]) -> list[Ta
     return [(raw, spec.base.file, k, spec.search.seed, spec.years, key) for k in replications]
 
 
-def run_plan_tasks(tasks: Sequence[Task], workers: int = 1, scheduler: Any = None,
-                   progress: bool = False) -> list[dict[str, float]]:
+def run_plan_tasks(
+    tasks: Sequence[Task], workers: int = 1, scheduler: Any = None, progress: bool = False
+) -> list[dict[str, float]]:
     """Run tasks on the batch engine (serially, on local processes or on Dask) and give
     each replication's outcomes as one row of numbers, in the tasks' order.
 
@@ -66,23 +69,40 @@ def run_plan_tasks(tasks: Sequence[Task], workers: int = 1, scheduler: Any = Non
     """
     from sim.batch import run_many
     from sim.batch.runs import RunSpec
-    specs = [RunSpec(raw, name=raw.get("name", "plan"), replication=k, seed=seed,
-                     years=years, file=file, measure="plan")
-             for raw, file, k, seed, years, _key in tasks]
-    outs = run_many(specs, workers=workers, scheduler=scheduler, progress=progress,
-                    desc="plan runs")
+
+    specs = [
+        RunSpec(
+            raw,
+            name=raw.get("name", "plan"),
+            replication=k,
+            seed=seed,
+            years=years,
+            file=file,
+            measure="plan",
+        )
+        for raw, file, k, seed, years, _key in tasks
+    ]
+    outs = run_many(
+        specs, workers=workers, scheduler=scheduler, progress=progress, desc="plan runs"
+    )
     rows = []
     for out in outs:
         if out.error is not None:
-            raise RuntimeError(f"a plan run failed: {out.error['type']}: "
-                               f"{out.error['message']}")
-        rows.append({k: float(v) for k, v in out.summary.items()
-                     if isinstance(v, int | float | np.number) and not isinstance(v, bool)
-                     and k not in ("replication", "seed")})
+            raise RuntimeError(f"a plan run failed: {out.error['type']}: {out.error['message']}")
+        rows.append(
+            {
+                k: float(v)
+                for k, v in out.summary.items()
+                if isinstance(v, int | float | np.number)
+                and not isinstance(v, bool)
+                and k not in ("replication", "seed")
+            }
+        )
     return rows
 
 
 # ---------------------------------------------------------------- costs the model does not price
+
 
 def extra_costs(spec: PlanSpec, values: Candidate) -> tuple[np.ndarray, float]:
     """Costs of the changes the cost model does not price: (by year and payer,
@@ -97,8 +117,11 @@ def extra_costs(spec: PlanSpec, values: Candidate) -> tuple[np.ndarray, float]:
         if units == 0:
             continue
         p = PAYERS.index(var.payer)
-        first = 0 if var.from_year is None else max(0, (var.from_year - spec.start_year)
-                                                     * WEEKS_PER_YEAR)
+        first = (
+            0
+            if var.from_year is None
+            else max(0, (var.from_year - spec.start_year) * WEEKS_PER_YEAR)
+        )
         weekly[p, first] += var.one_off * max(units, 0.0)
         weekly[p, first:] += var.per_year * units / WEEKS_PER_YEAR
     disc = discount_factors(spec.base.params.costs, weekly.shape[1])
@@ -114,6 +137,7 @@ def _units_added(var: Variable, value: float) -> float:
 
 
 # ---------------------------------------------------------------- what a candidate shows
+
 
 @dataclass
 class Evaluation:
@@ -142,17 +166,20 @@ class Evaluation:
         return self.met.mean(axis=0) if self.met.size else np.zeros(0)
 
 
-def evaluation(spec: PlanSpec, values: Candidate, runs: pd.DataFrame, base: pd.DataFrame
-               ) -> Evaluation:
+def evaluation(
+    spec: PlanSpec, values: Candidate, runs: pd.DataFrame, base: pd.DataFrame
+) -> Evaluation:
     """Measures of a candidate from its runs and the base's (both indexed by replication,
     the candidate's replications a subset of the base's)."""
     base = base.loc[runs.index]
     yearly_extra, extra_disc = extra_costs(spec, values)
     cost = runs["cost_total_discounted"].to_numpy() + extra_disc
-    days = (base["homeless_days_discounted"].to_numpy()
-            - runs["homeless_days_discounted"].to_numpy())
-    met = np.column_stack([target_met(t, runs, spec) for t in spec.targets]) \
-        if spec.targets else np.zeros((len(runs), 0), dtype=bool)
+    days = base["homeless_days_discounted"].to_numpy() - runs["homeless_days_discounted"].to_numpy()
+    met = (
+        np.column_stack([target_met(t, runs, spec) for t in spec.targets])
+        if spec.targets
+        else np.zeros((len(runs), 0), dtype=bool)
+    )
     slack = np.array([target_slack(t, runs, spec) for t in spec.targets])
     net = _net_yearly(spec, runs, base) + yearly_extra
     return Evaluation(values, cost, days, met, net, slack)
@@ -215,6 +242,7 @@ def budget_excess(spec: PlanSpec, ev: Evaluation) -> float:
     if spec.budget is None:
         return 0.0
     net = ev.net_yearly
-    spent = (net.sum(axis=1) if spec.budget.payer == "total"
-             else net[:, PAYERS.index(spec.budget.payer)])
+    spent = (
+        net.sum(axis=1) if spec.budget.payer == "total" else net[:, PAYERS.index(spec.budget.payer)]
+    )
     return float(max(0.0, (spent - spec.budget.per_year).max()))

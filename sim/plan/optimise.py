@@ -52,15 +52,19 @@ class PlanResult:
         return self.confirmed.get(self.chosen) or self.search[self.chosen]
 
 
-def run_plan(spec: PlanSpec, out_dir: str | Path | None = None, workers: int = 1,
-             progress: bool = False, scheduler: Any = None) -> PlanResult:
+def run_plan(
+    spec: PlanSpec,
+    out_dir: str | Path | None = None,
+    workers: int = 1,
+    progress: bool = False,
+    scheduler: Any = None,
+) -> PlanResult:
     """Search the plan's space, confirm the best candidates and return what was found.
 
     Runs go to the batch engine: ``workers`` local processes or the Dask cluster at
     ``scheduler``; the answer does not depend on which.
     """
-    runs = PlanRuns(spec, None if out_dir is None else Path(out_dir), workers, progress,
-                    scheduler)
+    runs = PlanRuns(spec, None if out_dir is None else Path(out_dir), workers, progress, scheduler)
     reps = spec.search.replications
 
     def evaluate(cands: list[Candidate], counts: list[int] | int = reps) -> list[Evaluation]:
@@ -68,8 +72,9 @@ def run_plan(spec: PlanSpec, out_dir: str | Path | None = None, workers: int = 1
         top = max([*counts, reps])
         runs.ensure([None, *cands], [top, *counts])
         base = runs.frames["base"]
-        return [evaluation(spec, c, runs.get(c, n), base) for c, n in
-                zip(cands, counts, strict=True)]
+        return [
+            evaluation(spec, c, runs.get(c, n), base) for c, n in zip(cands, counts, strict=True)
+        ]
 
     asked = run_search(spec, evaluate)
     distinct = list(dict.fromkeys(asked))
@@ -83,4 +88,5 @@ def run_plan(spec: PlanSpec, out_dir: str | Path | None = None, workers: int = 1
 
 def _count(runs: PlanRuns, values: Candidate) -> int:
     from sim.plan.runs import candidate_id
+
     return len(runs.frames.get(candidate_id(values), ()))

@@ -34,27 +34,31 @@ def frontier_table(result: PlanResult) -> pd.DataFrame:
     rows = []
     for stage, evs in (("search", result.search), ("confirmed", result.confirmed)):
         for values, ev in evs.items():
-            row = {"stage": stage, **{v.key: x for v, x in zip(spec.variables, values,
-                                                              strict=True)}}
+            row = {
+                "stage": stage,
+                **{v.key: x for v, x in zip(spec.variables, values, strict=True)},
+            }
             row.update(_measures(result, ev))
             row["recommended"] = values == result.selection.best
             rows.append(row)
     table = pd.DataFrame(rows)
     search = table["stage"] == "search"
     table["on_frontier"] = False
-    table.loc[search, "on_frontier"] = _frontier_mask(table.loc[search, "cost_discounted"],
-                                                      table.loc[search, "days_avoided"])
+    table.loc[search, "on_frontier"] = _frontier_mask(
+        table.loc[search, "cost_discounted"], table.loc[search, "days_avoided"]
+    )
     return table
 
 
 def _measures(result: PlanResult, ev: Evaluation) -> dict:
     spec = result.spec
-    out = {"replications": ev.replications,
-           "cost_discounted": float(ev.cost.mean()),
-           "cost_vs_base_discounted": float(ev.cost.mean() - result.base.cost[: ev.cost.size]
-                                            .mean()),
-           "days_avoided": float(ev.days.mean()),
-           "feasible": feasible(spec, ev)}
+    out = {
+        "replications": ev.replications,
+        "cost_discounted": float(ev.cost.mean()),
+        "cost_vs_base_discounted": float(ev.cost.mean() - result.base.cost[: ev.cost.size].mean()),
+        "days_avoided": float(ev.days.mean()),
+        "feasible": feasible(spec, ev),
+    }
     for t, p in zip(spec.targets, ev.probabilities(), strict=True):
         out[f"chance: {t.describe()}"] = float(p)
     return out
@@ -77,14 +81,23 @@ def targets_table(result: PlanResult) -> pd.DataFrame:
     for t, col in zip(result.spec.targets, ev.met.T, strict=True):
         k, n = int(col.sum()), int(col.size)
         low, high = wilson(k, n)
-        rows.append({"target": t.describe(), "required": t.probability,
-                     "probability": k / n if n else math.nan, "low": low, "high": high,
-                     "replications": n, "met": k / n >= t.probability if n else False})
+        rows.append(
+            {
+                "target": t.describe(),
+                "required": t.probability,
+                "probability": k / n if n else math.nan,
+                "low": low,
+                "high": high,
+                "replications": n,
+                "met": k / n >= t.probability if n else False,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def budget_table(result: PlanResult, runs_base: pd.DataFrame, runs_plan: pd.DataFrame
-                 ) -> pd.DataFrame:
+def budget_table(
+    result: PlanResult, runs_base: pd.DataFrame, runs_plan: pd.DataFrame
+) -> pd.DataFrame:
     """Cost by year and payer of the base, the plan and the difference (means over the
     plan's replications; DKK, undiscounted)."""
     spec = result.spec
@@ -97,9 +110,16 @@ def budget_table(result: PlanResult, runs_base: pd.DataFrame, runs_plan: pd.Data
             col = f"yearly_{payer}_{year}"
             base = float(runs_base[col].mean()) if col in runs_base else 0.0
             plan = (float(runs_plan[col].mean()) if col in runs_plan else 0.0) + extra[y, p]
-            rows.append({"year": year, "payer": payer, "base": base, "plan": plan,
-                         "plan_costs_not_in_model": float(extra[y, p]),
-                         "difference": plan - base})
+            rows.append(
+                {
+                    "year": year,
+                    "payer": payer,
+                    "base": base,
+                    "plan": plan,
+                    "plan_costs_not_in_model": float(extra[y, p]),
+                    "difference": plan - base,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -108,11 +128,17 @@ def recommended_scenario(result: PlanResult, out_dir: Path) -> dict:
     ``out_dir``)."""
     spec = result.spec
     from sim.shipped import reference_to
+
     ref = reference_to(Path(spec.base.file), out_dir)
-    doc: dict = {"extends": ref, "name": f"{spec.name}_recommended",
-                 "description": f"The plan '{spec.name}' recommends: " + ", ".join(
-                     f"{v.label} {_fmt(x)}" for v, x in zip(spec.variables, result.chosen,
-                                                            strict=True)) + "."}
+    doc: dict = {
+        "extends": ref,
+        "name": f"{spec.name}_recommended",
+        "description": f"The plan '{spec.name}' recommends: "
+        + ", ".join(
+            f"{v.label} {_fmt(x)}" for v, x in zip(spec.variables, result.chosen, strict=True)
+        )
+        + ".",
+    }
     changes: dict[int, dict] = {}
     for var, value in zip(spec.variables, result.chosen, strict=True):
         value = int(value) if var.integer else float(value)
@@ -122,8 +148,10 @@ def recommended_scenario(result: PlanResult, out_dir: Path) -> dict:
             changes.setdefault(var.from_year, {})[var.key] = value
     if changes:
         old = list(spec.base.raw.get("changes") or [])
-        doc["changes"] = [*old, *({"date": f"{y}-01-01", "set": s}
-                                  for y, s in sorted(changes.items()))]
+        doc["changes"] = [
+            *old,
+            *({"date": f"{y}-01-01", "set": s} for y, s in sorted(changes.items())),
+        ]
     return doc
 
 
@@ -144,18 +172,23 @@ def answer(result: PlanResult) -> dict:
     spec = result.spec
     ev = result.chosen_evaluation()
     return {
-        "plan": spec.name, "objective": spec.objective, "feasible": result.feasible,
+        "plan": spec.name,
+        "objective": spec.objective,
+        "feasible": result.feasible,
         "recommended" if result.feasible else "closest": {
             v.key: (int(x) if v.integer else float(x))
-            for v, x in zip(spec.variables, result.chosen, strict=True)},
+            for v, x in zip(spec.variables, result.chosen, strict=True)
+        },
         "probability_of_correct_selection": result.selection.pcs if result.feasible else None,
         "replications": ev.replications,
         "cost_discounted": float(ev.cost.mean()),
-        "cost_vs_base_discounted": float(ev.cost.mean()
-                                         - result.base.cost[: ev.replications].mean()),
+        "cost_vs_base_discounted": float(
+            ev.cost.mean() - result.base.cost[: ev.replications].mean()
+        ),
         "homeless_days_avoided_discounted": float(ev.days.mean()),
         "targets": targets_table(result).to_dict(orient="records"),
-        "candidates_evaluated": len(result.search), "runs_made": result.runs_made,
+        "candidates_evaluated": len(result.search),
+        "runs_made": result.runs_made,
     }
 
 
@@ -163,30 +196,45 @@ def words(result: PlanResult) -> str:
     """The answer as a short Markdown page."""
     spec = result.spec
     a = answer(result)
-    chosen = ", ".join(f"{v.label} {_fmt(x)}" for v, x in zip(spec.variables, result.chosen,
-                                                             strict=True))
+    chosen = ", ".join(
+        f"{v.label} {_fmt(x)}" for v, x in zip(spec.variables, result.chosen, strict=True)
+    )
     lines = [f"# Plan: {spec.name}", "", spec.description, ""]
     if result.feasible:
-        lines.append(f"**Recommended:** {chosen}. Probability that it is the best of the "
-                     f"{len(result.selection.confirmed)} plans confirmed: at least "
-                     f"{a['probability_of_correct_selection']:.2f}.")
+        lines.append(
+            f"**Recommended:** {chosen}. Probability that it is the best of the "
+            f"{len(result.selection.confirmed)} plans confirmed: at least "
+            f"{a['probability_of_correct_selection']:.2f}."
+        )
     else:
         worst = targets_table(result)
         short = worst[~worst["met"]]
-        gaps = "; ".join(f"{r.target}: {r.probability:.2f} against {r.required:g}"
-                         for r in short.itertuples())
-        lines.append("**No plan within the bounds meets every target.** The closest is "
-                     f"{chosen}" + (f" ({gaps})." if gaps else " (it exceeds the budget)."))
-    lines += ["", f"Discounted cost {a['cost_discounted']:,.0f} "
-              f"({a['cost_vs_base_discounted']:+,.0f} against the base); "
-              f"{a['homeless_days_avoided_discounted']:,.0f} homeless days avoided "
-              f"(discounted), over {a['replications']} replications.", "",
-              "| target | chance | 95% interval | required |", "|---|---|---|---|"]
+        gaps = "; ".join(
+            f"{r.target}: {r.probability:.2f} against {r.required:g}" for r in short.itertuples()
+        )
+        lines.append(
+            "**No plan within the bounds meets every target.** The closest is "
+            f"{chosen}" + (f" ({gaps})." if gaps else " (it exceeds the budget).")
+        )
+    lines += [
+        "",
+        f"Discounted cost {a['cost_discounted']:,.0f} "
+        f"({a['cost_vs_base_discounted']:+,.0f} against the base); "
+        f"{a['homeless_days_avoided_discounted']:,.0f} homeless days avoided "
+        f"(discounted), over {a['replications']} replications.",
+        "",
+        "| target | chance | 95% interval | required |",
+        "|---|---|---|---|",
+    ]
     for r in targets_table(result).itertuples():
-        lines.append(f"| {r.target} | {r.probability:.2f} | {r.low:.2f}-{r.high:.2f} | "
-                     f"{r.required:g} |")
-    lines += ["", f"{a['candidates_evaluated']} candidates evaluated, "
-              f"{a['runs_made']} runs made in this command."]
+        lines.append(
+            f"| {r.target} | {r.probability:.2f} | {r.low:.2f}-{r.high:.2f} | {r.required:g} |"
+        )
+    lines += [
+        "",
+        f"{a['candidates_evaluated']} candidates evaluated, "
+        f"{a['runs_made']} runs made in this command.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -194,20 +242,43 @@ def frontier_figure(table: pd.DataFrame, currency: str = "DKK"):
     """Discounted cost against homeless days avoided: every plan a dot, the frontier a
     line, the recommended plan ringed. Returns a matplotlib figure."""
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4.5))
     s = table[table["stage"] == "search"]
     ok = s["feasible"].astype(bool)
-    ax.scatter(s.loc[~ok, "days_avoided"], s.loc[~ok, "cost_vs_base_discounted"] / 1e6,
-               s=14, color="0.7", label="misses a target or the budget")
-    ax.scatter(s.loc[ok, "days_avoided"], s.loc[ok, "cost_vs_base_discounted"] / 1e6,
-               s=18, color="tab:blue", label="meets every target")
+    ax.scatter(
+        s.loc[~ok, "days_avoided"],
+        s.loc[~ok, "cost_vs_base_discounted"] / 1e6,
+        s=14,
+        color="0.7",
+        label="misses a target or the budget",
+    )
+    ax.scatter(
+        s.loc[ok, "days_avoided"],
+        s.loc[ok, "cost_vs_base_discounted"] / 1e6,
+        s=18,
+        color="tab:blue",
+        label="meets every target",
+    )
     f = s[s["on_frontier"]].sort_values("days_avoided")
-    ax.plot(f["days_avoided"], f["cost_vs_base_discounted"] / 1e6, color="tab:blue", lw=1,
-            label="frontier")
+    ax.plot(
+        f["days_avoided"],
+        f["cost_vs_base_discounted"] / 1e6,
+        color="tab:blue",
+        lw=1,
+        label="frontier",
+    )
     rec = table[table["recommended"] & (table["stage"] == "confirmed")]
     if len(rec):
-        ax.scatter(rec["days_avoided"], rec["cost_vs_base_discounted"] / 1e6, s=120,
-                   facecolors="none", edgecolors="tab:red", lw=2, label="recommended")
+        ax.scatter(
+            rec["days_avoided"],
+            rec["cost_vs_base_discounted"] / 1e6,
+            s=120,
+            facecolors="none",
+            edgecolors="tab:red",
+            lw=2,
+            label="recommended",
+        )
     ax.axhline(0, color="0.4", lw=0.6)
     ax.set_xlabel("homeless days avoided against the base (discounted)")
     ax.set_ylabel(f"cost against the base, million {currency} (discounted)")
@@ -216,15 +287,18 @@ def frontier_figure(table: pd.DataFrame, currency: str = "DKK"):
     return fig
 
 
-def write_outputs(result: PlanResult, out_dir: Path, runs_base: pd.DataFrame,
-                  runs_plan: pd.DataFrame) -> None:
+def write_outputs(
+    result: PlanResult, out_dir: Path, runs_base: pd.DataFrame, runs_plan: pd.DataFrame
+) -> None:
     """Write every output of a plan into ``out_dir`` (each file atomically)."""
     from sim.results_io import atomic_write
+
     table = frontier_table(result)
     write_csv(out_dir / "frontier.csv", table)
     fig = frontier_figure(table, result.spec.base.params.costs.currency)
     atomic_write(out_dir / "frontier.png", lambda p: fig.savefig(p, dpi=120, format="png"))
     import matplotlib.pyplot as plt
+
     plt.close(fig)
     write_csv(out_dir / "targets.csv", targets_table(result))
     write_csv(out_dir / "budget_impact.csv", budget_table(result, runs_base, runs_plan))

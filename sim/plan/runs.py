@@ -35,8 +35,14 @@ def candidate_id(values: Candidate | None) -> str:
 class PlanRuns:
     """Per-replication outcomes of the base and of every candidate run so far."""
 
-    def __init__(self, spec: PlanSpec, out_dir: Path | None, workers: int = 1,
-                 progress: bool = False, scheduler: Any = None):
+    def __init__(
+        self,
+        spec: PlanSpec,
+        out_dir: Path | None,
+        workers: int = 1,
+        progress: bool = False,
+        scheduler: Any = None,
+    ):
         self.spec = spec
         self.path = None if out_dir is None else Path(out_dir) / FILE
         self.workers = workers
@@ -61,12 +67,16 @@ class PlanRuns:
         self.ensure([values], replications)
         return self.frames[candidate_id(values)].iloc[:replications]
 
-    def ensure(self, candidates: Sequence[Candidate | None], replications: int | Sequence[int]
-               ) -> None:
+    def ensure(
+        self, candidates: Sequence[Candidate | None], replications: int | Sequence[int]
+    ) -> None:
         """Run what is missing so that each candidate has its replications, all the
         candidates' runs in one call to the engine; then save."""
-        counts = ([replications] * len(candidates) if isinstance(replications, int)
-                  else list(replications))
+        counts = (
+            [replications] * len(candidates)
+            if isinstance(replications, int)
+            else list(replications)
+        )
         wanted: dict[str, tuple[Candidate | None, int]] = {}
         for values, n in zip(candidates, counts, strict=True):
             cid = candidate_id(values)
@@ -86,8 +96,9 @@ class PlanRuns:
         self.runs_made += len(rows)
         for cid in dict.fromkeys(o[0] for o in owners):
             mine = [(o, r) for o, r in zip(owners, rows, strict=True) if o[0] == cid]
-            frame = pd.DataFrame([r for _, r in mine], index=pd.Index(
-                [o[2] for o, _ in mine], name="replication"))
+            frame = pd.DataFrame(
+                [r for _, r in mine], index=pd.Index([o[2] for o, _ in mine], name="replication")
+            )
             old = self.frames.get(cid)
             self.frames[cid] = frame if old is None else pd.concat([old, frame]).sort_index()
             if mine[0][0][1] is not None:

@@ -61,26 +61,31 @@ def grid_size(spec: PlanSpec) -> int:
     return int(np.prod([len(v.values()) for v in spec.variables]))
 
 
-def run_search(spec: PlanSpec, evaluate: Callable[[list[Candidate]], list[Evaluation]]
-               ) -> list[Candidate]:
+def run_search(
+    spec: PlanSpec, evaluate: Callable[[list[Candidate]], list[Evaluation]]
+) -> list[Candidate]:
     """Search the space; ``evaluate`` runs a batch of candidates. Returns the candidates
     in the order they were asked (repeats included)."""
     if spec.search.method == "grid":
         points = grid_points(spec)
         for i in range(0, len(points), spec.search.batch):
-            evaluate(points[i: i + spec.search.batch])
+            evaluate(points[i : i + spec.search.batch])
         return points
     return _tpe(spec, evaluate)
 
 
-def _tpe(spec: PlanSpec, evaluate: Callable[[list[Candidate]], list[Evaluation]]
-         ) -> list[Candidate]:
+def _tpe(
+    spec: PlanSpec, evaluate: Callable[[list[Candidate]], list[Evaluation]]
+) -> list[Candidate]:
     import optuna
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dists = {v.key: _distribution(v) for v in spec.variables}
     sampler = optuna.samplers.TPESampler(
-        seed=spec.search.seed, multivariate=True,
-        n_startup_trials=max(1, min(10, spec.search.trials // 4)))
+        seed=spec.search.seed,
+        multivariate=True,
+        n_startup_trials=max(1, min(10, spec.search.trials // 4)),
+    )
     study = optuna.create_study(direction="minimize", sampler=sampler)
     asked: list[Candidate] = []
     while len(asked) < spec.search.trials:
@@ -97,8 +102,8 @@ def _tpe(spec: PlanSpec, evaluate: Callable[[list[Candidate]], list[Evaluation]]
 
 def _distribution(var):
     import optuna
+
     if var.integer:
-        return optuna.distributions.IntDistribution(int(var.low), int(var.high),
-                                                    step=int(var.step))
+        return optuna.distributions.IntDistribution(int(var.low), int(var.high), step=int(var.step))
     top = var.low + var.step * np.floor((var.high - var.low) / var.step + 1e-9)
     return optuna.distributions.FloatDistribution(var.low, float(top), step=var.step)

@@ -55,8 +55,10 @@ def shortlist(spec: PlanSpec, evaluations: dict[Candidate, Evaluation]) -> list[
     if ok:
         ok.sort(key=lambda c: (objective(spec, evaluations[c]), c))
         return ok[: spec.confirm.candidates]
-    ranked = sorted(evaluations, key=lambda c: (-closeness(spec, evaluations[c]),
-                                                objective(spec, evaluations[c]), c))
+    ranked = sorted(
+        evaluations,
+        key=lambda c: (-closeness(spec, evaluations[c]), objective(spec, evaluations[c]), c),
+    )
     return ranked[: spec.confirm.candidates]
 
 
@@ -64,6 +66,7 @@ def closeness(spec: PlanSpec, ev: Evaluation) -> float:
     """How near a plan comes to feasibility: the worst shortfall of a target's probability
     (negative when short), less a budget excess in units of the budget."""
     from sim.plan.search import constraints
+
     cons = constraints(spec, ev)
     return -max(cons) if cons else 0.0
 
@@ -80,8 +83,9 @@ def pcs_bound(spec: PlanSpec, evs: list[Evaluation], best: int) -> float:
         d = yi[:n] - yb[:n]
         se = d.std(ddof=1) / math.sqrt(n) if n > 1 else math.inf
         gap = d.mean() + spec.confirm.delta
-        total += 0.0 if se == 0 and gap > 0 else \
-            (0.5 if se == 0 else float(stats.norm.sf(gap / se)))
+        total += (
+            0.0 if se == 0 and gap > 0 else (0.5 if se == 0 else float(stats.norm.sf(gap / se)))
+        )
     return max(0.0, 1.0 - total)
 
 
@@ -96,8 +100,11 @@ def ocba_counts(spec: PlanSpec, evs: list[Evaluation], best: int, total: int) ->
     return total * ratio / ratio.sum()
 
 
-def confirm(spec: PlanSpec, shortlisted: list[Candidate],
-            evaluate: Callable[[list[Candidate], list[int]], list[Evaluation]]) -> Selection:
+def confirm(
+    spec: PlanSpec,
+    shortlisted: list[Candidate],
+    evaluate: Callable[[list[Candidate], list[int]], list[Evaluation]],
+) -> Selection:
     """Run the shortlisted plans to the confirmation size and on, by OCBA, until the PCS
     bound reaches ``confirm.pcs`` or every plan has ``max_replications``."""
     c = spec.confirm
@@ -116,8 +123,9 @@ def confirm(spec: PlanSpec, shortlisted: list[Candidate],
         full = all(counts[i] >= c.max_replications for i in ok)
         if pcs >= c.pcs or full:
             return Selection(shortlisted[best_pos], pcs, shortlisted, None, rounds)
-        want = ocba_counts(spec, sub, ok.index(best_pos),
-                           sum(counts[i] for i in ok) + step * len(ok))
+        want = ocba_counts(
+            spec, sub, ok.index(best_pos), sum(counts[i] for i in ok) + step * len(ok)
+        )
         for j, i in enumerate(ok):
             counts[i] = int(min(c.max_replications, max(counts[i], math.ceil(want[j]))))
         if all(counts[i] == evs[i].replications for i in ok):  # nothing more to give

@@ -50,8 +50,7 @@ OBJECTIVES = ("least_cost", "most_days_avoided")
 #: or ``from_year``.
 OUTCOMES: dict[str, tuple[bool, str]] = {
     "pit": (True, "homeless at the yearly count"),
-    **{f"pit_{s}": (True, f"in {word(s)} at the yearly count")
-       for s in SITUATIONS if s != "left"},
+    **{f"pit_{s}": (True, f"in {word(s)} at the yearly count") for s in SITUATIONS if s != "left"},
     "homeless_any": (True, "homeless at any time in the year"),
     "shelter_users": (True, "shelter users in the year"),
     "homeless_end": (False, "homeless at the end"),
@@ -59,12 +58,24 @@ OUTCOMES: dict[str, tuple[bool, str]] = {
     "people_ever_homeless": (False, "people ever homeless"),
     "homeless_days": (False, "homeless days"),
     "housed_end": (False, "housed at the end"),
-    **{f"turned_away_{p}": (False, f"share of new applicants turned away from {word(p)}")
-       for p in ("shelter", "night_shelter", "starter", "alternative", "supported")},
+    **{
+        f"turned_away_{p}": (False, f"share of new applicants turned away from {word(p)}")
+        for p in ("shelter", "night_shelter", "starter", "alternative", "supported")
+    },
 }
 
-_TOP = {"name", "description", "base", "years", "variables", "targets", "budget",
-        "objective", "search", "confirm"}
+_TOP = {
+    "name",
+    "description",
+    "base",
+    "years",
+    "variables",
+    "targets",
+    "budget",
+    "objective",
+    "search",
+    "confirm",
+}
 
 
 @dataclass(frozen=True)
@@ -113,10 +124,18 @@ class Target:
 
     def describe(self) -> str:
         """The target in words, e.g. "homeless at the yearly count in 2025: at most 40"."""
-        when = (f" in {self.year}" if self.year is not None else
-                f" from {self.from_year} on" if self.from_year is not None else "")
-        bound = (f"at most {self.at_most:,g}" if self.at_most is not None
-                 else f"at least {self.at_least:,g}")
+        when = (
+            f" in {self.year}"
+            if self.year is not None
+            else f" from {self.from_year} on"
+            if self.from_year is not None
+            else ""
+        )
+        bound = (
+            f"at most {self.at_most:,g}"
+            if self.at_most is not None
+            else f"at least {self.at_least:,g}"
+        )
         return f"{self.label or OUTCOMES[self.outcome][1]}{when}: {bound}"
 
 
@@ -179,26 +198,35 @@ class PlanSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """The plan as plain data (for the manifest)."""
-        return {"name": self.name, "description": self.description, "file": self.file,
-                "base": self.base_ref, "years": self.years, "objective": self.objective,
-                "variables": [dataclasses.asdict(v) for v in self.variables],
-                "targets": [dataclasses.asdict(t) for t in self.targets],
-                "budget": None if self.budget is None else dataclasses.asdict(self.budget),
-                "search": dataclasses.asdict(self.search),
-                "confirm": dataclasses.asdict(self.confirm)}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "file": self.file,
+            "base": self.base_ref,
+            "years": self.years,
+            "objective": self.objective,
+            "variables": [dataclasses.asdict(v) for v in self.variables],
+            "targets": [dataclasses.asdict(t) for t in self.targets],
+            "budget": None if self.budget is None else dataclasses.asdict(self.budget),
+            "search": dataclasses.asdict(self.search),
+            "confirm": dataclasses.asdict(self.confirm),
+        }
 
 
 # ---------------------------------------------------------------- loading
 
+
 def load_plan(path: str | Path) -> PlanSpec:
     """Read and validate a plan file; raises ``ScenarioError`` on bad input."""
     from sim.shipped import locate
+
     path = locate(path, "plan")
     file = str(path)
     raw = read_yaml(Path(path))
     if not raw:
-        raise ScenarioError("the plan is empty: expected 'base', 'variables' and 'targets'",
-                            file=file)
+        raise ScenarioError(
+            "the plan is empty: expected 'base', 'variables' and 'targets'", file=file
+        )
     _no_unknown(raw, _TOP, "", file)
     for key in ("base", "variables"):
         if key not in raw:
@@ -207,83 +235,119 @@ def load_plan(path: str | Path) -> PlanSpec:
     horizon = base.params.setting.years
     years = _int(raw.get("years", horizon), "years", file, 1, 100)
     end_year = base.params.setting.start_year + years - 1
-    variables = tuple(_variable(v, f"variables[{i}]", base, file, end_year)
-                      for i, v in enumerate(_list(raw["variables"], "variables", file)))
+    variables = tuple(
+        _variable(v, f"variables[{i}]", base, file, end_year)
+        for i, v in enumerate(_list(raw["variables"], "variables", file))
+    )
     keys = [v.key for v in variables]
     for i, k in enumerate(keys):
         if k in keys[:i]:
             raise ScenarioError(f"'{k}' is given twice", file=file, path=f"variables[{i}].key")
-    targets = tuple(_target(t, f"targets[{i}]", base, file, end_year)
-                    for i, t in enumerate(_list(raw.get("targets") or [], "targets", file,
-                                                allow_empty=True)))
+    targets = tuple(
+        _target(t, f"targets[{i}]", base, file, end_year)
+        for i, t in enumerate(_list(raw.get("targets") or [], "targets", file, allow_empty=True))
+    )
     objective = _choice(raw.get("objective", "least_cost"), OBJECTIVES, "objective", file)
     budget = _budget(raw.get("budget"), file)
     if objective == "most_days_avoided" and budget is None:
-        raise ScenarioError("the objective 'most_days_avoided' needs a 'budget'", file=file,
-                            path="objective")
+        raise ScenarioError(
+            "the objective 'most_days_avoided' needs a 'budget'", file=file, path="objective"
+        )
     if objective == "least_cost" and not targets:
-        raise ScenarioError("the objective 'least_cost' needs at least one target (else the "
-                            "base itself is cheapest)", file=file, path="targets")
+        raise ScenarioError(
+            "the objective 'least_cost' needs at least one target (else the "
+            "base itself is cheapest)",
+            file=file,
+            path="targets",
+        )
     return PlanSpec(
         name=_text(raw.get("name", Path(path).stem), "name", file),
         description=_text(raw.get("description", ""), "description", file),
-        file=file, base=base, base_ref=base_ref, variables=variables, targets=targets,
-        budget=budget, objective=objective, search=_search(raw.get("search"), file),
-        confirm=_confirm(raw.get("confirm"), file), years=years)
+        file=file,
+        base=base,
+        base_ref=base_ref,
+        variables=variables,
+        targets=targets,
+        budget=budget,
+        objective=objective,
+        search=_search(raw.get("search"), file),
+        confirm=_confirm(raw.get("confirm"), file),
+        years=years,
+    )
 
 
 def _base(value: Any, plan_path: Path, file: str) -> tuple[LoadedScenario, str]:
     if not isinstance(value, str) or not value.strip():
         raise ScenarioError("expected the base scenario's file (text)", file=file, path="base")
     from sim.shipped import locate_near
+
     target = locate_near(plan_path.parent, value)
     if not target.is_file():
-        raise ScenarioError(f"base scenario '{value}' not found (a path relative to the plan "
-                            "file, or a shipped scenario's name)", file=file, path="base")
+        raise ScenarioError(
+            f"base scenario '{value}' not found (a path relative to the plan "
+            "file, or a shipped scenario's name)",
+            file=file,
+            path="base",
+        )
     return load_scenario(target), value
 
 
-def _variable(node: Any, path: str, base: LoadedScenario, file: str, end_year: int
-              ) -> Variable:
+def _variable(node: Any, path: str, base: LoadedScenario, file: str, end_year: int) -> Variable:
     node = _mapping(node, path, file)
-    _no_unknown(node, {"key", "low", "high", "step", "from_year", "label", "cost"}, path,
-                file)
+    _no_unknown(node, {"key", "low", "high", "step", "from_year", "label", "cost"}, path, file)
     for k in ("key", "low", "high"):
         if k not in node:
             raise ScenarioError(f"missing key '{k}'", file=file, path=f"{path}.{k}")
     key = _text(node["key"], f"{path}.key", file)
     current = numeric_value(base.params, key)
     if current is None:
-        raise ScenarioError(f"'{key}' is not a numeric key of the base scenario (it must hold "
-                            "a number, e.g. places.starter.capacity)", file=file,
-                            path=f"{path}.key")
+        raise ScenarioError(
+            f"'{key}' is not a numeric key of the base scenario (it must hold "
+            "a number, e.g. places.starter.capacity)",
+            file=file,
+            path=f"{path}.key",
+        )
     value, integer = current
     low = _number(node["low"], f"{path}.low", file)
     high = _number(node["high"], f"{path}.high", file)
     if not low < high:
-        raise ScenarioError(f"expected low < high, got low {low:g} and high {high:g}",
-                            file=file, path=f"{path}.low")
-    step = _number(node.get("step", 1 if integer else (high - low) / 10), f"{path}.step",
-                   file)
+        raise ScenarioError(
+            f"expected low < high, got low {low:g} and high {high:g}", file=file, path=f"{path}.low"
+        )
+    step = _number(node.get("step", 1 if integer else (high - low) / 10), f"{path}.step", file)
     if step <= 0 or step > high - low:
-        raise ScenarioError(f"expected a step above 0 and at most high - low, got {step:g}",
-                            file=file, path=f"{path}.step")
+        raise ScenarioError(
+            f"expected a step above 0 and at most high - low, got {step:g}",
+            file=file,
+            path=f"{path}.step",
+        )
     if integer and not all(float(x).is_integer() for x in (low, high, step)):
-        raise ScenarioError(f"'{key}' holds whole numbers: low, high and step must be whole",
-                            file=file, path=f"{path}.step")
+        raise ScenarioError(
+            f"'{key}' holds whole numbers: low, high and step must be whole",
+            file=file,
+            path=f"{path}.step",
+        )
     from_year = node.get("from_year")
     if from_year is not None:
-        from_year = _int(from_year, f"{path}.from_year", file, base.params.setting.start_year,
-                         end_year)
+        from_year = _int(
+            from_year, f"{path}.from_year", file, base.params.setting.start_year, end_year
+        )
     cost = _mapping(node.get("cost") or {}, f"{path}.cost", file)
     _no_unknown(cost, {"one_off", "per_year", "payer"}, f"{path}.cost", file)
     payer = _choice(cost.get("payer", "municipality"), PAYERS, f"{path}.cost.payer", file)
-    var = Variable(key=key, low=low, high=high, step=step, integer=integer,
-                   base_value=value, from_year=from_year,
-                   label=_text(node.get("label", key), f"{path}.label", file),
-                   one_off=_number(cost.get("one_off", 0.0), f"{path}.cost.one_off", file, 0),
-                   per_year=_number(cost.get("per_year", 0.0), f"{path}.cost.per_year", file),
-                   payer=payer)
+    var = Variable(
+        key=key,
+        low=low,
+        high=high,
+        step=step,
+        integer=integer,
+        base_value=value,
+        from_year=from_year,
+        label=_text(node.get("label", key), f"{path}.label", file),
+        one_off=_number(cost.get("one_off", 0.0), f"{path}.cost.one_off", file, 0),
+        per_year=_number(cost.get("per_year", 0.0), f"{path}.cost.per_year", file),
+        payer=payer,
+    )
     _check_in_schema(base, var, path, file)
     return var
 
@@ -291,14 +355,18 @@ def _variable(node: Any, path: str, base: LoadedScenario, file: str, end_year: i
 def _check_in_schema(base: LoadedScenario, var: Variable, path: str, file: str) -> None:
     """Both ends of the range must make a valid scenario (schema bounds, cross-checks)."""
     from sim.scenario.loader import from_raw, unshared_copy
+
     for end in ("low", "high"):
         raw = unshared_copy(base.raw)
         set_path(raw, var.key, int(getattr(var, end)) if var.integer else getattr(var, end))
         try:
             from_raw(raw, file=base.file)
         except ScenarioError as exc:
-            raise ScenarioError(f"{var.key} = {getattr(var, end):g} is not a valid value: "
-                                f"{exc.message}", file=file, path=f"{path}.{end}") from None
+            raise ScenarioError(
+                f"{var.key} = {getattr(var, end):g} is not a valid value: {exc.message}",
+                file=file,
+                path=f"{path}.{end}",
+            ) from None
 
 
 def numeric_value(params: Any, dotted: str) -> tuple[float, bool] | None:
@@ -337,40 +405,65 @@ def _child(node: Any, part: str) -> Any:
 
 def _target(node: Any, path: str, base: LoadedScenario, file: str, end_year: int) -> Target:
     node = _mapping(node, path, file)
-    _no_unknown(node, {"outcome", "at_most", "at_least", "probability", "year", "from_year",
-                       "label"}, path, file)
+    _no_unknown(
+        node,
+        {"outcome", "at_most", "at_least", "probability", "year", "from_year", "label"},
+        path,
+        file,
+    )
     outcome = node.get("outcome")
     if outcome not in OUTCOMES:
-        raise ScenarioError(f"unknown outcome {outcome!r}; expected one of "
-                            + ", ".join(OUTCOMES), file=file, path=f"{path}.outcome")
+        raise ScenarioError(
+            f"unknown outcome {outcome!r}; expected one of " + ", ".join(OUTCOMES),
+            file=file,
+            path=f"{path}.outcome",
+        )
     yearly = OUTCOMES[outcome][0]
     if ("at_most" in node) == ("at_least" in node):
-        raise ScenarioError("expected exactly one of 'at_most' and 'at_least'", file=file,
-                            path=path)
+        raise ScenarioError(
+            "expected exactly one of 'at_most' and 'at_least'", file=file, path=path
+        )
     if "probability" not in node:
-        raise ScenarioError("missing key 'probability' (the chance the target must be met)",
-                            file=file, path=f"{path}.probability")
+        raise ScenarioError(
+            "missing key 'probability' (the chance the target must be met)",
+            file=file,
+            path=f"{path}.probability",
+        )
     prob = _number(node["probability"], f"{path}.probability", file)
     if not 0 < prob <= 1:
-        raise ScenarioError(f"expected a probability above 0 and at most 1, got {prob:g}",
-                            file=file, path=f"{path}.probability")
+        raise ScenarioError(
+            f"expected a probability above 0 and at most 1, got {prob:g}",
+            file=file,
+            path=f"{path}.probability",
+        )
     start = base.params.setting.start_year
     year = from_year = None
     if yearly:
         if ("year" in node) == ("from_year" in node):
-            raise ScenarioError(f"'{outcome}' is counted every year: give 'year' or "
-                                "'from_year'", file=file, path=path)
+            raise ScenarioError(
+                f"'{outcome}' is counted every year: give 'year' or 'from_year'",
+                file=file,
+                path=path,
+            )
         key = "year" if "year" in node else "from_year"
         got = _int(node[key], f"{path}.{key}", file, start, end_year)
         year, from_year = (got, None) if key == "year" else (None, got)
     elif "year" in node or "from_year" in node:
-        raise ScenarioError(f"'{outcome}' is counted once, at the horizon: it takes no year",
-                            file=file, path=f"{path}.year")
+        raise ScenarioError(
+            f"'{outcome}' is counted once, at the horizon: it takes no year",
+            file=file,
+            path=f"{path}.year",
+        )
     bound_key = "at_most" if "at_most" in node else "at_least"
     bound = _number(node[bound_key], f"{path}.{bound_key}", file)
-    return Target(outcome=outcome, probability=prob, year=year, from_year=from_year,
-                  label=_text(node.get("label", ""), f"{path}.label", file),
-                  **{bound_key: bound})
+    return Target(
+        outcome=outcome,
+        probability=prob,
+        year=year,
+        from_year=from_year,
+        label=_text(node.get("label", ""), f"{path}.label", file),
+        **{bound_key: bound},
+    )
 
 
 def _budget(node: Any, file: str) -> Budget | None:
@@ -379,55 +472,72 @@ def _budget(node: Any, file: str) -> Budget | None:
     node = _mapping(node, "budget", file)
     _no_unknown(node, {"per_year", "payer"}, "budget", file)
     if "per_year" not in node:
-        raise ScenarioError("missing key 'per_year' (DKK a year)", file=file,
-                            path="budget.per_year")
-    return Budget(per_year=_number(node["per_year"], "budget.per_year", file),
-                  payer=_choice(node.get("payer", "total"), ("total", *PAYERS),
-                                "budget.payer", file))
+        raise ScenarioError(
+            "missing key 'per_year' (DKK a year)", file=file, path="budget.per_year"
+        )
+    return Budget(
+        per_year=_number(node["per_year"], "budget.per_year", file),
+        payer=_choice(node.get("payer", "total"), ("total", *PAYERS), "budget.payer", file),
+    )
 
 
 def _search(node: Any, file: str) -> Search:
     node = _mapping(node or {}, "search", file)
     _no_unknown(node, {f.name for f in dataclasses.fields(Search)}, "search", file)
     d = Search()
-    return Search(trials=_int(node.get("trials", d.trials), "search.trials", file, 1, 100_000),
-                  batch=_int(node.get("batch", d.batch), "search.batch", file, 1, 1000),
-                  replications=_int(node.get("replications", d.replications),
-                                    "search.replications", file, 2, 10_000),
-                  seed=_int(node.get("seed", d.seed), "search.seed", file, 0, 2**63 - 1),
-                  method=_choice(node.get("method", d.method), ("tpe", "grid"),
-                                 "search.method", file))
+    return Search(
+        trials=_int(node.get("trials", d.trials), "search.trials", file, 1, 100_000),
+        batch=_int(node.get("batch", d.batch), "search.batch", file, 1, 1000),
+        replications=_int(
+            node.get("replications", d.replications), "search.replications", file, 2, 10_000
+        ),
+        seed=_int(node.get("seed", d.seed), "search.seed", file, 0, 2**63 - 1),
+        method=_choice(node.get("method", d.method), ("tpe", "grid"), "search.method", file),
+    )
 
 
 def _confirm(node: Any, file: str) -> Confirm:
     node = _mapping(node or {}, "confirm", file)
     _no_unknown(node, {f.name for f in dataclasses.fields(Confirm)}, "confirm", file)
     d = Confirm()
-    reps = _int(node.get("replications", d.replications), "confirm.replications", file, 2,
-                100_000)
-    top = _int(node.get("max_replications", max(d.max_replications, reps)),
-               "confirm.max_replications", file, reps, 1_000_000)
+    reps = _int(node.get("replications", d.replications), "confirm.replications", file, 2, 100_000)
+    top = _int(
+        node.get("max_replications", max(d.max_replications, reps)),
+        "confirm.max_replications",
+        file,
+        reps,
+        1_000_000,
+    )
     pcs = _number(node.get("pcs", d.pcs), "confirm.pcs", file)
     if not 0 < pcs < 1:
-        raise ScenarioError(f"expected a probability between 0 and 1, got {pcs:g}", file=file,
-                            path="confirm.pcs")
-    return Confirm(candidates=_int(node.get("candidates", d.candidates), "confirm.candidates",
-                                   file, 1, 100),
-                   replications=reps, max_replications=top, pcs=pcs,
-                   delta=_number(node.get("delta", d.delta), "confirm.delta", file, 0))
+        raise ScenarioError(
+            f"expected a probability between 0 and 1, got {pcs:g}", file=file, path="confirm.pcs"
+        )
+    return Confirm(
+        candidates=_int(node.get("candidates", d.candidates), "confirm.candidates", file, 1, 100),
+        replications=reps,
+        max_replications=top,
+        pcs=pcs,
+        delta=_number(node.get("delta", d.delta), "confirm.delta", file, 0),
+    )
 
 
 # ---------------------------------------------------------------- small checks
+
 
 def _no_unknown(node: dict, allowed: set[str], path: str, file: str) -> None:
     extra = sorted(set(node) - allowed)
     if extra:
         import difflib
+
         near = difflib.get_close_matches(str(extra[0]), sorted(allowed), n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ""
         where = f"{path}.{extra[0]}" if path else str(extra[0])
-        raise ScenarioError(f"unknown key '{extra[0]}'{hint} (expected one of "
-                            + ", ".join(sorted(allowed)) + ")", file=file, path=where)
+        raise ScenarioError(
+            f"unknown key '{extra[0]}'{hint} (expected one of " + ", ".join(sorted(allowed)) + ")",
+            file=file,
+            path=where,
+        )
 
 
 def _mapping(node: Any, path: str, file: str) -> dict:
@@ -438,26 +548,30 @@ def _mapping(node: Any, path: str, file: str) -> dict:
 
 def _list(node: Any, path: str, file: str, allow_empty: bool = False) -> list:
     if not isinstance(node, list) or (not node and not allow_empty):
-        raise ScenarioError(f"expected a non-empty list, got {_kind(node)}", file=file,
-                            path=path)
+        raise ScenarioError(f"expected a non-empty list, got {_kind(node)}", file=file, path=path)
     return node
 
 
 def _number(value: Any, path: str, file: str, low: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         hint = " (YAML reads 1.0e9 as text: write 1.0e+9)" if isinstance(value, str) else ""
-        raise ScenarioError(f"expected a finite number, got {_kind(value)}{hint}", file=file,
-                            path=path)
+        raise ScenarioError(
+            f"expected a finite number, got {_kind(value)}{hint}", file=file, path=path
+        )
     if low is not None and value < low:
-        raise ScenarioError(f"expected a number of at least {low:g}, got {value:g}",
-                            file=file, path=path)
+        raise ScenarioError(
+            f"expected a number of at least {low:g}, got {value:g}", file=file, path=path
+        )
     return float(value)
 
 
 def _int(value: Any, path: str, file: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ScenarioError(f"expected a whole number from {low} to {high}, got "
-                            f"{_kind(value)}", file=file, path=path)
+        raise ScenarioError(
+            f"expected a whole number from {low} to {high}, got {_kind(value)}",
+            file=file,
+            path=path,
+        )
     return int(value)
 
 
@@ -469,8 +583,9 @@ def _text(value: Any, path: str, file: str) -> str:
 
 def _choice(value: Any, choices: tuple[str, ...], path: str, file: str) -> str:
     if value not in choices:
-        raise ScenarioError(f"expected one of {', '.join(choices)}, got {_kind(value)}",
-                            file=file, path=path)
+        raise ScenarioError(
+            f"expected one of {', '.join(choices)}, got {_kind(value)}", file=file, path=path
+        )
     return value
 
 

@@ -12,8 +12,9 @@ from matplotlib.figure import Figure
 from sim.plots.style import PALETTE, finish
 
 
-def fit_plot(table: pd.DataFrame, path: Path | None = None, title: str = "Calibration fit"
-             ) -> Figure:
+def fit_plot(
+    table: pd.DataFrame, path: Path | None = None, title: str = "Calibration fit"
+) -> Figure:
     """One panel per group of targets (same measure): observed +- 1.96 sd, simulated
     mean with the 95% interval over runs.
 
@@ -21,21 +22,37 @@ def fit_plot(table: pd.DataFrame, path: Path | None = None, title: str = "Calibr
     low, high). Returns the figure; with ``path`` it is also written there and closed.
     """
     t = table.copy()
-    t["group"] = [_group(name, year) for name, year in zip(t["target"], t["year"],
-                                                           strict=True)]
+    t["group"] = [_group(name, year) for name, year in zip(t["target"], t["year"], strict=True)]
     groups = list(dict.fromkeys(t["group"]))
-    fig, axes = plt.subplots(len(groups), 1, figsize=(7.5, 2.4 * len(groups) + 0.6),
-                             dpi=110, squeeze=False)
+    fig, axes = plt.subplots(
+        len(groups), 1, figsize=(7.5, 2.4 * len(groups) + 0.6), dpi=110, squeeze=False
+    )
     for ax, g in zip(axes[:, 0], groups, strict=True):
         sub = t[t["group"] == g]
         x = np.arange(len(sub))
-        labels = [str(int(y)) if pd.notna(y) else n for n, y in zip(sub["target"], sub["year"],
-                                                                  strict=True)]
-        ax.errorbar(x - 0.1, sub["observed"], yerr=1.96 * sub["sd"], fmt="o",
-                    color=PALETTE[7], capsize=3, label="observed (+-1.96 sd)")
+        labels = [
+            str(int(y)) if pd.notna(y) else n
+            for n, y in zip(sub["target"], sub["year"], strict=True)
+        ]
+        ax.errorbar(
+            x - 0.1,
+            sub["observed"],
+            yerr=1.96 * sub["sd"],
+            fmt="o",
+            color=PALETTE[7],
+            capsize=3,
+            label="observed (+-1.96 sd)",
+        )
         err = np.vstack([sub["mean"] - sub["low"], sub["high"] - sub["mean"]]).clip(0)
-        ax.errorbar(x + 0.1, sub["mean"], yerr=err, fmt="s", color=PALETTE[0], capsize=3,
-                    label="simulated (mean, 95% of runs)")
+        ax.errorbar(
+            x + 0.1,
+            sub["mean"],
+            yerr=err,
+            fmt="s",
+            color=PALETTE[0],
+            capsize=3,
+            label="simulated (mean, 95% of runs)",
+        )
         ax.set_xticks(x, labels, fontsize=8)
         ax.set_xlim(-0.6, len(sub) - 0.4)
         ax.set_title(g, fontsize=9, loc="left")

@@ -22,8 +22,9 @@ def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
-def flow_table(flows: np.ndarray, entries: np.ndarray | None = None,
-               per_year: float | None = None) -> pd.DataFrame:
+def flow_table(
+    flows: np.ndarray, entries: np.ndarray | None = None, per_year: float | None = None
+) -> pd.DataFrame:
     """Moves between situations summed over weeks: rows from, columns to.
 
     ``flows`` is (weeks, S, S) or already summed (S, S). With ``entries`` (weeks, S) a
@@ -37,16 +38,19 @@ def flow_table(flows: np.ndarray, entries: np.ndarray | None = None,
     if entries is not None:
         e = np.asarray(entries, dtype=float)
         e = e.sum(axis=0) if e.ndim == 2 else e
-        table = pd.concat([pd.DataFrame([e], index=[ENTRY], columns=list(SITUATIONS)),
-                           table])
+        table = pd.concat([pd.DataFrame([e], index=[ENTRY], columns=list(SITUATIONS)), table])
     if per_year:
         table = table / per_year
     table.index.name, table.columns.name = "from", "to"
     return table
 
 
-def flow_matrix_plot(flows: np.ndarray, entries: np.ndarray | None = None,
-                     per_year: float | None = None, drop_empty: bool = True):
+def flow_matrix_plot(
+    flows: np.ndarray,
+    entries: np.ndarray | None = None,
+    per_year: float | None = None,
+    drop_empty: bool = True,
+):
     """Heat map of moves from (rows) to (columns) situations, each cell labelled.
 
     The colour scale is logarithmic-like (square root) so that rare moves stay visible
@@ -58,8 +62,7 @@ def flow_matrix_plot(flows: np.ndarray, entries: np.ndarray | None = None,
         keep_r = table.sum(axis=1) > 0
         keep_c = table.sum(axis=0) > 0
         table = table.loc[keep_r, keep_c]
-    fig, ax = new_figure(1.2 + 0.8 * max(len(table.columns), 2),
-                         1.0 + 0.6 * max(len(table), 2))
+    fig, ax = new_figure(1.2 + 0.8 * max(len(table.columns), 2), 1.0 + 0.6 * max(len(table), 2))
     ax.grid(False)
     values = table.to_numpy()
     image = ax.imshow(np.sqrt(values), cmap="cividis", aspect="auto")
@@ -68,10 +71,18 @@ def flow_matrix_plot(flows: np.ndarray, entries: np.ndarray | None = None,
     for (i, j), v in np.ndenumerate(values):
         if v > 0:
             dark = np.sqrt(v) < 0.6 * top
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
-                    color="white" if dark else "black")
-    ax.set_xticks(range(len(table.columns)), [_label(c) for c in table.columns],
-                  rotation=40, ha="right")
+            ax.text(
+                j,
+                i,
+                fmt.format(v),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if dark else "black",
+            )
+    ax.set_xticks(
+        range(len(table.columns)), [_label(c) for c in table.columns], rotation=40, ha="right"
+    )
     ax.set_yticks(range(len(table.index)), [_label(r) for r in table.index])
     ax.set_xlabel("to situation")
     ax.set_ylabel("from situation")
@@ -91,8 +102,9 @@ def spell_table(spells: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def spell_length_plot(spells: pd.DataFrame, bins: Sequence[float] | None = None,
-                      by_needs: bool = True):
+def spell_length_plot(
+    spells: pd.DataFrame, bins: Sequence[float] | None = None, by_needs: bool = True
+):
     """Distribution of completed homeless spell lengths, by needs group.
 
     ``spells`` is ``recorder.spells.frame()`` (or several concatenated). Bars count
@@ -111,14 +123,14 @@ def spell_length_plot(spells: pd.DataFrame, bins: Sequence[float] | None = None,
         colour = PALETTE[NEEDS.index(g)] if g in NEEDS else PALETTE[0]
         name = f"{g} needs" if g in NEEDS else "all"
         weeks = np.maximum(d["weeks"].to_numpy(), 1)  # a spell within one week counts as 1
-        ax.hist(weeks, bins=bins, histtype="step", lw=1.8, color=colour,
-                label=f"{name} (n={len(d)})")
+        ax.hist(
+            weeks, bins=bins, histtype="step", lw=1.8, color=colour, label=f"{name} (n={len(d)})"
+        )
         ax.axvline(float(np.median(weeks)), color=colour, ls="--", lw=1)
     if groups:
         ax.legend(frameon=False, fontsize=8)
     else:
-        ax.text(0.5, 0.5, "no completed spells", transform=ax.transAxes, ha="center",
-                color="grey")
+        ax.text(0.5, 0.5, "no completed spells", transform=ax.transAxes, ha="center", color="grey")
     ax.set_xscale("log")
     ax.set_xlabel("length of completed homeless spell (weeks, log scale)")
     ax.set_ylabel("spells")

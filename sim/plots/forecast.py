@@ -13,23 +13,30 @@ from sim.plots.style import PALETTE
 from sim.results_io import atomic_write
 
 
-def forecast_plot(table: pd.DataFrame, path: Path, title: str,
-                  series: Sequence[str] = ("homeless", "shelter", "rough", "friends"),
-                  data_until: str | None = None) -> None:
+def forecast_plot(
+    table: pd.DataFrame,
+    path: Path,
+    title: str,
+    series: Sequence[str] = ("homeless", "shelter", "rough", "friends"),
+    data_until: str | None = None,
+) -> None:
     """One panel per series (those present): median, 80% and 95% bands by period.
 
     ``data_until`` (a period label) draws a line where the fitted data end.
     """
     shown = [s for s in series if s in set(table["series"].astype(str))]
-    fig, axes = plt.subplots(len(shown), 1, figsize=(8, 2.3 * len(shown) + 0.6), dpi=110,
-                             squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        len(shown), 1, figsize=(8, 2.3 * len(shown) + 0.6), dpi=110, squeeze=False, sharex=True
+    )
     for ax, name in zip(axes[:, 0], shown, strict=True):
         sub = table[table["series"].astype(str) == name]
         x = np.arange(len(sub))
-        ax.fill_between(x, sub["low_95"], sub["high_95"], color=PALETTE[5], alpha=0.35,
-                        lw=0, label="95%")
-        ax.fill_between(x, sub["low_80"], sub["high_80"], color=PALETTE[0], alpha=0.45,
-                        lw=0, label="80%")
+        ax.fill_between(
+            x, sub["low_95"], sub["high_95"], color=PALETTE[5], alpha=0.35, lw=0, label="95%"
+        )
+        ax.fill_between(
+            x, sub["low_80"], sub["high_80"], color=PALETTE[0], alpha=0.45, lw=0, label="80%"
+        )
         ax.plot(x, sub["median"], color=PALETTE[0], lw=1.2, label="median")
         periods = list(sub["period"])
         if data_until is not None and data_until in periods:

@@ -20,18 +20,23 @@ def _save(fig: plt.Figure, path: Path) -> None:
     plt.close(fig)
 
 
-def marginal_plot(posterior: pd.DataFrame, params: Sequence[str],
-                  ranges: Sequence[tuple[float, float]], path: Path, title: str) -> None:
+def marginal_plot(
+    posterior: pd.DataFrame,
+    params: Sequence[str],
+    ranges: Sequence[tuple[float, float]],
+    path: Path,
+    title: str,
+) -> None:
     """A weighted histogram per parameter over its prior range (the x-axis)."""
     n = len(params)
     cols = min(3, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.5 * rows + 0.5), dpi=110,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.3 * cols, 2.5 * rows + 0.5), dpi=110, squeeze=False
+    )
     w = posterior["weight"].to_numpy()
     for ax, name, (lo, hi) in zip(axes.ravel(), params, ranges, strict=False):
-        ax.hist(posterior[name], bins=25, range=(lo, hi), weights=w, color=PALETTE[0],
-                alpha=0.8)
+        ax.hist(posterior[name], bins=25, range=(lo, hi), weights=w, color=PALETTE[0], alpha=0.8)
         ax.set_xlim(lo, hi)
         ax.set_title(name, fontsize=8, loc="left")
         ax.set_yticks([])
@@ -42,13 +47,17 @@ def marginal_plot(posterior: pd.DataFrame, params: Sequence[str],
     _save(fig, path)
 
 
-def pair_plot(posterior: pd.DataFrame, params: Sequence[str],
-              ranges: Sequence[tuple[float, float]], path: Path, title: str) -> None:
+def pair_plot(
+    posterior: pd.DataFrame,
+    params: Sequence[str],
+    ranges: Sequence[tuple[float, float]],
+    path: Path,
+    title: str,
+) -> None:
     """Every pair of parameters: particles, their size by weight; histograms on the
     diagonal."""
     n = len(params)
-    fig, axes = plt.subplots(n, n, figsize=(1.9 * n + 0.6, 1.9 * n + 0.6), dpi=100,
-                             squeeze=False)
+    fig, axes = plt.subplots(n, n, figsize=(1.9 * n + 0.6, 1.9 * n + 0.6), dpi=100, squeeze=False)
     w = posterior["weight"].to_numpy()
     size = 40 * w / w.max()
     for i, yi in enumerate(params):
@@ -58,8 +67,9 @@ def pair_plot(posterior: pd.DataFrame, params: Sequence[str],
                 ax.hist(posterior[xj], bins=20, range=ranges[j], weights=w, color=PALETTE[0])
                 ax.set_yticks([])
             elif i > j:
-                ax.scatter(posterior[xj], posterior[yi], s=size, color=PALETTE[0], alpha=0.5,
-                           linewidths=0)
+                ax.scatter(
+                    posterior[xj], posterior[yi], s=size, color=PALETTE[0], alpha=0.5, linewidths=0
+                )
                 ax.set_ylim(*ranges[i])
             else:
                 ax.axis("off")
@@ -80,17 +90,34 @@ def predictive_plot(table: pd.DataFrame, path: Path, title: str) -> None:
     t = table.copy()
     t["group"] = [_group(n, y) for n, y in zip(t["target"], t["year"], strict=True)]
     groups = list(dict.fromkeys(t["group"]))
-    fig, axes = plt.subplots(len(groups), 1, figsize=(7.5, 2.3 * len(groups) + 0.6), dpi=110,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(groups), 1, figsize=(7.5, 2.3 * len(groups) + 0.6), dpi=110, squeeze=False
+    )
     for ax, g in zip(axes[:, 0], groups, strict=True):
         sub = t[t["group"] == g]
         x = np.arange(len(sub))
-        labels = [str(int(y)) if pd.notna(y) else n for n, y in zip(sub["target"], sub["year"],
-                                                                  strict=True)]
-        ax.vlines(x, sub["low_95"], sub["high_95"], color=PALETTE[5], lw=9, alpha=0.6,
-                  label="95% predictive")
-        ax.vlines(x, sub["low_80"], sub["high_80"], color=PALETTE[0], lw=9, alpha=0.8,
-                  label="80% predictive")
+        labels = [
+            str(int(y)) if pd.notna(y) else n
+            for n, y in zip(sub["target"], sub["year"], strict=True)
+        ]
+        ax.vlines(
+            x,
+            sub["low_95"],
+            sub["high_95"],
+            color=PALETTE[5],
+            lw=9,
+            alpha=0.6,
+            label="95% predictive",
+        )
+        ax.vlines(
+            x,
+            sub["low_80"],
+            sub["high_80"],
+            color=PALETTE[0],
+            lw=9,
+            alpha=0.8,
+            label="80% predictive",
+        )
         ax.plot(x, sub["mean"], "_", color="white", ms=14, mew=2)
         ax.plot(x, sub["observed"], "o", color=PALETTE[3], label="observed")
         ax.set_xticks(x, labels, fontsize=8)

@@ -10,8 +10,12 @@ from matplotlib.figure import Figure
 from sim.plots.style import PALETTE, finish, new_figure
 
 
-def ce_plane(inc: pd.DataFrame, path: Path | None = None, effect_label: str = "effect",
-             cost_label: str = "cost (DKK)") -> Figure:
+def ce_plane(
+    inc: pd.DataFrame,
+    path: Path | None = None,
+    effect_label: str = "effect",
+    cost_label: str = "cost (DKK)",
+) -> Figure:
     """Incremental cost against effect gain, one point per draw and alternative.
 
     ``inc`` is :func:`sim.psa.incremental` output. Returns the figure; with ``path`` it
@@ -20,10 +24,18 @@ def ce_plane(inc: pd.DataFrame, path: Path | None = None, effect_label: str = "e
     fig, ax = new_figure(7, 5)
     for i, (alt, g) in enumerate(inc.groupby("alternative", sort=False)):
         colour = PALETTE[i % len(PALETTE)]
-        ax.scatter(g["gain"], g["d_cost"], s=8, alpha=0.45, color=colour, label=alt,
-                   edgecolors="none")
-        ax.scatter([g["gain"].mean()], [g["d_cost"].mean()], s=70, marker="X", color=colour,
-                   edgecolors="black", linewidths=0.6)
+        ax.scatter(
+            g["gain"], g["d_cost"], s=8, alpha=0.45, color=colour, label=alt, edgecolors="none"
+        )
+        ax.scatter(
+            [g["gain"].mean()],
+            [g["d_cost"].mean()],
+            s=70,
+            marker="X",
+            color=colour,
+            edgecolors="black",
+            linewidths=0.6,
+        )
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(f"{effect_label} (gain against the base)")
@@ -33,8 +45,12 @@ def ce_plane(inc: pd.DataFrame, path: Path | None = None, effect_label: str = "e
     return finish(fig, path)
 
 
-def ceac_plot(curves: pd.DataFrame, names: list[str], path: Path | None = None,
-              wtp_label: str = "DKK per unit of effect") -> Figure:
+def ceac_plot(
+    curves: pd.DataFrame,
+    names: list[str],
+    path: Path | None = None,
+    wtp_label: str = "DKK per unit of effect",
+) -> Figure:
     """Probability that each option is the most cost-effective, against WTP.
 
     ``curves`` is :func:`sim.psa.curves` output. Returns the figure (saved too with
@@ -42,8 +58,9 @@ def ceac_plot(curves: pd.DataFrame, names: list[str], path: Path | None = None,
     """
     fig, ax = new_figure(7, 4)
     for i, name in enumerate(names):
-        ax.plot(curves["wtp"], curves[f"p_{name}"], color=PALETTE[i % len(PALETTE)],
-                label=name, lw=1.8)
+        ax.plot(
+            curves["wtp"], curves[f"p_{name}"], color=PALETTE[i % len(PALETTE)], label=name, lw=1.8
+        )
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(f"willingness to pay ({wtp_label})")
     ax.set_ylabel("probability most cost-effective")
@@ -52,20 +69,26 @@ def ceac_plot(curves: pd.DataFrame, names: list[str], path: Path | None = None,
     return finish(fig, path)
 
 
-def evpi_plot(curves: pd.DataFrame, path: Path | None = None,
-              wtp_label: str = "DKK per unit of effect") -> Figure:
+def evpi_plot(
+    curves: pd.DataFrame, path: Path | None = None, wtp_label: str = "DKK per unit of effect"
+) -> Figure:
     """Expected value of perfect information per person and for the population.
 
     Returns the figure (saved too with ``path``).
     """
     fig, ax = new_figure(7, 4)
-    ax.plot(curves["wtp"], curves["evpi_population"], color=PALETTE[0], lw=1.8,
-            label="population")
+    ax.plot(curves["wtp"], curves["evpi_population"], color=PALETTE[0], lw=1.8, label="population")
     ax.set_xlabel(f"willingness to pay ({wtp_label})")
     ax.set_ylabel("EVPI, population (DKK)")
     ax2 = ax.twinx()
-    ax2.plot(curves["wtp"], curves["evpi_per_person"], color=PALETTE[1], lw=1.2, ls="--",
-             label="per person")
+    ax2.plot(
+        curves["wtp"],
+        curves["evpi_per_person"],
+        color=PALETTE[1],
+        lw=1.2,
+        ls="--",
+        label="per person",
+    )
     ax2.set_ylabel("EVPI per person (DKK)")
     ax2.spines[["top"]].set_visible(False)
     lines = ax.get_lines() + ax2.get_lines()

@@ -11,8 +11,7 @@ from matplotlib.figure import Figure
 from sim.plots.style import PALETTE, finish, new_figure
 
 
-def tornado(table: pd.DataFrame, outcome: str, path: Path | None = None, top: int = 15
-            ) -> Figure:
+def tornado(table: pd.DataFrame, outcome: str, path: Path | None = None, top: int = 15) -> Figure:
     """Bars from the base outcome to the outcome at each parameter's low and high value.
 
     ``table`` is :func:`sim.sensitivity.one_way` output; the ``top`` widest swings are
@@ -23,8 +22,9 @@ def tornado(table: pd.DataFrame, outcome: str, path: Path | None = None, top: in
     base = float(table["base"].iloc[0]) if len(table) else 0.0
     y = np.arange(len(t))
     ax.barh(y, t["outcome_low"] - base, left=base, color=PALETTE[0], label="at low value")
-    ax.barh(y, t["outcome_high"] - base, left=base, color=PALETTE[1], alpha=0.85,
-            label="at high value")
+    ax.barh(
+        y, t["outcome_high"] - base, left=base, color=PALETTE[1], alpha=0.85, label="at high value"
+    )
     ax.axvline(base, color="black", lw=0.8)
     ax.set_yticks(y, [_label(r) for r in t.itertuples()], fontsize=8)
     ax.set_xlabel(f"{outcome} (base {base:,.4g})")
@@ -46,11 +46,20 @@ def sobol_bars(table: pd.DataFrame, outcome: str, path: Path | None = None) -> F
     fig, ax = new_figure(8, max(2.5, 0.45 * len(t) + 1.2))
     y = np.arange(len(t))
     h = 0.38
-    for off, key, colour, label in ((-h / 2, "first", PALETTE[0], "first order"),
-                                    (h / 2, "total", PALETTE[1], "total")):
+    for off, key, colour, label in (
+        (-h / 2, "first", PALETTE[0], "first order"),
+        (h / 2, "total", PALETTE[1], "total"),
+    ):
         err = np.vstack([t[key] - t[f"{key}_low"], t[f"{key}_high"] - t[key]]).clip(0)
-        ax.barh(y + off, t[key], height=h, color=colour, label=label, xerr=err,
-                error_kw={"lw": 0.8, "capsize": 2})
+        ax.barh(
+            y + off,
+            t[key],
+            height=h,
+            color=colour,
+            label=label,
+            xerr=err,
+            error_kw={"lw": 0.8, "capsize": 2},
+        )
     ax.set_yticks(y, t["parameter"], fontsize=8)
     ax.set_xlabel(f"Sobol index of {outcome} (95% bootstrap interval)")
     ax.set_xlim(left=min(0.0, float(t["first_low"].min())))

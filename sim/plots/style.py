@@ -8,13 +8,18 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
-           "#000000")
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 SITUATION_COLOURS = {
-    "own": "#009E73", "at_risk": "#F0E442", "rough": "#D55E00", "night_shelter": "#CC79A7",
-    "shelter": "#E69F00", "friends": "#56B4E9", "starter": "#0072B2",
-    "alternative": "#999999", "supported": "#000000",
+    "own": "#009E73",
+    "at_risk": "#F0E442",
+    "rough": "#D55E00",
+    "night_shelter": "#CC79A7",
+    "shelter": "#E69F00",
+    "friends": "#56B4E9",
+    "starter": "#0072B2",
+    "alternative": "#999999",
+    "supported": "#000000",
 }
 
 

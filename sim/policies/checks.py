@@ -13,16 +13,23 @@ def check_policies(pol: Policies, file: str | None) -> None:
     for name in TEAM_NAMES:
         team = getattr(pol.teams, name)
         path = f"policies.teams.{name}"
-        phases = [build(Phase, ph, f"{path}.phases[{i}]", file)
-                  for i, ph in enumerate(team.phases)]
+        phases = [build(Phase, ph, f"{path}.phases[{i}]", file) for i, ph in enumerate(team.phases)]
         if len(phases) > MAX_PHASES:
-            raise ScenarioError(f"{len(phases)} phases, expected at most {MAX_PHASES}",
-                                file=file, path=f"{path}.phases")
+            raise ScenarioError(
+                f"{len(phases)} phases, expected at most {MAX_PHASES}",
+                file=file,
+                path=f"{path}.phases",
+            )
         if phases:
             total = sum(ph.weeks for ph in phases)
             if team.duration_weeks is None or total != team.duration_weeks:
-                raise ScenarioError(f"phase weeks add up to {total}, expected duration_weeks "
-                                    f"({team.duration_weeks})", file=file, path=f"{path}.phases")
+                raise ScenarioError(
+                    f"phase weeks add up to {total}, expected duration_weeks "
+                    f"({team.duration_weeks})",
+                    file=file,
+                    path=f"{path}.phases",
+                )
         if not team.needs and team.enabled:
-            raise ScenarioError("an enabled team needs at least one needs group", file=file,
-                                path=f"{path}.needs")
+            raise ScenarioError(
+                "an enabled team needs at least one needs group", file=file, path=f"{path}.needs"
+            )

@@ -20,8 +20,12 @@ from sim.places import ASSIGNED
 from sim.scenario.policy_schema import TEAM_NAMES, Pathway
 from sim.situations import NEEDS, Situation
 
-OWN, ALT, SHELTER, STARTER = (int(Situation.OWN), int(Situation.ALTERNATIVE),
-                              int(Situation.SHELTER), int(Situation.STARTER))
+OWN, ALT, SHELTER, STARTER = (
+    int(Situation.OWN),
+    int(Situation.ALTERNATIVE),
+    int(Situation.SHELTER),
+    int(Situation.STARTER),
+)
 
 
 #: Situations in the municipality's service system, where the staircase applies; people
@@ -36,8 +40,7 @@ class Staircase:
     def __init__(self, pathway: Pathway):
         self.readiness = np.array([pathway.readiness_weeks[n] for n in NEEDS])
 
-    def filter(self, model, movers: np.ndarray, dest: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def filter(self, model, movers: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a = model.citizens
         origin = a.situation[movers]
         to_home = (dest == OWN) | (dest == ALT)

@@ -28,8 +28,7 @@ class PolicySet:
         # Every per-citizen array a policy uses exists from the start, whether or not
         # the policy is on in week 0: a policy may read another's (Housing First reads
         # the support team) and a dated change may switch one on later.
-        for name, dtype, fill in (*POLICY_FIELDS, *SupportTeams.FIELDS,
-                                  *EvictionPrevention.FIELDS):
+        for name, dtype, fill in (*POLICY_FIELDS, *SupportTeams.FIELDS, *EvictionPrevention.FIELDS):
             model.citizens.add_field(name, dtype, fill)
         self.teams: SupportTeams | None = None
         self.staircase: Staircase | None = None
@@ -38,8 +37,7 @@ class PolicySet:
         self.support_weeks = np.zeros((model.weeks + 1, N_TEAMS), dtype=np.int32)
         self.team_waiting = np.zeros((model.weeks + 1, N_TEAMS), dtype=np.int32)
         # person-weeks in support by team, situation and needs (the cost model reads it)
-        self.support_cells = np.zeros((model.weeks + 1, N_TEAMS, N_SIT, N_NEEDS),
-                                      dtype=np.int32)
+        self.support_cells = np.zeros((model.weeks + 1, N_TEAMS, N_SIT, N_NEEDS), dtype=np.int32)
         self.update(model.params)
 
     def update(self, params: Scenario) -> None:
@@ -53,8 +51,11 @@ class PolicySet:
             self.teams.restart(self.model.week + 1)
         model = self.model
         self.staircase = Staircase(pol.pathway) if pol.pathway.model == "staircase" else None
-        self.housing_first = (HousingFirst(pol.pathway, model.streams["support"])
-                              if pol.pathway.model == "housing_first" else None)
+        self.housing_first = (
+            HousingFirst(pol.pathway, model.streams["support"])
+            if pol.pathway.model == "housing_first"
+            else None
+        )
         if pol.prevention.enabled:
             if self.prevention is None:
                 self.prevention = EvictionPrevention(model, pol.prevention)
@@ -75,12 +76,12 @@ class PolicySet:
         if pol.youth.priority:
             alloc.front[STARTER_QUEUE] = young
         if pol.youth.reserved_starter_homes > 0:
-            alloc.reserved[STARTER_QUEUE] = (round(pol.youth.reserved_starter_homes * scale),
-                                             young)
+            alloc.reserved[STARTER_QUEUE] = (round(pol.youth.reserved_starter_homes * scale), young)
         if self.housing_first is not None:
             hf = self.housing_first
-            alloc.front[QUEUE_NAMES.index("assigned_home")] = (
-                lambda idx: hf.in_programme(model, idx))
+            alloc.front[QUEUE_NAMES.index("assigned_home")] = lambda idx: hf.in_programme(
+                model, idx
+            )
 
     # ---------------------------------------------------------------- weekly hooks
 
@@ -92,14 +93,12 @@ class PolicySet:
         if self.prevention is not None:
             self.prevention.week(self.model, r)
 
-    def filter_moves(self, movers: np.ndarray, dest: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
+    def filter_moves(self, movers: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.staircase is None or movers.size == 0:
             return movers, dest
         return self.staircase.filter(self.model, movers, dest)
 
-    def multipliers(self, model) -> list[tuple[np.ndarray, np.ndarray | None,
-                                                np.ndarray | None]]:
+    def multipliers(self, model) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]:
         """Citizens whose chances differ from their table row (support teams act through
         the rows' effect states instead)."""
         out = []
@@ -136,4 +135,3 @@ class PolicySet:
 
     def support_of(self, idx: np.ndarray) -> np.ndarray:
         return self.model.citizens.housed_team[idx].copy()
-

@@ -37,11 +37,15 @@ class SupportTeams:
     #: Per-citizen arrays of support (name, dtype, fill). They are declared when the
     #: model is built (``PolicySet``), so that other policies may read them (Housing
     #: First reads ``team``) even in a scenario whose teams are all disabled.
-    FIELDS = (("team", np.int8, -1), ("team_since", np.int32, NO_WEEK),
-              ("team_wait", np.int8, -1), ("team_wait_since", np.int32, NO_WEEK),
-              ("team_until", np.int32, NEVER),    # week the support ends
-              ("phase_next", np.int32, NEVER),    # week the next phase of support begins
-              ("team_due", np.int32, NEVER))      # the earlier of the two
+    FIELDS = (
+        ("team", np.int8, -1),
+        ("team_since", np.int32, NO_WEEK),
+        ("team_wait", np.int8, -1),
+        ("team_wait_since", np.int32, NO_WEEK),
+        ("team_until", np.int32, NEVER),  # week the support ends
+        ("phase_next", np.int32, NEVER),  # week the next phase of support begins
+        ("team_due", np.int32, NEVER),
+    )  # the earlier of the two
 
     def __init__(self, model, rules: list[TeamRules], youth_first: bool):
         self.model = model
@@ -87,8 +91,7 @@ class SupportTeams:
     def _count(self, idx: np.ndarray, sign: int, situation: np.ndarray | None = None) -> None:
         """Add (sign 1) or remove (-1) members ``idx`` from the cell counts."""
         if idx.size:
-            self.cells += sign * np.bincount(self._cell(idx, situation),
-                                             minlength=self.cells.size)
+            self.cells += sign * np.bincount(self._cell(idx, situation), minlength=self.cells.size)
 
     def moved(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray) -> None:
         """Citizens ``idx`` moved from ``old`` to ``dest``: members change cells."""
@@ -138,8 +141,7 @@ class SupportTeams:
             self._set_phase(due, team, phase, a.team_since[due].astype(np.int64))
             self._refresh_due(due)
 
-    def _draw_ends(self, idx: np.ndarray, team: np.ndarray, since: np.ndarray, after: int
-                   ) -> None:
+    def _draw_ends(self, idx: np.ndarray, team: np.ndarray, since: np.ndarray, after: int) -> None:
         """When the support of ``idx`` by teams ``team`` (admitted in weeks ``since``)
         ends, as seen from week ``after``: a fixed duration ends when the weeks since
         admission reach it; open-ended support ends with its weekly chance from
@@ -154,8 +156,9 @@ class SupportTeams:
         when[~t.enabled[team]] = after
         self.model.citizens.team_until[idx] = when
 
-    def _set_phase(self, idx: np.ndarray, team: np.ndarray, phase: np.ndarray,
-                   since: np.ndarray) -> None:
+    def _set_phase(
+        self, idx: np.ndarray, team: np.ndarray, phase: np.ndarray, since: np.ndarray
+    ) -> None:
         """Put members ``idx`` of teams ``team`` in ``phase`` and set when the next one
         begins: in the week whose moves count the phase's end in weeks since admission
         (the week of admission and the next both count as 0)."""
@@ -187,8 +190,9 @@ class SupportTeams:
         phase = np.zeros(members.size, dtype=np.int64)
         for k, rule in enumerate(self.rules):
             of_k = team == k
-            phase[of_k] = np.minimum(np.searchsorted(rule.phase_ends, weeks[of_k], "right"),
-                                     rule.phase_ends.size - 1)
+            phase[of_k] = np.minimum(
+                np.searchsorted(rule.phase_ends, weeks[of_k], "right"), rule.phase_ends.size - 1
+            )
         self._set_phase(members, team, phase, since)
         self._draw_ends(members, team, since, r)
         self._refresh_due(members)
@@ -200,8 +204,15 @@ class SupportTeams:
             return
         a = self.model.citizens
         team = a.team[idx]
-        self.log.append((team.copy(), a.team_since[idx].copy(), np.full(idx.size, r),
-                         a.situation[idx].copy(), a.needs[idx].copy()))
+        self.log.append(
+            (
+                team.copy(),
+                a.team_since[idx].copy(),
+                np.full(idx.size, r),
+                a.situation[idx].copy(),
+                a.needs[idx].copy(),
+            )
+        )
         self.in_support -= np.bincount(team, minlength=N_TEAMS)
         self._count(idx, -1)
         a.team[idx] = -1
@@ -223,8 +234,11 @@ class SupportTeams:
         union = refer.reshape(N_TEAMS, len(SITUATIONS), -1).any(axis=(0, 2))
         if not union.any():
             return
-        pool = self.model.homeless_now() if not (union & ~HOMELESS_MASK).any() else (
-            np.flatnonzero(union[a.situation]))
+        pool = (
+            self.model.homeless_now()
+            if not (union & ~HOMELESS_MASK).any()
+            else (np.flatnonzero(union[a.situation]))
+        )
         pool = self._free(pool)
         cell = self.model.cell_of(pool)
         open_ = np.ones(pool.size, dtype=bool)  # not referred to an earlier team this week
@@ -258,8 +272,10 @@ class SupportTeams:
 
     def _admit(self, r: int) -> None:
         a = self.model.citizens
-        frees = [int(rule.places) - int(self.in_support[k]) if rule.enabled else 0
-                 for k, rule in enumerate(self.rules)]
+        frees = [
+            int(rule.places) - int(self.in_support[k]) if rule.enabled else 0
+            for k, rule in enumerate(self.rules)
+        ]
         if max(frees) <= 0:
             return
         taken = []
@@ -273,8 +289,13 @@ class SupportTeams:
                 continue
             wait = waiting.everyone(a)
             young = a.band[wait] < 2 if self.youth_first else None
-            taken.append(wait if free >= wait.size and young is None else order_waiting(
-                rule.priority, wait, a, r, since=a.team_wait_since, first=young, limit=free))
+            taken.append(
+                wait
+                if free >= wait.size and young is None
+                else order_waiting(
+                    rule.priority, wait, a, r, since=a.team_wait_since, first=young, limit=free
+                )
+            )
         if taken:
             self._start(np.concatenate(taken), r)
 
@@ -302,8 +323,11 @@ class SupportTeams:
         """Support spells: ended ones and, censored at the horizon, open ones."""
         a = self.model.citizens
         open_ = self.members
-        extra = (a.team[open_].copy(), a.team_since[open_].copy(), np.full(open_.size, -1),
-                 a.situation[open_].copy(), a.needs[open_].copy())
+        extra = (
+            a.team[open_].copy(),
+            a.team_since[open_].copy(),
+            np.full(open_.size, -1),
+            a.situation[open_].copy(),
+            a.needs[open_].copy(),
+        )
         return [*self.log, extra]
-
-

@@ -35,8 +35,9 @@ class TeamList:
 
     def _valid(self, arrays, i: int) -> np.ndarray:
         idx = self.chunks[i]
-        return idx[(arrays.team_wait[idx] == self.team)
-                   & (arrays.team_wait_since[idx] == self.weeks[i])]
+        return idx[
+            (arrays.team_wait[idx] == self.team) & (arrays.team_wait_since[idx] == self.weeks[i])
+        ]
 
     def first(self, arrays, n: int) -> np.ndarray:
         """The first ``n`` citizens on the list (first come, first served), taken off
@@ -53,7 +54,7 @@ class TeamList:
             else:
                 out.append(valid[: n - got])
                 self.stored -= self.chunks[i].size - (valid.size - (n - got))
-                self.chunks[i] = valid[n - got:]
+                self.chunks[i] = valid[n - got :]
                 got = n
         del self.chunks[:i], self.weeks[:i]
         return np.concatenate(out) if out else np.zeros(0, dtype=np.intp)

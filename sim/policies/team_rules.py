@@ -42,16 +42,16 @@ class TeamRules:
 
     enabled: bool
     places: float
-    needs: np.ndarray        # bool by needs code
-    ages: np.ndarray         # bool by age band
-    situations: np.ndarray   # bool by situation code
+    needs: np.ndarray  # bool by needs code
+    ages: np.ndarray  # bool by age band
+    situations: np.ndarray  # bool by situation code
     referral: float
     on_housing: bool
     priority: str
     duration: int | None
     end_per_week: float
-    phase_ends: np.ndarray   # cumulative weeks at which each phase ends
-    m_house: np.ndarray      # per phase (one entry when no phases)
+    phase_ends: np.ndarray  # cumulative weeks at which each phase ends
+    m_house: np.ndarray  # per phase (one entry when no phases)
     m_loss: np.ndarray
 
     @classmethod
@@ -65,21 +65,33 @@ class TeamRules:
             ml = [float(p.get("m_loss", 1.0)) for p in team.phases]
         else:
             weeks, mh, ml = [10**9], [team.m_house], [team.m_loss]
-        return cls(team.enabled, round(team.staff * team.caseload * scale), needs, ages, sits,
-                   team.referral_per_week, team.on_housing, team.priority, team.duration_weeks,
-                   team.end_per_week, np.cumsum(weeks), np.array(mh), np.array(ml))
+        return cls(
+            team.enabled,
+            round(team.staff * team.caseload * scale),
+            needs,
+            ages,
+            sits,
+            team.referral_per_week,
+            team.on_housing,
+            team.priority,
+            team.duration_weeks,
+            team.end_per_week,
+            np.cumsum(weeks),
+            np.array(mh),
+            np.array(ml),
+        )
 
 
 @dataclass
 class TeamTables:
     """Every team's rules as arrays indexed by team, for work on many citizens at once."""
 
-    refer: np.ndarray     # (team, cell): eligible at referral from a situation
-    housing: np.ndarray   # (team, needs x age band): eligible at housing
-    next_at: np.ndarray   # (team, phase): weeks since admission the next phase begins (-1)
-    enabled: np.ndarray   # (team,)
+    refer: np.ndarray  # (team, cell): eligible at referral from a situation
+    housing: np.ndarray  # (team, needs x age band): eligible at housing
+    next_at: np.ndarray  # (team, phase): weeks since admission the next phase begins (-1)
+    enabled: np.ndarray  # (team,)
     duration: np.ndarray  # (team,) fixed length of support (0: open-ended)
-    chance: np.ndarray    # (team,) weekly chance that open-ended support ends
+    chance: np.ndarray  # (team,) weekly chance that open-ended support ends
 
     @classmethod
     def build(cls, rules: list[TeamRules]) -> TeamTables:
@@ -93,7 +105,11 @@ class TeamTables:
                 who = np.outer(rule.needs, rule.ages)
                 refer[k] = rule.situations[:, None, None] & who
                 housing[k] = who & rule.on_housing
-        return cls(refer.reshape(N_TEAMS, -1), housing.reshape(N_TEAMS, -1), next_at,
-                   np.array([x.enabled for x in rules]),
-                   np.array([x.duration or 0 for x in rules]),
-                   np.array([x.end_per_week for x in rules]))
+        return cls(
+            refer.reshape(N_TEAMS, -1),
+            housing.reshape(N_TEAMS, -1),
+            next_at,
+            np.array([x.enabled for x in rules]),
+            np.array([x.duration or 0 for x in rules]),
+            np.array([x.end_per_week for x in rules]),
+        )

@@ -116,7 +116,6 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def table(frame: pd.DataFrame, caption: str = "", note: str = "", main: bool = False
-          ) -> Table:
+def table(frame: pd.DataFrame, caption: str = "", note: str = "", main: bool = False) -> Table:
     """A :class:`Table` whose numeric columns are found from its cells."""
     return Table(frame.reset_index(drop=True), caption, note, numeric_columns(frame), main)

@@ -20,8 +20,7 @@ def payers_present(yearly: pd.DataFrame) -> list[str]:
     return [p for p in PAYERS if f"cost_{p}" in yearly and yearly[f"cost_{p}"].any()]
 
 
-def by_payer_and_year(yearly: pd.DataFrame, scenario: str, payers: list[str]
-                      ) -> pd.DataFrame:
+def by_payer_and_year(yearly: pd.DataFrame, scenario: str, payers: list[str]) -> pd.DataFrame:
     """Cost (numbers) of one scenario: a row per payer and the total, a column per year
     and one for all years."""
     y = yearly[yearly["scenario"] == scenario].set_index("year")
@@ -39,8 +38,9 @@ def _shown(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def budget_blocks(yearly: pd.DataFrame, base: str, alts: list[str], short: dict[str, str],
-                  currency: str) -> list[Block]:
+def budget_blocks(
+    yearly: pd.DataFrame, base: str, alts: list[str], short: dict[str, str], currency: str
+) -> list[Block]:
     """The difference of each alternative from the base, then each scenario's own costs."""
     payers = payers_present(yearly)
     head: list[Block] = [Heading(f"Budget impact ({currency} a year, undiscounted)")]
@@ -49,13 +49,22 @@ def budget_blocks(yearly: pd.DataFrame, base: str, alts: list[str], short: dict[
     cost = {n: by_payer_and_year(yearly, n, payers) for n in (base, *alts)}
     blocks = head
     for alt in alts:
-        blocks.append(table(_shown(cost[alt] - cost[base]),
-                            caption=f"Difference: {short[alt]} minus {short[base]}"))
+        blocks.append(
+            table(
+                _shown(cost[alt] - cost[base]),
+                caption=f"Difference: {short[alt]} minus {short[base]}",
+            )
+        )
     for n in (base, *alts):
         blocks.append(table(_shown(cost[n]), caption=short[n]))
-    blocks.append(Notes((
-        "Mean cost over replications by the year it falls in and who pays it, in the "
-        "price year's prices without discounting; positive differences are extra "
-        "spending. Amounts have three significant digits (the yearly tables hold means "
-        "only, without intervals); rows may not add up exactly.",)))
+    blocks.append(
+        Notes(
+            (
+                "Mean cost over replications by the year it falls in and who pays it, in the "
+                "price year's prices without discounting; positive differences are extra "
+                "spending. Amounts have three significant digits (the yearly tables hold means "
+                "only, without intervals); rows may not add up exactly.",
+            )
+        )
+    )
     return blocks

@@ -52,41 +52,80 @@ def build_calibration(folder: Path, md_path: Path) -> Report:
     fit = pd.read_csv(folder / "fit.csv")
     stats = json.loads((folder / "fit.json").read_text(encoding="utf-8"))
     values = stats.get("values", {})
-    intro = (f"Targets: {man.get('targets', '?')}. Method {stats.get('method', '?')}, "
-             f"{stats.get('evaluations', '?')} evaluations of "
-             f"{man.get('seeds', {}).get('replications', '?')} replications each "
-             f"({stats.get('seconds', '?')} s). " + about_run(man))
-    verdict = Verdict((
-        f"The fitted values put {share(stats.get('observed_inside_95_interval'))} of the "
-        f"{stats.get('targets', len(fit))} observed figures inside the runs' 95% interval; "
-        f"root mean square z {num(stats.get('rmse_z'))}, largest |z| "
-        f"{num(stats.get('max_abs_z'))}, mean absolute relative error "
-        f"{share(stats.get('mean_abs_rel_error'))}.",))
+    intro = (
+        f"Targets: {man.get('targets', '?')}. Method {stats.get('method', '?')}, "
+        f"{stats.get('evaluations', '?')} evaluations of "
+        f"{man.get('seeds', {}).get('replications', '?')} replications each "
+        f"({stats.get('seconds', '?')} s). " + about_run(man)
+    )
+    verdict = Verdict(
+        (
+            f"The fitted values put {share(stats.get('observed_inside_95_interval'))} of the "
+            f"{stats.get('targets', len(fit))} observed figures inside the runs' 95% interval; "
+            f"root mean square z {num(stats.get('rmse_z'))}, largest |z| "
+            f"{num(stats.get('max_abs_z'))}, mean absolute relative error "
+            f"{share(stats.get('mean_abs_rel_error'))}.",
+        )
+    )
     blocks: list[Block] = [
         verdict,
-        _main(table(_frame(fit), caption="Observed against simulated",
-                    note="mean, low, high: simulated mean and 95% of runs at the fitted "
-                         "values; z = (mean - observed) / sd.")),
+        _main(
+            table(
+                _frame(fit),
+                caption="Observed against simulated",
+                note="mean, low, high: simulated mean and 95% of runs at the fitted "
+                "values; z = (mean - observed) / sd.",
+            )
+        ),
         *existing(folder, {"fit.png": "Observed against simulated"}),
         Heading("Fitted values"),
-        table(pd.DataFrame({"parameter": [key_label(p) for p in values],
-                            "fitted value": [value(v) for v in values.values()],
-                            "as written": [value(as_written(man, p)) for p in values],
-                            "source as written": [source_of(man, p) for p in values]})),
-        Notes((f"Distance (sum of squared z-scores): {num(stats.get('distance'))}."
-               + (f" Left out (outside the run): {', '.join(stats['left_out'])}."
-                  if stats.get("left_out") else ""),))]
+        table(
+            pd.DataFrame(
+                {
+                    "parameter": [key_label(p) for p in values],
+                    "fitted value": [value(v) for v in values.values()],
+                    "as written": [value(as_written(man, p)) for p in values],
+                    "source as written": [source_of(man, p) for p in values],
+                }
+            )
+        ),
+        Notes(
+            (
+                f"Distance (sum of squared z-scores): {num(stats.get('distance'))}."
+                + (
+                    f" Left out (outside the run): {', '.join(stats['left_out'])}."
+                    if stats.get("left_out")
+                    else ""
+                ),
+            )
+        ),
+    ]
     if (folder / "posterior.csv").exists():
         post = pd.read_csv(folder / "posterior.csv")
         cols = [c for c in post.columns if "." in c]
-        blocks += [Heading(f"Posterior sample ({len(post)} draws)"), table(pd.DataFrame({
-            "parameter": [key_label(c) for c in cols],
-            "mean": [num(post[c].mean()) for c in cols],
-            "2.5%": [num(post[c].quantile(0.025)) for c in cols],
-            "97.5%": [num(post[c].quantile(0.975)) for c in cols]}))]
+        blocks += [
+            Heading(f"Posterior sample ({len(post)} draws)"),
+            table(
+                pd.DataFrame(
+                    {
+                        "parameter": [key_label(c) for c in cols],
+                        "mean": [num(post[c].mean()) for c in cols],
+                        "2.5%": [num(post[c].quantile(0.025)) for c in cols],
+                        "97.5%": [num(post[c].quantile(0.975)) for c in cols],
+                    }
+                )
+            ),
+        ]
     yamls = sorted(p.name for p in folder.glob("*.yaml"))
-    blocks.append(Notes(("Files: fit.csv, fit.json, trace.csv, manifest.json"
-                         + "".join(f", {y}" for y in yamls) + ".",)))
+    blocks.append(
+        Notes(
+            (
+                "Files: fit.csv, fit.json, trace.csv, manifest.json"
+                + "".join(f", {y}" for y in yamls)
+                + ".",
+            )
+        )
+    )
     blocks += caveat_blocks("calibration") + parameter_blocks(man)
     return Report(f"Calibration: {_title(man)}", intro, blocks)
 
@@ -95,13 +134,17 @@ def build_sensitivity(folder: Path, md_path: Path) -> Report:
     """Report of a ``homesim sensitivity`` folder: its table and figure."""
     man = read_manifest(folder)
     outcome = outcome_label(str(man.get("outcome", "?")))
-    intro = (f"Method {man.get('method', '?')}, outcome {outcome}, "
-             f"{man.get('seeds', {}).get('replications', '?')} replication(s) per "
-             "evaluation. " + about_run(man))
+    intro = (
+        f"Method {man.get('method', '?')}, outcome {outcome}, "
+        f"{man.get('seeds', {}).get('replications', '?')} replication(s) per "
+        "evaluation. " + about_run(man)
+    )
     blocks: list[Block] = []
     sentences = []
-    for name, title in (("one_way.csv", "One-way sensitivity (largest swings first)"),
-                        ("sobol.csv", "Sobol indices")):
+    for name, title in (
+        ("one_way.csv", "One-way sensitivity (largest swings first)"),
+        ("sobol.csv", "Sobol indices"),
+    ):
         if not (folder / name).exists():
             continue
         t = pd.read_csv(folder / name)
@@ -109,11 +152,14 @@ def build_sensitivity(folder: Path, md_path: Path) -> Report:
             top = key_label(str(t["parameter"].iloc[0]))
             sentences.append(f"{title.split(' (')[0]}: {top} moves {outcome} the most.")
             t["source"] = [source_of(man, str(x)) for x in t["parameter"]]
-        shown = table(_frame(t.head(MAX_ROWS)), caption=title,
-                      note=f"{len(t) - MAX_ROWS} more rows in {name}."
-                      if len(t) > MAX_ROWS else "")
-        blocks.append(_main(shown) if not any(
-            isinstance(b, Table) and b.main for b in blocks) else shown)
+        shown = table(
+            _frame(t.head(MAX_ROWS)),
+            caption=title,
+            note=f"{len(t) - MAX_ROWS} more rows in {name}." if len(t) > MAX_ROWS else "",
+        )
+        blocks.append(
+            _main(shown) if not any(isinstance(b, Table) and b.main for b in blocks) else shown
+        )
     figs = existing(folder, {"tornado.png": "Tornado plot", "sobol.png": "Sobol indices"})
     blocks = [Verdict(tuple(sentences) or ("No parameter was varied.",)), *blocks, *figs]
     blocks += caveat_blocks("sensitivity") + parameter_blocks(man)

@@ -20,14 +20,23 @@ def write_comparison(cmp: Comparison, out: Path, command: str | None = None) -> 
     out = Path(out)
     for name in TABLES:
         write_csv(out / f"{name}.csv", _table(cmp, name))
-    seeds = {"root": cmp.settings.get("seed", 0),
-             "replications": cmp.settings.get("replications"),
-             "derivation": "SeedSequence(root, spawn_key=(replication,)), the same for "
-                           "every scenario (common random numbers)"}
-    write_json(out / "manifest.json", manifest(
-        cmp.scenarios, seeds, command=command or "sim.compare",
-        extra={"comparison": {"base": cmp.base, "alternatives": cmp.alternatives,
-                              **cmp.settings}}))
+    seeds = {
+        "root": cmp.settings.get("seed", 0),
+        "replications": cmp.settings.get("replications"),
+        "derivation": "SeedSequence(root, spawn_key=(replication,)), the same for "
+        "every scenario (common random numbers)",
+    }
+    write_json(
+        out / "manifest.json",
+        manifest(
+            cmp.scenarios,
+            seeds,
+            command=command or "sim.compare",
+            extra={
+                "comparison": {"base": cmp.base, "alternatives": cmp.alternatives, **cmp.settings}
+            },
+        ),
+    )
     return build_report(out)
 
 

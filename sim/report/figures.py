@@ -30,8 +30,11 @@ def from_matplotlib(fig: Any, title: str, file: Path, note: str = "") -> Figure:
 
 def existing(folder: Path, names: dict[str, str]) -> list[Figure]:
     """Figure blocks of the PNG files a command wrote in ``folder`` ({file: title})."""
-    return [Figure(t, (folder / n).read_bytes(), folder / n)
-            for n, t in names.items() if (folder / n).exists()]
+    return [
+        Figure(t, (folder / n).read_bytes(), folder / n)
+        for n, t in names.items()
+        if (folder / n).exists()
+    ]
 
 
 def total_plot(weekly: pd.DataFrame, groups: dict[str, str]):

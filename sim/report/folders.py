@@ -29,6 +29,7 @@ KIND_FILES: dict[str, tuple[str, ...]] = {
     "run": ("manifest.json", "summary.csv", "weekly.parquet"),
 }
 
+
 def detect_kind(path: Path) -> str:
     """The kind of results folder at ``path``; ScenarioError if it is none."""
     path = Path(path)
@@ -39,13 +40,16 @@ def detect_kind(path: Path) -> str:
     for kind, files in KIND_FILES.items():
         if all((path / f).exists() for f in files):
             if kind == "sensitivity" and not any(
-                    (path / f).exists() for f in ("one_way.csv", "sobol.csv")):
+                (path / f).exists() for f in ("one_way.csv", "sobol.csv")
+            ):
                 continue
             return kind
     raise ScenarioError(
         "not a homesim results folder: expected the files of a run (manifest.json, "
         "summary.csv, weekly.parquet), a batch (manifest.json, runs/), a comparison, "
-        "a PSA, a calibration, a sensitivity analysis or a plan", file=str(path))
+        "a PSA, a calibration, a sensitivity analysis or a plan",
+        file=str(path),
+    )
 
 
 def output_paths(folder: Path, out: Path | None) -> tuple[Path, Path]:
@@ -70,8 +74,7 @@ def build(folder: Path, md_path: Path) -> tuple[Report, str]:
     try:
         report = BUILDERS[kind](folder, md_path)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise ScenarioError(f"cannot read this {kind} folder: {exc}", file=str(folder)
-                            ) from None
+        raise ScenarioError(f"cannot read this {kind} folder: {exc}", file=str(folder)) from None
     report.written = now()
     return report, kind
 

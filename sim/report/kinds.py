@@ -9,7 +9,11 @@ from sim.report import calibrate, compare, plan, psa, runs
 from sim.report.blocks import Report
 
 BUILDERS: dict[str, Callable[[Path, Path], Report]] = {
-    "compare": compare.build, "run": runs.build_run, "batch": runs.build_batch,
-    "psa": psa.build, "calibration": calibrate.build_calibration,
-    "sensitivity": calibrate.build_sensitivity, "plan": plan.build,
+    "compare": compare.build,
+    "run": runs.build_run,
+    "batch": runs.build_batch,
+    "psa": psa.build,
+    "calibration": calibrate.build_calibration,
+    "sensitivity": calibrate.build_sensitivity,
+    "plan": plan.build,
 }

@@ -27,7 +27,7 @@ def place_for(half_width: float) -> int | None:
     if hw is None or hw <= 0:
         return None
     top = math.floor(math.log10(hw))
-    lead = hw / 10 ** top
+    lead = hw / 10**top
     return top - 1 if lead < 2 else top
 
 
@@ -44,7 +44,7 @@ def at_place(x: Any, place: int) -> str:
     if v is None:
         return ""
     if place >= 0:
-        r = round(v / 10 ** place) * 10 ** place
+        r = round(v / 10**place) * 10**place
         text = f"{r:,.0f}"
     else:
         text = f"{round(v, -place):,.{-place}f}"
@@ -57,8 +57,9 @@ def num(x: Any, digits: int = 3) -> str:
     v = _finite(x)
     if v is None:
         return x if isinstance(x, str) else ""
-    return at_place(v, place_of_digits(v, digits) if abs(v) < 100 else
-                    max(0, place_of_digits(v, digits)))
+    return at_place(
+        v, place_of_digits(v, digits) if abs(v) < 100 else max(0, place_of_digits(v, digits))
+    )
 
 
 def estimate_place(low: Any, high: Any, mean: Any = None) -> int:
@@ -81,7 +82,7 @@ def estimate(mean: Any, low: Any, high: Any) -> tuple[str, str, str]:
 
 
 def interval(low: Any, high: Any, mean: Any = None) -> str:
-    """"low to high" at the place the interval supports (blank if an end is missing)."""
+    """ "low to high" at the place the interval supports (blank if an end is missing)."""
     if _finite(low) is None or _finite(high) is None:
         return ""
     _, lo, hi = estimate(mean if mean is not None else low, low, high)

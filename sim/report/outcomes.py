@@ -17,9 +17,18 @@ from sim.report.numbers import at_place, estimate_place, place_for
 from sim.scenario.labels import key_label, word, words
 
 #: Main outcomes of a run, in the order the report lists them (after yearly counts).
-MAIN_OUTCOMES = ("homeless_end", "homeless_days", "housed_days", "people_ever_homeless",
-                 "chronic_homeless_end", "spell_weeks_median", "kept_home_12m",
-                 "kept_home_24m", "evictions", "cost_total_discounted")
+MAIN_OUTCOMES = (
+    "homeless_end",
+    "homeless_days",
+    "housed_days",
+    "people_ever_homeless",
+    "chronic_homeless_end",
+    "spell_weeks_median",
+    "kept_home_12m",
+    "kept_home_24m",
+    "evictions",
+    "cost_total_discounted",
+)
 
 LABELS: dict[str, str] = {
     "homeless_days": "homeless days (all citizens, horizon)",
@@ -29,7 +38,8 @@ LABELS: dict[str, str] = {
     "homeless_end": "homeless at the end",
     "housed_end": "housed at the end",
     "population_end": "citizens at the end",
-    "entries": "entrants (horizon)", "exits": "died or moved away (horizon)",
+    "entries": "entrants (horizon)",
+    "exits": "died or moved away (horizon)",
     "spells_completed": "homeless spells completed",
     "spell_weeks_mean": "mean completed spell (weeks)",
     "spell_weeks_median": "median completed spell (weeks)",
@@ -40,13 +50,17 @@ LABELS: dict[str, str] = {
     "chronic_homeless_end": "long-term homeless at the end",
     "long_spells": "long homeless spells",
     "evictions": "evictions (horizon)",
-    "qalys": "QALYs", "qalys_discounted": "QALYs (discounted)",
-    "cost_total": "total cost", "cost_total_discounted": "total cost, discounted",
+    "qalys": "QALYs",
+    "qalys_discounted": "QALYs (discounted)",
+    "cost_total": "total cost",
+    "cost_total_discounted": "total cost, discounted",
 }
 
-_YEARLY = {"pit": "homeless at the national count, {}",
-           "shelter_users": "shelter (§110) users in {}",
-           "homeless_any": "people homeless at some time in {}"}
+_YEARLY = {
+    "pit": "homeless at the national count, {}",
+    "shelter_users": "shelter (§110) users in {}",
+    "homeless_any": "people homeless at some time in {}",
+}
 _SKIP = {"replication", "seed", "weeks", "point", "draw"}
 
 
@@ -64,8 +78,7 @@ def outcome_label(column: str, currency: str = "DKK") -> str:
     elif column.startswith(("support_weeks_", "support_starts_")):
         what, team = column.rsplit("_", 1)
         team = word(team).removesuffix(" support")
-        label = (f"weeks of {team} support" if what == "support_weeks"
-                 else f"{team} support started")
+        label = f"weeks of {team} support" if what == "support_weeks" else f"{team} support started"
     else:
         label = words(column)
     return f"{label} ({currency})" if column.startswith("cost_") else label
@@ -84,14 +97,19 @@ def _cost_label(column: str) -> str:
 
 def yearly_columns(columns: list[str]) -> list[str]:
     """Yearly counts (point-in-time count, shelter users) among ``columns``."""
-    return [c for c in columns if c.rpartition("_")[0] in ("pit", "shelter_users")
-            and c.rpartition("_")[2].isdigit()]
+    return [
+        c
+        for c in columns
+        if c.rpartition("_")[0] in ("pit", "shelter_users") and c.rpartition("_")[2].isdigit()
+    ]
 
 
 def main_columns(summary: pd.DataFrame) -> list[str]:
     """Yearly counts then the main outcomes present (cost only if some was given)."""
-    cols = [*yearly_columns(list(summary.columns)),
-            *[c for c in MAIN_OUTCOMES if c in summary.columns]]
+    cols = [
+        *yearly_columns(list(summary.columns)),
+        *[c for c in MAIN_OUTCOMES if c in summary.columns],
+    ]
     if "cost_total_discounted" in cols and not summary["cost_total_discounted"].any():
         cols.remove("cost_total_discounted")
     return cols
@@ -99,9 +117,15 @@ def main_columns(summary: pd.DataFrame) -> list[str]:
 
 def other_columns(summary: pd.DataFrame, shown: list[str]) -> list[str]:
     """Numeric columns not in ``shown``: costs by item and payer, support, new measures."""
-    return [c for c in summary.columns if c not in shown and c not in _SKIP
-            and not c.endswith("_n") and pd.api.types.is_numeric_dtype(summary[c])
-            and summary[c].notna().any()]
+    return [
+        c
+        for c in summary.columns
+        if c not in shown
+        and c not in _SKIP
+        and not c.endswith("_n")
+        and pd.api.types.is_numeric_dtype(summary[c])
+        and summary[c].notna().any()
+    ]
 
 
 def mean_place(x: np.ndarray) -> int:
@@ -114,8 +138,9 @@ def mean_place(x: np.ndarray) -> int:
     return estimate_place(None, None, float(x.mean()) if x.size else 0.0)
 
 
-def means_by_scenario(runs: pd.DataFrame, columns: list[str], names: dict[str, str],
-                      currency: str) -> pd.DataFrame:
+def means_by_scenario(
+    runs: pd.DataFrame, columns: list[str], names: dict[str, str], currency: str
+) -> pd.DataFrame:
     """Mean of each column by scenario (columns titled by ``names``), each rounded at the
     place its 95% interval over runs supports."""
     rows = []

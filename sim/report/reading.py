@@ -26,5 +26,7 @@ def read_tables(folder: Path, names: tuple[str, ...]) -> dict[str, pd.DataFrame]
 
 def about_run(man: dict) -> str:
     """Command, version and start time of the run, for the notes on how it was made."""
-    return (f"Command: {man.get('command', '?')}; homesim {man.get('version', '?')}, "
-            f"started {man.get('started', '?')}.")
+    return (
+        f"Command: {man.get('command', '?')}; homesim {man.get('version', '?')}, "
+        f"started {man.get('started', '?')}."
+    )

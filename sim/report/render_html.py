@@ -48,7 +48,6 @@ addEventListener('afterprint',()=>{for(const d of document.querySelectorAll(
 """
 
 
-
 def esc(text: str) -> str:
     """Text for an element's content (quotes stay as they are)."""
     return html.escape(text, quote=False)
@@ -65,14 +64,16 @@ def to_html(report: Report) -> str:
         else:
             parts.append(_block(b, lead))
     body = "\n".join(parts)
-    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
-            f"<title>{esc(report.title)}</title><style>{CSS}</style>"
-            f"<script>{PRINT_SCRIPT}</script></head><body>\n"
-            f"<header><h1>{esc(report.title)}</h1>"
-            f"<p class='subtitle'>{esc(report.subtitle)}</p></header>\n{body}\n"
-            f"<footer><p>Report written {esc(report.written)}.</p></footer>\n"
-            "</body></html>\n")
+    return (
+        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>{esc(report.title)}</title><style>{CSS}</style>"
+        f"<script>{PRINT_SCRIPT}</script></head><body>\n"
+        f"<header><h1>{esc(report.title)}</h1>"
+        f"<p class='subtitle'>{esc(report.subtitle)}</p></header>\n{body}\n"
+        f"<footer><p>Report written {esc(report.written)}.</p></footer>\n"
+        "</body></html>\n"
+    )
 
 
 def _lead_figure(blocks: list[Block]) -> Figure | None:
@@ -87,8 +88,11 @@ def _lead_figure(blocks: list[Block]) -> Figure | None:
 
 def _block(b: Block, lead: Figure | None = None) -> str:
     if isinstance(b, Verdict):
-        return ("<section class='verdict' id='verdict'>"
-                + "".join(f"<p>{esc(s)}</p>" for s in b.sentences) + "</section>")
+        return (
+            "<section class='verdict' id='verdict'>"
+            + "".join(f"<p>{esc(s)}</p>" for s in b.sentences)
+            + "</section>"
+        )
     if isinstance(b, Heading):
         return f"<h{b.level}>{esc(b.text)}</h{b.level}>"
     if isinstance(b, Notes):
@@ -112,14 +116,18 @@ def _table(t: Table) -> str:
     cls = ["n" if c in t.numeric else "" for c in cols]
     head = "".join(f"<th{_cls(k)}>{esc(c)}</th>" for c, k in zip(cols, cls, strict=True))
     rows = "".join(
-        "<tr>" + "".join(f"<td{_cls(k)}>{esc(str(v))}</td>"
-                         for v, k in zip(row, cls, strict=True)) + "</tr>"
-        for row in t.frame.itertuples(index=False))
+        "<tr>"
+        + "".join(f"<td{_cls(k)}>{esc(str(v))}</td>" for v, k in zip(row, cls, strict=True))
+        + "</tr>"
+        for row in t.frame.itertuples(index=False)
+    )
     attrs = " class='main' id='main-table'" if t.main else ""
     caption = f"<caption>{esc(t.caption)}</caption>" if t.caption else ""
     note = f"<p class='note'>{esc(t.note)}</p>" if t.note else ""
-    return (f"<div class='tablebox'><table{attrs}>{caption}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>{note}</div>")
+    return (
+        f"<div class='tablebox'><table{attrs}>{caption}<thead><tr>{head}</tr></thead>"
+        f"<tbody>{rows}</tbody></table>{note}</div>"
+    )
 
 
 def _cls(k: str) -> str:
@@ -129,6 +137,8 @@ def _cls(k: str) -> str:
 def _figure(f: Figure, lead: bool) -> str:
     data = base64.b64encode(f.png).decode("ascii")
     caption = f.title + (f". {f.note}" if f.note else "")
-    return (f"<figure{' class=lead' if lead else ''}><img alt='{html.escape(f.title)}' "
-            f"src='data:image/png;base64,{data}'><figcaption>{esc(caption)}</figcaption>"
-            "</figure>")
+    return (
+        f"<figure{' class=lead' if lead else ''}><img alt='{html.escape(f.title)}' "
+        f"src='data:image/png;base64,{data}'><figcaption>{esc(caption)}</figcaption>"
+        "</figure>"
+    )

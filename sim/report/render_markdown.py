@@ -14,16 +14,18 @@ from sim.report.blocks import Block, Details, Figure, Heading, Notes, Report, Ta
 
 def to_markdown(report: Report, base: Path) -> str:
     """The whole text; figure links are relative to ``base`` (the Markdown file's folder)."""
-    parts = [f"# {report.title}", report.subtitle,
-             *(_block(b, base) for b in report.blocks),
-             f"Report written {report.written}."]
+    parts = [
+        f"# {report.title}",
+        report.subtitle,
+        *(_block(b, base) for b in report.blocks),
+        f"Report written {report.written}.",
+    ]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
 def _block(b: Block, base: Path) -> str:
     if isinstance(b, Verdict):
-        return "\n".join(f"> {s}" if i == 0 else f">\n> {s}"
-                         for i, s in enumerate(b.sentences))
+        return "\n".join(f"> {s}" if i == 0 else f">\n> {s}" for i, s in enumerate(b.sentences))
     if isinstance(b, Heading):
         return f"{'#' * b.level} {b.text}"
     if isinstance(b, Notes):
@@ -48,8 +50,10 @@ def _table(t: Table) -> str:
     cols = [str(c) for c in t.frame.columns]
     align = ["---:" if c in t.numeric else "---" for c in cols]
     lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"
-              for row in t.frame.itertuples(index=False)]
+    lines += [
+        "| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"
+        for row in t.frame.itertuples(index=False)
+    ]
     note = f"\n\n{t.note}" if t.note else ""
     return head + "\n".join(lines) + note
 

@@ -49,13 +49,13 @@ def build_run(folder: Path, md_path: Path) -> Report:
     summary = summary.assign(group=summary["scenario"].astype(str))
     weekly = weekly.assign(group=weekly["scenario"].astype(str))
     seeds = man.get("seeds", {})
-    intro = (f"{summary['replication'].nunique()} replications over "
-             f"{man.get('years', '?')} years (root seed {seeds.get('root', '?')}).")
-    made = (f"Replication k uses {seeds.get('derivation', 'its own seed')}. "
-            + about_run(man))
+    intro = (
+        f"{summary['replication'].nunique()} replications over "
+        f"{man.get('years', '?')} years (root seed {seeds.get('root', '?')})."
+    )
+    made = f"Replication k uses {seeds.get('derivation', 'its own seed')}. " + about_run(man)
     title = ", ".join(names.values()) or "(no scenario)"
-    return Report(title, intro, runs_body(man, summary, weekly, names, md_path, "run",
-                                          made=made))
+    return Report(title, intro, runs_body(man, summary, weekly, names, md_path, "run", made=made))
 
 
 def build_batch(folder: Path, md_path: Path) -> Report:
@@ -68,45 +68,61 @@ def build_batch(folder: Path, md_path: Path) -> Report:
         summary = pd.DataFrame(columns=["scenario", "point", "replication"])
     planned = points if len(points) and "scenario" in points else summary
     by_point = bool(len(planned)) and bool(
-        (planned.groupby("scenario")["point"].nunique() > 1).any())
+        (planned.groupby("scenario")["point"].nunique() > 1).any()
+    )
     short = titles(man, names_of(man))
     summary = summary.assign(group=_groups(summary, by_point))
     if len(weekly):
         weekly = weekly.assign(group=_groups(weekly, by_point))
     groups = {g: _group_title(g, short) for g in dict.fromkeys(summary["group"])}
     seeds = man.get("seeds", {})
-    name = (man["batch"].get("name") if isinstance(man.get("batch"), dict) else None
-            ) or folder.name
-    intro = (f"{len(summary)} finished runs, {len(res.failures)} failed, of "
-             f"{man.get('runs', '?')} planned; horizon "
-             f"{man.get('years') or 'as in each scenario'} years; root seed "
-             f"{seeds.get('root', '?')}.")
-    made = (f"Seeds {seeds.get('mode', '?')} ({seeds.get('derivation', '')}). "
-            + about_run(man))
+    name = (man["batch"].get("name") if isinstance(man.get("batch"), dict) else None) or folder.name
+    intro = (
+        f"{len(summary)} finished runs, {len(res.failures)} failed, of "
+        f"{man.get('runs', '?')} planned; horizon "
+        f"{man.get('years') or 'as in each scenario'} years; root seed "
+        f"{seeds.get('root', '?')}."
+    )
+    made = f"Seeds {seeds.get('mode', '?')} ({seeds.get('derivation', '')}). " + about_run(man)
     extra: list[Block] = []
     if len(points) and "overrides" in points:
-        extra += [Heading("Sweep points"),
-                  table(pd.DataFrame({
-                      "point": points["point"],
-                      "scenario": [short.get(s, s) for s in points["scenario"]],
-                      "changed": [changed(o) for o in points["overrides"]]}),
-                      note="Each point runs its scenario with these values changed "
-                           "(parameters below are the scenarios before these changes).")]
+        extra += [
+            Heading("Sweep points"),
+            table(
+                pd.DataFrame(
+                    {
+                        "point": points["point"],
+                        "scenario": [short.get(s, s) for s in points["scenario"]],
+                        "changed": [changed(o) for o in points["overrides"]],
+                    }
+                ),
+                note="Each point runs its scenario with these values changed "
+                "(parameters below are the scenarios before these changes).",
+            ),
+        ]
     if len(res.failures):
         f = res.failures
-        extra += [Heading("Failed runs"), table(pd.DataFrame({
-            "point": f["point"], "scenario": [short.get(s, s) for s in f["scenario"]],
-            "replication": f["replication"], "error": f["error"],
-            "message": [in_words(str(m)) for m in f["message"]]}).head(20))]
+        extra += [
+            Heading("Failed runs"),
+            table(
+                pd.DataFrame(
+                    {
+                        "point": f["point"],
+                        "scenario": [short.get(s, s) for s in f["scenario"]],
+                        "replication": f["replication"],
+                        "error": f["error"],
+                        "message": [in_words(str(m)) for m in f["message"]],
+                    }
+                ).head(20)
+            ),
+        ]
     body = runs_body(man, summary, weekly, groups, md_path, "batch", extra, made)
-    return Report(f"Batch {name}: {', '.join(short.values()) or '(no scenario)'}", intro,
-                  body)
+    return Report(f"Batch {name}: {', '.join(short.values()) or '(no scenario)'}", intro, body)
 
 
 def changed(overrides: dict) -> str:
     """The values a sweep point changes, in words."""
-    return "; ".join(f"{key_label(k)} = {shown_value(v)}" for k, v in overrides.items()
-                     ) or "(none)"
+    return "; ".join(f"{key_label(k)} = {shown_value(v)}" for k, v in overrides.items()) or "(none)"
 
 
 def _groups(df: pd.DataFrame, by_point: bool) -> pd.Series:
@@ -120,17 +136,30 @@ def _group_title(group: str, short: dict[str, str]) -> str:
     return f"{title}, point {point}" if point else title
 
 
-def runs_body(man: dict, summary: pd.DataFrame, weekly: pd.DataFrame,
-              groups: dict[str, str], md_path: Path, kind: str,
-              extra: list[Block] | None = None, made: str = "") -> list[Block]:
+def runs_body(
+    man: dict,
+    summary: pd.DataFrame,
+    weekly: pd.DataFrame,
+    groups: dict[str, str],
+    md_path: Path,
+    kind: str,
+    extra: list[Block] | None = None,
+    made: str = "",
+) -> list[Block]:
     """Verdict, main outcomes, figures, caveats and parameters of run and batch folders."""
     cur = currency_of(man)
     blocks: list[Block] = []
     if summary.empty:
         blocks.append(Verdict(("No finished runs in this folder.",)))
     else:
-        blocks.append(Verdict(tuple(verdict(summary, weekly, g, t)
-                                    for g, t in list(groups.items())[:MAX_STOCK_FIGURES])))
+        blocks.append(
+            Verdict(
+                tuple(
+                    verdict(summary, weekly, g, t)
+                    for g, t in list(groups.items())[:MAX_STOCK_FIGURES]
+                )
+            )
+        )
         blocks += outcome_tables(summary, groups, cur)
     figures = stock_figures(weekly, groups, md_path)
     blocks += figures[:1]
@@ -138,15 +167,24 @@ def runs_body(man: dict, summary: pd.DataFrame, weekly: pd.DataFrame,
     if len(figures) > 1:
         blocks += [Heading("Homeless people over time"), *figures[1:]]
     if len(groups) > MAX_STOCK_FIGURES and len(weekly):
-        blocks.append(Notes((f"Stock figures of {len(groups) - MAX_STOCK_FIGURES} more "
-                             "scenarios or points are left out.",)))
+        blocks.append(
+            Notes(
+                (
+                    f"Stock figures of {len(groups) - MAX_STOCK_FIGURES} more "
+                    "scenarios or points are left out.",
+                )
+            )
+        )
     if not len(weekly) and kind == "batch" and not summary.empty:
-        blocks.append(Notes(("This batch stored no weekly counts (outputs: weekly: "
-                             "false).",)))
+        blocks.append(Notes(("This batch stored no weekly counts (outputs: weekly: false).",)))
     if not summary.empty:
         others = other_columns(summary, main_columns(summary))
-        blocks.append(Details(f"Other outcomes ({len(others)})", tuple(
-            outcome_tables(summary, groups, cur, others))))
+        blocks.append(
+            Details(
+                f"Other outcomes ({len(others)})",
+                tuple(outcome_tables(summary, groups, cur, others)),
+            )
+        )
     how = [Heading("How this was made"), Notes((made,))] if made else []
     return [*blocks, *caveat_blocks(kind, summary), *how, *parameter_blocks(man)]
 
@@ -159,15 +197,19 @@ def verdict(summary: pd.DataFrame, weekly: pd.DataFrame, group: str, title: str)
         x = s["homeless_end"].to_numpy(float)
         place = mean_place(x)
         lo, hi = np.percentile(x, [2.5, 97.5])
-        parts.append(f"{at_place(x.mean(), place)} people homeless at the end (95% of runs "
-                     f"between {at_place(lo, place)} and {at_place(hi, place)})")
+        parts.append(
+            f"{at_place(x.mean(), place)} people homeless at the end (95% of runs "
+            f"between {at_place(lo, place)} and {at_place(hi, place)})"
+        )
         start = _homeless_at_start(weekly, group)
         if start is not None:
             parts[-1] += f", against {at_place(start, max(place, 0))} at the start"
     if "people_ever_homeless" in s:
         x = s["people_ever_homeless"].to_numpy(float)
-        parts.append(f"{'and ' if len(parts) > 1 else ''}"
-                     f"{at_place(x.mean(), mean_place(x))} homeless at some time")
+        parts.append(
+            f"{'and ' if len(parts) > 1 else ''}"
+            f"{at_place(x.mean(), mean_place(x))} homeless at some time"
+        )
     return " ".join(parts[:1]) + " " + ", ".join(parts[1:]) + "."
 
 
@@ -192,25 +234,41 @@ def outcome_rows(s: pd.DataFrame, columns: list[str], cur: str) -> pd.DataFrame:
             continue
         place = mean_place(x)
         lo, hi = np.percentile(x, [2.5, 97.5])
-        rows.append({"outcome": outcome_label(c, cur), "mean": at_place(x.mean(), place),
-                     "2.5%": at_place(lo, place), "97.5%": at_place(hi, place),
-                     "runs": str(x.size)})
+        rows.append(
+            {
+                "outcome": outcome_label(c, cur),
+                "mean": at_place(x.mean(), place),
+                "2.5%": at_place(lo, place),
+                "97.5%": at_place(hi, place),
+                "runs": str(x.size),
+            }
+        )
     return pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
 
 
-def outcome_tables(summary: pd.DataFrame, groups: dict[str, str], cur: str,
-                   columns: list[str] | None = None) -> list[Table]:
+def outcome_tables(
+    summary: pd.DataFrame, groups: dict[str, str], cur: str, columns: list[str] | None = None
+) -> list[Table]:
     """One outcome table per scenario or point (the first is the main table)."""
     out = []
     for k, (g, title) in enumerate(groups.items()):
         s = summary[summary["group"] == g]
         cols = columns if columns is not None else main_columns(summary)
-        note = ("Mean over replications, rounded at the place its 95% interval supports; "
-                "2.5% and 97.5%: percentiles of single runs (chance in the model only)."
-                if k == 0 and columns is None else "")
-        out.append(Table(outcome_rows(s, cols, cur), caption=title, note=note,
-                         numeric=("mean", "2.5%", "97.5%", "runs"),
-                         main=k == 0 and columns is None))
+        note = (
+            "Mean over replications, rounded at the place its 95% interval supports; "
+            "2.5% and 97.5%: percentiles of single runs (chance in the model only)."
+            if k == 0 and columns is None
+            else ""
+        )
+        out.append(
+            Table(
+                outcome_rows(s, cols, cur),
+                caption=title,
+                note=note,
+                numeric=("mean", "2.5%", "97.5%", "runs"),
+                main=k == 0 and columns is None,
+            )
+        )
     return out
 
 
@@ -219,18 +277,26 @@ def stock_figures(weekly: pd.DataFrame, groups: dict[str, str], md_path: Path) -
     present = [g for g in groups if len(weekly) and (weekly["group"] == g).any()]
     figs = []
     if len(present) > 1:
-        figs.append(from_matplotlib(
-            total_plot(weekly, {g: groups[g] for g in present}),
-            "All homeless, by scenario or point", _fig_path(md_path, "total"),
-            "Lines are means over replications, bands the 2.5th-97.5th percentiles of "
-            "single runs; the axis starts where the data does."))
+        figs.append(
+            from_matplotlib(
+                total_plot(weekly, {g: groups[g] for g in present}),
+                "All homeless, by scenario or point",
+                _fig_path(md_path, "total"),
+                "Lines are means over replications, bands the 2.5th-97.5th percentiles of "
+                "single runs; the axis starts where the data does.",
+            )
+        )
     for g in present[:MAX_STOCK_FIGURES]:
         w = weekly[weekly["group"] == g].assign(scenario=groups[g])
-        figs.append(from_matplotlib(
-            stock_plot(w, scenario=groups[g]), f"Homeless people by situation: {groups[g]}",
-            _fig_path(md_path, f"stock_{_slug(g)}"),
-            "Lines are means over replications, bands the 2.5th-97.5th percentiles of "
-            "single runs. The axis starts at zero, where the smallest situations are."))
+        figs.append(
+            from_matplotlib(
+                stock_plot(w, scenario=groups[g]),
+                f"Homeless people by situation: {groups[g]}",
+                _fig_path(md_path, f"stock_{_slug(g)}"),
+                "Lines are means over replications, bands the 2.5th-97.5th percentiles of "
+                "single runs. The axis starts at zero, where the smallest situations are.",
+            )
+        )
     return figs
 
 
@@ -240,4 +306,3 @@ def _fig_path(md_path: Path, key: str) -> Path:
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "_", name.lower()).strip("_")
-

@@ -84,6 +84,7 @@ def names_of(man: dict) -> list[str]:
 
 # ---------------------------------------------------------------- parameters
 
+
 def parameter_leaves(node: Any, path: str = "") -> Iterator[tuple[str, Any, dict]]:
     """(dotted path, value, {source, low, high, dist}) of every leaf of a scenario mapping.
 
@@ -109,24 +110,29 @@ def shown_value(v: Any) -> str:
     if isinstance(v, list):
         return ", ".join(shown_value(x) for x in v)
     if isinstance(v, dict):
-        return ", ".join(f"{key_label(k) if '.' in str(k) else word(str(k))}: "
-                         f"{shown_value(x)}" for k, x in v.items())
+        return ", ".join(
+            f"{key_label(k) if '.' in str(k) else word(str(k))}: {shown_value(x)}"
+            for k, x in v.items()
+        )
     return plain_value(v)
 
 
 def _range(meta: dict) -> str:
-    rng = (f"{plain_value(meta['low'])} to {plain_value(meta['high'])}"
-           if "low" in meta and "high" in meta else "")
+    rng = (
+        f"{plain_value(meta['low'])} to {plain_value(meta['high'])}"
+        if "low" in meta and "high" in meta
+        else ""
+    )
     if isinstance(meta.get("dist"), dict):
         rng = (rng + "; " if rng else "") + ", ".join(
-            f"{k} {plain_value(v)}" for k, v in meta["dist"].items())
+            f"{k} {plain_value(v)}" for k, v in meta["dist"].items()
+        )
     return rng
 
 
 def _is_key(path: str) -> bool:
     top = path.split(".", 1)[0].split("[", 1)[0]
-    return top in KEY_SECTIONS or (top == "costs" and path.count(".") == 1
-                                   and "[" not in path)
+    return top in KEY_SECTIONS or (top == "costs" and path.count(".") == 1 and "[" not in path)
 
 
 def parameter_table(as_run: dict, key_only: bool = False) -> pd.DataFrame:
@@ -140,9 +146,15 @@ def parameter_table(as_run: dict, key_only: bool = False) -> pd.DataFrame:
         top = path.split(".", 1)[0].split("[", 1)[0]
         if top in ("name", "description", "extends") or (key_only and not _is_key(path)):
             continue
-        rows.append({"parameter": key_label(path), "value": shown_value(v),
-                     "range": _range(meta), "source": str(meta.get("source", "")),
-                     "_top": top})
+        rows.append(
+            {
+                "parameter": key_label(path),
+                "value": shown_value(v),
+                "range": _range(meta),
+                "source": str(meta.get("source", "")),
+                "_top": top,
+            }
+        )
     df = pd.DataFrame(rows, columns=["parameter", "value", "range", "source", "_top"])
     if key_only:
         order = {k: i for i, k in enumerate(KEY_SECTIONS)}
@@ -157,19 +169,32 @@ def parameter_blocks(man: dict) -> list[Block]:
     full = titles(man, names_of(man), short=False)
     for name, sc in man.get("scenarios", {}).items():
         as_run = sc.get("as_run", {})
-        where = (f"File {sc.get('file')}" if sc.get("file") else "Given as a mapping")
-        about = Notes((f"{where}; content hash {str(sc.get('hash', ''))[:12]}.",
-                       *([" ".join(str(as_run['description']).split())]
-                         if as_run.get("description") else [])))
+        where = f"File {sc.get('file')}" if sc.get("file") else "Given as a mapping"
+        about = Notes(
+            (
+                f"{where}; content hash {str(sc.get('hash', ''))[:12]}.",
+                *(
+                    [" ".join(str(as_run["description"]).split())]
+                    if as_run.get("description")
+                    else []
+                ),
+            )
+        )
         key = parameter_table(as_run, key_only=True)
         every = parameter_table(as_run)
-        blocks += [Details(f"{full[name]}: key parameters ({len(key)})",
-                           (about, table(key))),
-                   Details(f"{full[name]}: all parameters ({len(every)})", (table(every),))]
-    blocks.append(Notes((
-        "Parameters are those of the scenario as run (after 'extends' and overrides). A "
-        "source that starts with 'assumption' marks a figure that is not published; a "
-        "blank source means none was given.",)))
+        blocks += [
+            Details(f"{full[name]}: key parameters ({len(key)})", (about, table(key))),
+            Details(f"{full[name]}: all parameters ({len(every)})", (table(every),)),
+        ]
+    blocks.append(
+        Notes(
+            (
+                "Parameters are those of the scenario as run (after 'extends' and overrides). A "
+                "source that starts with 'assumption' marks a figure that is not published; a "
+                "blank source means none was given.",
+            )
+        )
+    )
     return blocks
 
 

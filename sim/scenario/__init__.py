@@ -12,11 +12,16 @@ if TYPE_CHECKING:
     from sim.scenario.loader import LoadedScenario, Provenance, load_scenario, set_path
     from sim.scenario.schema import Scenario
 
-_EXPORTS = {"LoadedScenario": "loader", "Provenance": "loader", "load_scenario": "loader",
-            "set_path": "loader", "Scenario": "schema", "ScenarioError": "errors"}
+_EXPORTS = {
+    "LoadedScenario": "loader",
+    "Provenance": "loader",
+    "load_scenario": "loader",
+    "set_path": "loader",
+    "Scenario": "schema",
+    "ScenarioError": "errors",
+}
 
-__all__ = ["LoadedScenario", "Provenance", "Scenario", "ScenarioError", "load_scenario",
-           "set_path"]
+__all__ = ["LoadedScenario", "Provenance", "Scenario", "ScenarioError", "load_scenario", "set_path"]
 
 
 def __getattr__(name: str) -> Any:

@@ -21,11 +21,21 @@ PAYERS: tuple[str, ...] = ("municipality", "region", "state", "citizen")
 #: Support teams priced per person-week (the teams of the policy schema, in its order).
 SUPPORT_TEAMS: tuple[str, ...] = TEAM_NAMES
 #: Other services whose use depends on situation and needs group.
-SERVICES: tuple[str, ...] = ("psychiatric_bed_days", "somatic_bed_days", "emergency_visits",
-                             "police_contacts", "prison_days", "substance_treatment_weeks")
+SERVICES: tuple[str, ...] = (
+    "psychiatric_bed_days",
+    "somatic_bed_days",
+    "emergency_visits",
+    "police_contacts",
+    "prison_days",
+    "substance_treatment_weeks",
+)
 #: Where a service-use rate may be given: a situation, a group of situations, or default.
-USE_KEYS: tuple[str, ...] = ("default", "homeless", "housed",
-                             *(s for s in SITUATIONS if s != "left"))
+USE_KEYS: tuple[str, ...] = (
+    "default",
+    "homeless",
+    "housed",
+    *(s for s in SITUATIONS if s != "left"),
+)
 
 
 def _municipality() -> dict:
@@ -36,17 +46,31 @@ def _municipality() -> dict:
 class Price:
     """One price: amount, price year, who pays it."""
 
-    price: float = spec("Price of one unit (a day, a week, an event: see where it sits).",
-                        0.0, unit="DKK", ge=0)
+    price: float = spec(
+        "Price of one unit (a day, a week, an event: see where it sits).", 0.0, unit="DKK", ge=0
+    )
     price_year: int | None = spec(
-        "Price year of 'price'; empty means the scenario's costs.price_year.", None,
-        unit="year", ge=1990, le=2100)
-    payers: dict = spec("Shares of the price (after any own payment) by payer.",
-                        factory=_municipality, keys=PAYERS, sum_to_one=True, ge=0, le=1)
+        "Price year of 'price'; empty means the scenario's costs.price_year.",
+        None,
+        unit="year",
+        ge=1990,
+        le=2100,
+    )
+    payers: dict = spec(
+        "Shares of the price (after any own payment) by payer.",
+        factory=_municipality,
+        keys=PAYERS,
+        sum_to_one=True,
+        ge=0,
+        le=1,
+    )
     own_payment: float = spec(
         "Part of the price the citizen pays (e.g. the §110 daily rate); it goes to the "
         "payer 'citizen' and the rest is split by 'payers'. At most the price.",
-        0.0, unit="DKK", ge=0)
+        0.0,
+        unit="DKK",
+        ge=0,
+    )
 
 
 def _price(doc: str) -> Price:
@@ -97,14 +121,19 @@ class StaffPrices:
 class Service:
     """Another service: its price per unit and how many units people use."""
 
-    price: Price = field(default_factory=Price,
-                         metadata={"doc": "Price of one unit of the service.", "unit": "DKK"})
+    price: Price = field(
+        default_factory=Price, metadata={"doc": "Price of one unit of the service.", "unit": "DKK"}
+    )
     use: dict = spec(
         "Units used per person per year, by where people stay and needs group: "
         "use.<where>.<needs>. <where> is a situation, 'homeless' or 'housed' (groups of "
         "situations) or 'default'; the most specific one given applies. A needs group "
-        "left out uses nothing.", factory=dict, unit="units/person/year", keys=USE_KEYS,
-        ge=0)
+        "left out uses nothing.",
+        factory=dict,
+        unit="units/person/year",
+        keys=USE_KEYS,
+        ge=0,
+    )
 
 
 def _service(doc: str) -> Service:
@@ -131,10 +160,17 @@ class Effects:
         "Quality-of-life weight of a year in each situation (0 = dead, 1 = full health), "
         "for QALYs. Give one for every situation people can be in, from a published "
         "source; empty means no QALYs are reported (there are no built-in weights).",
-        factory=dict, keys=LIVING, ge=-1, le=1)
+        factory=dict,
+        keys=LIVING,
+        ge=-1,
+        le=1,
+    )
     chronic_weeks: int = spec(
-        "A homeless spell this long or longer counts as long-term (chronic) "
-        "homelessness.", 52, unit="weeks", ge=1)
+        "A homeless spell this long or longer counts as long-term (chronic) homelessness.",
+        52,
+        unit="weeks",
+        ge=1,
+    )
 
 
 @dataclass(frozen=True)
@@ -142,38 +178,80 @@ class Costs:
     """Unit costs, their payers, and discounting."""
 
     currency: str = spec("Currency of every price (text used in tables).", "DKK")
-    price_year: int = spec("Price year results are reported in; prices of other years are "
-                           "indexed to it with price_index.", 2023, unit="year", ge=1990,
-                           le=2100)
+    price_year: int = spec(
+        "Price year results are reported in; prices of other years are "
+        "indexed to it with price_index.",
+        2023,
+        unit="year",
+        ge=1990,
+        le=2100,
+    )
     price_index: dict = spec(
         "Price index by year (any base, e.g. consumer prices 2015 = 100); needed for every "
-        "price year that differs from costs.price_year.", factory=dict, unit="index", ge=0)
+        "price year that differs from costs.price_year.",
+        factory=dict,
+        unit="index",
+        ge=0,
+    )
     price_index_source: str = spec("Where the price index comes from.", "")
     discount_rate: float = spec(
         "Yearly discount rate for costs and effects in years 0 to long_rate_from - 1 "
-        "(Danish public cost-benefit: 3.5%).", 0.035, unit="per year", ge=0, le=1)
-    long_rate: float = spec("Yearly discount rate from year long_rate_from on (Danish: 2.5% "
-                            "for years 36-70).", 0.025, unit="per year", ge=0, le=1)
-    long_rate_from: int = spec("First year (0-based) discounted at long_rate.", 36,
-                               unit="year", ge=1, le=1000)
+        "(Danish public cost-benefit: 3.5%).",
+        0.035,
+        unit="per year",
+        ge=0,
+        le=1,
+    )
+    long_rate: float = spec(
+        "Yearly discount rate from year long_rate_from on (Danish: 2.5% for years 36-70).",
+        0.025,
+        unit="per year",
+        ge=0,
+        le=1,
+    )
+    long_rate_from: int = spec(
+        "First year (0-based) discounted at long_rate.", 36, unit="year", ge=1, le=1000
+    )
     situations: SituationPrices = field(
-        default_factory=SituationPrices,
-        metadata={"doc": "Price per person-day in each situation."})
+        default_factory=SituationPrices, metadata={"doc": "Price per person-day in each situation."}
+    )
     support: SupportPrices = field(
         default_factory=SupportPrices,
-        metadata={"doc": "Price per person-week of each support team."})
+        metadata={"doc": "Price per person-week of each support team."},
+    )
     staff: StaffPrices = field(
         default_factory=StaffPrices,
-        metadata={"doc": "Price per week of each team's staff (FTE), whether its places "
-                         "are used or not."})
-    eviction: Price = field(default_factory=Price, metadata={
-        "doc": "Price of one eviction (a move from at risk into a homeless situation).",
-        "unit": "DKK"})
-    services: Services = field(default_factory=Services,
-                               metadata={"doc": "Use and price of other services."})
-    effects: Effects = field(default_factory=Effects,
-                             metadata={"doc": "QALY weights and the long-term threshold."})
+        metadata={
+            "doc": "Price per week of each team's staff (FTE), whether its places are used or not."
+        },
+    )
+    eviction: Price = field(
+        default_factory=Price,
+        metadata={
+            "doc": "Price of one eviction (a move from at risk into a homeless situation).",
+            "unit": "DKK",
+        },
+    )
+    services: Services = field(
+        default_factory=Services, metadata={"doc": "Use and price of other services."}
+    )
+    effects: Effects = field(
+        default_factory=Effects, metadata={"doc": "QALY weights and the long-term threshold."}
+    )
 
 
-__all__ = ["LIVING", "NEEDS", "PAYERS", "SERVICES", "SUPPORT_TEAMS", "USE_KEYS", "Costs",
-           "Effects", "Price", "Service", "Services", "SituationPrices", "SupportPrices"]
+__all__ = [
+    "LIVING",
+    "NEEDS",
+    "PAYERS",
+    "SERVICES",
+    "SUPPORT_TEAMS",
+    "USE_KEYS",
+    "Costs",
+    "Effects",
+    "Price",
+    "Service",
+    "Services",
+    "SituationPrices",
+    "SupportPrices",
+]

@@ -67,8 +67,17 @@ def spec(
     it is refused as a mistake (a population larger than a country's), but a parameter
     distribution may still have an unbounded support (a lognormal entry rate).
     """
-    meta = {"doc": doc, "unit": unit, "ge": ge, "le": le, "most": most, "choices": choices,
-            "keys": keys, "sum_to_one": sum_to_one, "whole": whole}
+    meta = {
+        "doc": doc,
+        "unit": unit,
+        "ge": ge,
+        "le": le,
+        "most": most,
+        "choices": choices,
+        "keys": keys,
+        "sum_to_one": sum_to_one,
+        "whole": whole,
+    }
     if factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

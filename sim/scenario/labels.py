@@ -14,84 +14,155 @@ import re
 
 #: Housing situations (sim.situations.SITUATIONS).
 SITUATIONS: dict[str, str] = {
-    "own": "own home", "at_risk": "at risk of eviction", "rough": "rough sleeping",
-    "night_shelter": "night shelter", "shelter": "shelter (§110)",
-    "friends": "with family or friends", "starter": "starter homes",
-    "alternative": "alternative housing", "supported": "supported housing",
+    "own": "own home",
+    "at_risk": "at risk of eviction",
+    "rough": "rough sleeping",
+    "night_shelter": "night shelter",
+    "shelter": "shelter (§110)",
+    "friends": "with family or friends",
+    "starter": "starter homes",
+    "alternative": "alternative housing",
+    "supported": "supported housing",
     "left": "left (died or moved away)",
 }
 
 #: Needs groups, age bands and the situation groups used in cost and service keys.
 GROUPS: dict[str, str] = {
-    "low": "low needs", "medium": "medium needs", "high": "high needs",
-    "18-24": "aged 18-24", "25-29": "aged 25-29", "30+": "aged 30 and over",
-    "default": "default", "homeless": "while homeless", "housed": "while housed",
+    "low": "low needs",
+    "medium": "medium needs",
+    "high": "high needs",
+    "18-24": "aged 18-24",
+    "25-29": "aged 25-29",
+    "30+": "aged 30 and over",
+    "default": "default",
+    "homeless": "while homeless",
+    "housed": "while housed",
 }
 
 #: Support teams and other policies.
 POLICIES: dict[str, str] = {
-    "cti": "CTI", "icm": "ICM", "act": "ACT", "floating": "floating support",
-    "pathway": "pathway", "teams": "support teams", "prevention": "eviction prevention",
-    "youth": "youth", "floating_support": "floating support",
+    "cti": "CTI",
+    "icm": "ICM",
+    "act": "ACT",
+    "floating": "floating support",
+    "pathway": "pathway",
+    "teams": "support teams",
+    "prevention": "eviction prevention",
+    "youth": "youth",
+    "floating_support": "floating support",
 }
 
 #: Values a scenario may give as a code (choices of the schema).
 CODES: dict[str, str] = {
-    "none": "none", "staircase": "staircase model", "housing_first": "Housing First",
-    "first_come": "first come, first served", "longest_homeless": "longest homeless first",
-    "highest_needs": "highest needs first", "youngest_first": "youngest first",
-    "municipality": "municipality", "region": "region", "state": "state",
-    "citizen": "citizen", "assigned_home": "homes assigned by the municipality",
-    **SITUATIONS, **POLICIES,
+    "none": "none",
+    "staircase": "staircase model",
+    "housing_first": "Housing First",
+    "first_come": "first come, first served",
+    "longest_homeless": "longest homeless first",
+    "highest_needs": "highest needs first",
+    "youngest_first": "youngest first",
+    "municipality": "municipality",
+    "region": "region",
+    "state": "state",
+    "citizen": "citizen",
+    "assigned_home": "homes assigned by the municipality",
+    **SITUATIONS,
+    **POLICIES,
 }
 
 #: Top-level sections of a scenario.
 SECTIONS: dict[str, str] = {
-    "setting": "Setting", "initial": "At the start", "entries": "Entries",
-    "exits": "Exits", "transitions": "Weekly chance of moving",
-    "duration_dependence": "Duration dependence", "rehousing": "After rehousing",
-    "places": "Places", "housing": "Housing", "policies": "Policies",
-    "changes": "Changes", "costs": "Costs", "disabled": "Situations left out",
-    "name": "Name", "description": "Description", "extends": "Extends",
+    "setting": "Setting",
+    "initial": "At the start",
+    "entries": "Entries",
+    "exits": "Exits",
+    "transitions": "Weekly chance of moving",
+    "duration_dependence": "Duration dependence",
+    "rehousing": "After rehousing",
+    "places": "Places",
+    "housing": "Housing",
+    "policies": "Policies",
+    "changes": "Changes",
+    "costs": "Costs",
+    "disabled": "Situations left out",
+    "name": "Name",
+    "description": "Description",
+    "extends": "Extends",
 }
 
 #: Fields of the schema's sections.
 FIELDS: dict[str, str] = {
-    "municipality": "municipality", "start_year": "first year", "years": "horizon (years)",
-    "scale": "scale", "pit_week": "week of the point-in-time count",
-    "counts": "persons", "needs_mix": "needs mix", "age_mix": "age mix",
+    "municipality": "municipality",
+    "start_year": "first year",
+    "years": "horizon (years)",
+    "scale": "scale",
+    "pit_week": "week of the point-in-time count",
+    "counts": "persons",
+    "needs_mix": "needs mix",
+    "age_mix": "age mix",
     "spell_weeks_mean": "mean time already homeless (weeks)",
-    "share": "share", "to": "goes to", "per_week": "entrants per week",
-    "routes": "routes", "eviction": "eviction", "release": "release from prison or hospital",
+    "share": "share",
+    "to": "goes to",
+    "per_week": "entrants per week",
+    "routes": "routes",
+    "eviction": "eviction",
+    "release": "release from prison or hospital",
     "moving_in": "moving in",
     "death_per_year_homeless": "deaths per year while homeless",
     "death_per_year_housed": "deaths per year while housed",
     "move_away_per_year": "moving away per year",
-    "enabled": "on", "half_life_weeks": "half-life (weeks)", "floor": "floor",
-    "multiplier": "multiplier", "weeks": "weeks", "capacity": "places",
-    "priority": "waiting-list order", "overflow": "when full, goes to",
+    "enabled": "on",
+    "half_life_weeks": "half-life (weeks)",
+    "floor": "floor",
+    "multiplier": "multiplier",
+    "weeks": "weeks",
+    "capacity": "places",
+    "priority": "waiting-list order",
+    "overflow": "when full, goes to",
     "assignments_per_week": "homes assigned by the municipality per week",
     "self_found_share": "share of homes found without assignment",
-    "date": "date", "set": "set",
-    "staff": "staff", "caseload": "caseload per staff", "needs": "needs groups",
-    "ages": "age bands", "situations": "situations",
-    "referral_per_week": "referrals per week", "on_housing": "referred on housing",
-    "duration_weeks": "duration (weeks)", "end_per_week": "weekly chance of ending",
+    "date": "date",
+    "set": "set",
+    "staff": "staff",
+    "caseload": "caseload per staff",
+    "needs": "needs groups",
+    "ages": "age bands",
+    "situations": "situations",
+    "referral_per_week": "referrals per week",
+    "on_housing": "referred on housing",
+    "duration_weeks": "duration (weeks)",
+    "end_per_week": "weekly chance of ending",
     "m_house": "effect on the chance of being housed",
-    "m_loss": "effect on the chance of losing a home", "phases": "phases",
-    "services": "services", "model": "model", "readiness_weeks": "readiness (weeks)",
-    "fidelity": "fidelity", "reach_per_week": "tenancies reached per week",
+    "m_loss": "effect on the chance of losing a home",
+    "phases": "phases",
+    "services": "services",
+    "model": "model",
+    "readiness_weeks": "readiness (weeks)",
+    "fidelity": "fidelity",
+    "reach_per_week": "tenancies reached per week",
     "reserved_starter_homes": "starter homes reserved",
-    "eviction_risk": "eviction risk", "support": "support",
-    "currency": "currency", "price_year": "price year", "price_index": "price index",
-    "price_index_source": "source of the price index", "discount_rate": "discount rate",
-    "long_rate": "long-term discount rate", "long_rate_from": "long-term rate from year",
-    "price": "price", "payers": "payers", "own_payment": "own payment", "use": "use",
-    "effects": "health effects", "utilities": "quality of life",
+    "eviction_risk": "eviction risk",
+    "support": "support",
+    "currency": "currency",
+    "price_year": "price year",
+    "price_index": "price index",
+    "price_index_source": "source of the price index",
+    "discount_rate": "discount rate",
+    "long_rate": "long-term discount rate",
+    "long_rate_from": "long-term rate from year",
+    "price": "price",
+    "payers": "payers",
+    "own_payment": "own payment",
+    "use": "use",
+    "effects": "health effects",
+    "utilities": "quality of life",
     "chronic_weeks": "weeks to count as long-term homeless",
-    "psychiatric_bed_days": "psychiatric bed days", "somatic_bed_days": "somatic bed days",
-    "emergency_visits": "emergency room visits", "police_contacts": "police contacts",
-    "prison_days": "prison days", "substance_treatment_weeks": "substance treatment weeks",
+    "psychiatric_bed_days": "psychiatric bed days",
+    "somatic_bed_days": "somatic bed days",
+    "emergency_visits": "emergency room visits",
+    "police_contacts": "police contacts",
+    "prison_days": "prison days",
+    "substance_treatment_weeks": "substance treatment weeks",
     "utility": "quality of life",
 }
 
@@ -143,13 +214,16 @@ def key_label(path: str) -> str:
         return ""
     head, rest = parts[0], parts[1:]
     if head == "transitions" and len(rest) == 3:
-        return (f"{SECTIONS['transitions']}, {word(rest[0])}: {word(rest[1])} to "
-                f"{word(rest[2])}")
+        return f"{SECTIONS['transitions']}, {word(rest[0])}: {word(rest[1])} to {word(rest[2])}"
     title = SECTIONS.get(head, word(head).capitalize())
     if not rest:
         return title
-    words = [f"change {p[1:]}" if p.startswith("#") and head == "changes"
-             else (f"item {p[1:]}" if p.startswith("#") else word(p)) for p in rest]
+    words = [
+        f"change {p[1:]}"
+        if p.startswith("#") and head == "changes"
+        else (f"item {p[1:]}" if p.startswith("#") else word(p))
+        for p in rest
+    ]
     return f"{title}: {', '.join(words)}"
 
 

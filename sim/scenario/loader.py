@@ -72,8 +72,9 @@ class LoadedScenario:
         """SHA-256 of the scenario as run (canonical JSON of the merged mapping)."""
         return scenario_hash(self.raw)
 
-    def with_overrides(self, overrides: Mapping[str, Any], name: str | None = None
-                       ) -> LoadedScenario:
+    def with_overrides(
+        self, overrides: Mapping[str, Any], name: str | None = None
+    ) -> LoadedScenario:
         """A new scenario with dotted-path overrides applied, validated again."""
         raw = unshared_copy(self.raw)
         for path, value in overrides.items():
@@ -106,6 +107,7 @@ def scenario_hash(raw: Mapping) -> str:
 
 
 # ---------------------------------------------------------------- reading files
+
 
 def read_yaml(path: Path) -> dict:
     """Parse one YAML file safely into a mapping, with clear errors (``sim.userfiles``)."""
@@ -141,19 +143,22 @@ def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
     if not isinstance(parent, str):
         raise ScenarioError("expected a file name (text)", file=str(path), path="extends")
     if len(_chain) >= MAX_EXTENDS:
-        raise ScenarioError(f"'extends' chain is longer than {MAX_EXTENDS} files",
-                            file=str(path), path="extends")
+        raise ScenarioError(
+            f"'extends' chain is longer than {MAX_EXTENDS} files", file=str(path), path="extends"
+        )
     parent_path = locate_near(path.parent, parent)  # or a shipped scenario of that name
     try:
         check_file(parent_path)
     except ScenarioError as exc:
-        raise ScenarioError(f"extended file '{parent}' {exc.message}", file=str(path),
-                            path="extends") from None
+        raise ScenarioError(
+            f"extended file '{parent}' {exc.message}", file=str(path), path="extends"
+        ) from None
     return deep_merge(resolve_extends(parent_path, (*_chain, real)), data)
 
 
-def load_scenario(source: str | Path | Mapping | LoadedScenario, **overrides: Any
-                  ) -> LoadedScenario:
+def load_scenario(
+    source: str | Path | Mapping | LoadedScenario, **overrides: Any
+) -> LoadedScenario:
     """Load and validate a scenario from a YAML path, a shipped name or a mapping.
 
     A name without a folder (``"randers_baseline"``) that is not a file here is the
@@ -188,14 +193,15 @@ def from_raw(raw: dict, file: str | None = None) -> LoadedScenario:
     params = build(schema.Scenario, plain, "", file)
     check_scenario(params, file)
     phases = build_phases(raw, params, file)
-    loaded = LoadedScenario(params=params, raw=raw, provenance=provenance, file=file,
-                            phases=phases)
+    loaded = LoadedScenario(params=params, raw=raw, provenance=provenance, file=file, phases=phases)
     from sim.distributions import validate_distributions  # imports this module's schema
+
     validate_distributions(loaded)
     return loaded
 
 
 # ---------------------------------------------------------------- parameter leaves
+
 
 def _is_param_leaf(node: Any) -> bool:
     return isinstance(node, dict) and "value" in node and set(node) <= PARAM_KEYS
@@ -206,14 +212,15 @@ def unwrap_params(node: Any, path: str, prov: dict[str, Provenance], file: str |
     if _is_param_leaf(node):
         for bound in ("low", "high"):
             if bound in node and not _is_number(node[bound]):
-                raise ScenarioError(f"expected a number for '{bound}'", file=file,
-                                    path=f"{path}.{bound}")
+                raise ScenarioError(
+                    f"expected a number for '{bound}'", file=file, path=f"{path}.{bound}"
+                )
         dist = node.get("dist")
         if dist is not None and not isinstance(dist, dict):
-            raise ScenarioError("expected a mapping such as {beta: [a, b]}", file=file,
-                                path=f"{path}.dist")
-        prov[path] = Provenance(path, node.get("source"), node.get("low"), node.get("high"),
-                                dist)
+            raise ScenarioError(
+                "expected a mapping such as {beta: [a, b]}", file=file, path=f"{path}.dist"
+            )
+        prov[path] = Provenance(path, node.get("source"), node.get("low"), node.get("high"), dist)
         return node["value"]
     if isinstance(node, dict):
         return {k: unwrap_params(v, _join(path, str(k)), prov, file) for k, v in node.items()}
@@ -235,16 +242,19 @@ def _is_number(x: Any) -> bool:
 
 # ---------------------------------------------------------------- typed building
 
+
 def build(cls: type, data: Any, path: str, file: str | None) -> Any:
     """Build dataclass ``cls`` from ``data``, checking every key against the schema."""
     if not isinstance(data, dict):
-        raise ScenarioError(f"expected a mapping, got {_describe(data)}", file=file,
-                            path=path or None)
+        raise ScenarioError(
+            f"expected a mapping, got {_describe(data)}", file=file, path=path or None
+        )
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
         if key not in fields:
-            raise ScenarioError(_unknown_key_message(str(key), fields), file=file,
-                                path=_join(path, str(key)))
+            raise ScenarioError(
+                _unknown_key_message(str(key), fields), file=file, path=_join(path, str(key))
+            )
     hints = typing.get_type_hints(cls)
     values = {}
     for name, f in fields.items():
@@ -278,8 +288,9 @@ def convert(tp: Any, meta: Mapping, value: Any, path: str, file: str | None) -> 
         return build(tp, value, path, file)
     if tp is bool:
         if not isinstance(value, bool):
-            raise ScenarioError(f"expected true or false, got {_describe(value)}", file=file,
-                                path=path)
+            raise ScenarioError(
+                f"expected true or false, got {_describe(value)}", file=file, path=path
+            )
         return value
     if tp in (int, float):
         return _number(tp, meta, value, path, file)
@@ -300,16 +311,20 @@ def _number(tp: type, meta: Mapping, value: Any, path: str, file: str | None) ->
     whole = tp is int or bool(meta.get("whole"))
     if not _is_number(value):
         kind = "a whole number" if whole else "a number"
-        raise ScenarioError(f"expected {kind}, got {_describe(value)}{number_hint(value)}",
-                            file=file, path=path)
+        raise ScenarioError(
+            f"expected {kind}, got {_describe(value)}{number_hint(value)}", file=file, path=path
+        )
     if whole:
         if isinstance(value, float) and not value.is_integer():
             raise ScenarioError(f"expected a whole number, got {value!r}", file=file, path=path)
         value = int(value)
     lo, hi = meta.get("ge"), upper_bound(meta)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ScenarioError(f"expected a number in [{_fmt(lo, '-inf')}, {_fmt(hi, 'inf')}], "
-                            f"got {_short(value)}", file=file, path=path)
+        raise ScenarioError(
+            f"expected a number in [{_fmt(lo, '-inf')}, {_fmt(hi, 'inf')}], got {_short(value)}",
+            file=file,
+            path=path,
+        )
     return value
 
 
@@ -329,8 +344,10 @@ def number_hint(value: Any) -> str:
     mantissa, exponent = f"{x:e}".split("e")
     mantissa = mantissa.rstrip("0")
     mantissa = mantissa + "0" if mantissa.endswith(".") else mantissa
-    return (f"; YAML reads {value!r} as text (an exponent needs a dot and a sign): "
-            f"write {mantissa}e{int(exponent):+d}")
+    return (
+        f"; YAML reads {value!r} as text (an exponent needs a dot and a sign): "
+        f"write {mantissa}e{int(exponent):+d}"
+    )
 
 
 def _fmt(x: float | None, unbounded: str) -> str:
@@ -350,8 +367,9 @@ def _check_choice(meta: Mapping, value: str, path: str, file: str | None) -> Non
     if choices and value not in choices:
         near = difflib.get_close_matches(value, choices, n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ""
-        raise ScenarioError(f"expected one of {', '.join(choices)}, got '{value}'{hint}",
-                            file=file, path=path)
+        raise ScenarioError(
+            f"expected one of {', '.join(choices)}, got '{value}'{hint}", file=file, path=path
+        )
 
 
 def _list(meta: Mapping, value: Any, path: str, file: str | None) -> list:
@@ -360,8 +378,9 @@ def _list(meta: Mapping, value: Any, path: str, file: str | None) -> list:
     if meta.get("choices"):
         for i, item in enumerate(value):
             if not isinstance(item, str):
-                raise ScenarioError(f"expected text, got {_describe(item)}", file=file,
-                                    path=f"{path}[{i}]")
+                raise ScenarioError(
+                    f"expected text, got {_describe(item)}", file=file, path=f"{path}[{i}]"
+                )
             _check_choice(meta, item, f"{path}[{i}]", file)
     return list(value)
 
@@ -375,18 +394,25 @@ def _mapping(meta: Mapping, value: Any, path: str, file: str | None) -> dict:
             if k not in keys:
                 near = difflib.get_close_matches(str(k), keys, n=1, cutoff=0.5)
                 hint = f"; did you mean '{near[0]}'?" if near else ""
-                raise ScenarioError(f"unknown key '{k}'{hint} (expected one of "
-                                    f"{', '.join(keys)})", file=file, path=_join(path, str(k)))
+                raise ScenarioError(
+                    f"unknown key '{k}'{hint} (expected one of {', '.join(keys)})",
+                    file=file,
+                    path=_join(path, str(k)),
+                )
     value = _check_numbers(meta, value, path, file)
     if meta.get("sum_to_one") and value:
         for k, v in value.items():
             if not _is_number(v):
-                raise ScenarioError(f"expected a share (a number), got {_describe(v)}",
-                                    file=file, path=_join(path, str(k)))
+                raise ScenarioError(
+                    f"expected a share (a number), got {_describe(v)}",
+                    file=file,
+                    path=_join(path, str(k)),
+                )
         total = sum(value.values())
         if abs(total - 1.0) > 1e-6:
-            raise ScenarioError(f"expected shares adding up to 1, they add up to {total:.6g}",
-                                file=file, path=path)
+            raise ScenarioError(
+                f"expected shares adding up to 1, they add up to {total:.6g}", file=file, path=path
+            )
     return dict(value)
 
 
@@ -397,13 +423,13 @@ def _check_numbers(meta: Mapping, node: Any, path: str, file: str | None) -> Any
         return {k: _check_numbers(meta, v, _join(path, str(k)), file) for k, v in node.items()}
     if isinstance(node, bool) or not isinstance(node, int | float):
         if meta.get("ge") is not None or upper_bound(meta) is not None:
-            raise ScenarioError(f"expected a number, got {_describe(node)}", file=file,
-                                path=path)
+            raise ScenarioError(f"expected a number, got {_describe(node)}", file=file, path=path)
         return node
     return _number(int if meta.get("whole") else float, meta, node, path, file)
 
 
 # ---------------------------------------------------------------- cross-field checks
+
 
 def check_scenario(sc: schema.Scenario, file: str | None) -> None:
     """Checks that span several keys: matrices, mixes, routes, disabled situations."""
@@ -414,41 +440,55 @@ def check_scenario(sc: schema.Scenario, file: str | None) -> None:
     check_kinds(sc.kinds, sc.returns, file)
     _check_size(sc, file)
     from sim.policies.checks import check_policies  # policies import the schema too
+
     check_policies(sc.policies, file)
     from sim.costs import check_costs  # late: sim.costs builds on this package
+
     check_costs(sc, file)
     for i, ch in enumerate(sc.changes):
         if not isinstance(ch, dict):
-            raise ScenarioError("expected a mapping with 'date' and 'set'", file=file,
-                                path=f"changes[{i}]")
+            raise ScenarioError(
+                "expected a mapping with 'date' and 'set'", file=file, path=f"changes[{i}]"
+            )
 
 
 def _check_transitions(tr: dict, file: str | None) -> None:
     living = schema.LIVING
     for needs, rows in tr.items():
         if not isinstance(rows, dict):
-            raise ScenarioError("expected a mapping from situation to {situation: probability}",
-                                file=file, path=f"transitions.{needs}")
+            raise ScenarioError(
+                "expected a mapping from situation to {situation: probability}",
+                file=file,
+                path=f"transitions.{needs}",
+            )
         for src, row in rows.items():
             p = f"transitions.{needs}.{src}"
             if src not in living:
                 raise ScenarioError(_unknown_situation(src), file=file, path=p)
             if not isinstance(row, dict):
-                raise ScenarioError("expected a mapping {situation: probability}", file=file,
-                                    path=p)
+                raise ScenarioError(
+                    "expected a mapping {situation: probability}", file=file, path=p
+                )
             for dst, chance in row.items():
                 if isinstance(chance, dict):
-                    raise ScenarioError("expected a probability, got a mapping", file=file,
-                                        path=f"{p}.{dst}")
+                    raise ScenarioError(
+                        "expected a probability, got a mapping", file=file, path=f"{p}.{dst}"
+                    )
                 if dst not in living:
                     raise ScenarioError(_unknown_situation(dst), file=file, path=f"{p}.{dst}")
                 if dst == src:
-                    raise ScenarioError("the chance of staying is implied (1 minus the row); "
-                                        "leave it out", file=file, path=f"{p}.{dst}")
+                    raise ScenarioError(
+                        "the chance of staying is implied (1 minus the row); leave it out",
+                        file=file,
+                        path=f"{p}.{dst}",
+                    )
             total = sum(row.values())
             if total > 1 + 1e-9:
-                raise ScenarioError(f"probabilities of leaving add up to {total:.6g}, "
-                                    "more than 1", file=file, path=p)
+                raise ScenarioError(
+                    f"probabilities of leaving add up to {total:.6g}, more than 1",
+                    file=file,
+                    path=p,
+                )
 
 
 def _unknown_situation(name: str) -> str:
@@ -466,16 +506,21 @@ def _check_needs_mixes(mixes: dict, file: str | None) -> None:
 def _check_routes(routes: dict, file: str | None) -> None:
     if not routes:
         return
-    built = {name: build(schema.Route, r, f"entries.routes.{name}", file)
-             for name, r in routes.items()}
+    built = {
+        name: build(schema.Route, r, f"entries.routes.{name}", file) for name, r in routes.items()
+    }
     total = sum(r.share for r in built.values())
     if abs(total - 1) > 1e-6:
-        raise ScenarioError(f"expected route shares adding up to 1, they add up to {total:.6g}",
-                            file=file, path="entries.routes")
+        raise ScenarioError(
+            f"expected route shares adding up to 1, they add up to {total:.6g}",
+            file=file,
+            path="entries.routes",
+        )
     for name, r in built.items():
         if not r.to:
-            raise ScenarioError("expected at least one situation", file=file,
-                                path=f"entries.routes.{name}.to")
+            raise ScenarioError(
+                "expected at least one situation", file=file, path=f"entries.routes.{name}.to"
+            )
 
 
 def _check_size(sc: schema.Scenario, file: str | None) -> None:
@@ -489,27 +534,40 @@ def _check_size(sc: schema.Scenario, file: str | None) -> None:
         raise ScenarioError(
             f"the scenario would hold about {total:,.0f} citizens ({initial:,} at the start "
             f"and {entrants:,.0f} entrants over {st.years} years, times scale {st.scale:g}); "
-            f"at most {MAX_CITIZENS:,} are allowed", file=file, path="setting.scale")
+            f"at most {MAX_CITIZENS:,} are allowed",
+            file=file,
+            path="setting.scale",
+        )
 
 
 def _check_disabled(sc: schema.Scenario, file: str | None) -> None:
     """A disabled situation may hold nobody and be reached by nothing."""
     for sit in sc.disabled:
         if sc.initial.counts.get(sit, 0) > 0:
-            raise ScenarioError(f"'{sit}' is disabled but has people at the start", file=file,
-                                path=f"initial.counts.{sit}")
+            raise ScenarioError(
+                f"'{sit}' is disabled but has people at the start",
+                file=file,
+                path=f"initial.counts.{sit}",
+            )
         for needs, rows in sc.transitions.items():
             for src, row in rows.items():
                 if row.get(sit, 0) > 0:
-                    raise ScenarioError(f"'{sit}' is disabled but can be reached", file=file,
-                                        path=f"transitions.{needs}.{src}.{sit}")
+                    raise ScenarioError(
+                        f"'{sit}' is disabled but can be reached",
+                        file=file,
+                        path=f"transitions.{needs}.{src}.{sit}",
+                    )
         for name, route in sc.entries.routes.items():
             if route.get("to", {}).get(sit, 0) > 0:
-                raise ScenarioError(f"'{sit}' is disabled but entrants go there", file=file,
-                                    path=f"entries.routes.{name}.to.{sit}")
+                raise ScenarioError(
+                    f"'{sit}' is disabled but entrants go there",
+                    file=file,
+                    path=f"entries.routes.{name}.to.{sit}",
+                )
 
 
 # ---------------------------------------------------------------- dotted paths and dates
+
 
 def set_path(raw: dict, dotted: str, value: Any, file: str | None = None) -> None:
     """Set ``raw[a][b][c] = value`` for ``"a.b.c"``, keeping a parameter leaf's source."""
@@ -520,8 +578,9 @@ def set_path(raw: dict, dotted: str, value: Any, file: str | None = None) -> Non
         if nxt is None:
             nxt = node[key] = {}
         if not isinstance(nxt, dict) or _is_param_leaf(nxt):
-            raise ScenarioError(f"'{'.'.join(keys[:i + 1])}' holds a value, not a mapping",
-                                file=file, path=dotted)
+            raise ScenarioError(
+                f"'{'.'.join(keys[: i + 1])}' holds a value, not a mapping", file=file, path=dotted
+            )
         node = nxt
     last = keys[-1]
     if _is_param_leaf(node.get(last)) and not _is_param_leaf(value):
@@ -540,8 +599,9 @@ def parse_date(text: Any, path: str, file: str | None) -> dt.date:
             return dt.datetime.strptime(s, fmt).date()
         except ValueError:
             continue
-    raise ScenarioError(f"expected a date YYYY, YYYY-MM or YYYY-MM-DD, got {s!r}", file=file,
-                        path=path)
+    raise ScenarioError(
+        f"expected a date YYYY, YYYY-MM or YYYY-MM-DD, got {s!r}", file=file, path=path
+    )
 
 
 def week_of(date: dt.date, start_year: int) -> int:
@@ -549,8 +609,9 @@ def week_of(date: dt.date, start_year: int) -> int:
     return max(0, (date - dt.date(start_year, 1, 1)).days // 7)
 
 
-def build_phases(raw: dict, params: schema.Scenario, file: str | None
-                 ) -> tuple[tuple[int, schema.Scenario], ...]:
+def build_phases(
+    raw: dict, params: schema.Scenario, file: str | None
+) -> tuple[tuple[int, schema.Scenario], ...]:
     """The parameter sets in force from week 0 and from each dated change on."""
     changes = raw.get("changes") or []
     if not changes:
@@ -561,17 +622,23 @@ def build_phases(raw: dict, params: schema.Scenario, file: str | None
         path = f"changes[{i}]"
         extra = set(ch) - {"date", "set"}
         if extra:
-            raise ScenarioError(_unknown_key_message(sorted(map(str, extra))[0],
-                                                     {"date": 0, "set": 0}),
-                                file=file, path=path)
+            raise ScenarioError(
+                _unknown_key_message(sorted(map(str, extra))[0], {"date": 0, "set": 0}),
+                file=file,
+                path=path,
+            )
         if "date" not in ch or not isinstance(ch.get("set"), dict) or not ch["set"]:
-            raise ScenarioError("expected 'date' and a non-empty 'set' mapping", file=file,
-                                path=path)
+            raise ScenarioError(
+                "expected 'date' and a non-empty 'set' mapping", file=file, path=path
+            )
         week = week_of(parse_date(ch["date"], f"{path}.date", file), params.setting.start_year)
         if week >= params.setting.years * WEEKS_PER_YEAR:
-            raise ScenarioError(f"date {ch['date']} is after the horizon "
-                                f"({params.setting.start_year}+{params.setting.years} years)",
-                                file=file, path=f"{path}.date")
+            raise ScenarioError(
+                f"date {ch['date']} is after the horizon "
+                f"({params.setting.start_year}+{params.setting.years} years)",
+                file=file,
+                path=f"{path}.date",
+            )
         dated.append((week, i, ch["set"]))
     dated.sort(key=lambda t: (t[0], t[1]))
     phases = [(0, params)]
@@ -579,19 +646,23 @@ def build_phases(raw: dict, params: schema.Scenario, file: str | None
     for week, i, updates in dated:
         for key, value in updates.items():
             if not isinstance(key, str) or not all(key.split(".")):
-                raise ScenarioError("expected a dotted key path such as "
-                                    "places.starter.capacity", file=file,
-                                    path=f"changes[{i}].set.{key}")
+                raise ScenarioError(
+                    "expected a dotted key path such as places.starter.capacity",
+                    file=file,
+                    path=f"changes[{i}].set.{key}",
+                )
             if key.split(".")[0] in ("changes", "setting", "initial"):
-                raise ScenarioError("this key cannot change during a run", file=file,
-                                    path=f"changes[{i}].set.{key}")
+                raise ScenarioError(
+                    "this key cannot change during a run", file=file, path=f"changes[{i}].set.{key}"
+                )
             set_path(current, key, value, file=file)
         prov: dict[str, Provenance] = {}
         try:
             built = build(schema.Scenario, unwrap_params(current, "", prov, file), "", file)
             check_scenario(built, file)
         except ScenarioError as exc:
-            raise ScenarioError(exc.message, file=file,
-                                path=f"changes[{i}].set ({exc.path})") from None
+            raise ScenarioError(
+                exc.message, file=file, path=f"changes[{i}].set ({exc.path})"
+            ) from None
         phases.append((week, built))
     return tuple(phases)
