@@ -360,6 +360,12 @@ def target_values(frame: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFram
     return pd.DataFrame(out)
 
 
+def run_measure(targets: Sequence[Target]) -> str:
+    """What the runs must give for ``targets``: ``monthly`` when a target is a month
+    (its column comes from the run's monthly table), else ``rows``."""
+    return "monthly" if any(t.month is not None for t in targets) else "rows"
+
+
 def distance(means: np.ndarray, targets: Sequence[Target]) -> float:
     """Sum of weighted squared z-scores of the model means against the observed."""
     obs = np.array([t.observed for t in targets])
@@ -426,6 +432,7 @@ class Objective:
     _cache: dict = field(default_factory=dict)
     engine: Engine | None = None
     progress: bool | Progress | None = None
+    measure: str = "rows"
 
     def overrides(self, z: Sequence[float]) -> dict[str, float | int]:
         return {p.path: p.value(v) for p, v in zip(self.free, z, strict=True)}
@@ -453,6 +460,7 @@ class Objective:
                 self.simulator,
                 self.progress,
                 desc="calibrate",
+                measure=self.measure,
             )
         )
         return [None if sc is None else self._values(next(frames)) for sc in scenarios]
@@ -568,6 +576,7 @@ def calibrate(
             simulator,
             engine=engine,
             progress=run_progress,
+            measure=run_measure(used),
         )
         if method == "optimize":
             z = _optimize(obj, loaded, budget, seed, progress)

@@ -240,3 +240,27 @@ def us_pit_summary(history: History, day: int = US_PIT_DAY) -> dict[str, float]:
         out[f"us_pit_sheltered_{year}"] = float(s)
         out[f"us_pit_unsheltered_{year}"] = float(u)
     return out
+
+
+#: Target slug of each group of :func:`monthly_table` (the whole population has none).
+GROUP_SLUGS = {"All Population": "", "Chronic": "_chronic"}
+
+
+def monthly_columns(table: pd.DataFrame, scale: float = 1.0) -> dict[str, float]:
+    """A run's monthly table as the outcome columns monthly targets name.
+
+    ``<measure>_<YYYY-MM>`` for the whole population (``actively_homeless_2019-06``)
+    and ``<measure>_chronic_<YYYY-MM>`` for the chronic group, as
+    ``homesim data targets toronto`` names them; cells the table leaves empty (the
+    chronic group's flows) give no column. Counts are persons divided by ``scale``
+    (``setting.scale``), so that a scaled-down run is compared with the full figures.
+    """
+    out: dict[str, float] = {}
+    slugs = table["population_group"].map(GROUP_SLUGS)
+    periods = [f"{int(y)}-{int(m):02d}" for y, m in zip(table["year"], table["month"], strict=True)]
+    for m in (c for c in TORONTO_COLUMNS if c in table):
+        values = table[m].to_numpy(float)
+        for slug, period, v in zip(slugs, periods, values, strict=True):
+            if isinstance(slug, str) and not np.isnan(v):
+                out[f"{m}{slug}_{period}"] = float(v) / scale
+    return out

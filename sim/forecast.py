@@ -11,18 +11,22 @@ Series (counts of persons, the mean over the weeks of a month or year):
 - ``homeless``: everyone in a situation the count treats as homelessness;
 - one series per situation (``shelter``, ``rough``, ``friends``, ...).
 
+and, in the data's own terms (:mod:`sim.data_terms`), monthly: Toronto's stock and
+flows (``actively_homeless`` at the month's end, ``newly_identified`` ... in the month)
+and ``actively_homeless_chronic``; yearly: the January count (``pit``) and HUD's
+``pit_sheltered`` and ``pit_unsheltered``.
+
 Calendar: week ``w`` of a run belongs to year ``start_year + w // 52`` and, within
 it, to month ``1 + (w % 52) * 12 // 52`` (four or five weeks a month).
 
-Each draw's series are written to ``DIR/draws/`` as they finish (atomically), so a
-stopped forecast resumes; the numbers depend only on the scenario, posterior, seed
-and sizes, never on the worker count or on a stop.
+The runs go to the batch engine (:func:`sim.batch.run_many`: serially, local
+processes or Dask), which keeps each finished run in ``DIR/runs/``, so a stopped
+forecast resumes; the numbers depend only on the scenario, posterior, seed and
+sizes, never on the worker count, the backend or a stop.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +37,10 @@ import numpy as np
 import pandas as pd
 
 from sim.abc_smc import resample
-from sim.fit_runs import Task, TaskRunner
-from sim.results_io import write_json, write_parquet
+from sim.batch.engine import run_many
+from sim.batch.progress import Progress
+from sim.batch.runs import RunOutput, RunSpec
+from sim.data_terms import TORONTO_COLUMNS
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario
 from sim.situations import HOMELESS, WEEKS_PER_YEAR
@@ -44,6 +50,10 @@ LEVELS = (0.8, 0.95)
 #: Replication indices of forecast runs start here (apart from a fit's own seeds).
 FORECAST_OFFSET = 2 * 10**9
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+#: Summary columns of the data's monthly terms: ``<measure>[_chronic]_<YYYY-MM>``.
+_MONTHLY = re.compile(rf"^((?:{'|'.join(TORONTO_COLUMNS)})(?:_chronic)?)_(\d{{4}})-(\d{{2}})$")
+#: Summary columns of the January count: ``pit[_sheltered|_unsheltered]_<YYYY>``.
+_YEARLY = re.compile(r"^(pit(?:_sheltered|_unsheltered)?)_(\d{4})$")
 
 
 def parse_month(text: str, flag: str = "--until") -> tuple[int, int]:
@@ -116,18 +126,6 @@ def horizon_years(loaded: LoadedScenario, until: tuple[int, int]) -> int:
     return until[0] - start + 1
 
 
-@dataclass(frozen=True)
-class SeriesOf:
-    """Turns a draw's weekly counts into its monthly or yearly series (picklable)."""
-
-    start_year: int
-    until: tuple[int, int]
-    frequency: str
-
-    def __call__(self, weekly: pd.DataFrame) -> pd.DataFrame:
-        return period_series(weekly, self.start_year, self.until, self.frequency)
-
-
 def period_series(
     weekly: pd.DataFrame, start_year: int, until: tuple[int, int], frequency: str
 ) -> pd.DataFrame:
@@ -166,6 +164,35 @@ def period_series(
     return out.rename(columns={"situation": "series", "count": "value"})
 
 
+def data_series(summary: dict[str, Any], until: tuple[int, int], frequency: str) -> pd.DataFrame:
+    """A run's series in the data's terms up to ``until``: Toronto's monthly stock and
+    flows (month frequency) or the January counts (year frequency), from its summary
+    row (columns ``period``, ``series``, ``value``)."""
+    rows = []
+    for key, value in summary.items():
+        if frequency == "month":
+            m = _MONTHLY.match(key)
+            if m and (int(m.group(2)), int(m.group(3))) <= until:
+                rows.append((f"{m.group(2)}-{m.group(3)}", m.group(1), float(value)))
+        else:
+            m = _YEARLY.match(key)
+            if m and int(m.group(2)) <= until[0]:
+                rows.append((m.group(2), m.group(1), float(value)))
+    return pd.DataFrame(rows, columns=["period", "series", "value"])
+
+
+def run_series(
+    out: RunOutput, start_year: int, until: tuple[int, int], frequency: str
+) -> pd.DataFrame:
+    """Every series of one forecast run (a ``series`` run of the batch engine):
+    columns ``replication``, ``period``, ``series``, ``value``."""
+    weekly = pd.DataFrame(out.extra or {"week": [], "situation": [], "count": []})
+    weekly["replication"] = out.spec.replication
+    data = data_series(out.summary or {}, until, frequency)
+    data.insert(0, "replication", out.spec.replication)
+    return pd.concat([period_series(weekly, start_year, until, frequency), data], ignore_index=True)
+
+
 def forecast(
     loaded: LoadedScenario,
     posterior: pd.DataFrame,
@@ -178,8 +205,14 @@ def forecast(
     scheduler: Any = None,
     state_dir: str | Path | None = None,
     posterior_file: str | None = None,
+    progress: bool | Progress | None = None,
 ) -> Forecast:
-    """Run the forecast (resuming from ``state_dir``) and summarise it."""
+    """Run the forecast on the batch engine and summarise it.
+
+    With ``state_dir``, every finished run is kept in ``state_dir/runs/`` and found
+    there again, so a stopped forecast resumes. ``progress`` as for
+    :func:`sim.batch.run_many`.
+    """
     if frequency not in FREQUENCIES:
         raise ScenarioError(f"--frequency: expected one of {', '.join(FREQUENCIES)}")
     if draws < 1 or replications < 1:
@@ -194,94 +227,60 @@ def forecast(
     rows = resample(w, draws, [seed, 31])
     values = posterior.iloc[rows][cols].reset_index(drop=True)
     values.insert(0, "draw", np.arange(draws))
-    post = SeriesOf(loaded.params.setting.start_year, until, frequency)
-    parts = _run_draws(
-        loaded, values, cols, replications, seed, years, post, workers, scheduler, state_dir
+    specs = draw_specs(loaded, values, cols, replications, seed, years)
+    cache = None if state_dir is None else Path(state_dir) / "runs"
+    outs = run_many(
+        specs, workers=workers, scheduler=scheduler, progress=progress, cache=cache, desc="forecast"
     )
+    start = loaded.params.setting.start_year
+    parts = []
+    for out in outs:
+        if not out.ok:
+            err = out.error or {}
+            raise ScenarioError(
+                f"posterior draw {out.spec.point} failed: {err.get('type')}: {err.get('message')}"
+            )
+        part = run_series(out, start, until, frequency)
+        part.insert(0, "draw", out.spec.point)
+        parts.append(part)
     return Forecast(summarise(pd.concat(parts, ignore_index=True)), values, draws * replications)
 
 
-def _run_draws(
+def draw_specs(
     loaded: LoadedScenario,
     values: pd.DataFrame,
     cols: Sequence[str],
     replications: int,
     seed: int,
     years: int,
-    post: SeriesOf,
-    workers: int,
-    scheduler: Any,
-    state_dir: str | Path | None,
-) -> list[pd.DataFrame]:
-    """Each draw's series: read from ``state_dir/draws`` if there, else run and save."""
-    folder = None if state_dir is None else Path(state_dir) / "draws"
-    key = _key(loaded, values, replications, seed, years, post)
-    if folder is not None:
-        _check_key(Path(state_dir), key)
-    parts: dict[int, pd.DataFrame] = {}
-    todo = []
+) -> list[RunSpec]:
+    """The runs of a forecast: draw ``i`` runs replications ``2e9 + i * R + r``
+    (common random numbers), each giving its summary and weekly counts."""
+    specs = []
     for i in range(len(values)):
-        f = None if folder is None else folder / f"draw_{i:05d}.parquet"
-        if f is not None and f.exists():
-            parts[i] = pd.read_parquet(f)
-        else:
-            todo.append(i)
-    tasks = [
-        Task(
-            {c: _plain(values.at[i, c]) for c in cols},
-            tuple(FORECAST_OFFSET + i * replications + r for r in range(replications)),
-            seed,
-            years,
-            weekly=True,
-        )
-        for i in todo
-    ]
-    with TaskRunner(workers, scheduler) as runner:
-        for start in range(0, len(tasks), 8 * max(1, workers)):
-            chunk = todo[start : start + 8 * max(1, workers)]
-            for i, res in zip(
-                chunk, runner.map(loaded, tasks[start : start + len(chunk)], post), strict=True
-            ):
-                if res is None:
-                    raise ScenarioError(f"posterior draw {i} makes an invalid scenario")
-                res.insert(0, "draw", i)
-                parts[i] = res
-                if folder is not None:
-                    if i == chunk[0] and start == 0:
-                        write_json(Path(state_dir) / "forecast_state.json", {"key": key})
-                    write_parquet(folder / f"draw_{i:05d}.parquet", res)
-    return [parts[i] for i in range(len(values))]
+        overrides = {c: _plain(values.at[i, c]) for c in cols}
+        try:
+            loaded.with_overrides(overrides)
+        except ScenarioError:
+            raise ScenarioError(f"posterior draw {i} makes an invalid scenario") from None
+        specs += [
+            RunSpec(
+                loaded,
+                loaded.name,
+                i,
+                overrides,
+                FORECAST_OFFSET + i * replications + r,
+                seed,
+                years,
+                measure="series",
+            )
+            for r in range(replications)
+        ]
+    return specs
 
 
 def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
-
-
-def _key(
-    loaded: LoadedScenario,
-    values: pd.DataFrame,
-    replications: int,
-    seed: int,
-    years: int,
-    post: SeriesOf,
-) -> str:
-    desc = {
-        "scenario": loaded.hash,
-        "values": values.to_json(),
-        "replications": replications,
-        "seed": seed,
-        "years": years,
-        "series": [post.start_year, list(post.until), post.frequency],
-    }
-    return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _check_key(folder: Path, key: str) -> None:
-    f = folder / "forecast_state.json"
-    if f.exists() and json.loads(f.read_text()).get("key") != key:
-        raise ScenarioError(
-            f"{folder} holds runs of a different forecast; use another --out folder"
-        )
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:

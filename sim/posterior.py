@@ -39,16 +39,19 @@ import yaml
 from scipy.special import logsumexp
 
 from sim import abc_smc
+from sim.batch.engine import Engine
+from sim.batch.progress import Progress
+from sim.batch.runs import RunOutput, RunSpec
 from sim.calibration import (
     FreeParameter,
     Target,
     Targets,
     check_free,
     fitted_scenario_yaml,
+    run_measure,
     target_values,
 )
 from sim.distributions import make_parameter
-from sim.fit_runs import Task, TaskRunner
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario
 
@@ -230,10 +233,16 @@ def fit_posterior(
     state_dir: str | Path | None = None,
     predictive_draws: int = 200,
     progress: bool = False,
+    cache: str | Path | None = None,
+    run_progress: bool | Progress | None = None,
 ) -> PosteriorFit:
     """Fit the free parameters by ABC-SMC; resumes from ``state_dir`` if it holds a state.
 
-    Everything is checked before anything runs or is written.
+    The runs go to the batch engine (``workers`` local processes or the Dask cluster at
+    ``scheduler``: the same numbers bit for bit); ``cache`` keeps every finished run,
+    so a fit stopped inside a generation redoes none of its runs. ``progress`` prints
+    a line per generation, ``run_progress`` shows runs done. Everything is checked
+    before anything runs or is written.
     """
     if particles < 10 or replications < 1 or generations < 1 or predictive_draws < 1:
         raise ScenarioError(
@@ -250,11 +259,12 @@ def fit_posterior(
     )
     ll = TargetLogLik(tuple(used))
     t0 = time.perf_counter()
-    with TaskRunner(workers, scheduler) as runner:
-        evaluate = _evaluator(loaded, targets.free, ll, replications, seed, years, runner)
+    with Engine(workers, scheduler, cache=cache) as engine:
+        runs = ParticleRuns(loaded, targets.free, replications, seed, years, run_measure(used))
+        runs.engine, runs.progress = engine, run_progress
         try:
             res = abc_smc.run_smc(
-                evaluate,
+                runs.evaluator(ll),
                 prior,
                 settings,
                 state_dir,
@@ -264,9 +274,7 @@ def fit_posterior(
         except abc_smc.StateMismatchError as exc:
             raise ScenarioError(f"{exc}; use another --out folder") from None
         post = posterior_table(targets.free, res.population)
-        table, draws = predictive_check(
-            loaded, targets.free, ll, post, predictive_draws, seed, years, runner
-        )
+        table, draws = predictive_check(runs, ll, post, predictive_draws, seed)
     return PosteriorFit(
         targets.free,
         used,
@@ -285,29 +293,84 @@ def fit_posterior(
     )
 
 
-def _evaluator(
-    loaded: LoadedScenario,
-    free: Sequence[FreeParameter],
-    ll: TargetLogLik,
-    replications: int,
-    seed: int,
-    years: int | None,
-    runner: TaskRunner,
-) -> abc_smc.Evaluate:
-    def evaluate(z: np.ndarray, serials: np.ndarray) -> np.ndarray:
-        tasks = [
-            Task(
-                _overrides(free, zi),
-                tuple(int(k) * replications + r for r in range(replications)),
-                seed,
-                years,
-            )
-            for zi, k in zip(z, serials, strict=True)
-        ]
-        out = runner.map(loaded, tasks, ll)
-        return np.array([-np.inf if v is None else v for v in out], dtype=float)
+@dataclass
+class ParticleRuns:
+    """Runs of parameter sets on the batch engine, one summary table per set.
 
-    return evaluate
+    Parameter set ``k`` (a particle's serial number) runs replications
+    ``k * R .. k * R + R - 1`` under common random numbers, so its numbers depend on
+    ``k`` alone, never on the worker count, the backend or a stop.
+    """
+
+    loaded: LoadedScenario
+    free: Sequence[FreeParameter]
+    replications: int
+    seed: int
+    years: int | None
+    measure: str = "rows"
+    engine: Engine | None = None
+    progress: bool | Progress | None = None
+
+    def frames(
+        self, sets: Sequence[dict[str, Any]], first: Sequence[int], reps: int
+    ) -> list[pd.DataFrame | None]:
+        """A table of ``reps`` runs for each set of overrides (set ``i`` runs replications
+        ``first[i] ..``); None for a set that makes no valid scenario (nothing runs)."""
+        valid = [self._valid(o) for o in sets]
+        specs = [
+            RunSpec(
+                self.loaded,
+                self.loaded.name,
+                int(f),
+                o,
+                int(f) + r,
+                self.seed,
+                self.years,
+                measure=self.measure,
+            )
+            for o, f, ok in zip(sets, first, valid, strict=True)
+            if ok
+            for r in range(reps)
+        ]
+        if self.engine is None:
+            with Engine(1) as own:
+                outs = iter(_checked_outputs(own.run(specs, self.progress, "abc-smc")))
+        else:
+            outs = iter(_checked_outputs(self.engine.run(specs, self.progress, "abc-smc")))
+        return [
+            pd.DataFrame([next(outs).summary for _ in range(reps)]) if ok else None for ok in valid
+        ]
+
+    def _valid(self, overrides: dict[str, Any]) -> bool:
+        try:
+            self.loaded.with_overrides(overrides)
+        except ScenarioError:
+            return False
+        return True
+
+    def evaluator(self, ll: TargetLogLik) -> abc_smc.Evaluate:
+        """log p_hat of each candidate position, for :func:`sim.abc_smc.run_smc`."""
+
+        def evaluate(z: np.ndarray, serials: np.ndarray) -> np.ndarray:
+            sets = [_overrides(self.free, zi) for zi in z]
+            first = [int(k) * self.replications for k in serials]
+            frames = self.frames(sets, first, self.replications)
+            return np.array([-np.inf if f is None else ll(f) for f in frames], dtype=float)
+
+        return evaluate
+
+
+def _checked_outputs(outs: Sequence[RunOutput]) -> Sequence[RunOutput]:
+    """The outputs; a failed run stops the fit with its error (ScenarioError)."""
+    for out in outs:
+        if not out.ok:
+            err = out.error or {}
+            raise ScenarioError(
+                f"replication {out.spec.replication} of '{out.spec.name}' failed: "
+                f"{err.get('type')}: {err.get('message')}",
+                file=out.spec.file,
+            )
+    return outs
 
 
 def _overrides(free: Sequence[FreeParameter], z: Sequence[float]) -> dict[str, float | int]:
@@ -354,14 +417,7 @@ def posterior_table(free: Sequence[FreeParameter], pop: abc_smc.Population) -> p
 
 
 def predictive_check(
-    loaded: LoadedScenario,
-    free: Sequence[FreeParameter],
-    ll: TargetLogLik,
-    post: pd.DataFrame,
-    draws: int,
-    seed: int,
-    years: int | None,
-    runner: TaskRunner,
+    runs: ParticleRuns, ll: TargetLogLik, post: pd.DataFrame, draws: int, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Posterior-predictive distribution of a new observation of every target.
 
@@ -370,12 +426,10 @@ def predictive_check(
     observed figure should fall in.
     """
     idx = abc_smc.resample(post["weight"].to_numpy(), draws, [seed, 99])
-    tasks = [
-        Task({p.path: post[p.path].iloc[i] for p in free}, (PREDICTIVE_OFFSET + n,), seed, years)
-        for n, i in enumerate(idx)
-    ]
-    frames = runner.map(loaded, tasks, ll.values)
-    vals = np.vstack([f for f in frames if f is not None])
+    sets = [{p.path: _plain(post[p.path].iloc[i]) for p in runs.free} for i in idx]
+    first = [PREDICTIVE_OFFSET + n for n in range(len(idx))]
+    frames = runs.frames(sets, first, 1)
+    vals = np.vstack([ll.values(f) for f in frames if f is not None])
     sd = np.array([t.sd for t in ll.targets])
     noisy = vals + np.random.default_rng([seed, 98]).standard_normal(vals.shape) * sd
     draws_df = pd.DataFrame(noisy, columns=[t.name for t in ll.targets])
@@ -383,6 +437,10 @@ def predictive_check(
     return predictive_table(ll.targets, noisy), draws_df.melt(
         id_vars="draw", var_name="target", value_name="value"
     )
+
+
+def _plain(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
 
 
 def predictive_table(targets: Sequence[Target], noisy: np.ndarray) -> pd.DataFrame:

@@ -63,8 +63,10 @@ def test_forecast_writes_intervals_and_resumes(files) -> None:
     assert (home["median"] <= home["high_80"]).all() and (home["high_80"] <= home["high_95"]).all()
     # a wider spread of inflow rates gives a wider band than one fixed rate would
     assert (home["high_95"] - home["low_95"]).iloc[-1] > 0
-    # stopped part-way: remove half the saved draws and the table, run again
-    for f in sorted((out / "draws").glob("*.parquet"))[3:]:
+    # stopped part-way: remove half the kept runs and the table, run again
+    kept = sorted((out / "runs").rglob("*.json"))
+    assert len(kept) == 12
+    for f in kept[6:]:
         f.unlink()
     (out / "forecast.csv").unlink()
     assert (

@@ -31,6 +31,7 @@ def replication_frames(
     simulator: Simulator = simulate,
     progress: bool | Progress | None = None,
     desc: str = "runs",
+    measure: str = "rows",
 ) -> list[pd.DataFrame]:
     """One summary table per request (a row per replication, in the given order).
 
@@ -41,13 +42,15 @@ def replication_frames(
             when given, it is called once per request in this process.
         progress: as for :func:`sim.batch.run_many`.
         desc: label of the progress display.
+        measure: what each run gives (``rows``, or ``monthly`` for monthly targets:
+            see :data:`sim.batch.runs.MEASURES`).
 
     A run that fails stops the caller with its error (ScenarioError).
     """
     if simulator is not simulate:
         return [simulator(*r) for r in requests]
     specs = [
-        RunSpec(sc, sc.name, 0, {}, int(k), int(seed), years, measure="rows")
+        RunSpec(sc, sc.name, 0, {}, int(k), int(seed), years, measure=measure)
         for sc, reps, seed, years in requests
         for k in reps
     ]

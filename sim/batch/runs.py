@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.costs import run_costs
+from sim.data_terms import monthly_columns
 from sim.model import HomelessnessModel
 from sim.outcomes import weekly_table
 from sim.runner import run_once
@@ -35,8 +36,12 @@ from sim.streams import run_seed
 #: what :func:`sim.simulate.simulate` gives); ``compare``: the summary row plus, in
 #: ``extra``, the yearly costs by payer and the homeless and housed stock by week;
 #: ``plan``: the ``rows`` row plus the yearly costs by payer (``yearly_<payer>_<year>``,
-#: undiscounted), what ``homesim plan`` reads.
-MEASURES: tuple[str, ...] = ("batch", "rows", "compare", "plan")
+#: undiscounted), what ``homesim plan`` reads; ``monthly``: the ``rows`` row plus the
+#: run's monthly table in the data's terms as ``<measure>_<YYYY-MM>`` columns
+#: (:func:`sim.data_terms.monthly_columns`), what a fit to monthly targets reads;
+#: ``series``: the ``monthly`` row plus, in ``extra``, the weekly counts by situation,
+#: what ``homesim forecast`` reads.
+MEASURES: tuple[str, ...] = ("batch", "rows", "compare", "plan", "monthly", "series")
 
 #: How replications draw their random numbers (see :meth:`RunSpec.stream_key`).
 SeedMode = Literal["common", "independent"]
@@ -215,7 +220,8 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
     if spec.seeds != "common":
         raise ValueError(f"measure {spec.measure!r} runs with common seeds only")
     sc = spec.loaded()
-    if spec.measure in ("rows", "plan"):
+    if spec.measure in ("rows", "plan", "monthly", "series"):
+        monthly = spec.measure in ("monthly", "series")
         res = run_once(
             sc,
             spec.replication,
@@ -223,6 +229,7 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
             spec.years,
             detail=False,
             keep_model=spec.measure == "plan",
+            monthly=monthly,
         )
         row = dict(res.summary)
         row.update(
@@ -230,7 +237,10 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
         )
         if spec.measure == "plan":
             row.update(yearly_costs(res.model))
-        return plain(row), None
+        if monthly:
+            row.update(monthly_columns(res.monthly, sc.params.setting.scale))
+        extra = weekly_situations(res.weekly) if spec.measure == "series" else None
+        return plain(row), None if extra is None else plain(extra)
     res = run_once(sc, spec.replication, spec.seed, spec.years, detail=False, keep_model=True)
     model = res.model
     rc = run_costs(model)
@@ -242,6 +252,16 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
         "housed": tot[:, HOUSED_MASK].sum(axis=1),
     }
     return plain(res.summary), plain(extra)
+
+
+def weekly_situations(weekly: pd.DataFrame) -> dict[str, list]:
+    """Weekly counts by situation (persons) as plain lists: ``week``, ``situation``,
+    ``count``."""
+    return {
+        "week": weekly["week"].astype(int).tolist(),
+        "situation": weekly["situation"].astype(str).tolist(),
+        "count": weekly["count"].astype(float).tolist(),
+    }
 
 
 def yearly_costs(model: HomelessnessModel) -> dict[str, float]:

@@ -240,6 +240,8 @@ def run_smc(args: argparse.Namespace, sc, targets, out: Path) -> int:
         state_dir=out,
         predictive_draws=args.predictive_draws,
         progress=not args.quiet,
+        cache=out / RUNS_FOLDER,
+        run_progress=show_progress(args),
     )
     scen_path = args.write_scenario or out / f"{sc.name.removesuffix('_baseline')}_calibrated.yaml"
     post_name = "posterior.csv"

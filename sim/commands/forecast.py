@@ -7,7 +7,11 @@ import shlex
 import sys
 from pathlib import Path
 
-from sim.forecast import FREQUENCIES, forecast, parse_month, read_posterior
+from sim.batch.options import add_engine_options, engine_workers, result_options, show_progress
+from sim.batch.shutdown import orderly
+from sim.commands import arguments
+from sim.folders import check_out_path, claim_folder, out_argument, plan_of
+from sim.forecast import FREQUENCIES, forecast, horizon_years, parse_month, read_posterior
 from sim.plots.forecast import forecast_plot
 from sim.results_io import manifest, write_csv, write_json
 from sim.scenario.loader import load_scenario
@@ -21,8 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(by weight) from a calibration posterior, --replications runs each, "
         "and write the mean, median and 80%% and 95%% predictive intervals of "
         "every series by month or year: DIR/forecast.csv, forecast.png, "
-        "draws.csv, manifest.json. A stopped forecast resumes when run again "
-        "with the same --out.",
+        "draws.csv, manifest.json; DIR/runs/ keeps every finished run, so a "
+        "stopped forecast resumes when run again with the same --out.",
     )
     p.add_argument("scenario", metavar="SCENARIO.yaml")
     p.add_argument(
@@ -39,35 +43,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="month",
         help="periods of the table (default month)",
     )
-    p.add_argument("--draws", type=int, default=100, help="posterior draws (default 100)")
+    p.add_argument(
+        "--draws",
+        type=arguments.whole(1, 1_000_000, "a number of draws"),
+        default=100,
+        help="posterior draws (default 100)",
+    )
     p.add_argument(
         "--replications",
         "-n",
-        type=int,
+        type=arguments.replications,
         default=2,
         help="runs per draw, on their own seeds (default 2)",
     )
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--seed", type=arguments.seed, default=0, help="root seed (default 0)")
     p.add_argument(
         "--data-until",
         default=None,
         metavar="YYYY-MM",
         help="where the fitted data end (a line in the plot)",
     )
-    p.add_argument("--workers", type=int, default=1, help="local worker processes")
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="tcp://HOST:PORT",
-        help="run on this Dask scheduler instead",
-    )
     p.add_argument(
         "--out",
-        type=Path,
+        type=out_argument,
         default=None,
         help="results folder (default results/forecast_<scenario name>)",
     )
-    p.set_defaults(func=run)
+    add_engine_options(p)
+    p.set_defaults(func=orderly(run))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +78,20 @@ def run(args: argparse.Namespace) -> int:
     until = parse_month(args.until)
     data_until = None if args.data_until is None else parse_month(args.data_until, "--data-until")
     posterior = read_posterior(args.posterior)
-    out = args.out or Path("results") / f"forecast_{sc.name}"
+    out = check_out_path(args.out or Path("results") / f"forecast_{sc.name}")
+    years = horizon_years(sc, until)
+    workers = engine_workers(
+        args, [sc], args.draws * args.replications, years, runs_flag="--draws x --replications"
+    )
+    plan = plan_of(
+        sc.hash, posterior.to_json(), result_options(args, "scenario", "out", "data_until")
+    )
+    with claim_folder(out, "forecast", plan, args.force):
+        return _forecast_and_write(args, sc, posterior, until, data_until, out, workers)
+
+
+def _forecast_and_write(args, sc, posterior, until, data_until, out: Path, workers: int) -> int:
+    """Run the forecast into the claimed folder ``out`` and write its table and plot."""
     fc = forecast(
         sc,
         posterior,
@@ -84,10 +100,11 @@ def run(args: argparse.Namespace) -> int:
         args.replications,
         args.seed,
         args.frequency,
-        args.workers,
+        workers,
         args.scheduler,
         state_dir=out,
         posterior_file=str(args.posterior),
+        progress=show_progress(args),
     )
     write_csv(out / "forecast.csv", fc.table)
     write_csv(out / "draws.csv", fc.draws)
