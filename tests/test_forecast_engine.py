@@ -1,0 +1,128 @@
+"""Forecasts on the batch engine: the same table bit for bit serially, on 2 local
+processes and on a local Dask cluster; a forecast stopped part way resumes from its run
+cache to the table of one run straight through; the data's own series are forecast."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import chain_scenario
+from pandas.testing import assert_frame_equal
+
+import sim
+from sim.data_terms import monthly_columns
+from sim.forecast import FORECAST_OFFSET, data_series, forecast
+from sim.runner import run_once
+from tests.conftest import SCENARIOS
+
+BACKENDS = ("serial", "processes", "dask")
+POSTERIOR = pd.DataFrame(
+    {"transitions.low.own.shelter": [0.001, 0.003, 0.006], "weight": [0.2, 0.5, 0.3]}
+)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A local Dask cluster (threads in this process: quick to start, same code path)."""
+    distributed = pytest.importorskip("dask.distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+def where(backend: str, client) -> dict:
+    if backend == "dask":
+        return {"workers": 1, "scheduler": client}
+    return {"workers": 2 if backend == "processes" else 1}
+
+
+def scenario():
+    return sim.load_scenario(
+        chain_scenario(
+            {"own": 1500, "shelter": 60}, {"own": {"shelter": 0.003}, "shelter": {"own": 0.05}}, 1
+        )
+    )
+
+
+def run(**kw) -> pd.DataFrame:
+    return forecast(scenario(), POSTERIOR, (2016, 3), draws=5, replications=2, seed=4, **kw).table
+
+
+def test_forecast_is_the_same_on_every_backend(client) -> None:
+    tables = {b: run(**where(b, client)) for b in BACKENDS}
+    for b in BACKENDS[1:]:
+        assert_frame_equal(tables[b], tables["serial"], check_exact=True, obj=b)
+    series = set(tables["serial"]["series"].astype(str))
+    assert {"homeless", "shelter", "actively_homeless", "newly_identified"} <= series
+
+
+class StoppedError(Exception):
+    """Stands for Ctrl-C part way through a forecast."""
+
+
+class StopAfter:
+    """A progress display that stops the forecast once ``n`` runs are finished."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.done = n, 0
+
+    def add(self, n: int) -> None:
+        pass
+
+    def update(self, n: int = 1, failed: int = 0) -> None:
+        self.done += n
+        if self.done >= self.n:
+            raise StoppedError
+
+    def close(self) -> None:
+        pass
+
+
+def test_stopped_forecast_resumes_to_the_same_table(tmp_path) -> None:
+    straight = run()
+    with pytest.raises(StoppedError):
+        run(state_dir=tmp_path, progress=StopAfter(4))
+    kept = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").rglob("*.json")}
+    assert len(kept) == 4
+    assert_frame_equal(run(state_dir=tmp_path), straight, check_exact=True)
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # none was run again
+    assert len(list((tmp_path / "runs").rglob("*.json"))) == 10
+
+
+def test_toronto_series_are_those_of_the_monthly_table() -> None:
+    """One draw, one run: every quantile of a data series is that run's monthly figure."""
+    sc = sim.load_scenario(SCENARIOS / "toronto_small.yaml")
+    post = pd.DataFrame({"exits.move_away_per_year": [0.05]})
+    table = forecast(sc, post, (2018, 6), draws=1, replications=1, seed=2).table
+    res = run_once(sc, FORECAST_OFFSET, 2, years=1, detail=False, monthly=True)
+    want = monthly_columns(res.monthly, 0.1)
+    got = table[table["series"].astype(str) == "actively_homeless"]
+    assert list(got["period"]) == [f"2018-{m:02d}" for m in range(1, 7)]
+    for row in got.itertuples():
+        v = want[f"actively_homeless_{row.period}"]
+        assert row.low_95 == row.median == row.high_95 == v
+    flows = table[table["series"].astype(str) == "returned_to_shelter"]
+    assert list(flows["mean"]) == [want[f"returned_to_shelter_2018-{m:02d}"] for m in range(1, 7)]
+
+
+def test_data_series_picks_the_months_or_years_up_to_the_end() -> None:
+    row = {
+        "actively_homeless_2018-01": 5.0,
+        "actively_homeless_chronic_2018-02": 2.0,
+        "became_inactive_2018-03": 1.0,
+        "pit_2018": 7.0,
+        "pit_sheltered_2019": 3.0,
+        "pit_shelter_2018": 9.0,  # a situation's count: not a series of the data
+        "homeless_days": 100.0,
+    }
+    month = data_series(row, (2018, 2), "month")
+    assert sorted(zip(month["series"], month["period"], strict=True)) == [
+        ("actively_homeless", "2018-01"),
+        ("actively_homeless_chronic", "2018-02"),
+    ]
+    year = data_series(row, (2018, 12), "year")
+    assert list(zip(year["series"], year["period"], strict=True)) == [("pit", "2018")]
