@@ -300,8 +300,6 @@ def _next_generation(evaluate: Evaluate, prior: Prior, s: Settings, state: _Stat
     while sum(len(x) for x in kept_z) < s.particles:
         need = s.particles - sum(len(x) for x in kept_z)
         m = int(min(cap, max(need, math.ceil(1.2 * need / max(rate, 1e-3)))))
-        if s.max_runs is not None and runs + m > s.max_runs:
-            return None  # stop before the round, so the budget never changes the path
         rng = np.random.default_rng([s.seed, gen, rnd])
         anc = rng.choice(len(prev.z), size=m, p=prev.weights)
         z = prev.z[anc] + rng.standard_normal((m, prior.dim)) @ chol.T
@@ -309,6 +307,10 @@ def _next_generation(evaluate: Evaluate, prior: Prior, s: Settings, state: _Stat
         ok = np.isfinite(prior.logpdf(z))
         ll = np.full(m, -np.inf)
         idx = np.flatnonzero(ok)
+        if s.max_runs is not None and runs + len(idx) > s.max_runs:
+            # stop before running the round (candidates outside the prior are never
+            # run, so they use none of the budget), so the budget never changes the path
+            return None
         if len(idx):
             ll[idx] = _checked(evaluate(z[idx], serial + np.arange(len(idx))), len(idx))
         serial += len(idx)
