@@ -1,8 +1,9 @@
-"""Speed of ``homesim calibrate --method abc-smc`` on the Randers baseline (6 parameters).
+"""Speed of ``homesim calibrate --method abc-smc`` on Randers (6 parameters) and Toronto.
 
     .venv/bin/python benchmarks/bench_abc.py                       # 2 workers, full size
-    .venv/bin/python benchmarks/bench_abc.py --compare             # 1 worker, 2, Dask
+    .venv/bin/python benchmarks/bench_abc.py --compare             # 1 worker, 2, Dask 1 and 2
     .venv/bin/python benchmarks/bench_abc.py --tiny                # a check that it runs
+    .venv/bin/python benchmarks/bench_abc.py --toronto ...         # Toronto instead
 
 Fits the six free parameters of scenarios/targets/randers.yaml by ABC-SMC (default 100
 particles, 2 replications, up to 12 generations, the five years 2015-2019 that the
@@ -11,6 +12,14 @@ generations and the temperature reached. ``--compare`` runs the same fit with 1 
 worker, 2 local workers and a Dask LocalCluster of 2 workers, and checks that all three
 give the same posterior (they must: the sampler's numbers never depend on the
 executor). Target: at most 15 minutes on 2 cores. Timings on a shared machine are noisy.
+
+``--toronto`` fits scenarios/toronto_small.yaml (Toronto at a tenth of its people) to the
+468 monthly targets of scenarios/targets/toronto.yaml, 2018-2024 (target: 30 minutes).
+Every line also gives runs a minute and an extrapolation to the default fit: the
+measured seconds per run times the runs that fit needs, estimated as the particles
+times the replications for generation 0 plus, for each later generation, the mean
+parameter sets a generation of the measured fit ran (per particle) times the particles
+and replications: a budget-limited measurement stands for a longer fit that way.
 """
 
 from __future__ import annotations
@@ -28,6 +37,9 @@ from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 15 * 60.0
+TORONTO_SECONDS = 30 * 60.0
+#: The default fit the extrapolation is for: particles, replications, generations.
+FULL = (100, 2, 12)
 
 
 def fit_once(
@@ -53,17 +65,36 @@ def fit_once(
             predictive_draws=args.predictive_draws,
         )
         seconds = time.perf_counter() - t0
-    return seconds, fit.posterior, fit.statistics()
+    stats = fit.statistics()
+    stats["rows"] = fit.generations.to_dict("records")
+    return seconds, fit.posterior, stats
 
 
-def report(label: str, seconds: float, stats: dict, replications: int) -> None:
-    runs = stats["runs"] * replications
+def report(label: str, seconds: float, stats: dict, args: argparse.Namespace) -> None:
+    runs = stats["runs"] * args.replications
+    target = TORONTO_SECONDS if args.toronto else TARGET_SECONDS
+    full = extrapolated_runs(stats, args)
+    full_minutes = full * seconds / max(runs, 1) / 60
     print(
         f"{label:<28} {seconds:8.1f} s  {stats['runs']:6d} parameter sets  "
-        f"{runs / seconds:6.1f} runs/s  {stats['generations']:3d} generations  "
+        f"{60 * runs / seconds:7.1f} runs/min  {stats['generations']:3d} generations  "
         f"temperature {stats['temperature']:.3g}  ESS {stats['ess']:.0f}"
-        f"{'  (under target)' if seconds <= TARGET_SECONDS else ''}"
+        f"{'  (under target)' if seconds <= target else ''}\n"
+        f"{'':<28} extrapolated: {full} runs for {FULL[0]} particles x {FULL[1]} "
+        f"replications x {FULL[2]} generations, {full_minutes:.0f} min at this rate "
+        f"(target {target / 60:.0f} min)"
     )
+
+
+def extrapolated_runs(stats: dict, args: argparse.Namespace) -> int:
+    """Runs of the default fit (:data:`FULL`), from the sets a generation of this fit
+    ran per particle (generation 0: one per particle; 3 per particle if only
+    generation 0 was run, an assumption)."""
+    particles, reps, gens = FULL
+    rows = stats.get("rows") or []
+    later = [r["runs"] / args.particles for r in rows if r["generation"] > 0]
+    per = sum(later) / len(later) if later else 3.0
+    return round(particles * reps * (1 + per * (gens - 1)))
 
 
 def main() -> None:
@@ -79,6 +110,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
+        "--toronto",
+        action="store_true",
+        help="fit toronto_small to Toronto's monthly flows, 2018-2024 (7 years)",
+    )
+    ap.add_argument(
         "--compare",
         action="store_true",
         help="1 worker, 2 workers and a Dask LocalCluster of 2 workers",
@@ -89,33 +125,38 @@ def main() -> None:
         help="a tiny setting (10 particles, 1 generation, 1 year) to check it runs",
     )
     args = ap.parse_args()
+    if args.toronto:
+        args.scenario = str(ROOT / "scenarios" / "toronto_small.yaml")
+        args.targets = str(ROOT / "scenarios" / "targets" / "toronto.yaml")
+        args.years = 7
     if args.tiny:
         args.particles, args.generations, args.years = 10, 2, 1
         args.replications, args.predictive_draws = 1, 4
         args.targets = str(_tiny_targets(args.targets))
     if not args.compare:
         seconds, _, stats = fit_once(args, args.workers)
-        report(f"{args.workers} worker(s)", seconds, stats, args.replications)
+        report(f"{args.workers} worker(s)", seconds, stats, args)
         return
     results = []
     for label, workers, cluster in (
-        ("1 worker", 1, False),
-        ("2 local workers", 2, False),
-        ("Dask LocalCluster, 2", 1, True),
+        ("1 worker", 1, 0),
+        ("2 local workers", 2, 0),
+        ("Dask LocalCluster, 1", 1, 1),
+        ("Dask LocalCluster, 2", 1, 2),
     ):
         if cluster:
             from dask.distributed import Client, LocalCluster
 
             with (
                 LocalCluster(
-                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                    n_workers=cluster, threads_per_worker=1, processes=True, dashboard_address=None
                 ) as lc,
                 Client(lc) as client,
             ):
                 seconds, post, stats = fit_once(args, workers, client)
         else:
             seconds, post, stats = fit_once(args, workers)
-        report(label, seconds, stats, args.replications)
+        report(label, seconds, stats, args)
         results.append(post)
     same = all(r.equals(results[0]) for r in results[1:])
     print(f"same posterior on every executor: {same}")
@@ -124,12 +165,18 @@ def main() -> None:
 
 
 def _tiny_targets(path: str) -> Path:
-    """The targets of the first year only, for ``--tiny`` (a one-year run)."""
+    """The targets of the first year (its year or its months), for ``--tiny`` (one year)."""
     import yaml
 
     data = yaml.safe_load(Path(path).read_text())
-    first = min(t["year"] for t in data["targets"] if "year" in t)
-    data["targets"] = [t for t in data["targets"] if t.get("year") == first]
+
+    def year(t: dict) -> int:
+        return int(t["year"]) if "year" in t else int(str(t["month"])[:4])
+
+    first = min(year(t) for t in data["targets"] if "year" in t or "month" in t)
+    data["targets"] = [
+        t for t in data["targets"] if ("year" in t or "month" in t) and year(t) == first
+    ]
     out = Path(tempfile.mkdtemp()) / "tiny_targets.yaml"
     out.write_text(yaml.safe_dump(data))
     return out

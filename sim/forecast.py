@@ -310,3 +310,70 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     out = out.reset_index()
     out["series"] = pd.Categorical(out["series"], order, ordered=True)
     return out.sort_values(["series", "period"]).reset_index(drop=True)
+
+
+def target_period(column: str) -> tuple[str, str] | None:
+    """(series, period) of a target's model column in the data's terms, or None:
+    ``actively_homeless_2023-01`` -> (``actively_homeless``, ``2023-01``),
+    ``pit_sheltered_2017`` -> (``pit_sheltered``, ``2017``)."""
+    m = _MONTHLY.match(column)
+    if m:
+        return m.group(1), f"{m.group(2)}-{m.group(3)}"
+    m = _YEARLY.match(column)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def out_of_sample(
+    table: pd.DataFrame, targets: Sequence[Any], after: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Observed figures against the forecast: per target, and per series.
+
+    ``targets`` are :class:`sim.calibration.Target` rows; those whose column is a
+    forecast series and period (after ``after``, a period as the table writes it,
+    when given) are compared. Per target: observed, the forecast median, whether the
+    80% and 95% intervals hold it, and the absolute percentage error of the median.
+    Per series: the number of periods, the share inside each interval, and the mean
+    absolute percentage error (MAPE, percent).
+    """
+    index = table.assign(series=table["series"].astype(str), period=table["period"].astype(str))
+    index = index.set_index(["series", "period"])
+    rows = []
+    for t in targets:
+        key = target_period(t.column)
+        if key is None or key not in index.index or (after is not None and key[1] <= after):
+            continue
+        f = index.loc[key]
+        rows.append(
+            {
+                "target": t.name,
+                "series": key[0],
+                "period": key[1],
+                "observed": t.observed,
+                "median": float(f["median"]),
+                "low_80": float(f["low_80"]),
+                "high_80": float(f["high_80"]),
+                "low_95": float(f["low_95"]),
+                "high_95": float(f["high_95"]),
+                "inside_80": bool(f["low_80"] <= t.observed <= f["high_80"]),
+                "inside_95": bool(f["low_95"] <= t.observed <= f["high_95"]),
+                "ape_pct": 100 * abs(float(f["median"]) - t.observed) / abs(t.observed)
+                if t.observed
+                else np.nan,
+            }
+        )
+    per = pd.DataFrame(rows)
+    if per.empty:
+        return per, pd.DataFrame(
+            columns=["series", "periods", "inside_80", "inside_95", "mape_pct"]
+        )
+    summary = (
+        per.groupby("series", sort=False)
+        .agg(
+            periods=("period", "size"),
+            inside_80=("inside_80", "mean"),
+            inside_95=("inside_95", "mean"),
+            mape_pct=("ape_pct", "mean"),
+        )
+        .reset_index()
+    )
+    return per, summary

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import chain_scenario
 from pandas.testing import assert_frame_equal
 
@@ -126,3 +127,44 @@ def test_data_series_picks_the_months_or_years_up_to_the_end() -> None:
     ]
     year = data_series(row, (2018, 12), "year")
     assert list(zip(year["series"], year["period"], strict=True)) == [("pit", "2018")]
+
+
+def test_check_compares_the_forecast_with_later_figures(tmp_path, capsys) -> None:
+    """``--check``: only figures after --data-until; coverage and MAPE from the table."""
+    from sim.cli import main
+
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(scenario().raw))
+    POSTERIOR.to_csv(tmp_path / "post.csv", index=False)
+    figures = [("2015-12", 60.0), ("2016-01", 60.0), ("2016-02", 1e6), ("2016-03", 61.0)]
+    targets = {
+        "targets": [
+            {"measure": "actively_homeless", "month": m, "observed": v, "sd": 5.0}
+            for m, v in figures
+        ],
+        "free": {"transitions.low.own.shelter": {"low": 0.001, "high": 0.01}},
+    }
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(targets))
+    base = ["forecast", str(tmp_path / "s.yaml"), "--posterior", str(tmp_path / "post.csv")]
+    base += ["--draws", "5", "--replications", "2", "--seed", "4", "--quiet"]
+    out = tmp_path / "out"
+    args = [*base, "--until", "2016-03", "--data-until", "2015-12", "--check"]
+    assert main([*args, str(tmp_path / "t.yaml"), "--out", str(out)]) == 0
+    per = pd.read_csv(out / "check.csv")
+    assert list(per["period"]) == ["2016-01", "2016-02", "2016-03"]
+    table = pd.read_csv(out / "forecast.csv")
+    home = table[table["series"] == "actively_homeless"].set_index("period")
+    for r in per.itertuples():
+        assert r.median == home.loc[r.period, "median"]
+        assert r.inside_80 == (r.low_80 <= r.observed <= r.high_80)
+        assert r.ape_pct == pytest.approx(100 * abs(r.median - r.observed) / r.observed)
+    assert not per.set_index("period").loc["2016-02", "inside_95"]  # a million is far out
+    summ = pd.read_csv(out / "check_summary.csv").iloc[0]
+    assert summ["periods"] == 3 and summ["mape_pct"] == pytest.approx(per["ape_pct"].mean())
+    assert "actively_homeless" in capsys.readouterr().out
+    # nothing after --data-until: one error line naming the file, exit 2, nothing written
+    bad = tmp_path / "bad"
+    args = [*base, "--until", "2015-12", "--data-until", "2015-12", "--check"]
+    assert main([*args, str(tmp_path / "t.yaml"), "--out", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("homesim: error:") and err.count("\n") == 1 and "t.yaml" in err
+    assert not bad.exists()

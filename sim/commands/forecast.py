@@ -9,11 +9,21 @@ from pathlib import Path
 
 from sim.batch.options import add_engine_options, engine_workers, result_options, show_progress
 from sim.batch.shutdown import orderly
+from sim.calibration import load_targets
 from sim.commands import arguments
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
-from sim.forecast import FREQUENCIES, forecast, horizon_years, parse_month, read_posterior
+from sim.forecast import (
+    FREQUENCIES,
+    forecast,
+    horizon_years,
+    out_of_sample,
+    parse_month,
+    read_posterior,
+    target_period,
+)
 from sim.plots.forecast import forecast_plot
 from sim.results_io import manifest, write_csv, write_json
+from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
 
 
@@ -64,6 +74,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="where the fitted data end (a line in the plot)",
     )
     p.add_argument(
+        "--check",
+        type=Path,
+        default=None,
+        metavar="TARGETS.yaml",
+        help="observed figures to check the forecast against (those after --data-until): "
+        "writes DIR/check.csv and check_summary.csv (coverage of the 80%% and 95%% "
+        "intervals and the MAPE of the median, per series)",
+    )
+    p.add_argument(
         "--out",
         type=out_argument,
         default=None,
@@ -78,19 +97,53 @@ def run(args: argparse.Namespace) -> int:
     until = parse_month(args.until)
     data_until = None if args.data_until is None else parse_month(args.data_until, "--data-until")
     posterior = read_posterior(args.posterior)
+    check = None if args.check is None else checked_targets(args, until, data_until)
     out = check_out_path(args.out or Path("results") / f"forecast_{sc.name}")
     years = horizon_years(sc, until)
     workers = engine_workers(
         args, [sc], args.draws * args.replications, years, runs_flag="--draws x --replications"
     )
     plan = plan_of(
-        sc.hash, posterior.to_json(), result_options(args, "scenario", "out", "data_until")
+        sc.hash, posterior.to_json(), result_options(args, "scenario", "out", "data_until", "check")
     )
     with claim_folder(out, "forecast", plan, args.force):
-        return _forecast_and_write(args, sc, posterior, until, data_until, out, workers)
+        return _forecast_and_write(args, sc, posterior, until, data_until, out, workers, check)
 
 
-def _forecast_and_write(args, sc, posterior, until, data_until, out: Path, workers: int) -> int:
+def _period(month: tuple[int, int] | None, frequency: str) -> str | None:
+    """A month as the forecast table writes its periods (``YYYY-MM`` or ``YYYY``)."""
+    if month is None:
+        return None
+    return f"{month[0]}" if frequency == "year" else f"{month[0]}-{month[1]:02d}"
+
+
+def checked_targets(args: argparse.Namespace, until, data_until) -> list:
+    """The targets of ``--check`` that the forecast gives, after ``--data-until``;
+    an error naming the file if there are none."""
+    targets = load_targets(args.check)
+    first, last = _period(data_until, args.frequency), _period(until, args.frequency)
+    found = []
+    for t in targets.targets:
+        key = target_period(t.column)
+        monthly = key is not None and "-" in key[1]
+        if key is None or monthly != (args.frequency == "month"):
+            continue
+        if key[1] <= last and (first is None or key[1] > first):
+            found.append(t)
+    if not found:
+        raise ScenarioError(
+            f"no target is a {args.frequency}ly series of the forecast in "
+            f"({first or 'the start'}, {last}]: expected Toronto's monthly measures "
+            "(--frequency month) or the PIT counts (--frequency year)",
+            file=str(args.check),
+            path="targets",
+        )
+    return found
+
+
+def _forecast_and_write(
+    args, sc, posterior, until, data_until, out: Path, workers: int, check
+) -> int:
     """Run the forecast into the claimed folder ``out`` and write its table and plot."""
     fc = forecast(
         sc,
@@ -108,6 +161,11 @@ def _forecast_and_write(args, sc, posterior, until, data_until, out: Path, worke
     )
     write_csv(out / "forecast.csv", fc.table)
     write_csv(out / "draws.csv", fc.draws)
+    if check is not None:
+        per, summary = out_of_sample(fc.table, check, _period(data_until, args.frequency))
+        write_csv(out / "check.csv", per)
+        write_csv(out / "check_summary.csv", summary)
+        print(format_check(summary))
     mark = None
     if data_until is not None:
         mark = (
@@ -137,6 +195,7 @@ def _forecast_and_write(args, sc, posterior, until, data_until, out: Path, worke
                 "posterior": str(args.posterior),
                 "until": args.until,
                 "frequency": args.frequency,
+                "check": None if args.check is None else str(args.check),
             },
         ),
     )
@@ -146,5 +205,17 @@ def _forecast_and_write(args, sc, posterior, until, data_until, out: Path, worke
         f"[{last['low_80']:.0f}, {last['high_80']:.0f}], 95% [{last['low_95']:.0f}, "
         f"{last['high_95']:.0f}] ({fc.runs} runs)"
     )
-    print(f"wrote {out}/ (forecast.csv, forecast.png, draws.csv, manifest.json)")
+    checked = ", check.csv, check_summary.csv" if check is not None else ""
+    print(f"wrote {out}/ (forecast.csv, forecast.png, draws.csv, manifest.json{checked})")
     return 0
+
+
+def format_check(summary) -> str:
+    """The out-of-sample table: per series, the periods, coverage and MAPE."""
+    lines = [f"{'series':<28} {'periods':>7} {'in 80%':>7} {'in 95%':>7} {'MAPE':>7}"]
+    for r in summary.itertuples():
+        lines.append(
+            f"{r.series:<28} {r.periods:>7d} {r.inside_80:>7.0%} {r.inside_95:>7.0%} "
+            f"{r.mape_pct:>6.1f}%"
+        )
+    return "\n".join(lines)
