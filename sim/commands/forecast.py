@@ -178,7 +178,9 @@ def _forecast_and_write(
         out / "forecast.png",
         f"{sc.name}: forecast to {args.until} ({args.draws} posterior draws x "
         f"{args.replications} runs)",
+        series=plot_series(fc.table),
         data_until=mark,
+        observed=None if args.check is None else observed_points(args.check),
     )
     write_json(
         out / "manifest.json",
@@ -208,6 +210,39 @@ def _forecast_and_write(
     checked = ", check.csv, check_summary.csv" if check is not None else ""
     print(f"wrote {out}/ (forecast.csv, forecast.png, draws.csv, manifest.json{checked})")
     return 0
+
+
+#: Series the plot shows, the first group found in the table: Toronto's stock and flows,
+#: HUD's counts, or the model's own situations.
+PLOT_SERIES = (
+    (
+        "actively_homeless",
+        "newly_identified",
+        "returned_to_shelter",
+        "moved_to_housing",
+        "became_inactive",
+    ),
+    ("pit", "pit_sheltered", "pit_unsheltered"),
+    ("homeless", "shelter", "rough", "friends"),
+)
+
+
+def plot_series(table) -> tuple[str, ...]:
+    """The first group of :data:`PLOT_SERIES` that the forecast holds."""
+    have = set(table["series"].astype(str))
+    return next((g for g in PLOT_SERIES if g[0] in have), PLOT_SERIES[-1])
+
+
+def observed_points(path: Path):
+    """Every figure of a targets file that is a forecast series, for the plot."""
+    import pandas as pd
+
+    rows = []
+    for t in load_targets(path).targets:
+        key = target_period(t.column)
+        if key is not None:
+            rows.append({"series": key[0], "period": key[1], "observed": t.observed})
+    return pd.DataFrame(rows, columns=["series", "period", "observed"])
 
 
 def format_check(summary) -> str:

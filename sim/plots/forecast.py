@@ -19,10 +19,12 @@ def forecast_plot(
     title: str,
     series: Sequence[str] = ("homeless", "shelter", "rough", "friends"),
     data_until: str | None = None,
+    observed: pd.DataFrame | None = None,
 ) -> None:
     """One panel per series (those present): median, 80% and 95% bands by period.
 
-    ``data_until`` (a period label) draws a line where the fitted data end.
+    ``data_until`` (a period label) draws a line where the fitted data end;
+    ``observed`` (columns series, period, observed) adds the observed figures as dots.
     """
     shown = [s for s in series if s in set(table["series"].astype(str))]
     fig, axes = plt.subplots(
@@ -38,7 +40,19 @@ def forecast_plot(
             x, sub["low_80"], sub["high_80"], color=PALETTE[0], alpha=0.45, lw=0, label="80%"
         )
         ax.plot(x, sub["median"], color=PALETTE[0], lw=1.2, label="median")
-        periods = list(sub["period"])
+        periods = list(sub["period"].astype(str))
+        if observed is not None:
+            obs = observed[observed["series"] == name]
+            at = {p: i for i, p in enumerate(periods)}
+            keep = obs["period"].isin(at)
+            ax.plot(
+                obs["period"][keep].map(at),
+                obs["observed"][keep],
+                "o",
+                ms=2.5,
+                color=PALETTE[7],
+                label="observed",
+            )
         if data_until is not None and data_until in periods:
             ax.axvline(periods.index(data_until) + 0.5, color=PALETTE[7], lw=0.8, ls="--")
         step = max(1, len(x) // 10)
@@ -46,7 +60,7 @@ def forecast_plot(
         ax.set_title(name, fontsize=9, loc="left")
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(alpha=0.25)
-    axes[0, 0].legend(frameon=False, fontsize=8, ncol=3)
+    axes[0, 0].legend(frameon=False, fontsize=8, ncol=4)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
