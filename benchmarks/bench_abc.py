@@ -71,7 +71,7 @@ def fit_once(
 
 
 def report(label: str, seconds: float, stats: dict, args: argparse.Namespace) -> None:
-    runs = stats["runs"] * args.replications
+    runs = stats["runs"] * args.replications + args.predictive_draws  # fit and check
     target = TORONTO_SECONDS if args.toronto else TARGET_SECONDS
     full = extrapolated_runs(stats, args)
     full_minutes = full * seconds / max(runs, 1) / 60
