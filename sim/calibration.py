@@ -755,7 +755,7 @@ def fitted_scenario_yaml(
         raise ScenarioError("the scenario must come from a file to be extended")
     rel = reference_to(Path(loaded.file), Path(out_path).parent)
     today = dt.date.today().isoformat()
-    used = ", ".join(fit.table["target"])
+    used = targets_in_words(list(fit.table["target"]))
     tfile = targets.file or targets.name
     doc: dict[str, Any] = {
         "name": name or f"{loaded.name.removesuffix('_baseline')}_calibrated",
@@ -778,6 +778,14 @@ def fitted_scenario_yaml(
             "high": _plain(p.high),
         }
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def targets_in_words(names: Sequence[str], most: int = 12) -> str:
+    """The targets a fit used, by name; a long list (monthly series) is told by its
+    count, first and last name, so that a source stays readable."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{len(names)} targets, {names[0]} ... {names[-1]}"
 
 
 def _plain(x: float | int) -> float | int:

@@ -102,3 +102,7 @@ def test_toronto_targets_calibrate(targets, tmp_path, capsys, method) -> None:
     assert set(table["target"]) == {x.name for x in load_targets(targets).targets}
     if method == "abc-smc":
         assert json.loads((out / "fit.json").read_text())["particles"] == 10
+    fitted = yaml.safe_load((out / "toronto_small_calibrated.yaml").read_text())
+    source = fitted["transitions"]["low"]["shelter"]["own"]["source"]
+    # a long list of targets is told by its count, first and last
+    assert "18 targets, actively_homeless_2018-01 ... became_inactive_2018-03" in source
