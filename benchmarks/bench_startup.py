@@ -1,5 +1,6 @@
-"""Start-up time of the command line: ``homesim --help``, ``--version`` and a
-command's own ``--help``.
+"""Start-up time of the command line.
+
+Measured for ``homesim --help``, ``--version`` and a command's own ``--help``.
 
 Each case runs in a fresh process (what a user waits for: interpreter start, imports,
 argument parsing), repeated; the best and median wall times are printed, with the

@@ -134,8 +134,11 @@ _SHADOWED = frozenset({"compare"})
 
 
 class _Package(types.ModuleType):
-    """The ``sim`` package: importing the submodule ``sim.compare`` must not replace the
-    function ``sim.compare`` (the import system sets the parent's attribute)."""
+    """The package's module type, which keeps public functions named like submodules.
+
+    Importing the submodule ``sim.compare`` must not replace the function
+    ``sim.compare`` (the import system sets the parent's attribute).
+    """
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _SHADOWED and isinstance(value, types.ModuleType):
