@@ -1,24 +1,30 @@
 """homesim: an agent-based simulation of homelessness flows in Danish municipalities.
 
-The public Python API::
+The public Python API, imported as ``homesim``::
 
-    import sim
-    scenario = sim.load_scenario("randers_baseline")   # a shipped name, a path or a mapping
-    model = sim.HomelessnessModel(scenario, rng=1)
+    import homesim
+    scenario = homesim.load_scenario("randers_baseline")  # a shipped name, a path or a mapping
+    model = homesim.HomelessnessModel(scenario, rng=1)
     model.run(52)                      # or Mesa's model.run_for(52)
-    results = sim.run_replications(scenario, replications=20)
-    results.intervals()                # or sim.interval_table(results.summary)
+    results = homesim.run_replications(scenario, replications=20)
+    results.intervals()                # or homesim.interval_table(results.summary)
 
 Every entry point takes a scenario as a loaded scenario, a path, the name of a shipped
-scenario (``sim.shipped_files()`` lists them) or a mapping. The analysis modules
-(``sim.compare``, ``sim.cea``, ``sim.psa``, ``sim.sensitivity``, ``sim.calibration``) and
-the plots (``sim.plots.*``, each function returning a matplotlib figure) are public too.
-The names below are imported on first use, so that ``import sim`` (and the command
-line's start-up) stays fast.
+scenario (``homesim.shipped_files()`` lists them) or a mapping. The analysis modules
+(``homesim.compare``, ``homesim.cea``, ``homesim.psa``, ``homesim.sensitivity``,
+``homesim.calibration``) and the plots (``homesim.plots.*``, each function returning a
+matplotlib figure) are public too. The names below are imported on first use, so that
+``import homesim`` (and the command line's start-up) stays fast.
+
+The source folder is ``sim/``, and ``homesim`` is this very package under its
+documented name (``homesim.model is sim.model``). Importing it as ``sim`` from outside
+the package still works but is deprecated: it warns with a :class:`DeprecationWarning`.
 """
 
+import os
 import sys
 import types
+import warnings
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -147,3 +153,29 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+
+#: Top-level names whose imports of ``sim`` are the package's own (no warning).
+_OWN = frozenset({"sim", "homesim"})
+
+
+def _importer() -> str:
+    """The module name of the code whose import statement is loading this package.
+
+    Frames of this module and of the import machinery (``importlib``) are skipped; an
+    empty string when no other frame is found.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = str(frame.f_globals.get("__name__", ""))
+        if name != __name__ and name.split(".")[0] != "importlib":
+            return name
+        frame = frame.f_back
+    return ""
+
+
+if _importer().split(".")[0] not in _OWN:
+    warnings.warn(
+        "the import name 'sim' is deprecated; import homesim instead (the same modules)",
+        DeprecationWarning,
+        skip_file_prefixes=(os.path.dirname(__file__) + os.sep,),
+    )
