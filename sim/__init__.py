@@ -173,7 +173,19 @@ def _importer() -> str:
     return ""
 
 
-if _importer().split(".")[0] not in _OWN:
+def _warns(importer: str) -> bool:
+    """Whether an import by ``importer`` is a user's import of the deprecated name.
+
+    Never for the package's own modules, nor for the ``homesim`` command itself: a
+    console script installed before the name changed imports ``sim.cli``.
+    """
+    if importer.split(".")[0] in _OWN:
+        return False
+    script = (getattr(sys, "argv", None) or [""])[0]
+    return not (importer == "__main__" and os.path.basename(script) == "homesim")
+
+
+if _warns(_importer()):
     warnings.warn(
         "the import name 'sim' is deprecated; import homesim instead (the same modules)",
         DeprecationWarning,

@@ -8,6 +8,7 @@ knows nothing of the command line (its options live beside the commands).
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _python(*args: str) -> subprocess.CompletedProcess:
     """Run this interpreter in a fresh process from the repository root."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, cwd=REPO, timeout=120
+        [sys.executable, *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=120
     )
 
 
@@ -61,6 +63,14 @@ def test_python_m_homesim_and_the_old_module_run_without_a_warning():
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("homesim "), out.stdout
         assert out.stderr == "", out.stderr
+
+
+def test_a_console_script_installed_before_the_new_name_does_not_warn(tmp_path):
+    script = tmp_path / "homesim"
+    script.write_text("import sys\nfrom sim.cli import main\nsys.exit(main())\n")
+    out = _python("-W", "always::DeprecationWarning", str(script), "--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("homesim ") and out.stderr == "", out.stderr
 
 
 def test_the_batch_engine_does_not_import_the_command_line():
