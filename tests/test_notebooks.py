@@ -7,6 +7,7 @@ end up in version control by accident.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -27,10 +28,15 @@ PUBLIC_MODULES = {"plots", "cea", "psa", "sensitivity", "calibration", "compare"
 
 @pytest.fixture(scope="module")
 def kernel_name(tmp_path_factory):
-    """A kernel spec that runs this interpreter (the project's venv), not a system one."""
+    """A kernel spec that runs this interpreter (the project's venv), not a system one.
+
+    The kernel imports ``homesim`` from this source tree, whatever an older install of
+    the package holds.
+    """
     from jupyter_client.kernelspec import KernelSpecManager
 
     root = tmp_path_factory.mktemp("jupyter")
+    pythonpath = os.environ.get("PYTHONPATH", "")
     spec = root / "kernels" / KERNEL
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(
@@ -39,6 +45,7 @@ def kernel_name(tmp_path_factory):
                 "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                 "display_name": "homesim",
                 "language": "python",
+                "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), pythonpath]))},
             }
         )
     )
