@@ -23,8 +23,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	scripts/install-browser.sh
-	$(VENV)/bin/ruff check sim tests benchmarks
-	$(VENV)/bin/ruff format --check sim tests benchmarks
+	$(VENV)/bin/ruff check sim homesim tests benchmarks
+	$(VENV)/bin/ruff format --check sim homesim tests benchmarks
 	$(PY) -m pytest -n 2 -q
 
 bench: $(STAMP)

@@ -1,5 +1,6 @@
-"""Start-up time of the command line: ``homesim --help``, ``--version`` and a
-command's own ``--help``.
+"""Start-up time of the command line.
+
+Measured for ``homesim --help``, ``--version`` and a command's own ``--help``.
 
 Each case runs in a fresh process (what a user waits for: interpreter start, imports,
 argument parsing), repeated; the best and median wall times are printed, with the
@@ -23,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 0.5
 CASES = {
     "python -c pass": [sys.executable, "-c", "pass"],
-    "homesim --help": [sys.executable, "-m", "sim.cli", "--help"],
-    "homesim --version": [sys.executable, "-m", "sim.cli", "--version"],
-    "homesim run --help": [sys.executable, "-m", "sim.cli", "run", "--help"],
-    "homesim scenarios list": [sys.executable, "-m", "sim.cli", "scenarios", "list"],
+    "homesim --help": [sys.executable, "-m", "homesim", "--help"],
+    "homesim --version": [sys.executable, "-m", "homesim", "--version"],
+    "homesim run --help": [sys.executable, "-m", "homesim", "run", "--help"],
+    "homesim scenarios list": [sys.executable, "-m", "homesim", "scenarios", "list"],
 }
 HEAVY = ("numpy", "pandas", "mesa", "scipy", "pyarrow", "matplotlib", "yaml")
 
@@ -44,7 +45,7 @@ def wall_times(cmd: list[str], repeat: int) -> list[float]:
 def heavy_imports_of_help() -> list[str]:
     """Heavy modules that ``homesim --help`` imports (should be none)."""
     code = (
-        "import sys\nfrom sim.cli import main\ntry:\n    main(['--help'])\n"
+        "import sys\nfrom homesim.cli import main\ntry:\n    main(['--help'])\n"
         "except SystemExit:\n    pass\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )

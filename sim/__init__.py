@@ -1,24 +1,30 @@
 """homesim: an agent-based simulation of homelessness flows in Danish municipalities.
 
-The public Python API::
+The public Python API, imported as ``homesim``::
 
-    import sim
-    scenario = sim.load_scenario("randers_baseline")   # a shipped name, a path or a mapping
-    model = sim.HomelessnessModel(scenario, rng=1)
+    import homesim
+    scenario = homesim.load_scenario("randers_baseline")  # a shipped name, a path or a mapping
+    model = homesim.HomelessnessModel(scenario, rng=1)
     model.run(52)                      # or Mesa's model.run_for(52)
-    results = sim.run_replications(scenario, replications=20)
-    results.intervals()                # or sim.interval_table(results.summary)
+    results = homesim.run_replications(scenario, replications=20)
+    results.intervals()                # or homesim.interval_table(results.summary)
 
 Every entry point takes a scenario as a loaded scenario, a path, the name of a shipped
-scenario (``sim.shipped_files()`` lists them) or a mapping. The analysis modules
-(``sim.compare``, ``sim.cea``, ``sim.psa``, ``sim.sensitivity``, ``sim.calibration``) and
-the plots (``sim.plots.*``, each function returning a matplotlib figure) are public too.
-The names below are imported on first use, so that ``import sim`` (and the command
-line's start-up) stays fast.
+scenario (``homesim.shipped_files()`` lists them) or a mapping. The analysis modules
+(``homesim.compare``, ``homesim.cea``, ``homesim.psa``, ``homesim.sensitivity``,
+``homesim.calibration``) and the plots (``homesim.plots.*``, each function returning a
+matplotlib figure) are public too. The names below are imported on first use, so that
+``import homesim`` (and the command line's start-up) stays fast.
+
+The source folder is ``sim/``, and ``homesim`` is this very package under its
+documented name (``homesim.model is sim.model``). Importing it as ``sim`` from outside
+the package still works but is deprecated: it warns with a :class:`DeprecationWarning`.
 """
 
+import os
 import sys
 import types
+import warnings
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -134,8 +140,11 @@ _SHADOWED = frozenset({"compare"})
 
 
 class _Package(types.ModuleType):
-    """The ``sim`` package: importing the submodule ``sim.compare`` must not replace the
-    function ``sim.compare`` (the import system sets the parent's attribute)."""
+    """The package's module type, which keeps public functions named like submodules.
+
+    Importing the submodule ``sim.compare`` must not replace the function
+    ``sim.compare`` (the import system sets the parent's attribute).
+    """
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _SHADOWED and isinstance(value, types.ModuleType):
@@ -144,3 +153,41 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+
+#: Top-level names whose imports of ``sim`` are the package's own (no warning).
+_OWN = frozenset({"sim", "homesim"})
+
+
+def _importer() -> str:
+    """The module name of the code whose import statement is loading this package.
+
+    Frames of this module and of the import machinery (``importlib``) are skipped; an
+    empty string when no other frame is found.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = str(frame.f_globals.get("__name__", ""))
+        if name != __name__ and name.split(".")[0] != "importlib":
+            return name
+        frame = frame.f_back
+    return ""
+
+
+def _warns(importer: str) -> bool:
+    """Whether an import by ``importer`` is a user's import of the deprecated name.
+
+    Never for the package's own modules, nor for the ``homesim`` command itself: a
+    console script installed before the name changed imports ``sim.cli``.
+    """
+    if importer.split(".")[0] in _OWN:
+        return False
+    script = (getattr(sys, "argv", None) or [""])[0]
+    return not (importer == "__main__" and os.path.basename(script) == "homesim")
+
+
+if _warns(_importer()):
+    warnings.warn(
+        "the import name 'sim' is deprecated; import homesim instead (the same modules)",
+        DeprecationWarning,
+        skip_file_prefixes=(os.path.dirname(__file__) + os.sep,),
+    )

@@ -28,6 +28,7 @@ RUNS: tuple[tuple[str, int, int, float], ...] = (
 
 
 def run_key(scenario: str, seed: int, years: int, scale: float) -> str:
+    """The key of one frozen run in the baseline file: scenario, seed, years and scale."""
     return f"{scenario} seed={seed} years={years} scale={scale:g}"
 
 

@@ -46,9 +46,12 @@ COMMANDS: dict[str, str] = {
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The parser for ``argv``: the command named in it gets its full parser (its module
-    is imported); every other command only its name and help line. With ``argv`` None,
-    every command's module is imported and gets its full parser."""
+    """The parser for ``argv``, importing only the module of the command it names.
+
+    The command named in ``argv`` gets its full parser (its module is imported); every
+    other command only its name and help line. With ``argv`` None, every command's
+    module is imported and gets its full parser.
+    """
     parser = argparse.ArgumentParser(
         prog="homesim",
         description="Agent-based simulation of homelessness flows, policies and costs.",
@@ -130,7 +133,7 @@ class _UsageError(Exception):
 
 
 def _one_line_error(parser: argparse.ArgumentParser, message: str) -> None:
-    """argparse's error, as one line naming the command and option (exit code 2)."""
+    """Argparse's error, as one line naming the command and option (exit code 2)."""
     print(f"{parser.prog}: error: {message} (see {parser.prog} --help)", file=sys.stderr)
     raise _UsageError(message)
 

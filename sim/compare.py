@@ -131,8 +131,10 @@ def check_options(replications: int, years: int | None, workers: int) -> None:
 def comparison_runs(
     scenarios: Sequence[LoadedScenario], replications: int, seed: int, years: int | None
 ) -> list[RunSpec]:
-    """The runs of a comparison: every scenario times replications 0..R-1, in that
-    order, each measuring its summary, yearly costs and stock (``measure="compare"``)."""
+    """The runs of a comparison: every scenario times replications 0..R-1, in that order.
+
+    Each measures its summary, yearly costs and stock (``measure="compare"``).
+    """
     return [
         RunSpec(sc, sc.name, 0, {}, k, seed, years, measure="compare")
         for sc in scenarios

@@ -87,6 +87,7 @@ class UncertainParameter:
 
     @property
     def is_fixed(self) -> bool:
+        """Whether the parameter has no uncertainty (its family is ``fixed``)."""
         return self.family == "fixed"
 
     def ppf(self, u: np.ndarray) -> np.ndarray:

@@ -226,6 +226,7 @@ def write_reference(path: Path = REFERENCE) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m sim.docs_reference``: regenerate the scenario reference."""
     p = argparse.ArgumentParser(
         prog="python -m sim.docs_reference", description="Regenerate docs/scenario-reference.md."
     )
@@ -234,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``homesim docs`` (where to write, check only) to ``p``."""
     p.add_argument(
         "--out",
         type=Path,
@@ -248,8 +250,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def target_path(out: Path | None) -> Path:
-    """Where the reference goes: ``out`` (a folder or a ``.md`` file), else the source
-    checkout's ``docs/``, else the current folder; never inside an installed package."""
+    """Where the reference goes; never inside an installed package.
+
+    ``out`` (a folder or a ``.md`` file), else the source checkout's ``docs/``, else
+    the current folder.
+    """
     if out is None:
         in_checkout = (ROOT / "pyproject.toml").is_file() and REFERENCE.parent.is_dir()
         return REFERENCE if in_checkout else Path.cwd() / REFERENCE.name
@@ -259,6 +264,7 @@ def target_path(out: Path | None) -> Path:
 
 
 def run_args(args: argparse.Namespace) -> int:
+    """Write (or with ``--check``, compare) the reference; the exit code."""
     args.out = target_path(args.out)
     missing = undocumented()
     if missing:

@@ -28,8 +28,10 @@ class ScenarioError(ValueError):
 
 
 def one_line(text: str) -> str:
-    """``text`` with line breaks and other unprintable characters escaped (a key named
-    "a\\nb" is shown as 'a\\nb'), so that a message always stays on one line."""
+    r"""``text`` with line breaks and other unprintable characters escaped.
+
+    A key named "a\nb" is shown as 'a\nb', so that a message always stays on one line.
+    """
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -34,8 +34,9 @@ STAY_COLUMNS = ("citizen", "situation", "start", "end")
 
 @dataclass(frozen=True)
 class Calendar:
-    """Calendar years and months of a run, in nights from night 0 (1 January of
-    ``start_year``).
+    """Calendar years and months of a run, in nights from night 0.
+
+    Night 0 is 1 January of ``start_year``.
 
     A year is ``year_nights`` nights (364 under the weekly engine), so years begin where
     the weekly tables' years begin. Months have the lengths of a common year; December
@@ -50,8 +51,10 @@ class Calendar:
             raise ValueError(f"year_nights must be in 335..366, got {self.year_nights}")
 
     def year_bounds(self, horizon: int) -> np.ndarray:
-        """First nights of the complete years before ``horizon``, then the end of the
-        last one: ``bounds[y] .. bounds[y + 1]`` is year ``y``."""
+        """First nights of the complete years before ``horizon``, then the end of the last.
+
+        ``bounds[y] .. bounds[y + 1]`` is year ``y``.
+        """
         return np.arange(horizon // self.year_nights + 1, dtype=np.int64) * self.year_nights
 
     def years(self, horizon: int) -> np.ndarray:
@@ -64,8 +67,10 @@ class Calendar:
         return np.append(starts, self.year_nights).astype(np.int64)
 
     def month_bounds(self, horizon: int) -> np.ndarray:
-        """First nights of the complete months before ``horizon``, then the end of the
-        last one (as :meth:`year_bounds`, month by month)."""
+        """First nights of the complete months before ``horizon``, then the end of the last.
+
+        As :meth:`year_bounds`, month by month.
+        """
         off = self.month_offsets()
         full = horizon // self.year_nights + 1
         starts = (np.arange(full)[:, None] * self.year_nights + off[None, :-1]).ravel()
@@ -86,8 +91,9 @@ class Calendar:
 
 @dataclass(frozen=True)
 class Runs:
-    """Unbroken runs of nights in a set of situations, one row per run, sorted by
-    citizen and start.
+    """Unbroken runs of nights in a set of situations, one row per run.
+
+    Rows are sorted by citizen and start.
 
     ``next_situation`` is where the citizen went at ``end`` (-1: left the system, or
     the run is censored at the horizon); ``censored`` marks runs open at the horizon.
@@ -101,6 +107,7 @@ class Runs:
 
     @property
     def size(self) -> int:
+        """The number of runs."""
         return int(self.citizen.size)
 
     @cached_property
@@ -139,8 +146,10 @@ class Runs:
 
 
 def overlap(start: np.ndarray, end: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Nights of intervals ``[start, end)`` inside windows ``[lo, hi)``: (intervals,
-    windows)."""
+    """Nights of intervals ``[start, end)`` inside windows ``[lo, hi)``.
+
+    An array of shape (intervals, windows).
+    """
     inner = np.minimum(end[:, None], hi[None, :]) - np.maximum(start[:, None], lo[None, :])
     return np.clip(inner, 0, None)
 
@@ -163,10 +172,12 @@ def situation_mask(situations: Iterable[Situation | int | str]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class History:
-    """Every stay of a run as arrays sorted by citizen and start (``citizen``,
-    ``situation``, ``start``, ``end``; :attr:`stays` as a table), the citizens' fields
-    (:attr:`citizens`: needs, birth and entered in weeks), the horizon in nights and the
-    calendar."""
+    """Every stay of a run, sorted by citizen and start, with the citizens' fields.
+
+    The stays are arrays ``citizen``, ``situation``, ``start``, ``end`` (:attr:`stays`
+    as a table); the citizens' fields are in :attr:`citizens` (needs, birth and entered
+    in weeks); also the horizon in nights and the calendar.
+    """
 
     citizen: np.ndarray
     situation: np.ndarray
@@ -288,8 +299,10 @@ class History:
         return self.citizen, self.situation, self.start, self.end
 
     def runs(self, situations: Iterable[Situation | int | str]) -> Runs:
-        """Unbroken runs of nights in ``situations`` (a shelter stay that moves on to a
-        night shelter is one run when both are in the set). Cached per set."""
+        """Unbroken runs of nights in ``situations``, cached per set.
+
+        A shelter stay that moves on to a night shelter is one run when both are in the set.
+        """
         mask = situation_mask(situations)
         key = mask.tobytes()
         if key not in self._cache:
@@ -320,16 +333,20 @@ class History:
 
 
 def sort_key(citizen: np.ndarray, night: np.ndarray) -> np.ndarray:
-    """One int64 per (citizen, night) that sorts by citizen, then night (nights from
-    -2**31 to 2**32)."""
+    """One int64 per (citizen, night) that sorts by citizen, then night.
+
+    Nights from -2**31 to 2**32.
+    """
     return np.asarray(citizen, dtype=np.int64) * (1 << 33) + (
         np.asarray(night, dtype=np.int64) + (1 << 31)
     )
 
 
 def order_by_citizen(citizen: np.ndarray) -> np.ndarray:
-    """A stable order of rows by citizen: two passes of numpy's radix sort on 16-bit
-    digits, linear in the rows (citizen ids below 2**32)."""
+    """A stable order of rows by citizen, in time linear in the rows.
+
+    Two passes of numpy's radix sort on 16-bit digits (citizen ids below 2**32).
+    """
     c = np.asarray(citizen, dtype=np.int64)
     order = np.argsort((c & 0xFFFF).astype(np.uint16), kind="stable")
     high = (c[order] >> 16).astype(np.uint16)
@@ -339,8 +356,9 @@ def order_by_citizen(citizen: np.ndarray) -> np.ndarray:
 def _longest_per_start(
     citizen: np.ndarray, situation: np.ndarray, start: np.ndarray, end: np.ndarray
 ) -> list[np.ndarray]:
-    """The stay log in order (by citizen, then time), one row per (citizen, start) that
-    ends where its last (and longest) row ends; rows of no nights are dropped.
+    """The stay log in order (by citizen, then time), one row per (citizen, start).
+
+    Each row ends where its last (and longest) row ends; rows of no nights are dropped.
 
     The log is appended in time order, so a stable order by citizen puts each
     citizen's stays in time order, with a row an earlier ``finish`` closed just before
@@ -360,8 +378,10 @@ def _longest_per_start(
 
 
 def _check(c: np.ndarray, sit: np.ndarray, s: np.ndarray, e: np.ndarray, horizon: int) -> None:
-    """Reject a stay log that cannot be a history: empty or overlapping stays, stays
-    past the horizon."""
+    """Reject a stay log that cannot be a history.
+
+    Refused: empty or overlapping stays, stays past the horizon.
+    """
     bad = e <= s
     if bad.any():
         raise ValueError(f"stays must end after they start (citizen {c[np.argmax(bad)]})")

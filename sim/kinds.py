@@ -42,6 +42,7 @@ class KindTables:
 
     @property
     def n_kinds(self) -> int:
+        """The number of kinds."""
         return len(self.names)
 
     @property
@@ -57,6 +58,7 @@ class KindTables:
 
     @classmethod
     def build(cls, sc: Scenario) -> KindTables:
+        """The tables of the scenario's kinds section."""
         names = kind_names(sc.kinds)
         K = len(names)
         cum = _cumulative(sc.kinds.shares, names)
@@ -88,8 +90,10 @@ class KindTables:
         band: np.ndarray,
         homeless: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Kinds of new citizens (one uniform each; no draw at all with one kind);
-        ``homeless`` marks those homeless in week 0, who follow ``homeless_shares``."""
+        """Kinds of new citizens (one uniform each; no draw at all with one kind).
+
+        ``homeless`` marks those homeless in week 0, who follow ``homeless_shares``.
+        """
         if self.n_kinds == 1:
             return np.zeros(needs.size, dtype=np.int8)
         g, a = needs.astype(np.intp), band.astype(np.intp)
@@ -126,8 +130,10 @@ class KindTables:
 
 
 def _cumulative(shares: dict, names: tuple[str, ...]) -> np.ndarray:
-    """Cumulative shares of the kinds by needs group and age band: the mix of
-    ``<needs>/<band>``, else of ``<needs>``, else ``default``."""
+    """Cumulative shares of the kinds by needs group and age band.
+
+    The mix of ``<needs>/<band>``, else of ``<needs>``, else ``default``.
+    """
     cum = np.ones((N_NEEDS, N_AGE, len(names)))
     if not shares:
         return cum
@@ -140,8 +146,10 @@ def _cumulative(shares: dict, names: tuple[str, ...]) -> np.ndarray:
 
 
 def _fill(row: np.ndarray, value, mask: np.ndarray) -> None:
-    """Set a kind's multipliers: one number for every situation in ``mask``, or a
-    mapping of situation names."""
+    """Set a kind's multipliers.
+
+    One number for every situation in ``mask``, or a mapping of situation names.
+    """
     if isinstance(value, dict):
         for sit, m in value.items():
             row[SITUATIONS.index(sit)] = m
@@ -152,8 +160,9 @@ def _fill(row: np.ndarray, value, mask: np.ndarray) -> None:
 def kind_outputs(
     stays, kind: np.ndarray, names: tuple[str, ...], weeks: int, situation: int
 ) -> dict[str, float]:
-    """Each kind's share of the users of one situation and of its nights, over the
-    horizon (``stays``: the stay log's frame; ``kind``: every citizen's kind).
+    """Each kind's share of the users of one situation and of its nights, over the horizon.
+
+    ``stays``: the stay log's frame; ``kind``: every citizen's kind.
 
     Keys ``<situation>_users_share_<kind>`` and ``<situation>_nights_share_<kind>``;
     nights outside the horizon (before night 0, after ``7 * weeks``) do not count.

@@ -19,8 +19,10 @@ _INDEX = re.compile(r"^(?P<key>[^\[\]]+)((?:\[\d+\])*)$")
 
 
 def read_scenario_file(source: str | Path) -> dict:
-    """The mapping of one YAML file as written (its ``extends`` not followed): a path or
-    the name of a shipped file (scenario, costs, batch or targets)."""
+    """The mapping of one YAML file as written (its ``extends`` not followed).
+
+    ``source`` is a path or the name of a shipped file (scenario, costs, batch or targets).
+    """
     path = Path(source)
     for kind in ("scenario", "batch", "targets"):
         path = locate(source, kind)
@@ -30,9 +32,12 @@ def read_scenario_file(source: str | Path) -> dict:
 
 
 def get_leaf(scenario: LoadedScenario | Mapping, dotted: str) -> Any:
-    """The node at a dotted key (``policies.teams.cti.phases[0].m_house``) of a loaded
-    scenario (its merged mapping) or of a raw mapping; raises KeyError naming the first
-    part of the key that is missing."""
+    """The node at a dotted key of a loaded scenario or of a raw mapping.
+
+    The key reads like ``policies.teams.cti.phases[0].m_house``; a loaded scenario is
+    read through its merged mapping. Raises KeyError naming the first part of the key
+    that is missing.
+    """
     node: Any = scenario.raw if isinstance(scenario, LoadedScenario) else scenario
     done: list[str] = []
     for part in dotted.split("."):

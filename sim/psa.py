@@ -111,8 +111,11 @@ def incremental(costs: np.ndarray, effects: np.ndarray, names: Sequence[str]) ->
 
 
 def summary_table(inc: pd.DataFrame) -> pd.DataFrame:
-    """Per alternative: mean and 95% interval over draws of cost and gain, ICER of the
-    means, and the shares of draws that save money, gain, or dominate."""
+    """Per alternative, the draws' cost and gain summed up.
+
+    The mean and 95% interval over draws of cost and gain, the ICER of the means, and the
+    shares of draws that save money, gain, or dominate.
+    """
     rows = []
     for alt, g in inc.groupby("alternative", sort=False):
         dc, ge = g["d_cost"], g["gain"]
@@ -163,6 +166,7 @@ class Draws:
     values: pd.DataFrame
 
     def row(self, i: int) -> tuple[dict[str, float], dict[str, float]]:
+        """Draw ``i``: (positions in [0, 1] by path, posterior values by path)."""
         return (self.units.iloc[i].to_dict(), self.posterior.iloc[i].to_dict())
 
 
@@ -221,8 +225,11 @@ def draw_table(
 def scenario_for_draw(
     sc: LoadedScenario, units: dict[str, float], values: dict[str, float] | None = None
 ) -> LoadedScenario:
-    """The scenario with one draw applied: its own distributions at the drawn
-    positions, and posterior values for the paths the scenario holds."""
+    """The scenario with one draw applied.
+
+    Its own distributions at the drawn positions, and posterior values for the paths the
+    scenario holds.
+    """
     over: dict[str, Any] = {}
     for p in uncertain_parameters(sc):
         if p.path in units:
@@ -417,8 +424,11 @@ def wtp_grid(maximum: float, steps: int = 61) -> np.ndarray:
 
 
 def curves(result: PSAResult, wtp: np.ndarray, population: float | None = None) -> pd.DataFrame:
-    """CEAC per option and EVPI (for the modelled population, per person, and for
-    ``population`` persons) over the willingness-to-pay grid."""
+    """CEAC per option and EVPI over the willingness-to-pay grid.
+
+    The EVPI is given for the modelled population, per person, and for ``population``
+    persons.
+    """
     c, e = result.arrays()
     probs = ceac(c, e, wtp)
     value = evpi(c, e, wtp)

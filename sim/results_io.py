@@ -63,18 +63,22 @@ def current_umask() -> int:
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8, atomically."""
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` to ``path`` as indented JSON, atomically."""
     write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def write_parquet(path: Path, df: pd.DataFrame) -> None:
+    """Write ``df`` to ``path`` as Parquet without its index, atomically."""
     atomic_write(path, lambda p: df.to_parquet(p, index=False))
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> None:
+    """Write ``df`` to ``path`` as CSV without its index, atomically."""
     atomic_write(path, lambda p: df.to_csv(p, index=False))
 
 

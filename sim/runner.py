@@ -42,9 +42,11 @@ def run_once(
     keep_model: bool = False,
     monthly: bool = False,
 ) -> RunResult:
-    """Run replication ``replication`` of ``scenario`` (loaded, a path, a shipped name or
-    a mapping) under root ``seed`` (with ``monthly``, also the monthly table of
-    ``sim.data_terms.monthly_table``)."""
+    """Run replication ``replication`` of ``scenario`` under root ``seed``.
+
+    ``scenario`` is loaded, a path, a shipped name or a mapping. With ``monthly``, the
+    result also holds the monthly table of ``sim.data_terms.monthly_table``.
+    """
     scenario = load_scenario(scenario)
     model = HomelessnessModel(scenario, rng=run_seed(seed, replication), years=years)
     model.run()
@@ -90,8 +92,10 @@ def run_replications(
     progress: bool = False,
     monthly: bool = False,
 ) -> Results:
-    """Run replications of one scenario in this process and return pandas tables
-    (with ``monthly``, also the monthly table of every run)."""
+    """Run replications of one scenario in this process and return pandas tables.
+
+    With ``monthly``, also the monthly table of every run.
+    """
     if not isinstance(scenario, LoadedScenario):
         scenario = load_scenario(scenario)
     reps = range(replications)

@@ -51,7 +51,7 @@ def months_to_nights(months: int) -> int:
 
 
 def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, NaN where den is 0."""
+    """Num / den, NaN where den is 0."""
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
@@ -77,8 +77,10 @@ def any_night_within(runs: Runs, citizen: np.ndarray, lo: np.ndarray, hi: np.nda
 
 
 def _edge_of_groups(citizen: np.ndarray, year: np.ndarray, last: bool) -> np.ndarray:
-    """Positions of the last (or first) row of each (citizen, year) group, for rows
-    already in time order within each citizen (as runs are)."""
+    """Positions of the last (or first) row of each (citizen, year) group.
+
+    The rows must already be in time order within each citizen (as runs are).
+    """
     if citizen.size == 0:
         return np.zeros(0, dtype=np.intp)
     change = (citizen[1:] != citizen[:-1]) | (year[1:] != year[:-1])
@@ -172,9 +174,11 @@ class ShelterUse:
         }
 
     def long_homeless_share(self, long_nights: int = LONG_HOMELESS_NIGHTS) -> np.ndarray:
-        """Share of the year's shelter nights spent by people homeless for more than
-        ``long_nights`` nights at that night (counted from the start of the homeless
-        spell that holds the stay)."""
+        """Share of the year's shelter nights spent by people homeless for long.
+
+        Long: more than ``long_nights`` nights at that night, counted from the start of
+        the homeless spell that holds the stay.
+        """
         st = self.stays
         j = latest_before(self.homeless, st.citizen, st.start + 1)
         inside = j >= 0
@@ -185,8 +189,10 @@ class ShelterUse:
         return _share(long.sum(axis=0), self.nights.sum(axis=0))
 
     def first_time_users(self, years_back: int = FIRST_TIME_YEARS) -> np.ndarray:
-        """Users in the year with no shelter night in the ``years_back`` years before
-        (NaN for years whose look-back starts before night 0)."""
+        """Users in the year with no shelter night in the ``years_back`` years before.
+
+        NaN for years whose look-back starts before night 0.
+        """
         un = self.user_nights
         cum = np.concatenate(
             [np.zeros((un.shape[0], 1), dtype=un.dtype), np.cumsum(un, axis=1)], axis=1
@@ -198,8 +204,9 @@ class ShelterUse:
         return out
 
     def no_sign_share(self, follow: int = NO_SIGN_NIGHTS) -> np.ndarray:
-        """Share of people leaving shelter in the year with no homeless night in the
-        ``follow`` nights from their last exit of the year.
+        """Share of people leaving shelter in the year who stay out of homelessness.
+
+        Out: no homeless night in the ``follow`` nights from their last exit of the year.
 
         People who leave the system (die or move away) in that time with no sign are
         left out, as are years whose follow-up reaches past the horizon (NaN).
@@ -222,8 +229,10 @@ class ShelterUse:
         return out
 
     def _left_night(self, citizen: np.ndarray) -> np.ndarray:
-        """Night each citizen left the system (end of the last stay; inf if present at
-        the horizon)."""
+        """Night each citizen left the system.
+
+        The end of the last stay; inf if present at the horizon.
+        """
         cit, end = self.history.citizen, self.history.end
         last = np.flatnonzero(np.append(cit[1:] != cit[:-1], True))
         night = np.where(end[last] < self.history.horizon, end[last], np.inf)
@@ -238,8 +247,9 @@ class ShelterUse:
 def returns_after_housing(
     history: History, months: int, homeless: Situations = HOMELESS, housed: Situations = HOUSED
 ) -> np.ndarray:
-    """Share of people moving from homelessness into a home in the year who are homeless
-    again within ``months`` months (HUD System Performance Measure 2).
+    """Share of people housed in the year who are homeless again within ``months`` months.
+
+    HUD System Performance Measure 2, for people moving from homelessness into a home.
 
     Each person's first move into a home in the year counts. People who die or move
     away count as not returned, as in SPM 2. NaN where the follow-up of a year's moves
@@ -268,8 +278,10 @@ def returns_after_housing(
 def homeless_any_to_pit(
     history: History, pit_week: int, homeless: Situations = HOMELESS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """People homeless on any night of each year, the point-in-time count (homeless on
-    the first night of week ``pit_week`` of the year), and their ratio."""
+    """People homeless on any night of each year, the point-in-time count, and their ratio.
+
+    The point-in-time count: homeless on the first night of week ``pit_week`` of the year.
+    """
     spells = history.runs(homeless)
     bounds = history.calendar.year_bounds(history.horizon)
     nights = spells.nights_within(bounds[:-1], bounds[1:])
@@ -281,9 +293,12 @@ def homeless_any_to_pit(
 def chronic_at(
     runs: Runs, nights: np.ndarray, rules: tuple[tuple[int, int], ...] = CHRONIC_RULES
 ) -> np.ndarray:
-    """Which runs are chronic on each night: (runs, nights) booleans, true where the
-    run holds the night and the citizen's nights in ``runs`` over a window ending with
-    that night reach a rule's threshold (``(window, threshold)`` pairs)."""
+    """Which runs are chronic on each night, as (runs, nights) booleans.
+
+    True where the run holds the night and the citizen's nights in ``runs`` over a
+    window ending with that night reach a rule's threshold (``(window, threshold)``
+    pairs).
+    """
     nights = np.asarray(nights, dtype=np.int64)
     holds = (runs.start[:, None] <= nights[None, :]) & (runs.end[:, None] > nights[None, :])
     cits = np.unique(runs.citizen)
@@ -299,9 +314,11 @@ def chronic_at(
 def chronic_homeless(
     history: History, homeless: Situations = HOMELESS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """People chronically homeless by the Canadian federal definition on the last night
-    of each year (homeless that night, with 180 homeless nights or more in the past
-    365, or 546 or more in the past 1,095), and their share of the homeless that night.
+    """People chronically homeless on the last night of each year, and their share.
+
+    By the Canadian federal definition: homeless that night, with 180 homeless nights
+    or more in the past 365, or 546 or more in the past 1,095. The share is of the
+    homeless that night.
 
     Nights before night 0 are known only for the stays open at night 0, so the first
     three years may count too few.
@@ -395,9 +412,10 @@ def usage_patterns(stays: Runs, lo: int, hi: int, gap: int) -> tuple[np.ndarray,
 
 
 def _kmeans3(x: np.ndarray, seed: int, restarts: int) -> np.ndarray:
-    """Labels of k-means with k = 3 on the standardised columns of ``x`` (one row per
-    user): the best (least within-cluster sum of squares) of ``restarts`` runs, each
-    from a k-means++ start and run until no label changes.
+    """Labels of k-means with k = 3 on the standardised columns of ``x`` (a row per user).
+
+    The best (least within-cluster sum of squares) of ``restarts`` runs, each from a
+    k-means++ start and run until no label changes.
 
     Users share few distinct patterns, so the work is done on the distinct rows
     weighted by their number of users: the same objective and the same solutions as
@@ -425,8 +443,10 @@ def _kmeans3(x: np.ndarray, seed: int, restarts: int) -> np.ndarray:
 def _lloyd(
     z: np.ndarray, w: np.ndarray, centres: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Weighted Lloyd iterations from ``centres`` (assignment by
-    ``scipy.cluster.vq.vq``) until no label changes; None if a cluster empties."""
+    """Weighted Lloyd iterations from ``centres`` until no label changes.
+
+    Assignment by ``scipy.cluster.vq.vq``; None if a cluster empties.
+    """
     from scipy.cluster.vq import vq  # here: scipy.cluster costs start-up time otherwise
 
     labels = None
@@ -447,8 +467,11 @@ def _lloyd(
 
 
 def _plus_plus(z: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Weighted k-means++ starting centres: the first drawn by weight, each next with
-    probability proportional to weight x squared distance to the nearest centre."""
+    """Weighted k-means++ starting centres.
+
+    The first is drawn by weight, each next with probability proportional to weight x
+    squared distance to the nearest centre.
+    """
     centres = [z[rng.choice(z.shape[0], p=w / w.sum())]]
     for _ in range(k - 1):
         d2 = w * np.min([((z - c) ** 2).sum(axis=1) for c in centres], axis=0)
@@ -461,8 +484,10 @@ def _plus_plus(z: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -
 def yearly_measures(
     history: History, pit_week: int, shelter: Situations = SHELTER
 ) -> dict[str, np.ndarray]:
-    """Every yearly measure of this module, by name (as in the run summary, without the
-    year), each an array over the complete years."""
+    """Every yearly measure of this module, by name, each an array over the complete years.
+
+    The names are those of the run summary, without the year.
+    """
     use = ShelterUse(history, shelter)
     night = ShelterUse(history, NIGHT_SHELTER)
     lengths = use.stay_length_stats()
@@ -498,9 +523,12 @@ def yearly_table(history: History, pit_week: int, shelter: Situations = SHELTER)
 
 
 def summary_measures(history: History, pit_week: int) -> dict[str, float]:
-    """The run summary's measures of shelter use: each yearly measure as
-    ``<name>_<year>``, and the typology of the last three complete years as
-    ``typology_<type>_users_share`` and ``typology_<type>_nights_share``."""
+    """The run summary's measures of shelter use.
+
+    Each yearly measure as ``<name>_<year>``, and the typology of the last three
+    complete years as ``typology_<type>_users_share`` and
+    ``typology_<type>_nights_share``.
+    """
     years = history.calendar.years(history.horizon).tolist()
     out: dict[str, float] = {}
     for name, values in yearly_measures(history, pit_week).items():

@@ -24,8 +24,11 @@ _SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class ShippedFile:
-    """One shipped YAML file: its ``name`` (file stem), ``kind``, ``path`` and
-    ``description`` (its ``description:`` line or first comment line, may be empty)."""
+    """One shipped YAML file: its ``name`` (file stem), ``kind``, ``path`` and ``description``.
+
+    The description is the file's ``description:`` line or first comment line (may be
+    empty).
+    """
 
     name: str
     kind: str
@@ -60,9 +63,12 @@ def find_shipped(name: str, kind: str = "scenario") -> Path | None:
 
 
 def locate(source: str | Path, kind: str = "scenario") -> Path:
-    """The file a user means by ``source``: the path itself when it exists or has a
-    folder part, else the shipped file of that name, else the path unchanged (so the
-    caller's "file not found" names what the user wrote)."""
+    """The file a user means by ``source``.
+
+    The path itself when it exists or has a folder part, else the shipped file of that
+    name, else the path unchanged (so the caller's "file not found" names what the user
+    wrote).
+    """
     path = Path(source)
     if path.exists() or len(path.parts) != 1:
         return path
@@ -70,9 +76,11 @@ def locate(source: str | Path, kind: str = "scenario") -> Path:
 
 
 def locate_near(base: Path, source: str, kind: str = "scenario") -> Path:
-    """``source`` relative to the folder ``base`` (how ``extends`` and batch entries name
-    files) when that file, or a bare name with ``.yaml`` added, exists there; else as
-    :func:`locate` finds it."""
+    """``source`` relative to the folder ``base``, as ``extends`` and batch entries name files.
+
+    Relative to ``base`` when that file, or a bare name with ``.yaml`` added, exists
+    there; else as :func:`locate` finds it.
+    """
     near = base / source
     for candidate in (near, near.with_name(near.name + ".yaml")):
         if candidate.exists():
@@ -81,8 +89,11 @@ def locate_near(base: Path, source: str, kind: str = "scenario") -> Path:
 
 
 def reference_to(file: Path, folder: Path) -> str:
-    """How a file in ``folder`` names ``file`` in ``extends``: by name when ``file`` is a
-    shipped scenario that the name finds from there, else by a relative path."""
+    """How a file in ``folder`` names ``file`` in ``extends``.
+
+    By name when ``file`` is a shipped scenario that the name finds from there, else by
+    a relative path.
+    """
     stem = file.stem
     if file.resolve() == (find_shipped(stem) or Path()).resolve() and locate_near(
         folder, stem

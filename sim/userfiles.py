@@ -33,8 +33,10 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def check_file(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES) -> Path:
-    """``path`` as a :class:`Path` if it names a readable regular file of at most
-    ``max_bytes`` bytes; otherwise a :class:`ScenarioError` saying what it is instead."""
+    """``path`` as a :class:`Path` if it names a readable regular file of at most ``max_bytes``.
+
+    Otherwise a :class:`ScenarioError` saying what it is instead.
+    """
     path = Path(path)
     file = str(path)
     try:
@@ -225,8 +227,10 @@ class _KeyProblem(yaml.constructor.ConstructorError):
 
 
 class _UserLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing duplicate keys and keys other than text or whole
-    numbers (years, as in a price index)."""
+    """PyYAML's safe loader, refusing duplicate keys and keys other than text or numbers.
+
+    The numbers must be whole (years, as in a price index).
+    """
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, yaml.Mark] = {}

@@ -127,7 +127,7 @@ HEAVY = ("numpy", "pandas", "mesa", "yaml", "matplotlib", "scipy", "pyarrow")
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], []])
 def test_help_and_version_import_no_heavy_library(argv):
     code = (
-        f"import sys\nfrom sim.cli import main\ntry:\n    main({argv!r})\n"
+        f"import sys\nfrom homesim.cli import main\ntry:\n    main({argv!r})\n"
         "except SystemExit:\n    pass\n"
         f"print('heavy:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )

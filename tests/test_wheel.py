@@ -42,12 +42,13 @@ def wheel(tmp_path_factory) -> Path:
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, src / name)
-    shutil.copytree(
-        REPO / "sim",
-        src / "sim",
-        symlinks=False,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
+    for package in ("sim", "homesim"):
+        shutil.copytree(
+            REPO / package,
+            src / package,
+            symlinks=False,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
     dist = tmp_path_factory.mktemp("dist")
     _run(
         [
@@ -115,6 +116,7 @@ def test_wheel_holds_scenarios_batches_targets_and_licence(wheel):
     assert not missing, f"not in the wheel: {missing}"
     assert any(n.endswith("licenses/LICENSE") for n in names)
     assert "sim/py.typed" in names
+    assert {"homesim/__init__.py", "homesim/__main__.py"} <= names
 
 
 def test_quick_start_from_an_empty_folder(venv, tmp_path):
@@ -124,17 +126,23 @@ def test_quick_start_from_an_empty_folder(venv, tmp_path):
     where = _run(
         [
             str(venv / "python"),
+            "-W",
+            "error::DeprecationWarning",
             "-c",
-            "import sim, sim.dashboard as d; print(sim.__file__); print(d.DEFAULT_SCENARIO)",
+            "import homesim, homesim.dashboard as d, homesim.model, sim.model\n"
+            "assert homesim.model is sim.model and homesim.HomelessnessModel\n"
+            "print(homesim.__file__); print(d.DEFAULT_SCENARIO)",
         ],
         work,
         env,
     ).stdout
     package, default = where.split()
-    assert Path(package).is_relative_to(venv.parent), f"imported sim from {package}"
+    assert Path(package).is_relative_to(venv.parent), f"imported homesim from {package}"
     assert Path(default).is_file() and Path(default).is_relative_to(venv.parent)
     homesim = str(venv / "homesim")
     assert _run([homesim, "--version"], work, env).stdout.startswith("homesim ")
+    module = [str(venv / "python"), "-m", "homesim", "--version"]
+    assert _run(module, work, env).stdout.startswith("homesim ")
     listed = _run([homesim, "scenarios", "list"], work, env).stdout
     assert "randers_baseline" in listed and "randers_policies" in listed
     _run([homesim, "validate", "randers_housing_first"], work, env)

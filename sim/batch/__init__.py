@@ -7,7 +7,6 @@
   local processes or on Dask.
 - :mod:`sim.batch.store`: the results store and its reader :func:`open_results`.
 - :mod:`sim.batch.cache`: the run cache that lets the analysis commands resume.
-- :mod:`sim.batch.options`: the engine options every heavy command shares.
 - :mod:`sim.batch.progress`, :mod:`sim.batch.shutdown`: one progress style, and
   orderly shutdown on SIGTERM and SIGINT.
 

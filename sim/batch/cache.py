@@ -54,11 +54,13 @@ class RunCache:
         self.root = Path(root)
 
     def path(self, spec: RunSpec) -> Path:
+        """Where the output of ``spec`` is stored: its scenario's folder, then its digest."""
         from sim.batch.store import slug
 
         return self.root / slug(spec.name) / f"{run_digest(spec)}.json"
 
     def done(self, spec: RunSpec) -> bool:
+        """Whether ``spec`` has a readable stored output."""
         return self.load(spec) is not None
 
     def load(self, spec: RunSpec) -> RunOutput | None:

@@ -85,6 +85,7 @@ class BatchReport:
 
     @property
     def ok(self) -> bool:
+        """Whether every run finished (none failed)."""
         return not self.failed
 
     def results(self) -> BatchResults:

@@ -20,11 +20,14 @@ LINE_EVERY = 5.0
 class Progress(Protocol):
     """What the engine calls: more runs planned, runs done, end."""
 
-    def add(self, n: int) -> None: ...
+    def add(self, n: int) -> None:
+        """Count ``n`` more runs in the total (commands that plan runs in rounds)."""
 
-    def update(self, n: int = 1, failed: int = 0) -> None: ...
+    def update(self, n: int = 1, failed: int = 0) -> None:
+        """Count ``n`` runs as done; ``failed`` is the number failed so far."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """End the display (the last line or the bar's final state)."""
 
 
 class BarProgress:
@@ -38,15 +41,18 @@ class BarProgress:
         )
 
     def add(self, n: int) -> None:
+        """Grow the bar's total by ``n`` runs."""
         self.bar.total = (self.bar.total or 0) + n
         self.bar.refresh()
 
     def update(self, n: int = 1, failed: int = 0) -> None:
+        """Advance the bar by ``n`` runs, showing the failures so far."""
         if failed:
             self.bar.set_postfix(failed=failed, refresh=False)
         self.bar.update(n)
 
     def close(self) -> None:
+        """Close the bar."""
         self.bar.close()
 
 
@@ -64,9 +70,11 @@ class LineProgress:
         self.start = self.last = time.monotonic()
 
     def add(self, n: int) -> None:
+        """Grow the total by ``n`` runs."""
         self.total += n
 
     def update(self, n: int = 1, failed: int = 0) -> None:
+        """Count ``n`` runs as done; print a line if :attr:`every` seconds have passed."""
         self.done += n
         self.failed = failed
         now = time.monotonic()
@@ -75,6 +83,7 @@ class LineProgress:
             self._line(now)
 
     def close(self) -> None:
+        """Print the last line."""
         self._line(time.monotonic())
 
     def _line(self, now: float) -> None:
@@ -98,13 +107,16 @@ class CallbackProgress:
         self.done = self.total = 0
 
     def add(self, n: int) -> None:
+        """Grow the total by ``n`` runs."""
         self.total += n
 
     def update(self, n: int = 1, failed: int = 0) -> None:
+        """Count ``n`` runs as done and report ``(done, total)``."""
         self.done += n
         self.report(self.done, self.total)
 
     def close(self) -> None:
+        """Nothing to close: the caller's display is its own."""
         pass
 
 

@@ -102,6 +102,7 @@ class RunSpec:
 
     @property
     def key(self) -> RunKey:
+        """The run's key in a results store: (scenario name, point, replication)."""
         return (self.name, int(self.point), int(self.replication))
 
     @property
@@ -162,6 +163,7 @@ class RunOutput:
 
     @property
     def ok(self) -> bool:
+        """Whether the run finished without an error."""
         return self.error is None
 
 
@@ -213,8 +215,10 @@ def _run(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
 
 
 def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The summary row (and extra tables) of a ``rows`` or ``compare`` run, as plain
-    JSON values, so that a row read back from the run cache is the same bit for bit."""
+    """The summary row (and extra tables) of a ``rows`` or ``compare`` run as plain JSON.
+
+    Plain JSON values, so that a row read back from the run cache is the same bit for bit.
+    """
     from sim.batch.cache import plain
 
     if spec.seeds != "common":
@@ -292,8 +296,10 @@ def _plain(value: Any) -> Any:
 
 
 def _tidy_weekly(spec: RunSpec, table: pd.DataFrame) -> pd.DataFrame:
-    """Weekly counts by situation, needs and age band (as ``homesim run`` writes them)
-    with the run's key columns in front."""
+    """Weekly counts by situation, needs and age band, with the run's key columns in front.
+
+    The same columns as ``homesim run`` writes.
+    """
     out = table[["week", "year", "situation", "needs", "age_band", "count"]].copy()
     out.insert(0, "replication", np.int32(spec.replication))
     out.insert(0, "point", np.int32(spec.point))

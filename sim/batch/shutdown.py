@@ -26,8 +26,11 @@ from typing import Any
 
 
 class Stopped(KeyboardInterrupt):
-    """The command was asked to stop by a signal (a KeyboardInterrupt, so that code
-    that already cleans up after Ctrl-C cleans up after SIGTERM too)."""
+    """The command was asked to stop by a signal.
+
+    A KeyboardInterrupt, so that code that already cleans up after Ctrl-C cleans up
+    after SIGTERM too.
+    """
 
     def __init__(self, signum: int):
         super().__init__(signum)
@@ -35,10 +38,12 @@ class Stopped(KeyboardInterrupt):
 
     @property
     def exit_code(self) -> int:
+        """The process exit code for the signal: 128 plus its number (130, 143)."""
         return 128 + self.signum
 
     @property
     def name(self) -> str:
+        """The signal's name (``SIGTERM``, ``SIGINT``)."""
         return signal.Signals(self.signum).name
 
 
@@ -68,9 +73,11 @@ def stopping_on_signals() -> Iterator[None]:
 
 
 def orderly(run: Callable[[Any], int], resumable: bool = True) -> Callable[[Any], int]:
-    """Wrap a command's ``run(args)``: signals stop it in order, with one line and
-    exit code 130 (SIGINT) or 143 (SIGTERM). ``resumable``: the command keeps its
-    finished runs (else it writes only at the end, and the line says nothing was).
+    """Wrap a command's ``run(args)`` so that signals stop it in order.
+
+    A stop prints one line and exits with code 130 (SIGINT) or 143 (SIGTERM).
+    ``resumable``: the command keeps its finished runs (else it writes only at the end,
+    and the line says nothing was).
 
     Once the interruption has been handled (the engine has ended its workers), the
     objects of the stopped runs are freed and the fork server and resource tracker
@@ -145,8 +152,10 @@ def _close(helper: Any, attr: str) -> None:
 
 
 def _end(pid: int, kids: list[int]) -> None:
-    """Wait for a child of ours to exit (kill it after the grace) and reap it; then
-    kill the processes it had started, if any is left."""
+    """Wait for a child of ours to exit (kill it after the grace) and reap it.
+
+    Then kill the processes it had started, if any is left.
+    """
     deadline = time.monotonic() + HELPER_GRACE
     while True:
         try:

@@ -106,6 +106,7 @@ class Batch:
 
     @property
     def points(self) -> list[Point]:
+        """Every entry's sweep points, in the batch file's order."""
         return [p for e in self.entries for p in e.points]
 
     def runs(self) -> list[RunSpec]:
@@ -269,44 +270,55 @@ def _outputs(value: Any, file: str | None) -> bool:
 
 
 def _sweep(value: Any, path: str, file: str | None) -> tuple[list[dict[str, Any]], bool]:
-    """The points of a sweep, and whether it is a grid (mapping of path -> values)
-    rather than a list of points."""
+    """The points of a sweep, and whether it is a grid rather than a list of points.
+
+    A grid is a mapping of path -> values.
+    """
     if isinstance(value, dict):
-        if not value:
-            raise ScenarioError(
-                "empty sweep: give dotted paths with lists of values", file=file, path=path
-            )
-        for key, values in value.items():
-            _dotted(key, f"{path}.{key}", file)
-            if not isinstance(values, list):
-                raise ScenarioError(
-                    f"expected a list of values, got {values!r}", file=file, path=f"{path}.{key}"
-                )
-            if not values:
-                raise ScenarioError(
-                    "empty sweep: expected at least one value", file=file, path=f"{path}.{key}"
-                )
-        keys = list(value)
-        return [
-            dict(zip(keys, combo, strict=True))
-            for combo in itertools.product(*(value[k] for k in keys))
-        ], True
+        return _grid_points(value, path, file), True
     if isinstance(value, list):
-        if not value:
-            raise ScenarioError("empty sweep: expected at least one point", file=file, path=path)
-        for j, point in enumerate(value):
-            if not isinstance(point, dict) or not point:
-                raise ScenarioError(
-                    "expected a mapping of dotted paths to values", file=file, path=f"{path}[{j}]"
-                )
-            for key in point:
-                _dotted(key, f"{path}[{j}].{key}", file)
-        return [dict(p) for p in value], False
+        return _listed_points(value, path, file), False
     raise ScenarioError(
         "expected a mapping of dotted paths to lists of values (a grid) or a list of points",
         file=file,
         path=path,
     )
+
+
+def _grid_points(grid: dict, path: str, file: str | None) -> list[dict[str, Any]]:
+    """Every combination of a grid's values (dotted path -> list of values)."""
+    if not grid:
+        raise ScenarioError(
+            "empty sweep: give dotted paths with lists of values", file=file, path=path
+        )
+    for key, values in grid.items():
+        _dotted(key, f"{path}.{key}", file)
+        if not isinstance(values, list):
+            raise ScenarioError(
+                f"expected a list of values, got {values!r}", file=file, path=f"{path}.{key}"
+            )
+        if not values:
+            raise ScenarioError(
+                "empty sweep: expected at least one value", file=file, path=f"{path}.{key}"
+            )
+    keys = list(grid)
+    return [
+        dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))
+    ]
+
+
+def _listed_points(points: list, path: str, file: str | None) -> list[dict[str, Any]]:
+    """The points of a sweep given as a list of mappings (dotted path -> value)."""
+    if not points:
+        raise ScenarioError("empty sweep: expected at least one point", file=file, path=path)
+    for j, point in enumerate(points):
+        if not isinstance(point, dict) or not point:
+            raise ScenarioError(
+                "expected a mapping of dotted paths to values", file=file, path=f"{path}[{j}]"
+            )
+        for key in point:
+            _dotted(key, f"{path}[{j}].{key}", file)
+    return [dict(p) for p in points]
 
 
 def _dotted(key: Any, path: str, file: str | None) -> None:
@@ -440,8 +452,10 @@ def _check_sweep_paths(
 
 
 def _sweep_where(path: str, grid: bool, j: int) -> Callable[[str], str]:
-    """Key path, in the batch file, of a sweep value: ``sweep.<key>`` in a grid,
-    ``sweep[j].<key>`` in a list of points."""
+    """Key path, in the batch file, of a sweep value.
+
+    ``sweep.<key>`` in a grid, ``sweep[j].<key>`` in a list of points.
+    """
     return (lambda key: f"{path}.{key}") if grid else (lambda key: f"{path}[{j}].{key}")
 
 
@@ -451,8 +465,10 @@ def _point_error(
     where: Callable[[str], str],
     file: str | None,
 ) -> str | None:
-    """Why the scenario rejects a point's values, blamed on the batch file's sweep key
-    that set the value (not on the scenario file, which is valid)."""
+    """Why the scenario rejects a point's values, blamed on the batch file's sweep key.
+
+    The sweep key set the value; the scenario file itself is valid.
+    """
     if not overrides:
         return None
     try:

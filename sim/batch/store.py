@@ -85,8 +85,10 @@ def slug(name: str) -> str:
 
 
 def partition_value(name: str) -> str:
-    """A scenario name as a Hive partition value: percent-encoded, which every Hive
-    reader (pyarrow, pandas, polars, DuckDB) decodes back to the name itself."""
+    """A scenario name as a Hive partition value, percent-encoded.
+
+    Every Hive reader (pyarrow, pandas, polars, DuckDB) decodes it back to the name itself.
+    """
     return quote(name, safe="")
 
 
@@ -98,6 +100,7 @@ class ResultsStore:
 
     @property
     def manifest_path(self) -> Path:
+        """The results folder's ``manifest.json``."""
         return self.root / "manifest.json"
 
     def _part(self, key: RunKey) -> Path:
@@ -105,9 +108,11 @@ class ResultsStore:
         return Path(f"scenario={partition_value(name)}") / f"point={point}" / f"rep={rep}"
 
     def run_path(self, key: RunKey) -> Path:
+        """Where the weekly table of run ``key`` is written (a Hive-partitioned Parquet file)."""
         return (self.root / "runs" / self._part(key)).with_suffix(".parquet")
 
     def failure_path(self, key: RunKey) -> Path:
+        """Where the error of failed run ``key`` is written (JSON)."""
         return (self.root / "failed" / self._part(key)).with_suffix(".json")
 
     def is_done(self, key: RunKey) -> bool:
@@ -135,6 +140,7 @@ class ResultsStore:
             self.write_failure(out)
 
     def write_run(self, out: RunOutput) -> None:
+        """Write a finished run's weekly table and summary row, atomically."""
         spec = out.spec
         table = run_file_table(out.weekly)
         meta = {
@@ -152,6 +158,7 @@ class ResultsStore:
         self.failure_path(spec.key).unlink(missing_ok=True)
 
     def write_failure(self, out: RunOutput) -> None:
+        """Write a failed run's error, atomically (it is run again on resume)."""
         spec = out.spec
         write_json(
             self.failure_path(spec.key),
@@ -181,8 +188,11 @@ class ResultsStore:
 
 
 def run_file_table(weekly: pd.DataFrame | None) -> pa.Table:
-    """A run's weekly table as stored: the partition columns left out (the folder names
-    hold them), every column in :data:`RUN_FILE_SCHEMA`'s type; no rows if None."""
+    """A run's weekly table as stored.
+
+    The partition columns are left out (the folder names hold them), every column is in
+    :data:`RUN_FILE_SCHEMA`'s type; no rows if None.
+    """
     if weekly is None:
         return RUN_FILE_SCHEMA.empty_table()
     df = weekly.drop(columns=[c for c in PARTITION_COLUMNS if c in weekly.columns])
@@ -194,8 +204,11 @@ def run_file_table(weekly: pd.DataFrame | None) -> pa.Table:
 
 
 def _summary_table(summary: pd.DataFrame) -> pa.Table:
-    """The summary as an Arrow table; a column of mixed values (an override that is a
-    number in one point and text in another) is stored as text."""
+    """The summary as an Arrow table.
+
+    A column of mixed values (an override that is a number in one point and text in
+    another) is stored as text.
+    """
     df = summary.copy()
     for c in df.columns:
         if df[c].dtype == object:
@@ -256,9 +269,11 @@ def read_summary(root: str | Path) -> pd.DataFrame:
 
 
 def read_weekly(root: str | Path, scenario: str | None = None) -> pd.DataFrame:
-    """Weekly counts by situation, needs group and age band of every finished run
-    (optionally of one scenario), in (point, replication) order; the columns of
-    :data:`WEEKLY_COLUMNS`, with scenario, situation, needs and age band categorical."""
+    """Weekly counts by situation, needs group and age band of every finished run.
+
+    Optionally of one scenario; in (point, replication) order; the columns of
+    :data:`WEEKLY_COLUMNS`, with scenario, situation, needs and age band categorical.
+    """
     files = run_files(root)
     if scenario is not None:
         folders = {f"scenario={partition_value(scenario)}", f"scenario={slug(scenario)}"}
@@ -271,8 +286,10 @@ def read_weekly(root: str | Path, scenario: str | None = None) -> pd.DataFrame:
 
 
 def _run_table(meta: dict[str, Any], path: Path) -> pa.Table:
-    """One run file with its scenario and point (from its metadata) in front; files of
-    the earlier layout, which held those columns themselves, read the same."""
+    """One run file with its scenario and point (from its metadata) in front.
+
+    Files of the earlier layout, which held those columns themselves, read the same.
+    """
     table = pq.read_table(path).replace_schema_metadata(None)
     name, point, _ = meta["key"]
     n = table.num_rows
@@ -317,6 +334,7 @@ def read_failures(root: str | Path) -> pd.DataFrame:
 
 
 def read_manifest(root: str | Path) -> dict[str, Any]:
+    """The manifest of the results folder ``root`` (empty if it has none)."""
     p = Path(root) / "manifest.json"
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
 
@@ -337,6 +355,7 @@ class BatchResults:
 
     @cached_property
     def weekly(self) -> pd.DataFrame:
+        """Weekly counts of every finished run (see :func:`read_weekly`), read once."""
         return read_weekly(self.root)
 
     def weekly_of(self, scenario: str) -> pd.DataFrame:

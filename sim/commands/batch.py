@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 from sim.batch.engine import BatchReport, execute
-from sim.batch.options import add_engine_options, engine_workers
 from sim.batch.shutdown import orderly
 from sim.batch.spec import Batch, load_batch
 from sim.batch.store import slug
+from sim.commands.engine_options import add_engine_options, engine_workers
 from sim.folders import check_out_path, out_argument
 from sim.scenario.errors import ScenarioError
 

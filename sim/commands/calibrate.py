@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 
 from sim.batch.cache import FOLDER as RUNS_FOLDER
-from sim.batch.options import (
+from sim.batch.shutdown import orderly
+from sim.calibration import METHODS, calibrate, fitted_scenario_yaml, load_targets
+from sim.commands import arguments
+from sim.commands.engine_options import (
     add_engine_options,
     engine_workers,
     result_options,
     show_progress,
 )
-from sim.batch.shutdown import orderly
-from sim.calibration import METHODS, calibrate, fitted_scenario_yaml, load_targets
-from sim.commands import arguments
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.plots.calibration import fit_plot
 from sim.plots.posterior import marginal_plot, pair_plot, predictive_plot

@@ -7,9 +7,9 @@ import shlex
 import sys
 
 from sim.batch.cache import FOLDER as RUNS_FOLDER
-from sim.batch.options import add_engine_options, engine_workers, show_progress
 from sim.batch.shutdown import orderly
 from sim.commands import arguments
+from sim.commands.engine_options import add_engine_options, engine_workers, show_progress
 from sim.compare import DEFAULT_WTP, check_options, compare, prepare
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 
@@ -53,8 +53,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def wtp_values(values: tuple[float, ...] | None) -> dict[str, tuple[float, ...]]:
-    """The willingness-to-pay grids, with ``--wtp-day`` (DKK per homeless day avoided,
-    already checked finite and non-negative by its argument type) when given."""
+    """The willingness-to-pay grids, with ``--wtp-day`` when given.
+
+    ``--wtp-day`` is in DKK per homeless day avoided, already checked finite and
+    non-negative by its argument type.
+    """
     if values is None:
         return dict(DEFAULT_WTP)
     return {**DEFAULT_WTP, "homeless_days_avoided_discounted": values}

@@ -9,8 +9,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from sim.batch.options import add_engine_options, engine_workers, show_progress
 from sim.batch.shutdown import orderly
+from sim.commands.engine_options import add_engine_options, engine_workers, show_progress
 from sim.folders import check_out_path, claim_folder, out_argument
 
 

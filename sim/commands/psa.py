@@ -11,14 +11,14 @@ from pathlib import Path
 import pandas as pd
 
 from sim.batch.cache import FOLDER as RUNS_FOLDER
-from sim.batch.options import (
+from sim.batch.shutdown import orderly
+from sim.commands import arguments
+from sim.commands.engine_options import (
     add_engine_options,
     engine_workers,
     result_options,
     show_progress,
 )
-from sim.batch.shutdown import orderly
-from sim.commands import arguments
 from sim.distributions import METHODS
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.plots.psa import ce_plane, ceac_plot, evpi_plot

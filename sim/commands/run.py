@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.batch.options import add_folder_options
 from sim.batch.shutdown import orderly
 from sim.commands import arguments
+from sim.commands.engine_options import add_folder_options
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.resources import check_resources
 from sim.results_io import finish, manifest, write_csv, write_json, write_parquet

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 from sim.batch.cache import FOLDER as RUNS_FOLDER
-from sim.batch.options import (
+from sim.batch.shutdown import orderly
+from sim.commands import arguments
+from sim.commands.engine_options import (
     add_engine_options,
     engine_workers,
     result_options,
     show_progress,
 )
-from sim.batch.shutdown import orderly
-from sim.commands import arguments
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.plots.sensitivity import sobol_bars, tornado
 from sim.results_io import finish, manifest, write_csv, write_json

@@ -31,8 +31,10 @@ MAX_SEED = 2**63 - 1  # a seed is stored as a signed 64-bit integer in result ta
 
 
 def bounds(cls: type, name: str) -> tuple[float | None, float | None]:
-    """The (lowest, highest) value scenario key ``name`` of schema class ``cls`` accepts,
-    so that a command-line twin of the key (``--years``) checks the same bounds."""
+    """The (lowest, highest) value scenario key ``name`` of schema class ``cls`` accepts.
+
+    So a command-line twin of the key (``--years``) checks the same bounds.
+    """
     f = {f.name: f for f in dataclasses.fields(cls)}[name]
     return f.metadata.get("ge"), upper_bound(f.metadata)
 

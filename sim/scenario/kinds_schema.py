@@ -113,6 +113,24 @@ def check_kinds(kinds: Kinds, returns: Returns, file: str | None) -> None:
         raise ScenarioError(
             "expected a 'default' mix naming every kind", file=file, path="kinds.homeless_shares"
         )
+    _check_mixes(kinds, names, file)
+    if not kinds.shares and (kinds.exit or kinds.tilt or kinds.returns or kinds.homeless_shares):
+        raise ScenarioError("expected kinds.shares naming the kinds first", file=file, path="kinds")
+    for section, allowed in (("exit", HOMELESS_NAMES), ("tilt", LIVING), ("returns", None)):
+        for kind, value in getattr(kinds, section).items():
+            path = f"kinds.{section}.{kind}"
+            if kind not in names:
+                raise ScenarioError(
+                    f"unknown kind '{kind}' (expected one of {', '.join(names)})",
+                    file=file,
+                    path=path,
+                )
+            _check_by_situation(value, allowed, path, file)
+    _check_returns(returns, names, file)
+
+
+def _check_mixes(kinds: Kinds, names: tuple[str, ...], file: str | None) -> None:
+    """Every mix of ``shares`` and ``homeless_shares`` gives each kind a share; they add to 1."""
     mixes = [("shares", k, m) for k, m in kinds.shares.items()]
     mixes += [("homeless_shares", k, m) for k, m in kinds.homeless_shares.items()]
     for section, key, mix in mixes:
@@ -130,19 +148,6 @@ def check_kinds(kinds: Kinds, returns: Returns, file: str | None) -> None:
             raise ScenarioError(
                 f"expected shares adding up to 1, they add up to {total:.6g}", file=file, path=path
             )
-    if not kinds.shares and (kinds.exit or kinds.tilt or kinds.returns or kinds.homeless_shares):
-        raise ScenarioError("expected kinds.shares naming the kinds first", file=file, path="kinds")
-    for section, allowed in (("exit", HOMELESS_NAMES), ("tilt", LIVING), ("returns", None)):
-        for kind, value in getattr(kinds, section).items():
-            path = f"kinds.{section}.{kind}"
-            if kind not in names:
-                raise ScenarioError(
-                    f"unknown kind '{kind}' (expected one of {', '.join(names)})",
-                    file=file,
-                    path=path,
-                )
-            _check_by_situation(value, allowed, path, file)
-    _check_returns(returns, names, file)
 
 
 def _check_by_situation(
@@ -163,20 +168,9 @@ def _check_by_situation(
 
 
 def _check_returns(returns: Returns, names: tuple[str, ...], file: str | None) -> None:
+    """The return bands' months rise, and each kind's multipliers give one per band."""
     months = returns.months
-    for i, m in enumerate(months):
-        if isinstance(m, bool) or not isinstance(m, int | float) or m <= 0:
-            raise ScenarioError(
-                f"expected a number of months above 0, got {m!r}",
-                file=file,
-                path=f"returns.months[{i}]",
-            )
-        if i and m <= months[i - 1]:
-            raise ScenarioError(
-                "expected months increasing from band to band",
-                file=file,
-                path=f"returns.months[{i}]",
-            )
+    _check_months(months, file)
     if returns.multiplier and not months:
         raise ScenarioError(
             "expected returns.months giving the bands", file=file, path="returns.months"
@@ -204,3 +198,20 @@ def _check_returns(returns: Returns, names: tuple[str, ...], file: str | None) -
                 raise ScenarioError(
                     f"expected a number in [0, 100], got {v!r}", file=file, path=f"{path}[{i}]"
                 )
+
+
+def _check_months(months: list, file: str | None) -> None:
+    """The months at which the return bands end: numbers above 0, increasing."""
+    for i, m in enumerate(months):
+        if isinstance(m, bool) or not isinstance(m, int | float) or m <= 0:
+            raise ScenarioError(
+                f"expected a number of months above 0, got {m!r}",
+                file=file,
+                path=f"returns.months[{i}]",
+            )
+        if i and m <= months[i - 1]:
+            raise ScenarioError(
+                "expected months increasing from band to band",
+                file=file,
+                path=f"returns.months[{i}]",
+            )

@@ -180,8 +180,11 @@ def word(part: str) -> str:
 
 
 def words(code: str) -> str:
-    """Words for a compound code (``support_cti`` -> "support CTI"): the whole code if it
-    has words of its own, else each part between underscores."""
+    """Words for a compound code (``support_cti`` -> "support CTI").
+
+    The whole code's words if it has words of its own, else each part's between
+    underscores.
+    """
     if code in _ALL or code in CODES:
         return _ALL.get(code) or CODES[code]
     return " ".join(word(p) for p in code.split("_") if p)
@@ -206,9 +209,12 @@ def _parts(path: str) -> list[str]:
 
 
 def key_label(path: str) -> str:
-    """Words for a dotted scenario key: ``places.starter.capacity`` -> "Places: starter
-    homes, places"; ``transitions.high.shelter.own`` -> "Weekly chance of moving, high
-    needs: shelter (§110) to own home"."""
+    """Words for a dotted scenario key.
+
+    ``places.starter.capacity`` -> "Places: starter homes, places";
+    ``transitions.high.shelter.own`` -> "Weekly chance of moving, high needs: shelter
+    (§110) to own home".
+    """
     parts = _parts(path)
     if not parts:
         return ""
@@ -238,6 +244,8 @@ DOTTED_KEY = re.compile(rf"\b(?:{_SECTION_NAMES})(?:\.[a-z_][a-z0-9_]*)+\b")
 
 
 def in_words(text: str) -> str:
-    """``text`` with each dotted scenario key (quoted or not) replaced by its words, for
-    messages such as a failed run's error."""
+    """``text`` with each dotted scenario key (quoted or not) replaced by its words.
+
+    For messages such as a failed run's error.
+    """
     return re.sub(rf"'?({DOTTED_KEY.pattern})'?", lambda m: key_label(m.group(1)), text)

@@ -65,6 +65,7 @@ class LoadedScenario:
 
     @property
     def name(self) -> str:
+        """The scenario's name."""
         return self.params.name
 
     @property
@@ -102,6 +103,7 @@ def unshared_copy(node: Any) -> Any:
 
 
 def scenario_hash(raw: Mapping) -> str:
+    """SHA-256 of the scenario mapping as canonical JSON (sorted keys), in hex."""
     text = json.dumps(raw, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -275,11 +277,7 @@ def _describe(x: Any) -> str:
 
 def convert(tp: Any, meta: Mapping, value: Any, path: str, file: str | None) -> Any:
     """Check one value against its type hint and field metadata."""
-    optional = False
-    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(tp))
-        tp = args[0]
+    tp, optional = _unwrap_optional(tp)
     if value is None:
         if optional:
             return None
@@ -295,15 +293,28 @@ def convert(tp: Any, meta: Mapping, value: Any, path: str, file: str | None) -> 
     if tp in (int, float):
         return _number(tp, meta, value, path, file)
     if tp is str:
-        if not isinstance(value, str):
-            raise ScenarioError(f"expected text, got {_describe(value)}", file=file, path=path)
-        _check_choice(meta, value, path, file)
-        return value
+        return _text(meta, value, path, file)
     if tp is list:
         return _list(meta, value, path, file)
     if tp is dict:
         return _mapping(meta, value, path, file)
     raise TypeError(f"schema type {tp!r} not supported")  # a schema bug, not user input
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    """The type inside ``X | None`` (or ``Optional[X]``), and whether None is allowed."""
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0], len(args) < len(typing.get_args(tp))
+    return tp, False
+
+
+def _text(meta: Mapping, value: Any, path: str, file: str | None) -> str:
+    """Text, one of the field's choices if it has any."""
+    if not isinstance(value, str):
+        raise ScenarioError(f"expected text, got {_describe(value)}", file=file, path=path)
+    _check_choice(meta, value, path, file)
+    return value
 
 
 def _number(tp: type, meta: Mapping, value: Any, path: str, file: str | None) -> float | int:
@@ -329,8 +340,10 @@ def _number(tp: type, meta: Mapping, value: Any, path: str, file: str | None) ->
 
 
 def number_hint(value: Any) -> str:
-    """A hint for text that reads as a number elsewhere but not in YAML 1.1: '1.0e9' and
-    '1e9' are text there, since an exponent needs a dot and a sign ('1.0e+9')."""
+    """A hint for text that reads as a number elsewhere but not in YAML 1.1.
+
+    '1.0e9' and '1e9' are text there, since an exponent needs a dot and a sign ('1.0e+9').
+    """
     if not isinstance(value, str):
         return ""
     try:
@@ -417,8 +430,10 @@ def _mapping(meta: Mapping, value: Any, path: str, file: str | None) -> dict:
 
 
 def _check_numbers(meta: Mapping, node: Any, path: str, file: str | None) -> Any:
-    """Bound-check every number inside a mapping (used for mixes and matrices); the
-    same mapping, with whole numbers as ints where the field asks for them."""
+    """Bound-check every number inside a mapping (used for mixes and matrices).
+
+    Returns the same mapping, with whole numbers as ints where the field asks for them.
+    """
     if isinstance(node, dict):
         return {k: _check_numbers(meta, v, _join(path, str(k)), file) for k, v in node.items()}
     if isinstance(node, bool) or not isinstance(node, int | float):
@@ -453,7 +468,6 @@ def check_scenario(sc: schema.Scenario, file: str | None) -> None:
 
 
 def _check_transitions(tr: dict, file: str | None) -> None:
-    living = schema.LIVING
     for needs, rows in tr.items():
         if not isinstance(rows, dict):
             raise ScenarioError(
@@ -462,33 +476,36 @@ def _check_transitions(tr: dict, file: str | None) -> None:
                 path=f"transitions.{needs}",
             )
         for src, row in rows.items():
-            p = f"transitions.{needs}.{src}"
-            if src not in living:
-                raise ScenarioError(_unknown_situation(src), file=file, path=p)
-            if not isinstance(row, dict):
-                raise ScenarioError(
-                    "expected a mapping {situation: probability}", file=file, path=p
-                )
-            for dst, chance in row.items():
-                if isinstance(chance, dict):
-                    raise ScenarioError(
-                        "expected a probability, got a mapping", file=file, path=f"{p}.{dst}"
-                    )
-                if dst not in living:
-                    raise ScenarioError(_unknown_situation(dst), file=file, path=f"{p}.{dst}")
-                if dst == src:
-                    raise ScenarioError(
-                        "the chance of staying is implied (1 minus the row); leave it out",
-                        file=file,
-                        path=f"{p}.{dst}",
-                    )
-            total = sum(row.values())
-            if total > 1 + 1e-9:
-                raise ScenarioError(
-                    f"probabilities of leaving add up to {total:.6g}, more than 1",
-                    file=file,
-                    path=p,
-                )
+            _check_transition_row(src, row, f"transitions.{needs}.{src}", file)
+
+
+def _check_transition_row(src: Any, row: Any, p: str, file: str | None) -> None:
+    """One row of weekly chances of leaving situation ``src``: known situations, sum <= 1."""
+    living = schema.LIVING
+    if src not in living:
+        raise ScenarioError(_unknown_situation(src), file=file, path=p)
+    if not isinstance(row, dict):
+        raise ScenarioError("expected a mapping {situation: probability}", file=file, path=p)
+    for dst, chance in row.items():
+        if isinstance(chance, dict):
+            raise ScenarioError(
+                "expected a probability, got a mapping", file=file, path=f"{p}.{dst}"
+            )
+        if dst not in living:
+            raise ScenarioError(_unknown_situation(dst), file=file, path=f"{p}.{dst}")
+        if dst == src:
+            raise ScenarioError(
+                "the chance of staying is implied (1 minus the row); leave it out",
+                file=file,
+                path=f"{p}.{dst}",
+            )
+    total = sum(row.values())
+    if total > 1 + 1e-9:
+        raise ScenarioError(
+            f"probabilities of leaving add up to {total:.6g}, more than 1",
+            file=file,
+            path=p,
+        )
 
 
 def _unknown_situation(name: str) -> str:
@@ -524,8 +541,11 @@ def _check_routes(routes: dict, file: str | None) -> None:
 
 
 def _check_size(sc: schema.Scenario, file: str | None) -> None:
-    """At most ``MAX_CITIZENS`` citizens over the horizon: the initial counts plus the
-    expected entrants, times the scale (the model draws every entrant when it is built)."""
+    """Refuse more than ``MAX_CITIZENS`` citizens over the horizon.
+
+    Counted: the initial counts plus the expected entrants, times the scale (the model
+    draws every entrant when it is built).
+    """
     st = sc.setting
     initial = sum(sc.initial.counts.values())
     entrants = sc.entries.per_week * WEEKS_PER_YEAR * st.years
@@ -609,6 +629,29 @@ def week_of(date: dt.date, start_year: int) -> int:
     return max(0, (date - dt.date(start_year, 1, 1)).days // 7)
 
 
+def _change_week(ch: dict, i: int, params: schema.Scenario, file: str | None) -> int:
+    """The week from which dated change ``changes[i]`` holds (checked: keys, date in horizon)."""
+    path = f"changes[{i}]"
+    extra = set(ch) - {"date", "set"}
+    if extra:
+        raise ScenarioError(
+            _unknown_key_message(sorted(map(str, extra))[0], {"date": 0, "set": 0}),
+            file=file,
+            path=path,
+        )
+    if "date" not in ch or not isinstance(ch.get("set"), dict) or not ch["set"]:
+        raise ScenarioError("expected 'date' and a non-empty 'set' mapping", file=file, path=path)
+    week = week_of(parse_date(ch["date"], f"{path}.date", file), params.setting.start_year)
+    if week >= params.setting.years * WEEKS_PER_YEAR:
+        raise ScenarioError(
+            f"date {ch['date']} is after the horizon "
+            f"({params.setting.start_year}+{params.setting.years} years)",
+            file=file,
+            path=f"{path}.date",
+        )
+    return week
+
+
 def build_phases(
     raw: dict, params: schema.Scenario, file: str | None
 ) -> tuple[tuple[int, schema.Scenario], ...]:
@@ -617,29 +660,7 @@ def build_phases(
     if not changes:
         return ((0, params),)
     base = {k: v for k, v in raw.items() if k != "changes"}
-    dated = []
-    for i, ch in enumerate(changes):
-        path = f"changes[{i}]"
-        extra = set(ch) - {"date", "set"}
-        if extra:
-            raise ScenarioError(
-                _unknown_key_message(sorted(map(str, extra))[0], {"date": 0, "set": 0}),
-                file=file,
-                path=path,
-            )
-        if "date" not in ch or not isinstance(ch.get("set"), dict) or not ch["set"]:
-            raise ScenarioError(
-                "expected 'date' and a non-empty 'set' mapping", file=file, path=path
-            )
-        week = week_of(parse_date(ch["date"], f"{path}.date", file), params.setting.start_year)
-        if week >= params.setting.years * WEEKS_PER_YEAR:
-            raise ScenarioError(
-                f"date {ch['date']} is after the horizon "
-                f"({params.setting.start_year}+{params.setting.years} years)",
-                file=file,
-                path=f"{path}.date",
-            )
-        dated.append((week, i, ch["set"]))
+    dated = [(_change_week(ch, i, params, file), i, ch["set"]) for i, ch in enumerate(changes)]
     dated.sort(key=lambda t: (t[0], t[1]))
     phases = [(0, params)]
     current = unshared_copy(base)

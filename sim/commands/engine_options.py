@@ -1,9 +1,11 @@
 """The engine options every heavy command shares, defined once.
 
-``batch``, ``compare``, ``psa``, ``calibrate`` and ``sensitivity`` call
+``batch``, ``compare``, ``psa``, ``calibrate``, ``sensitivity`` and ``plan`` call
 :func:`add_engine_options` so that each has the same ``--workers``, ``--scheduler``,
 ``--force``, ``--allow-large`` and ``--quiet``, with the same meaning, and
-:func:`engine_workers` to check them against the plan before anything runs.
+:func:`engine_workers` to check them against the plan before anything runs. They live
+beside the commands, not in :mod:`sim.batch`, so that the engine knows nothing of the
+command line.
 """
 
 from __future__ import annotations
@@ -90,7 +92,10 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 
 def result_options(args: argparse.Namespace, *leave_out: str) -> dict:
-    """A command's options but those that never change its results (where the runs
-    happen, progress, ``--force``): part of the plan a results folder holds."""
+    """A command's options but those that never change its results.
+
+    Left out: where the runs happen, progress, ``--force``. What is kept is part of the
+    plan a results folder holds.
+    """
     skip = {"func", "quiet", "force", "workers", "scheduler", "allow_large", *leave_out}
     return {k: v for k, v in vars(args).items() if k not in skip}
