@@ -259,8 +259,7 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
 
 
 def weekly_situations(weekly: pd.DataFrame) -> dict[str, list]:
-    """Weekly counts by situation (persons) as plain lists: ``week``, ``situation``,
-    ``count``."""
+    """Weekly counts by situation (persons) as plain lists ``week``, ``situation``, ``count``."""
     return {
         "week": weekly["week"].astype(int).tolist(),
         "situation": weekly["situation"].astype(str).tolist(),

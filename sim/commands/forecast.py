@@ -7,10 +7,15 @@ import shlex
 import sys
 from pathlib import Path
 
-from sim.batch.options import add_engine_options, engine_workers, result_options, show_progress
 from sim.batch.shutdown import orderly
 from sim.calibration import load_targets
 from sim.commands import arguments
+from sim.commands.engine_options import (
+    add_engine_options,
+    engine_workers,
+    result_options,
+    show_progress,
+)
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.forecast import (
     FREQUENCIES,
