@@ -300,8 +300,10 @@ class HomelessnessModel(mesa.Model):
     def _waiting(self) -> np.ndarray:
         """Everyone on a waiting list now: those at the last tally and this week's joiners."""
         a = self.citizens
-        cand = np.concatenate([self._queued, *self._joined]) if self._joined else self._queued
-        cand = sorted_unique(cand)
+        if self._joined:
+            cand = sorted_unique(np.concatenate([self._queued, *self._joined]))
+        else:
+            cand = self._queued  # sorted and distinct already
         return cand[a.queue[cand] >= 0]
 
     def join(self, idx: np.ndarray, queue: np.ndarray, next_week: int) -> None:
@@ -474,22 +476,23 @@ class HomelessnessModel(mesa.Model):
         occupancy = self.occupancy + np.bincount(to, minlength=N_SIT)
         occupancy -= np.bincount(a.situation[idx], minlength=N_SIT)
         waiting = self._waiting()
-        fresh = sorted_unique(np.concatenate(self._joined)) if self._joined else waiting[:0]
-        fresh = fresh[a.queue[fresh] >= 0]
-        self.recorder.applied[next_week] += np.bincount(a.queue[fresh], minlength=len(QUEUE_NAMES))
         admitted, places = self.allocator.allocate(a, occupancy, next_week, waiting, homes)
-        a.queue[admitted] = -1
-        fresh = fresh[a.queue[fresh] >= 0]  # refused tonight
-        self.recorder.refused[next_week] += np.bincount(a.queue[fresh], minlength=len(QUEUE_NAMES))
-        refused, beds = self._overflow(fresh)
-        moved = np.concatenate([idx, admitted, refused])
-        self.move(
-            moved,
-            np.concatenate([to, places, beds]),
-            next_week,
-            keep_queue=True,
-            night=self.week * DAYS_PER_WEEK + offset,
-        )
+        if self._joined:  # tonight's new applicants: counted, and the refused overflow
+            rec, n_lists = self.recorder, len(QUEUE_NAMES)
+            fresh = sorted_unique(np.concatenate(self._joined))
+            applied = a.queue[fresh]
+            fresh, applied = fresh[applied >= 0], applied[applied >= 0]
+            rec.applied[next_week] += np.bincount(applied, minlength=n_lists)
+            a.queue[admitted] = -1
+            fresh = fresh[a.queue[fresh] >= 0]  # refused tonight
+            rec.refused[next_week] += np.bincount(a.queue[fresh], minlength=n_lists)
+            refused, beds = self._overflow(fresh)
+            moved = np.concatenate([idx, admitted, refused])
+            dest = np.concatenate([to, places, beds])
+        else:
+            a.queue[admitted] = -1
+            moved, dest = np.concatenate([idx, admitted]), np.concatenate([to, places])
+        self.move(moved, dest, next_week, keep_queue=True, night=self.week * DAYS_PER_WEEK + offset)
         self._moved_at[moved] = offset
         self._queued = waiting[a.queue[waiting] >= 0]
         self._joined = []
