@@ -36,6 +36,7 @@ FIELDS: dict[str, tuple[type, int]] = {
     "birth": (np.int32, 0),  # week of birth (negative: before week 0)
     "entered": (np.int32, 0),  # week the citizen entered the pool
     "since": (np.int32, 0),  # week the current situation began
+    "since_night": (np.int32, 0),  # night the current stay began (sim.nights)
     "spell_start": (np.int32, NO_WEEK),  # week the current homeless spell began
     "spells": (np.int16, 0),  # homeless spells begun so far
     "housed_since": (np.int32, NO_WEEK),  # week housed after homelessness (open episode)

@@ -2,14 +2,15 @@
 
 Costs are computed after a run from the recorder's weekly tallies, never per agent:
 
-* a day in a situation: person-weeks ``counts[r, situation]`` x 7 x price per day;
+* a night in a situation: nights ``nights[r, situation]`` (the recorder's nights per
+  cell in week ``r``, counted night by night, ``sim.nights``) x price per day;
 * a week of support: person-weeks ``support_weeks[r, team]`` (kept by the model's
   policies) x price per week;
 * a team's staff: its staff (FTE, times the scenario's scale) x price per FTE-week,
   every week the team is enabled, whether its places are used or not;
 * an eviction: moves from ``at_risk`` into a homeless situation x price per eviction;
-* other services: person-weeks by situation and needs group x units used per person
-  per year / 52 x price per unit; person-weeks in a team's support use the team's
+* other services: person-weeks (nights / 7) by situation and needs group x units used
+  per person per year / 52 x price per unit; person-weeks in a team's support use the team's
   ``services`` multiplier times as much (``policies.support_cells``).
 
 Week ``r`` (0-based) of a horizon of ``W`` weeks is in year ``r // 52``; states
@@ -54,6 +55,7 @@ from sim.situations import (
 
 if TYPE_CHECKING:
     from sim.model import HomelessnessModel
+    from sim.outcomes import Recorder
     from sim.scenario.schema import Scenario
 
 AT_RISK = int(Situation.AT_RISK)
@@ -299,7 +301,8 @@ def cost_arrays(
 ) -> RunCosts:
     """Weekly costs by item and payer from weekly tallies under dated parameter phases.
 
-    ``counts``: person-weeks (weeks, situations, needs); ``evictions``: evictions in
+    ``counts``: person-weeks (weeks, situations, needs), i.e. nights / 7, so a
+    situation's cost is its price per day times its nights; ``evictions``: evictions in
     each week (weeks,); ``support``: person-weeks by team (weeks, teams); ``cells``:
     person-weeks in support by (weeks, teams, situations, needs), used to apply each
     team's ``services`` multiplier to the use of other services by those it supports.
@@ -356,11 +359,18 @@ def _staff_cost(sc: Scenario, team: str, first: Costs, weeks: int) -> np.ndarray
     return np.outer(it.shares, np.full(weeks, fte * it.unit_price))
 
 
+def person_weeks(rec: Recorder, weeks: int) -> np.ndarray:
+    """Person-weeks by week and cell, (weeks, situations, needs, age bands): the nights
+    spent in each cell during each week, divided by 7 (whole weeks where nobody moved
+    mid-week)."""
+    return rec.nights[:weeks].astype(float) / DAYS_PER_WEEK
+
+
 def run_costs(model: HomelessnessModel) -> RunCosts:
     """The costs of a finished (or partly run) model, over the weeks run so far."""
     rec = model.recorder
     weeks = min(model.week, rec.weeks)
-    counts = rec.counts[:weeks].sum(axis=3).astype(float)
+    counts = person_weeks(rec, weeks).sum(axis=3)
     homeless = HOMELESS_MASK.copy()
     evictions = rec.flows[1 : weeks + 1, AT_RISK][:, homeless].sum(axis=1).astype(float)
     support, teams = support_weeks_of(model, weeks)
@@ -383,9 +393,9 @@ def run_effects(model: HomelessnessModel) -> dict[str, float]:
     rec, params = model.recorder, model.loaded.params
     weeks = min(model.week, rec.weeks)
     disc = discount_factors(params.costs, weeks)
-    tot = rec.counts[:weeks].sum(axis=(2, 3)).astype(float)  # (weeks, situations)
-    homeless = tot[:, HOMELESS_MASK].sum(axis=1)
-    housed = tot[:, HOUSED_MASK].sum(axis=1)
+    nights = rec.nights[:weeks].sum(axis=(2, 3)).astype(float)  # (weeks, situations)
+    homeless = nights[:, HOMELESS_MASK].sum(axis=1)
+    housed = nights[:, HOUSED_MASK].sum(axis=1)
     a = model.citizens
     chronic = params.costs.effects.chronic_weeks
     now_h = HOMELESS_MASK[a.situation]
@@ -396,8 +406,8 @@ def run_effects(model: HomelessnessModel) -> dict[str, float]:
     open_len = weeks - a.spell_start[now_h]
     end_state = rec.counts[weeks].sum(axis=(1, 2))
     out = {
-        "homeless_days_discounted": float((homeless * disc).sum() * DAYS_PER_WEEK),
-        "housed_days_discounted": float((housed * disc).sum() * DAYS_PER_WEEK),
+        "homeless_days_discounted": float((homeless * disc).sum()),
+        "housed_days_discounted": float((housed * disc).sum()),
         "housed_end": float(end_state[HOUSED_MASK].sum()),
         "people_ever_homeless": float(((a.spells > 0) & ~late).sum()),
         "chronic_homeless_end": float((open_len >= chronic).sum()),
@@ -409,7 +419,7 @@ def run_effects(model: HomelessnessModel) -> dict[str, float]:
     util = params.costs.effects.utilities
     if util:
         w = np.array([util.get(s, 0.0) for s in SITUATIONS[:LEFT]] + [0.0])
-        per_week = tot @ w / WEEKS_PER_YEAR
+        per_week = nights @ w / DAYS_PER_WEEK / WEEKS_PER_YEAR
         out["qalys"] = float(per_week.sum())
         out["qalys_discounted"] = float((per_week * disc).sum())
     return out

@@ -47,6 +47,13 @@ DEFAULT_SCENARIO = shipped_root() / "randers_baseline.yaml"  # package data
 ENV_SCENARIO, ENV_SEED, ENV_YEARS = "HOMESIM_SCENARIO", "HOMESIM_SEED", "HOMESIM_YEARS"
 
 HOMELESS_NAMES = tuple(s for i, s in enumerate(SITUATIONS) if HOMELESS_MASK[i])
+
+
+def _homeless_nights(model: HomelessnessModel) -> float:
+    """Nights spent homeless in the weeks run so far (the recorder's nights per cell)."""
+    return float(model.recorder.nights[: model.week][:, HOMELESS_MASK].sum())
+
+
 DAYS_PER_WEEK = 7
 
 
@@ -317,17 +324,13 @@ class DashboardModel(HomelessnessModel):
 
     def totals(self) -> dict[str, float]:
         """Running totals for this scenario and the baseline (the dashboard's side panel)."""
-        df = self.datacollector.get_model_vars_dataframe()
-        weeks = len(df) - 1
         out = {
             "week": self.week,
             "homeless": self.homeless,
             "baseline_homeless": self.baseline.homeless,
-            # states 0 .. week-1 were lived in full (as outcomes.summary counts)
-            "homeless_days": float(df["homeless"].iloc[:weeks].sum() * DAYS_PER_WEEK),
-            "baseline_homeless_days": float(
-                df["baseline_homeless"].iloc[:weeks].sum() * DAYS_PER_WEEK
-            ),
+            # nights homeless in the weeks lived so far (as outcomes.summary counts)
+            "homeless_days": _homeless_nights(self),
+            "baseline_homeless_days": _homeless_nights(self.baseline),
             "waiting": int(self.recorder.queues[self.week].sum()),
             "baseline_waiting": int(self.baseline.recorder.queues[self.baseline.week].sum()),
         }

@@ -201,7 +201,7 @@ class History:
         if hasattr(a, "kind"):
             fields["kind"] = a.kind.copy()
         log = model.recorder.stays.frame()
-        now = np.flatnonzero((a.situation != LEFT) & (a.since < model.week))
+        now = np.flatnonzero((a.situation != LEFT) & (a.since_night < model.week * DAYS_PER_WEEK))
         cit, sit, start, end = (
             np.concatenate([log[c].to_numpy().astype(np.int64), extra])
             for c, extra in zip(
@@ -209,7 +209,7 @@ class History:
                 (
                     now,
                     a.situation[now],
-                    a.since[now] * DAYS_PER_WEEK,
+                    a.since_night[now].astype(np.int64),
                     np.full(now.size, model.week * DAYS_PER_WEEK),
                 ),
                 strict=True,

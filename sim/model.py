@@ -6,15 +6,18 @@ The weekly step (:meth:`HomelessnessModel.step`) reads top to bottom:
 2. birthdays and moves on to the next return band (months since moving in from
    homelessness) change table rows;
 3. policies act: support ends or moves on a phase, referrals, admissions, prevention;
-4. one uniform per citizen decides who moves and where (``transitions.draw_moves``);
-   each citizen's row of the move tables already holds their kind, their return band
-   and the effect of their support, and only long spells and prevention add personal
-   multipliers;
-5. moves that need a scarce place join its waiting list; the week's entrants arrive;
-6. free places go to those waiting (``places.Allocator``), refused shelter
-   applicants overflow;
-7. all these moves are made in one call (``move``), which keeps every count consistent;
-8. the week is tallied (``outcomes.Recorder``), which Mesa's DataCollector reads.
+4. one uniform per citizen decides who moves within the week and where
+   (``transitions.draw_moves``); each citizen's row of the move tables already holds
+   their kind, their return band and the effect of their support, and only long
+   spells and prevention add personal multipliers; a second stream draws the night
+   of each move (``sim.nights``), and the week's entrants arrive on nights of it;
+5. the week is lived night by night: each night's moves that need a scarce place
+   join its waiting list, the others are made, then free places go to those waiting
+   (``places.Allocator``) and refused shelter applicants overflow, all in one call
+   (``move``), which keeps every count consistent; whoever moved may move again
+   before the week ends, from the new row;
+6. the week is tallied (``outcomes.Recorder``: counts on the next week's first night,
+   nights per cell, each place's highest occupancy), which Mesa's DataCollector reads.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from sim.data_terms import us_pit_summary
 from sim.evidence import programme_outcomes
 from sim.history import History
 from sim.kinds import kind_outputs
+from sim.nights import OFFSETS, NightEvents, move_offsets
 from sim.outcomes import Recorder, summary
-from sim.places import QUEUE_NAMES, Allocator, PlaceRules
+from sim.places import ASSIGNED, PLACE_SITUATION, QUEUE_NAMES, Allocator, PlaceRules
 from sim.policies import PolicySet
 from sim.policies.team_rules import effect_multipliers
 from sim.population import Population
@@ -62,7 +66,8 @@ Modifier = Callable[["HomelessnessModel"], tuple[np.ndarray, np.ndarray, np.ndar
 
 
 class HomelessnessModel(mesa.Model):
-    """Citizens moving weekly between housing situations under one scenario.
+    """Citizens moving between housing situations night by night, stepped a week at a
+    time, under one scenario.
 
     Args:
         scenario: a :class:`LoadedScenario`, a path to a YAML file, or a mapping.
@@ -170,6 +175,7 @@ class HomelessnessModel(mesa.Model):
         idx = self.population.populate()
         a = self.citizens
         self.recode(idx)
+        a.since_night[idx] = a.since[idx] * DAYS_PER_WEEK
         self.occupancy += np.bincount(a.situation[idx], minlength=N_SIT)
         self.cells += np.bincount(self.cell_of(idx), minlength=self.cells.size)
         self.recorder.mark_year(a, idx, 0)
@@ -189,19 +195,18 @@ class HomelessnessModel(mesa.Model):
             return
         if self.week in self.phases and self.week > 0:
             self._apply_params(self.phases[self.week])
-        r = self.week + 1
-        self._birthdays(r)
-        self._return_bands(r)
-        self.policies.before_moves(r)
-        moved, dest = self._moves(r)
-        entered, placed = self._enter(r)
-        self._all_moves(r, np.concatenate([moved, entered]), np.concatenate([dest, placed]))
+        next_week = self.week + 1
+        self._birthdays(next_week)
+        self._return_bands(next_week)
+        self.policies.before_moves(next_week)
+        self._nights_of_week()
+        self._week_moves(next_week)
         self._joined = []
-        self.week = r
-        self.policies.after_week(r)
-        if r % WEEKS_PER_YEAR == 0:
+        self.week = next_week
+        self.policies.after_week(next_week)
+        if next_week % WEEKS_PER_YEAR == 0:
             self.recorder.mark_year(
-                self.citizens, np.flatnonzero(self.citizens.situation != LEFT), r
+                self.citizens, np.flatnonzero(self.citizens.situation != LEFT), next_week
             )
         self._record()
         self.datacollector.collect(self)
@@ -222,17 +227,17 @@ class HomelessnessModel(mesa.Model):
             self._homeless_week = self.week
         return self._homeless_idx
 
-    def _return_bands(self, r: int) -> None:
+    def _return_bands(self, next_week: int) -> None:
         """Citizens housed long enough ago move on to the next band of return risk (the
         last band ends in the ordinary risk). The band is found from the weeks since
         moving in, so a dated change of the bands takes effect at once."""
-        chunks = self._band_changes.pop(r, None)
+        chunks = self._band_changes.pop(next_week, None)
         if chunks:
             a = self.citizens
             idx = np.concatenate([i for i, _ in chunks])
             start = np.concatenate([np.broadcast_to(s, i.shape) for i, s in chunks])
             idx = idx[a.housed_since[idx] == start]  # still in the same home
-            a.rehoused[idx] = self._band_of(r - a.housed_since[idx])
+            a.rehoused[idx] = self._band_of(next_week - a.housed_since[idx])
             self.recode(idx)
 
     def _band_of(self, weeks: np.ndarray) -> np.ndarray:
@@ -242,28 +247,28 @@ class HomelessnessModel(mesa.Model):
         band[band >= kinds.n_bands] = 0
         return band.astype(np.int8)
 
-    def _schedule_bands(self, housed: np.ndarray, r: int) -> None:
-        """Citizens housed from homelessness into state ``r`` enter the first band of
+    def _schedule_bands(self, housed: np.ndarray, next_week: int) -> None:
+        """Citizens housed from homelessness into state ``next_week`` enter the first band of
         return risk; schedule the weeks they move on to the next bands."""
         if housed.size == 0:
             return
         a = self.citizens
-        a.housed_since[housed] = r
+        a.housed_since[housed] = next_week
         a.rehoused[housed] = 1
         for weeks in self.tables.kinds.band_weeks.tolist():
-            self._band_changes[r + weeks + 1].append((housed, r))
+            self._band_changes[next_week + weeks + 1].append((housed, next_week))
 
     def _rebanded(self) -> None:
         """After a dated change of the bands: everyone housed from homelessness gets the
         band of their weeks since moving in, and the band changes are rescheduled."""
-        a, r = self.citizens, self.week + 1
+        a, next_week = self.citizens, self.week + 1
         housed = np.flatnonzero(a.housed_since != NO_WEEK)
         since = a.housed_since[housed].astype(np.int64)
-        a.rehoused[housed] = self._band_of(r - since)
+        a.rehoused[housed] = self._band_of(next_week - since)
         self._band_changes.clear()
         for weeks in self.tables.kinds.band_weeks.tolist():
             due = since + weeks + 1
-            later = due >= r
+            later = due >= next_week
             for week in np.unique(due[later]).tolist():
                 on = later & (due == week)
                 self._band_changes[week].append((housed[on], since[on]))
@@ -283,9 +288,9 @@ class HomelessnessModel(mesa.Model):
             k.n_bands,
         )
 
-    def _birthdays(self, r: int) -> None:
+    def _birthdays(self, next_week: int) -> None:
         """Citizens who turn 25 or 30 this week move up an age band."""
-        idx = self.population.birthdays.due(r)
+        idx = self.population.birthdays.due(next_week)
         if idx.size:
             a = self.citizens
             self.cells -= np.bincount(self.cell_of(idx), minlength=self.cells.size)
@@ -295,39 +300,205 @@ class HomelessnessModel(mesa.Model):
     def _waiting(self) -> np.ndarray:
         """Everyone on a waiting list now: those at the last tally and this week's joiners."""
         a = self.citizens
-        cand = np.concatenate([self._queued, *self._joined]) if self._joined else self._queued
-        cand = sorted_unique(cand)
+        if self._joined:
+            cand = sorted_unique(np.concatenate([self._queued, *self._joined]))
+        else:
+            cand = self._queued  # sorted and distinct already
         return cand[a.queue[cand] >= 0]
 
-    def join(self, idx: np.ndarray, queue: np.ndarray, r: int) -> None:
-        """Put citizens on waiting lists (see ``Allocator.join``)."""
+    def join(self, idx: np.ndarray, queue: np.ndarray, next_week: int) -> None:
+        """Put citizens on waiting lists (see ``Allocator.join``); those new to a list
+        are offered a place at the next night's allocation."""
         if idx.size:
-            self.allocator.join(self.citizens, idx, queue, r)
-            self._joined.append(idx)
+            new = self.allocator.join(self.citizens, idx, queue, next_week)
+            if new.size:
+                self._joined.append(new)
 
-    def _all_moves(self, r: int, direct: np.ndarray, to: np.ndarray) -> None:
-        """Make the week's moves in one go: ``direct`` moves (to ``to``) that need no
-        place, then admissions to places freed by them, then refused applicants'
-        overflow. Moving takes citizens off waiting lists, except overflow."""
+    def _nights_of_week(self) -> None:
+        """Start the week's tally of nights per cell (seven for everyone where they are
+        now; each move then shifts nights from the old cell to the new) and of the
+        highest occupancy of each place on any night."""
+        rec = self.recorder
+        rec.nights[self.week] = (self.cells * DAYS_PER_WEEK).reshape(rec.nights.shape[1:])
+        self._peak = self.occupancy[PLACE_SITUATION].copy()
+
+    def _week_moves(self, next_week: int) -> None:
+        """Make the week's moves night by night (``sim.nights``).
+
+        One uniform per citizen decides who leaves within the week (exactly the row's
+        weekly chance) and where to; a second stream draws the night of each move and,
+        after a move on a night before the last, whether and when the citizen moves on
+        within the week from the new row. The week's entrants arrive on nights drawn
+        uniformly.
+
+        Moves that touch no scarce place (neither from nor to a limited place, by
+        someone on no waiting list) cannot change who gets a place, nor be changed by
+        it: they are made at once, each on its own night, in rounds (``_quiet``). The
+        others are made night by night (``_night``): each night its moves that need no
+        place, then free places to those waiting, so a place freed on a night is let
+        that night.
+        """
         a = self.citizens
-        a.queue[direct] = -1
-        occupancy = self.occupancy + np.bincount(to, minlength=N_SIT)
-        occupancy -= np.bincount(a.situation[direct], minlength=N_SIT)
-        waiting = self._waiting()
-        fresh = waiting[a.queue_since[waiting] == r]  # joined a list this week
-        self.recorder.applied[r] += np.bincount(a.queue[fresh], minlength=len(QUEUE_NAMES))
-        admitted, places = self.allocator.allocate(a, occupancy, r, waiting)
-        a.queue[admitted] = -1
-        still = a.queue[fresh]
-        self.recorder.refused[r] += np.bincount(still[still >= 0], minlength=len(QUEUE_NAMES))
-        refused, beds = self._overflow(r, waiting)
-        self.move(
-            np.concatenate([direct, admitted, refused]),
-            np.concatenate([to, places, beds]),
-            r,
-            keep_queue=True,
+        u = self.streams["moves"].random(a.n)
+        self._special = self._modified()
+        movers, dest, leave = self._draw(np.arange(a.n), u, None)
+        nights = self.streams["nights"]
+        events = NightEvents()
+        offsets = move_offsets(leave, 0, nights.random(movers.size))
+        entered, to = self.population.enter(next_week)
+        if entered.size:
+            arrive = nights.integers(1, DAYS_PER_WEEK + 1, entered.size).astype(np.int8)
+            movers = np.concatenate([movers, entered])
+            dest = np.concatenate([dest, to])
+            offsets = np.concatenate([offsets, arrive])
+        self._moved_at = np.zeros(a.n, dtype=np.int8)
+        self._quiet(movers, dest, offsets, 0, events, next_week)
+        for offset in OFFSETS:
+            idx, to = events.take(offset, self._moved_at)
+            if idx.size == 0 and offset > 1 and not self._homes_waiting():
+                continue
+            moved = self._night(next_week, offset, idx, to)
+            if offset < DAYS_PER_WEEK and moved.size:
+                self._move_on(moved, offset, events, next_week)
+        self.recorder.peak[self.week] = self._peak
+
+    def _is_quiet(self, idx: np.ndarray, dest: np.ndarray) -> np.ndarray:
+        """Which moves touch no scarce place: not from a limited place, not needing a
+        place (nor possibly an assigned home), by citizens on no waiting list."""
+        a = self.citizens
+        origin = a.situation[idx]
+        q = self.allocator.rules.queue_of_situation
+        return (q[origin] < 0) & (self.allocator.needs_place(origin, dest) < 0) & (a.queue[idx] < 0)
+
+    def _quiet(
+        self,
+        idx: np.ndarray,
+        dest: np.ndarray,
+        offset: np.ndarray,
+        drawn: int | np.ndarray,
+        events: NightEvents,
+        next_week: int,
+    ) -> None:
+        """Make the quiet moves among these (citizen, destination, offset) at once, then
+        their moves on within the week, round after round; moves that touch a place go
+        to ``events`` for their night (``drawn``: offset each move was drawn on)."""
+        while idx.size:
+            quiet = self._is_quiet(idx, dest)
+            if not quiet.all():
+                loud = ~quiet
+                events.add(idx[loud], dest[loud], offset[loud], _part(drawn, loud))
+                idx, dest, offset = idx[quiet], dest[quiet], offset[quiet]
+            if idx.size == 0:
+                return
+            a = self.citizens
+            night = self.week * DAYS_PER_WEEK + offset.astype(np.int64)
+            self.move(idx, dest, next_week, night=night)
+            self._moved_at[idx] = offset
+            on = (offset < DAYS_PER_WEEK) & (a.situation[idx] != LEFT)
+            idx, drawn, dest, offset = self._moves_on(idx[on], offset[on])
+
+    def _moves_on(
+        self, moved: np.ndarray, offset: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Citizens who moved on ``offset`` (one each, before 7) may move again before
+        the week ends, from their new row: with the chance of leaving within the nights
+        left, on a night drawn from the truncated geometric. Returns the next moves
+        (citizens, offsets drawn on, destinations, offsets)."""
+        order = np.argsort(moved)
+        moved, offset = moved[order], offset[order]
+        nights = self.streams["nights"]
+        left = DAYS_PER_WEEK - offset.astype(np.int64)
+        movers, dest, leave = self._draw(moved, nights.random(moved.size), left)
+        start = offset[np.searchsorted(moved, movers)]
+        when = move_offsets(leave, start.astype(np.int64), nights.random(movers.size))
+        return movers, start, dest, when
+
+    def _draw(
+        self, idx: np.ndarray, u: np.ndarray, nights_left: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Moves of citizens ``idx`` (sorted) drawn with uniforms ``u``, within the whole
+        week or the ``nights_left`` nights left (each), with the week's personal
+        multipliers; the policies' filter applied. Returns (movers, destinations,
+        weekly chance of leaving of the movers)."""
+        a = self.citizens
+        special, m_house, m_loss = self._special
+        if idx.size != a.n and special.size:  # the multipliers of the citizens drawn
+            pos = np.minimum(np.searchsorted(special, idx), special.size - 1)
+            hit = special[pos] == idx
+            sp = pos[hit]
+            special = np.flatnonzero(hit)
+            m_house = None if m_house is None else m_house[sp]
+            m_loss = None if m_loss is None else m_loss[sp]
+        code, sit = a.code[idx], a.situation[idx]
+        rows, dest, leave = draw_moves(
+            self.tables, code, sit, u, special, m_house, m_loss, nights_left
         )
+        movers = idx[rows]
+        kept, dest = self.policies.filter_moves(movers, dest)
+        if kept.size != movers.size:
+            leave = leave[np.searchsorted(movers, kept)]
+        return kept, dest, leave
+
+    def _move_on(self, moved: np.ndarray, offset: int, events: NightEvents, next_week: int) -> None:
+        """After a night's moves: the moves on within the week of those who moved."""
+        a = self.citizens
+        moved = moved[a.situation[moved] != LEFT]
+        if moved.size:
+            off = np.full(moved.size, offset, dtype=np.int8)
+            idx, drawn, dest, when = self._moves_on(moved, off)
+            self._quiet(idx, dest, when, drawn, events, next_week)
+
+    def _homes_waiting(self) -> bool:
+        """True if assigned homes come night by night and someone waits for one: the
+        night's homes must then be offered even on a night without other moves."""
+        if not self.allocator.rules.assigned_limited:
+            return False
+        a = self.citizens
+        return bool((a.queue[self._queued] == ASSIGNED).any() or self._joined)
+
+    def _night(self, next_week: int, offset: int, idx: np.ndarray, to: np.ndarray) -> np.ndarray:
+        """Make one night's moves: those that need a scarce place join its list; the
+        others are made, then free places go to those waiting and refused applicants
+        overflow, all in one call (``move``), which keeps every count consistent.
+        Returns the citizens moved."""
+        a = self.citizens
+        if idx.size:
+            queue = self.allocator.needs_place(a.situation[idx], to)
+            assigned = np.flatnonzero(queue == ASSIGNED)
+            if assigned.size:
+                queue[assigned[self.allocator.self_found(assigned.size)]] = -1
+            direct = queue < 0
+            if not direct.all():
+                self.join(idx[~direct], queue[~direct], next_week)
+                idx, to = idx[direct], to[direct]
+        homes = self.allocator.homes_tonight()
+        a.queue[idx] = -1
+        occupancy = self.occupancy + np.bincount(to, minlength=N_SIT)
+        occupancy -= np.bincount(a.situation[idx], minlength=N_SIT)
+        waiting = self._waiting()
+        admitted, places = self.allocator.allocate(a, occupancy, next_week, waiting, homes)
+        if self._joined:  # tonight's new applicants: counted, and the refused overflow
+            rec, n_lists = self.recorder, len(QUEUE_NAMES)
+            fresh = sorted_unique(np.concatenate(self._joined))
+            applied = a.queue[fresh]
+            fresh, applied = fresh[applied >= 0], applied[applied >= 0]
+            rec.applied[next_week] += np.bincount(applied, minlength=n_lists)
+            a.queue[admitted] = -1
+            fresh = fresh[a.queue[fresh] >= 0]  # refused tonight
+            rec.refused[next_week] += np.bincount(a.queue[fresh], minlength=n_lists)
+            refused, beds = self._overflow(fresh)
+            moved = np.concatenate([idx, admitted, refused])
+            dest = np.concatenate([to, places, beds])
+        else:
+            a.queue[admitted] = -1
+            moved, dest = np.concatenate([idx, admitted]), np.concatenate([to, places])
+        self.move(moved, dest, next_week, keep_queue=True, night=self.week * DAYS_PER_WEEK + offset)
+        self._moved_at[moved] = offset
         self._queued = waiting[a.queue[waiting] >= 0]
+        self._joined = []
+        if offset < DAYS_PER_WEEK:  # offset 7 is the next week's first night
+            np.maximum(self._peak, self.occupancy[PLACE_SITUATION], out=self._peak)
+        return moved
 
     def _modified(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Citizens whose weekly chances differ from the table, with their multipliers."""
@@ -366,48 +537,15 @@ class HomelessnessModel(mesa.Model):
                 m_loss[pos] *= ml
         return special, m_house, m_loss
 
-    def _moves(self, r: int) -> tuple[np.ndarray, np.ndarray]:
-        """Draw this week's moves; those that need a place join its list. Returns the
-        moves that need no place (citizens, destinations), still to be made."""
-        a = self.citizens
-        u = self.streams["moves"].random(a.n)
-        special, m_house, m_loss = self._modified()
-        movers, dest = draw_moves(self.tables, a.code, a.situation, u, special, m_house, m_loss)
-        movers, dest = self.policies.filter_moves(movers, dest)
-        if movers.size == 0:
-            return movers, dest
-        queue = self.allocator.needs_place(a.situation[movers], dest)
-        assigned = np.flatnonzero(queue == len(QUEUE_NAMES) - 1)
-        if assigned.size:
-            queue[assigned[self.allocator.self_found(assigned.size)]] = -1
-        direct = queue < 0
-        if not direct.all():
-            self.join(movers[~direct], queue[~direct], r)
-        return movers[direct], dest[direct]
+    def _overflow(self, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where applicants refused a place tonight sleep, if the place says so.
 
-    def _enter(self, r: int) -> tuple[np.ndarray, np.ndarray]:
-        """New citizens arrive by the scenario's routes; those bound for a scarce place
-        join its list. Returns the entrants who need no place, with their destinations."""
-        idx, dest = self.population.enter(r)
-        if idx.size == 0:
-            return idx, dest
-        queue = self.allocator.needs_place(np.full(idx.size, LEFT, dtype=np.int8), dest)
-        direct = queue < 0
-        if not direct.all():
-            self.join(idx[~direct], queue[~direct], r)
-        return idx[direct], dest[direct]
-
-    def _overflow(self, r: int, waiting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where applicants refused a place this week sleep, if the place says so.
-
-        ``waiting``: everyone on a list this week (each once, though a citizen may join
-        two lists in a week). Those who joined this week and are still listed after the
-        admissions were refused. Entrants refused a place have nowhere to wait: they
+        ``fresh``: those who joined a list tonight and are still on it after the
+        admissions (each once). Entrants refused a place have nowhere to wait: they
         sleep rough unless the place names an overflow. Both stay on the waiting list.
         Returns the moves.
         """
         a = self.citizens
-        fresh = waiting[(a.queue[waiting] >= 0) & (a.queue_since[waiting] == r)]
         idx_parts, dest_parts = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.int8)]
         if fresh.size == 0:
             return idx_parts[0], dest_parts[0]
@@ -431,66 +569,114 @@ class HomelessnessModel(mesa.Model):
         self,
         idx: np.ndarray,
         dest: np.ndarray | int,
-        r: int | None = None,
+        next_week: int | None = None,
         keep_queue: bool = False,
+        night: np.ndarray | int | None = None,
     ) -> None:
         """Move citizens ``idx`` to ``dest``, keeping every count and spell consistent.
 
-        Citizens entering this week (still outside) are counted as entries, not flows.
-        Any move takes a citizen off a waiting list unless ``keep_queue``.
+        ``next_week`` is the state the move counts in (flows, spells; default the next week's);
+        ``night`` the citizens' first night in the new situation, one for all or one
+        each (default ``7 * next_week``, the first night of state ``next_week``). Citizens entering
+        this week (still outside) are counted as entries, not flows. Any move takes a
+        citizen off a waiting list unless ``keep_queue``.
         """
         if idx.size == 0:
             return
-        r = self.week + 1 if r is None else r
+        next_week = self.week + 1 if next_week is None else next_week
+        night = next_week * DAYS_PER_WEEK if night is None else night
         a, rec = self.citizens, self.recorder
         if np.ndim(dest) == 0:
             dest = np.full(idx.size, dest, dtype=np.int8)
         old = a.situation[idx]
+        # nights of this week spent in the new situation rather than the old
+        if self.week < self.weeks:
+            shift = np.maximum((self.week + 1) * DAYS_PER_WEEK - np.asarray(night), 0)
+        else:
+            shift = np.zeros(1, dtype=np.int64)
         # only entrants are outside (LEFT) and move: those who left never move again
         entering = old == LEFT
         if entering.any():
             inside = ~entering
-            rec.add_entries(r, dest[entering])
-            self._count_move(idx[inside], old[inside], dest[inside], r)
-            self.occupancy += np.bincount(dest[entering], minlength=N_SIT)
-            self.cells += np.bincount(
-                self.cell_of(idx[entering], dest[entering]), minlength=self.cells.size
+            rec.add_entries(next_week, dest[entering])
+            self._count_move(
+                idx[inside], old[inside], dest[inside], next_week, _part(shift, inside)
             )
+            new_cells = self.cell_of(idx[entering], dest[entering])
+            self.occupancy += np.bincount(dest[entering], minlength=N_SIT)
+            self.cells += np.bincount(new_cells, minlength=self.cells.size)
+            self._shift_nights(new_cells, None, _part(shift, entering))
         else:
             inside = None
-            self._count_move(idx, old, dest, r)
-        self._spells_and_episodes(idx, old, dest, inside, r)
-        self._end_stays(idx if inside is None else idx[inside], r)
+            self._count_move(idx, old, dest, next_week, shift)
+        self._spells_and_episodes(idx, old, dest, inside, next_week)
+        self._end_stays(idx if inside is None else idx[inside], _part(night, inside))
         a.situation[idx] = dest
         self.recode(idx)
-        a.since[idx] = r
+        a.since[idx] = next_week
+        a.since_night[idx] = night
         if not keep_queue:
             a.queue[idx] = -1
-        rec.mark_year(a, idx[dest != LEFT], r)
-        self.policies.on_move(idx, old, dest, r)
+        stay = dest != LEFT
+        week_of = np.asarray(night) // DAYS_PER_WEEK
+        if week_of.ndim == 0 or (week_of == week_of[0]).all():
+            rec.mark_year(a, idx[stay], int(week_of.flat[0]))
+        else:  # moves on the next week's first night count in its year
+            for w in np.unique(week_of).tolist():
+                rec.mark_year(a, idx[stay & (week_of == w)], w)
+        self.policies.on_move(idx, old, dest, next_week)
 
-    def _end_stays(self, idx: np.ndarray, r: int) -> None:
-        """Log the stays that citizens ``idx`` (inside, moving) end by a move into state
-        ``r``: from the night their situation began to night ``7 * r``."""
+    def _shift_nights(self, new: np.ndarray, old: np.ndarray | None, shift: np.ndarray) -> None:
+        """Move ``shift`` nights each (one for all or one per citizen) of this week from
+        the cells ``old`` (None: from outside) to the cells ``new``."""
+        if not shift.any():
+            return
+        size = self.cells.size
+        flat = self.recorder.nights[self.week].reshape(-1)
+        if shift.ndim == 0 or shift.size == 1:
+            change = np.bincount(new, minlength=size)
+            if old is not None:
+                change -= np.bincount(old, minlength=size)
+            flat += int(shift.flat[0]) * change
+            return
+        change = np.bincount(new, weights=shift, minlength=size)
+        if old is not None:
+            change -= np.bincount(old, weights=shift, minlength=size)
+        flat += change.astype(np.int64)
+
+    def _end_stays(self, idx: np.ndarray, night: np.ndarray | int) -> None:
+        """Log the stays that citizens ``idx`` (inside, moving) end on ``night`` (the
+        first night no longer there; one for all or one each): from the night their
+        stay began."""
         if idx.size:
             a = self.citizens
             self.recorder.stays.add(
                 idx.astype(np.int64),
                 a.situation[idx].copy(),
-                a.since[idx].astype(np.int64) * DAYS_PER_WEEK,
-                np.full(idx.size, r * DAYS_PER_WEEK, dtype=np.int64),
+                a.since_night[idx].astype(np.int64),
+                np.broadcast_to(np.asarray(night, dtype=np.int64), idx.shape).copy(),
             )
 
-    def _count_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, r: int) -> None:
-        """Flows, occupancy and cell counts for citizens moving within the system."""
-        self.recorder.add_flows(r, old, dest)
+    def _count_move(
+        self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, next_week: int, shift: np.ndarray
+    ) -> None:
+        """Flows, occupancy, cell counts and (``shift`` nights each) this week's nights
+        per cell for citizens moving within the system."""
+        self.recorder.add_flows(next_week, old, dest)
         self.occupancy += np.bincount(dest, minlength=N_SIT) - np.bincount(old, minlength=N_SIT)
-        self.cells += np.bincount(self.cell_of(idx, dest), minlength=self.cells.size) - np.bincount(
-            self.cell_of(idx, old), minlength=self.cells.size
+        new, was = self.cell_of(idx, dest), self.cell_of(idx, old)
+        self.cells += np.bincount(new, minlength=self.cells.size) - np.bincount(
+            was, minlength=self.cells.size
         )
+        self._shift_nights(new, was, shift)
 
     def _spells_and_episodes(
-        self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, inside: np.ndarray | None, r: int
+        self,
+        idx: np.ndarray,
+        old: np.ndarray,
+        dest: np.ndarray,
+        inside: np.ndarray | None,
+        next_week: int,
     ) -> None:
         """Begin and end homeless spells and housing episodes (entrants: only begin)."""
         a, rec = self.citizens, self.recorder
@@ -501,15 +687,17 @@ class HomelessnessModel(mesa.Model):
             was_h &= inside
             was_housed &= inside
         begins = idx[now_h & ~was_h]
-        a.spell_start[begins] = r
+        a.spell_start[begins] = next_week
         a.spells[begins] += 1
         end = was_h & ~now_h
         if end.any():
             ends = idx[end]
-            rec.spells.add(a.spell_start[ends], np.full(ends.size, r), a.needs[ends], dest[end])
+            rec.spells.add(
+                a.spell_start[ends], np.full(ends.size, next_week), a.needs[ends], dest[end]
+            )
             a.spell_start[ends] = NO_WEEK
             housed = idx[end & HOUSED_MASK[dest]]
-            self._schedule_bands(housed, r)
+            self._schedule_bands(housed, next_week)
         lost = was_housed & ~HOUSED_MASK[dest]
         if lost.any():
             lost &= a.housed_since[idx] != NO_WEEK
@@ -517,7 +705,7 @@ class HomelessnessModel(mesa.Model):
             if li.size:
                 rec.episodes.add(
                     a.housed_since[li],
-                    np.full(li.size, r),
+                    np.full(li.size, next_week),
                     a.needs[li],
                     dest[lost],
                     self.support_of(li),
@@ -550,8 +738,9 @@ class HomelessnessModel(mesa.Model):
             np.full(open_.size, -1),
             self.support_of(open_),
         )
-        # entrants of the last week arrive at the horizon: no night inside it
-        self._end_stays(np.flatnonzero((a.situation != LEFT) & (a.since < self.week)), self.week)
+        # entrants of the last week who arrive at the horizon: no night inside it
+        horizon = self.week * DAYS_PER_WEEK
+        self._end_stays(np.flatnonzero((a.situation != LEFT) & (a.since_night < horizon)), horizon)
 
     def summary(self) -> dict[str, float]:
         """Scalar outcomes of the run so far (see ``outcomes.summary``)."""
@@ -705,6 +894,12 @@ class WeeklyCollector(mesa.DataCollector):
         self._stored_agents = dict(value)
 
 
+def _part(values: np.ndarray | int, mask: np.ndarray | None) -> np.ndarray:
+    """``values[mask]`` for per-citizen values, the value itself for one for all."""
+    values = np.asarray(values)
+    return values if values.ndim == 0 or mask is None else values[mask]
+
+
 def _truncated(rec: Recorder, week: int) -> Recorder:
     """A view of a recorder as if the horizon were ``week`` (for early summaries)."""
     out = Recorder.__new__(Recorder)
@@ -716,4 +911,6 @@ def _truncated(rec: Recorder, week: int) -> Recorder:
     out.entries = rec.entries[: week + 1]
     out.queues = rec.queues[: week + 1]
     out.capacity = rec.capacity[: week + 1]
+    out.nights = rec.nights[: week + 1]
+    out.peak = rec.peak[: week + 1]
     return out

@@ -75,6 +75,10 @@ class Recorder:
         # from night 0: ``end`` is the first night no longer there (open stays are added
         # at the horizon with ``end = 7 * weeks``, right-censored)
         self.stays = EventLog(("citizen", "situation", "start", "end"))
+        # nights spent in each cell (situation x needs x age band) during week r
+        self.nights = np.zeros((weeks + 1, N_SIT, N_NEEDS, N_AGE), dtype=np.int32)
+        # highest occupancy of each limited place on any night of week r (7r .. 7r + 6)
+        self.peak = np.zeros((weeks + 1, len(PLACE_SITUATION)), dtype=np.int32)
 
     def add_flows(self, r: int, origin: np.ndarray, dest: np.ndarray) -> None:
         self.flows[r] += np.bincount(
@@ -117,8 +121,14 @@ class Recorder:
 
 
 def situation_totals(rec: Recorder) -> np.ndarray:
-    """Counts by week and situation, (weeks + 1, S)."""
+    """Counts by week and situation, (weeks + 1, S): who was where on each week's
+    first night."""
     return rec.counts.sum(axis=(2, 3))
+
+
+def situation_nights(rec: Recorder) -> np.ndarray:
+    """Nights spent in each situation during each week, (weeks + 1, S)."""
+    return rec.nights.sum(axis=(2, 3), dtype=np.int64)
 
 
 def weekly_table(rec: Recorder, start_year: int, detail: bool = True) -> pd.DataFrame:
@@ -179,11 +189,11 @@ def summary(rec: Recorder, start_year: int, pit_week: int) -> dict[str, float]:
     W = rec.weeks
     tot = situation_totals(rec)
     homeless = tot[:, HOMELESS_MASK].sum(axis=1)
-    housed = tot[:, HOUSED_MASK].sum(axis=1)
+    nights = situation_nights(rec)
     out: dict[str, float] = {
         "weeks": W,
-        "homeless_days": float(homeless[:W].sum() * DAYS_PER_WEEK),
-        "housed_days": float(housed[:W].sum() * DAYS_PER_WEEK),
+        "homeless_days": float(nights[:W, HOMELESS_MASK].sum()),
+        "housed_days": float(nights[:W, HOUSED_MASK].sum()),
         "homeless_end": float(homeless[W]),
         "population_end": float(tot[W, :LEFT].sum()),
         "entries": float(rec.entries.sum()),
@@ -208,28 +218,29 @@ def summary(rec: Recorder, start_year: int, pit_week: int) -> dict[str, float]:
         share, n = retention(episodes, W, months)
         out[f"kept_home_{months}m"] = share
         out[f"kept_home_{months}m_n"] = float(n)
-    out.update(place_use(rec, tot))
+    out.update(place_use(rec))
     return out
 
 
-def place_use(rec: Recorder, totals: np.ndarray | None = None) -> dict[str, float]:
+def place_use(rec: Recorder) -> dict[str, float]:
     """How full each scarce place was, and how many waited for it, over the horizon.
 
-    ``utilisation_<place>``: mean over weeks of occupied / capacity, counting only the
-    weeks its capacity was limited (NaN if never); ``queue_mean_<place>``: mean number
-    on its waiting list at the end of a week (assigned homes included). A place nobody
-    waits for (queue 0) cannot change outcomes by having more of it.
-    ``turned_away_<place>``: the share of new applicants not admitted in the week they
-    applied (the blocking probability of a loss system; NaN if nobody applied).
+    ``utilisation_<place>``: mean over weeks of occupied places per night (the week's
+    nights there / 7) / capacity, counting only the weeks its capacity was limited (NaN
+    if never); ``queue_mean_<place>``: mean number on its waiting list at the end of a
+    week (assigned homes included). A place nobody waits for (queue 0) cannot change
+    outcomes by having more of it. ``turned_away_<place>``: the share of new applicants
+    not admitted on the night they applied (the blocking probability of a loss system;
+    NaN if nobody applied).
     """
     W = rec.weeks
-    tot = situation_totals(rec) if totals is None else totals
+    per_night = situation_nights(rec) / DAYS_PER_WEEK
     out: dict[str, float] = {}
     for k, name in enumerate(QUEUE_NAMES):
         if k < len(PLACE_SITUATION):
             cap = rec.capacity[:W, k]
             limited = np.isfinite(cap) & (cap > 0)
-            occ = tot[:W, int(PLACE_SITUATION[k])][limited]
+            occ = per_night[:W, int(PLACE_SITUATION[k])][limited]
             out[f"utilisation_{name}"] = (
                 float((occ / cap[limited]).mean()) if limited.any() else float("nan")
             )

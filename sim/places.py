@@ -1,13 +1,14 @@
 """Scarce places and their waiting lists.
 
 Shelter beds, starter homes, alternative homes and supported places are stocks with a
-capacity; homes the municipality assigns (kommunal anvisning) are a flow per week.
-A citizen whose move needs a place joins that place's waiting list. Each week, after
-everyone else has moved (so places freed this week can be reused), free places go to
-those waiting, in the order the scenario's priority rule gives. A new applicant
-refused a shelter bed sleeps where the place's overflow shares say, and stays on the
-list; applicants for other places wait where they are. A citizen is on at most one
-list; any other move takes them off it.
+capacity; homes the municipality assigns (kommunal anvisning) are a flow per week,
+offered night by night (a seventh of the weekly rate a night, fractions carried over).
+A citizen whose move needs a place joins that place's waiting list on the night of the
+move. Each night, after that night's other moves (so a place freed that night can be
+let that night), free places go to those waiting, in the order the scenario's priority
+rule gives. A new applicant refused a shelter bed sleeps where the place's overflow
+shares say, and stays on the list; applicants for other places wait where they are. A
+citizen is on at most one list; any other move takes them off it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from sim.citizens import NO_WEEK
 from sim.scenario.schema import PLACE_NAMES, Scenario
-from sim.situations import HOMELESS_MASK, LIMITED_PLACES, SITUATIONS, Situation
+from sim.situations import DAYS_PER_WEEK, HOMELESS_MASK, LIMITED_PLACES, SITUATIONS, Situation
 
 #: Waiting lists, by index: the limited places, then assigned homes.
 QUEUE_NAMES: tuple[str, ...] = (*PLACE_NAMES, "assigned_home")
@@ -131,7 +132,7 @@ class PlaceRules:
 
 
 class Allocator:
-    """Runs the waiting lists week by week for one model."""
+    """Runs the waiting lists night by night for one model."""
 
     def __init__(self, rules: PlaceRules, rng: np.random.Generator):
         self.rules = rules
@@ -159,23 +160,25 @@ class Allocator:
             return np.zeros(n, dtype=bool)
         return self.rng.random(n) < share
 
-    def join(self, arrays, idx: np.ndarray, queue: np.ndarray, week: int) -> None:
-        """Put applicants on lists; those already on the same list keep their place."""
+    def join(self, arrays, idx: np.ndarray, queue: np.ndarray, week: int) -> np.ndarray:
+        """Put applicants on lists; those already on the same list keep their place.
+        Returns the applicants new to their list."""
         new = arrays.queue[idx] != queue
         arrays.queue[idx[new]] = queue[new]
         arrays.queue_since[idx[new]] = week
+        return idx[new]
 
     def allocate(
-        self, arrays, occupancy: np.ndarray, week: int, waiting: np.ndarray
+        self, arrays, occupancy: np.ndarray, week: int, waiting: np.ndarray, homes: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Give free places to those waiting (``waiting``: everyone on a list), list by
         list, in priority order. Returns the citizens admitted and their places, for
-        the caller to move (``occupancy``: as it will be after this week's other moves).
+        the caller to move (``occupancy``: as it will be after the night's other moves;
+        ``homes``: assigned homes on offer, from :meth:`homes_tonight`).
 
         A place vacated by someone admitted from an earlier list is free for a later
-        list the same week, as if the moves had been made one list at a time.
+        list the same night, as if the moves had been made one list at a time.
         """
-        homes = self._assigned_homes_this_week()
         none = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8)
         if waiting.size == 0:
             return none
@@ -226,13 +229,14 @@ class Allocator:
         chosen = np.concatenate([ordered[allowed][:free], others])
         return ordered[np.isin(ordered, chosen)][:free]
 
-    def _assigned_homes_this_week(self) -> float:
-        """Whole homes on offer this week; fractions carry over, unused homes do not."""
+    def homes_tonight(self) -> float:
+        """Whole assigned homes on offer tonight (a seventh of the weekly rate a night);
+        fractions carry over, unused homes do not. Called once every night."""
         rate = self.rules.capacity[ASSIGNED]
         if math.isinf(rate):
             return math.inf
-        self.credit += rate
-        homes = math.floor(self.credit)
+        self.credit += rate / DAYS_PER_WEEK
+        homes = math.floor(self.credit + 1e-9)  # seven sevenths make one home
         self.credit -= homes
         return homes
 

@@ -23,6 +23,7 @@ STREAMS: tuple[str, ...] = (
     "prevention",
     "mesa",
     "kinds",
+    "nights",
 )
 
 

@@ -1,4 +1,4 @@
-"""Weekly transition matrices built from a scenario, and the weekly move kernel.
+"""Weekly transition matrices built from a scenario, and the move kernel.
 
 ``P[g, s, j]`` is the chance that a citizen of needs group ``g`` in situation ``s``
 is in situation ``j`` next week. Death and moving away are competing risks taken
@@ -6,8 +6,11 @@ first: the row a scenario gives holds for those who stay in the system.
 
 The kernel draws one uniform per citizen. A citizen moves when the draw falls below
 the chance of leaving the current situation; the same draw, rescaled, then picks the
-destination. Only the few movers have their destinations resolved. With every
-multiplier at 1 this is exactly the Markov chain ``P``.
+destination. Only the few movers have their destinations resolved. The night of each
+move is drawn apart (``sim.nights``): a row's stays are geometric in nights with the
+nightly hazard of its weekly chance, so with every multiplier at 1 and no limits the
+model is exactly the nightly chain ``P_night`` (``nights.nightly_matrix``), whose week
+of seven nights leaves each row with the chance ``P`` gives.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.kinds import KindTables
+from sim.nights import chance_within
 from sim.scenario.schema import Scenario
 from sim.situations import (
     HOMELESS_MASK,
@@ -211,8 +215,9 @@ def draw_moves(
     special: np.ndarray,
     m_house: np.ndarray | None,
     m_loss: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Who moves this week and where to.
+    nights_left: np.ndarray | int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who moves this week (or in the nights left of it) and where to.
 
     ``code`` is each citizen's row code (``row_code``); ``u`` one uniform per citizen.
     ``special`` lists the citizens whose chances are modified (by duration or
@@ -220,7 +225,11 @@ def draw_moves(
     ``special``); everyone else follows the table. The
     chance of leaving of a special citizen is the table's plus the scaled parts, so
     full rows are built only for the few who move.
-    Returns (movers, destinations).
+
+    With ``nights_left`` (1 to 7 per citizen) the chance of moving is that of leaving
+    within those nights, ``1 - (1 - q)^(nights/7)`` (``sim.nights``), and the
+    destination keeps the row's shares. Returns (movers, destinations, the movers'
+    weekly chance of leaving ``q``), the last for drawing the night of the move.
     """
     leave = tables.leave[code]
     if special.size:
@@ -231,9 +240,16 @@ def draw_moves(
         if m_loss is not None:
             extra += (m_loss - 1.0) * tables.p_loss[c]
         leave[special] = np.minimum(leave[special] + extra, 1.0)
-    movers = np.flatnonzero(u < leave)
+    if nights_left is not None:
+        within = chance_within(leave, nights_left)
+        movers = np.flatnonzero(u < within)
+        # the draw, rescaled to [0, q), picks the destination by the row's shares
+        u = u.copy()
+        u[movers] *= leave[movers] / within[movers]
+    else:
+        movers = np.flatnonzero(u < leave)
     if movers.size == 0:
-        return movers, movers.astype(np.int8)
+        return movers, movers.astype(np.int8), leave[movers]
     rows = tables.rows[code[movers]]
     if special.size:
         pos = np.minimum(np.searchsorted(special, movers), special.size - 1)
@@ -251,4 +267,4 @@ def draw_moves(
     # guard against the last bit of rounding between ``leave`` and the row's own sum
     target = np.minimum(u[movers], np.nextafter(cum[:, -1], 0))
     dest = (cum > target[:, None]).argmax(axis=1)
-    return movers, dest.astype(np.int8)
+    return movers, dest.astype(np.int8), leave[movers]

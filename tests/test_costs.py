@@ -328,3 +328,51 @@ def test_bad_cost_input_is_refused(costs, path, words):
         sim.load_scenario(cohort(costs=costs))
     assert err.value.path == path
     assert words in err.value.message
+
+
+MOVING = {
+    "shelter": {"own": 0.3, "rough": 0.1},
+    "rough": {"shelter": 0.4},
+    "at_risk": {"shelter": 0.05, "own": 0.2},
+    "own": {"at_risk": 0.02},
+}
+
+
+def moving_cohort() -> dict:
+    d = chain_scenario({"shelter": 200, "at_risk": 100, "own": 300, "rough": 50}, MOVING, years=2)
+    d["costs"] = copy.deepcopy(SHELTER_COSTS)
+    return d
+
+
+def test_situation_costs_are_price_per_night_times_nights():
+    """With moves on every night of the week, the shelter's cost is its price (DKK 1,100
+    a night, indexed) times the nights the stay log gives inside the horizon, and every
+    weekly cost is finite."""
+    model = run_model(moving_cohort())
+    rc = run_costs(model)
+    stays = model.recorder.stays.frame()
+    horizon = 7 * model.weeks
+    s = stays[stays["situation"] == 4]  # shelter
+    nights = (s["end"].clip(0, horizon) - s["start"].clip(0, horizon)).sum()
+    open_ = (model.citizens.situation == 4) & (model.citizens.since_night < horizon)
+    nights += (horizon - model.citizens.since_night[open_].clip(0)).sum()
+    assert (s["start"] % 7 != 0).any()  # stays are not whole weeks
+    assert rc.total() == pytest.approx(nights * 1100.0, rel=1e-12)
+    assert np.isfinite(rc.weekly).all()
+
+
+def test_costs_per_night_agree_with_weekly_costs_when_nobody_moves_mid_week(monkeypatch):
+    """Every move put on the week's last offset (the first night of the next week) is
+    the old weekly clock: nights per cell are then 7 x the weekly counts, and the costs
+    equal the person-weeks x 7 x price of the weekly tallies."""
+    monkeypatch.setattr(
+        "sim.model.move_offsets", lambda q, start, v: np.full(np.size(v), 7, dtype=np.int8)
+    )
+    model = run_model(moving_cohort())
+    rec = model.recorder
+    weeks = model.weeks
+    assert np.array_equal(rec.nights[:weeks], 7 * rec.counts[:weeks])
+    rc = run_costs(model)
+    shelter_weeks = rec.counts[:weeks, 4].sum()
+    assert rc.total() == pytest.approx(shelter_weeks * 7 * 1100.0, rel=1e-12)
+    assert rec.flows.sum() > 1000  # people did move

@@ -1,0 +1,150 @@
+"""Stays in nights: the nightly hazard, the night of a move, and stay lengths.
+
+The model's stays are semi-Markov with a geometric default (``sim.nights``): a row
+whose weekly chance of leaving is ``q`` has the nightly hazard ``h = 1 - (1-q)^(1/7)``,
+so a stay lasts ``k >= 1`` nights with chance ``h (1-h)^(k-1)``. The checks compare
+simulated stays with that law by chi-square tests at fixed seeds (tolerances below).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import sim
+from sim.nights import NightEvents, chance_within, move_offsets, nightly_hazard
+from sim.situations import SITUATIONS
+from tests.conftest import chain_scenario
+
+SHELTER = SITUATIONS.index("shelter")
+
+
+def test_nightly_hazard_and_chance_within_agree_with_the_week():
+    q = np.array([0.0, 1e-9, 0.01, 0.25, 0.8, 1.0])
+    h = nightly_hazard(q)
+    np.testing.assert_allclose(1 - (1 - h) ** 7, q, atol=1e-15)
+    np.testing.assert_allclose(chance_within(q, 7), q, atol=1e-15)
+    np.testing.assert_allclose(chance_within(q, 3), 1 - (1 - h) ** 3, atol=1e-15)
+    assert h[-1] == 1.0 and h[0] == 0.0
+
+
+@pytest.mark.parametrize(("q", "start"), [(0.05, 0), (0.6, 0), (0.3, 4), (1.0, 2)])
+def test_move_offsets_follow_the_truncated_geometric(q, start):
+    """Offsets of 200,000 movers against ``h (1-h)^(k-1)`` on the nights left,
+    renormalised: chi-square p-value above 1e-4 (fixed seed: a false alarm would be a
+    one-in-ten-thousand draw)."""
+    n = 200_000
+    v = np.random.default_rng(1).random(n)
+    off = move_offsets(np.full(n, q), start, v)
+    assert off.min() >= start + 1 and off.max() <= 7
+    h = nightly_hazard(q)
+    k = np.arange(1, 8 - start)
+    p = h * (1 - h) ** (k - 1)
+    p /= p.sum()
+    seen = np.bincount(off - start, minlength=8 - start)[1:]
+    if q == 1.0:
+        assert seen[0] == n  # a certain move falls on the first night left
+        return
+    assert stats.chisquare(seen, p * n).pvalue > 1e-4
+
+
+def test_night_events_drop_moves_of_citizens_who_moved_since():
+    ev = NightEvents()
+    ev.add(np.array([0, 1, 2]), np.array([3, 4, 5], dtype=np.int8), np.array([2, 5, 2]), 0)
+    ev.add(np.array([3]), np.array([6], dtype=np.int8), np.array([5]), 3)
+    moved_at = np.zeros(4, dtype=np.int8)
+    idx, dest = ev.take(2, moved_at)
+    assert idx.tolist() == [0, 2] and dest.tolist() == [3, 5]
+    moved_at[[1, 3]] = 3  # both moved on night 3: the move of 1 (drawn at 0) is void
+    idx, dest = ev.take(5, moved_at)
+    assert idx.tolist() == [3] and dest.tolist() == [6]
+    assert not ev
+
+
+def shelter_stays(q: float, years: int, per_week: float, seed: int):
+    """Entrants go to an unlimited shelter and leave it for a home with weekly chance
+    ``q``; the completed shelter stays (start, nights)."""
+    raw = chain_scenario({"own": 1}, {"shelter": {"own": q}}, years=years)
+    raw["entries"] = {
+        "per_week": per_week,
+        "routes": {"all": {"share": 1.0, "to": {"shelter": 1.0}}},
+    }
+    model = sim.HomelessnessModel(raw, rng=seed).run()
+    stays = model.recorder.stays.frame()
+    stays = stays[stays["situation"] == SHELTER]
+    return model, stays["start"].to_numpy(), (stays["end"] - stays["start"]).to_numpy()
+
+
+def test_stay_lengths_in_nights_are_geometric():
+    """Stays of entrants who arrived at least 120 nights before the horizon: lengths
+    1 .. 119 nights and "120 or more" (each such stay is then known in its bin, so the
+    horizon censors nothing) against the geometric of the nightly hazard; chi-square
+    p-value above 1e-4 at a fixed seed. Stays of one night occur, about h of them."""
+    q = 0.4
+    model, start, nights = shelter_stays(q, years=4, per_week=60.0, seed=11)
+    horizon = 7 * model.weeks
+    keep = (start >= 0) & (start <= horizon - 120)
+    nights = nights[keep]
+    # stays not yet ended at the horizon: open stays were closed at it; only those
+    # already 120 nights long can be open, and they fall in the last bin
+    assert nights.size > 10_000
+    h = float(nightly_hazard(q))
+    k = np.arange(1, 120)
+    p = np.append(h * (1 - h) ** (k - 1), (1 - h) ** 119)
+    seen = np.append(np.bincount(nights, minlength=120)[1:120], (nights >= 120).sum())
+    expected = p * nights.size
+    pool = expected >= 5  # chi-square needs expected counts of 5 or more
+    obs = np.append(seen[pool], seen[~pool].sum())
+    exp = np.append(expected[pool], expected[~pool].sum())
+    assert stats.chisquare(obs, exp).pvalue > 1e-4
+    one = (nights == 1).mean()
+    assert one > 0 and one == pytest.approx(h, abs=4 * np.sqrt(h / nights.size))
+    assert (nights % 7 != 0).mean() > 0.8  # stays are not whole weeks
+
+
+def test_two_kind_mixture_shares_of_users_and_nights_match_the_closed_form():
+    """Two kinds, shares p = (0.8, 0.2), weekly chances of leaving the shelter 0.4 and
+    0.4 x 0.2; each entrant has one stay, so a kind's share of users is p_k and its share
+    of nights is p_k m_k / sum p_j m_j with m_k = 1 / h_k the geometric's mean in
+    nights. Entrants of the first three of five years (their stays nearly all ended,
+    the long kind's mean is about 80 nights): with about 9,000 users the standard errors
+    are below 0.005 (users) and 0.01 (nights); we allow 0.03."""
+    raw = chain_scenario({"own": 1}, {"shelter": {"own": 0.4}}, years=5)
+    raw["entries"] = {"per_week": 60.0, "routes": {"all": {"share": 1.0, "to": {"shelter": 1.0}}}}
+    raw["kinds"] = {"shares": {"default": {"short": 0.8, "long": 0.2}}, "exit": {"long": 0.2}}
+    model = sim.HomelessnessModel(raw, rng=5).run()
+    stays = model.recorder.stays.frame()
+    stays = stays[(stays["situation"] == SHELTER) & (stays["start"] < 7 * 3 * 52)]
+    stays = stays[stays["start"] >= 0]
+    users = stays["citizen"].to_numpy()
+    assert np.unique(users).size == users.size  # one stay each
+    kind = model.citizens.kind[users]
+    nights = (stays["end"] - stays["start"]).to_numpy()
+    assert kind.size > 8_000
+    p = np.array([0.8, 0.2])
+    m = 1 / nightly_hazard(np.array([0.4, 0.4 * 0.2]))
+    np.testing.assert_allclose(np.bincount(kind, minlength=2) / kind.size, p, atol=0.03)
+    share_nights = np.bincount(kind, weights=nights, minlength=2) / nights.sum()
+    np.testing.assert_allclose(share_nights, p * m / (p * m).sum(), atol=0.03)
+
+
+def test_night_shelter_is_used_night_by_night():
+    """People back on the street by day: a night shelter left with weekly chance 0.999
+    (nightly hazard 0.63) holds most users one night or two, and its users per night
+    (the summary's ``night_shelter_users_per_night_<year>``) are its nights in the
+    year over 364, to set beside a count of beds used."""
+    ns = SITUATIONS.index("night_shelter")
+    raw = chain_scenario(
+        {"rough": 300}, {"rough": {"night_shelter": 0.9}, "night_shelter": {"rough": 0.999}}, 1
+    )
+    model = sim.HomelessnessModel(raw, rng=2).run()
+    out = model.summary()
+    per_night = model.recorder.nights[:52, ns].sum() / 364
+    assert out["night_shelter_users_per_night_2015"] == pytest.approx(per_night, rel=1e-12)
+    stays = model.recorder.stays.frame()
+    nights = (stays["end"] - stays["start"])[stays["situation"] == ns].to_numpy()
+    assert (nights <= 2).mean() > 0.8
+    # a share of the 300 each night, not all or none as under a weekly clock
+    weekly_peak = model.recorder.counts[:52, ns].sum(axis=(1, 2))
+    assert 0 < per_night < 300 and weekly_peak.max() < 300
