@@ -1,5 +1,6 @@
-"""Nights inside the weekly step: the nightly hazard, the night a move falls on, and
-the week's moves kept in order of their nights.
+"""Nights inside the weekly step: nightly hazard, night of a move, moves by night.
+
+The week's moves are kept in order of their nights.
 
 Week ``w`` covers nights ``7w`` to ``7w + 6``. A move is dated by its *offset*
 ``d`` in ``1 .. 7``: the citizen's first night in the new situation is ``7w + d``, so
@@ -30,16 +31,19 @@ def nightly_hazard(q: np.ndarray | float) -> np.ndarray:
 
 
 def chance_within(q: np.ndarray | float, nights: np.ndarray | int) -> np.ndarray:
-    """Chance of leaving within ``nights`` nights, ``1 - (1 - q)^(nights/7)``, of a row
-    whose weekly chance of leaving is ``q`` (exact, also for ``q`` near 0 or at 1)."""
+    """Chance of leaving within ``nights`` nights, ``1 - (1 - q)^(nights/7)``.
+
+    ``q`` is the row's weekly chance of leaving; exact also for ``q`` near 0 or at 1.
+    """
     q = np.minimum(np.asarray(q, dtype=np.float64), 1.0)
     with np.errstate(divide="ignore"):
         return -np.expm1(np.log1p(-q) * (np.asarray(nights) / DAYS_PER_WEEK))
 
 
 def move_offsets(q: np.ndarray, start: np.ndarray | int, v: np.ndarray) -> np.ndarray:
-    """Offsets (``start + 1 .. 7``) of the moves of citizens known to leave before the
-    week ends, whose current stay began on offset ``start`` (0: at the week's start).
+    """Offsets (``start + 1 .. 7``) of the moves of citizens known to leave this week.
+
+    Their current stay began on offset ``start`` (0: at the week's start).
 
     The night is the geometric of hazard ``h = nightly_hazard(q)`` truncated to the
     ``m = 7 - start`` nights left: ``P(start + k) = h (1 - h)^(k-1) / (1 - (1 - h)^m)``,
@@ -56,10 +60,12 @@ def move_offsets(q: np.ndarray, start: np.ndarray | int, v: np.ndarray) -> np.nd
 
 
 def nightly_matrix(weekly: np.ndarray) -> np.ndarray:
-    """The nightly chain of weekly matrices ``weekly`` (``..., S, S``): each row keeps its
-    destination shares and leaves with the nightly hazard of its weekly chance of
-    leaving, so the model without limits is exactly the chain ``P_night`` night by night
-    and ``x0 P_night^(7t)`` after ``t`` weeks."""
+    """The nightly chain of weekly matrices ``weekly`` (``..., S, S``).
+
+    Each row keeps its destination shares and leaves with the nightly hazard of its
+    weekly chance of leaving, so the model without limits is exactly the chain
+    ``P_night`` night by night and ``x0 P_night^(7t)`` after ``t`` weeks.
+    """
     weekly = np.asarray(weekly, dtype=np.float64)
     diag = np.diagonal(weekly, axis1=-2, axis2=-1)
     q = 1.0 - diag
@@ -74,9 +80,11 @@ def nightly_matrix(weekly: np.ndarray) -> np.ndarray:
 
 
 class NightEvents:
-    """The week's moves still to be made, by offset: citizen, destination, and the
-    offset they were drawn on (0: the weekly draw); a move is void once the citizen has
-    moved since it was drawn."""
+    """The week's moves still to be made, by offset.
+
+    Each move holds the citizen, the destination and the offset it was drawn on (0: the
+    weekly draw); a move is void once the citizen has moved since it was drawn.
+    """
 
     def __init__(self) -> None:
         self._at: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
@@ -84,8 +92,10 @@ class NightEvents:
     def add(
         self, idx: np.ndarray, dest: np.ndarray, offset: np.ndarray, drawn: int | np.ndarray
     ) -> None:
-        """Schedule moves of ``idx`` to ``dest`` on ``offset``, drawn on offset ``drawn``
-        (one for all or one each)."""
+        """Schedule moves of ``idx`` to ``dest`` on ``offset``.
+
+        ``drawn``: the offset they were drawn on (one for all or one each).
+        """
         if idx.size == 0:
             return
         drawn = np.broadcast_to(np.asarray(drawn, dtype=np.int8), idx.shape)
@@ -101,9 +111,11 @@ class NightEvents:
             )
 
     def take(self, offset: int, moved_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The moves of ``offset`` still valid: those of citizens who have not moved
-        since the move was drawn (``moved_at``: offset of each citizen's last move this
-        week, 0 if none)."""
+        """The moves of ``offset`` still valid.
+
+        Those of citizens who have not moved since the move was drawn (``moved_at``:
+        offset of each citizen's last move this week, 0 if none).
+        """
         chunks = self._at.pop(offset, None)
         if not chunks:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8)
