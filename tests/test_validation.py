@@ -1,272 +1,186 @@
-"""Bad scenario input: one clear message (file, key path, what was expected), exit 2,
-no traceback, nothing written."""
+"""The validation table: published figures, the model's figure beside each, verdicts."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
 
+import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
 import sim
 from sim.cli import main
 from sim.scenario.errors import ScenarioError
+from sim.simulate import simulate
+from sim.validation import (
+    figures_for,
+    load_published,
+    markdown_table,
+    validation_table,
+    verdict,
+)
 
-BASE = """
-name: t
-initial:
-  counts: {own: 10, shelter: 5}
-transitions:
-  low: {own: {at_risk: 0.1}, shelter: {own: 0.2}}
-  medium: {}
-  high: {}
-"""
-
-CASES = {
-    "unknown key": ("setting: {yeras: 3}", "setting.yeras", "did you mean 'years'"),
-    "wrong type": ("setting: {years: ten}", "setting.years", "expected a whole number"),
-    "probability > 1": (
-        "transitions: {low: {own: {at_risk: 1.5}}}",
-        "transitions.low.own.at_risk",
-        "[0, 1]",
-    ),
-    "row over 1": (
-        "transitions: {low: {shelter: {own: 0.7, rough: 0.5}}}",
-        "transitions.low.shelter",
-        "more than 1",
-    ),
-    "negative capacity": (
-        "places: {shelter: {capacity: -3}}",
-        "places.shelter.capacity",
-        "[0, inf]",
-    ),
-    "unknown situation": (
-        "transitions: {low: {shelterr: {own: 0.1}}}",
-        "transitions.low.shelterr",
-        "did you mean 'shelter'",
-    ),
-    "unknown priority": (
-        "places: {starter: {priority: oldest}}",
-        "places.starter.priority",
-        "expected one of",
-    ),
-    "shares not 1": (
-        "initial: {age_mix: {18-24: 0.5, 25-29: 0.2, 30+: 0.2}}",
-        "initial.age_mix",
-        "adding up to 1",
-    ),
-    "caseload -1": (
-        "policies: {teams: {act: {enabled: true, caseload: -1}}}",
-        "policies.teams.act.caseload",
-        "[0, inf]",
-    ),
-    "unknown team": (
-        "policies: {teams: {abc: {enabled: true}}}",
-        "policies.teams.abc",
-        "unknown key",
-    ),
-    "missing needs group": (
-        "policies: {teams: {cti: {needs: [medium, extreme]}}}",
-        "policies.teams.cti.needs[1]",
-        "expected one of",
-    ),
-    "too many phases": (
-        "policies: {teams: {cti: {duration_weeks: 7, phases: [{weeks: 1}, "
-        "{weeks: 1}, "
-        "{weeks: 1}, {weeks: 1}, {weeks: 1}, {weeks: 1}, {weeks: 1}]}}}",
-        "policies.teams.cti.phases",
-        "at most 6",
-    ),
-    "change after horizon": (
-        "changes: [{date: 2040-01, set: {places.starter.capacity: 4}}]",
-        "changes[0].date",
-        "after the horizon",
-    ),
-    "change to unknown key": (
-        "changes: [{date: 2016, set: {places.starter.capasity: 4}}]",
-        "changes[0].set",
-        "capasity",
-    ),
-}
+AREAS = ("Denmark", "Randers", "Fredericia")
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_is_named(case, tmp_path, capsys):
-    extra, keypath, expected = CASES[case]
-    # the extra block replaces top-level keys of BASE it names
-    path = tmp_path / "s.yaml"
-    import yaml
+def _figure(**kw):
+    base = {
+        "measure": "pit",
+        "year": 2015,
+        "value": 100,
+        "unit": "persons",
+        "areas": ["Randers"],
+        "label": "homeless at the count",
+        "source": "a count",
+    }
+    base.update(kw)
+    return base
 
-    data = yaml.safe_load(BASE)
-    for k, v in yaml.safe_load(extra).items():
-        if isinstance(v, dict) and isinstance(data.get(k), dict):
-            data[k] = {**data[k], **v}
-        else:
-            data[k] = v
-    path.write_text(yaml.safe_dump(data))
+
+def test_shipped_figures_each_name_value_unit_source_and_area():
+    """Every shipped figure has a source, a unit and an area, and every area the built-in
+    settings model has figures: counts, flows and the typology."""
+    figures = load_published()
+    assert all(f.source and f.unit and f.areas for f in figures)
+    for area in AREAS:
+        groups = {f.group for f in figures_for(figures, area)}
+        assert {"counts", "situation mix", "shelter use", "typology"} <= groups, area
+    years = {f.year for f in figures if f.base == "pit" and f.areas == ("Denmark",)}
+    assert {2009, 2011, 2013, 2015, 2017, 2019, 2022, 2024} <= years
+
+
+def test_shipped_figures_name_outcomes_the_model_gives():
+    """A small run of Randers (2015-2019) gives every outcome its figures name, and the
+    figures of Fredericia and Denmark name no outcome beyond those and the counts."""
+    figures = load_published()
+    sc = sim.load_scenario("randers_baseline")
+    frame = simulate(sc, [0], 0, 5)
+    table = validation_table(figures_for(figures, "Randers"), frame, 2015)
+    assert (table["verdict"] != "outside the run").all()
+    assert table["model_mean"].notna().all()
+    randers = {f.base for f in figures_for(figures, "Randers")}
+    others = {f.base for f in figures if "Randers" not in f.areas}
+    assert others - randers <= {
+        "pit_rough",
+        "pit_night_shelter",
+        "pit_shelter",
+        "pit_friends",
+        "shelter_stays",
+    }
+
+
+def test_verdicts_for_ranges_and_single_values():
+    """A range is met when the model's mean lies in it, else 'off by' the nearer end; a
+    single value is met when it lies in the runs' 90% interval, else 'off by' the mean's
+    relative distance to it."""
+    ranged = {k: v for k, v in _figure(range=[40, 50]).items() if k != "value"}
+    rng = load_published({"figures": [ranged]})[0]
+    point = load_published({"figures": [_figure(value=100)]})[0]
+    assert verdict(rng, 45, 0, 0) == "inside the range"
+    assert verdict(rng, 55, 0, 0) == "off by +10%"
+    assert verdict(rng, 30, 0, 0) == "off by -25%"
+    assert verdict(point, 120, 95, 130) == "inside the runs' 90%"
+    assert verdict(point, 120, 110, 130) == "off by +20%"
+    assert verdict(point, math.nan, 0, 0) == "no model value"
+
+
+def test_table_means_ratios_all_years_and_years_outside_the_run():
+    """On hand-made runs: the mean and 5%/95% quantiles over runs; a ratio is taken per
+    run; 'all' averages each run's years after the first; a year the runs do not
+    hold is 'outside the run'."""
+    frame = pd.DataFrame(
+        {
+            "pit_2015": [90.0, 100.0, 110.0],
+            "pit_shelter_2015": [30.0, 50.0, 55.0],
+            "x_2015": [999.0, 999.0, 999.0],  # the first year: left out of 'all'
+            "x_2016": [1.0, 2.0, 3.0],
+            "x_2017": [3.0, 4.0, np.nan],
+        }
+    )
+    figures = load_published(
+        {
+            "figures": [
+                _figure(value=100),
+                _figure(measure="pit_shelter", divide_by="pit", value=0.5, unit="share"),
+                _figure(measure="x", year="all", value=2.5, unit="x"),
+                _figure(year=2019),
+            ]
+        }
+    )
+    t = validation_table(figures, frame, 2015)
+    assert t.loc[0, "model_mean"] == pytest.approx(100)
+    assert t.loc[0, "model_low"] == pytest.approx(91) and t.loc[0, "model_high"] == 109
+    assert t.loc[1, "model_mean"] == pytest.approx(np.mean([30 / 90, 0.5, 0.5]))
+    assert t.loc[2, "model_mean"] == pytest.approx(np.mean([2.0, 3.0, 3.0]))
+    assert t.loc[2, "year"] == "all years"
+    assert t.loc[3, "verdict"] == "outside the run" and t.loc[3, "runs"] == 0
+    md = markdown_table(t)
+    assert md.count("\n") == len(t) + 1 and "outside the run" in md
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "expected"),
+    [
+        ({"yeer": 2015}, "figures[0].yeer", "unknown key"),
+        ({"range": [50, 40]}, "figures[0]", "either 'value'"),
+        ({"value": "many"}, "figures[0].value", "expected a number"),
+        ({"areas": "Randers"}, "figures[0].areas", "list of area names"),
+        ({"year": "2015"}, "figures[0].year", "expected a year"),
+        ({"source": ""}, "figures[0].source", "non-empty text"),
+    ],
+)
+def test_bad_figures_are_refused_with_file_and_key_path(tmp_path, change, path, expected):
+    item = _figure()
+    item.update(change)
+    file = tmp_path / "published.yaml"
+    file.write_text(yaml.safe_dump({"figures": [item]}))
     with pytest.raises(ScenarioError) as err:
-        sim.load_scenario(path)
-    message = str(err.value)
-    assert str(path) in message and keypath in message and expected in message, message
-    out = tmp_path / "out"
-    assert main(["run", str(path), "--out", str(out), "-q"]) == 2
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err and keypath in captured.err
+        load_published(file)
+    text = str(err.value)
+    assert str(file) in text and path in text and expected in text
+
+
+def test_bad_range_order_is_refused(tmp_path):
+    item = {k: v for k, v in _figure(range=[50, 40]).items() if k != "value"}
+    file = tmp_path / "published.yaml"
+    file.write_text(yaml.safe_dump({"figures": [item]}))
+    with pytest.raises(ScenarioError, match=r"figures\[0\]\.range.*low < high"):
+        load_published(file)
+
+
+def test_command_writes_table_and_resumes_with_the_same_numbers(tmp_path, capsys):
+    """A tiny run from the command line: exit 0, the table beside the figures for
+    Randers, written atomically; run again on the same folder it reads its finished
+    runs and writes the same table."""
+    out = tmp_path / "val"
+    args = ["validation", "randers_baseline", "-n", "2", "--years", "2", "--out", str(out), "-q"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "| homeless at the count | 2015 | 117 |" in printed
+    first = (out / "validation.csv").read_text()
+    table = pd.read_csv(out / "validation.csv")
+    assert set(table["verdict"]) & {"outside the run"}  # 2017 and 2019 lie beyond 2 years
+    assert (out / "validation.md").is_file() and (out / "manifest.json").is_file()
+    assert main(args) == 0
+    assert (out / "validation.csv").read_text() == first
+
+
+def test_command_refuses_an_area_without_figures_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "val"
+    code = main(["validation", "randers_baseline", "--area", "Aarhus", "--out", str(out), "-q"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--area" in err and "Aarhus" in err and "Randers" in err and "Traceback" not in err
     assert not out.exists()
 
 
-def test_malformed_yaml_and_missing_file(tmp_path, capsys):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("name: [unclosed\n")
-    assert main(["validate", str(bad)]) == 2
-    assert "malformed YAML (line" in capsys.readouterr().err
-    assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
-    assert "file not found" in capsys.readouterr().err
-
-
-def test_extends_chain_and_cycle(tmp_path):
-    (tmp_path / "a.yaml").write_text(BASE + "places: {starter: {capacity: 5}}\n")
-    (tmp_path / "b.yaml").write_text("extends: a.yaml\nname: b\nplaces: {starter: {capacity: 9}}\n")
-    (tmp_path / "c.yaml").write_text("extends: b.yaml\nname: c\n")
-    sc = sim.load_scenario(tmp_path / "c.yaml")
-    assert sc.name == "c" and sc.params.places.starter.capacity == 9
-    assert sc.params.initial.counts == {"own": 10, "shelter": 5}  # inherited from a
-    assert "extends" not in sc.raw
-    (tmp_path / "x.yaml").write_text("extends: y.yaml\n")
-    (tmp_path / "y.yaml").write_text("extends: x.yaml\n")
-    with pytest.raises(ScenarioError, match="cycle"):
-        sim.load_scenario(tmp_path / "x.yaml")
-
-
-def test_sources_kept_and_overrides_keep_them():
-    sc = sim.load_scenario(Path(__file__).parents[1] / "scenarios" / "randers_baseline.yaml")
-    prov = sc.provenance["places.starter.capacity"]
-    assert "24 starter homes" in prov.source
-    sc2 = sc.with_overrides({"places.starter.capacity": 48})
-    assert sc2.params.places.starter.capacity == 48
-    assert sc2.provenance["places.starter.capacity"].source == prov.source
-    assert sc2.hash != sc.hash
-
-
-def test_every_baseline_parameter_cites_a_source():
-    """Every numeric leaf of the Randers baseline is written {value, source}."""
-    import yaml
-
-    raw = yaml.safe_load(
-        (Path(__file__).parents[1] / "scenarios" / "randers_baseline.yaml").read_text()
-    )
-    missing = []
-
-    def walk(node, path):
-        if isinstance(node, dict):
-            if "value" in node:
-                if not node.get("source"):
-                    missing.append(path)
-                return
-            for k, v in node.items():
-                walk(v, f"{path}.{k}" if path else str(k))
-        elif (
-            isinstance(node, (int, float))
-            and not isinstance(node, bool)
-            and not path.startswith("setting")
-        ):
-            missing.append(path)
-
-    walk(raw, "")
-    assert missing == []
-
-
-def test_override_of_a_shared_mapping_changes_only_its_own_path():
-    """A mapping used for several needs groups (as a YAML alias would) is copied apart."""
-    rows = {"own": {"at_risk": 0.1}, "shelter": {"own": 0.2}}
-    sc = sim.load_scenario(
-        {
-            "initial": {"counts": {"own": 5}},
-            "transitions": {"low": rows, "medium": rows, "high": rows},
-        }
-    )
-    sc2 = sc.with_overrides({"transitions.low.shelter.own": 0.05})
-    assert sc2.params.transitions["low"]["shelter"]["own"] == 0.05
-    assert sc2.params.transitions["medium"]["shelter"]["own"] == 0.2
-    assert sc.params.transitions["low"]["shelter"]["own"] == 0.2
-
-
-def test_whole_numbers_are_never_rounded():
-    """24.7 places is an error; 24.0 is the whole number 24 (kept an int)."""
-    with pytest.raises(ScenarioError, match=r"expected a whole number, got 24\.7"):
-        sim.load_scenario({"places": {"starter": {"capacity": 24.7}}})
-    sc = sim.load_scenario(
-        {"places": {"starter": {"capacity": 24.0}}, "initial": {"counts": {"own": 10.0}}}
-    )
-    assert sc.params.places.starter.capacity == 24
-    assert isinstance(sc.params.places.starter.capacity, int)
-    assert isinstance(sc.params.initial.counts["own"], int)
-    with pytest.raises(ScenarioError, match=r"initial\.counts\.own.*whole number"):
-        sim.load_scenario({"initial": {"counts": {"own": 10.5}}})
-
-
-def test_exponent_read_as_text_gets_a_hint(tmp_path):
-    path = tmp_path / "s.yaml"
-    path.write_text("entries: {per_week: 1.0e9}\n")
-    with pytest.raises(ScenarioError) as err:
-        sim.load_scenario(path)
-    assert "entries.per_week" in str(err.value) and "write 1.0e+9" in str(err.value)
-
-
-def test_population_cap_names_scale():
-    """Counts times scale beyond MAX_CITIZENS is refused, blaming setting.scale."""
-    from sim.scenario.fields import MAX_CITIZENS
-
-    ok = {"setting": {"years": 1, "scale": 10}, "initial": {"counts": {"own": 1000}}}
-    sim.load_scenario(ok)
-    big = {"setting": {"years": 1, "scale": 10_000}, "initial": {"counts": {"own": 10_000}}}
-    assert MAX_CITIZENS < 10_000 * 10_000
-    with pytest.raises(ScenarioError, match=r"setting\.scale"):
-        sim.load_scenario(big)
-
-
-def test_duplicate_keys_name_both_lines(tmp_path):
-    path = tmp_path / "s.yaml"
-    path.write_text("name: a\nsetting:\n  years: 2\n  years: 3\n")
-    with pytest.raises(ScenarioError, match="duplicate key 'years' on lines 3 and 4"):
-        sim.load_scenario(path)
-
-
-def test_merge_keys_are_not_duplicates():
-    """A YAML merge (<<) followed by an explicit key overrides it, as YAML defines."""
-    from sim.userfiles import parse_yaml
-
-    data = parse_yaml("a: &b {years: 2, start_year: 2015}\nsetting: {<<: *b, years: 3}\n")
-    assert data["setting"] == {"years": 3, "start_year": 2015}
-
-
-def test_a_bad_sweep_value_is_blamed_on_the_batch_sweep_key(tmp_path):
-    from sim.batch import load_batch
-
-    (tmp_path / "s.yaml").write_text(BASE)
-    batch = tmp_path / "b.yaml"
-    batch.write_text("scenarios: [s.yaml]\nsweep: {places.starter.capacity: [4, -3]}\n")
-    points = load_batch(batch).points
-    assert points[0].error is None
-    assert points[1].error.startswith(f"{batch} at 'sweep.places.starter.capacity': ")
-    assert "s.yaml" not in points[1].error.replace(str(batch), "")
-    batch.write_text(
-        "scenarios: [s.yaml]\nsweep: [{places.starter.capacity: 4}, "
-        "{places.starter.capacity: 2.5}]\n"
-    )
-    assert (
-        load_batch(batch)
-        .points[1]
-        .error.startswith(f"{batch} at 'sweep[1].places.starter.capacity': expected a whole number")
-    )
-
-
-def test_housing_first_with_every_team_disabled_runs():
-    """Housing First reads the support team of citizens even when no team works: the
-    per-citizen arrays of every policy exist from the start (it crashed at week 10)."""
-    sc = sim.load_scenario(Path(__file__).parents[1] / "scenarios" / "randers_housing_first.yaml")
-    off = {f"policies.teams.{t}.enabled": False for t in ("cti", "icm", "act", "floating")}
-    sc = sc.with_overrides({**off, "setting.years": 1})
-    model = sim.HomelessnessModel(sc, rng=1)
-    model.run(30)
-    assert model.policies.teams is None and model.policies.housing_first is not None
-    assert (model.citizens.team == -1).all()
+def test_command_refuses_a_bad_published_file_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "published.yaml"
+    bad.write_text(yaml.safe_dump({"figures": [_figure(unit=None)]}))
+    out = tmp_path / "val"
+    code = main(["validation", "randers_baseline", "--published", str(bad), "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "figures[0].unit" in err and "Traceback" not in err
+    assert not out.exists()
