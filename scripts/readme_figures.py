@@ -116,7 +116,11 @@ def programme_outcomes() -> None:
 
 def calibrated_fits() -> None:
     print("6. Calibrated scenarios against their targets (4 replications, seed 0):")
-    for name, targets in (("randers_calibrated", "randers"), ("denmark_calibrated", "denmark")):
+    for name, targets in (
+        ("randers_calibrated", "randers_flows"),
+        ("denmark_calibrated", "denmark_flows"),
+        ("fredericia_calibrated", "fredericia_flows"),
+    ):
         loaded = sim.load_scenario(SCEN / f"{name}.yaml")
         tg = calibration.load_targets(SCEN / "targets" / f"{targets}.yaml")
         used, _ = calibration.usable_targets(loaded, tg)

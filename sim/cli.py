@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "scenarios": "list, show or copy the scenarios shipped with homesim",
     "sensitivity": "one-way (tornado) or global (Sobol) sensitivity of an outcome",
     "validate": "check scenario files and say what is wrong",
+    "validation": "published figures beside the model's, with a verdict for each",
 }
 
 
