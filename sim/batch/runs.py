@@ -23,6 +23,7 @@ import pandas as pd
 from sim.costs import run_costs
 from sim.model import HomelessnessModel
 from sim.outcomes import weekly_table
+from sim.results_io import plain
 from sim.runner import run_once
 from sim.scenario.loader import LoadedScenario, from_raw, scenario_hash, set_path
 from sim.simulate import pit_by_situation
@@ -210,8 +211,6 @@ def _run(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
 def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The summary row (and extra tables) of a ``rows`` or ``compare`` run, as plain
     JSON values, so that a row read back from the run cache is the same bit for bit."""
-    from sim.batch.cache import plain
-
     if spec.seeds != "common":
         raise ValueError(f"measure {spec.measure!r} runs with common seeds only")
     sc = spec.loaded()
