@@ -166,3 +166,29 @@ def test_every_policy_follows_the_lifecycle():
         assert all(callable(getattr(cls, p)) for p in (*points, "queue_rules")), cls
         assert isinstance(cls.FIELDS, tuple)
     assert set(points) <= set(dir(Policy))
+
+
+def test_every_policy_array_exists_and_queue_rules_come_from_the_policies():
+    """With no policy on, every array a policy declares exists; the allocator's rules for
+    the lists for places are exactly those the policies in force declare."""
+    from sim.places import QUEUE_NAMES
+
+    base = sim.load_scenario(SCENARIOS / "randers_baseline.yaml")
+    model = sim.HomelessnessModel(base, rng=1, years=1)
+    for cls in POLICY_CLASSES:
+        for name, dtype, fill in cls.FIELDS:
+            arr = getattr(model.citizens, name)
+            assert arr.dtype == np.dtype(dtype) and (arr[: model.citizens.n] == fill).all()
+    assert model.allocator.front == {} and model.allocator.reserved == {}
+    hf = base.with_overrides(
+        {
+            "policies.pathway.model": "housing_first",
+            "policies.youth.priority": True,
+            "policies.youth.reserved_starter_homes": 4,
+        }
+    )
+    model = sim.HomelessnessModel(hf, rng=1, years=1)
+    starter, assigned = QUEUE_NAMES.index("starter"), QUEUE_NAMES.index("assigned_home")
+    assert set(model.allocator.front) == {starter, assigned}
+    assert model.allocator.front[assigned] == model.policies.housing_first.in_programme
+    assert model.allocator.reserved[starter][0] == 4
