@@ -38,6 +38,7 @@ from sim.scenario.costs_schema import (
     Price,
 )
 from sim.scenario.errors import ScenarioError
+from sim.scenario.policy_schema import TEAM_KINDS, team_kind
 from sim.situations import (
     DAYS_PER_WEEK,
     HOMELESS,
@@ -74,6 +75,7 @@ def check_costs(sc: Scenario, file: str | None = None) -> None:
     rates are keyed by needs group; QALY weights cover every situation in use.
     """
     costs = sc.costs
+    _check_team_prices(sc, file)
     for path, price in iter_prices(costs):
         if price.price > price.own_payment and not price.payers:
             raise ScenarioError("expected at least one payer", file=file, path=f"{path}.payers")
@@ -122,11 +124,38 @@ def check_costs(sc: Scenario, file: str | None = None) -> None:
             )
 
 
+def _check_team_prices(sc: Scenario, file: str | None) -> None:
+    """Prices of support and staff are by kind of team or by one of the scenario's teams."""
+    known = (*TEAM_KINDS, *sc.policies.teams)
+    for section in ("support", "staff"):
+        for key in getattr(sc.costs, section):
+            if key not in known:
+                raise ScenarioError(
+                    f"unknown team or kind of team '{key}' (kinds: {', '.join(TEAM_KINDS)}; "
+                    f"teams: {', '.join(sc.policies.teams)})",
+                    file=file,
+                    path=f"costs.{section}.{key}",
+                )
+
+
+def team_price(sc: Scenario, section: str, team: str) -> Price | None:
+    """The price per week of team ``team`` in ``costs.<section>`` (support: per person,
+    staff: per FTE): the team's own, else its kind's; None if neither is given or the
+    team is not in this parameter phase."""
+    prices = getattr(sc.costs, section)
+    params = sc.policies.teams.get(team)
+    if team in prices:
+        return prices[team]
+    if params is None:
+        return None
+    return prices.get(team_kind(team, params).name)
+
+
 def iter_prices(costs: Costs) -> list[tuple[str, Price]]:
     """Every price of a cost section with its dotted key path."""
     out = [(f"costs.situations.{s}", getattr(costs.situations, s)) for s in LIVING]
-    out += [(f"costs.support.{t}", getattr(costs.support, t)) for t in SUPPORT_TEAMS]
-    out += [(f"costs.staff.{t}", getattr(costs.staff, t)) for t in SUPPORT_TEAMS]
+    out += [(f"costs.support.{t}", price) for t, price in costs.support.items()]
+    out += [(f"costs.staff.{t}", price) for t, price in costs.staff.items()]
     out.append(("costs.eviction", costs.eviction))
     out += [(f"costs.services.{k}.price", getattr(costs.services, k).price) for k in SERVICES]
     return out
@@ -286,8 +315,8 @@ def support_cells_of(model: object, weeks: int, teams: tuple[str, ...]) -> np.nd
 
 def service_multipliers(sc: Scenario, teams: tuple[str, ...]) -> np.ndarray:
     """Multiplier on other services' use while in each team's support (1 = no change)."""
-    holder = getattr(getattr(sc, "policies", None), "teams", None)
-    return np.array([float(getattr(getattr(holder, t, None), "services", 1.0)) for t in teams])
+    holder = getattr(getattr(sc, "policies", None), "teams", None) or {}
+    return np.array([float(getattr(holder.get(t), "services", 1.0)) for t in teams])
 
 
 def cost_arrays(
@@ -324,7 +353,7 @@ def cost_arrays(
             out[row, :, seg] = np.outer(it.shares, driver * it.unit_price)
             row += 1
         for k, team in enumerate(teams):
-            price = getattr(c.support, team, None)
+            price = team_price(sc, "support", team)
             if price is not None:
                 it = split(price, first)
                 out[row, :, seg] = np.outer(it.shares, support[seg, k] * it.unit_price)
@@ -350,8 +379,8 @@ def cost_arrays(
 
 def _staff_cost(sc: Scenario, team: str, first: Costs, weeks: int) -> np.ndarray:
     """Weekly cost by payer of a team's staff in one parameter phase, (payers, weeks)."""
-    price = getattr(sc.costs.staff, team, None)
-    params = getattr(sc.policies.teams, team, None)
+    price = team_price(sc, "staff", team)
+    params = sc.policies.teams.get(team)
     if price is None or params is None or not params.enabled:
         return np.zeros((len(PAYERS), weeks))
     it = split(price, first)

@@ -38,6 +38,7 @@ from sim.places import QUEUE_NAMES
 from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import CODES, code_label, in_words, key_label, word
 from sim.scenario.loader import LoadedScenario, load_scenario
+from sim.scenario.policy_schema import TEAM_NAMES, team_label
 from sim.shipped import shipped_root
 from sim.situations import HOMELESS_MASK, LEFT, SITUATIONS
 from sim.streams import run_seed
@@ -144,10 +145,38 @@ LEVERS: tuple[Lever, ...] = (
 )
 
 
-def available_levers(levers: tuple[Lever, ...] = LEVERS) -> tuple[Lever, ...]:
-    """The levers whose scenario keys exist in the schema."""
+def available_levers(
+    levers: tuple[Lever, ...] = LEVERS, loaded: LoadedScenario | None = None
+) -> tuple[Lever, ...]:
+    """The levers whose scenario keys exist in the schema; with a scenario, also a staff
+    lever for each support team it adds to the classic ones (after theirs)."""
+    if loaded is not None:
+        at = next((i for i, lv in enumerate(levers) if _team(lv)), len(levers))
+        at += sum(1 for lv in levers if _team(lv))
+        levers = (*levers[:at], *team_levers(loaded), *levers[at:])
     return tuple(
         lv for lv in levers if key_exists(lv.path) and (lv.enable is None or key_exists(lv.enable))
+    )
+
+
+def team_levers(loaded: LoadedScenario) -> tuple[Lever, ...]:
+    """A staff lever for each team a scenario names besides the classic ones, labelled
+    by the team's label (or name)."""
+    teams = loaded.params.policies.teams
+    return tuple(
+        Lever(
+            f"{name}_staff",
+            f"policies.teams.{name}.staff",
+            f"{team_label(name, team)}: staff",
+            "float",
+            0,
+            20,
+            0.5,
+            enable=f"policies.teams.{name}.enabled",
+            unit="FTE",
+        )
+        for name, team in teams.items()
+        if name not in TEAM_NAMES
     )
 
 
@@ -184,7 +213,7 @@ def lever_overrides(
     A lever left where it starts changes nothing, so an unlimited capacity stays
     unlimited until its slider is moved. Unknown lever names raise ``KeyError``.
     """
-    by_name = {lv.name: lv for lv in (levers or available_levers())}
+    by_name = {lv.name: lv for lv in (levers or available_levers(loaded=loaded))}
     out = {}
     for name, value in values.items():
         lever = by_name[name]
@@ -200,7 +229,7 @@ def model_params(loaded: LoadedScenario, seed: int = 0, years: int | None = None
     """The model's keywords and the page's controls (in Mesa's ``model_params`` shape):
     one control per lever, plus the fixed settings."""
     params: dict[str, Any] = {"base": loaded, "seed": seed, "years": years}
-    for lever in available_levers():
+    for lever in available_levers(loaded=loaded):
         start = lever_start(lever, loaded)
         if lever.kind == "bool":
             params[lever.name] = {"type": "Checkbox", "value": start, "label": lever.label}
@@ -416,13 +445,18 @@ def _team(lever: Lever) -> Any:
     return parts[2] if parts[:2] == ["policies", "teams"] else None
 
 
+def _team_words(name: str, team: Any) -> str:
+    """A team in a sentence: its label, else the words for its name."""
+    return team.label or word(name)
+
+
 def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict[str, str]:
     """Why a lever has no effect in this scenario, for the levers that have none."""
     if model is None:
         return {}
     notes: dict[str, str] = {}
     base = model.base.params
-    for lever in available_levers():
+    for lever in available_levers(loaded=model.base):
         place, team = _place(lever), _team(lever)
         if place in QUEUE_NAMES:
             q = QUEUE_NAMES.index(place)
@@ -433,16 +467,16 @@ def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict
                     "so far in this scenario: more places change nothing."
                 )
         elif team is not None:
-            t = getattr(base.policies.teams, team)
+            t = base.policies.teams[team]
             if t.m_house == 1 and t.m_loss == 1 and not t.phases:
                 notes[lever.name] = (
-                    f"The {word(team)} team has no effect set in this "
+                    f"The {_team_words(team, t)} team has no effect set in this "
                     "scenario (its effects on being housed and on losing a "
                     "home are 1), so its staff change nothing."
                 )
             elif t.referral_per_week == 0 and not t.on_housing:
                 notes[lever.name] = (
-                    f"Nobody is referred to the {word(team)} team in this "
+                    f"Nobody is referred to the {_team_words(team, t)} team in this "
                     "scenario, so its staff change nothing."
                 )
         elif lever.path == "policies.prevention.enabled":
@@ -691,7 +725,7 @@ if solara is not None:
     @solara.component
     def Dashboard(loaded: LoadedScenario, seed: int = 0, years: int | None = None):  # noqa: N802
         """The dashboard for one scenario (also usable in a Jupyter notebook)."""
-        levers = available_levers()
+        levers = available_levers(loaded=loaded)
         starts = {lv.name: lever_start(lv, loaded) for lv in levers}
         values, set_values = solara.use_state(starts)
         first = solara.use_memo(lambda: build_model(loaded, seed, years, starts), [])
@@ -756,7 +790,7 @@ if solara is not None:
 
 def lever_table(loaded: LoadedScenario) -> list[tuple[str, str, Any]]:
     """(lever name, scenario key, starting value) of the levers this schema offers."""
-    return [(lv.name, lv.path, lever_start(lv, loaded)) for lv in available_levers()]
+    return [(lv.name, lv.path, lever_start(lv, loaded)) for lv in available_levers(loaded=loaded)]
 
 
 __all__ = [

@@ -128,6 +128,9 @@ def key_bounds(path: str) -> KeyBounds | None:
             continue
         if tp in (int, float):
             return KeyBounds(f.metadata.get("ge"), f.metadata.get("le"), tp is int)
+        if f.metadata.get("entries") is not None and tp is dict and len(keys) >= i + 3:
+            cls, i = f.metadata["entries"], i + 2  # a named entry: its name, then its keys
+            continue
         if tp is dict:
             if cls is schema.Entries and f.name == "routes" and len(keys) >= i + 3:
                 cls, i = schema.Route, i + 2

@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import inspect
 import json
+import re
 import sys
 import types
 import typing
@@ -82,6 +83,33 @@ def _default(f: dataclasses.Field) -> Any:
     return None
 
 
+#: How the reference writes the name of an entry of a named mapping, and the index of
+#: an entry of a list of sections (``policies.teams.<name>.phases[i].weeks``).
+ENTRY_NAME, ENTRY_INDEX = "<name>", "[i]"
+
+
+def _entry_keys(f: dataclasses.Field, t: Any, path: str) -> Iterator[KeyDoc]:
+    """A field of named entries (``spec(entries=...)``) as documented keys.
+
+    The field, then the entry as a section, then the entry's keys.
+    """
+    entry = f.metadata["entries"]
+    default = _default(f)
+    shown = {name: {} for name in default} if isinstance(default, dict) else []
+    yield KeyDoc(path, type_name(t), shown, f.metadata.get("doc", ""))
+    sub = f"{path}.{ENTRY_NAME}" if isinstance(default, dict) else f"{path}{ENTRY_INDEX}"
+    what = "One entry of" if isinstance(default, dict) else "One item of"
+    yield KeyDoc(
+        sub,
+        "section",
+        None,
+        f"{what} `{path}`.",
+        section=True,
+        section_doc=inspect.cleandoc(entry.__doc__ or ""),
+    )
+    yield from iter_keys(entry, sub + ".")
+
+
 def iter_keys(cls: type = schema.Scenario, prefix: str = "") -> Iterator[KeyDoc]:
     """Every key of the schema under ``cls``, depth first, in declaration order."""
     hints = typing.get_type_hints(cls)
@@ -89,7 +117,9 @@ def iter_keys(cls: type = schema.Scenario, prefix: str = "") -> Iterator[KeyDoc]
         t = hints[f.name]
         meta = f.metadata
         path = f"{prefix}{f.name}"
-        if _is_dataclass_type(t):
+        if meta.get("entries") is not None:
+            yield from _entry_keys(f, t, path)
+        elif _is_dataclass_type(t):
             yield KeyDoc(
                 path,
                 "section",
@@ -115,8 +145,19 @@ def iter_keys(cls: type = schema.Scenario, prefix: str = "") -> Iterator[KeyDoc]
 
 
 def key_exists(path: str, cls: type = schema.Scenario) -> bool:
-    """Whether a dotted path names a key or section of the schema."""
-    return any(k.path == path for k in iter_keys(cls))
+    """Whether a dotted path names a key or section of the schema.
+
+    Any name or index stands for an entry's: ``policies.teams.act.staff`` matches
+    ``policies.teams.<name>.staff``.
+    """
+    return any(_key_pattern(k.path).fullmatch(path) for k in iter_keys(cls))
+
+
+def _key_pattern(doc_path: str) -> re.Pattern:
+    """The paths a documented path stands for."""
+    text = re.escape(doc_path)
+    text = text.replace(re.escape(ENTRY_NAME), "[a-z][a-z0-9_]*")
+    return re.compile(text.replace(re.escape(ENTRY_INDEX), r"\[\d+\]"))
 
 
 # ------------------------------------------------------------------ rendering

@@ -4,8 +4,8 @@
   Strategy 2009-2013: 88%).
 - ICM and ACT: among citizens housed while supported by the team, the share still
   housed 12 months later (76% and about 90%).
-- Housing First overall: the same among everyone housed with programme support
-  (Randers: about 90% keep their home).
+- Housing First overall: the same among everyone housed with the support of a
+  programme team (``policies.pathway.teams``; Randers: about 90% keep their home).
 - ACT found a home: share of ACT participants housed when their support ended or at
   the horizon (Randers ACT: 77% by the end of the project).
 - Time to housing: weeks from the start of support to housing, for those housed.
@@ -51,7 +51,9 @@ def programme_outcomes(model) -> dict[str, float]:
         out["act_housed_by_end"] = float(housed_now[act.index].mean())
         out["act_housed_by_end_n"] = float(len(act))
     episodes = model.recorder.episodes.frame()
-    for name, codes in (("icm", [ICM]), ("act", [ACT]), ("programme", [CTI, ICM, ACT])):
+    names = model.policies.support_teams
+    programme = [names.index(t) for t in model.params.policies.pathway.teams]
+    for name, codes in (("icm", [ICM]), ("act", [ACT]), ("programme", programme)):
         share, n = retention(episodes[episodes.support.isin(codes)], model.week, 12)
         if n:
             out[f"{name}_kept_home_12m"] = share

@@ -36,6 +36,12 @@ from typing import Any
 
 from sim.scenario.errors import ScenarioError
 
+
+def slug(name: str) -> str:
+    """A folder-safe form of a scenario name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_") or "_"
+
+
 LOCK_NAME = ".lock"
 #: The claim's own record of what the folder holds (command kind and plan), kept apart
 #: from ``manifest.json`` so that whichever module writes the manifest, a rerun of the

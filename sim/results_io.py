@@ -186,3 +186,14 @@ def git_commit() -> str | None:
             commit = None
     _GIT["commit"] = commit
     return commit
+
+
+def plain(data: Any) -> Any:
+    """``data`` as plain JSON values (numpy numbers and arrays become Python ones)."""
+    return json.loads(json.dumps(data, default=_plain_default, allow_nan=True))
+
+
+def _plain_default(x: Any) -> Any:
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    return str(x)

@@ -81,7 +81,7 @@ def test_caseloads_never_exceeded_and_cti_ends_after_39_weeks(hf):
 def test_effect_states_follow_support_and_its_phases(hf):
     """Every week each citizen's table row is that of their support: the team and, for
     CTI, the phase that the weeks since admission give; no support, state 0."""
-    from sim.policies.team_rules import N_TEAMS, effect_state
+    from sim.policies.team_rules import effect_state
     from sim.situations import N_NEEDS, N_SIT
     from sim.transitions import row_code
 
@@ -106,7 +106,8 @@ def test_effect_states_follow_support_and_its_phases(hf):
         # support counts by team, situation and needs, kept by every move, are a recount
         cell = (a.team[on].astype(np.intp) * N_SIT + a.situation[on]) * N_NEEDS + a.needs[on]
         assert np.array_equal(
-            model.policies.teams.cells, np.bincount(cell, minlength=N_TEAMS * N_SIT * N_NEEDS)
+            model.policies.teams.cells,
+            np.bincount(cell, minlength=len(TEAM_NAMES) * N_SIT * N_NEEDS),
         )
         phases_seen |= set(phase[a.team[on] == cti].tolist())
     assert phases_seen == {0, 1, 2}
@@ -115,7 +116,7 @@ def test_effect_states_follow_support_and_its_phases(hf):
 def test_effect_rows_equal_personal_multipliers(hf):
     """Each effect state's rows are the unsupported rows with its multipliers applied,
     as the kernel applies personal multipliers (``modified_rows``)."""
-    from sim.policies.team_rules import N_EFFECTS, effect_multipliers
+    from sim.policies.team_rules import effect_multipliers, n_effects
     from sim.situations import N_NEEDS, N_SIT
     from sim.transitions import N_BASE, MoveTables, modified_rows
 
@@ -126,7 +127,8 @@ def test_effect_rows_equal_personal_multipliers(hf):
     plain = MoveTables.build(params)
     codes = np.arange(N_BASE)
     sits = (codes // N_NEEDS) % N_SIT
-    for e in range(N_EFFECTS):
+    assert m_house.size == n_effects(len(TEAM_NAMES))
+    for e in range(m_house.size):
         want = modified_rows(
             plain, codes, sits, np.full(N_BASE, m_house[e]), np.full(N_BASE, m_loss[e])
         )

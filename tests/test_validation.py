@@ -59,10 +59,66 @@ CASES = {
         "policies.teams.act.caseload",
         "[0, inf]",
     ),
-    "unknown team": (
+    "team without a kind": (
         "policies: {teams: {abc: {enabled: true}}}",
-        "policies.teams.abc",
-        "unknown key",
+        "policies.teams.abc.kind",
+        "expected the team's kind",
+    ),
+    "unknown team kind": (
+        "policies: {teams: {youth: {kind: icn}}}",
+        "policies.teams.youth.kind",
+        "did you mean 'icm'",
+    ),
+    "team named after another kind": (
+        "policies: {teams: {act: {kind: icm}}}",
+        "policies.teams.act.kind",
+        "another name",
+    ),
+    "bad team name": (
+        "policies: {teams: {Youth ICM: {kind: icm}}}",
+        "policies.teams.Youth ICM",
+        "lower-case letters",
+    ),
+    "phases not adding up": (
+        "policies: {teams: {rrh: {kind: rapid_rehousing, duration_weeks: 26, "
+        "phases: [{weeks: 13}, {weeks: 12}]}}}",
+        "policies.teams.rrh.phases",
+        "add up to 25, expected duration_weeks (26)",
+    ),
+    "phase of no weeks": (
+        "policies: {teams: {cti: {duration_weeks: 13, phases: [{weeks: 0}]}}}",
+        "policies.teams.cti.phases[0].weeks",
+        "[1, inf]",
+    ),
+    "open-ended team with a length": (
+        "policies: {teams: {youth_icm: {kind: icm, duration_weeks: 52}}}",
+        "policies.teams.youth_icm.duration_weeks",
+        "open-ended",
+    ),
+    "time-limited team without a length": (
+        "policies: {teams: {rrh: {kind: rapid_rehousing, enabled: true}}}",
+        "policies.teams.rrh.duration_weeks",
+        "expected duration_weeks",
+    ),
+    "two teams with one label": (
+        "policies: {teams: {a1: {kind: act, label: ACT}, a2: {kind: act, label: ACT}}}",
+        "policies.teams.a2.label",
+        "label of its own",
+    ),
+    "Housing First team unknown": (
+        "policies: {pathway: {model: housing_first, teams: [icm, youth]}}",
+        "policies.pathway.teams[1]",
+        "unknown team 'youth'",
+    ),
+    "Housing First team not a name": (
+        "policies: {pathway: {model: housing_first, teams: [[icm]]}}",
+        "policies.pathway.teams[0]",
+        "expected a team's name (text)",
+    ),
+    "price of an unknown team": (
+        "costs: {support: {youth_icm: {price: 100}}}",
+        "costs.support.youth_icm",
+        "unknown team or kind of team",
     ),
     "missing needs group": (
         "policies: {teams: {cti: {needs: [medium, extreme]}}}",

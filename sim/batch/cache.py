@@ -18,10 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 from sim.batch.runs import RunOutput, RunSpec
-from sim.results_io import write_text
+from sim.folders import slug
+from sim.results_io import plain, write_text
 from sim.scenario.loader import scenario_hash
 
 FOLDER = "runs"
@@ -55,8 +55,6 @@ class RunCache:
 
     def path(self, spec: RunSpec) -> Path:
         """Where the output of ``spec`` is stored: its scenario's folder, then its digest."""
-        from sim.batch.store import slug
-
         return self.root / slug(spec.name) / f"{run_digest(spec)}.json"
 
     def done(self, spec: RunSpec) -> bool:
@@ -105,14 +103,3 @@ class RunCache:
             p.unlink(missing_ok=True)
             n += 1
         return n
-
-
-def plain(data: Any) -> Any:
-    """``data`` as plain JSON values (numpy numbers and arrays become Python ones)."""
-    return json.loads(json.dumps(data, default=_default, allow_nan=True))
-
-
-def _default(x: Any) -> Any:
-    if hasattr(x, "tolist"):
-        return x.tolist()
-    return str(x)

@@ -24,6 +24,7 @@ from sim.costs import run_costs
 from sim.data_terms import monthly_columns
 from sim.model import HomelessnessModel
 from sim.outcomes import weekly_table
+from sim.results_io import plain
 from sim.runner import run_once
 from sim.scenario.loader import LoadedScenario, from_raw, scenario_hash, set_path
 from sim.simulate import pit_by_situation
@@ -219,8 +220,6 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
 
     Plain JSON values, so that a row read back from the run cache is the same bit for bit.
     """
-    from sim.batch.cache import plain
-
     if spec.seeds != "common":
         raise ValueError(f"measure {spec.measure!r} runs with common seeds only")
     sc = spec.loaded()

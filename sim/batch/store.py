@@ -46,6 +46,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.batch.runs import RunKey, RunOutput
+from sim.folders import slug
 from sim.results_io import atomic_write, write_csv, write_json
 from sim.runner import interval_table
 
@@ -77,11 +78,6 @@ RUN_FILE_SCHEMA = pa.schema(
         ("count", pa.int64()),
     ]
 )
-
-
-def slug(name: str) -> str:
-    """A folder-safe form of a scenario name."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_") or "_"
 
 
 def partition_value(name: str) -> str:

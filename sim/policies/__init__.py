@@ -1,14 +1,17 @@
-"""Support policies on top of the core model, one module each.
+"""Support policies on top of the core model, one module each, one lifecycle.
 
-- ``support``: CTI, ICM, ACT and floating support teams (caseloads, waiting lists,
-  duration, effects);
+- ``lifecycle``: the ``Policy`` protocol every policy follows (the arrays it declares,
+  before the moves, filter the moves, multipliers, on a move, after the week, and the
+  rules it sets for the lists for places);
+- ``support``: support teams named in the scenario, each of a kind (CTI, rapid
+  re-housing, ICM, ACT, floating support): caseloads, duration, effects;
+- ``team_lists``: the teams' waiting lists (one class owns them);
+- ``team_rules``: a team's rules as lookup tables, and the effect states of support;
 - ``pathway``: the staircase model or Housing First;
 - ``prevention``: eviction prevention;
-- ``checks``: cross-key validation of the policy part of a scenario.
+- ``youth``: under-30s first for starter homes, and starter homes kept for them.
 
-``PolicySet`` wires them into a model: it keeps their per-citizen arrays, acts before
-each week's moves, filters moves (staircase) and supplies the multipliers that change
-supported citizens' weekly chances.
+``PolicySet`` holds the policies in force and calls them at each point of the week.
 """
 
 from sim.policies.runtime import PolicySet

@@ -10,6 +10,8 @@ housing) or, in starter housing before readiness, cancelled.
 Housing First: homeless citizens supported by a programme team go on the list for an
 assigned home at once, first in line, with no readiness demand; ``fidelity`` is the
 share offered a home without conditions. Once housed they keep floating support.
+
+Both are policies with the lifecycle of ``sim.policies.lifecycle``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from sim.places import ASSIGNED
-from sim.scenario.policy_schema import TEAM_NAMES, Pathway
-from sim.situations import NEEDS, Situation
+from sim.policies.lifecycle import BasePolicy, QueueRules
+from sim.policies.support import SupportTeams
+from sim.scenario.policy_schema import Pathway
+from sim.situations import HOMELESS_MASK, HOUSED_MASK, NEEDS, Situation
 
 OWN, ALT, SHELTER, STARTER = (
     int(Situation.OWN),
@@ -34,13 +38,20 @@ SERVICE_SYSTEM = np.zeros(len(Situation), dtype=bool)
 SERVICE_SYSTEM[[int(Situation.ROUGH), int(Situation.NIGHT_SHELTER), SHELTER, STARTER]] = True
 
 
-class Staircase:
+class Staircase(BasePolicy):
     """Turns moves that skip a step of the staircase into the next step."""
 
-    def __init__(self, pathway: Pathway):
+    def __init__(self, model, pathway: Pathway):
+        self.model = model
         self.readiness = np.array([pathway.readiness_weeks[n] for n in NEEDS])
 
-    def filter(self, model, movers: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def filter_moves(self, movers: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Moves that skip a step go to the next step; a move out of starter housing
+        before the citizen's readiness period (weeks in starter housing, by needs) is
+        cancelled."""
+        model = self.model
+        if movers.size == 0:
+            return movers, dest
         a = model.citizens
         origin = a.situation[movers]
         to_home = (dest == OWN) | (dest == ALT)
@@ -55,28 +66,54 @@ class Staircase:
         return movers[keep], dest[keep]
 
 
-class HousingFirst:
-    """Puts programme citizens on the assigned-home list, first in line."""
+class HousingFirst(BasePolicy):
+    """Puts programme citizens on the assigned-home list, first in line; gives those
+    housed without a team floating support."""
 
-    def __init__(self, pathway: Pathway, rng: np.random.Generator):
+    def __init__(
+        self,
+        model,
+        pathway: Pathway,
+        teams: SupportTeams | None,
+        team_names: tuple[str, ...],
+    ):
+        self.model = model
         self.fidelity = pathway.fidelity
-        self.teams = np.array([t in pathway.teams for t in TEAM_NAMES])
+        self.programme = np.array([t in pathway.teams for t in team_names])
         self.floating = pathway.floating_support
-        self.rng = rng
+        self.floating_team = team_names.index("floating")
+        self.teams = teams
+        self.rng = model.streams["support"]
 
-    def in_programme(self, model, idx: np.ndarray) -> np.ndarray:
-        team = model.citizens.team[idx]
-        return (team >= 0) & self.teams[np.maximum(team, 0)]
+    def in_programme(self, idx: np.ndarray) -> np.ndarray:
+        """Which of citizens ``idx`` a programme team supports now."""
+        team = self.model.citizens.team[idx]
+        return (team >= 0) & self.programme[np.maximum(team, 0)]
 
-    def week(self, model, r: int) -> None:
+    def queue_rules(self) -> QueueRules:
+        """Programme citizens go first on the list for an assigned home."""
+        return QueueRules(front={ASSIGNED: self.in_programme})
+
+    def before_moves(self, week: int) -> None:
         """Homeless programme citizens not yet on the list join it (with fidelity)."""
+        model = self.model
         a = model.citizens
-        if model.policies.teams is None:
+        if self.teams is None:
             return
         homeless = model.homeless_now()  # (fewer than the members; same order)
         cand = homeless[(a.team[homeless] >= 0) & (a.queue[homeless] != ASSIGNED)]
-        cand = cand[self.in_programme(model, cand)]
+        cand = cand[self.in_programme(cand)]
         if cand.size == 0:
             return
         offered = cand[self.rng.random(cand.size) < self.fidelity]
-        model.join(offered, np.full(offered.size, ASSIGNED, dtype=np.int8), r)
+        model.join(offered, np.full(offered.size, ASSIGNED, dtype=np.int8), week)
+
+    def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
+        """Citizens housed from homelessness without a team get floating support (they
+        join its list, if on no team's list)."""
+        if self.teams is None or not self.floating:
+            return
+        housed = idx[HOMELESS_MASK[old] & HOUSED_MASK[dest]]
+        alone = housed[self.model.citizens.team[housed] < 0]
+        if housed.size:
+            self.teams.join(self.floating_team, alone, week)

@@ -1,59 +1,85 @@
-"""Wiring the policies of a scenario into a running model."""
+"""Wiring the policies of a scenario into a running model: :class:`PolicySet`."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.places import QUEUE_NAMES
+from sim.policies.lifecycle import BasePolicy, Multiplier, Policy
 from sim.policies.pathway import HousingFirst, Staircase
 from sim.policies.prevention import EvictionPrevention
-from sim.policies.support import SupportTeams
-from sim.policies.team_rules import N_TEAMS, TeamRules
-from sim.scenario.policy_schema import TEAM_NAMES
+from sim.policies.support import SupportRecord, SupportTeams
+from sim.policies.team_rules import TeamRules, team_names
+from sim.policies.youth import YouthPriority
+from sim.scenario.policy_schema import Team
 from sim.scenario.schema import Scenario
-from sim.situations import HOMELESS_MASK, HOUSED_MASK, LEFT, N_NEEDS, N_SIT, age_band_of
+from sim.situations import HOMELESS_MASK, HOUSED_MASK
 
-STARTER_QUEUE = QUEUE_NAMES.index("starter")
-FLOATING = TEAM_NAMES.index("floating")
+#: Every kind of policy, in the order the set calls them (the order is part of the
+#: model: support teams draw referrals before Housing First draws offers, both from
+#: the "support" stream, and joins at housing come before floating support's).
+POLICY_CLASSES: tuple[type[BasePolicy], ...] = (
+    SupportTeams,
+    Staircase,
+    HousingFirst,
+    EvictionPrevention,
+    YouthPriority,
+)
 #: Per-citizen arrays of the policy set itself: the team that supported a citizen when
-#: housed from homelessness (-1: none).
+#: housed from homelessness (-1: none), for the outcome logs.
 POLICY_FIELDS = (("housed_team", np.int8, -1),)
 
 
 class PolicySet:
-    """The policies of the current parameter phase, acting on one model."""
+    """The policies of the current parameter phase, acting on one model.
+
+    Each policy follows the lifecycle of :class:`~sim.policies.lifecycle.Policy`; the
+    set calls the policies in force at each point of the week, in the order of
+    :data:`POLICY_CLASSES`. Teams are numbered as the run's ``team_names`` (the
+    teams of the last parameter phase; earlier phases have the first of them).
+    """
 
     def __init__(self, model):
         self.model = model
         # Every per-citizen array a policy uses exists from the start, whether or not
         # the policy is on in week 0: a policy may read another's (Housing First reads
         # the support team) and a dated change may switch one on later.
-        for name, dtype, fill in (*POLICY_FIELDS, *SupportTeams.FIELDS, *EvictionPrevention.FIELDS):
-            model.citizens.add_field(name, dtype, fill)
+        for cls in (self, *POLICY_CLASSES):
+            for name, dtype, fill in cls.FIELDS:
+                model.citizens.add_field(name, dtype, fill)
+        self.support_teams = team_names(model.loaded.phases)
+        self.record = SupportRecord.empty(model.weeks, len(self.support_teams))
         self.teams: SupportTeams | None = None
         self.staircase: Staircase | None = None
         self.housing_first: HousingFirst | None = None
         self.prevention: EvictionPrevention | None = None
-        self.support_weeks = np.zeros((model.weeks + 1, N_TEAMS), dtype=np.int32)
-        self.team_waiting = np.zeros((model.weeks + 1, N_TEAMS), dtype=np.int32)
-        # person-weeks in support by team, situation and needs (the cost model reads it)
-        self.support_cells = np.zeros((model.weeks + 1, N_TEAMS, N_SIT, N_NEEDS), dtype=np.int32)
+        self.youth: YouthPriority | None = None
+        self.policies: list[Policy] = []  # those in force, in calling order
         self.update(model.params)
 
+    FIELDS = POLICY_FIELDS
+
+    def _in_force(self) -> list[Policy]:
+        """The policies in force, in calling order."""
+        held = (self.teams, self.staircase, self.housing_first, self.prevention, self.youth)
+        return [p for p in held if p is not None]
+
+    # ---------------------------------------------------------------- parameter phases
+
     def update(self, params: Scenario) -> None:
-        """Apply a parameter phase: teams resize, policies switch on or off."""
-        pol, scale = params.policies, params.setting.scale
-        rules = [TeamRules.build(getattr(pol.teams, n), scale) for n in TEAM_NAMES]
-        if self.teams is None and any(r.enabled for r in rules):
-            self.teams = SupportTeams(self.model, rules, pol.youth.priority)
+        """Apply a parameter phase: teams resize, policies switch on or off, and the
+        lists for places take the rules the policies in force declare."""
+        pol, scale, model = params.policies, params.setting.scale, self.model
+        rules = [TeamRules.build(pol.teams.get(name, Team()), scale) for name in self.support_teams]
+        if self.teams is None and any(rule.enabled for rule in rules):
+            self.teams = SupportTeams(model, rules, pol.youth.priority, self.record)
         elif self.teams is not None:
             self.teams.rules, self.teams.youth_first = rules, pol.youth.priority
-            self.teams.restart(self.model.week + 1)
-        model = self.model
-        self.staircase = Staircase(pol.pathway) if pol.pathway.model == "staircase" else None
+            self.teams.restart(model.week + 1)
+        path = pol.pathway.model
+        self.staircase = Staircase(model, pol.pathway) if path == "staircase" else None
         self.housing_first = (
-            HousingFirst(pol.pathway, model.streams["support"])
-            if pol.pathway.model == "housing_first"
+            HousingFirst(model, pol.pathway, self.teams, self.support_teams)
+            if path == "housing_first"
             else None
         )
         if pol.prevention.enabled:
@@ -61,77 +87,94 @@ class PolicySet:
                 self.prevention = EvictionPrevention(model, pol.prevention)
             self.prevention.rules = pol.prevention
         elif self.prevention is not None:
-            self.prevention.clear(model)
+            self.prevention.clear()
             self.prevention = None
-        self._set_queue_rules(pol, scale)
+        self.youth = YouthPriority(model, pol.youth, scale)
+        self.policies = self._in_force()
+        self._set_queue_rules()
 
-    def _set_queue_rules(self, pol, scale: float) -> None:
-        alloc, model = self.model.allocator, self.model
+    def _set_queue_rules(self) -> None:
+        """Give the allocator (which owns the lists for places) the rules declared by
+        the policies in force: front-runners of several policies on one list go first
+        together; a list's reserve belongs to one policy."""
+        alloc = self.model.allocator
         alloc.front.clear()
         alloc.reserved.clear()
+        fronts: dict[int, list] = {}
+        for policy in self.policies:
+            rules = policy.queue_rules()
+            for queue, who in rules.front.items():
+                fronts.setdefault(queue, []).append(who)
+            for queue, kept in rules.reserved.items():
+                if queue in alloc.reserved:
+                    raise ValueError(f"two policies keep places on list {queue}")
+                alloc.reserved[queue] = kept
+        for queue, whos in fronts.items():
+            alloc.front[queue] = whos[0] if len(whos) == 1 else _any_of(whos)
 
-        def young(idx: np.ndarray) -> np.ndarray:
-            return age_band_of(model.week - model.citizens.birth[idx]) < 2
+    # ---------------------------------------------------------------- the week
 
-        if pol.youth.priority:
-            alloc.front[STARTER_QUEUE] = young
-        if pol.youth.reserved_starter_homes > 0:
-            alloc.reserved[STARTER_QUEUE] = (round(pol.youth.reserved_starter_homes * scale), young)
-        if self.housing_first is not None:
-            hf = self.housing_first
-            alloc.front[QUEUE_NAMES.index("assigned_home")] = lambda idx: hf.in_programme(
-                model, idx
-            )
-
-    # ---------------------------------------------------------------- weekly hooks
-
-    def before_moves(self, r: int) -> None:
-        if self.teams is not None:
-            self.teams.week(r)
-        if self.housing_first is not None:
-            self.housing_first.week(self.model, r)
-        if self.prevention is not None:
-            self.prevention.week(self.model, r)
+    def before_moves(self, week: int) -> None:
+        """Week ``week`` (counted from 1) begins: each policy acts before the moves."""
+        for policy in self.policies:
+            policy.before_moves(week)
 
     def filter_moves(self, movers: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.staircase is None or movers.size == 0:
-            return movers, dest
-        return self.staircase.filter(self.model, movers, dest)
+        """The drawn moves, as the policies change them."""
+        for policy in self.policies:
+            movers, dest = policy.filter_moves(movers, dest)
+        return movers, dest
 
-    def multipliers(self, model) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]:
+    def multipliers(self, model=None) -> list[Multiplier]:
         """Citizens whose chances differ from their table row (support teams act through
-        the rows' effect states instead)."""
-        out = []
-        if self.prevention is not None:
-            out.append(self.prevention.multipliers(model))
-        return out
+        the rows' effect states instead). ``model``: ignored (the set knows its model;
+        kept for the model's modifier list)."""
+        return [m for policy in self.policies for m in policy.multipliers()]
 
-    def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, r: int) -> None:
-        """After citizens move: record support at housing, refer, end prevention contact,
-        end the support of those who left."""
-        a = self.model.citizens
-        if self.teams is not None:
-            self.teams.moved(idx, old, dest)
-            gone = idx[dest == LEFT]
-            if gone.size:
-                self.teams.left(gone, r)
+    def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
+        """After citizens moved in week ``week``: record the team of those housed from
+        homelessness, then each policy follows the move."""
         housed = idx[HOMELESS_MASK[old] & HOUSED_MASK[dest]]
         if housed.size:
+            a = self.model.citizens
             a.housed_team[housed] = a.team[housed] if self.teams is not None else -1
-            if self.teams is not None:
-                self.teams.refer_on_housing(housed, r)
-                if self.housing_first is not None and self.housing_first.floating:
-                    # programme citizens housed without a team get floating support
-                    alone = housed[a.team[housed] < 0]
-                    self.teams.join(FLOATING, alone, r)
-        if self.prevention is not None:
-            self.prevention.on_move(self.model, idx)
+        for policy in self.policies:
+            policy.on_move(idx, old, dest, week)
 
-    def after_week(self, r: int) -> None:
-        if self.teams is not None:
-            self.support_weeks[r] = self.teams.in_support
-            self.team_waiting[r] = self.teams.waiting
-            self.support_cells[r] = self.teams.cells.reshape(N_TEAMS, N_SIT, N_NEEDS)
+    def after_week(self, week: int) -> None:
+        """Week ``week`` is done: the policies tally it."""
+        for policy in self.policies:
+            policy.after_week(week)
+
+    # ---------------------------------------------------------------- results
+
+    @property
+    def support_weeks(self) -> np.ndarray:
+        """Person-weeks in support by state and team (``support_teams`` names them)."""
+        return self.record.support_weeks
+
+    @property
+    def team_waiting(self) -> np.ndarray:
+        """Citizens on each team's list by state and team."""
+        return self.record.team_waiting
+
+    @property
+    def support_cells(self) -> np.ndarray:
+        """Person-weeks in support by state, team, situation and needs."""
+        return self.record.support_cells
 
     def support_of(self, idx: np.ndarray) -> np.ndarray:
+        """Team that supported citizens when they were housed (-1: none)."""
         return self.model.citizens.housed_team[idx].copy()
+
+
+def _any_of(whos: list) -> object:
+    """A rule marking those whom any of ``whos`` marks."""
+
+    def who(idx: np.ndarray) -> np.ndarray:
+        out = whos[0](idx)
+        for other in whos[1:]:
+            out = out | other(idx)
+        return out
+
+    return who

@@ -1,4 +1,4 @@
-"""Support teams: CTI, ICM, ACT and floating support (§85).
+"""Support teams, named in the scenario, each of a kind (CTI, ICM, ACT, floating...).
 
 Each team has places (staff x caseload), eligibility (needs groups, age bands and the
 situations citizens are referred from), a waiting list with a priority rule, a
@@ -15,24 +15,46 @@ the phase ends scheduled then, and returns to 0 when support ends.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.citizens import NO_WEEK
 from sim.places import order_waiting
-from sim.policies.team_lists import TeamList
-from sim.policies.team_rules import (
-    N_TEAMS,
-    NEVER,
-    TeamRules,
-    TeamTables,
-    effect_state,
-)
-from sim.situations import AGE_BANDS, HOMELESS_MASK, LEFT, NEEDS, SITUATIONS
+from sim.policies.lifecycle import BasePolicy
+from sim.policies.team_lists import LIST_FIELDS, TeamLists
+from sim.policies.team_rules import NEVER, TeamRules, TeamTables, effect_state
+from sim.situations import AGE_BANDS, HOMELESS_MASK, HOUSED_MASK, LEFT, NEEDS, SITUATIONS
 
 
-class SupportTeams:
-    """Runs every team's waiting list and caseload for one model."""
+@dataclass
+class SupportRecord:
+    """Weekly tallies of support, by state (0 to the horizon) and team: person-weeks in
+    support, citizens waiting, and person-weeks by team, situation and needs (the
+    cost model reads them)."""
+
+    support_weeks: np.ndarray  # (weeks + 1, teams)
+    team_waiting: np.ndarray  # (weeks + 1, teams)
+    support_cells: np.ndarray  # (weeks + 1, teams, situations, needs)
+
+    @classmethod
+    def empty(cls, weeks: int, n_teams: int) -> SupportRecord:
+        """All zeros for a horizon of ``weeks`` weeks and ``n_teams`` teams."""
+        shape = (weeks + 1, n_teams)
+        return cls(
+            np.zeros(shape, dtype=np.int32),
+            np.zeros(shape, dtype=np.int32),
+            np.zeros((*shape, len(SITUATIONS), len(NEEDS)), dtype=np.int32),
+        )
+
+
+class SupportTeams(BasePolicy):
+    """Runs every team's caseload for one model (their lists: :class:`TeamLists`).
+
+    Weeks: ``team_since`` is the week a citizen's support began (its moves are the
+    first made in support), ``team_until`` the week it ends (in that week's
+    ``before_moves``) and ``phase_next`` the week the next phase begins.
+    """
 
     #: Per-citizen arrays of support (name, dtype, fill). They are declared when the
     #: model is built (``PolicySet``), so that other policies may read them (Housing
@@ -40,30 +62,33 @@ class SupportTeams:
     FIELDS = (
         ("team", np.int8, -1),
         ("team_since", np.int32, NO_WEEK),
-        ("team_wait", np.int8, -1),
-        ("team_wait_since", np.int32, NO_WEEK),
+        *LIST_FIELDS,
         ("team_until", np.int32, NEVER),  # week the support ends
         ("phase_next", np.int32, NEVER),  # week the next phase of support begins
-        ("team_due", np.int32, NEVER),
-    )  # the earlier of the two
+        ("team_due", np.int32, NEVER),  # the earlier of the two
+    )
 
-    def __init__(self, model, rules: list[TeamRules], youth_first: bool):
+    def __init__(self, model, rules: list[TeamRules], youth_first: bool, record: SupportRecord):
         self.model = model
         self.rules = rules
         self.youth_first = youth_first
+        self.record = record
         self.rng = model.streams["support"]
-        for name, dtype, fill in self.FIELDS:
-            model.citizens.add_field(name, dtype, fill)
-        self.in_support = np.zeros(N_TEAMS, dtype=np.int64)
+        n = len(rules)
+        self.in_support = np.zeros(n, dtype=np.int64)
         # members by (team, situation, needs), kept up to date (the cost model reads it)
-        self.cells = np.zeros(N_TEAMS * len(SITUATIONS) * len(NEEDS), dtype=np.int64)
-        self.waiting = np.zeros(N_TEAMS, dtype=np.int64)
+        self.cells = np.zeros(n * len(SITUATIONS) * len(NEEDS), dtype=np.int64)
         # each team's list in joining order, and a calendar of the weeks members are due
         # (support ends or a phase begins), so that no weekly pass over members is needed
-        self.lists = [TeamList(k) for k in range(N_TEAMS)]
+        self.lists = TeamLists(model.citizens, n)
         self._calendar: dict[int, list[int]] = defaultdict(list)
         self.log: list[tuple[np.ndarray, ...]] = []  # support spells that ended
         self._per_team: tuple[list[TeamRules], TeamTables] | None = None
+
+    @property
+    def waiting(self) -> np.ndarray:
+        """Citizens on each team's list now."""
+        return self.lists.waiting
 
     @property
     def members(self) -> np.ndarray:
@@ -72,16 +97,35 @@ class SupportTeams:
 
     @property
     def active(self) -> bool:
-        return any(r.enabled for r in self.rules) or bool(self.in_support.any())
+        return any(rule.enabled for rule in self.rules) or bool(self.in_support.any())
 
-    # ---------------------------------------------------------------- weekly work
+    # ---------------------------------------------------------------- the lifecycle
 
-    def week(self, r: int) -> None:
+    def before_moves(self, week: int) -> None:
         """End support that is over, move to the next phase of support, refer eligible
-        citizens, fill free places."""
-        self._due(r)
-        self._refer(r)
-        self._admit(r)
+        citizens, fill free places, all before the moves of week ``week``."""
+        self._due(week)
+        self._refer(week)
+        self._admit(week)
+
+    def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
+        """Members change cells; those who left lose their list now and their support
+        next week; those housed from homelessness are referred by the teams that take
+        citizens at housing."""
+        self.moved(idx, old, dest)
+        gone = idx[dest == LEFT]
+        if gone.size:
+            self.left(gone, week)
+        housed = idx[HOMELESS_MASK[old] & HOUSED_MASK[dest]]
+        if housed.size:
+            self.refer_on_housing(housed, week)
+
+    def after_week(self, week: int) -> None:
+        """Tally support in state ``week``."""
+        rec = self.record
+        rec.support_weeks[week] = self.in_support
+        rec.team_waiting[week] = self.waiting
+        rec.support_cells[week] = self.cells.reshape(rec.support_cells.shape[1:])
 
     def _cell(self, idx: np.ndarray, situation: np.ndarray | None = None) -> np.ndarray:
         a = self.model.citizens
@@ -122,19 +166,19 @@ class SupportTeams:
         for week, i in zip(due[soon].tolist(), idx[soon].tolist(), strict=True):
             self._calendar[week].append(i)
 
-    def _due(self, r: int) -> None:
-        """End support whose week has come (duration, chance, a closed team, or the
-        citizen having left the week before); move others to their next phase."""
+    def _due(self, week: int) -> None:
+        """End support whose week ``week`` has come (duration, chance, a closed team, or
+        the citizen having left the week before); move others to their next phase."""
         a = self.model.citizens
-        listed = self._calendar.pop(r, None)
+        listed = self._calendar.pop(week, None)
         if not listed:
             return
         due = np.unique(np.array(listed, dtype=np.intp))
-        due = due[a.team_due[due] == r]
+        due = due[a.team_due[due] == week]
         if due.size == 0:
             return
-        self.end(due[a.team_until[due] <= r], r)
-        due = due[a.phase_next[due] == r]  # (those ended have no next phase)
+        self.end(due[a.team_until[due] <= week], week)
+        due = due[a.phase_next[due] == week]  # (those ended have no next phase)
         if due.size:
             team = a.team[due]
             phase = a.effect[due] - effect_state(team, 0) + 1
@@ -168,17 +212,18 @@ class SupportTeams:
         a.effect[idx] = effect_state(team, phase)
         self.model.recode(idx)
 
-    def left(self, idx: np.ndarray, r: int) -> None:
-        """Citizens ``idx`` left the system this week: they leave any waiting list now
-        and their support ends next week."""
+    def left(self, idx: np.ndarray, week: int) -> None:
+        """Citizens ``idx`` left the system in week ``week``: they leave any waiting
+        list now and their support ends the week after."""
         a = self.model.citizens
-        self._leave_list(idx[a.team_wait[idx] >= 0])
+        self.lists.leave(self.lists.listed(idx))
         idx = idx[a.team[idx] >= 0]
-        a.team_until[idx] = np.minimum(a.team_until[idx], r + 1)
+        next_week = week + 1
+        a.team_until[idx] = np.minimum(a.team_until[idx], next_week)
         self._refresh_due(idx)
 
-    def restart(self, r: int) -> None:
-        """After the rules change (a dated change) and before week ``r``: put every
+    def restart(self, week: int) -> None:
+        """After the rules change (a dated change) and before week ``week``: put every
         member in the phase its weeks of support give under the new rules, and draw
         its end again (a closed team's support ends now; an end because the citizen
         left stays)."""
@@ -186,7 +231,7 @@ class SupportTeams:
         gone = members[a.situation[members] == LEFT]
         team = a.team[members]
         since = a.team_since[members].astype(np.int64)
-        weeks = np.maximum(r - 1 - since, 0)
+        weeks = np.maximum(week - 1 - since, 0)
         phase = np.zeros(members.size, dtype=np.int64)
         for k, rule in enumerate(self.rules):
             of_k = team == k
@@ -194,11 +239,11 @@ class SupportTeams:
                 np.searchsorted(rule.phase_ends, weeks[of_k], "right"), rule.phase_ends.size - 1
             )
         self._set_phase(members, team, phase, since)
-        self._draw_ends(members, team, since, r)
+        self._draw_ends(members, team, since, week)
         self._refresh_due(members)
-        self.left(gone, r - 1)
+        self.left(gone, week - 1)
 
-    def end(self, idx: np.ndarray, r: int) -> None:
+    def end(self, idx: np.ndarray, week: int) -> None:
         """End the support of citizens ``idx`` and log the spells."""
         if idx.size == 0:
             return
@@ -208,12 +253,12 @@ class SupportTeams:
             (
                 team.copy(),
                 a.team_since[idx].copy(),
-                np.full(idx.size, r),
+                np.full(idx.size, week),
                 a.situation[idx].copy(),
                 a.needs[idx].copy(),
             )
         )
-        self.in_support -= np.bincount(team, minlength=N_TEAMS)
+        self.in_support -= np.bincount(team, minlength=self.in_support.size)
         self._count(idx, -1)
         a.team[idx] = -1
         a.team_since[idx] = NO_WEEK
@@ -226,12 +271,12 @@ class SupportTeams:
         a = self.model.citizens
         return idx[(a.team[idx] < 0) & (a.team_wait[idx] < 0)]
 
-    def _refer(self, r: int) -> None:
+    def _refer(self, week: int) -> None:
         """Eligible citizens in a team's referral situations join its list with the
         team's weekly chance, teams in order (one list per citizen)."""
         a = self.model.citizens
         refer = self._tables().refer
-        union = refer.reshape(N_TEAMS, len(SITUATIONS), -1).any(axis=(0, 2))
+        union = refer.reshape(len(self.rules), len(SITUATIONS), -1).any(axis=(0, 2))
         if not union.any():
             return
         pool = (
@@ -248,9 +293,9 @@ class SupportTeams:
             cand = np.flatnonzero(refer[k][cell] & open_)
             picked = cand[self.rng.random(cand.size) < rule.referral]
             open_[picked] = False
-            self.join(k, pool[picked], r)
+            self.join(k, pool[picked], week)
 
-    def refer_on_housing(self, idx: np.ndarray, r: int) -> None:
+    def refer_on_housing(self, idx: np.ndarray, week: int) -> None:
         """Citizens just housed from homelessness: teams that refer at housing take them."""
         a = self.model.citizens
         housing = self._tables().housing
@@ -259,18 +304,14 @@ class SupportTeams:
             return
         who = a.needs[idx].astype(np.intp) * len(AGE_BANDS) + a.band[idx]
         for k in np.flatnonzero(housing.any(axis=1)).tolist():
-            self.join(k, idx[housing[k][who]], r)  # join skips those already listed
+            self.join(k, idx[housing[k][who]], week)  # join skips those already listed
 
-    def join(self, k: int, idx: np.ndarray, r: int) -> None:
-        """Put citizens ``idx`` (distinct) on team ``k``'s list, unless already on one."""
-        a = self.model.citizens
-        idx = idx[a.team_wait[idx] < 0]
-        a.team_wait[idx] = k
-        a.team_wait_since[idx] = r
-        self.waiting[k] += idx.size
-        self.lists[k].add(idx, r)
+    def join(self, k: int, idx: np.ndarray, week: int) -> None:
+        """Put citizens ``idx`` (distinct) on team ``k``'s list in week ``week``, unless
+        already on one."""
+        self.lists.join(k, idx, week)
 
-    def _admit(self, r: int) -> None:
+    def _admit(self, week: int) -> None:
         a = self.model.citizens
         frees = [
             int(rule.places) - int(self.in_support[k]) if rule.enabled else 0
@@ -280,44 +321,38 @@ class SupportTeams:
             return
         taken = []
         for k, rule in enumerate(self.rules):
-            free, waiting = frees[k], self.lists[k]
+            free = frees[k]
             if free <= 0 or self.waiting[k] == 0:
                 continue
             if rule.priority == "first_come" and not self.youth_first:
-                taken.append(waiting.first(a, free))  # the list's own order
-                waiting.compact(a, int(self.waiting[k]) - taken[-1].size)
+                taken.append(self.lists.first(k, free))  # the list's own order
                 continue
-            wait = waiting.everyone(a)
+            wait = self.lists.everyone(k)
             young = a.band[wait] < 2 if self.youth_first else None
             taken.append(
                 wait
                 if free >= wait.size and young is None
                 else order_waiting(
-                    rule.priority, wait, a, r, since=a.team_wait_since, first=young, limit=free
+                    rule.priority, wait, a, week, since=a.team_wait_since, first=young, limit=free
                 )
             )
         if taken:
-            self._start(np.concatenate(taken), r)
+            self._start(np.concatenate(taken), week)
 
-    def _start(self, idx: np.ndarray, r: int) -> None:
-        """Citizens ``idx`` leave their team's list and begin its support in week ``r``."""
+    def _start(self, idx: np.ndarray, week: int) -> None:
+        """Citizens ``idx`` leave their team's list and begin its support in week ``week``."""
         a = self.model.citizens
         team = a.team_wait[idx].copy()
-        self._leave_list(idx)
+        self.lists.leave(idx)
         a.team[idx] = team
-        a.team_since[idx] = r
-        since = np.full(idx.size, r, dtype=np.int64)
+        a.team_since[idx] = week
+        since = np.full(idx.size, week, dtype=np.int64)
         self._set_phase(idx, team, np.zeros(idx.size, dtype=np.int64), since)
-        self._draw_ends(idx, team, since, r + 1)
+        next_week = week + 1
+        self._draw_ends(idx, team, since, next_week)
         self._refresh_due(idx)
-        self.in_support += np.bincount(team, minlength=N_TEAMS)
+        self.in_support += np.bincount(team, minlength=self.in_support.size)
         self._count(idx, 1)
-
-    def _leave_list(self, idx: np.ndarray) -> None:
-        a = self.model.citizens
-        if idx.size:
-            self.waiting -= np.bincount(a.team_wait[idx], minlength=N_TEAMS)
-            a.team_wait[idx] = -1
 
     def spells(self, weeks: int) -> list[tuple[np.ndarray, ...]]:
         """Support spells: ended ones and, censored at the horizon, open ones."""

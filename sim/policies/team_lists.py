@@ -1,9 +1,18 @@
-"""A support team's waiting list, kept in the order citizens joined it.
+"""The support teams' waiting lists, owned by one class.
 
-Citizens join in weekly batches; within a week the list orders them by index, as
-``places.order_waiting`` breaks ties. Kept as one sorted chunk per week, the list's
-first-come-first-served order is simply its front, so admitting ``n`` citizens
-touches only the first few chunks, however long the list. Citizens who left the list
+There are two kinds of waiting list in the model, each owned by one class:
+
+- lists for scarce places (shelter, starter homes, assigned homes...):
+  :class:`sim.places.Allocator`; a citizen's list is ``queue``/``queue_since``;
+- lists for a support team's places: :class:`TeamLists` here; a citizen's list is
+  ``team_wait``/``team_wait_since``. A citizen is on at most one team's list at a time
+  (and may be on a place's list too).
+
+Only the owner changes a citizen's list. Citizens join in weekly batches; within a
+week a list orders them by index, as ``places.order_waiting`` breaks ties. Each
+team's list is kept as one sorted chunk per week (:class:`TeamList`), so its
+first-come-first-served order is simply its front, and admitting ``n`` citizens
+touches only the first few chunks, however long the list. Citizens who left a list
 (admitted, or gone from the system) are recognised by their ``team_wait`` and
 ``team_wait_since`` no longer matching, and dropped when met.
 """
@@ -11,6 +20,12 @@ touches only the first few chunks, however long the list. Citizens who left the 
 from __future__ import annotations
 
 import numpy as np
+
+from sim.citizens import NO_WEEK
+
+#: Per-citizen arrays of the team lists (name, dtype, fill): the team whose list a
+#: citizen is on (-1: none) and the week they joined it.
+LIST_FIELDS = (("team_wait", np.int8, -1), ("team_wait_since", np.int32, NO_WEEK))
 
 
 class TeamList:
@@ -71,3 +86,48 @@ class TeamList:
         """Drop stale entries once they outnumber those on the list (bounds memory)."""
         if self.stored > 2 * on_list + 256:
             self.everyone(arrays)
+
+
+class TeamLists:
+    """Every team's waiting list for one model: who is on which, in what order, and
+    how many wait for each team (``waiting``)."""
+
+    def __init__(self, arrays, n_teams: int):
+        self.arrays = arrays
+        self.lists = [TeamList(k) for k in range(n_teams)]
+        self.waiting = np.zeros(n_teams, dtype=np.int64)
+
+    def free(self, idx: np.ndarray) -> np.ndarray:
+        """Those of ``idx`` on no team's list."""
+        return idx[self.arrays.team_wait[idx] < 0]
+
+    def join(self, team: int, idx: np.ndarray, week: int) -> None:
+        """Put citizens ``idx`` (distinct) on team ``team``'s list in week ``week``,
+        unless already on a team's list."""
+        a = self.arrays
+        idx = idx[a.team_wait[idx] < 0]
+        a.team_wait[idx] = team
+        a.team_wait_since[idx] = week
+        self.waiting[team] += idx.size
+        self.lists[team].add(idx, week)
+
+    def leave(self, idx: np.ndarray) -> None:
+        """Citizens ``idx`` (each on a list) leave their lists."""
+        a = self.arrays
+        if idx.size:
+            self.waiting -= np.bincount(a.team_wait[idx], minlength=self.waiting.size)
+            a.team_wait[idx] = -1
+
+    def listed(self, idx: np.ndarray) -> np.ndarray:
+        """Those of ``idx`` on some team's list."""
+        return idx[self.arrays.team_wait[idx] >= 0]
+
+    def first(self, team: int, n: int) -> np.ndarray:
+        """The first ``n`` on team ``team``'s list in joining order (still on it)."""
+        taken = self.lists[team].first(self.arrays, n)
+        self.lists[team].compact(self.arrays, int(self.waiting[team]) - taken.size)
+        return taken
+
+    def everyone(self, team: int) -> np.ndarray:
+        """Everyone on team ``team``'s list, in joining order."""
+        return self.lists[team].everyone(self.arrays)

@@ -1,5 +1,10 @@
 """A team's rules as lookup tables, and the effect states of support.
 
+Teams are numbered in the order of the scenario's ``policies.teams`` (the classic
+cti, icm, act and floating first, then the scenario's own). A dated change may add
+teams, after those already there, so a team keeps its number for the whole run; the
+run's teams are those of its last parameter phase (:func:`team_names`).
+
 ``TeamRules`` holds one team's parameters; ``TeamTables`` every team's as arrays
 indexed by team, for work on many citizens at once. Each (team, phase of support) is
 an effect state with its own rows in the move tables (``effect_state``), whose
@@ -12,13 +17,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.policy_schema import MAX_PHASES, TEAM_NAMES, Team, Teams
+from sim.scenario.policy_schema import MAX_PHASES, Team
+from sim.scenario.schema import Scenario
 from sim.situations import AGE_BANDS, NEEDS, SITUATIONS
 
-N_TEAMS = len(TEAM_NAMES)
 NEVER = 2**31 - 1  # a week that never comes
-#: Effect states: 0 (no support) and one per team and phase.
-N_EFFECTS = 1 + N_TEAMS * MAX_PHASES
+
+
+def team_names(phases: tuple[tuple[int, Scenario], ...]) -> tuple[str, ...]:
+    """The run's teams in number order: those of its last parameter phase (each phase's
+    teams are the first of them, as dated changes only add teams at the end)."""
+    return tuple(phases[-1][1].policies.teams)
+
+
+def n_effects(n_teams: int) -> int:
+    """Effect states of ``n_teams`` teams: 0 (no support) and one per team and phase."""
+    return 1 + n_teams * MAX_PHASES
 
 
 def effect_state(team: int | np.ndarray, phase: int | np.ndarray) -> np.ndarray:
@@ -26,11 +40,11 @@ def effect_state(team: int | np.ndarray, phase: int | np.ndarray) -> np.ndarray:
     return np.asarray(1 + np.asarray(team) * MAX_PHASES + phase, dtype=np.int8)
 
 
-def effect_multipliers(teams: Teams) -> tuple[np.ndarray, np.ndarray]:
+def effect_multipliers(teams: dict[str, Team]) -> tuple[np.ndarray, np.ndarray]:
     """``m_house`` and ``m_loss`` of every effect state (state 0: 1.0), for the tables."""
-    m_house, m_loss = np.ones(N_EFFECTS), np.ones(N_EFFECTS)
-    for k, name in enumerate(TEAM_NAMES):
-        rule = TeamRules.build(getattr(teams, name), 1.0)
+    m_house, m_loss = np.ones(n_effects(len(teams))), np.ones(n_effects(len(teams)))
+    for k, team in enumerate(teams.values()):
+        rule = TeamRules.build(team, 1.0)
         states = effect_state(k, np.arange(rule.m_house.size))
         m_house[states], m_loss[states] = rule.m_house, rule.m_loss
     return m_house, m_loss
@@ -60,9 +74,9 @@ class TeamRules:
         ages = np.array([a in team.ages for a in AGE_BANDS])
         sits = np.array([s in team.situations for s in SITUATIONS])
         if team.phases:
-            weeks = [int(p.get("weeks", 13)) for p in team.phases]
-            mh = [float(p.get("m_house", 1.0)) for p in team.phases]
-            ml = [float(p.get("m_loss", 1.0)) for p in team.phases]
+            weeks = [p.weeks for p in team.phases]
+            mh = [float(p.m_house) for p in team.phases]
+            ml = [float(p.m_loss) for p in team.phases]
         else:
             weeks, mh, ml = [10**9], [team.m_house], [team.m_loss]
         return cls(
@@ -95,19 +109,20 @@ class TeamTables:
 
     @classmethod
     def build(cls, rules: list[TeamRules]) -> TeamTables:
-        refer = np.zeros((N_TEAMS, len(SITUATIONS), len(NEEDS), len(AGE_BANDS)), bool)
-        housing = np.zeros((N_TEAMS, len(NEEDS), len(AGE_BANDS)), bool)
-        next_at = np.full((N_TEAMS, MAX_PHASES), -1, dtype=np.int64)
+        n = len(rules)
+        refer = np.zeros((n, len(SITUATIONS), len(NEEDS), len(AGE_BANDS)), bool)
+        housing = np.zeros((n, len(NEEDS), len(AGE_BANDS)), bool)
+        next_at = np.full((n, MAX_PHASES), -1, dtype=np.int64)
         for k, rule in enumerate(rules):
-            n = rule.phase_ends.size
-            next_at[k, : n - 1] = rule.phase_ends[: n - 1]
+            ends = rule.phase_ends.size
+            next_at[k, : ends - 1] = rule.phase_ends[: ends - 1]
             if rule.enabled:
                 who = np.outer(rule.needs, rule.ages)
                 refer[k] = rule.situations[:, None, None] & who
                 housing[k] = who & rule.on_housing
         return cls(
-            refer.reshape(N_TEAMS, -1),
-            housing.reshape(N_TEAMS, -1),
+            refer.reshape(n, -1),
+            housing.reshape(n, -1),
             next_at,
             np.array([x.enabled for x in rules]),
             np.array([x.duration or 0 for x in rules]),

@@ -76,8 +76,8 @@ def outcome_label(column: str, currency: str = "DKK") -> str:
     elif column.startswith("cost_"):
         label = _cost_label(column)
     elif column.startswith(("support_weeks_", "support_starts_")):
-        what, team = column.rsplit("_", 1)
-        team = word(team).removesuffix(" support")
+        what = "support_weeks" if column.startswith("support_weeks_") else "support_starts"
+        team = words(column.removeprefix(what + "_")).removesuffix(" support")
         label = f"weeks of {team} support" if what == "support_weeks" else f"{team} support started"
     else:
         label = words(column)

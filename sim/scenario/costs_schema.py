@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.scenario.fields import spec
-from sim.scenario.policy_schema import TEAM_NAMES
+from sim.scenario.policy_schema import TEAM_KINDS, TEAM_NAMES
 from sim.situations import LIVING, NEEDS, SITUATIONS
 
 #: Who pays. The citizen pays own payments (e.g. the §110 shelter rate).
 PAYERS: tuple[str, ...] = ("municipality", "region", "state", "citizen")
-#: Support teams priced per person-week (the teams of the policy schema, in its order).
+#: The classic support teams (every scenario has them, in this order first); a
+#: scenario's own teams follow them (``sim.policies.team_rules.team_names``).
 SUPPORT_TEAMS: tuple[str, ...] = TEAM_NAMES
 #: Other services whose use depends on situation and needs group.
 SERVICES: tuple[str, ...] = (
@@ -90,31 +91,6 @@ class SituationPrices:
     starter: Price = _price("A day in starter / transitional housing.")
     alternative: Price = _price("A day in alternative housing (skæve boliger).")
     supported: Price = _price("A day in supported housing (§107/§108).")
-
-
-@dataclass(frozen=True)
-class SupportPrices:
-    """Price of one week of support per person supported (DKK per person-week)."""
-
-    cti: Price = _price("A week of Critical Time Intervention.")
-    icm: Price = _price("A week of Intensive Case Management.")
-    act: Price = _price("A week of Assertive Community Treatment.")
-    floating: Price = _price("A week of floating support (bostøtte, §85).")
-
-
-@dataclass(frozen=True)
-class StaffPrices:
-    """Price of one week of one full-time staff member of each team (DKK per FTE-week).
-
-    Charged for the team's ``staff`` every week the team is enabled, however many
-    places are in use: an idle place costs as much as a used one. Use it instead of
-    (or, for the part of the cost that is not staff, beside) the person-week price.
-    """
-
-    cti: Price = _price("A week of one CTI case manager (salary and overheads).")
-    icm: Price = _price("A week of one ICM case manager (salary and overheads).")
-    act: Price = _price("A week of one ACT team member (salary and overheads).")
-    floating: Price = _price("A week of one floating-support worker (salary and overheads).")
 
 
 @dataclass(frozen=True)
@@ -215,15 +191,23 @@ class Costs:
     situations: SituationPrices = field(
         default_factory=SituationPrices, metadata={"doc": "Price per person-day in each situation."}
     )
-    support: SupportPrices = field(
-        default_factory=SupportPrices,
-        metadata={"doc": "Price per person-week of each support team."},
+    support: dict = spec(
+        "Price of one week of support per person supported (DKK per person-week), by "
+        "kind of team (costs.support.<kind>: "
+        + ", ".join(TEAM_KINDS)
+        + ") or by team (costs.support.<team name>); a team without a price of its own "
+        "has its kind's (none given: 0).",
+        factory=dict,
+        entries=Price,
     )
-    staff: StaffPrices = field(
-        default_factory=StaffPrices,
-        metadata={
-            "doc": "Price per week of each team's staff (FTE), whether its places are used or not."
-        },
+    staff: dict = spec(
+        "Price of one week of one full-time staff member (DKK per FTE-week; salary and "
+        "overheads), by kind of team or by team as costs.support. Charged for the team's "
+        "staff every week the team is enabled, however many places are in use: an idle "
+        "place costs as much as a used one. Use it instead of (or, for the part of the "
+        "cost that is not staff, beside) the person-week price.",
+        factory=dict,
+        entries=Price,
     )
     eviction: Price = field(
         default_factory=Price,
@@ -253,5 +237,4 @@ __all__ = [
     "Service",
     "Services",
     "SituationPrices",
-    "SupportPrices",
 ]

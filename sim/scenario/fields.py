@@ -58,6 +58,7 @@ def spec(
     sum_to_one: bool = False,
     whole: bool = False,
     factory: Any = dataclasses.MISSING,
+    entries: type | None = None,
 ) -> Any:
     """A scenario field: ``doc`` says what it is and why; the rest constrain its value.
 
@@ -68,6 +69,9 @@ def spec(
     ``most`` is a plausibility cap where ``le`` is a bound of the domain: a value above
     it is refused as a mistake (a population larger than a country's), but a parameter
     distribution may still have an unbounded support (a lognormal entry rate).
+    ``entries`` makes a ``list`` field a list of sections of that schema class, and a
+    ``dict`` field a mapping from names (lower-case letters, digits, '_') to such
+    sections; the entries a scenario names add to (or replace) the default's.
     """
     meta = {
         "doc": doc,
@@ -79,6 +83,7 @@ def spec(
         "keys": keys,
         "sum_to_one": sum_to_one,
         "whole": whole,
+        "entries": entries,
     }
     if factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=factory, metadata=meta)

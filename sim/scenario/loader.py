@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import json
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ from sim.errors import ScenarioError
 from sim.scenario import schema
 from sim.scenario.fields import MAX_CITIZENS, upper_bound
 from sim.scenario.kinds_schema import check_kinds
+from sim.scenario.policy_schema import check_policies
 from sim.shipped import locate, locate_near
 from sim.situations import NEEDS, WEEKS_PER_YEAR
 from sim.userfiles import check_file, load_yaml
@@ -262,6 +264,10 @@ def build(cls: type, data: Any, path: str, file: str | None) -> Any:
     for name, f in fields.items():
         if name in data:
             values[name] = convert(hints[name], f.metadata, data[name], _join(path, name), file)
+            if f.metadata.get("entries") is not None and isinstance(values[name], dict):
+                # named entries given add to (or replace) the default entries
+                default = f.default_factory()
+                values[name] = type(default)({**default, **values[name]})
     return cls(**values)
 
 
@@ -285,15 +291,13 @@ def convert(tp: Any, meta: Mapping, value: Any, path: str, file: str | None) -> 
     if dataclasses.is_dataclass(tp):
         return build(tp, value, path, file)
     if tp is bool:
-        if not isinstance(value, bool):
-            raise ScenarioError(
-                f"expected true or false, got {_describe(value)}", file=file, path=path
-            )
-        return value
+        return _flag(value, path, file)
     if tp in (int, float):
         return _number(tp, meta, value, path, file)
     if tp is str:
         return _text(meta, value, path, file)
+    if meta.get("entries") is not None and tp in (list, dict):
+        return _entries(tp, meta["entries"], value, path, file)
     if tp is list:
         return _list(meta, value, path, file)
     if tp is dict:
@@ -307,6 +311,13 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return args[0], len(args) < len(typing.get_args(tp))
     return tp, False
+
+
+def _flag(value: Any, path: str, file: str | None) -> bool:
+    """True or false, nothing else (1 or the text "true" are refused)."""
+    if not isinstance(value, bool):
+        raise ScenarioError(f"expected true or false, got {_describe(value)}", file=file, path=path)
+    return value
 
 
 def _text(meta: Mapping, value: Any, path: str, file: str | None) -> str:
@@ -385,6 +396,34 @@ def _check_choice(meta: Mapping, value: str, path: str, file: str | None) -> Non
         )
 
 
+#: A name of an entry of a named mapping (a support team, a price by team): lower-case
+#: letters, digits and '_', so that it can stand in a dotted key and an output column.
+ENTRY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _entries(tp: type, entry: type, value: Any, path: str, file: str | None) -> list | dict:
+    """A list of sections, or a mapping from names to sections, of schema class ``entry``.
+
+    For a field whose metadata names ``entries``.
+    """
+    if tp is list:
+        if not isinstance(value, list):
+            raise ScenarioError(f"expected a list, got {_describe(value)}", file=file, path=path)
+        return [build(entry, v, f"{path}[{i}]", file) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        raise ScenarioError(f"expected a mapping, got {_describe(value)}", file=file, path=path)
+    out = {}
+    for name, v in value.items():
+        if not isinstance(name, str) or not ENTRY_NAME.fullmatch(name):
+            raise ScenarioError(
+                f"expected a name of lower-case letters, digits and '_', got {name!r}",
+                file=file,
+                path=_join(path, str(name)),
+            )
+        out[name] = build(entry, v, _join(path, name), file)
+    return out
+
+
 def _list(meta: Mapping, value: Any, path: str, file: str | None) -> list:
     if not isinstance(value, list):
         raise ScenarioError(f"expected a list, got {_describe(value)}", file=file, path=path)
@@ -454,8 +493,6 @@ def check_scenario(sc: schema.Scenario, file: str | None) -> None:
     _check_disabled(sc, file)
     check_kinds(sc.kinds, sc.returns, file)
     _check_size(sc, file)
-    from sim.policies.checks import check_policies  # policies import the schema too
-
     check_policies(sc.policies, file)
     from sim.costs import check_costs  # late: sim.costs builds on this package
 
