@@ -12,10 +12,10 @@ plus the plan's own confirmation stage in at most 20 minutes on 2 cores).
 Printed: wall time in all, runs made, runs a minute; the CPU seconds the runs took (this
 process and its worker processes, user + system), per run; the answer; peak memory of the
 main process. On a shared machine the wall time says little (the process gets what the
-others leave), but CPU seconds per run hardly depend on the load: the time on ``k`` idle
-cores is about (runs x CPU seconds per run) / k, which the last line works out for the
-target plan (its runs: the base and 200 candidates at 20 replications, the confirmation's
-5 candidates at 40 to 120, as the plan file sets them).
+others leave), but CPU seconds per run depend far less on the load: the time on ``k``
+cores of the same speed is about (runs x CPU seconds per run) / k, which the last line
+works out for the target plan (its runs: the base and 200 candidates at 20
+replications, the confirmation's 5 candidates at 40 to 120, as the plan file sets them).
 """
 
 from __future__ import annotations
@@ -105,8 +105,8 @@ def main() -> None:
     a, b = (n * cpu / runs / TARGET_CORES / 60 for n in (low, high))
     verdict = "meets" if b * 60 <= TARGET_SECONDS else "misses"
     print(
-        f"  the 200 x 20 plan: {low}-{high} runs, at {cpu / runs:.2f} CPU s a run "
-        f"{a:.0f}-{b:.0f} minutes on {TARGET_CORES} idle cores: {verdict} the "
+        f"  the 200 x 20 plan: {low}-{high} runs; at {cpu / runs:.2f} CPU s a run, "
+        f"{a:.0f}-{b:.0f} minutes on {TARGET_CORES} cores of this speed: {verdict} the "
         f"{TARGET_SECONDS / 60:.0f}-minute target"
     )
 

@@ -92,7 +92,8 @@ def targets_table(result: PlanResult) -> pd.DataFrame:
                 "met": k / n >= t.probability if n else False,
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["target", "required", "probability", "low", "high", "replications", "met"]
+    return pd.DataFrame(rows, columns=columns)  # the columns also when the plan has no target
 
 
 def budget_table(
