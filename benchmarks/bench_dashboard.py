@@ -11,7 +11,9 @@ Figures printed, for scenarios/randers_baseline.yaml (median of ``--repeat`` tri
    the three plots rendered to PNG, once (what the page then shows).
 
 The target is under 2 s for run and draw together on one year. Timings on a shared
-machine are noisy: run it when the machine is otherwise idle for clean figures.
+machine are noisy: run it when the machine is otherwise idle for clean figures. The CPU
+time of each (this process, user + system) is printed too: it hardly depends on the load,
+so on a busy machine it is the better guess of the time on an idle one.
 """
 
 from __future__ import annotations
@@ -28,24 +30,25 @@ from sim.scenario.loader import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def once(loaded, years: int) -> tuple[float, float]:
-    """Seconds to run the horizon, and to work out and draw what the page shows."""
+def once(loaded, years: int) -> tuple[float, float, float, float]:
+    """Seconds to run the horizon, and to work out and draw what the page shows: wall
+    time of each, then the CPU time of each (this process, user + system)."""
     model, error = build_model(loaded, 0, years, {})
     if model is None:
         raise SystemExit(error)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     error = advance(model)
-    run = time.perf_counter() - start
+    run, run_cpu = time.perf_counter() - start, time.process_time() - cpu
     if error:
         raise SystemExit(error)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     view = view_of(model, {})
     if isinstance(view, str):
         raise SystemExit(view)
     df = model.datacollector.get_model_vars_dataframe()
     for title, ylabel, columns in plot_specs().values():
         _figure(df, columns, title, ylabel).savefig(io.BytesIO(), format="png")
-    return run, time.perf_counter() - start
+    return run, time.perf_counter() - start, run_cpu, time.process_time() - cpu
 
 
 def main() -> None:
@@ -56,11 +59,11 @@ def main() -> None:
     loaded = load_scenario(ROOT / "scenarios" / "randers_baseline.yaml")
     for years in args.years:
         times = [once(loaded, years) for _ in range(args.repeat)]
-        run = statistics.median(t[0] for t in times)
-        draw = statistics.median(t[1] for t in times)
+        run, draw, run_cpu, draw_cpu = (statistics.median(t[k] for t in times) for k in range(4))
         print(
             f"randers_baseline, {years} year(s): run {run:.2f} s, draw {draw:.2f} s, "
-            f"together {run + draw:.2f} s (median of {args.repeat})"
+            f"together {run + draw:.2f} s (median of {args.repeat}); CPU time: run "
+            f"{run_cpu:.2f} s, draw {draw_cpu:.2f} s, together {run_cpu + draw_cpu:.2f} s"
         )
 
 

@@ -46,6 +46,8 @@ from sim.streams import run_seed
 DEFAULT_SCENARIO = shipped_root() / "randers_baseline.yaml"  # package data
 #: Environment variables through which ``homesim dashboard`` hands its options to the page.
 ENV_SCENARIO, ENV_SEED, ENV_YEARS = "HOMESIM_SCENARIO", "HOMESIM_SEED", "HOMESIM_YEARS"
+#: The plan results the Plans tab offers: a plan's folder, or a folder holding several.
+ENV_PLANS, DEFAULT_PLANS = "HOMESIM_PLANS", "results"
 
 HOMELESS_NAMES = tuple(s for i, s in enumerate(SITUATIONS) if HOMELESS_MASK[i])
 
@@ -284,8 +286,11 @@ class DashboardModel(HomelessnessModel):
     """The scenario with lever values applied, stepped together with its baseline.
 
     Built from keywords only, as SolaraViz rebuilds models on *Reset*: ``base`` (the
-    loaded scenario), ``seed`` (root seed; both models use replication 0 of it, as
-    ``homesim run`` does), ``years`` and one keyword per lever. Mesa passes its own
+    loaded scenario, run as the baseline), ``seed`` (root seed; both models use
+    replication 0 of it, as ``homesim run`` does), ``years`` and one keyword per lever.
+    ``start`` is the scenario the levers start from and apply to (default: ``base``);
+    a point of a plan's frontier opens with ``start`` the point's scenario and ``base``
+    the plan's base, so the difference column is the plan's effect. Mesa passes its own
     ``scenario`` keyword on reset; it carries no parameters of this model and is ignored.
     """
 
@@ -295,6 +300,7 @@ class DashboardModel(HomelessnessModel):
         seed: int = 0,
         years: int | None = None,
         scenario: Any = None,
+        start: LoadedScenario | None = None,
         **levers: Any,
     ):
         del scenario  # Mesa's experiment object, not a homesim scenario
@@ -303,12 +309,15 @@ class DashboardModel(HomelessnessModel):
         if not isinstance(base, LoadedScenario):
             base = load_scenario(base)
         self.base = base
-        self.overrides = lever_overrides(base, levers)
+        self.start = base if start is None else start
+        self.overrides = lever_overrides(self.start, levers)
         self.lever_error: str | None = None
-        loaded = base
+        loaded = self.start
         if self.overrides:
             try:
-                loaded = base.with_overrides(self.overrides, name=f"{base.name} (levers)")
+                loaded = self.start.with_overrides(
+                    self.overrides, name=f"{self.start.name} (levers)"
+                )
             except ScenarioError as exc:  # shown on the page; the run goes on unchanged
                 self.lever_error, self.overrides = str(exc), {}
         super().__init__(loaded, rng=run_seed(seed, 0), years=years)
@@ -379,6 +388,11 @@ class DashboardModel(HomelessnessModel):
         ]
 
 
+def plans_root_from_env() -> str:
+    """Where the Plans tab looks for plan results (``homesim dashboard --plans``)."""
+    return os.environ.get(ENV_PLANS) or DEFAULT_PLANS
+
+
 def settings_from_env() -> tuple[LoadedScenario, int, int | None]:
     """Scenario, seed and horizon handed to the page by ``homesim dashboard``."""
     path = os.environ.get(ENV_SCENARIO) or str(DEFAULT_SCENARIO)
@@ -400,11 +414,16 @@ def error_message(exc: BaseException) -> str:
 
 
 def build_model(
-    loaded: LoadedScenario, seed: int, years: int | None, values: Mapping[str, Any]
+    loaded: LoadedScenario,
+    seed: int,
+    years: int | None,
+    values: Mapping[str, Any],
+    start: LoadedScenario | None = None,
 ) -> tuple[DashboardModel | None, str | None]:
-    """A model pair for these lever values, or the message of the error that stopped it."""
+    """A model pair for these lever values (applied to ``start``, default ``loaded``;
+    the baseline runs ``loaded``), or the message of the error that stopped it."""
     try:
-        return DashboardModel(base=loaded, seed=seed, years=years, **values), None
+        return DashboardModel(base=loaded, seed=seed, years=years, start=start, **values), None
     except Exception as exc:  # any model error is shown in the page
         return None, error_message(exc)
 
@@ -422,12 +441,7 @@ def advance(model: DashboardModel, weeks: int | None = None) -> str | None:
 
 def lever_text(lever: Lever, value: Any) -> str:
     """The lever's label with its value and unit: "Starter homes: 24 places"."""
-    if lever.kind == "bool":
-        return f"{lever.label}: {'on' if value else 'off'}"
-    if lever.kind == "choice":
-        return f"{lever.label}: {code_label(value)}"
-    shown = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{lever.label}: {shown} {lever.unit}".rstrip()
+    return f"{lever.label}: {lever_value_text(lever, value)}"
 
 
 def choice_words(lever: Lever) -> dict[str, str]:
@@ -455,8 +469,8 @@ def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict
     if model is None:
         return {}
     notes: dict[str, str] = {}
-    base = model.base.params
-    for lever in available_levers(loaded=model.base):
+    base = model.start.params
+    for lever in available_levers(loaded=model.start):
         place, team = _place(lever), _team(lever)
         if place in QUEUE_NAMES:
             q = QUEUE_NAMES.index(place)
@@ -494,7 +508,39 @@ def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict
                     "Housing First reaches people through its support "
                     "teams: with no team staff, nobody is in the programme."
                 )
+    for name, text in dated_notes(model.start).items():
+        notes[name] = f"{text} {notes[name]}" if name in notes else text
     return notes
+
+
+def dated_notes(loaded: LoadedScenario) -> dict[str, str]:
+    """For each lever whose key a dated change of the scenario sets later (a plan's
+    variable with a ``from_year``, say): when and to what, and that the slider sets the
+    value before then."""
+    notes: dict[str, str] = {}
+    for lever in available_levers(loaded=loaded):
+        later = [
+            (str(c.get("date")), c["set"][lever.path])
+            for c in loaded.raw.get("changes") or []
+            if isinstance(c, Mapping) and isinstance(c.get("set"), Mapping)
+            if lever.path in c["set"]
+        ]
+        if later:
+            when = "; ".join(f"{lever_value_text(lever, v)} from {d}" for d, v in later)
+            notes[lever.name] = (
+                f"This scenario changes it later: {when}. The slider sets the value before then."
+            )
+    return notes
+
+
+def lever_value_text(lever: Lever, value: Any) -> str:
+    """A lever's value with its unit, in words ("48 places", "Housing First", "on")."""
+    if lever.kind == "bool":
+        return "on" if value else "off"
+    if lever.kind == "choice":
+        return code_label(value)
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{shown} {lever.unit}".rstrip()
 
 
 SITUATIONS_IN_WORDS = {**CODES}
@@ -598,6 +644,84 @@ def view_of(
         )
     except Exception as exc:  # any model error is shown in the page
         return error_message(exc)
+
+
+# ------------------------------------------------------------------ plans
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A point of a plan's frontier opened as the dashboard's scenario: ``start`` (the
+    point's scenario, where the levers start) against ``base`` (the plan's base, run as
+    the baseline); ``note`` says so in words; ``key`` tells one opening from another."""
+
+    base: LoadedScenario
+    start: LoadedScenario
+    note: str
+    key: str
+
+
+def plan_choices(root: str | Path) -> dict[str, str]:
+    """{what the menu shows: folder} of the plan results at ``root``."""
+    from sim.plan.points import plan_folders
+
+    return {f"{p.name} ({p})": str(p) for p in plan_folders(root)}
+
+
+def read_plan(folder: str | Path) -> Any:
+    """A plan results folder (:class:`sim.plan.points.PlanFolder`), or the message that
+    says why it cannot be read."""
+    from sim.plan.points import PlanFolderError, read_plan_folder
+
+    if not str(folder).strip():
+        return "Give a plan's results folder (the --out of homesim plan)."
+    try:
+        return read_plan_folder(folder)
+    except PlanFolderError as exc:
+        return f"This folder cannot be shown: {in_words(str(exc))}"
+    except Exception as exc:  # anything else that goes wrong is a message too
+        return f"This folder cannot be shown: {type(exc).__name__}: {in_words(str(exc))}"
+
+
+def point_menu(plan: Any) -> dict[str, int]:
+    """{menu line: point index}: the chosen plan first, then the frontier by days
+    avoided, then the rest."""
+    order = sorted(
+        plan.points, key=lambda p: (not p.chosen, not p.on_frontier, -p.days, p.cost, p.index)
+    )
+    return {f"{k + 1}. {plan.describe(p)}": p.index for k, p in enumerate(order)}
+
+
+def open_point(plan: Any, index: int) -> Opened | str:
+    """The point as the dashboard's scenario against the plan's base, or the message of
+    the error that stopped it."""
+    from sim.plan.points import PlanFolderError
+
+    try:
+        point = plan.points[index]
+        base, start = plan.base_scenario(), plan.scenario(point)
+    except (PlanFolderError, IndexError) as exc:
+        return f"This plan cannot be opened: {in_words(str(exc))}"
+    note = (
+        f"Opened from the plan '{plan.name}' ({plan.folder}): {plan.values_text(point)}"
+        + (f", the plan {plan.chosen_word}" if point.chosen else "")
+        + ". The baseline is the plan's base scenario."
+    )
+    return Opened(base, start, note, f"{plan.folder}#{index}")
+
+
+def frontier_figure(plan: Any, index: int | None = None):
+    """The plan's frontier (every plan a dot, the frontier a line, the chosen plan
+    ringed) with point ``index`` marked by a cross."""
+    from sim.plan.outputs import frontier_figure as draw
+
+    point = plan.points[index] if index is not None and index < len(plan.points) else None
+    return draw(
+        plan.ringed_table(),
+        plan.currency,
+        selected=None if point is None else (point.days, point.cost),
+        chosen=plan.chosen_word,
+    )
 
 
 # ------------------------------------------------------------------ plots
@@ -723,12 +847,21 @@ if solara is not None:
             )
 
     @solara.component
-    def Dashboard(loaded: LoadedScenario, seed: int = 0, years: int | None = None):  # noqa: N802
-        """The dashboard for one scenario (also usable in a Jupyter notebook)."""
-        levers = available_levers(loaded=loaded)
-        starts = {lv.name: lever_start(lv, loaded) for lv in levers}
+    def Dashboard(  # noqa: N802
+        loaded: LoadedScenario,
+        seed: int = 0,
+        years: int | None = None,
+        start: LoadedScenario | None = None,
+        origin: str | None = None,
+    ):
+        """The dashboard for one scenario (also usable in a Jupyter notebook): the levers
+        start from ``start`` (default ``loaded``), the baseline runs ``loaded``;
+        ``origin`` says where ``start`` came from (a plan's point)."""
+        shown = loaded if start is None else start
+        levers = available_levers(loaded=shown)
+        starts = {lv.name: lever_start(lv, shown) for lv in levers}
         values, set_values = solara.use_state(starts)
-        first = solara.use_memo(lambda: build_model(loaded, seed, years, starts), [])
+        first = solara.use_memo(lambda: build_model(loaded, seed, years, starts, start), [])
         state, set_state = solara.use_state(first)
         tick, set_tick = solara.use_state(0)
         model, error = state
@@ -737,7 +870,7 @@ if solara is not None:
             model, error, view = None, error or view, None
 
         def reset() -> None:
-            set_state(build_model(loaded, seed, years, values))
+            set_state(build_model(loaded, seed, years, values, start))
             set_tick(tick + 1)
 
         def run(weeks: int | None) -> None:
@@ -746,14 +879,15 @@ if solara is not None:
             set_state((model, advance(model, weeks)))
             set_tick(tick + 1)
 
-        solara.Title("homesim")
         notes = view[2] if view is not None else {}
         with solara.Columns([1, 2]):
             with solara.Column():
-                about = " ".join(str(loaded.raw.get("description") or "").split())
+                about = " ".join(str(shown.raw.get("description") or "").split())
                 solara.Markdown(
-                    f"**{loaded.params.setting.municipality}**" + (f": {about}" if about else "")
+                    f"**{shown.params.setting.municipality}**" + (f": {about}" if about else "")
                 )
+                if origin:
+                    solara.Info(origin, classes=["homesim-opened"])
                 for lv in levers:
                     LeverControl(
                         lv,
@@ -768,8 +902,9 @@ if solara is not None:
                     solara.Button("Run one year", on_click=lambda: run(52))
                     solara.Button("Run to the end", on_click=lambda: run(None))
                 solara.Text(
-                    "Reset applies the levers; the baseline keeps the scenario as "
-                    "written, with the same random numbers.",
+                    "Reset applies the levers; the baseline keeps the "
+                    + ("plan's base scenario" if start is not None else "scenario as written")
+                    + ", with the same random numbers.",
                     style={"font-size": "0.8rem"},
                 )
             with solara.Column():
@@ -782,10 +917,95 @@ if solara is not None:
                         Plot(model, key, tick)
 
     @solara.component
+    def Plans(root: str, on_open: Callable[[Opened], None]):  # noqa: N802
+        """A plan's frontier, read from its results folder, and any point opened as the
+        dashboard's scenario."""
+        found = solara.use_memo(lambda: plan_choices(root), [root])
+        folder, set_folder = solara.use_state(next(iter(found.values()), root))
+        plan = solara.use_memo(lambda: read_plan(folder), [folder])
+        index, set_index = solara.use_state(None)
+        problem, set_problem = solara.use_state(None)
+        solara.Markdown(
+            "A plan's results folder (the `--out` of `homesim plan`): its frontier, and "
+            "any plan on it opened as the scenario of the Levers tab."
+        )
+        if found:
+            by_folder = {v: k for k, v in found.items()}
+            solara.Select(
+                label=f"Plans found in {root}",
+                values=list(found),
+                value=by_folder.get(folder),
+                on_value=lambda k: (set_folder(found[k]), set_index(None), set_problem(None)),
+            )
+        solara.InputText(
+            "Plan results folder",
+            value=folder,
+            on_value=lambda f: (set_folder(f), set_index(None), set_problem(None)),
+            continuous_update=False,
+            classes=["homesim-plan-folder"],
+        )
+        if isinstance(plan, str) and not found and folder == root:
+            solara.Info(
+                f"No plan results in {root}. Give the --out folder of a homesim plan above, "
+                "or start the dashboard with --plans DIR.",
+                classes=["homesim-plan-error"],
+            )
+            return
+        if isinstance(plan, str):
+            solara.Error(plan, classes=["homesim-plan-error"])
+            return
+        menu = point_menu(plan)
+        chosen = plan.chosen()
+        current = index if index is not None else (chosen.index if chosen else 0)
+        by_index = {v: k for k, v in menu.items()}
+        solara.Markdown(
+            f"**Plan: {plan.name}**" + (f": {plan.description}" if plan.description else "")
+        )
+        with solara.Column(classes=["homesim-frontier"]):
+            solara.FigureMatplotlib(
+                frontier_figure(plan, current), format="png", dependencies=[folder, current]
+            )
+        solara.Select(
+            label=f"Plan to open ({len(plan.points)} evaluated)",
+            values=list(menu),
+            value=by_index[current],
+            on_value=lambda k: (set_index(menu[k]), set_problem(None)),
+            classes=["homesim-point"],
+        )
+
+        def open_it() -> None:
+            opened = open_point(plan, current)
+            if isinstance(opened, str):
+                set_problem(opened)
+            else:
+                on_open(opened)
+
+        solara.Button("Open as scenario", on_click=open_it, color="primary")
+        if problem:
+            solara.Error(problem, classes=["homesim-plan-error"])
+
+    @solara.component
     def Page():  # noqa: N802
-        """The dashboard page for the scenario named by ``homesim dashboard``."""
+        """The dashboard page for the scenario named by ``homesim dashboard``, with a tab
+        for plans whose points open as scenarios."""
         loaded, seed, years = solara.use_memo(settings_from_env, [])
-        return Dashboard(loaded, seed, years)
+        root = solara.use_memo(plans_root_from_env, [])
+        opened, set_opened = solara.use_state(None)
+        tab, set_tab = solara.use_state(0)
+
+        def open_plan(o: Opened) -> None:
+            set_opened(o)
+            set_tab(0)
+
+        solara.Title("homesim")
+        with solara.lab.Tabs(value=tab, on_value=set_tab):
+            with solara.lab.Tab("Levers"):
+                if opened is None:
+                    Dashboard(loaded, seed, years).key("scenario")
+                else:
+                    Dashboard(opened.base, seed, years, opened.start, opened.note).key(opened.key)
+            with solara.lab.Tab("Plans"):
+                Plans(root, open_plan)
 
 
 def lever_table(loaded: LoadedScenario) -> list[tuple[str, str, Any]]:

@@ -75,9 +75,10 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"dashboard server did not listen on port {port} in {timeout} s")
 
 
-def serve(tmp_path: Path, page: str | None = None):
+def serve(tmp_path: Path, page: str | None = None, plans: Path | None = None):
     """A dashboard server on a free localhost port, for a small scenario: ``homesim
-    dashboard``, or solara serving ``page`` (a module:Page) with the same settings."""
+    dashboard`` (with ``--plans`` when given), or solara serving ``page`` (a
+    module:Page) with the same settings."""
     from sim.commands.dashboard import server_command, server_env
 
     scenario = tmp_path / "small.yaml"
@@ -95,6 +96,7 @@ def serve(tmp_path: Path, page: str | None = None):
                 str(port),
                 "--seed",
                 "3",
+                *(["--plans", str(plans)] if plans is not None else []),
             ],
             None,
         )
@@ -121,6 +123,14 @@ def serve(tmp_path: Path, page: str | None = None):
 @pytest.fixture
 def server(tmp_path):
     yield from serve(tmp_path)
+
+
+@pytest.fixture
+def plan_server(tmp_path):
+    from tests.test_dashboard import make_plan_folder
+
+    folder = make_plan_folder(tmp_path)
+    yield from serve(tmp_path, plans=folder.parent)
 
 
 @pytest.fixture
@@ -313,6 +323,125 @@ def test_failing_model_shows_a_message(failing_server, browser):
     assert "Traceback" not in body and "Starter homes" in body  # the page is still there
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "dashboard_error.png"))
+
+
+def _choose(browser, label: str, item: str) -> None:
+    """Pick the item holding ``item`` from the menu labelled ``label``."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    menu = wait_until(
+        lambda: next(
+            (s for s in browser.find_elements(By.CSS_SELECTOR, ".v-select") if label in s.text),
+            None,
+        ),
+        15,
+        f"the menu '{label}'",
+    )
+    menu.find_element(By.CSS_SELECTOR, ".v-select__slot").click()
+
+    def entry():
+        try:
+            return next(
+                (
+                    i
+                    for i in browser.find_elements(
+                        By.CSS_SELECTOR, ".menuable__content__active .v-list-item"
+                    )
+                    if item in i.text
+                ),
+                None,
+            )
+        except StaleElementReferenceException:
+            return None
+
+    wait_until(entry, 10, f"the item '{item}'").click()
+
+
+def test_plans_tab_opens_a_point_as_the_scenario(plan_server, browser):
+    """The Plans tab draws the plan's frontier; a point picked in its menu opens as the
+    scenario of the Levers tab (its values on the sliders, the plan's base as the
+    baseline); a folder that is not a plan's shows a message."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    text, _, button = _helpers(browser)
+    browser.get(plan_server)
+    wait_until(lambda: "Week 0 of 52" in text("#homesim-week"), 90, "the running totals")
+    tab = next(t for t in browser.find_elements(By.CSS_SELECTOR, ".v-tab") if t.text == "PLANS")
+    tab.click()
+    frontier = wait_until(
+        lambda: [
+            i.get_attribute("src")
+            for i in browser.find_elements(By.CSS_SELECTOR, ".homesim-frontier img")
+        ],
+        30,
+        "the frontier",
+    )
+    assert len(frontier) == 1 and frontier[0]
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Plan: small_plan" in body and "recommended" in body
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "dashboard_plans.png"))
+
+    # open the plan with 1.5 homes a week and 10 starter homes from 2016
+    point = "homes assigned a week 1.5, starter homes 10 from 2016"
+    _choose(browser, "Plan to open", point)
+    wait_until(
+        lambda: (
+            [
+                i.get_attribute("src")
+                for i in browser.find_elements(By.CSS_SELECTOR, ".homesim-frontier img")
+            ]
+            != frontier
+        ),
+        15,
+        "the frontier to mark the chosen point",
+    )
+    button("open as scenario").click()
+    opened = wait_until(lambda: text(".homesim-opened"), 30, "the opened plan's note")
+    assert "Opened from the plan 'small_plan'" in opened and point in opened
+
+    def lever_labels() -> list[str]:
+        return [x.text for x in browser.find_elements(By.CSS_SELECTOR, ".homesim-lever")]
+
+    labels = wait_until(lever_labels, 10, "the levers")
+    assert "Homes assigned by the municipality: 1.5 homes a week" in labels
+    notes = " ".join(n.text for n in browser.find_elements(By.CSS_SELECTOR, ".homesim-note"))
+    assert "10 places from 2016-01-01" in notes
+    button("run to the end").click()
+    wait_until(lambda: "Week 104 of 104" in text("#homesim-week"), 90, "the run to the end")
+    t = totals(browser)
+    with_plan, baseline, difference = t["homeless now"]
+    assert _number(difference) == _number(with_plan) - _number(baseline)
+    assert browser.save_screenshot(str(ARTIFACTS / "dashboard_plan_opened.png"))
+
+    # a folder that is not a plan's results is a message in the tab, not a traceback
+    next(t for t in browser.find_elements(By.CSS_SELECTOR, ".v-tab") if t.text == "PLANS").click()
+    field = wait_until(
+        lambda: next(
+            (
+                f
+                for f in browser.find_elements(By.CSS_SELECTOR, ".homesim-plan-folder input")
+                if f.is_displayed()
+            ),
+            None,
+        ),
+        15,
+        "the folder field",
+    )
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.BACKSPACE)
+    field.send_keys("/no/such/plan")
+    field.send_keys(Keys.ENTER)
+    message = wait_until(
+        lambda: "/no/such/plan" in text(".homesim-plan-error") and text(".homesim-plan-error"),
+        15,
+        "the folder's message",
+    )
+    assert "no such folder" in message
+    assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
+    assert browser.save_screenshot(str(ARTIFACTS / "dashboard_plan_error.png"))
 
 
 def test_report_first_screen_in_browser(tmp_path, browser):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from sim.cli import main
 from sim.commands import dashboard as command
@@ -17,16 +18,22 @@ from sim.dashboard import (
     LEVERS,
     DashboardModel,
     Lever,
+    Opened,
     advance,
     available_levers,
     build_model,
     changed_text,
     choice_words,
+    frontier_figure,
     lever_notes,
     lever_overrides,
     lever_start,
     lever_text,
     model_params,
+    open_point,
+    plan_choices,
+    point_menu,
+    read_plan,
     totals_html,
     totals_notes,
     totals_rows,
@@ -320,3 +327,217 @@ def test_server_defaults_to_localhost():
     env = command.server_env("x.yaml", 3, None)
     assert env["HOMESIM_SCENARIO"] == "x.yaml" and env["HOMESIM_SEED"] == "3"
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+
+
+# ---------------------------------------------------------------- plans: the frontier's points
+
+
+def make_plan_folder(tmp_path: Path) -> Path:
+    """A finished ``homesim plan`` over the small scenario (2 years): homes assigned a week
+    from the start and starter homes from 2016, a full grid of 3 x 2 plans."""
+    raw = dict(small_scenario().raw)
+    raw["setting"] = {**raw["setting"], "years": 2}
+    scenario = tmp_path / "small_base.yaml"
+    scenario.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    plan = tmp_path / "small_plan.yaml"
+    doc = {
+        "name": "small_plan",
+        "description": "Fewest places that keep the homeless at the end at most 60.",
+        "base": str(scenario),
+        "variables": [
+            {
+                "key": "housing.assignments_per_week",
+                "low": 0.5,
+                "high": 1.5,
+                "step": 0.5,
+                "label": "homes assigned a week",
+            },
+            {
+                "key": "places.starter.capacity",
+                "low": 5,
+                "high": 10,
+                "step": 5,
+                "from_year": 2016,
+                "label": "starter homes",
+                "cost": {"one_off": 100000, "payer": "municipality"},
+            },
+        ],
+        "targets": [{"outcome": "homeless_end", "at_most": 60, "probability": 0.5}],
+        "objective": "least_cost",
+        "search": {"method": "grid", "replications": 3, "batch": 6, "seed": 2},
+        "confirm": {"candidates": 2, "replications": 3, "max_replications": 3, "pcs": 0.5},
+    }
+    plan.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    out = tmp_path / "plans" / "small_plan"
+    assert main(["plan", str(plan), "--out", str(out), "-q", "--workers", "1"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def plan_folder(tmp_path_factory) -> Path:
+    return make_plan_folder(tmp_path_factory.mktemp("plan"))
+
+
+def test_plan_points_are_the_frontier_rows(plan_folder):
+    import json
+
+    import pandas as pd
+
+    from sim.plan.points import read_plan_folder
+
+    plan = read_plan_folder(plan_folder)
+    table = pd.read_csv(plan_folder / "frontier.csv")
+    search = table[table["stage"] == "search"].reset_index(drop=True)
+    assert len(plan.points) == len(search) == 6  # the full 3 x 2 grid
+    for p, row in zip(plan.points, search.itertuples(index=False), strict=True):
+        assert p.values == (row[1], row[2])  # the variables' columns, in their order
+        assert p.cost == pytest.approx(row.cost_vs_base_discounted)
+        assert p.days == pytest.approx(row.days_avoided)
+    answer = json.loads((plan_folder / "plan.json").read_text())
+    chosen = [p for p in plan.points if p.chosen]
+    assert len(chosen) == 1 and answer["feasible"]
+    want = answer["recommended"]
+    assert chosen[0].values == (
+        want["housing.assignments_per_week"],
+        want["places.starter.capacity"],
+    )
+    menu = point_menu(plan)
+    assert next(iter(menu.values())) == chosen[0].index  # the recommended plan first
+    assert "recommended" in next(iter(menu)) and "_" not in "".join(menu)
+    assert "starter homes 10 from 2016" in plan.values_text(plan.points[-1])
+
+
+def test_an_opened_point_is_the_scenario_recommended_yaml_gives(plan_folder):
+    """The recommended point opens as exactly the scenario of recommended.yaml: the same
+    parameters and dated changes, so its run is the same, week by week; the baseline is
+    the plan's base."""
+    from sim.plan.points import read_plan_folder
+
+    plan = read_plan_folder(plan_folder)
+    chosen = plan.chosen()
+    opened = open_point(plan, chosen.index)
+    assert isinstance(opened, Opened)
+    rec = load_scenario(plan_folder / "recommended.yaml")
+    strip = lambda raw: {k: v for k, v in raw.items() if k not in ("name", "description")}  # noqa: E731
+    assert strip(opened.start.raw) == strip(rec.raw)
+    assert "Opened from the plan 'small_plan'" in opened.note and "recommended" in opened.note
+    m = DashboardModel(base=opened.base, start=opened.start, seed=4)
+    plain = HomelessnessModel(rec, rng=run_seed(4, 0))
+    base = HomelessnessModel(opened.base, rng=run_seed(4, 0))
+    for _ in range(m.weeks):
+        m.step()
+        plain.step()
+        base.step()
+    np.testing.assert_array_equal(m.recorder.counts, plain.recorder.counts)
+    np.testing.assert_array_equal(m.baseline.recorder.counts, base.recorder.counts)
+    assert m.overrides == {}  # the levers start at the point's values
+
+
+def test_levers_start_at_an_opened_point_and_say_what_changes_later(plan_folder):
+    from sim.plan.points import read_plan_folder
+
+    plan = read_plan_folder(plan_folder)
+    point = next(p for p in plan.points if p.values == (1.5, 10.0))
+    opened = open_point(plan, point.index)
+    by = {lv.name: lv for lv in available_levers()}
+    assert lever_start(by["assigned_homes"], opened.start) == 1.5
+    assert lever_start(by["starter_homes"], opened.start) == 5  # 10 only from 2016
+    m = DashboardModel(base=opened.base, start=opened.start, seed=0, assigned_homes=2.0)
+    assert m.overrides == {"housing.assignments_per_week": 2.0}  # moved from the point's 1.5
+    note = lever_notes(m, {})["starter_homes"]
+    assert "10 places from 2016-01-01" in note and "before then" in note
+    assert m.params.housing.assignments_per_week == 2.0
+    assert m.baseline.params.housing.assignments_per_week == 1.0  # the plan's base
+
+
+def test_plan_choices_list_the_plan_folders_under_a_root(plan_folder, tmp_path):
+    root = plan_folder.parent
+    (root / "not_a_plan").mkdir(exist_ok=True)
+    assert list(plan_choices(root).values()) == [str(plan_folder)]
+    assert list(plan_choices(plan_folder).values()) == [str(plan_folder)]  # the folder itself
+    assert plan_choices(tmp_path / "nowhere") == {}
+
+
+def test_a_missing_or_broken_plan_folder_is_a_message(plan_folder, tmp_path):
+    """Every way a folder can fail to be a plan's results gives a one-line message that
+    names the folder; nothing raises."""
+    import shutil
+
+    def broken(name: str, change) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(plan_folder, folder)
+        change(folder)
+        return folder
+
+    cases = {
+        "no such folder": (tmp_path / "nowhere", "no such folder"),
+        "empty": (broken("empty", lambda f: [p.unlink() for p in f.iterdir()]), "no manifest"),
+        "other command": (
+            broken(
+                "run",
+                lambda f: (f / "manifest.json").write_text('{"kind": "run", "scenarios": {}}'),
+            ),
+            "not that of a 'homesim plan'",
+        ),
+        "bad json": (
+            broken("json", lambda f: (f / "plan.json").write_text("{not json")),
+            "cannot be read",
+        ),
+        "cut csv": (
+            broken("csv", lambda f: (f / "frontier.csv").write_text("stage,replications\n")),
+            "missing column",
+        ),
+        "text in numbers": (
+            broken(
+                "text",
+                lambda f: (f / "frontier.csv").write_text(
+                    (f / "frontier.csv").read_text().replace("search,", "search,x", 1)
+                ),
+            ),
+            "must hold numbers",
+        ),
+    }
+    for what, (folder, words) in cases.items():
+        message = read_plan(folder)
+        assert isinstance(message, str), what
+        assert str(folder) in message and words in message, (what, message)
+        assert "\n" not in message and "Traceback" not in message
+    assert read_plan("  ").startswith("Give a plan's results folder")
+
+
+def test_a_point_that_no_longer_validates_is_a_message(plan_folder, tmp_path):
+    import json
+    import shutil
+
+    folder = tmp_path / "invalid"
+    shutil.copytree(plan_folder, folder)
+    man = json.loads((folder / "manifest.json").read_text())
+    for sc in man["scenarios"].values():
+        sc["as_run"]["housing"]["self_found_share"] = 3.0  # not a share
+    (folder / "manifest.json").write_text(json.dumps(man))
+    message = read_plan(folder)
+    assert isinstance(message, str) and "not a valid scenario" in message
+    assert "housing.self_found_share" not in message  # keys in words
+
+
+def test_frontier_figure_marks_the_chosen_and_the_open_point(plan_folder):
+    from sim.plan.points import read_plan_folder
+
+    plan = read_plan_folder(plan_folder)
+    point = plan.points[0]
+    ax = frontier_figure(plan, point.index).axes[0]
+    labels = [c.get_label() for c in ax.collections]
+    assert "recommended" in labels and "open" in labels
+    cross = ax.collections[labels.index("open")].get_offsets()
+    np.testing.assert_allclose(cross, [[point.days, point.cost / 1e6]])
+    ring = ax.collections[labels.index("recommended")].get_offsets()
+    assert len(ring) == 1
+
+
+def test_command_refuses_plans_that_are_not_a_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(command, "missing_viz_packages", lambda: [])
+    assert main(["dashboard", "--plans", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--plans" in err[0] and "not a folder" in err[0]
+    env = command.server_env("x.yaml", 3, None, str(tmp_path))
+    assert env["HOMESIM_PLANS"] == str(tmp_path)

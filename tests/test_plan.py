@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sim.cli import main
 from sim.plan.optimise import run_plan
 from sim.plan.spec import load_plan, numeric_value
 from sim.scenario.loader import load_scenario
@@ -308,3 +309,24 @@ def test_fewest_beds_for_5_percent_turned_away_is_within_one_bed_of_erlang_b(tmp
     assert erlang == 26
     assert result.feasible
     assert erlang - 1 <= result.selection.best[0] <= erlang
+
+
+def test_a_budget_plan_without_targets_writes_its_outputs_and_report(tmp_path):
+    """A plan bound by its budget only (no target, as randers_budget.yaml) finishes with
+    every output, an empty but well-formed targets table, and a report that says so."""
+    import pandas as pd
+
+    plan = plan_file(
+        tmp_path,
+        objective="most_days_avoided",
+        targets=[],
+        budget={"per_year": 5e6, "payer": "total"},
+        confirm={"candidates": 1, "replications": 3, "max_replications": 3, "pcs": 0.5},
+    )
+    out = tmp_path / "out"
+    assert main(["plan", str(plan), "--out", str(out), "-q", "--workers", "1"]) == 0
+    targets = pd.read_csv(out / "targets.csv")
+    assert targets.empty and "probability" in targets.columns
+    assert json.loads((out / "plan.json").read_text())["feasible"]
+    page = (out / "report.md").read_text()
+    assert "The plan sets no target" in page and (out / "recommended.yaml").is_file()

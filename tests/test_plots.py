@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import matplotlib.colors
 import numpy as np
 import pandas as pd
@@ -12,6 +14,7 @@ from sim.places import QUEUE_NAMES
 from sim.plots import flows as flow_plots
 from sim.plots import stock
 from sim.runner import run_replications
+from sim.scenario.labels import code_label
 from sim.situations import N_SIT, SITUATIONS
 from sim.streams import run_seed
 from tests.test_dashboard import small_scenario
@@ -52,9 +55,12 @@ def test_stock_plot_lines_and_bands_carry_the_table(results):
     fig = stock.stock_plot(results.weekly)
     ax = fig.axes[0]
     lines = {ln.get_label(): ln for ln in ax.get_lines()}
-    assert set(lines) == {"rough", "night shelter", "shelter", "friends", "starter", "all homeless"}
+    shown = ("rough", "night_shelter", "shelter", "friends", "starter")
+    assert set(lines) == {*(code_label(s) for s in shown), "all homeless"}
+    assert "rough sleeping" in lines and "with family or friends" in lines  # words, not codes
+    code_of = {code_label(s): s for s in shown}
     for name, ln in lines.items():
-        key = name if name == stock.TOTAL else name.replace(" ", "_")
+        key = name if name == stock.TOTAL else code_of[name]
         d = table[table["situation"] == key]
         assert len(d) == 53
         np.testing.assert_allclose(ln.get_ydata(), d["mean"])
@@ -65,7 +71,7 @@ def test_stock_plot_lines_and_bands_carry_the_table(results):
     assert verts[:, 1].max() == pytest.approx(d["high"].max())
     assert verts[:, 1].min() == pytest.approx(d["low"].min())
     assert ax.get_ylabel() == "persons (weekly count)" and ax.get_xlabel() == "year"
-    assert matplotlib.colors.to_hex(lines["shelter"].get_color()) == "#e69f00"
+    assert matplotlib.colors.to_hex(lines[code_label("shelter")].get_color()) == "#e69f00"
 
 
 def test_stock_table_needs_one_scenario(results):
@@ -80,12 +86,13 @@ def test_waiting_plot_draws_the_queue_lengths(model):
     assert q.sum() > 0  # the scenario's scarce places make lists
     fig = stock.waiting_plot(q, skip_empty=False)
     lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
-    assert list(lines) == [n.replace("_", " ") for n in QUEUE_NAMES]
+    assert list(lines) == [code_label(n) for n in QUEUE_NAMES]
+    assert "homes assigned by the municipality" in lines  # words, not "assigned_home"
     for k, name in enumerate(QUEUE_NAMES):
-        np.testing.assert_array_equal(lines[name.replace("_", " ")].get_ydata(), q[:, k])
+        np.testing.assert_array_equal(lines[code_label(name)].get_ydata(), q[:, k])
     shown = stock.waiting_plot(q)  # empty lists left out
     labels = [ln.get_label() for ln in shown.axes[0].get_lines()]
-    assert labels == [n.replace("_", " ") for k, n in enumerate(QUEUE_NAMES) if q[:, k].any()]
+    assert labels == [code_label(n) for k, n in enumerate(QUEUE_NAMES) if q[:, k].any()]
 
 
 def test_waiting_table_over_runs():
@@ -114,7 +121,8 @@ def test_flow_matrix_cells_show_the_counts():
     image = ax.get_images()[0].get_array()
     rows = [t.get_text() for t in ax.get_yticklabels()]
     cols = [t.get_text() for t in ax.get_xticklabels()]
-    assert rows == ["own", "shelter"] and cols == ["own", "at risk"]
+    assert rows == ["own home", "shelter (§110)"]
+    assert cols == ["own home", "at risk of eviction"]
     np.testing.assert_allclose(np.asarray(image) ** 2, [[0, 7], [9, 0]])
     assert sorted(t.get_text() for t in ax.texts) == ["7", "9"]
     assert "persons" in ax.get_title()
@@ -136,3 +144,92 @@ def test_spell_histogram_counts_the_spells(model):
     assert "weeks" in ax.get_xlabel() and ax.get_ylabel() == "spells"
     median = np.median(lengths[spells["needs"] == 0])
     assert ax.lines[0].get_xdata()[0] == median
+
+
+# ---------------------------------------------------------------- figures speak in words
+
+
+@contextlib.contextmanager
+def recording_figures():
+    """Within the block, every figure saved (to a file or to bytes) leaves its texts in
+    the list yielded: one list of strings per figure."""
+    from matplotlib.figure import Figure
+
+    texts: list[list[str]] = []
+    save = Figure.savefig
+
+    def recording(fig, *args, **kwargs):
+        texts.append(figure_texts(fig))
+        return save(fig, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Figure, "savefig", recording)
+        yield texts
+
+
+def figure_texts(fig) -> list[str]:
+    """Every text a reader sees in a figure: titles, axis and tick labels, legends, notes."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()  # tick labels exist once drawn
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def raw_code_texts(texts: list[str], names: set[str] = frozenset()) -> list[str]:
+    """The texts that hold a dotted scenario key, a code that has words of its own (a
+    whole text such as "own", or a code with an underscore anywhere, such as
+    "night_shelter"), or one of ``names`` (scenario names)."""
+    import re
+
+    from sim.report.outcomes import LABELS
+    from sim.scenario import labels
+    from sim.scenario.labels import DOTTED_KEY
+
+    worded = {
+        c
+        for d in (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS)
+        for c, w in d.items()
+        if w != c
+    }
+    inside = {c for c in worded if "_" in c} | set(names)
+    found = []
+    for text in texts:
+        words_in = any(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text) for c in inside)
+        if DOTTED_KEY.search(text) or text.strip() in worded or words_in:
+            found.append(text)
+    return found
+
+
+def test_raw_code_texts_finds_codes():
+    assert raw_code_texts(["own", "night_shelter (mean)", "places.starter.capacity"]) == [
+        "own",
+        "night_shelter (mean)",
+        "places.starter.capacity",
+    ]
+    assert raw_code_texts(["own home", "night shelter", "2015", "week"]) == []
+    assert raw_code_texts(["randers_baseline"], {"randers_baseline"}) == ["randers_baseline"]
+
+
+def test_standard_figures_speak_in_words(results, model):
+    """The stock, waiting-list, flow and spell figures and the dashboard's plots show
+    situations, lists and groups in words."""
+    from sim.dashboard import DashboardModel, _figure, plot_specs
+
+    rec = model.recorder
+    figs = {
+        "stock": stock.stock_plot(results.weekly),
+        "waiting": stock.waiting_plot(rec.queues, skip_empty=False, start_year=2015),
+        "flows": flow_plots.flow_matrix_plot(rec.flows, rec.entries, per_year=1),
+        "spells": flow_plots.spell_length_plot(rec.spells.frame()),
+    }
+    m = DashboardModel(base=small_scenario(), seed=1)
+    m.run(3)
+    df = m.datacollector.get_model_vars_dataframe()
+    for key, (title, ylabel, cols) in plot_specs().items():
+        figs[f"dashboard {key}"] = _figure(df, cols, title, ylabel)
+    for name, fig in figs.items():  # (a table's scenario name is the caller's to word)
+        texts = figure_texts(fig)
+        assert texts, name
+        assert raw_code_texts(texts) == [], (name, raw_code_texts(texts))
+    rows = [t.get_text() for t in figs["flows"].axes[0].get_yticklabels()]
+    assert "own home" in rows and "own" not in rows, rows

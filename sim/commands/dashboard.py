@@ -45,6 +45,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--years", type=arguments.years, default=None, help="horizon (default: the scenario's)"
     )
+    p.add_argument(
+        "--plans",
+        metavar="DIR",
+        default=None,
+        help="plan results for the Plans tab: the --out of a 'homesim plan', or a folder "
+        "holding several (default: results, where it exists)",
+    )
     p.set_defaults(func=run)
 
 
@@ -101,16 +108,19 @@ def server_command(host: str, port: int) -> list[str]:
     ]
 
 
-def server_env(scenario: str, seed: int, years: int | None) -> dict[str, str]:
+def server_env(
+    scenario: str, seed: int, years: int | None, plans: str | None = None
+) -> dict[str, str]:
     """Environment for the server: the dashboard's options; solara's telemetry and its
     banner off, the page titled "homesim"."""
-    from sim.dashboard import ENV_SCENARIO, ENV_SEED, ENV_YEARS
+    from sim.dashboard import DEFAULT_PLANS, ENV_PLANS, ENV_SCENARIO, ENV_SEED, ENV_YEARS
 
     env = dict(os.environ)
     env.update(
         {
             ENV_SCENARIO: scenario,
             ENV_SEED: str(seed),
+            ENV_PLANS: plans or os.path.abspath(DEFAULT_PLANS),
             "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
             "SOLARA_THEME_SHOW_BANNER": "False",
             "SOLARA_THEME_TITLE": "homesim",
@@ -141,12 +151,21 @@ def run(args: argparse.Namespace) -> int:
 
     path = os.path.abspath(locate(args.scenario)) if args.scenario else str(DEFAULT_SCENARIO)
     load_scenario(path)  # a bad file stops here, with the loader's message
+    plans = None
+    if args.plans is not None:
+        plans = os.path.abspath(os.path.expanduser(args.plans))
+        if not os.path.isdir(plans):
+            raise ScenarioError(
+                f"--plans {args.plans}: not a folder (expected the --out of a 'homesim "
+                "plan', or a folder holding several)"
+            )
     check_can_listen(args.host, args.port)  # port 0: checks the host only
     if args.port == 0:
         args.port = free_port(args.host)
     print(f"homesim dashboard: {path} at http://{args.host}:{args.port} (Ctrl-C stops)")
     proc = subprocess.Popen(
-        server_command(args.host, args.port), env=server_env(path, args.seed, args.years)
+        server_command(args.host, args.port),
+        env=server_env(path, args.seed, args.years, plans),
     )
     try:
         return proc.wait()

@@ -169,14 +169,17 @@ def _run_and_write(
     inc = incremental(costs, effects, res.names)
     table = summary_table(inc)
     cur = curves(res, wtp, args.population)
-    effect_label = f"{args.effect} {'avoided' if args.effect_direction == 'lower' else ''}".strip()
+    from sim.report.outcomes import outcome_label
+
+    effect_words = outcome_label(args.effect)
+    effect_label = f"{effect_words} {'avoided' if args.effect_direction == 'lower' else ''}".strip()
     write_csv(out / "draws.csv", res.draws)
     write_csv(out / "outcomes.csv", res.outcomes)
     write_csv(out / "incremental.csv", inc)
     write_csv(out / "summary.csv", table)
     write_csv(out / "ceac_evpi.csv", cur)
     if len(res.names) > 1:
-        ce_plane(inc, out / "ce_plane.png", effect_label, f"{args.cost} (DKK)")
+        ce_plane(inc, out / "ce_plane.png", effect_label, f"{outcome_label(args.cost)} (DKK)")
     ceac_plot(cur, res.names, out / "ceac.png", f"DKK per unit of {effect_label}")
     evpi_plot(cur, out / "evpi.png", f"DKK per unit of {effect_label}")
     write_json(

@@ -29,21 +29,38 @@ Task = tuple[dict, str | None, int, int, int | None, str]
 def candidate_raw(spec: PlanSpec, values: Candidate) -> dict:
     """The scenario of a candidate: the base with each variable set (from 1 January of
     its ``from_year`` as a dated change, or from the start)."""
-    raw = unshared_copy(spec.base.raw)
+    raw = with_values(spec.base.raw, spec.variables, values, spec.start_year, spec.file)
     raw["name"] = f"{spec.base.name}+plan"
+    return raw
+
+
+def with_values(
+    raw: dict,
+    variables: Sequence[Variable],
+    values: Candidate,
+    start_year: int,
+    file: str | None = None,
+) -> dict:
+    """A copy of the raw scenario ``raw`` with each variable set to its value: from the
+    start, or from 1 January of its ``from_year`` as a dated change appended to the
+    scenario's own ``changes``. What a candidate runs, what ``recommended.yaml`` holds
+    and what the dashboard opens for a point of a plan's frontier."""
+    raw = unshared_copy(raw)
     changes: dict[int, dict] = {}
-    for var, value in zip(spec.variables, values, strict=True):
+    for var, value in zip(variables, values, strict=True):
         value = int(value) if var.integer else float(value)
-        if var.from_year is None or var.from_year <= spec.start_year:
-            set_path(raw, var.key, value, file=spec.file)
+        if var.from_year is None or var.from_year <= start_year:
+            set_path(raw, var.key, value, file=file)
         else:
             changes.setdefault(var.from_year, {})[var.key] = value
     if changes:
-        raw["changes"] = [
-            *(raw.get("changes") or []),
-            *({"date": f"{y}-01-01", "set": s} for y, s in sorted(changes.items())),
-        ]
+        raw["changes"] = [*(raw.get("changes") or []), *dated_changes(changes)]
     return raw
+
+
+def dated_changes(changes: dict[int, dict]) -> list[dict]:
+    """``changes`` entries (set on 1 January of each year) for {year: {key: value}}."""
+    return [{"date": f"{y}-01-01", "set": s} for y, s in sorted(changes.items())]
 
 
 def base_values(spec: PlanSpec) -> Candidate:

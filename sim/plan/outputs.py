@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.plan.evaluate import Evaluation, extra_costs, wilson
+from sim.plan.evaluate import Evaluation, dated_changes, extra_costs, wilson
 from sim.plan.optimise import PlanResult
 from sim.plan.search import feasible
 from sim.results_io import write_csv, write_json, write_text
@@ -92,7 +92,8 @@ def targets_table(result: PlanResult) -> pd.DataFrame:
                 "met": k / n >= t.probability if n else False,
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["target", "required", "probability", "low", "high", "replications", "met"]
+    return pd.DataFrame(rows, columns=columns)  # the columns also when the plan has no target
 
 
 def budget_table(
@@ -147,11 +148,7 @@ def recommended_scenario(result: PlanResult, out_dir: Path) -> dict:
         else:
             changes.setdefault(var.from_year, {})[var.key] = value
     if changes:
-        old = list(spec.base.raw.get("changes") or [])
-        doc["changes"] = [
-            *old,
-            *({"date": f"{y}-01-01", "set": s} for y, s in sorted(changes.items())),
-        ]
+        doc["changes"] = [*(spec.base.raw.get("changes") or []), *dated_changes(changes)]
     return doc
 
 
@@ -238,12 +235,21 @@ def words(result: PlanResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def frontier_figure(table: pd.DataFrame, currency: str = "DKK"):
+def frontier_figure(
+    table: pd.DataFrame,
+    currency: str = "DKK",
+    selected: tuple[float, float] | None = None,
+    chosen: str = "recommended",
+):
     """Discounted cost against homeless days avoided: every plan a dot, the frontier a
-    line, the recommended plan ringed. Returns a matplotlib figure."""
-    import matplotlib.pyplot as plt
+    line, the recommended plan ringed (``chosen`` names the ring: "recommended", or
+    "closest to the targets" when no plan meets them) and, with ``selected`` (days
+    avoided, cost against the base in DKK), one plan marked with a cross. Returns a
+    matplotlib figure (not registered with pyplot, so it may be drawn in any thread)."""
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     s = table[table["stage"] == "search"]
     ok = s["feasible"].astype(bool)
     ax.scatter(
@@ -260,7 +266,7 @@ def frontier_figure(table: pd.DataFrame, currency: str = "DKK"):
         color="tab:blue",
         label="meets every target",
     )
-    f = s[s["on_frontier"]].sort_values("days_avoided")
+    f = s[s["on_frontier"].astype(bool)].sort_values("days_avoided")
     ax.plot(
         f["days_avoided"],
         f["cost_vs_base_discounted"] / 1e6,
@@ -268,7 +274,7 @@ def frontier_figure(table: pd.DataFrame, currency: str = "DKK"):
         lw=1,
         label="frontier",
     )
-    rec = table[table["recommended"] & (table["stage"] == "confirmed")]
+    rec = table[table["recommended"].astype(bool) & (table["stage"] == "confirmed")]
     if len(rec):
         ax.scatter(
             rec["days_avoided"],
@@ -277,7 +283,11 @@ def frontier_figure(table: pd.DataFrame, currency: str = "DKK"):
             facecolors="none",
             edgecolors="tab:red",
             lw=2,
-            label="recommended",
+            label=chosen,
+        )
+    if selected is not None:
+        ax.scatter(
+            [selected[0]], [selected[1] / 1e6], s=90, marker="x", color="black", lw=2, label="open"
         )
     ax.axhline(0, color="0.4", lw=0.6)
     ax.set_xlabel("homeless days avoided against the base (discounted)")
@@ -297,9 +307,6 @@ def write_outputs(
     write_csv(out_dir / "frontier.csv", table)
     fig = frontier_figure(table, result.spec.base.params.costs.currency)
     atomic_write(out_dir / "frontier.png", lambda p: fig.savefig(p, dpi=120, format="png"))
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     write_csv(out_dir / "targets.csv", targets_table(result))
     write_csv(out_dir / "budget_impact.csv", budget_table(result, runs_base, runs_plan))
     doc = recommended_scenario(result, out_dir)

@@ -13,13 +13,16 @@ import numpy as np
 import pandas as pd
 
 from sim.plots.style import PALETTE, new_figure
+from sim.scenario.labels import code_label, word
 from sim.situations import NEEDS, SITUATIONS
 
 ENTRY = "entry"
 
 
 def _label(name: str) -> str:
-    return name.replace("_", " ")
+    """Words for a row or column of the flow matrix ("own" -> "own home"; the entry row:
+    "arriving")."""
+    return "arriving" if name == ENTRY else code_label(name).replace("_", " ")
 
 
 def flow_table(
@@ -121,7 +124,7 @@ def spell_length_plot(
     groups = [(g, d) for g, d in groups if len(d)]
     for g, d in groups:
         colour = PALETTE[NEEDS.index(g)] if g in NEEDS else PALETTE[0]
-        name = f"{g} needs" if g in NEEDS else "all"
+        name = word(g) if g in NEEDS else "all"
         weeks = np.maximum(d["weeks"].to_numpy(), 1)  # a spell within one week counts as 1
         ax.hist(
             weeks, bins=bins, histtype="step", lw=1.8, color=colour, label=f"{name} (n={len(d)})"

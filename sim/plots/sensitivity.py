@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.plots.style import PALETTE, finish, new_figure
+from sim.scenario.labels import key_label, looks_like_key, words
 
 
 def tornado(table: pd.DataFrame, outcome: str, path: Path | None = None, top: int = 15) -> Figure:
@@ -27,14 +28,19 @@ def tornado(table: pd.DataFrame, outcome: str, path: Path | None = None, top: in
     )
     ax.axvline(base, color="black", lw=0.8)
     ax.set_yticks(y, [_label(r) for r in t.itertuples()], fontsize=8)
-    ax.set_xlabel(f"{outcome} (base {base:,.4g})")
+    ax.set_xlabel(f"{_words(outcome)} (base {base:,.4g})")
     ax.set_title("One-way sensitivity")
     ax.legend(frameon=False, fontsize=8)
     return finish(fig, path)
 
 
 def _label(row) -> str:
-    return f"{row.parameter} [{row.low:.4g}, {row.high:.4g}]"
+    return f"{_words(row.parameter)} [{row.low:.4g}, {row.high:.4g}]"
+
+
+def _words(name: str) -> str:
+    """Words for a parameter's dotted key or an outcome's column name."""
+    return key_label(name) if looks_like_key(name) else words(name)
 
 
 def sobol_bars(table: pd.DataFrame, outcome: str, path: Path | None = None) -> Figure:
@@ -60,8 +66,8 @@ def sobol_bars(table: pd.DataFrame, outcome: str, path: Path | None = None) -> F
             xerr=err,
             error_kw={"lw": 0.8, "capsize": 2},
         )
-    ax.set_yticks(y, t["parameter"], fontsize=8)
-    ax.set_xlabel(f"Sobol index of {outcome} (95% bootstrap interval)")
+    ax.set_yticks(y, [_words(p) for p in t["parameter"]], fontsize=8)
+    ax.set_xlabel(f"Sobol index of {_words(outcome)} (95% bootstrap interval)")
     ax.set_xlim(left=min(0.0, float(t["first_low"].min())))
     ax.legend(frameon=False, fontsize=8)
     return finish(fig, path)

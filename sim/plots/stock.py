@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.places import QUEUE_NAMES
 from sim.plots.style import PALETTE, SITUATION_COLOURS, new_figure
+from sim.scenario.labels import code_label
 from sim.situations import HOMELESS_MASK, SITUATIONS, WEEKS_PER_YEAR
 
 #: Situations in the national count's definition of homelessness, in code order.
@@ -27,7 +28,9 @@ TOTAL = "all homeless"
 
 
 def _label(name: str) -> str:
-    return name.replace("_", " ")
+    """Words for a situation or waiting list in a legend ("night_shelter" -> "night
+    shelter", "own" -> "own home"), from the labels beside the schema."""
+    return code_label(name).replace("_", " ")
 
 
 def stock_table(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.report.blocks import Block, Heading, Notes, Report, Table, Verdict, table
+from sim.report.blocks import Block, Heading, Notes, Report, Verdict, table
 from sim.report.figures import existing
 from sim.report.numbers import money, num, share, value
 from sim.report.reading import read_manifest
@@ -99,8 +99,13 @@ def _verdict(answer: dict, labels: dict, chosen: dict, currency: str) -> tuple[s
     )
 
 
-def _targets(folder: Path) -> Table:
-    t = pd.read_csv(folder / "targets.csv")
+def _targets(folder: Path) -> Block:
+    try:
+        t = pd.read_csv(folder / "targets.csv")
+    except pd.errors.EmptyDataError:  # written before the columns were kept without targets
+        t = pd.DataFrame()
+    if t.empty:
+        return Notes(("The plan sets no target: it is bound by its budget only.",))
     frame = pd.DataFrame(
         {
             "target": t["target"],
