@@ -109,7 +109,9 @@ def _env() -> dict[str, str]:
 def test_wheel_holds_scenarios_batches_targets_and_licence(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = sorted(
-        p.relative_to(REPO / "sim").as_posix() for p in (REPO / "sim" / "scenarios").rglob("*.yaml")
+        p.relative_to(REPO / "sim").as_posix()
+        for p in (REPO / "sim" / "scenarios").rglob("*")
+        if p.suffix in (".yaml", ".csv")  # scenarios, targets, posterior samples
     )
     assert shipped, "no shipped scenarios in the source tree"
     missing = [p for p in shipped if f"sim/{p}" not in names]
