@@ -108,7 +108,7 @@ class PlaceRules:
 
     @classmethod
     def build(cls, sc: Scenario) -> PlaceRules:
-        """Build the lists' rules from a scenario; capacities are times its setting.scale."""
+        """Build the lists' rules from a scenario; capacities are times its ``setting.scale``."""
         scale = sc.setting.scale
         caps, prio, over = [], [], []
         for name in PLACE_NAMES:
