@@ -71,6 +71,7 @@ def fit_once(
 
 
 def report(label: str, seconds: float, stats: dict, args: argparse.Namespace) -> None:
+    """Print a fit's seconds, runs a minute and the minutes extrapolated to the default fit."""
     runs = stats["runs"] * args.replications + args.predictive_draws  # fit and check
     target = TORONTO_SECONDS if args.toronto else TARGET_SECONDS
     full = extrapolated_runs(stats, args)
@@ -87,9 +88,11 @@ def report(label: str, seconds: float, stats: dict, args: argparse.Namespace) ->
 
 
 def extrapolated_runs(stats: dict, args: argparse.Namespace) -> int:
-    """Runs of the default fit (:data:`FULL`), from the sets a generation of this fit
-    ran per particle (generation 0: one per particle; 3 per particle if only
-    generation 0 was run, an assumption)."""
+    """Return the runs of the default fit (:data:`FULL`), extrapolated from this fit.
+
+    From the sets a generation of this fit ran per particle (generation 0: one per
+    particle; 3 per particle if only generation 0 was run, an assumption).
+    """
     particles, reps, gens = FULL
     rows = stats.get("rows") or []
     later = [r["runs"] / args.particles for r in rows if r["generation"] > 0]

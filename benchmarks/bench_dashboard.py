@@ -31,8 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def once(loaded, years: int) -> tuple[float, float, float, float]:
-    """Seconds to run the horizon, and to work out and draw what the page shows: wall
-    time of each, then the CPU time of each (this process, user + system)."""
+    """Return the seconds to run the horizon, and to work out and draw what the page shows.
+
+    Wall time of each, then the CPU time of each (this process, user + system).
+    """
     model, error = build_model(loaded, 0, years, {})
     if model is None:
         raise SystemExit(error)

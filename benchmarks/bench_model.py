@@ -73,6 +73,7 @@ def measure(scenario: str, scale: float, years: int = 10, repeat: int = 1) -> di
 
 
 def line(label: str, r: dict) -> str:
+    """Return one printed line of a case: seconds, CPU seconds, M agent-steps/s, citizens, MB."""
     rate = r["agent_steps"] / r["run_s"] / 1e6
     return (
         f"{label:<44} {r['run_s']:7.2f} s (cpu {r['cpu_s']:6.2f} s)  "
@@ -115,7 +116,7 @@ def measure_limit(citizens: int, weeks: int, repeat: int = 1) -> dict:
 
 
 def ratio(label: str, r: dict, years: int, repeat: int) -> None:
-    """homesim's time as a multiple of the limit kernel's at the same citizen-weeks."""
+    """Print homesim's time as a multiple of the limit kernel's at the same citizen-weeks."""
     weeks = years * 52
     lim = measure_limit(max(1, r["agent_steps"] // weeks), weeks, repeat)
     print(line(f"limit kernel, {label}", lim))

@@ -1,7 +1,7 @@
-"""Speed of ``homesim plan``: a Randers plan over 4 variables.
+r"""Speed of ``homesim plan``: a Randers plan over 4 variables.
 
     .venv/bin/python benchmarks/bench_plan.py                         # 200 x 20, 2 workers
-    .venv/bin/python benchmarks/bench_plan.py --trials 4 --replications 4 \\
+    .venv/bin/python benchmarks/bench_plan.py --trials 4 --replications 4 \
         --confirm 2 4 4 --workers 1                                    # a sample, to extrapolate
 
 The plan is ``scenarios/plans/randers_halve_long_term.yaml`` with its search set to
@@ -44,9 +44,12 @@ def cpu_seconds() -> float:
 
 
 def target_runs(spec) -> tuple[int, int]:
-    """Fewest and most runs of the target plan: 200 x 20 and the base, then the plan
-    file's confirmation stage (its candidates from ``replications`` up to
-    ``max_replications``; the base runs as far as the most replicated candidate)."""
+    """Return the fewest and most runs of the target plan.
+
+    200 x 20 and the base, then the plan file's confirmation stage (its candidates from
+    ``replications`` up to ``max_replications``; the base runs as far as the most
+    replicated candidate).
+    """
     c = spec.confirm
     search = 200 * 20
     low = search + c.candidates * (c.replications - 20) + max(20, c.replications)

@@ -75,6 +75,7 @@ class Prior:
 
     @property
     def dim(self) -> int:
+        """Number of free parameters."""
         return len(self.names)
 
     def masses(self) -> np.ndarray:
@@ -136,6 +137,7 @@ class Settings:
     seed: int = 0
 
     def check(self) -> None:
+        """Raise ValueError for settings out of their range."""
         if self.particles < 2 or self.max_generations < 1:
             raise ValueError("expected at least 2 particles and 1 generation")
         if not 0 < self.alpha < 1 or not 0 < self.shrink < 1:
@@ -172,6 +174,7 @@ class Result:
 
     @property
     def temperature(self) -> float:
+        """Temperature of the population returned (1: exact)."""
         return self.population.temperature
 
 
@@ -394,7 +397,7 @@ def kernel_covariance(z: np.ndarray, w: np.ndarray) -> np.ndarray:
 def _log_kernel_mixture(
     z: np.ndarray, centres: np.ndarray, w: np.ndarray, cov: np.ndarray
 ) -> np.ndarray:
-    """log sum_k w_k N(z; centre_k, cov) for each row of z."""
+    """Log sum_k w_k N(z; centre_k, cov) for each row of z."""
     chol = np.linalg.cholesky(cov)
     d = z.shape[1]
     logdet = 2.0 * np.sum(np.log(np.diag(chol)))

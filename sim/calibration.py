@@ -117,6 +117,7 @@ class FreeParameter:
         return round(x) if self.integer else x
 
     def position(self, x: float) -> float:
+        """Return the position in [0, 1] of value ``x`` in the parameter's range."""
         return (x - self.low) / (self.high - self.low)
 
 
@@ -190,7 +191,7 @@ def _number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _target(item: Any, i: int, file: str | None) -> Target:
+def _target(item: Any, i: int, file: str | None) -> Target:  # noqa: C901 - one check per key of a target, kept together
     where = f"targets[{i}]"
     if not isinstance(item, dict):
         raise ScenarioError(
@@ -284,7 +285,7 @@ def _month(item: dict, where: str, file: str | None) -> str | None:
     return text
 
 
-def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:
+def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:  # noqa: C901 - one check per key of a free parameter, kept together
     where = f"free.{path}"
     if not isinstance(spec, dict):
         raise ScenarioError("expected {low: ..., high: ...}", file=file, path=where)
@@ -340,7 +341,8 @@ def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:
 def target_values(frame: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
     """Per-run model values of each target (rows: runs, columns: target names).
 
-    Raises ScenarioError naming the first target outcome the runs do not give."""
+    Raises ScenarioError naming the first target outcome the runs do not give.
+    """
     missing = [
         c for t in targets for c in (t.column, t.divide_by) if c is not None and c not in frame
     ]
@@ -361,8 +363,11 @@ def target_values(frame: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFram
 
 
 def run_measure(targets: Sequence[Target]) -> str:
-    """What the runs must give for ``targets``: ``monthly`` when a target is a month
-    (its column comes from the run's monthly table), else ``rows``."""
+    """Return what the runs must give for ``targets``: ``monthly`` or ``rows``.
+
+    ``monthly`` when a target is a month (its column comes from the run's monthly
+    table), else ``rows``.
+    """
     return "monthly" if any(t.month is not None for t in targets) else "rows"
 
 
@@ -435,6 +440,7 @@ class Objective:
     measure: str = "rows"
 
     def overrides(self, z: Sequence[float]) -> dict[str, float | int]:
+        """Return the scenario overrides at z: each free parameter's value by dotted path."""
         return {p.path: p.value(v) for p, v in zip(self.free, z, strict=True)}
 
     def scenario(self, z: Sequence[float]) -> LoadedScenario | None:
@@ -449,8 +455,10 @@ class Objective:
         return self.run_many([z])[0]
 
     def run_many(self, zs: Sequence[Sequence[float]]) -> list[pd.DataFrame | None]:
-        """Per-run target values at each z (None where z makes no valid scenario), all
-        runs handed to the engine together."""
+        """Return per-run target values at each z (None where z makes no valid scenario).
+
+        All runs are handed to the engine together.
+        """
         scenarios = [self.scenario(z) for z in zs]
         valid = [sc for sc in scenarios if sc is not None]
         frames = iter(
@@ -469,11 +477,14 @@ class Objective:
         return target_values(frame, self.targets)
 
     def __call__(self, z: Sequence[float]) -> float:
+        """Return the distance at z."""
         return self.evaluate_many([z])[0]
 
     def evaluate_many(self, zs: Sequence[Sequence[float]]) -> list[float]:
-        """The distance at each z, as calling the objective on each in turn would give
-        (same values, same trace), with the new points' runs handed over at once."""
+        """Return the distance at each z, as calling the objective on each in turn would give.
+
+        Same values, same trace, with the new points' runs handed over at once.
+        """
         keys = [tuple(self.overrides(z).values()) for z in zs]
         new: dict[tuple, Sequence[float]] = {}
         for key, z in zip(keys, zs, strict=True):
@@ -781,8 +792,11 @@ def fitted_scenario_yaml(
 
 
 def targets_in_words(names: Sequence[str], most: int = 12) -> str:
-    """The targets a fit used, by name; a long list (monthly series) is told by its
-    count, first and last name, so that a source stays readable."""
+    """Return the targets a fit used, by name.
+
+    A long list (monthly series) is told by its count, first and last name, so that a
+    source stays readable.
+    """
     if len(names) <= most:
         return ", ".join(names)
     return f"{len(names)} targets, {names[0]} ... {names[-1]}"

@@ -100,6 +100,7 @@ class CitizenArrays:
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by the citizens' arrays."""
         return sum(a.nbytes for a in self._data.values())
 
 
@@ -171,8 +172,11 @@ class Citizen(mesa.Agent):
 
 
 def sorted_unique(idx: np.ndarray) -> np.ndarray:
-    """Sorted distinct citizen indices (a sort and one comparison; faster than np.unique's
-    hashing on the small index arrays the weekly step handles)."""
+    """Return the sorted distinct citizen indices.
+
+    A sort and one comparison; faster than np.unique's hashing on the small index arrays
+    the weekly step handles.
+    """
     if idx.size < 2:
         return idx
     idx = np.sort(idx, kind="stable")  # timsort: fast on the sorted runs joined here

@@ -68,7 +68,7 @@ HOUSED_NAMES = frozenset(s.name.lower() for s in HOUSED)
 # ---------------------------------------------------------------- checks
 
 
-def check_costs(sc: Scenario, file: str | None = None) -> None:
+def check_costs(sc: Scenario, file: str | None = None) -> None:  # noqa: C901 - one check per cross-field rule of the costs, kept together
     """Cross-field checks of ``sc.costs`` (the schema checks each key on its own).
 
     Own payments may not exceed their price; every price year needs an index; use
@@ -139,9 +139,11 @@ def _check_team_prices(sc: Scenario, file: str | None) -> None:
 
 
 def team_price(sc: Scenario, section: str, team: str) -> Price | None:
-    """The price per week of team ``team`` in ``costs.<section>`` (support: per person,
-    staff: per FTE): the team's own, else its kind's; None if neither is given or the
-    team is not in this parameter phase."""
+    """Return the price per week of team ``team`` in ``costs.<section>``.
+
+    Support is priced per person, staff per FTE: the team's own price, else its kind's;
+    None if neither is given or the team is not in this parameter phase.
+    """
     prices = getattr(sc.costs, section)
     params = sc.policies.teams.get(team)
     if team in prices:
@@ -267,13 +269,16 @@ class RunCosts:
     payers: tuple[str, ...] = PAYERS
 
     def total(self, discounted: bool = False) -> float:
+        """Return the run's total cost (DKK of the price year; discounted or not)."""
         return float(self._w(discounted).sum())
 
     def by_item(self, discounted: bool = False) -> dict[str, float]:
+        """Return the run's cost by item (DKK of the price year; discounted or not)."""
         sums = self._w(discounted).sum(axis=(1, 2))
         return {name: float(v) for name, v in zip(self.items, sums, strict=True)}
 
     def by_payer(self, discounted: bool = False) -> dict[str, float]:
+        """Return the run's cost by payer (DKK of the price year; discounted or not)."""
         sums = self._w(discounted).sum(axis=(0, 2))
         return {name: float(v) for name, v in zip(self.payers, sums, strict=True)}
 
@@ -389,9 +394,11 @@ def _staff_cost(sc: Scenario, team: str, first: Costs, weeks: int) -> np.ndarray
 
 
 def person_weeks(rec: Recorder, weeks: int) -> np.ndarray:
-    """Person-weeks by week and cell, (weeks, situations, needs, age bands): the nights
-    spent in each cell during each week, divided by 7 (whole weeks where nobody moved
-    mid-week)."""
+    """Return person-weeks by week and cell, (weeks, situations, needs, age bands).
+
+    The nights spent in each cell during each week, divided by 7 (whole weeks where
+    nobody moved mid-week).
+    """
     return rec.nights[:weeks].astype(float) / DAYS_PER_WEEK
 
 
@@ -467,8 +474,11 @@ def support_starts(model: object, weeks: int, n_teams: int) -> np.ndarray | None
 
 
 def cost_columns(model: HomelessnessModel) -> dict[str, float]:
-    """Summary columns of a run: costs (total, by payer, by item; plain and discounted),
-    support person-weeks and effects."""
+    """Return the summary columns of a run.
+
+    Costs (total, by payer, by item; plain and discounted), support person-weeks and
+    effects.
+    """
     rc = run_costs(model)
     out: dict[str, float] = {}
     for disc, suffix in ((False, ""), (True, "_discounted")):

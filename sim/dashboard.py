@@ -150,8 +150,11 @@ LEVERS: tuple[Lever, ...] = (
 def available_levers(
     levers: tuple[Lever, ...] = LEVERS, loaded: LoadedScenario | None = None
 ) -> tuple[Lever, ...]:
-    """The levers whose scenario keys exist in the schema; with a scenario, also a staff
-    lever for each support team it adds to the classic ones (after theirs)."""
+    """Return the levers whose scenario keys exist in the schema.
+
+    With a scenario, also a staff lever for each support team it adds to the classic
+    ones (after theirs).
+    """
     if loaded is not None:
         at = next((i for i, lv in enumerate(levers) if _team(lv)), len(levers))
         at += sum(1 for lv in levers if _team(lv))
@@ -162,8 +165,10 @@ def available_levers(
 
 
 def team_levers(loaded: LoadedScenario) -> tuple[Lever, ...]:
-    """A staff lever for each team a scenario names besides the classic ones, labelled
-    by the team's label (or name)."""
+    """Return a staff lever for each team a scenario names besides the classic ones.
+
+    Each lever is labelled by the team's label (or name).
+    """
     teams = loaded.params.policies.teams
     return tuple(
         Lever(
@@ -228,8 +233,10 @@ def lever_overrides(
 
 
 def model_params(loaded: LoadedScenario, seed: int = 0, years: int | None = None) -> dict[str, Any]:
-    """The model's keywords and the page's controls (in Mesa's ``model_params`` shape):
-    one control per lever, plus the fixed settings."""
+    """Return the model's keywords and the page's controls (Mesa's ``model_params`` shape).
+
+    One control per lever, plus the fixed settings.
+    """
     params: dict[str, Any] = {"base": loaded, "seed": seed, "years": years}
     for lever in available_levers(loaded=loaded):
         start = lever_start(lever, loaded)
@@ -261,8 +268,9 @@ def model_params(loaded: LoadedScenario, seed: int = 0, years: int | None = None
 
 
 def find_cost_function() -> Callable[[HomelessnessModel, bool], float] | None:
-    """The cost so far of a model (DKK of the price year; discounted or not), if costs
-    exist.
+    """Return the function giving a model's cost so far, if costs exist.
+
+    The cost is in DKK of the price year, discounted or not.
 
     Uses ``sim.costs.run_costs(model).total(discounted)``; None where the cost model is
     missing or offers no such function, so the dashboard runs without costs.
@@ -344,14 +352,18 @@ class DashboardModel(HomelessnessModel):
         return rep  # costs are worked out when shown (totals), not every week
 
     def step(self) -> None:
-        """One week of both models (the baseline first, so the row the week collects at
-        its end has both)."""
+        """Step one week of both models.
+
+        The baseline steps first, so the row the week collects at its end has both.
+        """
         self.baseline.step()
         super().step()
 
     def cost_so_far(self, model: HomelessnessModel, discounted: bool = False) -> float:
-        """Cost of ``model`` from week 0 to now (DKK, undiscounted or discounted), NaN if
-        the cost model fails."""
+        """Return the cost of ``model`` from week 0 to now (DKK, undiscounted or discounted).
+
+        NaN if the cost model fails.
+        """
         if self._cost is None or self.cost_error is not None:
             return math.nan
         try:
@@ -420,8 +432,11 @@ def build_model(
     values: Mapping[str, Any],
     start: LoadedScenario | None = None,
 ) -> tuple[DashboardModel | None, str | None]:
-    """A model pair for these lever values (applied to ``start``, default ``loaded``;
-    the baseline runs ``loaded``), or the message of the error that stopped it."""
+    """Return a model pair for these lever values, or the message of the error that stopped it.
+
+    The values are applied to ``start`` (default ``loaded``); the baseline runs
+    ``loaded``.
+    """
     try:
         return DashboardModel(base=loaded, seed=seed, years=years, start=start, **values), None
     except Exception as exc:  # any model error is shown in the page
@@ -464,7 +479,7 @@ def _team_words(name: str, team: Any) -> str:
     return team.label or word(name)
 
 
-def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict[str, str]:
+def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict[str, str]:  # noqa: C901 - one branch per kind of lever, kept together
     """Why a lever has no effect in this scenario, for the levers that have none."""
     if model is None:
         return {}
@@ -514,9 +529,11 @@ def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict
 
 
 def dated_notes(loaded: LoadedScenario) -> dict[str, str]:
-    """For each lever whose key a dated change of the scenario sets later (a plan's
-    variable with a ``from_year``, say): when and to what, and that the slider sets the
-    value before then."""
+    """Return notes for the levers whose key a dated change of the scenario sets later.
+
+    A dated change is, say, a plan's variable with a ``from_year``. Each note says when
+    and to what, and that the slider sets the value before then.
+    """
     notes: dict[str, str] = {}
     for lever in available_levers(loaded=loaded):
         later = [
@@ -632,8 +649,10 @@ def _money(x: float) -> str:
 def view_of(
     model: DashboardModel, values: Mapping[str, Any] | None = None
 ) -> tuple[str, list[tuple[str, ...]], dict[str, str]] | str:
-    """What the page shows of a model: (totals HTML, totals rows, notes beside levers),
-    or the message of the error that stopped working them out."""
+    """Return what the page shows of a model, or the message of the error that stopped it.
+
+    What it shows is (totals HTML, totals rows, notes beside levers).
+    """
     try:
         rows = totals_rows(model)
         title = f"Week {model.week} of {model.weeks} (seed {model.seed})"
@@ -651,9 +670,12 @@ def view_of(
 
 @dataclass(frozen=True)
 class Opened:
-    """A point of a plan's frontier opened as the dashboard's scenario: ``start`` (the
-    point's scenario, where the levers start) against ``base`` (the plan's base, run as
-    the baseline); ``note`` says so in words; ``key`` tells one opening from another."""
+    """A point of a plan's frontier opened as the dashboard's scenario.
+
+    ``start`` (the point's scenario, where the levers start) runs against ``base`` (the
+    plan's base, run as the baseline); ``note`` says so in words; ``key`` tells one
+    opening from another.
+    """
 
     base: LoadedScenario
     start: LoadedScenario
@@ -669,8 +691,10 @@ def plan_choices(root: str | Path) -> dict[str, str]:
 
 
 def read_plan(folder: str | Path) -> Any:
-    """A plan results folder (:class:`sim.plan.points.PlanFolder`), or the message that
-    says why it cannot be read."""
+    """Read a plan results folder (:class:`sim.plan.points.PlanFolder`).
+
+    Returns the folder, or the message that says why it cannot be read.
+    """
     from sim.plan.points import PlanFolderError, read_plan_folder
 
     if not str(folder).strip():
@@ -684,8 +708,10 @@ def read_plan(folder: str | Path) -> Any:
 
 
 def point_menu(plan: Any) -> dict[str, int]:
-    """{menu line: point index}: the chosen plan first, then the frontier by days
-    avoided, then the rest."""
+    """Return {menu line: point index} for the plan's points.
+
+    The chosen plan comes first, then the frontier by days avoided, then the rest.
+    """
     order = sorted(
         plan.points, key=lambda p: (not p.chosen, not p.on_frontier, -p.days, p.cost, p.index)
     )
@@ -693,8 +719,10 @@ def point_menu(plan: Any) -> dict[str, int]:
 
 
 def open_point(plan: Any, index: int) -> Opened | str:
-    """The point as the dashboard's scenario against the plan's base, or the message of
-    the error that stopped it."""
+    """Open a point as the dashboard's scenario against the plan's base.
+
+    Returns the opening, or the message of the error that stopped it.
+    """
     from sim.plan.points import PlanFolderError
 
     try:
@@ -711,8 +739,10 @@ def open_point(plan: Any, index: int) -> Opened | str:
 
 
 def frontier_figure(plan: Any, index: int | None = None):
-    """The plan's frontier (every plan a dot, the frontier a line, the chosen plan
-    ringed) with point ``index`` marked by a cross."""
+    """Draw the plan's frontier with point ``index`` marked by a cross.
+
+    Every plan is a dot, the frontier a line, the chosen plan ringed.
+    """
     from sim.plan.outputs import frontier_figure as draw
 
     point = plan.points[index] if index is not None and index < len(plan.points) else None
@@ -854,9 +884,11 @@ if solara is not None:
         start: LoadedScenario | None = None,
         origin: str | None = None,
     ):
-        """The dashboard for one scenario (also usable in a Jupyter notebook): the levers
-        start from ``start`` (default ``loaded``), the baseline runs ``loaded``;
-        ``origin`` says where ``start`` came from (a plan's point)."""
+        """The dashboard for one scenario (also usable in a Jupyter notebook).
+
+        The levers start from ``start`` (default ``loaded``), the baseline runs
+        ``loaded``; ``origin`` says where ``start`` came from (a plan's point).
+        """
         shown = loaded if start is None else start
         levers = available_levers(loaded=shown)
         starts = {lv.name: lever_start(lv, shown) for lv in levers}
@@ -918,8 +950,10 @@ if solara is not None:
 
     @solara.component
     def Plans(root: str, on_open: Callable[[Opened], None]):  # noqa: N802
-        """A plan's frontier, read from its results folder, and any point opened as the
-        dashboard's scenario."""
+        """A plan's frontier, read from its results folder.
+
+        Any point of it can be opened as the dashboard's scenario.
+        """
         found = solara.use_memo(lambda: plan_choices(root), [root])
         folder, set_folder = solara.use_state(next(iter(found.values()), root))
         plan = solara.use_memo(lambda: read_plan(folder), [folder])
@@ -986,8 +1020,10 @@ if solara is not None:
 
     @solara.component
     def Page():  # noqa: N802
-        """The dashboard page for the scenario named by ``homesim dashboard``, with a tab
-        for plans whose points open as scenarios."""
+        """The dashboard page for the scenario named by ``homesim dashboard``.
+
+        It has a tab for plans whose points open as scenarios.
+        """
         loaded, seed, years = solara.use_memo(settings_from_env, [])
         root = solara.use_memo(plans_root_from_env, [])
         opened, set_opened = solara.use_state(None)

@@ -74,9 +74,11 @@ class SystemUse:
         self.inactive = ~u.censored & ~self.to_housing & quiet
 
     def active_span(self) -> tuple[np.ndarray, np.ndarray]:
-        """Nights ``t`` at which each run makes its citizen actively homeless,
-        ``lo <= t < hi`` (``t`` counts the nights before it, so a run starting on night
-        ``s`` counts from ``s + 1``; one there when the record began, from night 0)."""
+        """Return (lo, hi): each run makes its citizen actively homeless at ``lo <= t < hi``.
+
+        ``t`` counts the nights before it, so a run starting on night ``s`` counts from
+        ``s + 1``; one there when the record began, from night 0.
+        """
         u = self.runs
         inactive_at = u.end + self.gap
         nxt = np.where(u.next_start >= 0, u.next_start + 1, np.iinfo(np.int64).max)
@@ -85,8 +87,11 @@ class SystemUse:
         return np.where(u.start > 0, u.start + 1, np.minimum(u.start + 1, 0)), hi
 
     def events(self) -> dict[str, np.ndarray]:
-        """Night of each event, by Toronto column (an inflow on its first night, an
-        outflow on the last night of use or of the three months without use)."""
+        """Return the night of each event, by Toronto column.
+
+        An inflow is on its first night, an outflow on the last night of use or of the
+        three months without use.
+        """
         u = self.runs
         horizon = self.history.horizon
         gone = u.end + self.gap - 1
@@ -147,9 +152,12 @@ def toronto_chronic(
     housed: Situations = HOUSED,
     inactive_nights: int = INACTIVE_NIGHTS,
 ) -> pd.DataFrame:
-    """The chronic group each month: actively homeless people at the end of the month
-    with 180 nights or more in the system over the past 365, or 546 or more over the
-    past 1,095 (Toronto follows the federal definition). Flows are not given (NaN)."""
+    """Return the chronic group each month.
+
+    Actively homeless people at the end of the month with 180 nights or more in the
+    system over the past 365, or 546 or more over the past 1,095 (Toronto follows the
+    federal definition). Flows are not given (NaN).
+    """
     use = SystemUse(history, system, housed, inactive_nights)
     bounds = history.calendar.month_bounds(history.horizon)
     ends = bounds[1:]
@@ -170,8 +178,10 @@ def toronto_chronic(
 def _chronic_by_nights(
     runs: Runs, ends: np.ndarray, rules: tuple[tuple[int, int], ...]
 ) -> np.ndarray:
-    """(runs, months): the run's citizen reaches a chronic threshold over the nights
-    before each month end."""
+    """Return (runs, months): whether the run's citizen reaches a chronic threshold.
+
+    The threshold is reached over the nights before each month end.
+    """
     if runs.size == 0:
         return np.zeros((0, ends.size), dtype=bool)
     cits = np.unique(runs.citizen)
@@ -184,8 +194,11 @@ def _chronic_by_nights(
 
 
 def monthly_table(history: History, system: Situations = TORONTO_SYSTEM) -> pd.DataFrame:
-    """The tidy monthly table a run writes (``monthly.parquet``): Toronto's columns for
-    ``All Population`` and ``Chronic``, one row per month and group."""
+    """Return the tidy monthly table a run writes (``monthly.parquet``).
+
+    Toronto's columns for ``All Population`` and ``Chronic``, one row per month and
+    group.
+    """
     table = pd.concat(
         [toronto_flows(history, system), toronto_chronic(history, system)], ignore_index=True
     )
@@ -198,8 +211,10 @@ def us_pit_counts(
     sheltered: Situations = US_SHELTERED,
     unsheltered: Situations = US_UNSHELTERED,
 ) -> pd.DataFrame:
-    """Sheltered and unsheltered people on the night of ``day`` January of each
-    complete year, with HUD's measure names."""
+    """Return sheltered and unsheltered people on the night of ``day`` January each year.
+
+    For each complete year, with HUD's measure names.
+    """
     shel, unsh = us_pit_arrays(history, day, sheltered, unsheltered)
     return pd.DataFrame(
         {

@@ -60,8 +60,11 @@ def fitted_values(x: np.ndarray, y: np.ndarray, method: str = "gp") -> np.ndarra
 
 @dataclass
 class GPFit:
-    """A fitted Gaussian-process regression: length scales (on [0, 1]-scaled inputs),
-    signal and noise sd (in units of y), and the fitted mean at the sample points."""
+    """A fitted Gaussian-process regression.
+
+    Length scales (on [0, 1]-scaled inputs), signal and noise sd (in units of y), and the
+    fitted mean at the sample points.
+    """
 
     lengths: np.ndarray
     signal: float

@@ -65,8 +65,11 @@ def parse_month(text: str, flag: str = "--until") -> tuple[int, int]:
 
 
 def read_posterior(path: str | Path) -> pd.DataFrame:
-    """A posterior sample (CSV or Parquet): columns named by dotted key paths, and
-    optionally ``weight``; errors name the file."""
+    """Read a posterior sample (CSV or Parquet).
+
+    Columns are named by dotted key paths, and optionally ``weight``; errors name the
+    file.
+    """
     path = Path(path)
     if not path.is_file():
         raise ScenarioError("file not found", file=str(path))
@@ -165,9 +168,11 @@ def period_series(
 
 
 def data_series(summary: dict[str, Any], until: tuple[int, int], frequency: str) -> pd.DataFrame:
-    """A run's series in the data's terms up to ``until``: Toronto's monthly stock and
-    flows (month frequency) or the January counts (year frequency), from its summary
-    row (columns ``period``, ``series``, ``value``)."""
+    """Return a run's series in the data's terms up to ``until``, from its summary row.
+
+    Toronto's monthly stock and flows (month frequency) or the January counts (year
+    frequency); columns ``period``, ``series``, ``value``.
+    """
     rows = []
     for key, value in summary.items():
         if frequency == "month":
@@ -184,8 +189,10 @@ def data_series(summary: dict[str, Any], until: tuple[int, int], frequency: str)
 def run_series(
     out: RunOutput, start_year: int, until: tuple[int, int], frequency: str
 ) -> pd.DataFrame:
-    """Every series of one forecast run (a ``series`` run of the batch engine):
-    columns ``replication``, ``period``, ``series``, ``value``."""
+    """Return every series of one forecast run (a ``series`` run of the batch engine).
+
+    Columns ``replication``, ``period``, ``series``, ``value``.
+    """
     weekly = pd.DataFrame(out.extra or {"week": [], "situation": [], "count": []})
     weekly["replication"] = out.spec.replication
     data = data_series(out.summary or {}, until, frequency)
@@ -254,8 +261,10 @@ def draw_specs(
     seed: int,
     years: int,
 ) -> list[RunSpec]:
-    """The runs of a forecast: draw ``i`` runs replications ``2e9 + i * R + r``
-    (common random numbers), each giving its summary and weekly counts."""
+    """Run a forecast's runs, each giving its summary and weekly counts.
+
+    Draw ``i`` runs replications ``2e9 + i * R + r`` (common random numbers).
+    """
     specs = []
     for i in range(len(values)):
         overrides = {c: _plain(values.at[i, c]) for c in cols}
@@ -313,9 +322,11 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def target_period(column: str) -> tuple[str, str] | None:
-    """(series, period) of a target's model column in the data's terms, or None:
+    """Return (series, period) of a target's model column in the data's terms, or None.
+
     ``actively_homeless_2023-01`` -> (``actively_homeless``, ``2023-01``),
-    ``pit_sheltered_2017`` -> (``pit_sheltered``, ``2017``)."""
+    ``pit_sheltered_2017`` -> (``pit_sheltered``, ``2017``).
+    """
     m = _MONTHLY.match(column)
     if m:
         return m.group(1), f"{m.group(2)}-{m.group(3)}"

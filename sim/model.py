@@ -66,8 +66,9 @@ Modifier = Callable[["HomelessnessModel"], tuple[np.ndarray, np.ndarray, np.ndar
 
 
 class HomelessnessModel(mesa.Model):
-    """Citizens moving between housing situations night by night, stepped a week at a
-    time, under one scenario.
+    """Citizens moving between housing situations night by night under one scenario.
+
+    The model is stepped a week at a time.
 
     Args:
         scenario: a :class:`LoadedScenario`, a path to a YAML file, or a mapping.
@@ -82,8 +83,10 @@ class HomelessnessModel(mesa.Model):
         *,
         years: int | None = None,
     ):
-        """Build the model at week 0: the initial population placed, the entrants of the
-        whole horizon drawn, week 0 tallied and collected.
+        """Build the model at week 0.
+
+        The initial population is placed, the entrants of the whole horizon drawn, and
+        week 0 tallied and collected.
 
         Args:
             scenario: a :class:`~sim.scenario.loader.LoadedScenario`, a path to a YAML
@@ -228,9 +231,11 @@ class HomelessnessModel(mesa.Model):
         return self._homeless_idx
 
     def _return_bands(self, next_week: int) -> None:
-        """Citizens housed long enough ago move on to the next band of return risk (the
-        last band ends in the ordinary risk). The band is found from the weeks since
-        moving in, so a dated change of the bands takes effect at once."""
+        """Move citizens housed long enough ago on to the next band of return risk.
+
+        The last band ends in the ordinary risk. The band is found from the weeks since
+        moving in, so a dated change of the bands takes effect at once.
+        """
         chunks = self._band_changes.pop(next_week, None)
         if chunks:
             a = self.citizens
@@ -248,8 +253,11 @@ class HomelessnessModel(mesa.Model):
         return band.astype(np.int8)
 
     def _schedule_bands(self, housed: np.ndarray, next_week: int) -> None:
-        """Citizens housed from homelessness into state ``next_week`` enter the first band of
-        return risk; schedule the weeks they move on to the next bands."""
+        """Put the newly housed in the first band of return risk and schedule the next bands.
+
+        Citizens housed from homelessness into state ``next_week`` enter the first band
+        of return risk; this schedules the weeks they move on to the next bands.
+        """
         if housed.size == 0:
             return
         a = self.citizens
@@ -259,8 +267,11 @@ class HomelessnessModel(mesa.Model):
             self._band_changes[next_week + weeks + 1].append((housed, next_week))
 
     def _rebanded(self) -> None:
-        """After a dated change of the bands: everyone housed from homelessness gets the
-        band of their weeks since moving in, and the band changes are rescheduled."""
+        """Re-band everyone housed from homelessness after a dated change of the bands.
+
+        Everyone housed from homelessness gets the band of their weeks since moving in,
+        and the band changes are rescheduled.
+        """
         a, next_week = self.citizens, self.week + 1
         housed = np.flatnonzero(a.housed_since != NO_WEEK)
         since = a.housed_since[housed].astype(np.int64)
@@ -274,8 +285,11 @@ class HomelessnessModel(mesa.Model):
                 self._band_changes[week].append((housed[on], since[on]))
 
     def recode(self, idx: np.ndarray) -> None:
-        """Refresh the move-table rows of citizens whose state changed (a move, the end
-        of the first weeks after rehousing, a change of support)."""
+        """Refresh the move-table rows of citizens whose state changed.
+
+        A state changes by a move, the end of the first weeks after rehousing, or a
+        change of support.
+        """
         a = self.citizens
         k = self.tables.kinds
         a.code[idx] = row_code(
@@ -307,17 +321,22 @@ class HomelessnessModel(mesa.Model):
         return cand[a.queue[cand] >= 0]
 
     def join(self, idx: np.ndarray, queue: np.ndarray, next_week: int) -> None:
-        """Put citizens on waiting lists (see ``Allocator.join``); those new to a list
-        are offered a place at the next night's allocation."""
+        """Put citizens on waiting lists (see ``Allocator.join``).
+
+        Those new to a list are offered a place at the next night's allocation.
+        """
         if idx.size:
             new = self.allocator.join(self.citizens, idx, queue, next_week)
             if new.size:
                 self._joined.append(new)
 
     def _nights_of_week(self) -> None:
-        """Start the week's tally of nights per cell (seven for everyone where they are
-        now; each move then shifts nights from the old cell to the new) and of the
-        highest occupancy of each place on any night."""
+        """Start the week's tally of nights per cell and of each place's peak occupancy.
+
+        Nights per cell start at seven for everyone where they are now; each move then
+        shifts nights from the old cell to the new. The peak is the highest occupancy of
+        each place on any night.
+        """
         rec = self.recorder
         rec.nights[self.week] = (self.cells * DAYS_PER_WEEK).reshape(rec.nights.shape[1:])
         self._peak = self.occupancy[PLACE_SITUATION].copy()
@@ -363,8 +382,11 @@ class HomelessnessModel(mesa.Model):
         self.recorder.peak[self.week] = self._peak
 
     def _is_quiet(self, idx: np.ndarray, dest: np.ndarray) -> np.ndarray:
-        """Which moves touch no scarce place: not from a limited place, not needing a
-        place (nor possibly an assigned home), by citizens on no waiting list."""
+        """Return which moves touch no scarce place.
+
+        A quiet move is not from a limited place, does not need a place (nor possibly an
+        assigned home), and is by a citizen on no waiting list.
+        """
         a = self.citizens
         origin = a.situation[idx]
         q = self.allocator.rules.queue_of_situation
@@ -379,9 +401,12 @@ class HomelessnessModel(mesa.Model):
         events: NightEvents,
         next_week: int,
     ) -> None:
-        """Make the quiet moves among these (citizen, destination, offset) at once, then
-        their moves on within the week, round after round; moves that touch a place go
-        to ``events`` for their night (``drawn``: offset each move was drawn on)."""
+        """Make the quiet moves among these (citizen, destination, offset) at once.
+
+        Then their moves on within the week are made, round after round; moves that
+        touch a place go to ``events`` for their night (``drawn``: offset each move was
+        drawn on).
+        """
         while idx.size:
             quiet = self._is_quiet(idx, dest)
             if not quiet.all():
@@ -400,10 +425,13 @@ class HomelessnessModel(mesa.Model):
     def _moves_on(
         self, moved: np.ndarray, offset: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Citizens who moved on ``offset`` (one each, before 7) may move again before
-        the week ends, from their new row: with the chance of leaving within the nights
+        """Draw the moves on, before the week ends, of citizens who moved on ``offset``.
+
+        Citizens who moved on ``offset`` (one each, before 7) may move again before the
+        week ends, from their new row: with the chance of leaving within the nights
         left, on a night drawn from the truncated geometric. Returns the next moves
-        (citizens, offsets drawn on, destinations, offsets)."""
+        (citizens, offsets drawn on, destinations, offsets).
+        """
         order = np.argsort(moved)
         moved, offset = moved[order], offset[order]
         nights = self.streams["nights"]
@@ -416,10 +444,12 @@ class HomelessnessModel(mesa.Model):
     def _draw(
         self, idx: np.ndarray, u: np.ndarray, nights_left: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Moves of citizens ``idx`` (sorted) drawn with uniforms ``u``, within the whole
-        week or the ``nights_left`` nights left (each), with the week's personal
-        multipliers; the policies' filter applied. Returns (movers, destinations,
-        weekly chance of leaving of the movers)."""
+        """Draw the moves of citizens ``idx`` (sorted) with uniforms ``u``.
+
+        Moves are drawn within the whole week or the ``nights_left`` nights left (each),
+        with the week's personal multipliers; the policies' filter applied. Returns
+        (movers, destinations, weekly chance of leaving of the movers).
+        """
         a = self.citizens
         special, m_house, m_loss = self._special
         if idx.size != a.n and special.size:  # the multipliers of the citizens drawn
@@ -449,18 +479,22 @@ class HomelessnessModel(mesa.Model):
             self._quiet(idx, dest, when, drawn, events, next_week)
 
     def _homes_waiting(self) -> bool:
-        """True if assigned homes come night by night and someone waits for one: the
-        night's homes must then be offered even on a night without other moves."""
+        """Return True if assigned homes come night by night and someone waits for one.
+
+        The night's homes must then be offered even on a night without other moves.
+        """
         if not self.allocator.rules.assigned_limited:
             return False
         a = self.citizens
         return bool((a.queue[self._queued] == ASSIGNED).any() or self._joined)
 
     def _night(self, next_week: int, offset: int, idx: np.ndarray, to: np.ndarray) -> np.ndarray:
-        """Make one night's moves: those that need a scarce place join its list; the
-        others are made, then free places go to those waiting and refused applicants
-        overflow, all in one call (``move``), which keeps every count consistent.
-        Returns the citizens moved."""
+        """Make one night's moves and return the citizens moved.
+
+        Those that need a scarce place join its list; the others are made, then free
+        places go to those waiting and refused applicants overflow, all in one call
+        (``move``), which keeps every count consistent.
+        """
         a = self.citizens
         if idx.size:
             queue = self.allocator.needs_place(a.situation[idx], to)
@@ -500,7 +534,7 @@ class HomelessnessModel(mesa.Model):
             np.maximum(self._peak, self.occupancy[PLACE_SITUATION], out=self._peak)
         return moved
 
-    def _modified(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    def _modified(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:  # noqa: C901 - gather, merge and multiply the modifiers in one pass
         """Citizens whose weekly chances differ from the table, with their multipliers."""
         a = self.citizens
         parts = []
@@ -627,8 +661,11 @@ class HomelessnessModel(mesa.Model):
         self.policies.on_move(idx, old, dest, next_week)
 
     def _shift_nights(self, new: np.ndarray, old: np.ndarray | None, shift: np.ndarray) -> None:
-        """Move ``shift`` nights each (one for all or one per citizen) of this week from
-        the cells ``old`` (None: from outside) to the cells ``new``."""
+        """Move this week's nights from the cells ``old`` to the cells ``new``.
+
+        ``shift`` nights each move (one for all or one per citizen); ``old`` None means
+        from outside.
+        """
         if not shift.any():
             return
         size = self.cells.size
@@ -645,9 +682,11 @@ class HomelessnessModel(mesa.Model):
         flat += change.astype(np.int64)
 
     def _end_stays(self, idx: np.ndarray, night: np.ndarray | int) -> None:
-        """Log the stays that citizens ``idx`` (inside, moving) end on ``night`` (the
-        first night no longer there; one for all or one each): from the night their
-        stay began."""
+        """Log the stays that citizens ``idx`` (inside, moving) end on ``night``.
+
+        ``night`` is the first night no longer there (one for all or one each); each
+        stay is logged from the night it began.
+        """
         if idx.size:
             a = self.citizens
             self.recorder.stays.add(
@@ -660,8 +699,11 @@ class HomelessnessModel(mesa.Model):
     def _count_move(
         self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, next_week: int, shift: np.ndarray
     ) -> None:
-        """Flows, occupancy, cell counts and (``shift`` nights each) this week's nights
-        per cell for citizens moving within the system."""
+        """Record the moves of citizens moving within the system.
+
+        Updates flows, occupancy, cell counts and (``shift`` nights each) this week's
+        nights per cell.
+        """
         self.recorder.add_flows(next_week, old, dest)
         self.occupancy += np.bincount(dest, minlength=N_SIT) - np.bincount(old, minlength=N_SIT)
         new, was = self.cell_of(idx, dest), self.cell_of(idx, old)
@@ -724,8 +766,7 @@ class HomelessnessModel(mesa.Model):
         self.recorder.record_state(self.week, self.cells, lengths, self.allocator.rules.capacity)
 
     def finish(self) -> None:
-        """Close open housing episodes and stays at the horizon (censored) before
-        summarising."""
+        """Close open housing episodes and stays at the horizon (censored) before summarising."""
         if getattr(self, "_finished", False):
             return
         self._finished = True
@@ -809,6 +850,7 @@ class HomelessnessModel(mesa.Model):
 
     @property
     def agents_by_type(self):
+        """Citizens present by agent type, as Mesa AgentSets (created on first use)."""
         if hasattr(self, "_agent_of"):
             self._sync_agents()
         return self._agents_by_type
@@ -875,9 +917,11 @@ class WeeklyCollector(mesa.DataCollector):
 
     @property
     def _agent_records(self) -> dict[float, list[tuple]]:
-        """Agent records by collection time; the latest one read from the current state
-        (unchanged since, as every week ends with a collection, unless citizens were
-        moved by hand in between)."""
+        """Return the agent records by collection time.
+
+        The latest one is read from the current state (unchanged since, as every week
+        ends with a collection, unless citizens were moved by hand in between).
+        """
         records = dict(self._stored_agents)
         latest = self._latest
         if (

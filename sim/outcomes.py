@@ -39,10 +39,12 @@ class EventLog:
     _chunks: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
     def add(self, *cols: np.ndarray) -> None:
+        """Append one chunk of rows, one array per column (an empty chunk is skipped)."""
         if len(cols[0]):
             self._chunks.append(tuple(np.asarray(c) for c in cols))
 
     def frame(self) -> pd.DataFrame:
+        """Return the log as a table, one column per name in ``columns``."""
         if not self._chunks:
             return pd.DataFrame({c: np.array([], dtype=np.int64) for c in self.columns})
         return pd.DataFrame(
@@ -81,11 +83,13 @@ class Recorder:
         self.peak = np.zeros((weeks + 1, len(PLACE_SITUATION)), dtype=np.int32)
 
     def add_flows(self, r: int, origin: np.ndarray, dest: np.ndarray) -> None:
+        """Count moves from ``origin`` to ``dest`` situations into state ``r``."""
         self.flows[r] += np.bincount(
             origin.astype(np.intp) * N_SIT + dest, minlength=N_SIT * N_SIT
         ).reshape(N_SIT, N_SIT)
 
     def add_entries(self, r: int, dest: np.ndarray) -> None:
+        """Count entrants into state ``r``, by the situation ``dest`` they enter."""
         self.entries[r] += np.bincount(dest, minlength=N_SIT)
 
     def mark_year(self, arrays, idx: np.ndarray, r: int) -> None:
@@ -109,8 +113,11 @@ class Recorder:
         queue_lengths: np.ndarray,
         capacity: np.ndarray | None = None,
     ) -> None:
-        """Tally state ``r``: counts by situation x needs x age band, waiting lists, and
-        the capacity of each list's place."""
+        """Tally state ``r``.
+
+        Counts by situation x needs x age band, waiting lists, and the capacity of each
+        list's place.
+        """
         self.counts[r] = cells.reshape(N_SIT, N_NEEDS, N_AGE)
         self.queues[r] = queue_lengths
         if capacity is not None:
@@ -121,8 +128,10 @@ class Recorder:
 
 
 def situation_totals(rec: Recorder) -> np.ndarray:
-    """Counts by week and situation, (weeks + 1, S): who was where on each week's
-    first night."""
+    """Return counts by week and situation, (weeks + 1, S).
+
+    Who was where on each week's first night.
+    """
     return rec.counts.sum(axis=(2, 3))
 
 

@@ -43,8 +43,9 @@ def order_waiting(
     first: np.ndarray | None = None,
     limit: int | None = None,
 ) -> np.ndarray:
-    """Order waiting citizens ``idx`` by a priority rule; ties go to the earliest on the
-    list, then to the lowest index.
+    """Order waiting citizens ``idx`` by a priority rule.
+
+    Ties go to the earliest on the list, then to the lowest index.
 
     Rules: ``first_come`` (longest on the list), ``longest_homeless`` (longest current
     spell), ``highest_needs`` (high before medium before low), ``youngest_first``.
@@ -107,6 +108,7 @@ class PlaceRules:
 
     @classmethod
     def build(cls, sc: Scenario) -> PlaceRules:
+        """Build the lists' rules from a scenario; capacities are times its ``setting.scale``."""
         scale = sc.setting.scale
         caps, prio, over = [], [], []
         for name in PLACE_NAMES:
@@ -162,7 +164,9 @@ class Allocator:
 
     def join(self, arrays, idx: np.ndarray, queue: np.ndarray, week: int) -> np.ndarray:
         """Put applicants on lists; those already on the same list keep their place.
-        Returns the applicants new to their list."""
+
+        Returns the applicants new to their list.
+        """
         new = arrays.queue[idx] != queue
         arrays.queue[idx[new]] = queue[new]
         arrays.queue_since[idx[new]] = week
@@ -171,10 +175,11 @@ class Allocator:
     def allocate(
         self, arrays, occupancy: np.ndarray, week: int, waiting: np.ndarray, homes: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Give free places to those waiting (``waiting``: everyone on a list), list by
-        list, in priority order. Returns the citizens admitted and their places, for
-        the caller to move (``occupancy``: as it will be after the night's other moves;
-        ``homes``: assigned homes on offer, from :meth:`homes_tonight`).
+        """Give free places to those waiting, list by list, in priority order.
+
+        ``waiting``: everyone on a list. Returns the citizens admitted and their places,
+        for the caller to move (``occupancy``: as it will be after the night's other
+        moves; ``homes``: assigned homes on offer, from :meth:`homes_tonight`).
 
         A place vacated by someone admitted from an earlier list is free for a later
         list the same night, as if the moves had been made one list at a time.
@@ -213,8 +218,11 @@ class Allocator:
     def _chosen(
         self, k: int, idx: np.ndarray, arrays, week: int, free: int, cap: int, occ: int
     ) -> np.ndarray:
-        """Who gets the ``free`` places: priority order, policy front-runners first, and
-        places kept in reserve only for those a policy allows."""
+        """Return who gets the ``free`` places.
+
+        Priority order, policy front-runners first, and places kept in reserve only for
+        those a policy allows.
+        """
         first = self.front[k](idx) if k in self.front else None
         rule = self.rules.priority[k]
         if k not in self.reserved:
@@ -230,8 +238,11 @@ class Allocator:
         return ordered[np.isin(ordered, chosen)][:free]
 
     def homes_tonight(self) -> float:
-        """Whole assigned homes on offer tonight (a seventh of the weekly rate a night);
-        fractions carry over, unused homes do not. Called once every night."""
+        """Return the whole assigned homes on offer tonight.
+
+        A seventh of the weekly rate a night; fractions carry over, unused homes do not.
+        Called once every night.
+        """
         rate = self.rules.capacity[ASSIGNED]
         if math.isinf(rate):
             return math.inf

@@ -59,8 +59,11 @@ class Birthdays:
         self._due: dict[int, list[np.ndarray]] = defaultdict(list)
 
     def schedule(self, idx: np.ndarray, birth: np.ndarray, week: int | np.ndarray) -> None:
-        """Schedule the band changes of citizens ``idx`` born in weeks ``birth`` that fall
-        after ``week`` (their week of entry) and within the horizon."""
+        """Schedule the band changes of citizens ``idx`` born in weeks ``birth``.
+
+        Only changes that fall after ``week`` (their week of entry) and within the
+        horizon are scheduled.
+        """
         for years in AGE_THRESHOLDS_YEARS:
             when = birth + years * WEEKS_PER_YEAR
             keep = (when > week) & (when <= self.horizon)
@@ -78,14 +81,17 @@ class Birthdays:
                 self._due[int(wk)].append(chunk)
 
     def due(self, week: int) -> np.ndarray:
+        """Return (and forget) the citizens who move up an age band in week ``week``."""
         chunks = self._due.pop(week, None)
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.intp)
 
 
 @dataclass
 class Arrivals:
-    """Every entrant of a run, in order of arrival: entrants of week ``r`` are rows
-    ``start[r]:start[r + 1]``."""
+    """Every entrant of a run, in order of arrival.
+
+    Entrants of week ``r`` are rows ``start[r]:start[r + 1]``.
+    """
 
     start: np.ndarray
     needs: np.ndarray

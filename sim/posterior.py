@@ -84,6 +84,7 @@ class PosteriorFit:
 
     @property
     def weights(self) -> np.ndarray:
+        """The posterior's particle weights, one per particle."""
         return self.posterior["weight"].to_numpy()
 
     def summary(self) -> pd.DataFrame:
@@ -137,8 +138,11 @@ class PosteriorFit:
 
 
 def build_prior(loaded: LoadedScenario, targets: Targets) -> abc_smc.Prior:
-    """The prior of every free parameter; raises ScenarioError for a prior with no
-    probability on the free range or a fixed one."""
+    """Return the prior of every free parameter.
+
+    Raises ScenarioError for a prior with no probability on the free range or a fixed
+    one.
+    """
     dists = []
     for p in targets.free:
         spec, where, file = p.prior, f"free.{p.path}.prior", targets.file
@@ -199,14 +203,16 @@ class TargetLogLik:
     targets: tuple[Target, ...]
 
     def values(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the target values of each run, as an array (runs, targets)."""
         return target_values(frame, self.targets).to_numpy(float)
 
     def __call__(self, frame: pd.DataFrame) -> float:
+        """Return log p_hat of the frame of runs."""
         return loglik(self.values(frame), self.targets)
 
 
 def loglik(values: np.ndarray, targets: Sequence[Target]) -> float:
-    """log of the mean over runs (rows) of the Gaussian observation kernel, <= 0."""
+    """Log of the mean over runs (rows) of the Gaussian observation kernel, <= 0."""
     obs = np.array([t.observed for t in targets])
     sd = np.array([t.sd for t in targets])
     w = np.array([t.weight for t in targets])
@@ -314,8 +320,11 @@ class ParticleRuns:
     def frames(
         self, sets: Sequence[dict[str, Any]], first: Sequence[int], reps: int
     ) -> list[pd.DataFrame | None]:
-        """A table of ``reps`` runs for each set of overrides (set ``i`` runs replications
-        ``first[i] ..``); None for a set that makes no valid scenario (nothing runs)."""
+        """Return a table of ``reps`` runs for each set of overrides.
+
+        Set ``i`` runs replications ``first[i] ..``; None for a set that makes no valid
+        scenario (nothing runs).
+        """
         valid = [self._valid(o) for o in sets]
         specs = [
             RunSpec(
@@ -349,7 +358,7 @@ class ParticleRuns:
         return True
 
     def evaluator(self, ll: TargetLogLik) -> abc_smc.Evaluate:
-        """log p_hat of each candidate position, for :func:`sim.abc_smc.run_smc`."""
+        """Log p_hat of each candidate position, for :func:`sim.abc_smc.run_smc`."""
 
         def evaluate(z: np.ndarray, serials: np.ndarray) -> np.ndarray:
             sets = [_overrides(self.free, zi) for zi in z]
@@ -403,8 +412,11 @@ def _printer() -> Callable[[dict], None]:
 
 
 def posterior_table(free: Sequence[FreeParameter], pop: abc_smc.Population) -> pd.DataFrame:
-    """The weighted sample: particle, parameter values (as the model used them), weight,
-    and the distance -2 log p_hat."""
+    """Return the weighted sample.
+
+    Particle, parameter values (as the model used them), weight, and the distance
+    -2 log p_hat.
+    """
     out = pd.DataFrame({"particle": np.arange(len(pop.z))})
     for j, p in enumerate(free):
         out[p.path] = [p.value(v) for v in pop.z[:, j]]
@@ -474,8 +486,11 @@ def predictive_table(targets: Sequence[Target], noisy: np.ndarray) -> pd.DataFra
 def posterior_scenario_yaml(
     loaded: LoadedScenario, targets: Targets, fit: PosteriorFit, out_path: Path, posterior_file: str
 ) -> str:
-    """A scenario that extends the original; each free parameter takes the posterior
-    mean as its value and a truncated normal fitted to the posterior as its ``dist``."""
+    """Return a scenario that extends the original with the posterior.
+
+    Each free parameter takes the posterior mean as its value and a truncated normal
+    fitted to the posterior as its ``dist``.
+    """
     summary = fit.summary().set_index("parameter")
     values = {p.path: p.value(p.position(float(summary.loc[p.path, "mean"]))) for p in fit.free}
     table = fit.predictive.rename(columns={"low_95": "low", "high_95": "high"})

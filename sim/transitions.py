@@ -75,7 +75,9 @@ def row_code(
     n_kinds: int = 1,
     n_bands: int = 2,
 ) -> np.ndarray:
-    """Row of the move tables:
+    """Return the row of the move tables of each citizen state.
+
+    The row is
     ``(((effect * n_bands + rehoused) * n_kinds + kind) * S + situation) * G + needs``.
 
     ``rehoused`` is the return band (0: the ordinary risk; ``b``: the ``b``-th band of
@@ -115,9 +117,12 @@ class MoveTables:
         m_loss: np.ndarray | None = None,
         kinds: KindTables | None = None,
     ) -> MoveTables:
-        """Tables of a parameter phase; ``m_house``/``m_loss`` give the multipliers of
-        each support effect state (default: the one state "no support"). Rows come in
-        blocks by effect state, then return band, then kind (``row_code``)."""
+        """Tables of a parameter phase.
+
+        ``m_house``/``m_loss`` give the multipliers of each support effect state
+        (default: the one state "no support"). Rows come in blocks by effect state, then
+        return band, then kind (``row_code``).
+        """
         P = transition_matrix(sc)
         Q = P.copy()
         for s in range(N_SIT):

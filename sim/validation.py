@@ -93,6 +93,7 @@ class Figure:
 
     @property
     def is_range(self) -> bool:
+        """True if the figure is published as a range (low differs from high)."""
         return self.low != self.high
 
     def published_text(self) -> str:
@@ -102,8 +103,10 @@ class Figure:
         return _fmt(self.low)
 
     def columns(self, frame: pd.DataFrame, start_year: int) -> list[tuple[str, str | None]]:
-        """The (column, divisor) pairs of the run summary that give this figure
-        (``year: all``: the years after ``start_year``, the run's first)."""
+        """Return the (column, divisor) pairs of the run summary that give this figure.
+
+        ``year: all``: the years after ``start_year``, the run's first.
+        """
         if self.by_column:
             return [(self.base, self.divide_by)]
         if self.year == "all":
@@ -119,8 +122,10 @@ class Figure:
         return [(f"{self.base}_{self.year}", div)]
 
     def model_values(self, frame: pd.DataFrame, start_year: int) -> np.ndarray | None:
-        """Per-run model values (NaN where a run cannot give it), or None when the runs
-        hold no such outcome (a year outside the run)."""
+        """Return per-run model values (NaN where a run cannot give it).
+
+        None when the runs hold no such outcome (a year outside the run).
+        """
         pairs = [
             (c, d)
             for c, d in self.columns(frame, start_year)
@@ -304,7 +309,8 @@ def validation_table(
     """One row per figure: published, model mean and 90% interval, verdict, source.
 
     ``frame`` holds one summary row per replication (as :func:`sim.simulate.simulate`
-    gives, with the count by situation) of a run that starts in ``start_year``."""
+    gives, with the count by situation) of a run that starts in ``start_year``.
+    """
     rows = []
     for f in figures:
         x = f.model_values(frame, start_year)

@@ -68,8 +68,10 @@ def free_port(host: str) -> int:
 
 
 def check_can_listen(host: str, port: int) -> None:
-    """Refuse a port another program listens on, or a host this machine cannot listen
-    on, before the server starts (and before its address is printed)."""
+    """Refuse a port another program listens on, or a host this machine cannot listen on.
+
+    The check comes before the server starts (and before its address is printed).
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -111,8 +113,11 @@ def server_command(host: str, port: int) -> list[str]:
 def server_env(
     scenario: str, seed: int, years: int | None, plans: str | None = None
 ) -> dict[str, str]:
-    """Environment for the server: the dashboard's options; solara's telemetry and its
-    banner off, the page titled "homesim"."""
+    """Return the environment for the server.
+
+    The dashboard's options; solara's telemetry and its banner off, the page titled
+    "homesim".
+    """
     from sim.dashboard import DEFAULT_PLANS, ENV_PLANS, ENV_SCENARIO, ENV_SEED, ENV_YEARS
 
     env = dict(os.environ)

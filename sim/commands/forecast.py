@@ -123,8 +123,10 @@ def _period(month: tuple[int, int] | None, frequency: str) -> str | None:
 
 
 def checked_targets(args: argparse.Namespace, until, data_until) -> list:
-    """The targets of ``--check`` that the forecast gives, after ``--data-until``;
-    an error naming the file if there are none."""
+    """Return the targets of ``--check`` that the forecast gives, after ``--data-until``.
+
+    An error naming the file if there are none.
+    """
     targets = load_targets(args.check)
     first, last = _period(data_until, args.frequency), _period(until, args.frequency)
     found = []

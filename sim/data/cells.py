@@ -113,8 +113,11 @@ def counts(
 
 
 def known(col: pd.Series, values: Sequence[str], file: str, what: str) -> pd.Series:
-    """A column whose every cell is one of ``values`` (``what`` names them in the error,
-    e.g. "population group"); DataFileError at the first cell that is not."""
+    """Return the column, checked that every cell is one of ``values``.
+
+    ``what`` names them in the error, e.g. "population group"; DataFileError at the
+    first cell that is not.
+    """
     bad = ~col.isin(list(values))
     if bad.any():
         line = int(col.index[bad.to_numpy()][0])

@@ -27,8 +27,11 @@ Task = tuple[dict, str | None, int, int, int | None, str]
 
 
 def candidate_raw(spec: PlanSpec, values: Candidate) -> dict:
-    """The scenario of a candidate: the base with each variable set (from 1 January of
-    its ``from_year`` as a dated change, or from the start)."""
+    """Return the scenario of a candidate: the base with each variable set.
+
+    Each variable is set from 1 January of its ``from_year`` as a dated change, or from
+    the start.
+    """
     raw = with_values(spec.base.raw, spec.variables, values, spec.start_year, spec.file)
     raw["name"] = f"{spec.base.name}+plan"
     return raw
@@ -41,10 +44,13 @@ def with_values(
     start_year: int,
     file: str | None = None,
 ) -> dict:
-    """A copy of the raw scenario ``raw`` with each variable set to its value: from the
-    start, or from 1 January of its ``from_year`` as a dated change appended to the
-    scenario's own ``changes``. What a candidate runs, what ``recommended.yaml`` holds
-    and what the dashboard opens for a point of a plan's frontier."""
+    """Return a copy of the raw scenario ``raw`` with each variable set to its value.
+
+    Each is set from the start, or from 1 January of its ``from_year`` as a dated change
+    appended to the scenario's own ``changes``. What a candidate runs, what
+    ``recommended.yaml`` holds and what the dashboard opens for a point of a plan's
+    frontier.
+    """
     raw = unshared_copy(raw)
     changes: dict[int, dict] = {}
     for var, value in zip(variables, values, strict=True):
@@ -77,8 +83,10 @@ def tasks_for(spec: PlanSpec, raw: dict, replications: Sequence[int]) -> list[Ta
 def run_plan_tasks(
     tasks: Sequence[Task], workers: int = 1, scheduler: Any = None, progress: bool = False
 ) -> list[dict[str, float]]:
-    """Run tasks on the batch engine (serially, on local processes or on Dask) and give
-    each replication's outcomes as one row of numbers, in the tasks' order.
+    """Run tasks on the batch engine and give each replication's outcomes as a row of numbers.
+
+    The engine runs serially, on local processes or on Dask; the rows are in the tasks'
+    order.
 
     Rows hold the run's summary, the count by situation at the yearly count
     (``pit_<situation>_<year>``) and the yearly costs by payer, undiscounted
@@ -122,11 +130,13 @@ def run_plan_tasks(
 
 
 def extra_costs(spec: PlanSpec, values: Candidate) -> tuple[np.ndarray, float]:
-    """Costs of the changes the cost model does not price: (by year and payer,
-    undiscounted, shape (years, payers); discounted total). Units are counted against
-    the base value: a one-off cost per unit added, paid in the first week of the
-    variable's ``from_year``; a yearly cost per unit added (or saved), spread evenly over
-    the weeks from then on."""
+    """Return the costs of the changes the cost model does not price.
+
+    Returns (by year and payer, undiscounted, shape (years, payers); discounted total).
+    Units are counted against the base value: a one-off cost per unit added, paid in the
+    first week of the variable's ``from_year``; a yearly cost per unit added (or saved),
+    spread evenly over the weeks from then on.
+    """
     years = spec.years
     weekly = np.zeros((len(PAYERS), years * WEEKS_PER_YEAR))
     for var, value in zip(spec.variables, values, strict=True):
@@ -186,8 +196,11 @@ class Evaluation:
 def evaluation(
     spec: PlanSpec, values: Candidate, runs: pd.DataFrame, base: pd.DataFrame
 ) -> Evaluation:
-    """Measures of a candidate from its runs and the base's (both indexed by replication,
-    the candidate's replications a subset of the base's)."""
+    """Return the measures of a candidate from its runs and the base's.
+
+    Both are indexed by replication, the candidate's replications a subset of the
+    base's.
+    """
     base = base.loc[runs.index]
     yearly_extra, extra_disc = extra_costs(spec, values)
     cost = runs["cost_total_discounted"].to_numpy() + extra_disc
@@ -213,8 +226,11 @@ def _net_yearly(spec: PlanSpec, runs: pd.DataFrame, base: pd.DataFrame) -> np.nd
 
 
 def target_values(target: Target, runs: pd.DataFrame, spec: PlanSpec) -> np.ndarray:
-    """The outcome a target reads, per replication: (runs, years) for yearly outcomes
-    (one column per year it covers), (runs, 1) otherwise."""
+    """Return the outcome a target reads, per replication.
+
+    Shape (runs, years) for yearly outcomes (one column per year it covers), (runs, 1)
+    otherwise.
+    """
     if target.year is None and target.from_year is None:
         return runs[[target.outcome]].to_numpy(dtype=float)
     first = target.year if target.year is not None else target.from_year
@@ -236,8 +252,10 @@ def target_met(target: Target, runs: pd.DataFrame, spec: PlanSpec) -> np.ndarray
 
 
 def target_slack(target: Target, runs: pd.DataFrame, spec: PlanSpec) -> float:
-    """How far the mean outcome is inside (positive) or outside (negative) the bound, in
-    the outcome's units, in the worst year it covers."""
+    """Return how far the mean outcome is inside (positive) or outside (negative) the bound.
+
+    In the outcome's units, in the worst year it covers.
+    """
     x = target_values(target, runs, spec).mean(axis=0)
     gap = target.at_most - x if target.at_most is not None else x - target.at_least
     return float(gap.min())
@@ -254,8 +272,10 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def budget_excess(spec: PlanSpec, ev: Evaluation) -> float:
-    """By how much the mean net extra cost exceeds the budget in its worst year (DKK;
-    0 within the budget, or without one)."""
+    """Return by how much the mean net extra cost exceeds the budget in its worst year.
+
+    In DKK; 0 within the budget, or without one.
+    """
     if spec.budget is None:
         return 0.0
     net = ev.net_yearly

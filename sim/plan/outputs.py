@@ -1,5 +1,4 @@
-"""What a plan writes: the frontier, the recommended scenario, target probabilities and
-the budget impact.
+"""What a plan writes: frontier, recommended scenario, target probabilities, budget impact.
 
 - ``frontier.csv`` / ``frontier.png``: every evaluated plan (discounted cost against
   discounted homeless days avoided; a dot each), the cost-effect frontier as a line (the
@@ -28,8 +27,11 @@ from sim.scenario.costs_schema import PAYERS
 
 
 def frontier_table(result: PlanResult) -> pd.DataFrame:
-    """One row per evaluated plan: its values, mean cost and effect, feasibility, the
-    chance of each target, and whether it is on the cost-effect frontier."""
+    """Return one row per evaluated plan.
+
+    Each row holds its values, mean cost and effect, feasibility, the chance of each
+    target, and whether it is on the cost-effect frontier.
+    """
     spec = result.spec
     rows = []
     for stage, evs in (("search", result.search), ("confirmed", result.confirmed)):
@@ -99,8 +101,10 @@ def targets_table(result: PlanResult) -> pd.DataFrame:
 def budget_table(
     result: PlanResult, runs_base: pd.DataFrame, runs_plan: pd.DataFrame
 ) -> pd.DataFrame:
-    """Cost by year and payer of the base, the plan and the difference (means over the
-    plan's replications; DKK, undiscounted)."""
+    """Return the cost by year and payer of the base, the plan and the difference.
+
+    Means over the plan's replications; DKK, undiscounted.
+    """
     spec = result.spec
     extra, _ = extra_costs(spec, result.chosen)
     runs_base = runs_base.loc[runs_plan.index]
@@ -125,8 +129,10 @@ def budget_table(
 
 
 def recommended_scenario(result: PlanResult, out_dir: Path) -> dict:
-    """The chosen plan as a scenario extending the base (``extends`` relative to
-    ``out_dir``)."""
+    """Return the chosen plan as a scenario extending the base.
+
+    ``extends`` is relative to ``out_dir``.
+    """
     spec = result.spec
     from sim.shipped import reference_to
 
@@ -241,11 +247,14 @@ def frontier_figure(
     selected: tuple[float, float] | None = None,
     chosen: str = "recommended",
 ):
-    """Discounted cost against homeless days avoided: every plan a dot, the frontier a
-    line, the recommended plan ringed (``chosen`` names the ring: "recommended", or
-    "closest to the targets" when no plan meets them) and, with ``selected`` (days
-    avoided, cost against the base in DKK), one plan marked with a cross. Returns a
-    matplotlib figure (not registered with pyplot, so it may be drawn in any thread)."""
+    """Draw discounted cost against homeless days avoided.
+
+    Every plan is a dot, the frontier a line, the recommended plan ringed (``chosen``
+    names the ring: "recommended", or "closest to the targets" when no plan meets them)
+    and, with ``selected`` (days avoided, cost against the base in DKK), one plan marked
+    with a cross. Returns a matplotlib figure (not registered with pyplot, so it may be
+    drawn in any thread).
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7, 4.5))

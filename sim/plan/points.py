@@ -88,8 +88,10 @@ class PlanFolder:
         return next((p for p in self.points if p.chosen), None)
 
     def ringed_table(self) -> pd.DataFrame:
-        """``frontier.csv`` with the chosen plan's confirmed row marked ``recommended``
-        (also when it is only the closest), as the frontier figure rings it."""
+        """Return ``frontier.csv`` with the chosen plan's confirmed row marked ``recommended``.
+
+        Marked also when it is only the closest, as the frontier figure rings it.
+        """
         table = self.table.copy()
         chosen = self.chosen()
         if chosen is not None:
@@ -111,8 +113,7 @@ class PlanFolder:
         )
 
     def describe(self, point: PlanPoint) -> str:
-        """One line for a menu: the values, cost and effect, and whether it meets the
-        targets."""
+        """Return one line for a menu: values, cost and effect, and whether it meets the targets."""
         tags = [self.chosen_word] if point.chosen else []
         if point.on_frontier:
             tags.append("on the frontier")
@@ -127,8 +128,10 @@ class PlanFolder:
         return self._load(self.base_raw, "the base scenario")
 
     def scenario(self, point: PlanPoint) -> LoadedScenario:
-        """The point as a scenario: the base with the point's values, as
-        ``recommended.yaml`` sets them (raises ``PlanFolderError``)."""
+        """Return the point as a scenario: the base with the point's values.
+
+        The values are set as ``recommended.yaml`` sets them (raises ``PlanFolderError``).
+        """
         raw = with_values(self.base_raw, self.variables, point.values, self.start_year)
         raw["name"] = f"{self.name}_point_{point.index}"
         raw["description"] = f"The plan '{self.name}' with {self.values_text(point)}."
@@ -178,8 +181,11 @@ def read_plan_folder(folder: str | Path) -> PlanFolder:
 
 
 def plan_folders(root: str | Path) -> list[Path]:
-    """The plan results folders at ``root``: itself, or those one level below it (in
-    name order), each holding a finished plan's files. A missing root gives none."""
+    """Return the plan results folders at ``root``.
+
+    That is itself, or those one level below it (in name order), each holding a finished
+    plan's files. A missing root gives none.
+    """
     root = Path(root).expanduser()
     if not root.is_dir():
         return []

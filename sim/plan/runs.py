@@ -70,8 +70,10 @@ class PlanRuns:
     def ensure(
         self, candidates: Sequence[Candidate | None], replications: int | Sequence[int]
     ) -> None:
-        """Run what is missing so that each candidate has its replications, all the
-        candidates' runs in one call to the engine; then save."""
+        """Run what is missing so that each candidate has its replications; then save.
+
+        All the candidates' runs go in one call to the engine.
+        """
         counts = (
             [replications] * len(candidates)
             if isinstance(replications, int)

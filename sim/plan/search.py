@@ -25,8 +25,10 @@ GRID_LIMIT = 20_000
 
 
 def objective(spec: PlanSpec, ev: Evaluation) -> float:
-    """The value to minimise: mean discounted cost, or minus the mean discounted homeless
-    days avoided."""
+    """Return the value to minimise.
+
+    The mean discounted cost, or minus the mean discounted homeless days avoided.
+    """
     return float(ev.cost.mean() if spec.objective == "least_cost" else -ev.days.mean())
 
 
@@ -36,9 +38,11 @@ def per_run_objective(spec: PlanSpec, ev: Evaluation) -> np.ndarray:
 
 
 def constraints(spec: PlanSpec, ev: Evaluation) -> list[float]:
-    """Optuna's constraint values (feasible where every one is at most 0): each target's
-    required probability minus the share of runs meeting it, and the budget excess as a
-    share of the budget."""
+    """Return Optuna's constraint values (feasible where every one is at most 0).
+
+    Each target's required probability minus the share of runs meeting it, and the
+    budget excess as a share of the budget.
+    """
     probs = ev.probabilities()
     out = [float(t.probability - p) for t, p in zip(spec.targets, probs, strict=True)]
     if spec.budget is not None:
@@ -64,8 +68,10 @@ def grid_size(spec: PlanSpec) -> int:
 def run_search(
     spec: PlanSpec, evaluate: Callable[[list[Candidate]], list[Evaluation]]
 ) -> list[Candidate]:
-    """Search the space; ``evaluate`` runs a batch of candidates. Returns the candidates
-    in the order they were asked (repeats included)."""
+    """Search the space; ``evaluate`` runs a batch of candidates.
+
+    Returns the candidates in the order they were asked (repeats included).
+    """
     if spec.search.method == "grid":
         points = grid_points(spec)
         for i in range(0, len(points), spec.search.batch):

@@ -49,8 +49,10 @@ class Selection:
 
 
 def shortlist(spec: PlanSpec, evaluations: dict[Candidate, Evaluation]) -> list[Candidate]:
-    """The best distinct feasible candidates by their search estimate (or, when none is
-    feasible, those that come closest)."""
+    """Return the best distinct feasible candidates by their search estimate.
+
+    When none is feasible, those that come closest.
+    """
     ok = [c for c, ev in evaluations.items() if feasible(spec, ev)]
     if ok:
         ok.sort(key=lambda c: (objective(spec, evaluations[c]), c))
@@ -63,8 +65,11 @@ def shortlist(spec: PlanSpec, evaluations: dict[Candidate, Evaluation]) -> list[
 
 
 def closeness(spec: PlanSpec, ev: Evaluation) -> float:
-    """How near a plan comes to feasibility: the worst shortfall of a target's probability
-    (negative when short), less a budget excess in units of the budget."""
+    """Return how near a plan comes to feasibility.
+
+    The worst shortfall of a target's probability (negative when short), less a budget
+    excess in units of the budget.
+    """
     from sim.plan.search import constraints
 
     cons = constraints(spec, ev)
@@ -105,8 +110,11 @@ def confirm(
     shortlisted: list[Candidate],
     evaluate: Callable[[list[Candidate], list[int]], list[Evaluation]],
 ) -> Selection:
-    """Run the shortlisted plans to the confirmation size and on, by OCBA, until the PCS
-    bound reaches ``confirm.pcs`` or every plan has ``max_replications``."""
+    """Run the shortlisted plans to the confirmation size and on, by OCBA.
+
+    Runs go on until the PCS bound reaches ``confirm.pcs`` or every plan has
+    ``max_replications``.
+    """
     c = spec.confirm
     counts = [c.replications] * len(shortlisted)
     step = max(5, c.replications // 4)

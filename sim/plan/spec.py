@@ -141,8 +141,10 @@ class Target:
 
 @dataclass(frozen=True)
 class Budget:
-    """A ceiling on the plan's net extra cost against the base in every year (DKK,
-    undiscounted, price year), in total or for one payer."""
+    """A ceiling on the plan's net extra cost against the base in every year.
+
+    In DKK, undiscounted, price year; in total or for one payer.
+    """
 
     per_year: float
     payer: str = "total"
@@ -150,9 +152,12 @@ class Budget:
 
 @dataclass(frozen=True)
 class Search:
-    """The global search: ``trials`` candidates asked ``batch`` at a time, each run for
-    ``replications`` replications with common random numbers. ``method``: ``tpe``
-    (Optuna's tree-structured Parzen estimator) or ``grid`` (every point)."""
+    """The global search.
+
+    ``trials`` candidates asked ``batch`` at a time, each run for ``replications``
+    replications with common random numbers. ``method``: ``tpe`` (Optuna's
+    tree-structured Parzen estimator) or ``grid`` (every point).
+    """
 
     trials: int = 100
     batch: int = 8
@@ -163,9 +168,12 @@ class Search:
 
 @dataclass(frozen=True)
 class Confirm:
-    """The confirmation stage: the ``candidates`` best plans are run to ``replications``
-    and then, a few at a time, up to ``max_replications`` until the probability of correct
-    selection reaches ``pcs`` (``delta``: indifference zone, in objective units)."""
+    """The confirmation stage.
+
+    The ``candidates`` best plans are run to ``replications`` and then, a few at a time,
+    up to ``max_replications`` until the probability of correct selection reaches
+    ``pcs`` (``delta``: indifference zone, in objective units).
+    """
 
     candidates: int = 5
     replications: int = 40
@@ -370,9 +378,11 @@ def _check_in_schema(base: LoadedScenario, var: Variable, path: str, file: str) 
 
 
 def numeric_value(params: Any, dotted: str) -> tuple[float, bool] | None:
-    """The value of a dotted key in typed scenario params, if the key holds a number:
-    ``(value, whole numbers only)``, the value NaN where an optional number is unset
-    (an unlimited capacity). ``None`` for a missing or non-numeric key."""
+    """Return the value of a dotted key in typed scenario params, if the key holds a number.
+
+    Returns ``(value, whole numbers only)``, the value NaN where an optional number is
+    unset (an unlimited capacity). ``None`` for a missing or non-numeric key.
+    """
     node: Any = params
     *path, last = dotted.split(".")
     for part in path:

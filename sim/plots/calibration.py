@@ -15,8 +15,10 @@ from sim.plots.style import PALETTE, finish
 def fit_plot(
     table: pd.DataFrame, path: Path | None = None, title: str = "Calibration fit"
 ) -> Figure:
-    """One panel per group of targets (same measure): observed +- 1.96 sd, simulated
-    mean with the 95% interval over runs.
+    """Plot one panel per group of targets (same measure).
+
+    Each shows observed +- 1.96 sd and the simulated mean with the 95% interval over
+    runs.
 
     ``table`` is :attr:`sim.calibration.Fit.table` (target, year, observed, sd, mean,
     low, high). Returns the figure; with ``path`` it is also written there and closed.

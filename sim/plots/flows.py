@@ -20,8 +20,10 @@ ENTRY = "entry"
 
 
 def _label(name: str) -> str:
-    """Words for a row or column of the flow matrix ("own" -> "own home"; the entry row:
-    "arriving")."""
+    """Return words for a row or column of the flow matrix.
+
+    "own" -> "own home"; the entry row: "arriving".
+    """
     return "arriving" if name == ENTRY else code_label(name).replace("_", " ")
 
 

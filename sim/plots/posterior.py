@@ -54,8 +54,10 @@ def pair_plot(
     path: Path,
     title: str,
 ) -> None:
-    """Every pair of parameters: particles, their size by weight; histograms on the
-    diagonal."""
+    """Plot every pair of parameters: particles, their size by weight.
+
+    Histograms on the diagonal.
+    """
     n = len(params)
     fig, axes = plt.subplots(n, n, figsize=(1.9 * n + 0.6, 1.9 * n + 0.6), dpi=100, squeeze=False)
     w = posterior["weight"].to_numpy()
@@ -85,8 +87,11 @@ def pair_plot(
 
 
 def predictive_plot(table: pd.DataFrame, path: Path, title: str) -> None:
-    """One panel per group of targets: the 80% and 95% posterior-predictive intervals
-    of a new observation, its mean, and the observed figures."""
+    """Plot one panel per group of targets.
+
+    Each shows the 80% and 95% posterior-predictive intervals of a new observation, its
+    mean, and the observed figures.
+    """
     t = table.copy()
     t["group"] = [_group(n, y) for n, y in zip(t["target"], t["year"], strict=True)]
     groups = list(dict.fromkeys(t["group"]))

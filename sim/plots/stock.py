@@ -28,8 +28,11 @@ TOTAL = "all homeless"
 
 
 def _label(name: str) -> str:
-    """Words for a situation or waiting list in a legend ("night_shelter" -> "night
-    shelter", "own" -> "own home"), from the labels beside the schema."""
+    """Return words for a situation or waiting list in a legend.
+
+    "night_shelter" -> "night shelter", "own" -> "own home", from the labels beside the
+    schema.
+    """
     return code_label(name).replace("_", " ")
 
 

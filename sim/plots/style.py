@@ -32,8 +32,11 @@ def new_figure(width: float = 7.0, height: float = 4.0):
 
 
 def finish(fig: Figure, path: str | Path | None = None) -> Figure:
-    """Lay the figure out and return it; with ``path``, also write it there as PNG
-    (atomically) and close it, so that a command making many figures frees each one."""
+    """Lay the figure out and return it.
+
+    With ``path``, also write it there as PNG (atomically) and close it, so that a
+    command making many figures frees each one.
+    """
     fig.tight_layout()
     if path is not None:
         from sim.results_io import atomic_write

@@ -36,9 +36,12 @@ Who = Callable[[np.ndarray], np.ndarray]
 
 @dataclass
 class QueueRules:
-    """What a policy asks of the waiting lists for places, by list index
-    (``sim.places.QUEUE_NAMES``): who goes first, and how many places are kept for
-    whom (the :class:`~sim.places.Allocator` that owns the lists applies them)."""
+    """What a policy asks of the waiting lists for places, by list index.
+
+    Lists are indexed as in ``sim.places.QUEUE_NAMES``: who goes first, and how many
+    places are kept for whom (the :class:`~sim.places.Allocator` that owns the lists
+    applies them).
+    """
 
     front: dict[int, Who] = field(default_factory=dict)
     reserved: dict[int, tuple[int, Who]] = field(default_factory=dict)

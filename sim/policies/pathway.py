@@ -46,9 +46,11 @@ class Staircase(BasePolicy):
         self.readiness = np.array([pathway.readiness_weeks[n] for n in NEEDS])
 
     def filter_moves(self, movers: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Moves that skip a step go to the next step; a move out of starter housing
-        before the citizen's readiness period (weeks in starter housing, by needs) is
-        cancelled."""
+        """Return the moves filtered by the pathway's steps.
+
+        Moves that skip a step go to the next step; a move out of starter housing before
+        the citizen's readiness period (weeks in starter housing, by needs) is cancelled.
+        """
         model = self.model
         if movers.size == 0:
             return movers, dest
@@ -67,8 +69,10 @@ class Staircase(BasePolicy):
 
 
 class HousingFirst(BasePolicy):
-    """Puts programme citizens on the assigned-home list, first in line; gives those
-    housed without a team floating support."""
+    """Housing First: programme citizens go first in line on the assigned-home list.
+
+    Those housed without a team get floating support.
+    """
 
     def __init__(
         self,
@@ -109,8 +113,10 @@ class HousingFirst(BasePolicy):
         model.join(offered, np.full(offered.size, ASSIGNED, dtype=np.int8), week)
 
     def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
-        """Citizens housed from homelessness without a team get floating support (they
-        join its list, if on no team's list)."""
+        """Give floating support to citizens housed from homelessness without a team.
+
+        They join its list, if on no team's list.
+        """
         if self.teams is None or not self.floating:
             return
         housed = idx[HOMELESS_MASK[old] & HOUSED_MASK[dest]]

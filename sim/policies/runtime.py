@@ -66,8 +66,11 @@ class PolicySet:
     # ---------------------------------------------------------------- parameter phases
 
     def update(self, params: Scenario) -> None:
-        """Apply a parameter phase: teams resize, policies switch on or off, and the
-        lists for places take the rules the policies in force declare."""
+        """Apply a parameter phase.
+
+        Teams resize, policies switch on or off, and the lists for places take the rules
+        the policies in force declare.
+        """
         pol, scale, model = params.policies, params.setting.scale, self.model
         rules = [TeamRules.build(pol.teams.get(name, Team()), scale) for name in self.support_teams]
         if self.teams is None and any(rule.enabled for rule in rules):
@@ -94,9 +97,11 @@ class PolicySet:
         self._set_queue_rules()
 
     def _set_queue_rules(self) -> None:
-        """Give the allocator (which owns the lists for places) the rules declared by
-        the policies in force: front-runners of several policies on one list go first
-        together; a list's reserve belongs to one policy."""
+        """Give the allocator (which owns the lists for places) the policies' rules.
+
+        The rules are those declared by the policies in force: front-runners of several
+        policies on one list go first together; a list's reserve belongs to one policy.
+        """
         alloc = self.model.allocator
         alloc.front.clear()
         alloc.reserved.clear()
@@ -126,14 +131,19 @@ class PolicySet:
         return movers, dest
 
     def multipliers(self, model=None) -> list[Multiplier]:
-        """Citizens whose chances differ from their table row (support teams act through
-        the rows' effect states instead). ``model``: ignored (the set knows its model;
-        kept for the model's modifier list)."""
+        """Return the citizens whose chances differ from their table row.
+
+        Support teams act through the rows' effect states instead. ``model``: ignored
+        (the set knows its model; kept for the model's modifier list).
+        """
         return [m for policy in self.policies for m in policy.multipliers()]
 
     def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
-        """After citizens moved in week ``week``: record the team of those housed from
-        homelessness, then each policy follows the move."""
+        """Follow the moves of week ``week``.
+
+        Record the team of those housed from homelessness, then each policy follows the
+        move.
+        """
         housed = idx[HOMELESS_MASK[old] & HOUSED_MASK[dest]]
         if housed.size:
             a = self.model.citizens

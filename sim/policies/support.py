@@ -29,9 +29,11 @@ from sim.situations import AGE_BANDS, HOMELESS_MASK, HOUSED_MASK, LEFT, NEEDS, S
 
 @dataclass
 class SupportRecord:
-    """Weekly tallies of support, by state (0 to the horizon) and team: person-weeks in
-    support, citizens waiting, and person-weeks by team, situation and needs (the
-    cost model reads them)."""
+    """Weekly tallies of support, by state (0 to the horizon) and team.
+
+    The tallies are person-weeks in support, citizens waiting, and person-weeks by team,
+    situation and needs (the cost model reads them).
+    """
 
     support_weeks: np.ndarray  # (weeks + 1, teams)
     team_waiting: np.ndarray  # (weeks + 1, teams)
@@ -97,21 +99,27 @@ class SupportTeams(BasePolicy):
 
     @property
     def active(self) -> bool:
+        """True while a team is enabled or anyone is still in support."""
         return any(rule.enabled for rule in self.rules) or bool(self.in_support.any())
 
     # ---------------------------------------------------------------- the lifecycle
 
     def before_moves(self, week: int) -> None:
-        """End support that is over, move to the next phase of support, refer eligible
-        citizens, fill free places, all before the moves of week ``week``."""
+        """Run the support lifecycle before the moves of week ``week``.
+
+        End support that is over, move to the next phase of support, refer eligible
+        citizens, fill free places.
+        """
         self._due(week)
         self._refer(week)
         self._admit(week)
 
     def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
-        """Members change cells; those who left lose their list now and their support
-        next week; those housed from homelessness are referred by the teams that take
-        citizens at housing."""
+        """Follow the moves of week ``week``: members change cells.
+
+        Those who left lose their list now and their support next week; those housed
+        from homelessness are referred by the teams that take citizens at housing.
+        """
         self.moved(idx, old, dest)
         gone = idx[dest == LEFT]
         if gone.size:
@@ -157,8 +165,11 @@ class SupportTeams(BasePolicy):
     # is only the members due that week.
 
     def _refresh_due(self, idx: np.ndarray) -> None:
-        """Set members' due week and enter it in the calendar (entries that a later
-        change makes stale are recognised by ``team_due`` no longer matching)."""
+        """Set members' due week and enter it in the calendar.
+
+        Entries that a later change makes stale are recognised by ``team_due`` no longer
+        matching.
+        """
         a = self.model.citizens
         due = np.minimum(a.team_until[idx], a.phase_next[idx])
         a.team_due[idx] = due
@@ -167,8 +178,11 @@ class SupportTeams(BasePolicy):
             self._calendar[week].append(i)
 
     def _due(self, week: int) -> None:
-        """End support whose week ``week`` has come (duration, chance, a closed team, or
-        the citizen having left the week before); move others to their next phase."""
+        """End support whose week ``week`` has come; move others to their next phase.
+
+        Support ends by duration, chance, a closed team, or the citizen having left the
+        week before.
+        """
         a = self.model.citizens
         listed = self._calendar.pop(week, None)
         if not listed:
@@ -186,10 +200,12 @@ class SupportTeams(BasePolicy):
             self._refresh_due(due)
 
     def _draw_ends(self, idx: np.ndarray, team: np.ndarray, since: np.ndarray, after: int) -> None:
-        """When the support of ``idx`` by teams ``team`` (admitted in weeks ``since``)
-        ends, as seen from week ``after``: a fixed duration ends when the weeks since
+        """Draw when the support of ``idx`` by teams ``team`` ends, as seen from week ``after``.
+
+        ``since``: weeks of admission. A fixed duration ends when the weeks since
         admission reach it; open-ended support ends with its weekly chance from
-        ``after`` on; a switched-off team closes at ``after``."""
+        ``after`` on; a switched-off team closes at ``after``.
+        """
         t = self._tables()
         duration, chance = t.duration[team], t.chance[team]
         when = np.full(idx.size, NEVER, dtype=np.int64)
@@ -203,9 +219,11 @@ class SupportTeams(BasePolicy):
     def _set_phase(
         self, idx: np.ndarray, team: np.ndarray, phase: np.ndarray, since: np.ndarray
     ) -> None:
-        """Put members ``idx`` of teams ``team`` in ``phase`` and set when the next one
-        begins: in the week whose moves count the phase's end in weeks since admission
-        (the week of admission and the next both count as 0)."""
+        """Put members ``idx`` of teams ``team`` in ``phase`` and set when the next one begins.
+
+        The next phase begins in the week whose moves count the phase's end in weeks
+        since admission (the week of admission and the next both count as 0).
+        """
         a = self.model.citizens
         next_at = self._tables().next_at[team, phase]
         a.phase_next[idx] = np.where(next_at < 0, NEVER, since + 1 + next_at)
@@ -213,8 +231,10 @@ class SupportTeams(BasePolicy):
         self.model.recode(idx)
 
     def left(self, idx: np.ndarray, week: int) -> None:
-        """Citizens ``idx`` left the system in week ``week``: they leave any waiting
-        list now and their support ends the week after."""
+        """Handle citizens ``idx`` who left the system in week ``week``.
+
+        They leave any waiting list now and their support ends the week after.
+        """
         a = self.model.citizens
         self.lists.leave(self.lists.listed(idx))
         idx = idx[a.team[idx] >= 0]
@@ -223,10 +243,12 @@ class SupportTeams(BasePolicy):
         self._refresh_due(idx)
 
     def restart(self, week: int) -> None:
-        """After the rules change (a dated change) and before week ``week``: put every
-        member in the phase its weeks of support give under the new rules, and draw
-        its end again (a closed team's support ends now; an end because the citizen
-        left stays)."""
+        """Restart every member's support under new rules before week ``week``.
+
+        Called after the rules change (a dated change): put every member in the phase
+        its weeks of support give under the new rules, and draw its end again (a closed
+        team's support ends now; an end because the citizen left stays).
+        """
         a, members = self.model.citizens, self.members
         gone = members[a.situation[members] == LEFT]
         team = a.team[members]
@@ -272,8 +294,10 @@ class SupportTeams(BasePolicy):
         return idx[(a.team[idx] < 0) & (a.team_wait[idx] < 0)]
 
     def _refer(self, week: int) -> None:
-        """Eligible citizens in a team's referral situations join its list with the
-        team's weekly chance, teams in order (one list per citizen)."""
+        """Refer eligible citizens in a team's referral situations to its list.
+
+        Each joins with the team's weekly chance, teams in order (one list per citizen).
+        """
         a = self.model.citizens
         refer = self._tables().refer
         union = refer.reshape(len(self.rules), len(SITUATIONS), -1).any(axis=(0, 2))
@@ -307,8 +331,10 @@ class SupportTeams(BasePolicy):
             self.join(k, idx[housing[k][who]], week)  # join skips those already listed
 
     def join(self, k: int, idx: np.ndarray, week: int) -> None:
-        """Put citizens ``idx`` (distinct) on team ``k``'s list in week ``week``, unless
-        already on one."""
+        """Put citizens ``idx`` (distinct) on team ``k``'s list in week ``week``.
+
+        Citizens already on a list stay where they are.
+        """
         self.lists.join(k, idx, week)
 
     def _admit(self, week: int) -> None:

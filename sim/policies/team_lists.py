@@ -55,8 +55,11 @@ class TeamList:
         ]
 
     def first(self, arrays, n: int) -> np.ndarray:
-        """The first ``n`` citizens on the list (first come, first served), taken off
-        the front of the chunks (the caller takes them off the list itself)."""
+        """Return the first ``n`` citizens on the list (first come, first served).
+
+        They are taken off the front of the chunks (the caller takes them off the list
+        itself).
+        """
         out: list[np.ndarray] = []
         got = i = 0
         while got < n and i < len(self.chunks):
@@ -89,8 +92,10 @@ class TeamList:
 
 
 class TeamLists:
-    """Every team's waiting list for one model: who is on which, in what order, and
-    how many wait for each team (``waiting``)."""
+    """Every team's waiting list for one model.
+
+    Says who is on which, in what order, and how many wait for each team (``waiting``).
+    """
 
     def __init__(self, arrays, n_teams: int):
         self.arrays = arrays
@@ -102,8 +107,10 @@ class TeamLists:
         return idx[self.arrays.team_wait[idx] < 0]
 
     def join(self, team: int, idx: np.ndarray, week: int) -> None:
-        """Put citizens ``idx`` (distinct) on team ``team``'s list in week ``week``,
-        unless already on a team's list."""
+        """Put citizens ``idx`` (distinct) on team ``team``'s list in week ``week``.
+
+        Citizens already on a team's list stay where they are.
+        """
         a = self.arrays
         idx = idx[a.team_wait[idx] < 0]
         a.team_wait[idx] = team

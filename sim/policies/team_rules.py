@@ -25,8 +25,10 @@ NEVER = 2**31 - 1  # a week that never comes
 
 
 def team_names(phases: tuple[tuple[int, Scenario], ...]) -> tuple[str, ...]:
-    """The run's teams in number order: those of its last parameter phase (each phase's
-    teams are the first of them, as dated changes only add teams at the end)."""
+    """Return the run's teams in number order: those of its last parameter phase.
+
+    Each phase's teams are the first of them, as dated changes only add teams at the end.
+    """
     return tuple(phases[-1][1].policies.teams)
 
 
@@ -70,6 +72,7 @@ class TeamRules:
 
     @classmethod
     def build(cls, team: Team, scale: float) -> TeamRules:
+        """Build a team's rules; its places are staff x caseload x ``scale``, rounded."""
         needs = np.array([n in team.needs for n in NEEDS])
         ages = np.array([a in team.ages for a in AGE_BANDS])
         sits = np.array([s in team.situations for s in SITUATIONS])
@@ -109,6 +112,7 @@ class TeamTables:
 
     @classmethod
     def build(cls, rules: list[TeamRules]) -> TeamTables:
+        """Stack every team's rules into arrays indexed by team."""
         n = len(rules)
         refer = np.zeros((n, len(SITUATIONS), len(NEEDS), len(AGE_BANDS)), bool)
         housing = np.zeros((n, len(NEEDS), len(AGE_BANDS)), bool)

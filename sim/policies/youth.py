@@ -1,5 +1,6 @@
-"""Youth focus (Randers' 'unge på kanten'): under-30s first for starter homes, and
-starter homes kept for them.
+"""Youth focus (Randers' 'unge på kanten'): under-30s first for starter homes.
+
+Starter homes are also kept for them.
 
 A policy with the lifecycle of ``sim.policies.lifecycle`` that acts only through the
 rules of the starter-home list; under-30s going first on the teams' lists is a rule of
@@ -19,8 +20,10 @@ STARTER_QUEUE = QUEUE_NAMES.index("starter")
 
 
 class YouthPriority(BasePolicy):
-    """Under-30s first on the starter-home list, and ``reserved_starter_homes`` (times
-    the scenario's scale) kept for them."""
+    """Under-30s first on the starter-home list, with starter homes kept for them.
+
+    ``reserved_starter_homes`` (times the scenario's scale) are kept for them.
+    """
 
     def __init__(self, model, youth: Youth, scale: float):
         self.model = model

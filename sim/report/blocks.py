@@ -53,8 +53,10 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure: PNG bytes, a title, the PNG file beside the report, and a note (what
-    the axes show, or why an axis starts at zero)."""
+    """A figure: PNG bytes, a title, the PNG file beside the report, and a note.
+
+    The note says what the axes show, or why an axis starts at zero.
+    """
 
     title: str
     png: bytes
@@ -75,8 +77,10 @@ Block = Verdict | Heading | Notes | Table | Figure | Details
 
 @dataclass
 class Report:
-    """A whole report: title, a subtitle (what was run), blocks, and when it was written
-    (ISO 8601 UTC; the only part that differs when a report is written again)."""
+    """A whole report: title, a subtitle (what was run), blocks, and when it was written.
+
+    The time is ISO 8601 UTC; the only part that differs when a report is written again.
+    """
 
     title: str
     subtitle: str

@@ -21,8 +21,10 @@ def payers_present(yearly: pd.DataFrame) -> list[str]:
 
 
 def by_payer_and_year(yearly: pd.DataFrame, scenario: str, payers: list[str]) -> pd.DataFrame:
-    """Cost (numbers) of one scenario: a row per payer and the total, a column per year
-    and one for all years."""
+    """Return the cost (numbers) of one scenario.
+
+    A row per payer and the total, a column per year and one for all years.
+    """
     y = yearly[yearly["scenario"] == scenario].set_index("year")
     rows = {p: y[f"cost_{p}"] for p in payers}
     rows["total"] = y["cost_total"] if "cost_total" in y else sum(rows.values())

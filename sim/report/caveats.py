@@ -44,8 +44,10 @@ _RUNS = (
 
 
 def caveat_blocks(kind: str, summary: pd.DataFrame | None = None) -> list[Block]:
-    """The caveats of a report of ``kind``; ``summary`` (run and batch) adds one on few
-    replications."""
+    """Return the caveats of a report of ``kind``.
+
+    ``summary`` (run and batch) adds one on few replications.
+    """
     items = [*_COMMON, _BY_KIND.get(kind, _RUNS)]
     if kind not in _BY_KIND and summary is not None and len(summary):
         runs = int(summary.groupby("group")["replication"].nunique().min())

@@ -147,6 +147,7 @@ READING = (
 
 
 def subtitle(s: dict, cur: str) -> str:
+    """Return the comparison's subtitle: replications, years, price year and discount rate."""
     return (
         f"{s.get('replications')} replications of each scenario over {s.get('years')} "
         f"years from {s.get('start_year')}. Costs in {cur} at {s.get('price_year')} "
@@ -155,6 +156,7 @@ def subtitle(s: dict, cur: str) -> str:
 
 
 def method_note(s: dict) -> str:
+    """Return the note on method: runs, root seed, common random numbers, discounting."""
     return (
         f"Each scenario was run {s.get('replications')} times (root seed "
         f"{s.get('seed')}). Replication k of every scenario used the same random "
@@ -169,8 +171,10 @@ def method_note(s: dict) -> str:
 def verdict_sentence(
     v: Any, comparison: pd.DataFrame, cur: str, names: dict[str, str] | None, s: dict
 ) -> str:
-    """One sentence on an alternative: verdict, cost and effect with intervals, ICER.
-    ``names`` (titles) start the sentence when there are several alternatives."""
+    """Return one sentence on an alternative: verdict, cost and effect with intervals, ICER.
+
+    ``names`` (titles) start the sentence when there are several alternatives.
+    """
     t = comparison[comparison["alternative"] == v.alternative].set_index("measure")
     c = t.loc["incremental_cost_total_discounted"]
     e = t.loc["homeless_days_avoided_discounted"]
@@ -228,8 +232,10 @@ def main_tables(
     short: dict[str, str],
     measures: tuple[str, ...] = MAIN_MEASURES,
 ) -> list[Table]:
-    """One table per alternative: measure, unit, mean and 95% interval (the first is
-    the main table when ``measures`` are the main ones)."""
+    """Return one table per alternative: measure, unit, mean and 95% interval.
+
+    The first is the main table when ``measures`` are the main ones.
+    """
     out = []
     for k, alt in enumerate(alts):
         t = comparison[comparison["alternative"] == alt].set_index("measure")

@@ -1,5 +1,7 @@
-"""Writing a comparison to a results folder, then its report (the same as
-``homesim report`` writes of that folder)."""
+"""Writing a comparison to a results folder, then its report.
+
+The report is the same as ``homesim report`` writes of that folder.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ if TYPE_CHECKING:
 
 
 def write_comparison(cmp: Comparison, out: Path, command: str | None = None) -> Path:
-    """Write the tables and manifest of ``cmp`` to ``out``, then the report; returns the
-    path of report.html."""
+    """Write the tables and manifest of ``cmp`` to ``out``, then the report.
+
+    Returns the path of report.html.
+    """
     out = Path(out)
     for name in TABLES:
         write_csv(out / f"{name}.csv", _table(cmp, name))

@@ -53,8 +53,11 @@ def detect_kind(path: Path) -> str:
 
 
 def output_paths(folder: Path, out: Path | None) -> tuple[Path, Path]:
-    """Where the HTML page and its Markdown twin go: ``out`` (suffixes .html and .md),
-    inside ``out`` if it is a folder, else report.html and report.md in ``folder``."""
+    """Return where the HTML page and its Markdown twin go.
+
+    ``out`` (suffixes .html and .md), inside ``out`` if it is a folder, else report.html
+    and report.md in ``folder``.
+    """
     if out is None:
         return folder / "report.html", folder / "report.md"
     out = Path(out)

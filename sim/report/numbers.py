@@ -52,8 +52,11 @@ def at_place(x: Any, place: int) -> str:
 
 
 def num(x: Any, digits: int = 3) -> str:
-    """A number with no stated uncertainty: ``digits`` significant digits, and no
-    decimals below the units for numbers of 100 or more. Blank if missing."""
+    """Format a number with no stated uncertainty.
+
+    ``digits`` significant digits, and no decimals below the units for numbers of 100 or
+    more. Blank if missing.
+    """
     v = _finite(x)
     if v is None:
         return x if isinstance(x, str) else ""
@@ -63,8 +66,11 @@ def num(x: Any, digits: int = 3) -> str:
 
 
 def estimate_place(low: Any, high: Any, mean: Any = None) -> int:
-    """Rounding place of an estimate with interval ``low``-``high``; three significant
-    digits of the mean (or of the larger end) when the interval has no width."""
+    """Return the rounding place of an estimate with interval ``low``-``high``.
+
+    Three significant digits of the mean (or of the larger end) when the interval has no
+    width.
+    """
     lo, hi = _finite(low), _finite(high)
     place = place_for((hi - lo) / 2) if lo is not None and hi is not None else None
     if place is not None:
@@ -82,7 +88,7 @@ def estimate(mean: Any, low: Any, high: Any) -> tuple[str, str, str]:
 
 
 def interval(low: Any, high: Any, mean: Any = None) -> str:
-    """ "low to high" at the place the interval supports (blank if an end is missing)."""
+    """Format "low to high" at the place the interval supports (blank if an end is missing)."""
     if _finite(low) is None or _finite(high) is None:
         return ""
     _, lo, hi = estimate(mean if mean is not None else low, low, high)
@@ -90,8 +96,10 @@ def interval(low: Any, high: Any, mean: Any = None) -> str:
 
 
 def money(x: Any, currency: str, place: int | None = None) -> str:
-    """An amount in a sentence: "DKK 13.6 million", "DKK 250,000" (rounded at ``place``
-    when given, else to three significant digits)."""
+    """Format an amount in a sentence: "DKK 13.6 million", "DKK 250,000".
+
+    Rounded at ``place`` when given, else to three significant digits.
+    """
     v = _finite(x)
     if v is None:
         return ""

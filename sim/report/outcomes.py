@@ -141,8 +141,10 @@ def mean_place(x: np.ndarray) -> int:
 def means_by_scenario(
     runs: pd.DataFrame, columns: list[str], names: dict[str, str], currency: str
 ) -> pd.DataFrame:
-    """Mean of each column by scenario (columns titled by ``names``), each rounded at the
-    place its 95% interval over runs supports."""
+    """Return the mean of each column by scenario (columns titled by ``names``).
+
+    Each is rounded at the place its 95% interval over runs supports.
+    """
     rows = []
     for c in columns:
         row = {"outcome": outcome_label(c, currency)}

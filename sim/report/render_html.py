@@ -54,8 +54,11 @@ def esc(text: str) -> str:
 
 
 def to_html(report: Report) -> str:
-    """The whole page. The main table and the first figure, when it follows, sit side
-    by side on a wide screen (together they make the first screen)."""
+    """Return the whole page.
+
+    The main table and the first figure, when it follows, sit side by side on a wide
+    screen (together they make the first screen).
+    """
     lead = _lead_figure(report.blocks)
     parts, blocks = [], report.blocks
     for i, b in enumerate(blocks):

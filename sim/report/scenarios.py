@@ -79,6 +79,7 @@ def titles(man: dict, names: list[str], short: bool = True) -> dict[str, str]:
 
 
 def names_of(man: dict) -> list[str]:
+    """Return the names of the scenarios in a manifest."""
     return list(man.get("scenarios", {}))
 
 
@@ -210,16 +211,19 @@ def find_leaf(man: dict, path: str) -> Any:
 
 
 def source_of(man: dict, path: str) -> str:
+    """Return the source given for the value at dotted ``path`` (blank if none)."""
     leaf = find_leaf(man, path)
     return str(leaf.get("source", "")) if isinstance(leaf, dict) else ""
 
 
 def as_written(man: dict, path: str) -> Any:
+    """Return the value at dotted ``path`` as the scenario wrote it."""
     leaf = find_leaf(man, path)
     return leaf.get("value") if isinstance(leaf, dict) else leaf
 
 
 def currency_of(man: dict) -> str:
+    """Return the currency of the first scenario that names one (default DKK)."""
     for sc in man.get("scenarios", {}).values():
         cur = sc.get("as_run", {}).get("costs", {}).get("currency")
         if isinstance(cur, str):

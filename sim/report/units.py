@@ -12,8 +12,11 @@ from sim.scenario.labels import key_label
 
 
 def unit_cost_table(man: dict, short: dict[str, str]) -> pd.DataFrame:
-    """Prices and own payments of each scenario as run: words for the item, the value in
-    each scenario (columns titled by ``short``), range and source."""
+    """Return the prices and own payments of each scenario as run.
+
+    Words for the item, the value in each scenario (columns titled by ``short``), range
+    and source.
+    """
     rows: dict[str, dict[str, Any]] = {}
     for name, sc in man.get("scenarios", {}).items():
         costs = sc.get("as_run", {}).get("costs", {})

@@ -68,8 +68,10 @@ class Phase:
 
 @dataclass(frozen=True)
 class Team:
-    """A support team with a caseload limit, of a kind: time-limited (cti,
-    rapid_rehousing) or open-ended (icm, act, floating)."""
+    """A support team with a caseload limit, of a kind.
+
+    Kinds are time-limited (cti, rapid_rehousing) or open-ended (icm, act, floating).
+    """
 
     kind: str | None = spec(
         "Kind of team: cti or rapid_rehousing (time-limited: duration_weeks, optionally in "
@@ -136,8 +138,10 @@ class Team:
 
 
 class Teams(dict):
-    """Support teams by name, in number order (a mapping of :class:`Team`);
-    ``teams.act`` reads as ``teams["act"]``."""
+    """Support teams by name, in number order (a mapping of :class:`Team`).
+
+    ``teams.act`` reads as ``teams["act"]``.
+    """
 
     def __getattr__(self, name: str) -> Team:
         try:
@@ -250,8 +254,11 @@ def team_label(name: str, team: Team) -> str:
 
 
 def check_policies(pol: Policies, file: str | None) -> None:
-    """Checks of the policy keys that span several fields: each team's kind, length and
-    phases; labels of their own; Housing First's teams exist."""
+    """Check the policy keys that span several fields.
+
+    Each team's kind, length and phases; labels of their own; Housing First's teams
+    exist.
+    """
     if len(pol.teams) > MAX_TEAMS:
         raise ScenarioError(
             f"{len(pol.teams)} teams, expected at most {MAX_TEAMS}",
@@ -291,8 +298,10 @@ def check_policies(pol: Policies, file: str | None) -> None:
 
 
 def _check_kind(name: str, team: Team, path: str, file: str | None) -> None:
-    """A team has a kind: given, or the kind of its name; a team named after a kind is
-    of that kind (so that ``act`` always means ACT)."""
+    """Return a team's kind: given, or the kind of its name.
+
+    A team named after a kind is of that kind (so that ``act`` always means ACT).
+    """
     if team.kind is None and name not in TEAM_KINDS:
         raise ScenarioError(
             f"expected the team's kind (one of {', '.join(TEAM_KINDS)}): '{name}' is not the "
