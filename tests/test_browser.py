@@ -379,8 +379,15 @@ def test_plans_tab_opens_a_point_as_the_scenario(plan_server, browser):
         "the frontier",
     )
     assert len(frontier) == 1 and frontier[0]
-    body = browser.find_element(By.TAG_NAME, "body").text
-    assert "Plan: small_plan" in body and "recommended" in body
+    # the plan's title and the recommended plan's note may render after the figure
+    wait_until(
+        lambda: (
+            "Plan: small_plan" in (body := browser.find_element(By.TAG_NAME, "body").text)
+            and "recommended" in body
+        ),
+        30,
+        "the plan's title and its recommended plan",
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "dashboard_plans.png"))
 

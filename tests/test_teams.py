@@ -37,8 +37,12 @@ def test_classic_teams_keep_their_names_kinds_and_order():
 
 
 def test_second_icm_team_takes_the_young_and_the_first_the_rest(youth):
-    """The youth team supports citizens who were under 30 when it took them, the ICM
-    team (30+ in this file) those who were 30 or over; both support someone."""
+    """The youth team supports citizens who were under 30 when referred to it, the ICM
+    team (30+ in this file) those who were 30 or over; both support someone.
+
+    Eligibility is checked at referral, so a citizen who turns 30 while on the youth
+    team's list is still taken; the age is read at the week of joining the list.
+    """
     names = youth.policies.support_teams
     assert names == (*TEAM_NAMES, "youth_icm")
     a = youth.citizens
@@ -46,7 +50,7 @@ def test_second_icm_team_takes_the_young_and_the_first_the_rest(youth):
     for k, young in ((k_young, True), (k_icm, False)):
         members = np.flatnonzero(a.team == k)
         assert members.size > 0
-        band = age_band_of(a.team_since[members].astype(np.int64) - a.birth[members])
+        band = age_band_of(a.team_wait_since[members].astype(np.int64) - a.birth[members])
         assert ((band < 2) == young).all()
 
 
