@@ -60,6 +60,7 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
 from sim.shipped import locate, reference_to
 from sim.simulate import Simulator, simulate
+from sim.userfiles import check_entry
 
 TARGET_KEYS = frozenset(
     {
@@ -191,23 +192,9 @@ def _number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _target(item: Any, i: int, file: str | None) -> Target:  # noqa: C901 - one check per key of a target, kept together
+def _target(item: Any, i: int, file: str | None) -> Target:
     where = f"targets[{i}]"
-    if not isinstance(item, dict):
-        raise ScenarioError(
-            "expected a mapping with measure, year, observed and sd", file=file, path=where
-        )
-    for key in item:
-        if key not in TARGET_KEYS:
-            raise ScenarioError(
-                f"unknown key '{key}' (known keys: {', '.join(sorted(TARGET_KEYS))})",
-                file=file,
-                path=f"{where}.{key}",
-            )
-    if ("measure" in item) == ("column" in item):
-        raise ScenarioError(
-            "expected either 'measure' (with 'year') or 'column'", file=file, path=where
-        )
+    check_entry(item, where, TARGET_KEYS, "measure, year, observed and sd", file)
     year = item.get("year")
     if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
         raise ScenarioError(

@@ -258,6 +258,30 @@ class _UserLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def check_entry(
+    item: Any, where: str, known: frozenset[str] | set[str], expected: str, file: str | None
+) -> None:
+    """Check one entry of a list of targets or figures before its values are read.
+
+    It must be a mapping (``expected`` names its keys for the message), hold only
+    ``known`` keys, and name its outcome by exactly one of ``measure`` (with a year) or
+    ``column``. Raises :class:`ScenarioError` at ``where`` (e.g. ``targets[2]``).
+    """
+    if not isinstance(item, dict):
+        raise ScenarioError(f"expected a mapping with {expected}", file=file, path=where)
+    for key in item:
+        if key not in known:
+            raise ScenarioError(
+                f"unknown key '{key}' (known keys: {', '.join(sorted(known))})",
+                file=file,
+                path=f"{where}.{key}",
+            )
+    if ("measure" in item) == ("column" in item):
+        raise ScenarioError(
+            "expected either 'measure' (with 'year') or 'column'", file=file, path=where
+        )
+
+
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     """One line: what is wrong with the YAML and where (line, column)."""
     mark = getattr(exc, "problem_mark", None)

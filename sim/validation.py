@@ -43,7 +43,7 @@ import pandas as pd
 
 from sim.scenario.errors import ScenarioError
 from sim.shipped import shipped_root
-from sim.userfiles import load_yaml
+from sim.userfiles import check_entry, load_yaml
 
 #: The shipped file of published figures.
 PUBLISHED = "published/denmark.yaml"
@@ -184,21 +184,7 @@ def load_published(source: str | Path | Mapping | None = None) -> list[Figure]:
 
 def _figure(item: Any, i: int, file: str | None) -> Figure:
     where = f"figures[{i}]"
-    if not isinstance(item, dict):
-        raise ScenarioError(
-            "expected a mapping with measure, year, value, unit and source", file=file, path=where
-        )
-    for key in item:
-        if key not in FIGURE_KEYS:
-            raise ScenarioError(
-                f"unknown key '{key}' (known keys: {', '.join(sorted(FIGURE_KEYS))})",
-                file=file,
-                path=f"{where}.{key}",
-            )
-    if ("measure" in item) == ("column" in item):
-        raise ScenarioError(
-            "expected either 'measure' (with 'year') or 'column'", file=file, path=where
-        )
+    check_entry(item, where, FIGURE_KEYS, "measure, year, value, unit and source", file)
     base = item.get("measure", item.get("column"))
     if not isinstance(base, str) or not base:
         raise ScenarioError(
