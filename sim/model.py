@@ -34,6 +34,7 @@ from sim.citizens import NO_WEEK, Citizen, CitizenArrays, sorted_unique
 from sim.data_terms import us_pit_summary
 from sim.evidence import programme_outcomes
 from sim.history import History
+from sim.kernels import apply_moves
 from sim.kinds import kind_outputs
 from sim.nights import OFFSETS, NightEvents, move_offsets
 from sim.outcomes import Recorder, summary
@@ -129,6 +130,9 @@ class HomelessnessModel(mesa.Model):
         self._queued = np.zeros(0, dtype=np.intp)  # on a waiting list at the last tally
         self._joined: list[np.ndarray] = []  # joined a list this week
         self._homeless_week = -1  # week of the cached homeless index
+        # the week's moves, for the policies to follow once the week is lived (None:
+        # outside the week, policies follow each move at once)
+        self._followed: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] | None = None
         # week -> (citizens, week housed) whose return band changes then
         self._band_changes: dict[int, list[tuple[np.ndarray, Any]]] = defaultdict(list)
         self.population = Population(self)
@@ -371,6 +375,7 @@ class HomelessnessModel(mesa.Model):
             dest = np.concatenate([dest, to])
             offsets = np.concatenate([offsets, arrive])
         self._moved_at = np.zeros(a.n, dtype=np.int8)
+        self._followed = []
         self._quiet(movers, dest, offsets, 0, events, next_week)
         for offset in OFFSETS:
             idx, to = events.take(offset, self._moved_at)
@@ -380,6 +385,38 @@ class HomelessnessModel(mesa.Model):
             if offset < DAYS_PER_WEEK and moved.size:
                 self._move_on(moved, offset, events, next_week)
         self.recorder.peak[self.week] = self._peak
+        self._follow_moves()
+
+    def _follow_moves(self) -> None:
+        """The policies follow the week's moves, in the order they were made.
+
+        Nothing a policy does on a move changes the rest of the week (support and its
+        lists act before the moves, prevention's contacts through the week's
+        multipliers), so the moves are handed over once the week is lived: runs of
+        moves in which nobody moves twice go together, which gives the same result as
+        handing each night's moves over at once.
+        """
+        moves, self._followed = self._followed, None
+        if not moves:
+            return
+        seen = np.zeros(self.citizens.n, dtype=bool)
+        run: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
+        for move in moves:
+            if run and seen[move[0]].any():
+                self._hand_over(run)
+                seen[:] = False
+                run = []
+            seen[move[0]] = True
+            run.append(move)
+        self._hand_over(run)
+
+    def _hand_over(self, run: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]) -> None:
+        """Hand a run of moves (nobody twice) to the policies as one."""
+        if len(run) == 1:
+            self.policies.on_move(*run[0])
+            return
+        idx, old, dest = (np.concatenate([m[k] for m in run]) for k in range(3))
+        self.policies.on_move(idx, old, dest, run[0][3])
 
     def _is_quiet(self, idx: np.ndarray, dest: np.ndarray) -> np.ndarray:
         """Return which moves touch no scarce place.
@@ -452,16 +489,8 @@ class HomelessnessModel(mesa.Model):
         """
         a = self.citizens
         special, m_house, m_loss = self._special
-        if idx.size != a.n and special.size:  # the multipliers of the citizens drawn
-            pos = np.minimum(np.searchsorted(special, idx), special.size - 1)
-            hit = special[pos] == idx
-            sp = pos[hit]
-            special = np.flatnonzero(hit)
-            m_house = None if m_house is None else m_house[sp]
-            m_loss = None if m_loss is None else m_loss[sp]
-        code, sit = a.code[idx], a.situation[idx]
         rows, dest, leave = draw_moves(
-            self.tables, code, sit, u, special, m_house, m_loss, nights_left
+            self.tables, idx, a.code, a.situation, u, special, m_house, m_loss, nights_left
         )
         movers = idx[rows]
         kept, dest = self.policies.filter_moves(movers, dest)
@@ -620,72 +649,61 @@ class HomelessnessModel(mesa.Model):
         next_week = self.week + 1 if next_week is None else next_week
         night = next_week * DAYS_PER_WEEK if night is None else night
         a, rec = self.citizens, self.recorder
-        if np.ndim(dest) == 0:
-            dest = np.full(idx.size, dest, dtype=np.int8)
-        old = a.situation[idx]
-        # nights of this week spent in the new situation rather than the old
-        if self.week < self.weeks:
-            shift = np.maximum((self.week + 1) * DAYS_PER_WEEK - np.asarray(night), 0)
+        dest = _each(dest, idx.size, np.int8)
+        night = _each(night, idx.size, np.int64)
+        kinds = self.tables.kinds
+        old, stays, spells, episodes, housed = apply_moves(
+            idx,
+            dest,
+            night,
+            next_week,
+            self.week,
+            self.weeks,
+            keep_queue,
+            a.situation,
+            a.needs,
+            a.band,
+            a.rehoused,
+            a.effect,
+            a.kind,
+            a.code,
+            a.since,
+            a.since_night,
+            a.queue,
+            a.spell_start,
+            a.spells,
+            a.housed_since,
+            a.housed_team,
+            a.team,
+            self.policies.teams is not None,
+            a.year_seen,
+            a.year_any,
+            self.occupancy,
+            self.cells,
+            rec.nights[self.week].reshape(-1),
+            rec.flows[next_week],
+            rec.entries[next_week],
+            rec.users,
+            rec.homeless_any,
+            HOMELESS_MASK,
+            HOUSED_MASK,
+            kinds.n_kinds,
+            kinds.n_bands,
+        )
+        rec.stays.add(*stays)
+        rec.spells.add(*spells)
+        rec.episodes.add(*episodes)
+        self._schedule_bands(housed, next_week)
+        if self._followed is None:
+            self.policies.on_move(idx, old, dest, next_week)
         else:
-            shift = np.zeros(1, dtype=np.int64)
-        # only entrants are outside (LEFT) and move: those who left never move again
-        entering = old == LEFT
-        if entering.any():
-            inside = ~entering
-            rec.add_entries(next_week, dest[entering])
-            self._count_move(
-                idx[inside], old[inside], dest[inside], next_week, _part(shift, inside)
-            )
-            new_cells = self.cell_of(idx[entering], dest[entering])
-            self.occupancy += np.bincount(dest[entering], minlength=N_SIT)
-            self.cells += np.bincount(new_cells, minlength=self.cells.size)
-            self._shift_nights(new_cells, None, _part(shift, entering))
-        else:
-            inside = None
-            self._count_move(idx, old, dest, next_week, shift)
-        self._spells_and_episodes(idx, old, dest, inside, next_week)
-        self._end_stays(idx if inside is None else idx[inside], _part(night, inside))
-        a.situation[idx] = dest
-        self.recode(idx)
-        a.since[idx] = next_week
-        a.since_night[idx] = night
-        if not keep_queue:
-            a.queue[idx] = -1
-        stay = dest != LEFT
-        week_of = np.asarray(night) // DAYS_PER_WEEK
-        if week_of.ndim == 0 or (week_of == week_of[0]).all():
-            rec.mark_year(a, idx[stay], int(week_of.flat[0]))
-        else:  # moves on the next week's first night count in its year
-            for w in np.unique(week_of).tolist():
-                rec.mark_year(a, idx[stay & (week_of == w)], w)
-        self.policies.on_move(idx, old, dest, next_week)
-
-    def _shift_nights(self, new: np.ndarray, old: np.ndarray | None, shift: np.ndarray) -> None:
-        """Move this week's nights from the cells ``old`` to the cells ``new``.
-
-        ``shift`` nights each move (one for all or one per citizen); ``old`` None means
-        from outside.
-        """
-        if not shift.any():
-            return
-        size = self.cells.size
-        flat = self.recorder.nights[self.week].reshape(-1)
-        if shift.ndim == 0 or shift.size == 1:
-            change = np.bincount(new, minlength=size)
-            if old is not None:
-                change -= np.bincount(old, minlength=size)
-            flat += int(shift.flat[0]) * change
-            return
-        change = np.bincount(new, weights=shift, minlength=size)
-        if old is not None:
-            change -= np.bincount(old, weights=shift, minlength=size)
-        flat += change.astype(np.int64)
+            self._followed.append((idx, old, dest, next_week))
 
     def _end_stays(self, idx: np.ndarray, night: np.ndarray | int) -> None:
-        """Log the stays that citizens ``idx`` (inside, moving) end on ``night``.
+        """Log the stays that citizens ``idx`` (inside) end on ``night``.
 
         ``night`` is the first night no longer there (one for all or one each); each
-        stay is logged from the night it began.
+        stay is logged from the night it began (used at the horizon, for open stays).
         """
         if idx.size:
             a = self.citizens
@@ -695,65 +713,6 @@ class HomelessnessModel(mesa.Model):
                 a.since_night[idx].astype(np.int64),
                 np.broadcast_to(np.asarray(night, dtype=np.int64), idx.shape).copy(),
             )
-
-    def _count_move(
-        self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, next_week: int, shift: np.ndarray
-    ) -> None:
-        """Record the moves of citizens moving within the system.
-
-        Updates flows, occupancy, cell counts and (``shift`` nights each) this week's
-        nights per cell.
-        """
-        self.recorder.add_flows(next_week, old, dest)
-        self.occupancy += np.bincount(dest, minlength=N_SIT) - np.bincount(old, minlength=N_SIT)
-        new, was = self.cell_of(idx, dest), self.cell_of(idx, old)
-        self.cells += np.bincount(new, minlength=self.cells.size) - np.bincount(
-            was, minlength=self.cells.size
-        )
-        self._shift_nights(new, was, shift)
-
-    def _spells_and_episodes(
-        self,
-        idx: np.ndarray,
-        old: np.ndarray,
-        dest: np.ndarray,
-        inside: np.ndarray | None,
-        next_week: int,
-    ) -> None:
-        """Begin and end homeless spells and housing episodes (entrants: only begin)."""
-        a, rec = self.citizens, self.recorder
-        was_h = HOMELESS_MASK[old]
-        now_h = HOMELESS_MASK[dest]
-        was_housed = HOUSED_MASK[old]
-        if inside is not None:
-            was_h &= inside
-            was_housed &= inside
-        begins = idx[now_h & ~was_h]
-        a.spell_start[begins] = next_week
-        a.spells[begins] += 1
-        end = was_h & ~now_h
-        if end.any():
-            ends = idx[end]
-            rec.spells.add(
-                a.spell_start[ends], np.full(ends.size, next_week), a.needs[ends], dest[end]
-            )
-            a.spell_start[ends] = NO_WEEK
-            housed = idx[end & HOUSED_MASK[dest]]
-            self._schedule_bands(housed, next_week)
-        lost = was_housed & ~HOUSED_MASK[dest]
-        if lost.any():
-            lost &= a.housed_since[idx] != NO_WEEK
-            li = idx[lost]
-            if li.size:
-                rec.episodes.add(
-                    a.housed_since[li],
-                    np.full(li.size, next_week),
-                    a.needs[li],
-                    dest[lost],
-                    self.support_of(li),
-                )
-                a.housed_since[li] = NO_WEEK
-                a.rehoused[li] = 0
 
     def support_of(self, idx: np.ndarray) -> np.ndarray:
         """Team that supported citizens when they were housed (-1: none), for outcome logs."""
@@ -936,6 +895,13 @@ class WeeklyCollector(mesa.DataCollector):
     @_agent_records.setter
     def _agent_records(self, value: dict) -> None:
         self._stored_agents = dict(value)
+
+
+def _each(values: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
+    """``values`` as an array of ``n`` of ``dtype`` (one for all or one each)."""
+    if np.ndim(values) == 0:
+        return np.full(n, values, dtype=dtype)
+    return values if values.dtype == dtype else values.astype(dtype)
 
 
 def _part(values: np.ndarray | int, mask: np.ndarray | None) -> np.ndarray:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.kernels import night_offsets
 from sim.situations import DAYS_PER_WEEK
 
 #: Offsets of a week's moves: 1 (the second night of the week) to 7 (the next week's first).
@@ -49,14 +50,9 @@ def move_offsets(q: np.ndarray, start: np.ndarray | int, v: np.ndarray) -> np.nd
     ``m = 7 - start`` nights left: ``P(start + k) = h (1 - h)^(k-1) / (1 - (1 - h)^m)``,
     drawn by inverting its distribution function with the uniforms ``v``.
     """
-    m = DAYS_PER_WEEK - np.asarray(start, dtype=np.int64)
-    q = np.minimum(np.asarray(q, dtype=np.float64), 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_stay = np.log1p(-q) / DAYS_PER_WEEK  # log(1 - h)
-        within = -np.expm1(log_stay * m)  # chance of leaving in the m nights
-        k = np.ceil(np.log1p(-v * within) / log_stay)
-    k = np.where(np.isfinite(k), k, 1.0)  # h = 1: the first night left
-    return (start + np.clip(k, 1, m)).astype(np.int8)
+    start = np.asarray(start, dtype=np.int64).reshape(-1)
+    q = np.asarray(q, dtype=np.float64).reshape(-1)
+    return night_offsets(q, start, np.asarray(v, dtype=np.float64).reshape(-1))
 
 
 def nightly_matrix(weekly: np.ndarray) -> np.ndarray:

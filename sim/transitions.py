@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.kernels import draw_rows
 from sim.kinds import KindTables
-from sim.nights import chance_within
 from sim.scenario.schema import Scenario
 from sim.situations import (
     HOMELESS_MASK,
@@ -214,6 +214,7 @@ def modified_rows(
 
 def draw_moves(
     tables: MoveTables,
+    idx: np.ndarray,
     code: np.ndarray,
     sit: np.ndarray,
     u: np.ndarray,
@@ -222,54 +223,44 @@ def draw_moves(
     m_loss: np.ndarray | None,
     nights_left: np.ndarray | int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Who moves this week (or in the nights left of it) and where to.
+    """Who of citizens ``idx`` moves this week (or in the nights left of it) and where to.
 
-    ``code`` is each citizen's row code (``row_code``); ``u`` one uniform per citizen.
-    ``special`` lists the citizens whose chances are modified (by duration or
-    support), with their multipliers ``m_house`` and ``m_loss`` (aligned with
-    ``special``); everyone else follows the table. The
-    chance of leaving of a special citizen is the table's plus the scaled parts, so
-    full rows are built only for the few who move.
+    ``code`` and ``sit`` are every citizen's row code (``row_code``) and situation;
+    ``u`` one uniform per citizen drawn. ``special`` lists (sorted) the citizens whose
+    chances are modified (by duration or support), with their multipliers ``m_house``
+    and ``m_loss`` (aligned with ``special``); everyone else follows the table. The
+    chance of leaving of a special citizen is the table's plus the scaled parts, so full
+    rows are built only for the few who move.
 
     With ``nights_left`` (1 to 7 per citizen) the chance of moving is that of leaving
     within those nights, ``1 - (1 - q)^(nights/7)`` (``sim.nights``), and the
-    destination keeps the row's shares. Returns (movers, destinations, the movers'
-    weekly chance of leaving ``q``), the last for drawing the night of the move.
+    destination keeps the row's shares. Returns (positions in ``idx`` of the movers,
+    their destinations, their weekly chance of leaving ``q``), the last for drawing the
+    night of the move. The loop is compiled (``sim.kernels.draw_rows``).
     """
-    leave = tables.leave[code]
-    if special.size:
-        c = code[special]
-        extra = np.zeros(special.size)
-        if m_house is not None:
-            extra += (m_house - 1.0) * tables.p_house[c]
-        if m_loss is not None:
-            extra += (m_loss - 1.0) * tables.p_loss[c]
-        leave[special] = np.minimum(leave[special] + extra, 1.0)
+    nl = np.zeros(0, dtype=np.int64)
     if nights_left is not None:
-        within = chance_within(leave, nights_left)
-        movers = np.flatnonzero(u < within)
-        # the draw, rescaled to [0, q), picks the destination by the row's shares
-        u = u.copy()
-        u[movers] *= leave[movers] / within[movers]
-    else:
-        movers = np.flatnonzero(u < leave)
-    if movers.size == 0:
-        return movers, movers.astype(np.int8), leave[movers]
-    rows = tables.rows[code[movers]]
-    if special.size:
-        pos = np.minimum(np.searchsorted(special, movers), special.size - 1)
-        hit = special[pos] == movers
-        if hit.any():
-            sp = pos[hit]
-            rows[hit] = modified_rows(
-                tables,
-                code[movers[hit]],
-                sit[movers[hit]],
-                None if m_house is None else m_house[sp],
-                None if m_loss is None else m_loss[sp],
-            )
-    cum = np.cumsum(rows, axis=1)
-    # guard against the last bit of rounding between ``leave`` and the row's own sum
-    target = np.minimum(u[movers], np.nextafter(cum[:, -1], 0))
-    dest = (cum > target[:, None]).argmax(axis=1)
-    return movers, dest.astype(np.int8), leave[movers]
+        nl = _per_citizen(nights_left, idx.size)
+    none = np.zeros(0)
+    return draw_rows(
+        idx,
+        u,
+        nl,
+        code,
+        sit,
+        special,
+        none if m_house is None else m_house,
+        none if m_loss is None else m_loss,
+        tables.leave,
+        tables.rows,
+        tables.p_house,
+        tables.p_loss,
+        tables.to_housed,
+        tables.to_homeless,
+    )
+
+
+def _per_citizen(values: np.ndarray | int, n: int) -> np.ndarray:
+    """``values`` as an int64 array of ``n`` (one for all or one each)."""
+    values = np.asarray(values, dtype=np.int64)
+    return np.full(n, int(values), dtype=np.int64) if values.ndim == 0 else values

@@ -12,7 +12,6 @@ from sim.policies.team_rules import TeamRules, team_names
 from sim.policies.youth import YouthPriority
 from sim.scenario.policy_schema import Team
 from sim.scenario.schema import Scenario
-from sim.situations import HOMELESS_MASK, HOUSED_MASK
 
 #: Every kind of policy, in the order the set calls them (the order is part of the
 #: model: support teams draw referrals before Housing First draws offers, both from
@@ -139,15 +138,11 @@ class PolicySet:
         return [m for policy in self.policies for m in policy.multipliers()]
 
     def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
-        """Follow the moves of week ``week``.
+        """Follow the moves of week ``week``: each policy follows them.
 
-        Record the team of those housed from homelessness, then each policy follows the
-        move.
+        (The team of those housed from homelessness, ``housed_team``, is set by the
+        move itself, ``sim.kernels.apply_moves``.)
         """
-        housed = idx[HOMELESS_MASK[old] & HOUSED_MASK[dest]]
-        if housed.size:
-            a = self.model.citizens
-            a.housed_team[housed] = a.team[housed] if self.teams is not None else -1
         for policy in self.policies:
             policy.on_move(idx, old, dest, week)
 
