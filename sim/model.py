@@ -62,6 +62,9 @@ from sim.transitions import MoveTables, draw_moves, duration_multiplier, row_cod
 
 ROUGH = int(Situation.ROUGH)
 
+#: No citizens and no places: a night's admissions when nobody waits.
+_NONE = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8))
+
 #: A modifier returns (citizens, m_house, m_loss) for citizens whose chances differ.
 Modifier = Callable[["HomelessnessModel"], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -536,10 +539,13 @@ class HomelessnessModel(mesa.Model):
                 idx, to = idx[direct], to[direct]
         homes = self.allocator.homes_tonight()
         a.queue[idx] = -1
-        occupancy = self.occupancy + np.bincount(to, minlength=N_SIT)
-        occupancy -= np.bincount(a.situation[idx], minlength=N_SIT)
         waiting = self._waiting()
-        admitted, places = self.allocator.allocate(a, occupancy, next_week, waiting, homes)
+        if waiting.size:
+            occupancy = self.occupancy + np.bincount(to, minlength=N_SIT)
+            occupancy -= np.bincount(a.situation[idx], minlength=N_SIT)
+            admitted, places = self.allocator.allocate(a, occupancy, next_week, waiting, homes)
+        else:
+            admitted, places = _NONE
         if self._joined:  # tonight's new applicants: counted, and the refused overflow
             rec, n_lists = self.recorder, len(QUEUE_NAMES)
             fresh = sorted_unique(np.concatenate(self._joined))
@@ -552,12 +558,14 @@ class HomelessnessModel(mesa.Model):
             refused, beds = self._overflow(fresh)
             moved = np.concatenate([idx, admitted, refused])
             dest = np.concatenate([to, places, beds])
-        else:
+        elif admitted.size:
             a.queue[admitted] = -1
             moved, dest = np.concatenate([idx, admitted]), np.concatenate([to, places])
+        else:
+            moved, dest = idx, to
         self.move(moved, dest, next_week, keep_queue=True, night=self.week * DAYS_PER_WEEK + offset)
         self._moved_at[moved] = offset
-        self._queued = waiting[a.queue[waiting] >= 0]
+        self._queued = waiting[a.queue[waiting] >= 0] if waiting.size else waiting
         self._joined = []
         if offset < DAYS_PER_WEEK:  # offset 7 is the next week's first night
             np.maximum(self._peak, self.occupancy[PLACE_SITUATION], out=self._peak)
