@@ -216,7 +216,8 @@ def draw_rows(  # noqa: C901 - one pass over the citizens drawn, each rule a bra
 ):
     """Who of citizens ``idx`` moves within the week (or the nights left) and where to.
 
-    ``u``: one uniform each; ``nights_left``: nights left each (empty: the whole week);
+    ``idx`` is sorted; ``u``: one uniform each; ``nights_left``: nights left each
+    (empty: the whole week);
     ``code``/``situation``: every citizen's row code and situation; ``special``: sorted
     ids of citizens whose chances are scaled, with ``m_house``/``m_loss`` (empty: none)
     aligned with it; the rest are the move tables (``transitions.MoveTables``). The rule
@@ -231,13 +232,15 @@ def draw_rows(  # noqa: C901 - one pass over the citizens drawn, each rule a bra
     has_ml = m_loss.size > 0
     whole_week = nights_left.size == 0
     k = 0
+    p = 0  # the next special citizen not below the citizen drawn (both are sorted)
     for j in range(n):
         i = idx[j]
         c = code[i]
         q = leave_t[c]
         s = -1
-        if special.size:
-            p = np.searchsorted(special, i)
+        if p < special.size:
+            while p < special.size and special[p] < i:
+                p += 1
             if p < special.size and special[p] == i:
                 s = p
                 extra = 0.0
