@@ -181,13 +181,13 @@ def raw_code_texts(texts: list[str], names: set[str] = frozenset()) -> list[str]
     "night_shelter"), or one of ``names`` (scenario names)."""
     import re
 
-    from sim.report.outcomes import LABELS
+    from sim.report.outcomes import LABELS, MEASURES
     from sim.scenario import labels
     from sim.scenario.labels import DOTTED_KEY
 
     worded = {
         c
-        for d in (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS)
+        for d in (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS, MEASURES)
         for c, w in d.items()
         if w != c
     }
@@ -208,6 +208,7 @@ def test_raw_code_texts_finds_codes():
     ]
     assert raw_code_texts(["own home", "night shelter", "2015", "week"]) == []
     assert raw_code_texts(["randers_baseline"], {"randers_baseline"}) == ["randers_baseline"]
+    assert raw_code_texts(["actively_homeless", "pit_2015"]) == ["actively_homeless"]
 
 
 def test_standard_figures_speak_in_words(results, model):
