@@ -234,3 +234,25 @@ def test_standard_figures_speak_in_words(results, model):
         assert raw_code_texts(texts) == [], (name, raw_code_texts(texts))
     rows = [t.get_text() for t in figs["flows"].axes[0].get_yticklabels()]
     assert "own home" in rows and "own" not in rows, rows
+
+
+def test_tornado_names_the_outcome_and_parameters_in_words():
+    import pandas as pd
+
+    from sim.plots.sensitivity import tornado
+
+    table = pd.DataFrame(
+        {
+            "parameter": ["places.starter.capacity"],
+            "low": [12.0],
+            "high": [36.0],
+            "base": [100.0],
+            "outcome_low": [110.0],
+            "outcome_high": [90.0],
+            "swing": [20.0],
+        }
+    )
+    ax = tornado(table, "homeless_days").axes[0]
+    assert ax.get_xlabel() == "homeless days (all citizens, horizon) (base 100)"
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == ["Places: starter homes, places [12, 36]"]

@@ -6,6 +6,8 @@ lives beside the schema so that a new key gets its words where it is defined.
 :func:`key_label` turns a dotted key path into words, :func:`code_label` a code
 value (a situation, a pathway, a payer, a priority rule). A key or code with no entry
 falls back to its own name with spaces for underscores, never to a dotted path.
+Support teams are named by their ``label`` (:func:`team_labels`), scenarios by the first
+sentence of their ``description`` (:func:`scenario_titles`), in reports and figures alike.
 """
 
 from __future__ import annotations
