@@ -36,9 +36,16 @@ from sim.docs_reference import iter_keys, key_exists
 from sim.model import HomelessnessModel
 from sim.places import QUEUE_NAMES
 from sim.scenario.errors import ScenarioError
-from sim.scenario.labels import CODES, code_label, in_words, key_label, word
+from sim.scenario.labels import (
+    CODES,
+    code_label,
+    in_words,
+    key_label,
+    team_labels,
+    team_words,
+)
 from sim.scenario.loader import LoadedScenario, load_scenario
-from sim.scenario.policy_schema import TEAM_NAMES, team_label
+from sim.scenario.policy_schema import TEAM_NAMES
 from sim.shipped import shipped_root
 from sim.situations import HOMELESS_MASK, LEFT, SITUATIONS
 from sim.streams import run_seed
@@ -167,14 +174,14 @@ def available_levers(
 def team_levers(loaded: LoadedScenario) -> tuple[Lever, ...]:
     """Return a staff lever for each team a scenario names besides the classic ones.
 
-    Each lever is labelled by the team's label (or name).
+    Each lever is labelled by the team's label, else its name in words.
     """
     teams = loaded.params.policies.teams
     return tuple(
         Lever(
             f"{name}_staff",
             f"policies.teams.{name}.staff",
-            f"{team_label(name, team)}: staff",
+            f"{team_words(name, team.label)}: staff",
             "float",
             0,
             20,
@@ -476,7 +483,7 @@ def _team(lever: Lever) -> Any:
 
 def _team_words(name: str, team: Any) -> str:
     """A team in a sentence: its label, else the words for its name."""
-    return team.label or word(name)
+    return team_words(name, team.label)
 
 
 def lever_notes(model: DashboardModel | None, values: Mapping[str, Any]) -> dict[str, str]:  # noqa: C901 - one branch per kind of lever, kept together
@@ -596,10 +603,11 @@ def totals_rows(model: DashboardModel) -> list[tuple[str, str, str, str]]:
 
 
 def changed_text(model: DashboardModel) -> str:
-    """The levers moved from the scenario's values, in words."""
+    """The levers moved from the scenario's values, in words (teams by their labels)."""
+    teams = team_labels(model.start.raw)
     return (
         "; ".join(
-            f"{key_label(k)} = {code_label(v) if isinstance(v, str) else v}"
+            f"{key_label(k, teams)} = {code_label(v) if isinstance(v, str) else v}"
             for k, v in model.overrides.items()
         )
         or "none"

@@ -1,10 +1,13 @@
-"""Shared fixtures: small scenarios built in code, and the shipped scenario folder."""
+"""Shared fixtures: small scenarios built in code, the shipped scenario folder, and a
+local Dask cluster for the engine-equality tests (``tests/engines.py``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from tests.engines import local_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -37,3 +40,10 @@ def chain_scenario(
 @pytest.fixture
 def scenarios_dir() -> Path:
     return SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A client of a local Dask cluster, one per test module (see ``tests/engines.py``)."""
+    with local_cluster() as c:
+        yield c

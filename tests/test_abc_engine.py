@@ -11,27 +11,7 @@ from pandas.testing import assert_frame_equal
 import sim
 from sim.calibration import load_targets
 from sim.posterior import fit_posterior
-
-BACKENDS = ("serial", "processes", "dask")
-
-
-@pytest.fixture(scope="module")
-def client():
-    """A local Dask cluster (threads in this process: quick to start, same code path)."""
-    distributed = pytest.importorskip("dask.distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-
-
-def where(backend: str, client) -> dict:
-    if backend == "dask":
-        return {"workers": 1, "scheduler": client}
-    return {"workers": 2 if backend == "processes" else 1}
+from tests.engines import StopAfter, StoppedError, against_serial, on_every_backend
 
 
 def problem():
@@ -74,34 +54,12 @@ def same(a, b) -> None:
     assert (a.runs, a.stopped, a.temperature) == (b.runs, b.stopped, b.temperature)
 
 
-def test_abc_smc_is_the_same_on_every_backend(client) -> None:
-    fits = {b: fit(**where(b, client)) for b in BACKENDS}
-    for b in BACKENDS[1:]:
-        same(fits[b], fits["serial"])
+def test_abc_smc_is_the_same_on_every_backend(dask_client) -> None:
+    fits = on_every_backend(fit, dask_client)
+    for _, got, serial in against_serial(fits):
+        same(got, serial)
     assert len(fits["serial"].generations) >= 2  # more than the prior sample was run
     assert fits["serial"].posterior["transitions.low.own.shelter"].nunique() > 1
-
-
-class StoppedError(Exception):
-    """Stands for Ctrl-C part way through a generation."""
-
-
-class StopAfter:
-    """A progress display that stops the fit once ``n`` runs are finished."""
-
-    def __init__(self, n: int) -> None:
-        self.n, self.done = n, 0
-
-    def add(self, n: int) -> None:
-        pass
-
-    def update(self, n: int = 1, failed: int = 0) -> None:
-        self.done += n
-        if self.done >= self.n:
-            raise StoppedError
-
-    def close(self) -> None:
-        pass
 
 
 def test_stopped_inside_a_generation_resumes_to_the_same_fit(tmp_path) -> None:

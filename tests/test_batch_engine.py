@@ -111,27 +111,12 @@ def test_two_processes_equal_serial(batch, serial, tmp_path):
     _assert_same(_tables(tmp_path / "procs"), serial)
 
 
-def test_dask_cluster_equals_serial(batch, serial, tmp_path, capsys):
+def test_dask_cluster_equals_serial(batch, serial, tmp_path, capsys, dask_client):
     """The same batch on a Dask cluster, given as a Client and as an address (CLI)."""
-    distributed = pytest.importorskip("dask.distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        report = execute(batch.runs(), tmp_path / "dask", scheduler=client, progress=False)
-        code = main(
-            [
-                "batch",
-                batch.file,
-                "--scheduler",
-                cluster.scheduler_address,
-                "--out",
-                str(tmp_path / "cli"),
-                "--quiet",
-            ]
-        )
+    report = execute(batch.runs(), tmp_path / "dask", scheduler=dask_client, progress=False)
+    address = dask_client.scheduler.address
+    cli = ["batch", batch.file, "--scheduler", address, "--out", str(tmp_path / "cli")]
+    code = main([*cli, "--quiet"])
     assert report.ok and report.done == 12
     _assert_same(_tables(tmp_path / "dask"), serial)
     assert code == 0 and "12 done now" in capsys.readouterr().out

@@ -17,29 +17,8 @@ from sim.batch.cache import RunCache, run_digest
 from sim.calibration import calibrate, load_targets
 from sim.cli import main
 from sim.psa import run_psa
+from tests.engines import against_serial, on_every_backend
 from tests.test_psa import scenarios as psa_scenarios
-
-BACKENDS = ("serial", "processes", "dask")
-
-
-@pytest.fixture(scope="module")
-def client():
-    """A local Dask cluster (threads in this process: quick to start, same code path)."""
-    distributed = pytest.importorskip("dask.distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-
-
-def where(backend: str, client) -> dict:
-    """Engine arguments of a backend."""
-    if backend == "dask":
-        return {"workers": 1, "scheduler": client}
-    return {"workers": 2 if backend == "processes" else 1}
 
 
 def small(name: str = "base", p_exit: float = 0.02) -> dict:
@@ -58,31 +37,31 @@ def small(name: str = "base", p_exit: float = 0.02) -> dict:
     return d
 
 
-def test_compare_is_the_same_on_every_backend(client):
-    tables = {}
-    for b in BACKENDS:
-        cmp = sim.compare(small(), [small("alt", 0.04)], replications=3, seed=5, **where(b, client))
-        tables[b] = {
-            k: getattr(cmp, k) for k in ("runs", "differences", "table", "yearly", "weekly", "nmb")
-        }
-    for b in BACKENDS[1:]:
-        for k, ref in tables["serial"].items():
-            assert_frame_equal(tables[b][k], ref, check_exact=True, obj=f"{b} {k}")
-    assert len(tables["serial"]["runs"]) == 6
+def test_compare_is_the_same_on_every_backend(dask_client):
+    def tables(**engine) -> dict[str, pd.DataFrame]:
+        cmp = sim.compare(small(), [small("alt", 0.04)], replications=3, seed=5, **engine)
+        keys = ("runs", "differences", "table", "yearly", "weekly", "nmb")
+        return {k: getattr(cmp, k) for k in keys}
+
+    got = on_every_backend(tables, dask_client)
+    for b, other, serial in against_serial(got):
+        for k, ref in serial.items():
+            assert_frame_equal(other[k], ref, check_exact=True, obj=f"{b} {k}")
+    assert len(got["serial"]["runs"]) == 6
 
 
-def test_psa_is_the_same_on_every_backend(client):
-    got = {
-        b: run_psa(psa_scenarios(), draws=4, replications=1, seed=1, **where(b, client))
-        for b in BACKENDS
-    }
-    for b in BACKENDS[1:]:
-        assert_frame_equal(got[b].outcomes, got["serial"].outcomes, check_exact=True)
-        assert_frame_equal(got[b].draws, got["serial"].draws, check_exact=True)
+def test_psa_is_the_same_on_every_backend(dask_client):
+    got = on_every_backend(
+        lambda **engine: run_psa(psa_scenarios(), draws=4, replications=1, seed=1, **engine),
+        dask_client,
+    )
+    for b, other, serial in against_serial(got):
+        assert_frame_equal(other.outcomes, serial.outcomes, check_exact=True, obj=b)
+        assert_frame_equal(other.draws, serial.draws, check_exact=True, obj=b)
     assert got["serial"].outcomes["cost"].nunique() > 1  # the draws do differ
 
 
-def test_calibrate_is_the_same_on_every_backend(client):
+def test_calibrate_is_the_same_on_every_backend(dask_client):
     targets = load_targets(
         {
             "targets": [
@@ -93,15 +72,17 @@ def test_calibrate_is_the_same_on_every_backend(client):
         }
     )
     sc = sim.load_scenario(small())
-    fits = {
-        b: calibrate(sc, targets, "optimize", replications=2, budget=6, seed=3, **where(b, client))
-        for b in BACKENDS
-    }
-    for b in BACKENDS[1:]:
-        assert fits[b].values == fits["serial"].values
-        assert fits[b].distance == fits["serial"].distance
-        assert_frame_equal(fits[b].trace, fits["serial"].trace, check_exact=True)
-        assert_frame_equal(fits[b].table, fits["serial"].table, check_exact=True)
+    fits = on_every_backend(
+        lambda **engine: calibrate(
+            sc, targets, "optimize", replications=2, budget=6, seed=3, **engine
+        ),
+        dask_client,
+    )
+    for b, other, serial in against_serial(fits):
+        assert other.values == serial.values, b
+        assert other.distance == serial.distance, b
+        assert_frame_equal(other.trace, serial.trace, check_exact=True, obj=b)
+        assert_frame_equal(other.table, serial.table, check_exact=True, obj=b)
     assert len(fits["serial"].trace) >= 4
 
 
@@ -165,7 +146,7 @@ def test_every_heavy_command_takes_the_engine_options(command, capsys):
         assert flag in text, (command, flag)
 
 
-def test_scheduler_on_an_analysis_command(tmp_path, client):
+def test_scheduler_on_an_analysis_command(tmp_path, dask_client):
     path = tmp_path / "s.yaml"
     d = small()
     d["transitions"]["low"]["shelter"]["own"] = {
@@ -188,7 +169,7 @@ def test_scheduler_on_an_analysis_command(tmp_path, client):
                 str(dask),
                 "-q",
                 "--scheduler",
-                client.scheduler.address,
+                dask_client.scheduler.address,
             ]
         )
         == 0

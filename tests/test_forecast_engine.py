@@ -15,30 +15,11 @@ from sim.data_terms import monthly_columns
 from sim.forecast import FORECAST_OFFSET, data_series, forecast
 from sim.runner import run_once
 from tests.conftest import SCENARIOS
+from tests.engines import StopAfter, StoppedError, against_serial, on_every_backend
 
-BACKENDS = ("serial", "processes", "dask")
 POSTERIOR = pd.DataFrame(
     {"transitions.low.own.shelter": [0.001, 0.003, 0.006], "weight": [0.2, 0.5, 0.3]}
 )
-
-
-@pytest.fixture(scope="module")
-def client():
-    """A local Dask cluster (threads in this process: quick to start, same code path)."""
-    distributed = pytest.importorskip("dask.distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-
-
-def where(backend: str, client) -> dict:
-    if backend == "dask":
-        return {"workers": 1, "scheduler": client}
-    return {"workers": 2 if backend == "processes" else 1}
 
 
 def scenario():
@@ -53,34 +34,12 @@ def run(**kw) -> pd.DataFrame:
     return forecast(scenario(), POSTERIOR, (2016, 3), draws=5, replications=2, seed=4, **kw).table
 
 
-def test_forecast_is_the_same_on_every_backend(client) -> None:
-    tables = {b: run(**where(b, client)) for b in BACKENDS}
-    for b in BACKENDS[1:]:
-        assert_frame_equal(tables[b], tables["serial"], check_exact=True, obj=b)
+def test_forecast_is_the_same_on_every_backend(dask_client) -> None:
+    tables = on_every_backend(run, dask_client)
+    for b, got, serial in against_serial(tables):
+        assert_frame_equal(got, serial, check_exact=True, obj=b)
     series = set(tables["serial"]["series"].astype(str))
     assert {"homeless", "shelter", "actively_homeless", "newly_identified"} <= series
-
-
-class StoppedError(Exception):
-    """Stands for Ctrl-C part way through a forecast."""
-
-
-class StopAfter:
-    """A progress display that stops the forecast once ``n`` runs are finished."""
-
-    def __init__(self, n: int) -> None:
-        self.n, self.done = n, 0
-
-    def add(self, n: int) -> None:
-        pass
-
-    def update(self, n: int = 1, failed: int = 0) -> None:
-        self.done += n
-        if self.done >= self.n:
-            raise StoppedError
-
-    def close(self) -> None:
-        pass
 
 
 def test_stopped_forecast_resumes_to_the_same_table(tmp_path) -> None:

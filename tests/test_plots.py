@@ -181,13 +181,13 @@ def raw_code_texts(texts: list[str], names: set[str] = frozenset()) -> list[str]
     "night_shelter"), or one of ``names`` (scenario names)."""
     import re
 
-    from sim.report.outcomes import LABELS
+    from sim.report.outcomes import LABELS, MEASURES
     from sim.scenario import labels
     from sim.scenario.labels import DOTTED_KEY
 
     worded = {
         c
-        for d in (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS)
+        for d in (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS, MEASURES)
         for c, w in d.items()
         if w != c
     }
@@ -208,6 +208,7 @@ def test_raw_code_texts_finds_codes():
     ]
     assert raw_code_texts(["own home", "night shelter", "2015", "week"]) == []
     assert raw_code_texts(["randers_baseline"], {"randers_baseline"}) == ["randers_baseline"]
+    assert raw_code_texts(["actively_homeless", "pit_2015"]) == ["actively_homeless"]
 
 
 def test_standard_figures_speak_in_words(results, model):
@@ -233,3 +234,25 @@ def test_standard_figures_speak_in_words(results, model):
         assert raw_code_texts(texts) == [], (name, raw_code_texts(texts))
     rows = [t.get_text() for t in figs["flows"].axes[0].get_yticklabels()]
     assert "own home" in rows and "own" not in rows, rows
+
+
+def test_tornado_names_the_outcome_and_parameters_in_words():
+    import pandas as pd
+
+    from sim.plots.sensitivity import tornado
+
+    table = pd.DataFrame(
+        {
+            "parameter": ["places.starter.capacity"],
+            "low": [12.0],
+            "high": [36.0],
+            "base": [100.0],
+            "outcome_low": [110.0],
+            "outcome_high": [90.0],
+            "swing": [20.0],
+        }
+    )
+    ax = tornado(table, "homeless_days").axes[0]
+    assert ax.get_xlabel() == "homeless days (all citizens, horizon) (base 100)"
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == ["Places: starter homes, places [12, 36]"]

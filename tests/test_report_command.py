@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "randers_baseline.yaml")
 HOUSING_FIRST = str(ROOT / "scenarios" / "randers_housing_first.yaml")
 TARGETS = str(ROOT / "scenarios" / "targets" / "randers.yaml")
+POSTERIOR = str(ROOT / "scenarios" / "randers_posterior.csv")
 PNG = re.compile(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'")
 
 
@@ -449,7 +450,7 @@ def test_unreadable_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture) ->
 
 # ---------------------------------------------------------------- one renderer, in words
 
-WRITTEN = re.compile(r"Report written [0-9T:+-]+\.")
+WRITTEN = re.compile(r"Report written \d+ \w+ \d{4}, \d\d:\d\d UTC\.")
 
 
 def test_compare_and_report_write_the_same_report(folders: dict[str, Path]) -> None:
@@ -481,12 +482,11 @@ def visible_text(page: str) -> str:
 def raw_codes(man: dict) -> set[str]:
     """Codes that have words of their own: situations, choices, keys, outcome columns,
     and the scenarios' names."""
-    from sim.report.outcomes import LABELS
+    from sim.report.outcomes import LABELS, MEASURES
     from sim.scenario import labels
 
-    codes = {
-        c for d in (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS) for c in d if "_" in c
-    }
+    dicts = (labels.SITUATIONS, labels.CODES, labels.FIELDS, LABELS, MEASURES)
+    codes = {c for d in dicts for c in d if "_" in c}
     return codes | set(man.get("scenarios", {}))
 
 
@@ -506,20 +506,70 @@ def test_report_speaks_in_words(folders: dict[str, Path], kind: str) -> None:
         assert found == [], (name, found)
 
 
-@pytest.mark.parametrize("kind", ["run", "batch", "compare", "psa", "calibration", "sensitivity"])
-def test_figures_speak_in_words(folders: dict[str, Path], kind: str) -> None:
+#: Commands that draw figures of their own but whose folders ``homesim report`` does not
+#: read: each run small, its figures' texts recorded (evppi on the psa folder).
+DRAWN_ONLY = {
+    "abc-smc": [
+        *("calibrate", BASELINE, TARGETS, "--method", "abc-smc", "--particles", "10"),
+        *("--generations", "1", "--predictive-draws", "2", "-n", "1", "--years", "5"),
+    ],
+    "forecast": [
+        *("forecast", BASELINE, "--posterior", POSTERIOR, "--until", "2015-06"),
+        *("--draws", "2", "-n", "1"),
+    ],
+    "evppi": ["evppi", "PSA_DIR", "--method", "linear"],
+}
+
+
+@pytest.fixture(scope="module")
+def drawn(folders: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The folders of :data:`DRAWN_ONLY`, their figures' texts in FIGURE_TEXTS."""
+    from tests.test_plots import recording_figures
+
+    base = tmp_path_factory.mktemp("drawn")
+    out = {}
+    for kind, args in DRAWN_ONLY.items():
+        out[kind] = base / kind
+        args = [str(folders["psa"]) if a == "PSA_DIR" else a for a in args]
+        with recording_figures() as texts:
+            assert main([*args, "--out", str(out[kind]), *(["-q"] if kind != "evppi" else [])]) == 0
+        FIGURE_TEXTS[kind] = texts
+    return out
+
+
+def file_ids(kind: str, folder: Path) -> set[str]:
+    """Names a figure must not show: the scenarios' names (file ids), and for fits the
+    targets file's name and the method's code."""
+    man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    names = set(man.get("scenarios", {})) | set(man.get("options", []))
+    if kind in ("calibration", "abc-smc"):
+        names |= {Path(TARGETS).stem, "optimize", "abc-smc"}
+    return names
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["run", "batch", "compare", "psa", "calibration", "sensitivity", *DRAWN_ONLY],
+)
+def test_figures_speak_in_words(
+    folders: dict[str, Path], drawn: dict[str, Path], kind: str
+) -> None:
     """No figure a command or its report draws (titles, axes, ticks, legends) holds a
-    dotted scenario key or a raw code that has a label; the figures the report draws
-    (run, batch, compare) name scenarios by their titles, not their file names. (The
-    figures ``psa`` and ``calibrate`` draw themselves still name scenarios as files do.)"""
+    dotted scenario key, a raw code that has a label, or a file id: scenarios are named
+    by their titles, targets files by their descriptions. Every command that draws is
+    here: run, batch, compare, psa, calibrate (optimize and abc-smc), sensitivity,
+    forecast and evppi."""
     from tests.test_plots import raw_code_texts
 
-    man = json.loads((folders[kind] / "manifest.json").read_text(encoding="utf-8"))
-    names = set(man.get("scenarios", {})) if kind in ("run", "batch", "compare") else set()
+    folder = {**folders, **drawn}[kind]
+    names = file_ids(kind, folder)
     figures = FIGURE_TEXTS[kind]
     assert figures, f"no figure drawn for {kind}"
     for texts in figures:
         assert raw_code_texts(texts, names) == [], (kind, raw_code_texts(texts, names))
+    if kind in ("psa", "compare"):  # the legends name the scenarios by their titles
+        shown = {t for texts in figures for t in texts}
+        assert any(TITLES["randers_housing_first"] in t for t in shown), kind
 
 
 def test_budget_impact_equals_yearly_costs(folders: dict[str, Path]) -> None:

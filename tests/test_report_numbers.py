@@ -111,3 +111,60 @@ def test_titles_come_from_descriptions() -> None:
     assert short_title(man, "a") == "Randers from 2015"
     assert short_title(man, "b") == "Short one"
     assert short_title(man, "c_d") == "C d"
+
+
+def test_a_cost_that_rounds_to_zero_is_about_the_same() -> None:
+    import pandas as pd
+
+    from sim.report.compare import cost_phrase
+
+    row = pd.Series({"mean": -2e5, "low": -2e7, "high": 1.9e7})  # rounded at 10 million
+    assert cost_phrase(row, "DKK") == (
+        "It costs about the same (from saving DKK 20 million to costing DKK 19 million more)"
+    )
+    dearer = pd.Series({"mean": 4e6, "low": -2e6, "high": 1e7})
+    assert cost_phrase(dearer, "DKK").startswith("It costs DKK 4 million more")
+
+
+def test_times_are_written_for_people() -> None:
+    from sim.report.numbers import when
+
+    assert when("2026-12-01T14:34:13+00:00") == "1 December 2026, 14:34 UTC"
+    assert when("2026-06-30T23:30:00+02:00") == "30 June 2026, 21:30 UTC"
+    assert when("?") == "?"
+
+
+def test_legends_of_the_comparison_figures_sit_below_the_plot() -> None:
+    """The CE plane's and the cost-and-stock figure's legends are the figure's, under
+    the axes (they never cover a dot or a line); long titles wrap under their bars."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.plots import cea
+
+    diffs = pd.DataFrame(
+        {
+            "alternative": ["A long title of an alternative scenario, with words"] * 3,
+            "homeless_days_avoided_discounted": [1.0, 2.0, 3.0],
+            "cost_total_discounted": [-1e6, 0.0, 1e6],
+        }
+    )
+    fig = cea.ce_plane(diffs, wtp=500.0, per="homeless day avoided")
+    ax = fig.axes[0]
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "willingness to pay 500 DKK per homeless day avoided" in texts
+    box = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+    assert box.y1 <= ax.get_window_extent(fig.canvas.get_renderer()).y0  # below the axes
+    title = "Housing First with CTI (medium needs), ICM and ACT (high needs)"
+    runs = pd.DataFrame({"scenario": ["Base", title], "cost_municipality_discounted": [1e6, 2e6]})
+    bars = cea.cost_by_payer(runs, ("municipality",))
+    ticks = [t.get_text() for t in bars.axes[0].get_xticklabels()]
+    assert ticks[0] == "Base" and "\n" in ticks[1] and ticks[1].replace("\n", " ") == title
+    weeks = np.arange(3)
+    weekly = pd.DataFrame(
+        {"scenario": "Base", "week": weeks, "homeless_mean": 5.0, "homeless_low": 4.0}
+    ).assign(homeless_high=6.0)
+    yearly = pd.DataFrame({"scenario": ["Base"], "year": [2015], "cost_total": [1e6]})
+    both = cea.cost_and_stock(yearly, weekly, 2015)
+    assert all(a.get_legend() is None for a in both.axes) and len(both.legends) == 1

@@ -18,11 +18,12 @@ from sim.commands.engine_options import (
     show_progress,
 )
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
-from sim.plots.calibration import fit_plot
+from sim.plots.calibration import fit_plot, fit_title
 from sim.plots.posterior import marginal_plot, pair_plot, predictive_plot
 from sim.posterior import PosteriorFit, fit_posterior, posterior_scenario_yaml
 from sim.results_io import finish, manifest, write_csv, write_json, write_parquet, write_text
 from sim.scenario.errors import ScenarioError
+from sim.scenario.labels import titles_of
 from sim.scenario.loader import load_scenario
 
 
@@ -173,7 +174,7 @@ def _fit_and_write(args: argparse.Namespace, sc, targets, out: Path, workers: in
     if fit.posterior is not None:
         write_csv(out / "posterior.csv", fit.posterior)
     write_json(out / "fit.json", stats)
-    fit_plot(fit.table, out / "fit.png", f"{sc.name} fitted to {targets.name} ({fit.method})")
+    fit_plot(fit.table, out / "fit.png", fit_title(sc, targets, fit.method))
     write_json(
         out / "manifest.json",
         finish(
@@ -255,13 +256,13 @@ def run_smc(args: argparse.Namespace, sc, targets, out: Path) -> int:
     write_json(out / "fit.json", fit.statistics())
     names = [p.path for p in fit.free]
     ranges = [(p.low, p.high) for p in fit.free]
-    title = f"{sc.name}: posterior from {targets.name} ({len(fit.posterior)} particles)"
+    title = f"{fit_title(sc, targets, 'abc-smc')}, {len(fit.posterior)} particles"
     marginal_plot(fit.posterior, names, ranges, out / "marginals.png", title)
     pair_plot(fit.posterior, names, ranges, out / "pairs.png", title)
     predictive_plot(
         fit.predictive,
         out / "predictive.png",
-        f"{sc.name}: observed against the posterior-predictive intervals",
+        f"{titles_of([sc])[sc.name]}: observed against the posterior-predictive intervals",
     )
     write_json(
         out / "manifest.json",

@@ -15,6 +15,7 @@ from sim.evppi import METHODS, evppi_table
 from sim.plots.style import PALETTE, new_figure
 from sim.results_io import atomic_write, write_csv, write_json
 from sim.scenario.errors import ScenarioError
+from sim.scenario.labels import parameter_label
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -144,7 +145,8 @@ def evppi_plot(table: pd.DataFrame, curves: pd.DataFrame, path: Path) -> None:
             label="EVPI (all parameters)",
         )
     for i, (name, sub) in enumerate(table.groupby("group", sort=False)):
-        ax.plot(sub["wtp"], sub["evppi"], color=PALETTE[i % 7], lw=1.4, label=name)
+        label = parameter_label(str(name))
+        ax.plot(sub["wtp"], sub["evppi"], color=PALETTE[i % 7], lw=1.4, label=label)
     ax.set_xlabel("willingness to pay (DKK per unit of effect)")
     ax.set_ylabel("EVPPI, modelled population (DKK)")
     ax.legend(frameon=False, fontsize=7)

@@ -29,6 +29,7 @@ from sim.forecast import (
 from sim.plots.forecast import forecast_plot
 from sim.results_io import manifest, write_csv, write_json
 from sim.scenario.errors import ScenarioError
+from sim.scenario.labels import titles_of
 from sim.scenario.loader import load_scenario
 
 
@@ -183,7 +184,7 @@ def _forecast_and_write(
     forecast_plot(
         fc.table,
         out / "forecast.png",
-        f"{sc.name}: forecast to {args.until} ({args.draws} posterior draws x "
+        f"{titles_of([sc])[sc.name]}: forecast to {args.until} ({args.draws} posterior draws x "
         f"{args.replications} runs)",
         series=plot_series(fc.table),
         data_until=mark,

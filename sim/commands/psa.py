@@ -25,6 +25,7 @@ from sim.plots.psa import ce_plane, ceac_plot, evpi_plot
 from sim.psa import NOISE, curves, incremental, run_psa, summary_table, wtp_grid
 from sim.results_io import finish, manifest, write_csv, write_json
 from sim.scenario.errors import ScenarioError
+from sim.scenario.labels import titles_of
 from sim.scenario.loader import load_scenario
 from sim.userfiles import read_text
 
@@ -178,9 +179,11 @@ def _run_and_write(
     write_csv(out / "incremental.csv", inc)
     write_csv(out / "summary.csv", table)
     write_csv(out / "ceac_evpi.csv", cur)
+    shown = titles_of(scenarios)
     if len(res.names) > 1:
-        ce_plane(inc, out / "ce_plane.png", effect_label, f"{outcome_label(args.cost)} (DKK)")
-    ceac_plot(cur, res.names, out / "ceac.png", f"DKK per unit of {effect_label}")
+        cost_label = f"{outcome_label(args.cost)} (DKK)"
+        ce_plane(inc, out / "ce_plane.png", effect_label, cost_label, shown)
+    ceac_plot(cur, res.names, out / "ceac.png", f"DKK per unit of {effect_label}", shown)
     evpi_plot(cur, out / "evpi.png", f"DKK per unit of {effect_label}")
     write_json(
         out / "manifest.json",

@@ -1,8 +1,15 @@
-"""Calibration fit plot: observed figures against simulated ones, with intervals."""
+"""Calibration fit plot: observed figures against simulated ones, with intervals.
+
+Targets are named in words (their measure without the year, "homeless at the national
+count"), the fit's title by the scenario's title and the targets file's description.
+"""
 
 from __future__ import annotations
 
+import re
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,6 +17,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.plots.style import PALETTE, finish
+from sim.report.outcomes import measure_label, outcome_label
+from sim.scenario.labels import short_scenario_title
 
 
 def fit_plot(
@@ -32,10 +41,7 @@ def fit_plot(
     for ax, g in zip(axes[:, 0], groups, strict=True):
         sub = t[t["group"] == g]
         x = np.arange(len(sub))
-        labels = [
-            str(int(y)) if pd.notna(y) else n
-            for n, y in zip(sub["target"], sub["year"], strict=True)
-        ]
+        labels = tick_labels(sub)
         ax.errorbar(
             x - 0.1,
             sub["observed"],
@@ -65,7 +71,48 @@ def fit_plot(
     return finish(fig, path)
 
 
+def tick_labels(sub: pd.DataFrame) -> list[str]:
+    """A target's tick: its year, its month (``2018-01``), or its words if undated."""
+    out = []
+    for name, year in zip(sub["target"], sub["year"], strict=True):
+        month = _MONTH.search(str(name))
+        if month:
+            out.append(month.group(1))
+        elif pd.notna(year):
+            out.append(str(int(year)))
+        else:
+            out.append(outcome_label(str(name)))
+    return out
+
+
 def _group(name: str, year: float | None) -> str:
+    """The panel of a target: its measure in words, without the year or month."""
     if year is None or pd.isna(year):
         return "other targets"
-    return name.replace(f"_{int(year)}", "").replace(str(int(year)), "").strip("_ ")
+    y = str(int(year))
+    measure = "/".join(
+        _MONTH.sub("", part).removesuffix(f"_{y}") for part in str(name).split("/")
+    ).strip("_ ")
+    return measure_label(measure)
+
+
+_MONTH = re.compile(r"_(\d{4}-\d{2})\b")
+
+#: Calibration methods in words.
+METHODS = {
+    "optimize": "best fit by optimisation",
+    "abc": "ABC rejection sample",
+    "abc-smc": "ABC-SMC posterior",
+}
+
+
+def fit_title(scenario: Any, targets: Any, method: str) -> str:
+    """Title of a fit's figure: the scenario's title, the targets', and the method.
+
+    ``scenario`` is a loaded scenario, ``targets`` a targets file (its description,
+    else its name in words).
+    """
+    sc = short_scenario_title(scenario.name, scenario.params.description)
+    tg = short_scenario_title(targets.name, targets.description)
+    text = f"{sc}\nfitted to: {tg} ({METHODS.get(method, method)})"
+    return "\n".join(textwrap.fill(line, 80) for line in text.split("\n"))

@@ -6,12 +6,15 @@ returns a matplotlib figure; the caller saves it.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.plots.style import PALETTE, new_figure
+from sim.plots.style import PALETTE, legend_below, new_figure
+from sim.scenario.labels import code_label
 
 PAYER_COLOURS = {
     "municipality": "#0072B2",
@@ -30,11 +33,13 @@ def ce_plane(
     currency: str = "DKK",
     effect_label: str = "homeless days avoided (discounted)",
     wtp: float | None = None,
+    per: str = "unit of effect",
 ):
     """Incremental cost against effect gain: a dot per replication, a cross per mean.
 
     Right of the vertical axis is better, below the horizontal axis cheaper. A dashed
-    line marks the willingness to pay ``wtp`` (DKK per unit of effect) if given.
+    line marks the willingness to pay ``wtp`` (DKK per ``per``, one unit of the effect)
+    if given.
     """
     fig, ax = new_figure(7.0, 5.0)
     for i, (alt, d) in enumerate(differences.groupby("alternative", sort=False)):
@@ -62,7 +67,7 @@ def ce_plane(
             ls="--",
             color="grey",
             lw=1,
-            label=f"willingness to pay {wtp:,.0f} {currency} per unit",
+            label=f"willingness to pay {wtp:,.0f} {currency} per {per}",
         )
         ax.set_xlim(*xs)
         ax.set_ylim(*ys)
@@ -71,8 +76,7 @@ def ce_plane(
     ax.set_ylabel(f"incremental cost, million {currency} (discounted)")
     ax.set_title("Cost-effectiveness plane (each dot one replication)")
     _corner_labels(ax)
-    ax.legend(frameon=False, fontsize=8, loc="best")
-    fig.tight_layout()
+    legend_below(fig, ax)  # below the plane: the dots may be anywhere on it
     return fig
 
 
@@ -93,9 +97,10 @@ def cost_by_payer(runs: pd.DataFrame, payers: tuple[str, ...], currency: str = "
         / 1e6
     )
     bottom = np.zeros(len(names))
+    shown = [textwrap.fill(n, 30) for n in names]  # long titles on a few lines each
     for p in payers:
         vals = means[f"cost_{p}_discounted"].to_numpy()
-        ax.bar(names, vals, bottom=bottom, label=p, color=PAYER_COLOURS.get(p))
+        ax.bar(shown, vals, bottom=bottom, label=code_label(p), color=PAYER_COLOURS.get(p))
         bottom += vals
     ax.set_ylabel(f"million {currency} (discounted, mean)")
     ax.set_title("Cost over the horizon by payer")
@@ -130,9 +135,8 @@ def cost_and_stock(
     ax1.yaxis.set_major_formatter(_ONE_DECIMAL)
     # the axis starts near the data, so that differences between scenarios show; the
     # report's budget table gives the levels
-    ax1.legend(frameon=False, fontsize=8)
     ax2.set_ylabel("homeless (persons)")
     ax2.set_xlabel("year")
     ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
+    legend_below(fig, ax2)  # under both panels: inside, it covers a line
     return fig

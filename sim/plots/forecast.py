@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.plots.style import PALETTE
+from sim.report.outcomes import measure_label
 from sim.results_io import atomic_write
 
 
@@ -57,7 +58,7 @@ def forecast_plot(
             ax.axvline(periods.index(data_until) + 0.5, color=PALETTE[7], lw=0.8, ls="--")
         step = max(1, len(x) // 10)
         ax.set_xticks(x[::step], periods[::step], fontsize=7)
-        ax.set_title(name, fontsize=9, loc="left")
+        ax.set_title(measure_label(name), fontsize=9, loc="left")
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(alpha=0.25)
     axes[0, 0].legend(frameon=False, fontsize=8, ncol=4)

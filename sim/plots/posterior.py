@@ -1,7 +1,12 @@
-"""Posterior plots: marginals, pairs, and observed figures against predictive intervals."""
+"""Posterior plots: marginals, pairs, and observed figures against predictive intervals.
+
+Parameters are named in words (:func:`sim.scenario.labels.key_label`), targets as in the
+fit plot.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -9,15 +14,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.plots.calibration import _group
+from sim.plots.calibration import _group, tick_labels
 from sim.plots.style import PALETTE
 from sim.results_io import atomic_write
+from sim.scenario.labels import key_label
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
     fig.tight_layout()
     atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
     plt.close(fig)
+
+
+def _wrapped(key: str, width: int) -> str:
+    """A parameter's dotted key in words, wrapped to lines of ``width`` characters."""
+    return textwrap.fill(key_label(key) if "." in key else key, width)
 
 
 def marginal_plot(
@@ -38,7 +49,7 @@ def marginal_plot(
     for ax, name, (lo, hi) in zip(axes.ravel(), params, ranges, strict=False):
         ax.hist(posterior[name], bins=25, range=(lo, hi), weights=w, color=PALETTE[0], alpha=0.8)
         ax.set_xlim(lo, hi)
-        ax.set_title(name, fontsize=8, loc="left")
+        ax.set_title(_wrapped(name, 40), fontsize=8, loc="left")
         ax.set_yticks([])
         ax.spines[["top", "right", "left"]].set_visible(False)
     for ax in axes.ravel()[n:]:
@@ -79,9 +90,9 @@ def pair_plot(
             ax.set_xlim(*ranges[j])
             ax.tick_params(labelsize=6)
             if i == n - 1:
-                ax.set_xlabel(xj, fontsize=6)
+                ax.set_xlabel(_wrapped(xj, 28), fontsize=6)
             if j == 0 and i > 0:
-                ax.set_ylabel(yi, fontsize=6)
+                ax.set_ylabel(_wrapped(yi, 28), fontsize=6)
     fig.suptitle(title, fontsize=10)
     _save(fig, path)
 
@@ -101,10 +112,7 @@ def predictive_plot(table: pd.DataFrame, path: Path, title: str) -> None:
     for ax, g in zip(axes[:, 0], groups, strict=True):
         sub = t[t["group"] == g]
         x = np.arange(len(sub))
-        labels = [
-            str(int(y)) if pd.notna(y) else n
-            for n, y in zip(sub["target"], sub["year"], strict=True)
-        ]
+        labels = tick_labels(sub)
         ax.vlines(
             x,
             sub["low_95"],

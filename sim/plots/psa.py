@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -15,17 +16,26 @@ def ce_plane(
     path: Path | None = None,
     effect_label: str = "effect",
     cost_label: str = "cost (DKK)",
+    titles: Mapping[str, str] | None = None,
 ) -> Figure:
     """Incremental cost against effect gain, one point per draw and alternative.
 
-    ``inc`` is :func:`sim.psa.incremental` output. Returns the figure; with ``path`` it
-    is also written there (PNG) and closed.
+    ``inc`` is :func:`sim.psa.incremental` output; ``titles`` (scenario name -> title,
+    :func:`sim.scenario.labels.titles_of`) names the alternatives in the legend. Returns
+    the figure; with ``path`` it is also written there (PNG) and closed.
     """
+    titles = titles or {}
     fig, ax = new_figure(7, 5)
     for i, (alt, g) in enumerate(inc.groupby("alternative", sort=False)):
         colour = PALETTE[i % len(PALETTE)]
         ax.scatter(
-            g["gain"], g["d_cost"], s=8, alpha=0.45, color=colour, label=alt, edgecolors="none"
+            g["gain"],
+            g["d_cost"],
+            s=8,
+            alpha=0.45,
+            color=colour,
+            label=titles.get(alt, alt),
+            edgecolors="none",
         )
         ax.scatter(
             [g["gain"].mean()],
@@ -50,16 +60,22 @@ def ceac_plot(
     names: list[str],
     path: Path | None = None,
     wtp_label: str = "DKK per unit of effect",
+    titles: Mapping[str, str] | None = None,
 ) -> Figure:
     """Probability that each option is the most cost-effective, against WTP.
 
-    ``curves`` is :func:`sim.psa.curves` output. Returns the figure (saved too with
-    ``path``).
+    ``curves`` is :func:`sim.psa.curves` output; ``titles`` (scenario name -> title)
+    names the options in the legend. Returns the figure (saved too with ``path``).
     """
+    titles = titles or {}
     fig, ax = new_figure(7, 4)
     for i, name in enumerate(names):
         ax.plot(
-            curves["wtp"], curves[f"p_{name}"], color=PALETTE[i % len(PALETTE)], label=name, lw=1.8
+            curves["wtp"],
+            curves[f"p_{name}"],
+            color=PALETTE[i % len(PALETTE)],
+            label=titles.get(name, name),
+            lw=1.8,
         )
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(f"willingness to pay ({wtp_label})")

@@ -9,7 +9,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.plots.style import PALETTE, finish, new_figure
-from sim.scenario.labels import key_label, looks_like_key, words
+from sim.report.outcomes import outcome_label
+from sim.scenario.labels import looks_like_key, parameter_label
 
 
 def tornado(table: pd.DataFrame, outcome: str, path: Path | None = None, top: int = 15) -> Figure:
@@ -40,7 +41,7 @@ def _label(row) -> str:
 
 def _words(name: str) -> str:
     """Words for a parameter's dotted key or an outcome's column name."""
-    return key_label(name) if looks_like_key(name) else words(name)
+    return outcome_label(name) if not looks_like_key(name) else parameter_label(name)
 
 
 def sobol_bars(table: pd.DataFrame, outcome: str, path: Path | None = None) -> Figure:

@@ -31,6 +31,21 @@ def new_figure(width: float = 7.0, height: float = 4.0):
     return fig, ax
 
 
+def legend_below(fig: Figure, ax, fontsize: float = 8) -> None:
+    """The legend of ``ax`` under the figure, one entry a line, so it never covers data.
+
+    Lays the figure out with room for it (about 0.2 inch a line).
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        fig.tight_layout()
+        return
+    lines = sum(1 + label.count("\n") for label in labels)
+    room = min(0.45, (0.22 * lines + 0.15) / fig.get_figheight())
+    fig.legend(handles, labels, loc="lower left", frameon=False, fontsize=fontsize)
+    fig.tight_layout(rect=(0, room, 1, 1))
+
+
 def finish(fig: Figure, path: str | Path | None = None) -> Figure:
     """Lay the figure out and return it.
 

@@ -18,7 +18,14 @@ from sim.report.figures import existing
 from sim.report.numbers import num, share, value
 from sim.report.outcomes import outcome_label
 from sim.report.reading import about_run, read_manifest
-from sim.report.scenarios import as_written, names_of, parameter_blocks, source_of, titles
+from sim.report.scenarios import (
+    as_written,
+    names_of,
+    parameter_blocks,
+    source_of,
+    teams_of,
+    titles,
+)
 from sim.scenario.labels import key_label
 
 #: Most rows of a sensitivity table shown (the rest are in its CSV file).
@@ -82,7 +89,7 @@ def build_calibration(folder: Path, md_path: Path) -> Report:
         table(
             pd.DataFrame(
                 {
-                    "parameter": [key_label(p) for p in values],
+                    "parameter": [key_label(p, teams_of(man)) for p in values],
                     "fitted value": [value(v) for v in values.values()],
                     "as written": [value(as_written(man, p)) for p in values],
                     "source as written": [source_of(man, p) for p in values],
@@ -108,7 +115,7 @@ def build_calibration(folder: Path, md_path: Path) -> Report:
             table(
                 pd.DataFrame(
                     {
-                        "parameter": [key_label(c) for c in cols],
+                        "parameter": [key_label(c, teams_of(man)) for c in cols],
                         "mean": [num(post[c].mean()) for c in cols],
                         "2.5%": [num(post[c].quantile(0.025)) for c in cols],
                         "97.5%": [num(post[c].quantile(0.975)) for c in cols],

@@ -9,6 +9,7 @@ outcomes, cost items, caveats, and, folded at the end, parameters and unit costs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,11 @@ from sim.report.blocks import Block, Details, Figure, Heading, Notes, Report, Ta
 from sim.report.caveats import caveat_blocks
 from sim.report.figures import from_matplotlib
 from sim.report.numbers import at_place, estimate, estimate_place, interval, money, share
-from sim.report.outcomes import means_by_scenario, other_columns
+from sim.report.outcomes import item_label, means_by_scenario, other_columns
 from sim.report.reading import about_run, read_manifest, read_tables
-from sim.report.scenarios import parameter_blocks, titles
+from sim.report.scenarios import parameter_blocks, teams_of, titles
 from sim.report.units import unit_cost_table
 from sim.scenario.costs_schema import PAYERS
-from sim.scenario.labels import words
 
 TABLES = ("runs", "differences", "comparison", "nmb", "verdicts", "yearly", "weekly")
 
@@ -104,8 +104,8 @@ def build(folder: Path, md_path: Path) -> Report:
         Heading("Costs and homeless people over time"),
         figs["cost_by_payer.png"],
         figs["cost_stock.png"],
-        *outcome_blocks(t["runs"], [base, *alts], short, cur),
-        *item_blocks(t["runs"], [base, *alts], short, cur),
+        *outcome_blocks(t["runs"], [base, *alts], short, cur, teams_of(man)),
+        *item_blocks(t["runs"], [base, *alts], short, cur, teams_of(man)),
         *caveat_blocks("compare"),
         Heading("How this was made"),
         Notes(
@@ -212,7 +212,12 @@ def cost_phrase(c: pd.Series, cur: str) -> str:
         return f"It costs {m(c['mean'])} more ({m(c['low'])} to {m(c['high'])})"
     if c["high"] < 0:
         return f"It saves {m(-c['mean'])} ({m(-c['high'])} to {m(-c['low'])})"
-    head = f"It costs {m(c['mean'])} more" if c["mean"] >= 0 else f"It saves {m(-c['mean'])}"
+    if at_place(c["mean"], place) == "0":  # not "it saves DKK 0"
+        head = "It costs about the same"
+    elif c["mean"] > 0:
+        head = f"It costs {m(c['mean'])} more"
+    else:
+        head = f"It saves {m(-c['mean'])}"
     return f"{head} (from {more(c['low'])} to {more(c['high'])})"
 
 
@@ -323,37 +328,51 @@ def _effect_label(name: str) -> str:
 
 
 def outcome_blocks(
-    runs: pd.DataFrame, names: list[str], short: dict[str, str], cur: str
+    runs: pd.DataFrame,
+    names: list[str],
+    short: dict[str, str],
+    cur: str,
+    teams: Mapping[str, str] | None = None,
 ) -> list[Block]:
-    """Mean outcomes by scenario; every other outcome column folded below."""
+    """Mean outcomes by scenario; every other outcome column folded below.
+
+    ``teams`` (name -> label) names the support teams.
+    """
     cols = [c for c in OUTCOMES if c in runs.columns]
     titled = {n: short[n] for n in names}
     others = [c for c in other_columns(runs, cols) if not c.startswith("cost_item_")]
     return [
         Heading("Mean outcomes by scenario"),
         table(
-            means_by_scenario(runs, cols, titled, cur),
+            means_by_scenario(runs, cols, titled, cur, teams),
             note="Means over replications, each rounded at the place its 95% interval supports.",
         ),
         Details(
             f"Other outcomes ({len(others)})",
-            (table(means_by_scenario(runs, others, titled, cur)),),
+            (table(means_by_scenario(runs, others, titled, cur, teams)),),
         ),
     ]
 
 
 def item_blocks(
-    runs: pd.DataFrame, names: list[str], short: dict[str, str], cur: str
+    runs: pd.DataFrame,
+    names: list[str],
+    short: dict[str, str],
+    cur: str,
+    teams: Mapping[str, str] | None = None,
 ) -> list[Block]:
-    """Mean discounted cost of each cost line by scenario (lines that cost something)."""
+    """Mean discounted cost of each cost line by scenario (lines that cost something).
+
+    ``teams`` (name -> label) names the support teams' lines.
+    """
     cols = [
         c
         for c in runs.columns
         if c.startswith("cost_item_") and c.endswith("_discounted") and runs[c].any()
     ]
-    frame = means_by_scenario(runs, cols, {n: short[n] for n in names}, cur)
+    frame = means_by_scenario(runs, cols, {n: short[n] for n in names}, cur, teams)
     frame["outcome"] = [
-        words(c.removeprefix("cost_item_").removesuffix("_discounted")) for c in cols
+        item_label(c.removeprefix("cost_item_").removesuffix("_discounted"), teams) for c in cols
     ]
     return [
         Heading(f"Cost by item ({cur}, discounted, mean over replications)"),
@@ -377,6 +396,10 @@ FIGURE_NOTES = {
 }
 
 
+#: One unit of the effect the willingness to pay values (homeless days avoided).
+WTP_PER = "homeless day avoided"
+
+
 def draw_figures(
     folder: Path, t: dict[str, pd.DataFrame], s: dict, short: dict[str, str]
 ) -> dict[str, Figure]:
@@ -387,7 +410,7 @@ def draw_figures(
     runs = t["runs"].assign(scenario=t["runs"]["scenario"].map(short))
     made = {
         "ce_plane.png": cea_plots.ce_plane(
-            diffs, currency=cur, wtp=wtp[len(wtp) // 2] if wtp else None
+            diffs, currency=cur, wtp=wtp[len(wtp) // 2] if wtp else None, per=WTP_PER
         ),
         "cost_by_payer.png": cea_plots.cost_by_payer(runs, PAYERS, cur),
         "cost_stock.png": cea_plots.cost_and_stock(

@@ -9,6 +9,7 @@ zero is written as 0.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -132,3 +133,12 @@ def value(v: Any) -> str:
     if isinstance(v, dict):
         return ", ".join(f"{k}: {value(x)}" for k, x in v.items())
     return str(v)
+
+
+def when(iso: str) -> str:
+    """An ISO 8601 time for people: "1 December 2026, 14:34 UTC" (others as given)."""
+    try:
+        t = dt.datetime.fromisoformat(str(iso)).astimezone(dt.UTC)
+    except ValueError:
+        return str(iso)
+    return f"{t.day} {t:%B %Y, %H:%M} UTC"

@@ -9,12 +9,14 @@ a new column never breaks a report and an absent one is simply left out.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from sim.report.numbers import at_place, estimate_place, place_for
-from sim.scenario.labels import key_label, word, words
+from sim.scenario.labels import POLICIES, SITUATIONS, key_label, word, words
 
 #: Main outcomes of a run, in the order the report lists them (after yearly counts).
 MAIN_OUTCOMES = (
@@ -63,36 +65,104 @@ _YEARLY = {
 }
 _SKIP = {"replication", "seed", "weeks", "point", "draw"}
 
+#: Measures of a year or month (the count, the data sets' own terms, forecast series),
+#: written without their period; a column adds it: ``pit_rough_2015``.
+MEASURES: dict[str, str] = {
+    "homeless": "all homeless",
+    "pit": "homeless at the national count",
+    "shelter_users": "shelter (§110) users",
+    "homeless_any": "people homeless at some time",
+    "actively_homeless": "actively homeless in the shelter system",
+    "newly_identified": "newly identified in the shelter system",
+    "returned_from_housing": "returned to the shelter system from housing",
+    "returned_to_shelter": "returned to the shelter system",
+    "moved_to_housing": "moved to housing from the shelter system",
+    "became_inactive": "became inactive in the shelter system",
+    "us_pit_sheltered": "sheltered on the count night",
+    "us_pit_unsheltered": "unsheltered on the count night",
+}
+_PERIOD = re.compile(r"^(?P<head>.+)_(?P<period>\d{4}(?:-\d{2})?)$")
 
-def outcome_label(column: str, currency: str = "DKK") -> str:
-    """Words for a summary column (a made-up label for columns not listed)."""
+
+def measure_label(measure: str, teams: Mapping[str, str] | None = None) -> str:
+    """Words for a measure without its period.
+
+    ``pit`` -> "homeless at the national count", ``pit_rough`` -> "rough sleeping at
+    the national count", ``actively_homeless_chronic`` -> "... (chronic)"; a ratio
+    ``a/b`` -> "a as a share of b".
+    """
+    if "/" in measure:
+        top, _, bottom = measure.partition("/")
+        return f"{measure_label(top, teams)} as a share of {measure_label(bottom, teams)}"
+    period = _PERIOD.match(measure)
+    if period:
+        return f"{measure_label(period['head'], teams)}, {period['period']}"
+    if measure in MEASURES:
+        return MEASURES[measure]
+    if measure.endswith("_chronic") and measure.removesuffix("_chronic") in MEASURES:
+        return f"{MEASURES[measure.removesuffix('_chronic')]} (chronic)"
+    if measure.startswith("pit_") and measure.removeprefix("pit_") in SITUATIONS:
+        return f"{SITUATIONS[measure.removeprefix('pit_')]} at the national count"
+    return LABELS.get(measure) or words(measure, teams)
+
+
+def outcome_label(
+    column: str, currency: str = "DKK", teams: Mapping[str, str] | None = None
+) -> str:
+    """Words for a summary column (a made-up label for columns not listed).
+
+    ``teams`` (name -> label, :func:`sim.scenario.labels.team_labels`) names the support
+    teams of ``support_weeks_<team>`` and ``cost_item_support_<team>``.
+    """
     if "." in column:  # a scenario key (the values a batch's sweep point set)
-        return key_label(column)
+        return key_label(column, teams)
     head, _, tail = column.rpartition("_")
     if head in _YEARLY and tail.isdigit():
         return _YEARLY[head].format(tail)
+    period = _PERIOD.match(column)
     if column in LABELS:
         label = LABELS[column]
+    elif period and not column.startswith("cost_"):
+        return measure_label(column)
     elif column.startswith("cost_"):
-        label = _cost_label(column)
+        label = _cost_label(column, teams)
     elif column.startswith(("support_weeks_", "support_starts_")):
         what = "support_weeks" if column.startswith("support_weeks_") else "support_starts"
-        team = words(column.removeprefix(what + "_")).removesuffix(" support")
-        label = f"weeks of {team} support" if what == "support_weeks" else f"{team} support started"
+        label = _support_label(column.removeprefix(what + "_"), what, teams)
     else:
-        label = words(column)
+        label = measure_label(column, teams)
     return f"{label} ({currency})" if column.startswith("cost_") else label
 
 
-def _cost_label(column: str) -> str:
+def _support_label(team: str, what: str, teams: Mapping[str, str] | None) -> str:
+    """Weeks of a team's support, or its support started: "weeks of CTI support"."""
+    if teams and team in teams and teams[team] != word(team):  # a label of its own
+        by = teams[team]
+        return (
+            f"weeks of support by {by}" if what == "support_weeks" else f"support started by {by}"
+        )
+    name = words(team).removesuffix(" support")
+    return f"weeks of {name} support" if what == "support_weeks" else f"{name} support started"
+
+
+def _cost_label(column: str, teams: Mapping[str, str] | None = None) -> str:
     rest = column.removeprefix("cost_")
     disc = rest.endswith("_discounted")
     rest = rest.removesuffix("_discounted")
     if rest.startswith("item_"):
-        what = f"cost of {words(rest.removeprefix('item_'))}"
+        what = f"cost of {item_label(rest.removeprefix('item_'), teams)}"
     else:
         what = f"cost to the {word(rest)}"
     return what + (", discounted" if disc else "")
+
+
+def item_label(item: str, teams: Mapping[str, str] | None = None) -> str:
+    """Words for a cost line (``support_youth_icm`` -> "support: ICM for young people")."""
+    for what in ("support", "staff"):
+        team = item.removeprefix(f"{what}_")
+        if item.startswith(f"{what}_") and (team in (teams or {}) or team in POLICIES):
+            return f"{what}: {words(team, teams)}"
+    return words(item, teams)
 
 
 def yearly_columns(columns: list[str]) -> list[str]:
@@ -139,15 +209,20 @@ def mean_place(x: np.ndarray) -> int:
 
 
 def means_by_scenario(
-    runs: pd.DataFrame, columns: list[str], names: dict[str, str], currency: str
+    runs: pd.DataFrame,
+    columns: list[str],
+    names: dict[str, str],
+    currency: str,
+    teams: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Return the mean of each column by scenario (columns titled by ``names``).
 
-    Each is rounded at the place its 95% interval over runs supports.
+    Each is rounded at the place its 95% interval over runs supports; ``teams`` names
+    the support teams (:func:`outcome_label`).
     """
     rows = []
     for c in columns:
-        row = {"outcome": outcome_label(c, currency)}
+        row = {"outcome": outcome_label(c, currency, teams)}
         for name, title in names.items():
             x = runs.loc[runs["scenario"] == name, c].to_numpy(float)
             x = x[np.isfinite(x)]

@@ -16,7 +16,14 @@ from sim.report.caveats import caveat_blocks
 from sim.report.figures import existing
 from sim.report.numbers import estimate, interval, num, share
 from sim.report.reading import about_run, read_manifest
-from sim.report.scenarios import currency_of, names_of, parameter_blocks, source_of, titles
+from sim.report.scenarios import (
+    currency_of,
+    names_of,
+    parameter_blocks,
+    source_of,
+    teams_of,
+    titles,
+)
 from sim.scenario.labels import key_label
 
 FIGURES = {
@@ -161,7 +168,7 @@ def drawn_blocks(man: dict, draws: pd.DataFrame) -> list[Block]:
         table(
             pd.DataFrame(
                 {
-                    "parameter": [key_label(p) for p in params],
+                    "parameter": [key_label(p, teams_of(man)) for p in params],
                     "mean": [num(draws[p].mean()) for p in params],
                     "2.5%": [num(draws[p].quantile(0.025)) for p in params],
                     "97.5%": [num(draws[p].quantile(0.975)) for p in params],

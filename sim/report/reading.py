@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.report.numbers import when
+
 
 def read_manifest(folder: Path) -> dict:
     """manifest.json of a results folder (ValueError if it is not valid JSON)."""
@@ -28,5 +30,5 @@ def about_run(man: dict) -> str:
     """Command, version and start time of the run, for the notes on how it was made."""
     return (
         f"Command: {man.get('command', '?')}; homesim {man.get('version', '?')}, "
-        f"started {man.get('started', '?')}."
+        f"started {when(man.get('started', '?'))}."
     )

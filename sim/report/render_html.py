@@ -10,6 +10,7 @@ import base64
 import html
 
 from sim.report.blocks import Block, Details, Figure, Heading, Notes, Report, Table, Verdict
+from sim.report.numbers import when
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:64rem;
@@ -24,7 +25,7 @@ table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}
 caption{text-align:left;font-weight:600;padding:.2rem 0}
 th,td{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;
-white-space:nowrap}
+white-space:nowrap}th.n{white-space:normal;max-width:16rem}td:first-child{min-width:11rem}
 p.note,figcaption{color:#555;font-size:.85rem}
 img{max-width:100%}figure{margin:1rem 0}figure.lead img{max-width:36rem}
 div.lead{display:flex;flex-wrap:wrap;gap:0 1.5rem;align-items:flex-start}
@@ -74,7 +75,7 @@ def to_html(report: Report) -> str:
         f"<script>{PRINT_SCRIPT}</script></head><body>\n"
         f"<header><h1>{esc(report.title)}</h1>"
         f"<p class='subtitle'>{esc(report.subtitle)}</p></header>\n{body}\n"
-        f"<footer><p>Report written {esc(report.written)}.</p></footer>\n"
+        f"<footer><p>Report written {esc(when(report.written))}.</p></footer>\n"
         "</body></html>\n"
     )
 

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from sim.report.blocks import Block, Details, Figure, Heading, Notes, Report, Table, Verdict
+from sim.report.numbers import when
 
 
 def to_markdown(report: Report, base: Path) -> str:
@@ -18,7 +19,7 @@ def to_markdown(report: Report, base: Path) -> str:
         f"# {report.title}",
         report.subtitle,
         *(_block(b, base) for b in report.blocks),
-        f"Report written {report.written}.",
+        f"Report written {when(report.written)}.",
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
 

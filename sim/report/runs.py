@@ -11,6 +11,7 @@ single runs.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +27,13 @@ from sim.report.outcomes import main_columns, mean_place, other_columns, outcome
 from sim.report.reading import about_run, read_manifest
 from sim.report.scenarios import (
     currency_of,
-    name_in_words,
     names_of,
     parameter_blocks,
     shown_value,
+    teams_of,
     titles,
 )
-from sim.scenario.labels import in_words, key_label
+from sim.scenario.labels import in_words, key_label, name_in_words
 
 #: Most stock figures drawn in one report (one per scenario or sweep point).
 MAX_STOCK_FIGURES = 6
@@ -147,7 +148,7 @@ def runs_body(
     made: str = "",
 ) -> list[Block]:
     """Verdict, main outcomes, figures, caveats and parameters of run and batch folders."""
-    cur = currency_of(man)
+    cur, teams = currency_of(man), teams_of(man)
     blocks: list[Block] = []
     if summary.empty:
         blocks.append(Verdict(("No finished runs in this folder.",)))
@@ -160,7 +161,7 @@ def runs_body(
                 )
             )
         )
-        blocks += outcome_tables(summary, groups, cur)
+        blocks += outcome_tables(summary, groups, cur, teams=teams)
     figures = stock_figures(weekly, groups, md_path)
     blocks += figures[:1]
     blocks += extra or []
@@ -182,7 +183,7 @@ def runs_body(
         blocks.append(
             Details(
                 f"Other outcomes ({len(others)})",
-                tuple(outcome_tables(summary, groups, cur, others)),
+                tuple(outcome_tables(summary, groups, cur, others, teams)),
             )
         )
     how = [Heading("How this was made"), Notes((made,))] if made else []
@@ -224,8 +225,13 @@ def _homeless_at_start(weekly: pd.DataFrame, group: str) -> float | None:
     return float(t["mean"].iloc[0]) if len(t) else None
 
 
-def outcome_rows(s: pd.DataFrame, columns: list[str], cur: str) -> pd.DataFrame:
-    """Mean (rounded at its 95% interval's place), percentiles and runs of each column."""
+def outcome_rows(
+    s: pd.DataFrame, columns: list[str], cur: str, teams: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Mean (rounded at its 95% interval's place), percentiles and runs of each column.
+
+    ``teams`` (name -> label) names the support teams in the outcomes' words.
+    """
     rows = []
     for c in columns:
         x = s[c].to_numpy(float)
@@ -236,7 +242,7 @@ def outcome_rows(s: pd.DataFrame, columns: list[str], cur: str) -> pd.DataFrame:
         lo, hi = np.percentile(x, [2.5, 97.5])
         rows.append(
             {
-                "outcome": outcome_label(c, cur),
+                "outcome": outcome_label(c, cur, teams),
                 "mean": at_place(x.mean(), place),
                 "2.5%": at_place(lo, place),
                 "97.5%": at_place(hi, place),
@@ -247,7 +253,11 @@ def outcome_rows(s: pd.DataFrame, columns: list[str], cur: str) -> pd.DataFrame:
 
 
 def outcome_tables(
-    summary: pd.DataFrame, groups: dict[str, str], cur: str, columns: list[str] | None = None
+    summary: pd.DataFrame,
+    groups: dict[str, str],
+    cur: str,
+    columns: list[str] | None = None,
+    teams: Mapping[str, str] | None = None,
 ) -> list[Table]:
     """One outcome table per scenario or point (the first is the main table)."""
     out = []
@@ -262,7 +272,7 @@ def outcome_tables(
         )
         out.append(
             Table(
-                outcome_rows(s, cols, cur),
+                outcome_rows(s, cols, cur, teams),
                 caption=title,
                 note=note,
                 numeric=("mean", "2.5%", "97.5%", "runs"),

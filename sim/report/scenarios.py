@@ -7,8 +7,7 @@ codes are written in words (:mod:`sim.scenario.labels`).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,65 +15,47 @@ import pandas as pd
 
 from sim.report.blocks import Block, Details, Heading, Notes, table
 from sim.report.numbers import value as plain_value
-from sim.scenario.labels import code_label, key_label, word
+from sim.scenario.labels import (
+    code_label,
+    key_label,
+    scenario_title,
+    scenario_titles,
+    short_scenario_title,
+    team_labels,
+    word,
+)
 
 #: Top-level sections whose parameters make the short table of key parameters
 #: (``costs`` only with its own top-level items, e.g. price year and discount rate).
 KEY_SECTIONS = ("setting", "places", "housing", "entries", "policies")
 
-#: Longest title used where space is short (table columns, headings); longer ones are
-#: cut at a colon, else at a comma.
-SHORT_TITLE = 90
 
-_SENTENCE_END = re.compile(r"\.(\s|$)")
-
-
-def _sentence(text: str) -> str:
-    """The first sentence of ``text`` (a full stop inside brackets does not end it)."""
-    depth = 0
-    for i, ch in enumerate(text):
-        depth += (ch == "(") - (ch == ")")
-        if ch == "." and depth == 0 and _SENTENCE_END.match(text, i):
-            return text[:i].strip()
-    return text.strip()
+def _description(man: dict, name: str) -> str:
+    """The ``description`` of scenario ``name`` as run (blank if none)."""
+    sc = man.get("scenarios", {}).get(name, {})
+    return str(sc.get("as_run", {}).get("description") or "")
 
 
 def full_title(man: dict, name: str) -> str:
     """A scenario's title: the first sentence of its description, else its name in words."""
-    sc = man.get("scenarios", {}).get(name, {})
-    desc = str(sc.get("as_run", {}).get("description") or "").strip()
-    return _sentence(" ".join(desc.split())) if desc else name_in_words(name)
-
-
-def name_in_words(name: str) -> str:
-    """A scenario name as a title, for scenarios with no description."""
-    text = name.replace("_", " ").replace("-", " ").strip()
-    return text[:1].upper() + text[1:]
+    return scenario_title(name, _description(man, name))
 
 
 def short_title(man: dict, name: str) -> str:
     """A title short enough for a table column: the full title cut at a colon or comma."""
-    title = full_title(man, name)
-    at = title.find(": ", 10)
-    if 0 < at <= SHORT_TITLE:
-        return title[:at]
-    if len(title) <= SHORT_TITLE:
-        return title
-    for sep in (": ", ", "):
-        at = title.find(sep, 10)
-        if 0 < at <= SHORT_TITLE:
-            return title[:at]
-    return title[:SHORT_TITLE].rsplit(" ", 1)[0] + "..."
+    return short_scenario_title(name, _description(man, name))
 
 
 def titles(man: dict, names: list[str], short: bool = True) -> dict[str, str]:
     """Titles of ``names``; where two would read the same, the full titles (or names)."""
-    pick = short_title if short else full_title
-    out = {n: pick(man, n) for n in names}
-    if len(set(out.values())) < len(out):
-        out = {n: full_title(man, n) for n in names}
-    if len(set(out.values())) < len(out):
-        out = {n: name_in_words(n) for n in names}
+    return scenario_titles({n: _description(man, n) for n in names}, short)
+
+
+def teams_of(man: dict) -> dict[str, str]:
+    """Name -> words of every support team the folder's scenarios name (their labels)."""
+    out: dict[str, str] = {}
+    for sc in man.get("scenarios", {}).values():
+        out.update(team_labels(sc.get("as_run", {})))
     return out
 
 
@@ -104,15 +85,18 @@ def parameter_leaves(node: Any, path: str = "") -> Iterator[tuple[str, Any, dict
         yield path, node, {}
 
 
-def shown_value(v: Any) -> str:
-    """A parameter value for people: codes and mapping keys in words."""
+def shown_value(v: Any, teams: Mapping[str, str] | None = None) -> str:
+    """A parameter value for people: codes and mapping keys in words.
+
+    ``teams`` (name -> label) names the support teams a value lists (the pathway's).
+    """
     if isinstance(v, str):
-        return code_label(v)
+        return (teams or {}).get(v) or code_label(v)
     if isinstance(v, list):
-        return ", ".join(shown_value(x) for x in v)
+        return ", ".join(shown_value(x, teams) for x in v)
     if isinstance(v, dict):
         return ", ".join(
-            f"{key_label(k) if '.' in str(k) else word(str(k))}: {shown_value(x)}"
+            f"{key_label(k, teams) if '.' in str(k) else word(str(k))}: {shown_value(x, teams)}"
             for k, x in v.items()
         )
     return plain_value(v)
@@ -143,14 +127,15 @@ def parameter_table(as_run: dict, key_only: bool = False) -> pd.DataFrame:
     of ``costs``, in that order.
     """
     rows = []
+    teams = team_labels(as_run)
     for path, v, meta in parameter_leaves(as_run):
         top = path.split(".", 1)[0].split("[", 1)[0]
         if top in ("name", "description", "extends") or (key_only and not _is_key(path)):
             continue
         rows.append(
             {
-                "parameter": key_label(path),
-                "value": shown_value(v),
+                "parameter": key_label(path, teams),
+                "value": shown_value(v, teams),
                 "range": _range(meta),
                 "source": str(meta.get("source", "")),
                 "_top": top,

@@ -6,11 +6,15 @@ lives beside the schema so that a new key gets its words where it is defined.
 :func:`key_label` turns a dotted key path into words, :func:`code_label` a code
 value (a situation, a pathway, a payer, a priority rule). A key or code with no entry
 falls back to its own name with spaces for underscores, never to a dotted path.
+Support teams are named by their ``label`` (:func:`team_labels`), scenarios by the first
+sentence of their ``description`` (:func:`scenario_titles`), in reports and figures alike.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 #: Housing situations (sim.situations.SITUATIONS).
 SITUATIONS: dict[str, str] = {
@@ -179,18 +183,47 @@ def word(part: str) -> str:
         return _ALL[part]
     if part in SECTIONS:
         return SECTIONS[part].lower()
-    return part.replace("_", " ")
+    # a team's name made of parts (``youth_icm``): the kinds of team in their words
+    return " ".join(POLICIES.get(p, p) for p in part.split("_") if p)
 
 
-def words(code: str) -> str:
+def words(code: str, teams: Mapping[str, str] | None = None) -> str:
     """Words for a compound code (``support_cti`` -> "support CTI").
 
-    The whole code's words if it has words of its own, else each part's between
-    underscores.
+    The whole code's words if it has words of its own (a team's label in ``teams``,
+    name -> label, first), else each part's between underscores.
     """
+    if teams and code in teams:
+        return teams[code]
     if code in _ALL or code in CODES:
         return _ALL.get(code) or CODES[code]
     return " ".join(word(p) for p in code.split("_") if p)
+
+
+def team_words(name: str, label: str | None = None) -> str:
+    """A support team for people: its ``label`` if given, else its name in words.
+
+    ``youth_icm`` with no label -> "youth ICM"; a team named after its kind keeps the
+    kind's words (``icm`` -> "ICM").
+    """
+    return label or word(name)
+
+
+def team_labels(scenario: Mapping[str, Any]) -> dict[str, str]:
+    """Name -> words of every team a scenario mapping names (``policies.teams``).
+
+    ``scenario`` is a scenario as written or as run (a manifest's ``as_run``); a team's
+    ``label`` is used where given, else its name in words (:func:`team_words`).
+    """
+    policies = scenario.get("policies")
+    teams = policies.get("teams") if isinstance(policies, Mapping) else None
+    if not isinstance(teams, Mapping):
+        return {}
+    out = {}
+    for name, team in teams.items():
+        label = team.get("label") if isinstance(team, Mapping) else None
+        out[str(name)] = team_words(str(name), label if isinstance(label, str) else None)
+    return out
 
 
 def code_label(value: object) -> str:
@@ -211,12 +244,14 @@ def _parts(path: str) -> list[str]:
     return out
 
 
-def key_label(path: str) -> str:
+def key_label(path: str, teams: Mapping[str, str] | None = None) -> str:
     """Words for a dotted scenario key.
 
     ``places.starter.capacity`` -> "Places: starter homes, places";
     ``transitions.high.shelter.own`` -> "Weekly chance of moving, high needs: shelter
-    (§110) to own home".
+    (§110) to own home". A team in ``policies.teams`` or ``costs.support`` /
+    ``costs.staff`` is named by ``teams`` (name -> label, :func:`team_labels`) where it
+    is there, else by its name in words.
     """
     parts = _parts(path)
     if not parts:
@@ -227,13 +262,25 @@ def key_label(path: str) -> str:
     title = SECTIONS.get(head, word(head).capitalize())
     if not rest:
         return title
-    words = [
+    team_at = 1 if (head, rest[0]) in _TEAM_KEYS else None
+    shown = [
         f"change {p[1:]}"
         if p.startswith("#") and head == "changes"
         else (f"item {p[1:]}" if p.startswith("#") else word(p))
         for p in rest
     ]
-    return f"{title}: {', '.join(words)}"
+    if team_at is not None and len(rest) > team_at and teams and rest[team_at] in teams:
+        shown[team_at] = teams[rest[team_at]]
+    return f"{title}: {', '.join(shown)}"
+
+
+#: (section, part) pairs whose next part is a team's name.
+_TEAM_KEYS = {("policies", "teams"), ("costs", "support"), ("costs", "staff")}
+
+
+def parameter_label(name: str, teams: Mapping[str, str] | None = None) -> str:
+    """Words for a parameter's dotted key, or for a name given by hand (a group's)."""
+    return key_label(name, teams) if looks_like_key(name) else words(name, teams)
 
 
 def looks_like_key(text: str) -> bool:
@@ -252,3 +299,69 @@ def in_words(text: str) -> str:
     For messages such as a failed run's error.
     """
     return re.sub(rf"'?({DOTTED_KEY.pattern})'?", lambda m: key_label(m.group(1)), text)
+
+
+# ---------------------------------------------------------------- scenario titles
+
+#: Longest title used where space is short (table columns, headings, legends); longer
+#: ones are cut at a colon, else at a comma.
+SHORT_TITLE = 90
+
+_SENTENCE_END = re.compile(r"\.(\s|$)")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (a full stop inside brackets does not end it)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "." and depth == 0 and _SENTENCE_END.match(text, i):
+            return text[:i].strip()
+    return text.strip()
+
+
+def name_in_words(name: str) -> str:
+    """A scenario name as a title, for scenarios with no description."""
+    text = name.replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def scenario_title(name: str, description: str | None = None) -> str:
+    """A scenario's title: the first sentence of its description, else its name in words."""
+    desc = " ".join(str(description or "").split())
+    return first_sentence(desc) if desc else name_in_words(name)
+
+
+def short_scenario_title(name: str, description: str | None = None) -> str:
+    """A title short enough for a table column or a legend: cut at a colon or comma."""
+    title = scenario_title(name, description)
+    at = title.find(": ", 10)
+    if 0 < at <= SHORT_TITLE:
+        return title[:at]
+    if len(title) <= SHORT_TITLE:
+        return title
+    for sep in (": ", ", "):
+        at = title.find(sep, 10)
+        if 0 < at <= SHORT_TITLE:
+            return title[:at]
+    return title[:SHORT_TITLE].rsplit(" ", 1)[0] + "..."
+
+
+def scenario_titles(described: Mapping[str, str | None], short: bool = True) -> dict[str, str]:
+    """Titles of scenarios given as name -> description.
+
+    Where two would read the same, the full titles; where those do too, the names in
+    words.
+    """
+    pick = short_scenario_title if short else scenario_title
+    out = {n: pick(n, d) for n, d in described.items()}
+    if len(set(out.values())) < len(out):
+        out = {n: scenario_title(n, d) for n, d in described.items()}
+    if len(set(out.values())) < len(out):
+        out = {n: name_in_words(n) for n in described}
+    return out
+
+
+def titles_of(scenarios: Any) -> dict[str, str]:
+    """Short titles of loaded scenarios (each with ``name`` and ``params.description``)."""
+    return scenario_titles({sc.name: sc.params.description for sc in scenarios})
