@@ -9,24 +9,38 @@ that estimate from R stochastic replicates under a Gaussian observation model
 
 Acceptance is stochastic, as in Wilkinson (2013) and pyabc's ``StochasticAcceptor``
 (Schälte & Hasenauer 2020): at temperature ``T`` a candidate is accepted with
-probability ``p_hat ** (1 / T)``. Generation 0 draws from the prior (``T`` infinite).
-Each later generation
+probability ``p_hat ** (1 / T)``, so a candidate at distance ``d = -2 log p_hat``
+equal to the *tolerance* ``2 ln 2 T`` is accepted with probability one half.
+Generation 0 draws from the prior (``T`` infinite). Each later generation
 
-1. sets its temperature from the previous population: the weighted ``alpha`` quantile
-   of the distances ``d = -2 log p_hat`` is accepted with probability one half, and
-   the temperature at least halves (``T_next = max(1, min(shrink * T, q / (2 ln 2)))``);
+1. sets its tolerance from the previous population: the weighted ``alpha`` quantile
+   of its distances, and at most ``shrink`` times the previous tolerance
+   (``T_next = max(1, min(shrink * T, q / (2 ln 2)))``);
 2. proposes candidates by picking an ancestor by weight and perturbing it with a
-   Gaussian kernel whose covariance is twice the weighted population covariance
-   (Beaumont et al. 2009); candidates outside the prior are rejected unrun;
-3. weights each accepted particle by prior / kernel mixture density (importance
-   sampling), and reports the effective sample size ``(sum w)^2 / sum w^2``.
+   Gaussian kernel that adapts to the population: with ``kernel="local"`` each
+   ancestor has its own covariance, the second moment about it of its
+   ``neighbours`` share of nearest particles (the M-nearest-neighbour kernel of
+   Filippi et al. 2013, as pyabc's ``LocalTransition``); with ``kernel="global"``
+   twice the weighted covariance of the population (Beaumont et al. 2009);
+   ``"auto"`` (the default) takes the local kernel from :data:`LOCAL_FROM` particles
+   per parameter + 1 and the global one below, where a neighbourhood is too small to
+   give a covariance and the weights degenerate;
+3. redraws a candidate that falls outside the prior's support (ancestor and
+   perturbation both) before anything is simulated, so such draws are never run,
+   never use the run budget and never count as rejections by the data; they are
+   reported as ``outside_prior``;
+4. weights each accepted particle by prior / kernel mixture density (importance
+   sampling; redrawing the whole candidate only truncates the mixture to the
+   support, a constant the normalised weights drop), and reports the effective
+   sample size ``(sum w)^2 / sum w^2``.
 
-It stops after the generation run at ``T = 1``: since the acceptance probability is
-then proportional to an unbiased likelihood estimate, the weighted particles are a
-sample of the exact posterior under the observation model (the pseudo-marginal
-argument of Andrieu & Roberts 2009), not an approximation at a tolerance. It also
-stops, with an approximate posterior at ``T > 1`` and a reason saying so, when the
-generation cap, the run budget or the minimum acceptance rate is reached.
+It stops after the generation run at ``T = 1`` (the minimum tolerance): since the
+acceptance probability is then proportional to an unbiased likelihood estimate, the
+weighted particles are a sample of the exact posterior under the observation model
+(the pseudo-marginal argument of Andrieu & Roberts 2009), not an approximation at a
+tolerance. It also stops, with an approximate posterior at ``T > 1`` and a reason
+saying so, at the generation cap, the run budget, the wall-clock budget or when a
+generation's acceptance rate falls below the minimum.
 
 Reproducibility: the random numbers of a round of candidates come from
 ``default_rng([seed, generation, round])``, candidates are accepted in index order,
@@ -34,7 +48,8 @@ and every candidate carries a serial number from which the model draws its
 replication seeds. So the posterior depends only on the seed and the settings, never
 on how many workers evaluate the batch, in which order they finish, or whether the
 fit was stopped and resumed: the state after every generation is written atomically
-and a restart continues from the last complete generation.
+and a restart continues from the last complete generation. The budgets (generations,
+runs, seconds) decide only where a fit stops, never its path.
 """
 
 from __future__ import annotations
@@ -109,6 +124,17 @@ class Prior:
         return np.where(inside, out, -np.inf)
 
 
+#: Perturbation kernels: one covariance per ancestor from its neighbours, one for all,
+#: or the first from :data:`LOCAL_FROM` x (parameters + 1) particles and the second below.
+KERNELS = ("auto", "local", "global")
+#: ``"auto"`` uses the local kernel from this many particles per (parameter + 1). On
+#: six parameters, 40 particles made the local kernel's weights degenerate (an ESS of
+#: 1-2) where the global one kept an ESS of 20-35; from 200 the local one reached the
+#: exact posterior with a quarter of the runs of the global one, which had not (see
+#: docs/uncertainty.md).
+LOCAL_FROM = 20
+
+
 @dataclass(frozen=True)
 class Settings:
     """How the sampler runs.
@@ -117,14 +143,22 @@ class Settings:
         particles: particles per generation (the posterior sample size).
         max_generations: generations at most, generation 0 included.
         alpha: quantile of the previous population's distances that the next
-            temperature accepts with probability one half.
-        shrink: the temperature falls to at most this share of the previous one.
+            tolerance is set to (accepted there with probability one half).
+        shrink: the tolerance falls to at most this share of the previous one.
         min_acceptance: stop when a generation accepts fewer than this share of the
             candidates it ran.
         max_runs: candidate evaluations at most, over the whole fit (None: no cap); a
             round that would go beyond it is not started.
         max_round: candidates evaluated at most in one round (None: 20 x particles).
         seed: root seed of every random number the sampler draws.
+        kernel: ``"local"`` (a covariance per ancestor from its nearest neighbours),
+            ``"global"`` (twice the population's weighted covariance) or ``"auto"``
+            (local from :data:`LOCAL_FROM` x (parameters + 1) particles, else global).
+        neighbours: share of the particles that make an ancestor's neighbourhood
+            (local kernel; at least dimension + 1 particles).
+        max_seconds: wall-clock budget of one call (None: no cap), checked before
+            every round of candidates; the fit stops with the last complete
+            generation and resumes from it.
     """
 
     particles: int = 200
@@ -135,6 +169,9 @@ class Settings:
     max_runs: int | None = None
     max_round: int | None = None
     seed: int = 0
+    kernel: str = "auto"
+    neighbours: float = 0.25
+    max_seconds: float | None = None
 
     def check(self) -> None:
         """Raise ValueError for settings out of their range."""
@@ -144,6 +181,8 @@ class Settings:
             raise ValueError("expected 0 < alpha < 1 and 0 < shrink < 1")
         if not 0 <= self.min_acceptance < 1:
             raise ValueError("expected 0 <= min_acceptance < 1")
+        if self.kernel not in KERNELS or not 0 < self.neighbours <= 1:
+            raise ValueError(f"expected kernel one of {KERNELS} and 0 < neighbours <= 1")
 
 
 @dataclass
@@ -207,6 +246,7 @@ def run_smc(
     for another problem or other settings is refused, never silently reused.
     """
     settings.check()
+    clock = _Clock(time.perf_counter(), settings.max_seconds)
     key = _state_key(prior, settings, fingerprint)
     state = load_state(state_dir, key) if state_dir is not None else None
     resumed = None if state is None else state.generation
@@ -215,14 +255,14 @@ def run_smc(
         _save(state_dir, key, state)
         _report(state, progress)
     while True:
-        reason = _stop_reason(state, settings)
+        reason = _stop_reason(state, settings, clock)
         if reason is not None:
             break
-        nxt = _next_generation(evaluate, prior, settings, state)
-        if nxt is None:
-            reason = f"run budget of {settings.max_runs} used up during a generation"
+        try:
+            state = _next_generation(evaluate, prior, settings, state, clock)
+        except _BudgetError as stop:
+            reason = str(stop)
             break
-        state = nxt
         _save(state_dir, key, state)
         _report(state, progress)
     pop = state.population
@@ -236,12 +276,28 @@ def run_smc(
     )
 
 
+@dataclass(frozen=True)
+class _Clock:
+    """The wall-clock budget of one call: its start and the seconds allowed."""
+
+    start: float
+    seconds: float | None
+
+    def spent(self) -> bool:
+        """Whether the budget is used up."""
+        return self.seconds is not None and time.perf_counter() - self.start >= self.seconds
+
+
+class _BudgetError(Exception):
+    """A budget ended inside a generation; the message says which."""
+
+
 def _report(state: _State, progress: Callable[[dict], None] | None) -> None:
     if progress is not None:
         progress(state.rows[-1])
 
 
-def _stop_reason(state: _State, s: Settings) -> str | None:
+def _stop_reason(state: _State, s: Settings, clock: _Clock) -> str | None:
     last = state.rows[-1]
     if state.population.temperature <= 1.0:
         return "reached temperature 1: the exact posterior under the observation model"
@@ -254,6 +310,8 @@ def _stop_reason(state: _State, s: Settings) -> str | None:
         return f"acceptance rate {last['acceptance_rate']:.2g} below {s.min_acceptance}"
     if s.max_runs is not None and state.runs >= s.max_runs:
         return f"run budget of {s.max_runs} used up"
+    if clock.spent():
+        return f"wall-clock budget of {clock.seconds:g} s used up"
     return None
 
 
@@ -265,7 +323,7 @@ def _generation_zero(evaluate: Evaluate, prior: Prior, s: Settings) -> _State:
     loglik = _checked(evaluate(z, serials), len(z))
     weights = np.full(s.particles, 1.0 / s.particles)
     pop = Population(z, weights, loglik, math.inf)
-    row = _row(0, pop, s.particles, s.particles, s.particles, t0)
+    row = _row(0, pop, 0.0, (s.particles, 0, s.particles, s.particles), t0)
     return _State(0, pop, s.particles, s.particles, 0.5, [row])
 
 
@@ -278,88 +336,129 @@ def _checked(loglik: np.ndarray, m: int) -> np.ndarray:
     return np.minimum(out, 0.0)
 
 
+def best_loglik(pop: Population) -> float:
+    """The largest finite log p_hat of a population (0 if none is finite).
+
+    The next generation accepts with probability ``min(1, (p_hat / c) ** (1 / T))``
+    with ``log c`` this value: any constant keeps the sampler exact once the weights
+    carry ``max(1, (p_hat / c) ** (1 / T))`` (since ``min(1, x) max(1, x) = x``), and
+    the best likelihood met so far makes the acceptance at ``T = 1`` a share one can
+    reach, where ``c = 1`` (a perfect fit) would accept almost nothing when many
+    targets are fitted (pyabc's ``pdf_norm_max_found``, with the weight correction).
+    """
+    finite = pop.loglik[np.isfinite(pop.loglik)]
+    return float(finite.max()) if len(finite) else 0.0
+
+
 def next_temperature(pop: Population, s: Settings) -> float:
-    """The next generation's temperature from the distances of the population."""
-    d = -2.0 * pop.loglik
+    """The next generation's temperature from the distances of the population.
+
+    Distances are counted above the population's best, ``-2 (log p_hat - log c)``.
+    """
+    d = -2.0 * (pop.loglik - best_loglik(pop))
     q = weighted_quantile(d, pop.weights, s.alpha)
     target = q / (2.0 * LN2) if math.isfinite(q) else math.inf
     return float(max(1.0, min(s.shrink * pop.temperature, target)))
 
 
-def _next_generation(evaluate: Evaluate, prior: Prior, s: Settings, state: _State) -> _State | None:
-    """Run one generation; None if the run budget ends before it is complete."""
+def _next_generation(
+    evaluate: Evaluate, prior: Prior, s: Settings, state: _State, clock: _Clock
+) -> _State:
+    """Run one generation; raises _BudgetError if a budget ends before it is complete."""
     t0 = time.perf_counter()
     gen = state.generation + 1
     prev = state.population
     temp = next_temperature(prev, s)
-    cov = kernel_covariance(prev.z, prev.weights)
-    chol = np.linalg.cholesky(cov)
+    logc = best_loglik(prev)
+    chols = kernel_cholesky(prev.z, prev.weights, s)
     kept_z: list[np.ndarray] = []
     kept_ll: list[np.ndarray] = []
-    proposed = evaluated = 0
+    drawn = outside = evaluated = 0
     serial, runs, rate = state.serial, state.runs, state.rate
     cap = s.max_round or 20 * s.particles
     rnd = 0
     while sum(len(x) for x in kept_z) < s.particles:
         need = s.particles - sum(len(x) for x in kept_z)
         m = int(min(cap, max(need, math.ceil(1.2 * need / max(rate, 1e-3)))))
+        if s.max_runs is not None and runs + m > s.max_runs:
+            # stop before running the round, so the budget never changes the path
+            raise _BudgetError(f"run budget of {s.max_runs} used up during a generation")
+        if clock.spent():
+            raise _BudgetError(
+                f"wall-clock budget of {clock.seconds:g} s used up during a generation"
+            )
         rng = np.random.default_rng([s.seed, gen, rnd])
-        anc = rng.choice(len(prev.z), size=m, p=prev.weights)
-        z = prev.z[anc] + rng.standard_normal((m, prior.dim)) @ chol.T
+        z, tries = propose_inside(rng, prev, chols, m, prior)
         logu = np.log(rng.random(m))
-        ok = np.isfinite(prior.logpdf(z))
-        ll = np.full(m, -np.inf)
-        idx = np.flatnonzero(ok)
-        if s.max_runs is not None and runs + len(idx) > s.max_runs:
-            # stop before running the round (candidates outside the prior are never
-            # run, so they use none of the budget), so the budget never changes the path
-            return None
-        if len(idx):
-            ll[idx] = _checked(evaluate(z[idx], serial + np.arange(len(idx))), len(idx))
-        serial += len(idx)
-        runs += len(idx)
-        accept = np.flatnonzero(logu < ll / temp)[:need]
-        kept_z.append(z[accept])
-        kept_ll.append(ll[accept])
-        proposed += m
-        evaluated += len(idx)
-        rate = max(len(np.flatnonzero(logu < ll / temp)) / max(len(idx), 1), 1e-3)
+        ll = _checked(evaluate(z, serial + np.arange(m)), m)
+        serial, runs = serial + m, runs + m
+        hits = np.flatnonzero(logu < (ll - logc) / temp)
+        kept_z.append(z[hits[:need]])
+        kept_ll.append(ll[hits[:need]])
+        drawn, outside, evaluated = drawn + tries, outside + tries - m, evaluated + m
+        rate = max(len(hits) / m, 1e-3)
         rnd += 1
-        if (
-            evaluated
-            and s.min_acceptance
-            and rnd > 1
-            and sum(len(x) for x in kept_z) / evaluated < s.min_acceptance / 10
-        ):
+        accepted = sum(len(x) for x in kept_z)
+        if s.min_acceptance and rnd > 1 and accepted / evaluated < s.min_acceptance / 10:
             break  # hopeless: far below the minimum rate; report what was reached
     z = np.vstack(kept_z)
     ll = np.concatenate(kept_ll)
+    counts = (drawn, outside, evaluated, len(z))
     if len(z) < s.particles:
-        return _State(
-            gen,
-            prev,
-            serial,
-            runs,
-            rate,
-            [*state.rows, _fail_row(gen, temp, proposed, evaluated, len(z), t0)],
-        )
-    logw = prior.logpdf(z) - _log_kernel_mixture(z, prev.z, prev.weights, cov)
+        row = _fail_row(gen, temp, logc, counts, t0)
+        return _State(gen, prev, serial, runs, rate, [*state.rows, row])
+    logw = prior.logpdf(z) - log_kernel_mixture(z, prev.z, prev.weights, chols)
+    logw += np.maximum(0.0, (ll - logc) / temp)  # exact although c may be below p_hat
     w = np.exp(logw - logsumexp(logw))
     pop = Population(z, w, ll, temp)
-    row = _row(gen, pop, proposed, evaluated, len(z), t0)
+    row = _row(gen, pop, logc, counts, t0)
     return _State(gen, pop, serial, runs, rate, [*state.rows, row])
 
 
+def propose_inside(
+    rng: np.random.Generator, prev: Population, chols: np.ndarray, m: int, prior: Prior
+) -> tuple[np.ndarray, int]:
+    """``m`` candidates inside the prior's support, and the kernel draws it took.
+
+    A draw outside is redrawn whole (a new ancestor and a new perturbation) before
+    anything runs. Raises ValueError if the support is all but missed (fewer than one
+    draw in 10,000 inside), which a sound prior and kernel never do.
+    """
+    out: list[np.ndarray] = []
+    have = tries = 0
+    while have < m:
+        k = m - have
+        anc = rng.choice(len(prev.z), size=k, p=prev.weights)
+        eps = rng.standard_normal((k, prev.z.shape[1]))
+        z = prev.z[anc] + np.einsum("kij,kj->ki", chols[anc], eps)
+        z = z[np.isfinite(prior.logpdf(z))]
+        out.append(z)
+        have, tries = have + len(z), tries + k
+        if tries > 10_000 * m:
+            raise ValueError("the kernel's draws all but miss the prior's support")
+    return np.vstack(out), tries
+
+
+def _counts_row(counts: tuple[int, int, int, int]) -> dict:
+    drawn, outside, evaluated, accepted = counts
+    return {
+        "drawn": drawn,
+        "outside_prior": outside,
+        "runs": evaluated,
+        "accepted": accepted,
+        "acceptance_rate": accepted / max(evaluated, 1),
+    }
+
+
 def _fail_row(
-    gen: int, temp: float, proposed: int, evaluated: int, accepted: int, t0: float
+    gen: int, temp: float, logc: float, counts: tuple[int, int, int, int], t0: float
 ) -> dict:
     return {
         "generation": gen,
         "temperature": temp,
-        "proposed": proposed,
-        "runs": evaluated,
-        "accepted": accepted,
-        "acceptance_rate": accepted / max(evaluated, 1),
+        "tolerance": -2 * logc + 2 * LN2 * temp,
+        "best_distance": -2 * logc,
+        **_counts_row(counts),
         "ess": float("nan"),
         "median_distance": float("nan"),
         "seconds": round(time.perf_counter() - t0, 3),
@@ -367,15 +466,15 @@ def _fail_row(
 
 
 def _row(
-    gen: int, pop: Population, proposed: int, evaluated: int, accepted: int, t0: float
+    gen: int, pop: Population, logc: float, counts: tuple[int, int, int, int], t0: float
 ) -> dict:
+    """A generation's diagnostics; the tolerance is the distance accepted with chance 1/2."""
     return {
         "generation": gen,
         "temperature": pop.temperature,
-        "proposed": proposed,
-        "runs": evaluated,
-        "accepted": accepted,
-        "acceptance_rate": accepted / max(evaluated, 1),
+        "tolerance": -2 * logc + 2 * LN2 * pop.temperature,
+        "best_distance": -2 * logc,
+        **_counts_row(counts),
         "ess": pop.ess,
         "median_distance": weighted_quantile(-2 * pop.loglik, pop.weights, 0.5),
         "seconds": round(time.perf_counter() - t0, 3),
@@ -390,24 +489,69 @@ def kernel_covariance(z: np.ndarray, w: np.ndarray) -> np.ndarray:
     mean = w @ z
     x = z - mean
     cov = 2.0 * (x.T * w) @ x / max(1.0 - np.sum(w**2), 1e-12)
-    d = z.shape[1]
+    return _jittered(cov)
+
+
+def _jittered(cov: np.ndarray) -> np.ndarray:
+    """``cov`` plus a tiny ridge (relative to its trace), so its Cholesky factor exists."""
+    d = cov.shape[-1]
     return cov + np.eye(d) * max(1e-10, 1e-8 * float(np.trace(cov)) / d)
 
 
-def _log_kernel_mixture(
-    z: np.ndarray, centres: np.ndarray, w: np.ndarray, cov: np.ndarray
+def local_covariances(z: np.ndarray, w: np.ndarray, share: float) -> np.ndarray:
+    """Per particle: the second moment about it of its nearest neighbours.
+
+    Neighbours are the ``share`` of particles (at least dimension + 1) nearest in the
+    metric of the population's covariance, ties broken by index. Averaged over
+    particles the moment about a point is the covariance plus the point's offset from
+    the mean, so, like twice the covariance globally, it covers the population, but it
+    follows a curved or bounded posterior instead of spanning it. The neighbours count
+    alike (not by weight), so a neighbourhood keeps its spread when the weights
+    concentrate on a few particles. ``w`` only sets the metric. Shape (n, d, d).
+    """
+    n, d = z.shape
+    m = min(n, max(d + 1, math.ceil(share * n)))
+    metric = np.linalg.inv(kernel_covariance(z, w) / 2.0)
+    diff = z[:, None, :] - z[None, :, :]
+    dist = np.einsum("ijk,kl,ijl->ij", diff, metric, diff)
+    near = np.argsort(dist, axis=1, kind="stable")[:, :m]
+    out = np.empty((n, d, d))
+    for i in range(n):
+        x = z[near[i]] - z[i]
+        out[i] = _jittered(x.T @ x / m)
+    return out
+
+
+def kernel_of(s: Settings, dim: int) -> str:
+    """The kernel a fit of ``dim`` parameters uses: ``"local"`` or ``"global"``."""
+    if s.kernel != "auto":
+        return s.kernel
+    return "local" if s.particles >= LOCAL_FROM * (dim + 1) else "global"
+
+
+def kernel_cholesky(z: np.ndarray, w: np.ndarray, s: Settings) -> np.ndarray:
+    """Cholesky factors of the perturbation kernel's covariance, one per particle (n, d, d)."""
+    if kernel_of(s, z.shape[1]) == "global":
+        chol = np.linalg.cholesky(kernel_covariance(z, w))
+        return np.broadcast_to(chol, (len(z), *chol.shape)).copy()
+    return np.linalg.cholesky(local_covariances(z, w, s.neighbours))
+
+
+def log_kernel_mixture(
+    z: np.ndarray, centres: np.ndarray, w: np.ndarray, chols: np.ndarray
 ) -> np.ndarray:
-    """Log sum_k w_k N(z; centre_k, cov) for each row of z."""
-    chol = np.linalg.cholesky(cov)
+    """Log sum_k w_k N(z; centre_k, L_k L_k^T) for each row of z."""
     d = z.shape[1]
-    logdet = 2.0 * np.sum(np.log(np.diag(chol)))
+    inv = np.linalg.inv(chols)
+    logdet = 2.0 * np.sum(np.log(np.diagonal(chols, axis1=1, axis2=2)), axis=1)
+    logc = np.log(np.maximum(w, 1e-300)) - 0.5 * logdet
     out = np.empty(len(z))
-    for lo in range(0, len(z), 512):
-        diff = z[lo : lo + 512, None, :] - centres[None, :, :]
-        sol = np.linalg.solve(chol, diff.reshape(-1, d).T).T.reshape(diff.shape)
+    for lo in range(0, len(z), 256):
+        diff = z[lo : lo + 256, None, :] - centres[None, :, :]
+        sol = np.einsum("kij,mkj->mki", inv, diff)
         q = np.sum(sol**2, axis=2)
-        out[lo : lo + 512] = logsumexp(-0.5 * q, b=w[None, :], axis=1)
-    return out - 0.5 * (d * math.log(2 * math.pi) + logdet)
+        out[lo : lo + 256] = logsumexp(-0.5 * q + logc[None, :], axis=1)
+    return out - 0.5 * d * math.log(2 * math.pi)
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -441,7 +585,8 @@ def resample(w: np.ndarray, n: int, seed: Sequence[int] | int) -> np.ndarray:
 def _state_key(prior: Prior, s: Settings, fingerprint: str) -> str:
     # the caps decide only where a fit stops, not its path: a fit stopped by a cap
     # resumes under a larger one
-    path_settings = {k: v for k, v in asdict(s).items() if k not in ("max_generations", "max_runs")}
+    budgets = ("max_generations", "max_runs", "max_seconds")
+    path_settings = {k: v for k, v in asdict(s).items() if k not in budgets}
     desc = {
         "settings": path_settings,
         "names": prior.names,

@@ -55,6 +55,7 @@ from scipy import optimize
 from sim.batch.engine import Engine
 from sim.batch.frames import replication_frames
 from sim.batch.progress import Progress
+from sim.data_terms import full_size_factor
 from sim.distributions import key_bounds, unit_design
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
@@ -325,8 +326,14 @@ def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:  # noqa: C90
 # ---------------------------------------------------------------- model values and distance
 
 
-def target_values(frame: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
+def target_values(
+    frame: pd.DataFrame, targets: Sequence[Target], scale: float = 1.0
+) -> pd.DataFrame:
     """Per-run model values of each target (rows: runs, columns: target names).
+
+    Counts are per full size: a run at ``setting.scale`` ``scale`` has its count
+    columns divided by ``scale`` (:func:`sim.data_terms.full_size_factor`), so targets
+    are the place's own figures at any scale; a share of two counts is unchanged.
 
     Raises ScenarioError naming the first target outcome the runs do not give.
     """
@@ -341,9 +348,9 @@ def target_values(frame: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFram
         )
     out = {}
     for t in targets:
-        x = frame[t.column].to_numpy(float)
+        x = frame[t.column].to_numpy(float) * full_size_factor(t.column, scale)
         if t.divide_by is not None:
-            d = frame[t.divide_by].to_numpy(float)
+            d = frame[t.divide_by].to_numpy(float) * full_size_factor(t.divide_by, scale)
             x = np.divide(x, d, out=np.full_like(x, np.nan), where=d != 0)
         out[t.name] = x
     return pd.DataFrame(out)
@@ -461,7 +468,7 @@ class Objective:
         return [None if sc is None else self._values(next(frames)) for sc in scenarios]
 
     def _values(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return target_values(frame, self.targets)
+        return target_values(frame, self.targets, self.loaded.params.setting.scale)
 
     def __call__(self, z: Sequence[float]) -> float:
         """Return the distance at z."""

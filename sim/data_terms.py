@@ -13,6 +13,8 @@ obey the stock-flow identity exactly (Toronto's published series does not).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -259,6 +261,33 @@ def us_pit_summary(history: History, day: int = US_PIT_DAY) -> dict[str, float]:
 
 #: Target slug of each group of :func:`monthly_table` (the whole population has none).
 GROUP_SLUGS = {"All Population": "", "Chronic": "_chronic"}
+
+
+#: Summary columns that count persons, stays, nights or money, and so grow with
+#: ``setting.scale``: the yearly counts (``pit_<year>``, ``pit_<situation>_<year>``, HUD's
+#: ``pit_sheltered``/``pit_unsheltered`` and ``us_pit_*``, shelter users and stays, ...)
+#: and the run totals. Shares, means and rates do not, and are not listed.
+COUNT_COLUMNS = re.compile(
+    r"^(?:pit(?:_[a-z_]+)?|us_pit_(?:sheltered|unsheltered)|shelter_users|shelter_stays"
+    r"|shelter_first_time_users|night_shelter_users(?:_per_night)?|chronic_homeless"
+    r"|homeless_any)_\d{4}$"
+    r"|^(?:entries|exits|evictions|homeless_end|housed_end|population_end"
+    r"|people_ever_homeless|long_spells|spells_completed|housed_from_homelessness"
+    r"|kept_home_(?:12|24)m_n|(?:homeless|housed)_days(?:_discounted)?"
+    r"|(?:support_starts|support_weeks|turned_away|queue_mean|cost)_[a-z_]+)$"
+)
+
+
+def full_size_factor(column: str, scale: float) -> float:
+    """What a run's ``column`` is multiplied by to give it per full size (1 / ``scale``).
+
+    A scenario run at ``setting.scale`` 0.1 has a tenth of the people, beds and
+    entrants, so its counts are a tenth of the place's: targets, which are the place's
+    published figures, are compared with counts divided by the scale. Columns that are
+    no counts (shares, means), and the monthly columns in the data's terms (divided
+    already by :func:`monthly_columns`), are left as they are (factor 1).
+    """
+    return 1.0 / scale if COUNT_COLUMNS.match(column) else 1.0
 
 
 def monthly_columns(table: pd.DataFrame, scale: float = 1.0) -> dict[str, float]:

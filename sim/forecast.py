@@ -167,11 +167,15 @@ def period_series(
     return out.rename(columns={"situation": "series", "count": "value"})
 
 
-def data_series(summary: dict[str, Any], until: tuple[int, int], frequency: str) -> pd.DataFrame:
+def data_series(
+    summary: dict[str, Any], until: tuple[int, int], frequency: str, scale: float = 1.0
+) -> pd.DataFrame:
     """Return a run's series in the data's terms up to ``until``, from its summary row.
 
     Toronto's monthly stock and flows (month frequency) or the January counts (year
-    frequency); columns ``period``, ``series``, ``value``.
+    frequency); columns ``period``, ``series``, ``value``. Both are per full size: the
+    monthly columns come divided by ``setting.scale``, the January counts are divided
+    here (``scale``), as a calibration compares them with the targets.
     """
     rows = []
     for key, value in summary.items():
@@ -182,20 +186,21 @@ def data_series(summary: dict[str, Any], until: tuple[int, int], frequency: str)
         else:
             m = _YEARLY.match(key)
             if m and int(m.group(2)) <= until[0]:
-                rows.append((m.group(2), m.group(1), float(value)))
+                rows.append((m.group(2), m.group(1), float(value) / scale))
     return pd.DataFrame(rows, columns=["period", "series", "value"])
 
 
 def run_series(
-    out: RunOutput, start_year: int, until: tuple[int, int], frequency: str
+    out: RunOutput, start_year: int, until: tuple[int, int], frequency: str, scale: float = 1.0
 ) -> pd.DataFrame:
     """Return every series of one forecast run (a ``series`` run of the batch engine).
 
-    Columns ``replication``, ``period``, ``series``, ``value``.
+    Columns ``replication``, ``period``, ``series``, ``value``; the series in the
+    data's terms are per full size (``scale``: the scenario's ``setting.scale``).
     """
     weekly = pd.DataFrame(out.extra or {"week": [], "situation": [], "count": []})
     weekly["replication"] = out.spec.replication
-    data = data_series(out.summary or {}, until, frequency)
+    data = data_series(out.summary or {}, until, frequency, scale)
     data.insert(0, "replication", out.spec.replication)
     return pd.concat([period_series(weekly, start_year, until, frequency), data], ignore_index=True)
 
@@ -247,7 +252,7 @@ def forecast(
             raise ScenarioError(
                 f"posterior draw {out.spec.point} failed: {err.get('type')}: {err.get('message')}"
             )
-        part = run_series(out, start, until, frequency)
+        part = run_series(out, start, until, frequency, loaded.params.setting.scale)
         part.insert(0, "draw", out.spec.point)
         parts.append(part)
     return Forecast(summarise(pd.concat(parts, ignore_index=True)), values, draws * replications)

@@ -201,10 +201,11 @@ class TargetLogLik:
     """Turns a frame of runs into log p_hat; picklable, so workers compute it."""
 
     targets: tuple[Target, ...]
+    scale: float = 1.0  # the scenario's setting.scale: counts are compared per full size
 
     def values(self, frame: pd.DataFrame) -> np.ndarray:
-        """Return the target values of each run, as an array (runs, targets)."""
-        return target_values(frame, self.targets).to_numpy(float)
+        """Return the target values of each run (per full size), as an array (runs, targets)."""
+        return target_values(frame, self.targets, self.scale).to_numpy(float)
 
     def __call__(self, frame: pd.DataFrame) -> float:
         """Return log p_hat of the frame of runs."""
@@ -241,8 +242,14 @@ def fit_posterior(
     progress: bool = False,
     cache: str | Path | None = None,
     run_progress: bool | Progress | None = None,
+    kernel: str = "auto",
+    max_seconds: float | None = None,
 ) -> PosteriorFit:
     """Fit the free parameters by ABC-SMC; resumes from ``state_dir`` if it holds a state.
+
+    ``kernel`` is the perturbation kernel (:data:`sim.abc_smc.KERNELS`), ``max_seconds``
+    a wall-clock budget for the sampler (the fit stops with its last complete
+    generation, and a later call resumes from it).
 
     The runs go to the batch engine (``workers`` local processes or the Dask cluster at
     ``scheduler``: the same numbers bit for bit); ``cache`` keeps every finished run,
@@ -261,9 +268,14 @@ def fit_posterior(
     used = strict_targets(loaded, targets, years)
     prior = build_prior(loaded, targets)
     settings = abc_smc.Settings(
-        particles=particles, max_generations=generations, max_runs=max_runs, seed=seed
+        particles=particles,
+        max_generations=generations,
+        max_runs=max_runs,
+        seed=seed,
+        kernel=kernel,
+        max_seconds=max_seconds,
     )
-    ll = TargetLogLik(tuple(used))
+    ll = TargetLogLik(tuple(used), loaded.params.setting.scale)
     t0 = time.perf_counter()
     with Engine(workers, scheduler, cache=cache) as engine:
         runs = ParticleRuns(loaded, targets.free, replications, seed, years, run_measure(used))
@@ -403,8 +415,10 @@ def _printer() -> Callable[[dict], None]:
     def show(row: dict) -> None:
         print(
             f"generation {row['generation']}: temperature {row['temperature']:.4g}, "
+            f"tolerance {row['tolerance']:.4g} (best distance {row['best_distance']:.4g}), "
             f"accepted {row['accepted']} of {row['runs']} runs "
-            f"({row['acceptance_rate']:.1%}), ESS {row['ess']:.0f}",
+            f"({row['acceptance_rate']:.1%}; {row['outside_prior']} draws outside the "
+            f"prior redrawn), ESS {row['ess']:.0f}",
             flush=True,
         )
 

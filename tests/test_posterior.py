@@ -279,3 +279,21 @@ def test_psa_draws_an_abc_smc_posterior_by_weight() -> None:
     )
     draws = make_draws([load_scenario(small())], 20, posterior=post)
     assert (draws.values["transitions.low.own.shelter"] == 0.002).all()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--max-minutes", "0", "expected a number above 0"),
+        ("--kernel", "nearest", "invalid choice"),
+    ],
+)
+def test_bad_sampler_flags_are_one_clear_error(files, tmp_path, capsys, flag, value, message):
+    out = tmp_path / "out"
+    code = main(
+        ["calibrate", files["scenario"], files["targets"], *ARGS, flag, value, "--out", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert flag in err and message in err
+    assert not out.exists()

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from sim.abc_smc import KERNELS
 from sim.batch.cache import FOLDER as RUNS_FOLDER
 from sim.batch.shutdown import orderly
 from sim.calibration import METHODS, calibrate, fitted_scenario_yaml, load_targets
@@ -92,6 +93,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="abc-smc: parameter sets run at most (default: no cap)",
     )
     p.add_argument(
+        "--max-minutes",
+        type=arguments.number(0, above=True),
+        default=None,
+        help="abc-smc: wall-clock budget in minutes; the fit stops with its last complete "
+        "generation and the same command resumes it (default: no cap)",
+    )
+    p.add_argument(
+        "--kernel",
+        choices=KERNELS,
+        default="auto",
+        help="abc-smc: perturbation kernel, a covariance per particle from its nearest "
+        "neighbours (local), twice the population's (global), or local from 20 particles "
+        "per parameter + 1 and global below (auto, default)",
+    )
+    p.add_argument(
         "--predictive-draws",
         type=arguments.whole(1, 100_000, "a number of draws"),
         default=200,
@@ -130,7 +146,15 @@ def run(args: argparse.Namespace) -> int:
         plan = plan_of(
             sc.hash,
             repr(targets),
-            result_options(args, "scenario", "out", "generations", "max_runs", "predictive_draws"),
+            result_options(
+                args,
+                "scenario",
+                "out",
+                "generations",
+                "max_runs",
+                "max_minutes",
+                "predictive_draws",
+            ),
         )
         with claim_folder(out, "calibrate", plan, args.force):
             return run_smc(args, sc, targets, out)
@@ -243,6 +267,8 @@ def run_smc(args: argparse.Namespace, sc, targets, out: Path) -> int:
         progress=not args.quiet,
         cache=out / RUNS_FOLDER,
         run_progress=show_progress(args),
+        kernel=args.kernel,
+        max_seconds=None if args.max_minutes is None else 60.0 * args.max_minutes,
     )
     scen_path = args.write_scenario or out / f"{sc.name.removesuffix('_baseline')}_calibrated.yaml"
     post_name = "posterior.csv"
