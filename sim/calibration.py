@@ -61,7 +61,7 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
 from sim.shipped import locate, reference_to
 from sim.simulate import Simulator, simulate
-from sim.userfiles import check_entry
+from sim.userfiles import check_entry, entry_list
 
 TARGET_KEYS = frozenset(
     {
@@ -156,16 +156,7 @@ def load_targets(source: str | Path | Mapping) -> Targets:
     else:
         file = str(locate(source, "targets"))
         data = read_yaml(Path(file))
-    for key in data:
-        if key not in TOP_KEYS:
-            raise ScenarioError(
-                f"unknown key '{key}' (known keys: {', '.join(sorted(TOP_KEYS))})",
-                file=file,
-                path=str(key),
-            )
-    items = data.get("targets")
-    if not isinstance(items, list) or not items:
-        raise ScenarioError("expected a non-empty list of targets", file=file, path="targets")
+    items = entry_list(data, TOP_KEYS, "targets", file)
     targets = tuple(_target(t, i, file) for i, t in enumerate(items))
     names = [t.name for t in targets]
     dup = {n for n in names if names.count(n) > 1}

@@ -58,7 +58,7 @@ from sim.situations import (
     Situation,
 )
 from sim.streams import make_streams
-from sim.transitions import MoveTables, draw_moves, duration_multiplier, row_code
+from sim.transitions import MoveTables, draw_moves, duration_multiplier, per_citizen, row_code
 
 ROUGH = int(Situation.ROUGH)
 
@@ -260,16 +260,14 @@ class HomelessnessModel(mesa.Model):
         return band.astype(np.int8)
 
     def _schedule_bands(self, housed: np.ndarray, next_week: int) -> None:
-        """Put the newly housed in the first band of return risk and schedule the next bands.
+        """Schedule the weeks the newly housed move on to the next bands of return risk.
 
-        Citizens housed from homelessness into state ``next_week`` enter the first band
-        of return risk; this schedules the weeks they move on to the next bands.
+        Citizens housed from homelessness into state ``next_week`` are already in the
+        first band (the move sets ``housed_since`` and ``rehoused``,
+        ``kernels.apply_moves``).
         """
         if housed.size == 0:
             return
-        a = self.citizens
-        a.housed_since[housed] = next_week
-        a.rehoused[housed] = 1
         for weeks in self.tables.kinds.band_weeks.tolist():
             self._band_changes[next_week + weeks + 1].append((housed, next_week))
 
@@ -657,8 +655,8 @@ class HomelessnessModel(mesa.Model):
         next_week = self.week + 1 if next_week is None else next_week
         night = next_week * DAYS_PER_WEEK if night is None else night
         a, rec = self.citizens, self.recorder
-        dest = _each(dest, idx.size, np.int8)
-        night = _each(night, idx.size, np.int64)
+        dest = per_citizen(dest, idx.size, np.int8)
+        night = per_citizen(night, idx.size)
         kinds = self.tables.kinds
         old, stays, spells, episodes, housed = apply_moves(
             idx,
@@ -903,13 +901,6 @@ class WeeklyCollector(mesa.DataCollector):
     @_agent_records.setter
     def _agent_records(self, value: dict) -> None:
         self._stored_agents = dict(value)
-
-
-def _each(values: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
-    """``values`` as an array of ``n`` of ``dtype`` (one for all or one each)."""
-    if np.ndim(values) == 0:
-        return np.full(n, values, dtype=dtype)
-    return values if values.dtype == dtype else values.astype(dtype)
 
 
 def _part(values: np.ndarray | int, mask: np.ndarray | None) -> np.ndarray:

@@ -240,7 +240,7 @@ def draw_moves(
     """
     nl = np.zeros(0, dtype=np.int64)
     if nights_left is not None:
-        nl = _per_citizen(nights_left, idx.size)
+        nl = per_citizen(nights_left, idx.size)
     none = np.zeros(0)
     return draw_rows(
         idx,
@@ -260,7 +260,9 @@ def draw_moves(
     )
 
 
-def _per_citizen(values: np.ndarray | int, n: int) -> np.ndarray:
-    """``values`` as an int64 array of ``n`` (one for all or one each)."""
-    values = np.asarray(values, dtype=np.int64)
-    return np.full(n, int(values), dtype=np.int64) if values.ndim == 0 else values
+def per_citizen(values: np.ndarray | int, n: int, dtype: type = np.int64) -> np.ndarray:
+    """``values`` as an array of ``n`` of ``dtype`` (one for all or one each)."""
+    if np.ndim(values) == 0:
+        return np.full(n, values, dtype=dtype)
+    values = np.asarray(values)
+    return values if values.dtype == dtype else values.astype(dtype)

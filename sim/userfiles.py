@@ -258,6 +258,25 @@ class _UserLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def entry_list(data: dict, known: frozenset[str], list_key: str, file: str | None) -> list:
+    """The non-empty list ``data[list_key]`` of a targets or figures file.
+
+    The file may hold only ``known`` top-level keys. Raises :class:`ScenarioError`
+    naming the file and the key.
+    """
+    for key in data:
+        if key not in known:
+            raise ScenarioError(
+                f"unknown key '{key}' (known keys: {', '.join(sorted(known))})",
+                file=file,
+                path=str(key),
+            )
+    items = data.get(list_key)
+    if not isinstance(items, list) or not items:
+        raise ScenarioError(f"expected a non-empty list of {list_key}", file=file, path=list_key)
+    return items
+
+
 def check_entry(
     item: Any, where: str, known: frozenset[str] | set[str], expected: str, file: str | None
 ) -> None:

@@ -43,7 +43,7 @@ import pandas as pd
 
 from sim.scenario.errors import ScenarioError
 from sim.shipped import shipped_root
-from sim.userfiles import check_entry, load_yaml
+from sim.userfiles import check_entry, entry_list, load_yaml
 
 #: The shipped file of published figures.
 PUBLISHED = "published/denmark.yaml"
@@ -169,16 +169,7 @@ def load_published(source: str | Path | Mapping | None = None) -> list[Figure]:
         path = shipped_root() / PUBLISHED if source is None else Path(source)
         file = str(path)
         data = load_yaml(path)
-    for key in data:
-        if key not in TOP_KEYS:
-            raise ScenarioError(
-                f"unknown key '{key}' (known keys: {', '.join(sorted(TOP_KEYS))})",
-                file=file,
-                path=str(key),
-            )
-    items = data.get("figures")
-    if not isinstance(items, list) or not items:
-        raise ScenarioError("expected a non-empty list of figures", file=file, path="figures")
+    items = entry_list(data, TOP_KEYS, "figures", file)
     return [_figure(item, i, file) for i, item in enumerate(items)]
 
 
