@@ -126,7 +126,17 @@ def finish(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: Distributions whose versions a manifest records (those that can change results).
-MAIN_DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pyyaml", "dask", "distributed")
+MAIN_DEPENDENCIES = (
+    "mesa",
+    "numpy",
+    "numba",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "pyyaml",
+    "dask",
+    "distributed",
+)
 
 
 def dependency_versions() -> dict[str, str | None]:
