@@ -13,6 +13,8 @@ import argparse
 import ipaddress
 import math
 import re
+import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -154,3 +156,8 @@ def _valid_host(host: str) -> bool:
         return True
     except ValueError:
         return bool(_HOST.match(host))
+
+
+def command_line() -> str:
+    """The command as typed (``homesim`` and its quoted arguments), for manifests."""
+    return "homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:])

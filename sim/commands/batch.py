@@ -12,7 +12,6 @@ the folder is in use or holds other results), 130 / 143 stopped by SIGINT / SIGT
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sim.batch.engine import BatchReport, execute
 from sim.batch.shutdown import orderly
 from sim.batch.spec import Batch, load_batch
 from sim.batch.store import slug
+from sim.commands.arguments import command_line
 from sim.commands.engine_options import add_engine_options, engine_workers
 from sim.folders import check_out_path, out_argument
 from sim.scenario.errors import ScenarioError
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
                 "failed",
                 file=sys.stderr,
             )
-    command = "homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = command_line()
     report = execute(
         runs,
         out,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 
 from sim.abc_smc import KERNELS
@@ -12,6 +10,7 @@ from sim.batch.cache import FOLDER as RUNS_FOLDER
 from sim.batch.shutdown import orderly
 from sim.calibration import METHODS, calibrate, fitted_scenario_yaml, load_targets
 from sim.commands import arguments
+from sim.commands.arguments import command_line
 from sim.commands.engine_options import (
     add_engine_options,
     engine_workers,
@@ -210,7 +209,7 @@ def _fit_and_write(args: argparse.Namespace, sc, targets, out: Path, workers: in
                     "derivation": "SeedSequence(root, spawn_key=(replication,)), the "
                     "same for every parameter set",
                 },
-                command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                command=command_line(),
                 extra={"targets": targets.file, "method": fit.method},
             )
         ),
@@ -302,7 +301,7 @@ def run_smc(args: argparse.Namespace, sc, targets, out: Path) -> int:
                 "sampler draws from default_rng([root, generation, "
                 "round])",
             },
-            command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            command=command_line(),
             extra={"targets": targets.file, "method": "abc-smc"},
         ),
     )

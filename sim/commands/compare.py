@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 
 from sim.batch.cache import FOLDER as RUNS_FOLDER
 from sim.batch.shutdown import orderly
 from sim.commands import arguments
+from sim.commands.arguments import command_line
 from sim.commands.engine_options import add_engine_options, engine_workers, show_progress
 from sim.compare import DEFAULT_WTP, check_options, compare, prepare
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             cache=out / RUNS_FOLDER,
         )
-        command = "homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        command = command_line()
         cmp.report(out, command=command)
     if (cmp.runs["cost_total"] == 0).all():
         print(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.commands.arguments import command_line
 from sim.evppi import METHODS, evppi_table
 from sim.plots.style import PALETTE, new_figure
 from sim.results_io import atomic_write, write_csv, write_json
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     write_json(
         out / "manifest.json",
         {
-            "command": "homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "command": command_line(),
             "psa": str(args.psa_dir),
             "method": args.method,
             "groups": groups,

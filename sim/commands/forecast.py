@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 
 from sim.batch.shutdown import orderly
 from sim.calibration import load_targets
 from sim.commands import arguments
+from sim.commands.arguments import command_line
 from sim.commands.engine_options import (
     add_engine_options,
     engine_workers,
@@ -200,7 +199,7 @@ def _forecast_and_write(
                 "derivation": "draw i runs replications 2e9 + i*R + r under "
                 "SeedSequence(root, spawn_key=(replication,))",
             },
-            command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            command=command_line(),
             extra={
                 "posterior": str(args.posterior),
                 "until": args.until,

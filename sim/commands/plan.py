@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shlex
-import sys
 from pathlib import Path
 
 from sim.batch.shutdown import orderly
+from sim.commands.arguments import command_line
 from sim.commands.engine_options import add_engine_options, engine_workers, show_progress
 from sim.folders import check_out_path, claim_folder, out_argument
 
@@ -65,7 +64,7 @@ def _run(spec, out: Path, key: str, workers: int, args: argparse.Namespace) -> N
     from sim.report import folder_report
     from sim.results_io import finish, manifest, write_json
 
-    command = "homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = command_line()
     meta = manifest(
         {spec.base.name: spec.base},
         {"root": spec.search.seed},

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import shlex
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +11,7 @@ import pandas as pd
 from sim.batch.cache import FOLDER as RUNS_FOLDER
 from sim.batch.shutdown import orderly
 from sim.commands import arguments
+from sim.commands.arguments import command_line
 from sim.commands.engine_options import (
     add_engine_options,
     engine_workers,
@@ -198,7 +197,7 @@ def _run_and_write(
                     "common noise, (i * R + k,) with fresh noise; the same for every "
                     "scenario",
                 },
-                command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                command=command_line(),
                 extra={
                     "draws": args.draws,
                     "sampling": args.sampling,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pandas as pd
 
 from sim.batch.shutdown import orderly
 from sim.commands import arguments
+from sim.commands.arguments import command_line
 from sim.commands.engine_options import add_folder_options
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.resources import check_resources
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                         "replications": args.replications,
                         "derivation": "SeedSequence(root, spawn_key=(replication,))",
                     },
-                    command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                    command=command_line(),
                     extra={
                         "kind": "run",
                         "plan": plan,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 
 from sim.batch.cache import FOLDER as RUNS_FOLDER
 from sim.batch.shutdown import orderly
 from sim.commands import arguments
+from sim.commands.arguments import command_line
 from sim.commands.engine_options import (
     add_engine_options,
     engine_workers,
@@ -120,7 +119,7 @@ def _analyse_and_write(args: argparse.Namespace, sc, out: Path, workers: int) ->
             manifest(
                 {sc.name: sc},
                 {"root": args.seed, "replications": args.replications},
-                command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                command=command_line(),
                 extra={"method": args.method, "outcome": args.outcome},
             )
         ),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 
 from sim.batch.engine import Engine
 from sim.batch.frames import replication_frames
 from sim.batch.shutdown import orderly
 from sim.commands import arguments
+from sim.commands.arguments import command_line
 from sim.commands.engine_options import (
     add_engine_options,
     engine_workers,
@@ -98,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                         "replications": args.replications,
                         "derivation": "SeedSequence(root, spawn_key=(replication,))",
                     },
-                    command="homesim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                    command=command_line(),
                     extra={"kind": "validation", "plan": plan, "area": area},
                 )
             ),
