@@ -59,6 +59,7 @@ from sim.situations import (
 )
 from sim.streams import make_streams
 from sim.transitions import MoveTables, draw_moves, duration_multiplier, per_citizen, row_code
+from sim.week_loop import WeekLogs, WeekTallies, live_week, week_arrays, week_rules
 
 ROUGH = int(Situation.ROUGH)
 
@@ -136,6 +137,10 @@ class HomelessnessModel(mesa.Model):
         # the week's moves, for the policies to follow once the week is lived (None:
         # outside the week, policies follow each move at once)
         self._followed: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] | None = None
+        #: Live the week's nights in the compiled loop (``sim.week_loop``); False: in
+        #: numpy (the reference the loop is tested against). Policies that change drawn
+        #: moves take the numpy loop.
+        self.compiled_week = True
         # week -> (citizens, week housed) whose return band changes then
         self._band_changes: dict[int, list[tuple[np.ndarray, Any]]] = defaultdict(list)
         self.population = Population(self)
@@ -375,18 +380,87 @@ class HomelessnessModel(mesa.Model):
             movers = np.concatenate([movers, entered])
             dest = np.concatenate([dest, to])
             offsets = np.concatenate([offsets, arrive])
-        self._moved_at = np.zeros(a.n, dtype=np.int8)
-        self._followed = []
-        self._quiet(movers, dest, offsets, 0, events, next_week)
-        for offset in OFFSETS:
-            idx, to = events.take(offset, self._moved_at)
-            if idx.size == 0 and offset > 1 and not self._homes_waiting():
-                continue
-            moved = self._night(next_week, offset, idx, to)
-            if offset < DAYS_PER_WEEK and moved.size:
-                self._move_on(moved, offset, events, next_week)
+        if self.compiled_week and not self.policies.filters_moves:
+            self._followed = self._live_week(movers, dest, offsets, next_week)
+        else:
+            self._moved_at = np.zeros(a.n, dtype=np.int8)
+            self._followed = []
+            self._quiet(movers, dest, offsets, 0, events, next_week)
+            for offset in OFFSETS:
+                idx, to = events.take(offset, self._moved_at)
+                if idx.size == 0 and offset > 1 and not self._homes_waiting():
+                    continue
+                moved = self._night(next_week, offset, idx, to)
+                if offset < DAYS_PER_WEEK and moved.size:
+                    self._move_on(moved, offset, events, next_week)
         self.recorder.peak[self.week] = self._peak
         self._follow_moves()
+
+    def _live_week(
+        self, movers: np.ndarray, dest: np.ndarray, offsets: np.ndarray, next_week: int
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
+        """Live the week's nights in the compiled loop (``sim.week_loop``).
+
+        The same rules as the numpy loop of ``_week_moves``, draw for draw. Logs the
+        week's stays, spells and housing episodes, schedules the return bands of those
+        housed, and returns the week's moves by move call, for the policies to follow.
+        """
+        a, rec, alloc = self.citizens, self.recorder, self.allocator
+        credit = np.array([alloc.credit])
+        joined = np.concatenate(self._joined) if self._joined else np.zeros(0, dtype=np.intp)
+        self._queued, logs = live_week(
+            week_arrays(a),
+            self._week_tallies(next_week),
+            week_rules(self, self._special),
+            self.streams["nights"],
+            self.streams["places"],
+            movers,
+            dest,
+            offsets,
+            self._queued,
+            joined.astype(np.intp),
+            credit,
+            self.week,
+            next_week,
+            self.weeks,
+            8 * (movers.size + self._queued.size + joined.size) + 8,
+        )
+        alloc.credit = float(credit[0])
+        logs = WeekLogs(*logs)
+        rec.stays.add(*logs.stays)
+        rec.spells.add(*logs.spells)
+        rec.episodes.add(*logs.episodes)
+        self._schedule_bands(logs.housed, next_week)
+        cuts = logs.cuts[:-1]
+        return (
+            [
+                (idx, old, to, next_week)
+                for idx, old, to in zip(
+                    np.split(logs.moved, cuts),
+                    np.split(logs.old, cuts),
+                    np.split(logs.dest, cuts),
+                    strict=True,
+                )
+            ]
+            if logs.cuts.size
+            else []
+        )
+
+    def _week_tallies(self, next_week: int) -> WeekTallies:
+        """The counts and this week's recorder rows the compiled week changes."""
+        rec = self.recorder
+        return WeekTallies(
+            self.occupancy,
+            self.cells,
+            rec.nights[self.week].reshape(-1),
+            rec.flows[next_week],
+            rec.entries[next_week],
+            rec.users,
+            rec.homeless_any,
+            rec.applied[next_week],
+            rec.refused[next_week],
+            self._peak,
+        )
 
     def _follow_moves(self) -> None:
         """The policies follow the week's moves, in the order they were made.
@@ -398,7 +472,7 @@ class HomelessnessModel(mesa.Model):
         handing each night's moves over at once.
         """
         moves, self._followed = self._followed, None
-        if not moves:
+        if not moves or not self.policies.follows_moves:
             return
         seen = np.zeros(self.citizens.n, dtype=bool)
         run: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []

@@ -123,6 +123,21 @@ class PolicySet:
         for policy in self.policies:
             policy.before_moves(week)
 
+    @property
+    def follows_moves(self) -> bool:
+        """Whether a policy in force follows moves (``on_move``)."""
+        return any(
+            getattr(type(p), "on_move", None) is not BasePolicy.on_move for p in self.policies
+        )
+
+    @property
+    def filters_moves(self) -> bool:
+        """Whether a policy in force changes drawn moves (``filter_moves``)."""
+        return any(
+            getattr(type(p), "filter_moves", None) is not BasePolicy.filter_moves
+            for p in self.policies
+        )
+
     def filter_moves(self, movers: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The drawn moves, as the policies change them."""
         for policy in self.policies:
