@@ -82,3 +82,27 @@ def test_analysis_command_stops_in_order_and_resumes(tmp_path, command, options,
     whole = tmp_path / "whole"
     assert main([*args[:-1], str(whole), "--workers", "1"]) == 0
     assert_frame_equal(pd.read_csv(out / table), pd.read_csv(whole / table), check_exact=True)
+
+
+def test_a_stop_lost_inside_a_callback_stops_at_the_next_run():
+    """A handler that runs inside a C callback cannot raise: the stop must not be lost.
+
+    numba's compiler calls back into Python while it writes its cache; a SIGTERM that
+    lands there is printed and dropped, and later signals are ignored. The engine checks
+    after every run, so the command still stops, at the next run.
+    """
+    from sim.batch.engine import Engine
+    from sim.batch.runs import RunSpec
+    from sim.batch.shutdown import Stopped, check_stop, stopping_on_signals
+
+    specs = [RunSpec(small(), "base", replication=r, seed=0, years=1) for r in range(3)]
+    with stopping_on_signals():
+        try:  # the stop raised where it cannot get out, as in a C callback
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+        except Stopped:
+            pass
+        with pytest.raises(Stopped) as stop, Engine(1) as engine:
+            engine.run(specs)
+        assert stop.value.signum == signal.SIGTERM
+    check_stop()  # outside the command nothing is pending

@@ -35,6 +35,7 @@ from typing import Any
 from sim.batch.cache import RunCache, run_digest
 from sim.batch.progress import CallbackProgress, Progress, make_progress
 from sim.batch.runs import RunKey, RunOutput, RunSpec, seed_derivation, simulate
+from sim.batch.shutdown import check_stop
 from sim.batch.store import BatchResults, ResultsStore, open_results, read_manifest, slug
 from sim.folders import claim_folder
 from sim.resources import cores
@@ -325,17 +326,23 @@ class Engine:
         ]
 
     def stream(self, todo: list[RunSpec], store: Store | None, weekly: bool) -> Iterator[RunOutput]:
-        """Outputs as runs finish (any order), each written to ``store`` first."""
+        """Outputs as runs finish (any order), each written to ``store`` first.
+
+        A stop signal whose exception was lost stops the stream at the next run
+        (:func:`sim.batch.shutdown.check_stop`).
+        """
         if not todo:
             return iter(())
         if self.scheduler is not None:
             self.connect()
-            return _dask_outputs(todo, store, self._client, weekly, self.chunk_size)
-        if self.workers == 1 or len(todo) == 1:
-            return _serial_outputs(todo, store, weekly)
-        return _process_outputs(
-            todo, store, self._processes(), self.workers, weekly, self.chunk_size
-        )
+            outs = _dask_outputs(todo, store, self._client, weekly, self.chunk_size)
+        elif self.workers == 1 or len(todo) == 1:
+            outs = _serial_outputs(todo, store, weekly)
+        else:
+            outs = _process_outputs(
+                todo, store, self._processes(), self.workers, weekly, self.chunk_size
+            )
+        return _checked(outs)
 
     def _processes(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -566,6 +573,14 @@ def _process_outputs(
     finally:
         for fut in pending:
             fut.cancel()
+
+
+def _checked(outs: Iterator[RunOutput]) -> Iterator[RunOutput]:
+    """``outs``, stopped after any run once a stop signal has come."""
+    for out in outs:
+        check_stop()
+        yield out
+    check_stop()
 
 
 def _chunk_result(

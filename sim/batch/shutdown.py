@@ -1,7 +1,8 @@
 """Orderly shutdown of many-run commands on SIGTERM and SIGINT.
 
 While a command runs inside :func:`stopping_on_signals`, SIGTERM and SIGINT raise
-:class:`Stopped` in the main thread (later signals are ignored while it cleans up).
+:class:`Stopped` in the main thread (later signals are ignored while it cleans up;
+:func:`check_stop` raises it again where it was lost).
 The engine then ends and reaps its workers, keeps every finished run, and writes
 the summary of what is done; :func:`orderly` stops the multiprocessing fork server
 and resource tracker (:func:`stop_helpers`) and turns the exception into one line
@@ -48,6 +49,20 @@ class Stopped(KeyboardInterrupt):
 
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: Signals received inside :func:`stopping_on_signals`, for :func:`check_stop`.
+_received: list[int] = []
+
+
+def check_stop() -> None:
+    """Raise :class:`Stopped` again if a stop signal came and its exception was lost.
+
+    Python cannot raise from a handler that runs inside a C callback (numba's compiler
+    calls back into Python while it writes its cache): the exception is printed and
+    dropped there. The engine calls this after every run, so such a stop still stops
+    the command at the next run.
+    """
+    if _received:
+        raise Stopped(_received[0])
 
 
 @contextmanager
@@ -61,13 +76,16 @@ def stopping_on_signals() -> Iterator[None]:
     def handler(signum: int, frame: Any) -> None:
         for s in SIGNALS:  # a second signal must not cut the clean-up short
             signal.signal(s, signal.SIG_IGN)
+        _received.append(signum)
         raise Stopped(signum)
 
+    _received.clear()
     for s in SIGNALS:
         signal.signal(s, handler)
     try:
         yield
     finally:
+        _received.clear()
         for s, h in previous.items():
             signal.signal(s, h)
 
