@@ -431,20 +431,13 @@ class HomelessnessModel(mesa.Model):
         rec.spells.add(*logs.spells)
         rec.episodes.add(*logs.episodes)
         self._schedule_bands(logs.housed, next_week)
-        cuts = logs.cuts[:-1]
-        return (
-            [
-                (idx, old, to, next_week)
-                for idx, old, to in zip(
-                    np.split(logs.moved, cuts),
-                    np.split(logs.old, cuts),
-                    np.split(logs.dest, cuts),
-                    strict=True,
-                )
-            ]
-            if logs.cuts.size
-            else []
-        )
+        if not self.policies.follows_moves:
+            return []
+        ends = logs.cuts.tolist()
+        return [
+            (logs.moved[s:e], logs.old[s:e], logs.dest[s:e], next_week)
+            for s, e in zip([0, *ends[:-1]], ends, strict=True)
+        ]
 
     def _week_tallies(self, next_week: int) -> WeekTallies:
         """The counts and this week's recorder rows the compiled week changes."""

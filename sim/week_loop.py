@@ -562,7 +562,11 @@ def week_rules(model, special: tuple) -> WeekRules:
     for k, (kept, who) in alloc.reserved.items():
         reserve[k] = kept
         may[k] = who(everyone)
-    over_n, over_dest, over_cum = _overflow_table(rules.overflow)
+    static = getattr(rules, "_compiled", None)
+    if static is None:  # once per parameter phase
+        priority = np.array([PRIORITY_CODES[p] for p in rules.priority], dtype=np.int64)
+        static = rules._compiled = (priority, *_overflow_table(rules.overflow))
+    priority, over_n, over_dest, over_cum = static
     idx, m_house, m_loss = special
     none = np.zeros(0)
     return WeekRules(
@@ -570,7 +574,7 @@ def week_rules(model, special: tuple) -> WeekRules:
         rules.assigned_limited,
         rules.capacity,
         PLACE_SITUATION,
-        np.array([PRIORITY_CODES[p] for p in rules.priority], dtype=np.int64),
+        priority,
         over_n,
         over_dest,
         over_cum,
