@@ -299,8 +299,8 @@ class SupportTeams(BasePolicy):
         Each joins with the team's weekly chance, teams in order (one list per citizen).
         """
         a = self.model.citizens
-        refer = self._tables().refer
-        union = refer.reshape(len(self.rules), len(SITUATIONS), -1).any(axis=(0, 2))
+        tables = self._tables()
+        refer, union = tables.refer, tables.refer_any
         if not union.any():
             return
         pool = (

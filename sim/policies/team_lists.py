@@ -111,6 +111,8 @@ class TeamLists:
 
         Citizens already on a team's list stay where they are.
         """
+        if idx.size == 0:
+            return
         a = self.arrays
         idx = idx[a.team_wait[idx] < 0]
         a.team_wait[idx] = team

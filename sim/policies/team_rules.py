@@ -109,6 +109,7 @@ class TeamTables:
     enabled: np.ndarray  # (team,)
     duration: np.ndarray  # (team,) fixed length of support (0: open-ended)
     chance: np.ndarray  # (team,) weekly chance that open-ended support ends
+    refer_any: np.ndarray  # (situation,): some team refers from it
 
     @classmethod
     def build(cls, rules: list[TeamRules]) -> TeamTables:
@@ -131,4 +132,5 @@ class TeamTables:
             np.array([x.enabled for x in rules]),
             np.array([x.duration or 0 for x in rules]),
             np.array([x.end_per_week for x in rules]),
+            refer.any(axis=(0, 2, 3)),
         )
