@@ -7,14 +7,15 @@ the applicants who join a waiting list, the free places given out by the lists'
 priority rules, the refused who overflow, and the moves on of those who moved. It is
 the rule of the numpy version in the model (``_quiet``, ``_night``, ``_move_on`` and
 ``sim.places.Allocator``), step for step and draw for draw, so both give the same
-numbers to the last bit; a test runs both on the shipped scenarios.
+numbers to the last bit; a test runs both on the shipped scenarios. The staircase's
+steps are a rule here too (``_steps``, the rule of ``Staircase.filter_moves``).
 
 The random streams are numpy Generators passed in: numba draws from their bit
 generators, so the streams advance exactly as the numpy calls would. A policy's
 priority group and reserve on a list are read once, at the start of the week's moves
 (``WeekRules.front`` and ``may_reserve``): nothing a policy reads for them changes
-during the moves. Policies that change drawn moves (``filter_moves``) take the numpy
-version.
+during the moves. Other policies that change drawn moves (``filter_moves``) take the
+numpy version.
 
 Results come back as one chunk per log for the week (``WeekLogs``) and the moves in
 the order they were made, cut where each move call ended, for the policies to follow.
@@ -32,8 +33,8 @@ from sim.kernels import apply_moves, draw_rows, night_offsets
 from sim.places import PLACE_SITUATION
 from sim.situations import DAYS_PER_WEEK, HOMELESS_MASK, HOUSED_MASK, LEFT, N_SIT, Situation
 
-OWN = int(Situation.OWN)
-ROUGH = int(Situation.ROUGH)
+OWN, ALTERNATIVE, ROUGH = int(Situation.OWN), int(Situation.ALTERNATIVE), int(Situation.ROUGH)
+SHELTER, STARTER = int(Situation.SHELTER), int(Situation.STARTER)
 #: Priority rules by code, as ``sim.places.order_waiting`` names them.
 PRIORITY_CODES = {"first_come": 0, "longest_homeless": 1, "highest_needs": 2, "youngest_first": 3}
 
@@ -107,6 +108,9 @@ class WeekRules(NamedTuple):
     n_kinds: int
     n_bands: int
     has_teams: bool
+    staircase: bool  # the staircase's steps apply to drawn moves
+    service_system: np.ndarray  # situations where they apply
+    readiness: np.ndarray  # weeks in starter housing before a home, by needs
 
 
 class WeekLogs(NamedTuple):
@@ -122,10 +126,34 @@ class WeekLogs(NamedTuple):
     cuts: np.ndarray
 
 
+@njit(cache=True, nogil=True)
+def _steps(pos, dest, q, movers, situation, since, needs, week, service_system, readiness):
+    """``Staircase.filter_moves`` on drawn moves (``pos`` in ``movers``, ``dest``, ``q``).
+
+    A move that skips a step goes to the next step; a move out of starter housing before
+    the readiness period is cancelled, as is a move that no longer moves.
+    """
+    keep = np.ones(pos.size, np.bool_)
+    for j in range(pos.size):
+        i = movers[pos[j]]
+        origin = situation[i]
+        d = dest[j]
+        if service_system[origin] and (d == OWN or d == ALTERNATIVE):  # noqa: SIM109
+            if origin == SHELTER:
+                d = STARTER
+            elif origin == STARTER:
+                keep[j] = week - since[i] >= readiness[needs[i]]
+            else:
+                d = SHELTER
+        dest[j] = d
+        keep[j] = keep[j] and d != origin
+    return pos[keep], dest[keep], q[keep]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _moves_on(
     rng, moved, offset, code, situation, special, m_house, m_loss, leave, rows, p_house, p_loss,
-    to_housed, to_homeless,
+    to_housed, to_homeless, steps, since, needs, week, service_system, readiness,
 ):  # fmt: skip
     """Moves on before the week ends of ``moved`` (who moved on ``offset``, each).
 
@@ -144,6 +172,10 @@ def _moves_on(
         moved, u, left, code, situation, special, m_house, m_loss, leave, rows, p_house,
         p_loss, to_housed, to_homeless,
     )  # fmt: skip
+    if steps:
+        pos, dest, q = _steps(
+            pos, dest, q, moved, situation, since, needs, week, service_system, readiness
+        )
     movers = moved[pos]
     start = offset[pos]
     v = np.empty(movers.size)
@@ -505,7 +537,8 @@ def live_week(  # noqa: C901 - the week's loop: quiet rounds and nights, one mov
         if batch.size or not keep_queue:
             idx, drawn, to, off = _moves_on(
                 nights_rng, batch, start, a.code, situation, r.special, r.m_house, r.m_loss,
-                r.leave, r.rows, r.p_house, r.p_loss, r.to_housed, r.to_homeless,
+                r.leave, r.rows, r.p_house, r.p_loss, r.to_housed, r.to_homeless, r.staircase,
+                a.since, a.needs, week, r.service_system, r.readiness,
             )  # fmt: skip
     logs = (
         (
@@ -597,7 +630,15 @@ def week_rules(model, special: tuple) -> WeekRules:
         int(tables.kinds.n_kinds),
         int(tables.kinds.n_bands),
         model.policies.teams is not None,
+        *_steps_of(model.policies.staircase),
     )
+
+
+def _steps_of(staircase) -> tuple[bool, np.ndarray, np.ndarray]:
+    """The staircase's rule as ``WeekRules`` takes it (off without the staircase)."""
+    if staircase is None:
+        return False, np.zeros(N_SIT, dtype=np.bool_), np.zeros(3, dtype=np.int64)
+    return (True, *staircase.steps())
 
 
 def _overflow_table(overflow: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -45,6 +45,13 @@ class Staircase(BasePolicy):
         self.model = model
         self.readiness = np.array([pathway.readiness_weeks[n] for n in NEEDS])
 
+    def steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rule as arrays, for the compiled week (``sim.week_loop``).
+
+        (situations where the staircase applies, readiness weeks by needs group)
+        """
+        return SERVICE_SYSTEM, self.readiness.astype(np.int64)
+
     def filter_moves(self, movers: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the moves filtered by the pathway's steps.
 

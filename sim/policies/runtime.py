@@ -132,9 +132,14 @@ class PolicySet:
 
     @property
     def filters_moves(self) -> bool:
-        """Whether a policy in force changes drawn moves (``filter_moves``)."""
+        """Whether a policy the compiled week cannot follow changes drawn moves.
+
+        The staircase's steps are a rule of the compiled week (``steps``); any other
+        ``filter_moves`` takes the numpy week.
+        """
         return any(
             getattr(type(p), "filter_moves", None) is not BasePolicy.filter_moves
+            and p is not self.staircase
             for p in self.policies
         )
 
