@@ -34,10 +34,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
-from sim.calibration import load_targets
-from sim.posterior import fit_posterior
-from sim.scenario.loader import load_scenario
+from homesim.calibration import load_targets
+from homesim.posterior import fit_posterior
+from homesim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 15 * 60.0

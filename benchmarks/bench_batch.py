@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.batch import RunSpec, execute, load_batch, open_results
-from sim.batch.engine import BatchReport
-from sim.scenario.loader import LoadedScenario, load_scenario
+from homesim.batch import RunSpec, execute, load_batch, open_results
+from homesim.batch.engine import BatchReport
+from homesim.scenario.loader import LoadedScenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "randers_baseline.yaml"

@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from sim.calibration import Objective, calibrate, load_targets, usable_targets
-from sim.scenario.loader import load_scenario
+from homesim.calibration import Objective, calibrate, load_targets, usable_targets
+from homesim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 600.0

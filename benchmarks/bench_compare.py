@@ -24,10 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from homesim.compare import compare
+from homesim.scenario.loader import deep_merge, load_scenario, read_yaml, resolve_extends
 from serial_cost import cpu_per_run
-
-from sim.compare import compare
-from sim.scenario.loader import deep_merge, load_scenario, read_yaml, resolve_extends
 
 ROOT = Path(__file__).resolve().parents[1]
 SCEN = ROOT / "scenarios"

@@ -24,8 +24,8 @@ import statistics
 import time
 from pathlib import Path
 
-from sim.dashboard import _figure, advance, build_model, plot_specs, view_of
-from sim.scenario.loader import load_scenario
+from homesim.dashboard import _figure, advance, build_model, plot_specs, view_of
+from homesim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

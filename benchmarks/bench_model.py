@@ -34,12 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import json, resource, sys, time
-import sim
+import homesim
 path, scale, years = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-sc = sim.load_scenario(path, setting__scale=scale)
-sim.HomelessnessModel(sc, rng=0, years=1).run(2)  # load the compiled loops first
+sc = homesim.load_scenario(path, setting__scale=scale)
+homesim.HomelessnessModel(sc, rng=0, years=1).run(2)  # load the compiled loops first
 t0 = time.perf_counter()
-model = sim.HomelessnessModel(sc, rng=1, years=years)
+model = homesim.HomelessnessModel(sc, rng=1, years=years)
 t1 = time.perf_counter()
 c1 = time.process_time()
 model.run()

@@ -24,10 +24,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from homesim.psa import curves, incremental, run_psa, summary_table
+from homesim.scenario.loader import deep_merge, load_scenario, read_yaml, resolve_extends
 from serial_cost import cpu_per_run
-
-from sim.psa import curves, incremental, run_psa, summary_table
-from sim.scenario.loader import deep_merge, load_scenario, read_yaml, resolve_extends
 
 ROOT = Path(__file__).resolve().parents[1]
 SCEN = ROOT / "scenarios"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from sim.runner import run_once
-from sim.scenario.loader import LoadedScenario
+from homesim.runner import run_once
+from homesim.scenario.loader import LoadedScenario
 
 
 def cpu_per_run(scenarios: list[LoadedScenario], runs: int, indent: str = "  ") -> list[float]:
