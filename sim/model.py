@@ -139,7 +139,7 @@ class HomelessnessModel(mesa.Model):
         self._followed: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] | None = None
         #: Live the week's nights in the compiled loop (``sim.week_loop``); False: in
         #: numpy (the reference the loop is tested against). Policies that change drawn
-        #: moves take the numpy loop.
+        #: moves, other than the staircase, take the numpy loop.
         self.compiled_week = True
         # week -> (citizens, week housed) whose return band changes then
         self._band_changes: dict[int, list[tuple[np.ndarray, Any]]] = defaultdict(list)
