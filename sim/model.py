@@ -431,7 +431,7 @@ class HomelessnessModel(mesa.Model):
         rec.spells.add(*logs.spells)
         rec.episodes.add(*logs.episodes)
         self._schedule_bands(logs.housed, next_week)
-        if not self.policies.follows_moves:
+        if not self.policies.follows_moves or logs.cuts.size == 0:
             return []
         ends = logs.cuts.tolist()
         return [

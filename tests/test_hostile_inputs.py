@@ -12,10 +12,11 @@ or a 10^9-citizen scenario would break both bounds long before the timeout.
 from __future__ import annotations
 
 import os
-import resource
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -348,17 +349,28 @@ def _tree(root: Path) -> set[str]:
 
 
 def run_homesim(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run ``homesim argv`` in ``cwd``: the result, its CPU seconds and peak memory (MB)."""
+    """Run ``homesim argv`` in ``cwd``: the result, its CPU seconds and peak memory (MB).
+
+    The child is reaped with ``os.wait4``, which gives its own resource use (the
+    children's totals of ``getrusage`` hold the largest peak of any child so far, such
+    as one that compiled the model's loops in an earlier test).
+    """
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(
-        [*HOMESIM, *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss of children is the largest of any child so far (kB on Linux): an upper
-    # bound for this one, and exact whenever this child is the largest.
-    return proc, cpu, after.ru_maxrss / 1024
+    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+        child = subprocess.Popen([*HOMESIM, *argv], cwd=cwd, env=env, stdout=out_f, stderr=err_f)
+        timer = threading.Timer(TIMEOUT, child.kill)  # only stops a runaway
+        timer.start()
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        finally:
+            timer.cancel()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out_f.seek(0)
+        err_f.seek(0)
+        out, err = out_f.read(), err_f.read()
+    proc = subprocess.CompletedProcess(child.args, child.returncode, out, err)
+    cpu = usage.ru_utime + usage.ru_stime
+    return proc, cpu, usage.ru_maxrss / 1024  # kB on Linux
 
 
 def test_there_are_at_least_forty_cases():
