@@ -24,6 +24,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HOMESIM = [sys.executable, "-m", "sim.cli"]
+#: The same command, writing its own peak memory (``VmHWM``, kB) to the file descriptor
+#: ``PEAK_FD`` names as it exits: the peak of the process after ``exec``, whatever the
+#: forking parent used (the rusage of a child keeps the parent's peak at the fork).
+MEASURED = [
+    sys.executable,
+    "-c",
+    "import atexit, os, runpy, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            os.write(int(os.environ['PEAK_FD']), line.split()[1].encode())\n"
+    "atexit.register(peak)\n"
+    "sys.argv = ['homesim', *sys.argv[1:]]\n"
+    "runpy.run_module('sim.cli', run_name='__main__')\n",
+]
 #: Wall-clock limit of one case (s): generous, since CI machines are shared.
 TIMEOUT = 90
 #: CPU time one case may use (s): start-up (about 3 s) plus a few seconds.
@@ -356,8 +371,19 @@ def run_homesim(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess
     as one that compiled the model's loops in an earlier test).
     """
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
-        child = subprocess.Popen([*HOMESIM, *argv], cwd=cwd, env=env, stdout=out_f, stderr=err_f)
+    with (
+        tempfile.TemporaryFile("w+") as out_f,
+        tempfile.TemporaryFile("w+") as err_f,
+        tempfile.TemporaryFile("w+") as peak_f,
+    ):
+        child = subprocess.Popen(
+            [*MEASURED, *argv],
+            cwd=cwd,
+            env={**env, "PEAK_FD": str(peak_f.fileno())},
+            stdout=out_f,
+            stderr=err_f,
+            pass_fds=(peak_f.fileno(),),
+        )
         timer = threading.Timer(TIMEOUT, child.kill)  # only stops a runaway
         timer.start()
         try:
@@ -367,10 +393,11 @@ def run_homesim(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess
         child.returncode = os.waitstatus_to_exitcode(status)
         out_f.seek(0)
         err_f.seek(0)
-        out, err = out_f.read(), err_f.read()
+        peak_f.seek(0)
+        out, err, peak = out_f.read(), err_f.read(), peak_f.read()
     proc = subprocess.CompletedProcess(child.args, child.returncode, out, err)
     cpu = usage.ru_utime + usage.ru_stime
-    return proc, cpu, usage.ru_maxrss / 1024  # kB on Linux
+    return proc, cpu, int(peak or 0) / 1024  # kB
 
 
 def test_there_are_at_least_forty_cases():
