@@ -381,7 +381,7 @@ class HomelessnessModel(mesa.Model):
             dest = np.concatenate([dest, to])
             offsets = np.concatenate([offsets, arrive])
         if self.compiled_week and not self.policies.filters_moves:
-            self._followed = self._live_week(movers, dest, offsets, next_week)
+            self._live_week(movers, dest, offsets, next_week)
         else:
             self._moved_at = np.zeros(a.n, dtype=np.int8)
             self._followed = []
@@ -398,12 +398,14 @@ class HomelessnessModel(mesa.Model):
 
     def _live_week(
         self, movers: np.ndarray, dest: np.ndarray, offsets: np.ndarray, next_week: int
-    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
+    ) -> None:
         """Live the week's nights in the compiled loop (``sim.week_loop``).
 
         The same rules as the numpy loop of ``_week_moves``, draw for draw. Logs the
         week's stays, spells and housing episodes, schedules the return bands of those
-        housed, and returns the week's moves by move call, for the policies to follow.
+        housed, and hands the week's moves, in the order made, to the policies that
+        follow moves (``follow_week``; the numpy week hands them to ``on_move`` in runs,
+        ``_follow_moves``).
         """
         a, rec, alloc = self.citizens, self.recorder, self.allocator
         credit = np.array([alloc.credit])
@@ -431,13 +433,8 @@ class HomelessnessModel(mesa.Model):
         rec.spells.add(*logs.spells)
         rec.episodes.add(*logs.episodes)
         self._schedule_bands(logs.housed, next_week)
-        if not self.policies.follows_moves or logs.cuts.size == 0:
-            return []
-        ends = logs.cuts.tolist()
-        return [
-            (logs.moved[s:e], logs.old[s:e], logs.dest[s:e], next_week)
-            for s, e in zip([0, *ends[:-1]], ends, strict=True)
-        ]
+        if logs.moved.size and self.policies.follows_moves:
+            self.policies.follow_week(logs.moved, logs.old, logs.dest, next_week)
 
     def _week_tallies(self, next_week: int) -> WeekTallies:
         """The counts and this week's recorder rows the compiled week changes."""

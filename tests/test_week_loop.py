@@ -36,6 +36,25 @@ def _differences(a: HomelessnessModel, b: HomelessnessModel) -> list[str]:
     bad += [k for k in LOGS if not getattr(ra, k).frame().equals(getattr(rb, k).frame())]
     ca, cb = a.citizens, b.citizens
     bad += [f"citizens.{f}" for f in ca._data if not np.array_equal(ca._data[f], cb._data[f])]
+    ta, tb = a.policies.teams, b.policies.teams
+    if ta is not None:
+        bad += [
+            f"support.{k}"
+            for k in ("support_weeks", "team_waiting", "support_cells")
+            if not np.array_equal(getattr(a.policies, k), getattr(b.policies, k))
+        ]
+        bad += [
+            f"support.{k}"
+            for k in ("in_support", "cells", "waiting")
+            if not np.array_equal(getattr(ta, k), getattr(tb, k))
+        ]
+        spells = [np.concatenate(c) for c in zip(*ta.spells(a.weeks), strict=True)]
+        other = [np.concatenate(c) for c in zip(*tb.spells(b.weeks), strict=True)]
+        if any(
+            x.dtype != y.dtype or not np.array_equal(x, y)
+            for x, y in zip(spells, other, strict=True)
+        ):
+            bad.append("support.spells")
     sa, sb = a.summary(), b.summary()
     bad += [k for k in sa if not (sa[k] == sb[k] or (np.isnan(sa[k]) and np.isnan(sb[k])))]
     return bad
@@ -48,6 +67,14 @@ CASES = {
     "randers_eviction_prevention": {},
     "fredericia_housing_first": {},
     "randers_staircase": {},  # the staircase's steps
+    "randers_act_expansion": {},  # a team resized and youth first, by a dated change
+    "randers_housing_first ": {  # each team's list by another rule, under-30s first
+        "policies__teams__cti__priority": "youngest_first",
+        "policies__teams__icm__priority": "longest_homeless",
+        "policies__teams__act__priority": "highest_needs",
+        "policies__youth__priority": True,
+        "policies__teams__act__staff": 0.5,
+    },
     "randers_baseline ": {  # every list by longest homeless; all homes assigned
         "places__shelter__priority": "longest_homeless",
         "places__starter__priority": "longest_homeless",
@@ -69,6 +96,8 @@ def test_compiled_week_equals_numpy_week(name):
     a = _run(scenario, False, weeks, seed=11)
     b = _run(scenario, True, weeks, seed=11)
     assert a.recorder.flows.sum() > 100  # the runs move people
+    if a.policies.teams is not None:  # teams admit and end support
+        assert a.policies.support_weeks.sum() > 100 and len(a.policies.teams.log) > 5
     assert _differences(a, b) == []
 
 

@@ -8,6 +8,8 @@ at fixed points of the weekly step, in this order:
 2. ``filter_moves(movers, dest)``: change or cancel the drawn moves (the staircase);
 3. ``multipliers()``: citizens whose weekly chances differ from their table row;
 4. ``on_move(idx, old, dest, week)``: after citizens moved (support follows them);
+   in the compiled week, ``follow_week`` instead, once, with all the week's moves in
+   the order they were made (a citizen may move more than once);
 5. ``after_week(week)``: tallies once the week is done.
 
 ``week`` is the week being stepped, counted from 1: the moves made in it lead to state
@@ -66,7 +68,11 @@ class Policy(Protocol):
         ...
 
     def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
-        """Citizens ``idx`` moved from ``old`` to ``dest`` in week ``week``."""
+        """Citizens ``idx`` (distinct) moved from ``old`` to ``dest`` in week ``week``."""
+        ...
+
+    def follow_week(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
+        """The week's moves, in the order made; a citizen may be in them more than once."""
         ...
 
     def after_week(self, week: int) -> None:
@@ -96,6 +102,14 @@ class BasePolicy:
 
     def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
         """Nothing follows a move."""
+
+    def follow_week(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
+        """The week's moves at once: ``on_move`` with them all.
+
+        Right for an ``on_move`` that gives the same whether moves come at once or in
+        turn, with a citizen more than once; a policy for which it does not overrides it.
+        """
+        self.on_move(idx, old, dest, week)
 
     def after_week(self, week: int) -> None:
         """Nothing to tally."""

@@ -22,7 +22,7 @@ from sim.places import ASSIGNED
 from sim.policies.lifecycle import BasePolicy, QueueRules
 from sim.policies.support import SupportTeams
 from sim.scenario.policy_schema import Pathway
-from sim.situations import HOMELESS_MASK, HOUSED_MASK, NEEDS, Situation
+from sim.situations import NEEDS, Situation
 
 OWN, ALT, SHELTER, STARTER = (
     int(Situation.OWN),
@@ -119,14 +119,10 @@ class HousingFirst(BasePolicy):
         offered = cand[self.rng.random(cand.size) < self.fidelity]
         model.join(offered, np.full(offered.size, ASSIGNED, dtype=np.int8), week)
 
-    def on_move(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
-        """Give floating support to citizens housed from homelessness without a team.
+    @property
+    def floating_at_housing(self) -> int:
+        """The team whose list those housed from homelessness without a team join (-1: none).
 
-        They join its list, if on no team's list.
+        The support teams follow the moves, so they apply it (``SupportTeams.floating``).
         """
-        if self.teams is None or not self.floating:
-            return
-        housed = idx[HOMELESS_MASK[old] & HOUSED_MASK[dest]]
-        alone = housed[self.model.citizens.team[housed] < 0]
-        if housed.size:
-            self.teams.join(self.floating_team, alone, week)
+        return self.floating_team if self.teams is not None and self.floating else -1

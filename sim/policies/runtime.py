@@ -84,6 +84,9 @@ class PolicySet:
             if path == "housing_first"
             else None
         )
+        if self.teams is not None:
+            hf = self.housing_first
+            self.teams.floating = -1 if hf is None else hf.floating_at_housing
         if pol.prevention.enabled:
             if self.prevention is None:
                 self.prevention = EvictionPrevention(model, pol.prevention)
@@ -165,6 +168,11 @@ class PolicySet:
         """
         for policy in self.policies:
             policy.on_move(idx, old, dest, week)
+
+    def follow_week(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
+        """Follow the week's moves at once, in the order made (the compiled week)."""
+        for policy in self.policies:
+            policy.follow_week(idx, old, dest, week)
 
     def after_week(self, week: int) -> None:
         """Week ``week`` is done: the policies tally it."""

@@ -14,13 +14,13 @@ the phase ends scheduled then, and returns to 0 when support ends.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.citizens import NO_WEEK
 from sim.places import order_waiting
+from sim.policies import support_week
 from sim.policies.lifecycle import BasePolicy
 from sim.policies.team_lists import LIST_FIELDS, TeamLists
 from sim.policies.team_rules import NEVER, TeamRules, TeamTables, effect_state
@@ -80,12 +80,13 @@ class SupportTeams(BasePolicy):
         self.in_support = np.zeros(n, dtype=np.int64)
         # members by (team, situation, needs), kept up to date (the cost model reads it)
         self.cells = np.zeros(n * len(SITUATIONS) * len(NEEDS), dtype=np.int64)
-        # each team's list in joining order, and a calendar of the weeks members are due
-        # (support ends or a phase begins), so that no weekly pass over members is needed
-        self.lists = TeamLists(model.citizens, n)
-        self._calendar: dict[int, list[int]] = defaultdict(list)
+        self.lists = TeamLists(model.citizens, n)  # each team's list in joining order
         self.log: list[tuple[np.ndarray, ...]] = []  # support spells that ended
         self._per_team: tuple[list[TeamRules], TeamTables] | None = None
+        #: The team whose list those housed from homelessness in no team and on no list
+        #: join, after the teams that refer at housing (Housing First's floating
+        #: support; -1: none). Set by the policy set for each parameter phase.
+        self.floating = -1
 
     @property
     def waiting(self) -> np.ndarray:
@@ -108,8 +109,23 @@ class SupportTeams(BasePolicy):
         """Run the support lifecycle before the moves of week ``week``.
 
         End support that is over, move to the next phase of support, refer eligible
-        citizens, fill free places.
+        citizens, fill free places. The compiled week (``model.compiled_week``) does it
+        in the compiled loops of ``sim.policies.support_week``, to the same numbers.
         """
+        if self.model.compiled_week:
+            a = self.model.citizens
+            ended, team, since = support_week.before_moves(
+                support_week.support_arrays(a),
+                self._counts(),
+                support_week.support_rules(self),
+                self.rng,
+                week,
+            )
+            if ended.size:
+                ended = ended.astype(np.intp)
+                spell = (team, since, np.full(ended.size, week), a.situation[ended].copy())
+                self.log.append((*spell, a.needs[ended].copy()))
+            return
         self._due(week)
         self._refer(week)
         self._admit(week)
@@ -118,7 +134,8 @@ class SupportTeams(BasePolicy):
         """Follow the moves of week ``week``: members change cells.
 
         Those who left lose their list now and their support next week; those housed
-        from homelessness are referred by the teams that take citizens at housing.
+        from homelessness are referred by the teams that take citizens at housing, and
+        the others in no team join the ``floating`` team's list.
         """
         self.moved(idx, old, dest)
         gone = idx[dest == LEFT]
@@ -127,6 +144,27 @@ class SupportTeams(BasePolicy):
         housed = idx[HOMELESS_MASK[old] & HOUSED_MASK[dest]]
         if housed.size:
             self.refer_on_housing(housed, week)
+            if self.floating >= 0:
+                self.join(self.floating, housed[self.model.citizens.team[housed] < 0], week)
+
+    def follow_week(self, idx: np.ndarray, old: np.ndarray, dest: np.ndarray, week: int) -> None:
+        """Follow the week's moves at once, in the order made (the compiled week).
+
+        A citizen may move more than once; ``on_move``'s rules, each move in its turn.
+        """
+        support_week.follow_moves(
+            support_week.support_arrays(self.model.citizens),
+            self._counts(),
+            support_week.support_rules(self),
+            idx,
+            old,
+            dest,
+            week,
+            self.floating,
+        )
+
+    def _counts(self) -> support_week.SupportCounts:
+        return support_week.SupportCounts(self.in_support, self.lists.waiting, self.cells)
 
     def after_week(self, week: int) -> None:
         """Tally support in state ``week``."""
@@ -161,21 +199,12 @@ class SupportTeams(BasePolicy):
     # ---------------------------------------------------------------- ends and phases
     # Each member carries the week their support ends (``team_until``) and the week
     # their next phase begins (``phase_next``), drawn or computed on admission, and the
-    # earlier of the two (``team_due``), entered in a calendar by week, so a week's work
-    # is only the members due that week.
+    # earlier of the two (``team_due``), so a week's work is only the members due then.
 
     def _refresh_due(self, idx: np.ndarray) -> None:
-        """Set members' due week and enter it in the calendar.
-
-        Entries that a later change makes stale are recognised by ``team_due`` no longer
-        matching.
-        """
+        """Set members' due week: the earlier of their support's end and next phase."""
         a = self.model.citizens
-        due = np.minimum(a.team_until[idx], a.phase_next[idx])
-        a.team_due[idx] = due
-        soon = due < NEVER
-        for week, i in zip(due[soon].tolist(), idx[soon].tolist(), strict=True):
-            self._calendar[week].append(i)
+        a.team_due[idx] = np.minimum(a.team_until[idx], a.phase_next[idx])
 
     def _due(self, week: int) -> None:
         """End support whose week ``week`` has come; move others to their next phase.
@@ -184,11 +213,7 @@ class SupportTeams(BasePolicy):
         week before.
         """
         a = self.model.citizens
-        listed = self._calendar.pop(week, None)
-        if not listed:
-            return
-        due = np.unique(np.array(listed, dtype=np.intp))
-        due = due[a.team_due[due] == week]
+        due = np.flatnonzero(a.team_due == week)
         if due.size == 0:
             return
         self.end(due[a.team_until[due] <= week], week)
