@@ -297,3 +297,39 @@ def night_offsets(q, start, v):
             k = 1.0
         out[j] = st + min(max(k, 1.0), float(m))
     return out
+
+
+@njit(cache=True, nogil=True)
+def age_up(idx, cells, situation, needs, band):
+    """Citizens ``idx`` (distinct, below the last band) move up an age band.
+
+    Each leaves its cell (situation, needs, age band) for the next band's, which is the
+    next cell (``HomelessnessModel.cell_of``).
+    """
+    for i in idx:
+        c = (np.int64(situation[i]) * N_NEEDS + needs[i]) * N_AGE + band[i]
+        cells[c] -= 1
+        cells[c + 1] += 1
+        band[i] += 1
+
+
+@njit(cache=True, nogil=True)
+def reband(idx, start, next_week, band_weeks, n_kinds, a):
+    """Those of citizens ``idx`` still in the home they moved into in week ``start`` take
+    the return band of their weeks since (``HomelessnessModel._band_of``) and its rows.
+
+    ``a``: the citizens' ``housed_since``, ``rehoused`` and ``code`` (changed) and the
+    other parts of the row code, ``effect``, ``kind``, ``situation`` and ``needs``
+    (``transitions.row_code``). There are ``band_weeks.size + 1`` bands.
+    """
+    housed_since, rehoused, code, effect, kind, situation, needs = a
+    n_bands = band_weeks.size + 1
+    for j in range(idx.size):
+        i = idx[j]
+        if housed_since[i] != start[j]:
+            continue
+        band = np.searchsorted(band_weeks, next_week - np.int64(housed_since[i])) + 1
+        rehoused[i] = 0 if band >= n_bands else band
+        block = np.int64(effect[i]) * n_bands + rehoused[i]
+        row = (block * n_kinds + kind[i]) * N_SIT + situation[i]
+        code[i] = row * N_NEEDS + needs[i]

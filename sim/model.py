@@ -34,7 +34,7 @@ from sim.citizens import NO_WEEK, Citizen, CitizenArrays, sorted_unique
 from sim.data_terms import us_pit_summary
 from sim.evidence import programme_outcomes
 from sim.history import History
-from sim.kernels import apply_moves
+from sim.kernels import age_up, apply_moves, reband
 from sim.kinds import kind_outputs
 from sim.nights import OFFSETS, NightEvents, move_offsets
 from sim.outcomes import Recorder, summary
@@ -253,6 +253,11 @@ class HomelessnessModel(mesa.Model):
             a = self.citizens
             idx = np.concatenate([i for i, _ in chunks])
             start = np.concatenate([np.broadcast_to(s, i.shape) for i, s in chunks])
+            if self.compiled_week:  # the same rule, compiled (``kernels.reband``)
+                arrays = (a.housed_since, a.rehoused, a.code, a.effect, a.kind, a.situation)
+                kinds = self.tables.kinds
+                reband(idx, start, next_week, kinds.band_weeks, kinds.n_kinds, (*arrays, a.needs))
+                return
             idx = idx[a.housed_since[idx] == start]  # still in the same home
             a.rehoused[idx] = self._band_of(next_week - a.housed_since[idx])
             self.recode(idx)
@@ -315,7 +320,10 @@ class HomelessnessModel(mesa.Model):
     def _birthdays(self, next_week: int) -> None:
         """Citizens who turn 25 or 30 this week move up an age band."""
         idx = self.population.birthdays.due(next_week)
-        if idx.size:
+        if idx.size and self.compiled_week:  # the same rule, compiled
+            a = self.citizens
+            age_up(idx, self.cells, a.situation, a.needs, a.band)
+        elif idx.size:
             a = self.citizens
             self.cells -= np.bincount(self.cell_of(idx), minlength=self.cells.size)
             a.band[idx] += 1
@@ -889,8 +897,10 @@ class WeeklyCollector(mesa.DataCollector):
     """Mesa's DataCollector, collected at the start and after every week.
 
     Model reporters: citizens in each situation and ``homeless`` (the national count's
-    definition), read from the model's running counts, so ``collect`` costs a few
-    microseconds a week. Agent reporters (default: situation, needs, age band, weeks in
+    definition). Collecting them keeps a copy of the model's running count by situation
+    (a microsecond); the values are filled into ``model_vars`` when read, the same as
+    calling the reporters then, so a week does not pay Mesa's call and copy of each.
+    Agent reporters (default: situation, needs, age band, weeks in
     the situation, weeks homeless) need a :class:`Citizen` view of every citizen, which
     costs far more than the week itself; so agent variables are recorded at every
     ``agent_every``-th week only (default: never during the run) and always for the
@@ -921,24 +931,52 @@ class WeeklyCollector(mesa.DataCollector):
             if s != LEFT
         }
         reporters["homeless"] = lambda m: m.homeless
+        self._counts_taken: list[np.ndarray] = []  # occupancy at collections not yet read
+        self._builtin: dict[str, int] = {}  # set below, once Mesa has made the lists
         super().__init__(
             model_reporters={**reporters, **(model_reporters or {})},
             agent_reporters=dict(
                 self.AGENT_REPORTERS if agent_reporters is None else agent_reporters
             ),
         )
+        # the built-in reporters a user's did not replace, by situation (-1: homeless)
+        self._builtin = {
+            name: (SITUATIONS.index(name) if name != "homeless" else -1)
+            for name, rep in reporters.items()
+            if self.model_reporters[name] is rep
+        }
         self._model = model
         self._agent_every = agent_every
         self._stored_agents: dict[float, list[tuple]] = {}
         self._latest: float | None = None
 
+    @property
+    def model_vars(self) -> dict[str, list]:
+        """Each model reporter's values, one per collection (Mesa's ``model_vars``)."""
+        vars_ = self._model_vars
+        taken, self._counts_taken = self._counts_taken, []
+        for name, s in self._builtin.items():
+            values = vars_[name]
+            for occ in taken:
+                values.append(int(occ[HOMELESS_MASK].sum()) if s < 0 else int(occ[s]))
+        return vars_
+
+    @model_vars.setter
+    def model_vars(self, value: dict[str, list]) -> None:
+        self._model_vars = value
+
     def collect(self, model: HomelessnessModel) -> None:
         """Record the model reporters now (Mesa's own way); agent reporters when due."""
         agent_reporters, self.agent_reporters = self.agent_reporters, {}
+        reporters = self.model_reporters
+        self.model_reporters = {k: v for k, v in reporters.items() if k not in self._builtin}
         try:
-            super().collect(model)  # model and agent-type reporters, collection steps
+            super().collect(model)  # the user's reporters, agent-type reporters
         finally:
-            self.agent_reporters = agent_reporters
+            self.agent_reporters, self.model_reporters = agent_reporters, reporters
+        if len(self.model_reporters) == len(self._builtin):  # Mesa kept no step for them
+            self._collection_steps.append(model.time)
+        self._counts_taken.append(model.occupancy.copy())
         every = self._agent_every
         if agent_reporters and every and model.steps % every == 0:
             self._stored_agents[model.time] = list(self._record_agents(model))
