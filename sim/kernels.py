@@ -315,8 +315,9 @@ def age_up(idx, cells, situation, needs, band):
 
 @njit(cache=True, nogil=True)
 def reband(idx, start, next_week, band_weeks, n_kinds, a):
-    """Those of citizens ``idx`` still in the home they moved into in week ``start`` take
-    the return band of their weeks since (``HomelessnessModel._band_of``) and its rows.
+    """Give citizens ``idx`` still in the home they moved into in week ``start`` a new band.
+
+    The band is that of their weeks since (``HomelessnessModel._band_of``), with its rows.
 
     ``a``: the citizens' ``housed_since``, ``rehoused`` and ``code`` (changed) and the
     other parts of the row code, ``effect``, ``kind``, ``situation`` and ``needs``
