@@ -57,7 +57,7 @@ from sim.situations import (
     WEEKS_PER_YEAR,
     Situation,
 )
-from sim.streams import make_streams
+from sim.streams import compiled_streams, make_streams
 from sim.transitions import MoveTables, draw_moves, duration_multiplier, per_citizen, row_code
 from sim.week_loop import WeekLogs, WeekTallies, live_week, week_arrays, week_rules
 
@@ -121,6 +121,7 @@ class HomelessnessModel(mesa.Model):
         if not isinstance(scenario, LoadedScenario):
             scenario = load_scenario(scenario)
         self.streams = make_streams(rng)
+        self.compiled_streams = compiled_streams(self.streams)  # the same, for numba
         super().__init__(rng=self.streams["mesa"])
         self.loaded = scenario
         self.phases = dict(scenario.phases)
@@ -422,8 +423,7 @@ class HomelessnessModel(mesa.Model):
             week_arrays(a),
             self._week_tallies(next_week),
             week_rules(self, self._special),
-            self.streams["nights"],
-            self.streams["places"],
+            self.compiled_streams,
             movers,
             dest,
             offsets,

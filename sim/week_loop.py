@@ -32,6 +32,7 @@ from sim.citizens import NO_WEEK
 from sim.kernels import apply_moves, draw_rows, night_offsets
 from sim.places import PLACE_SITUATION
 from sim.situations import DAYS_PER_WEEK, HOMELESS_MASK, HOUSED_MASK, LEFT, N_SIT, Situation
+from sim.streams import NIGHTS, PLACES
 
 OWN, ALTERNATIVE, ROUGH = int(Situation.OWN), int(Situation.ALTERNATIVE), int(Situation.ROUGH)
 SHELTER, STARTER = int(Situation.SHELTER), int(Situation.STARTER)
@@ -362,12 +363,13 @@ def _needs_place(queue_of_situation, assigned_limited, homeless_mask, assigned, 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def live_week(  # noqa: C901 - the week's loop: quiet rounds and nights, one move point
-    a, t, r, nights_rng, places_rng, movers, dest, offsets, queued, joined, state, week,
-    next_week, weeks, bound,
+    a, t, r, streams, movers, dest, offsets, queued, joined, state, week, next_week, weeks,
+    bound,
 ):  # fmt: skip
     """Live the nights of week ``week`` from its drawn moves (``_week_moves``'s loop).
 
-    ``a``, ``t``, ``r``: ``WeekArrays``, ``WeekTallies``, ``WeekRules``;
+    ``a``, ``t``, ``r``: ``WeekArrays``, ``WeekTallies``, ``WeekRules``; ``streams``:
+    the model's compiled streams (``sim.streams.compiled_streams``: nights, places);
     ``movers``/``dest``/``offsets``: the week's drawn moves and entrants with their
     nights; ``queued``: on a list at the last tally; ``joined``: joined a list since;
     ``state``: the assigned homes' credit (changed in place); ``bound``: rows for the
@@ -379,6 +381,7 @@ def live_week(  # noqa: C901 - the week's loop: quiet rounds and nights, one mov
     once, on their nights; the others wait for their night as events), and a night's
     moves with the lists' admissions. Either is followed by the moves on it draws.
     """
+    nights_rng, places_rng = streams[NIGHTS], streams[PLACES]
     situation, queue, queue_since = a.situation, a.queue, a.queue_since
     q_sit, homeless_mask = r.queue_of_situation, r.homeless_mask
     assigned = r.capacity.size - 1

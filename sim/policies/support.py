@@ -118,7 +118,7 @@ class SupportTeams(BasePolicy):
                 support_week.support_arrays(a),
                 self._counts(),
                 support_week.support_rules(self),
-                self.rng,
+                self.model.compiled_streams,
                 week,
             )
             if ended.size:

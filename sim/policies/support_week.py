@@ -30,6 +30,7 @@ from sim.citizens import NO_WEEK
 from sim.policies.team_rules import NEVER
 from sim.scenario.policy_schema import MAX_PHASES
 from sim.situations import HOMELESS_MASK, HOUSED_MASK, LEFT, N_AGE, N_NEEDS, N_SIT
+from sim.streams import SUPPORT
 from sim.week_loop import PRIORITY_CODES, _order
 
 
@@ -335,11 +336,14 @@ def _admit(arr, counts, rules, rng, week):
 
 
 @njit(cache=True, nogil=True)
-def before_moves(arr, counts, rules, rng, week):
+def before_moves(arr, counts, rules, streams, week):
     """``SupportTeams.before_moves`` of week ``week``: ends and phases, referrals, admissions.
 
-    Returns the support spells that ended (citizens, teams, weeks of admission).
+    ``streams``: the model's compiled streams (``sim.streams.compiled_streams``), of which
+    the support stream. Returns the support spells that ended (citizens, teams, weeks
+    of admission).
     """
+    rng = streams[SUPPORT]
     ended = _due(arr, counts, rules, week)
     _refer(arr, counts, rules, rng, week)
     _admit(arr, counts, rules, rng, week)
