@@ -11,7 +11,7 @@ each week, summed over weeks) and the peak resident memory of a fresh process:
 
 Wall time is what a user waits; CPU time (process time) is shown too because it
 is less disturbed by other work on the machine. Each process first runs two years of the
-same scenario, so that loading the compiled loops from numba's cache (a cost once per
+same scenario at a small size, so that loading the compiled loops from numba's cache (a cost once per
 process, printed by ``bench_startup.py``; a loop is loaded when first used, and some,
 such as the return bands after rehousing, are first used after some weeks) is not
 counted in the run.
@@ -39,7 +39,8 @@ import json, resource, sys, time
 import homesim
 path, scale, years = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 sc = homesim.load_scenario(path, setting__scale=scale)
-homesim.HomelessnessModel(sc, rng=0, years=2).run()  # load every compiled loop first
+warm = homesim.load_scenario(path, setting__scale=min(scale, 0.1))
+homesim.HomelessnessModel(warm, rng=0, years=2).run()  # load every compiled loop first
 t0 = time.perf_counter()
 model = homesim.HomelessnessModel(sc, rng=1, years=years)
 t1 = time.perf_counter()
