@@ -820,13 +820,21 @@ class HomelessnessModel(mesa.Model):
         horizon = self.week * DAYS_PER_WEEK
         self._end_stays(np.flatnonzero((a.situation != LEFT) & (a.since_night < horizon)), horizon)
 
-    def summary(self) -> dict[str, float]:
-        """Scalar outcomes of the run so far (see ``outcomes.summary``)."""
+    def summary(self, measures: bool = True) -> dict[str, float]:
+        """Scalar outcomes of the run so far (see ``outcomes.summary``).
+
+        ``measures=False`` gives only the outcomes of the counts (``outcomes.summary``:
+        counts, days, flows and waiting by year), without the programme outcomes and the
+        measures of shelter use read from every stay, which cost about as much again as
+        the counts' outcomes; a plan reads nothing else.
+        """
         self.finish()
         rec = self.recorder
         if self.week < self.weeks:
             rec = _truncated(rec, self.week)
         out = summary(rec, self.params.setting.start_year, self.params.setting.pit_week)
+        if not measures:
+            return out
         out.update(programme_outcomes(self))
         out.update(summary_measures(self.history(), self.params.setting.pit_week))
         out.update(us_pit_summary(self.history()))

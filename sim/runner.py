@@ -41,11 +41,14 @@ def run_once(
     detail: bool = True,
     keep_model: bool = False,
     monthly: bool = False,
+    measures: bool = True,
 ) -> RunResult:
     """Run replication ``replication`` of ``scenario`` under root ``seed``.
 
     ``scenario`` is loaded, a path, a shipped name or a mapping. With ``monthly``, the
-    result also holds the monthly table of ``sim.data_terms.monthly_table``.
+    result also holds the monthly table of ``sim.data_terms.monthly_table``; without
+    ``measures``, the summary holds the counts' outcomes and costs only
+    (``HomelessnessModel.summary``).
     """
     scenario = load_scenario(scenario)
     model = HomelessnessModel(scenario, rng=run_seed(seed, replication), years=years)
@@ -54,7 +57,7 @@ def run_once(
         "scenario": scenario.name,
         "replication": replication,
         "seed": seed,
-        **model.summary(),
+        **model.summary(measures),
         **cost_columns(model),
     }
     weekly = weekly_table(model.recorder, model.params.setting.start_year, detail=detail)

@@ -233,6 +233,7 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
             detail=False,
             keep_model=spec.measure == "plan",
             monthly=monthly,
+            measures=spec.measure != "plan",  # a plan reads the counts and costs only
         )
         row = dict(res.summary)
         row.update(
