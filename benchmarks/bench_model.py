@@ -10,11 +10,11 @@ each week, summed over weeks) and the peak resident memory of a fresh process:
   against the same scale of the Randers baseline (the policy overhead).
 
 Wall time is what a user waits; CPU time (process time) is shown too because it
-is less disturbed by other work on the machine. Each process first runs two years of the
-same scenario at a small size, so that loading the compiled loops from numba's cache (a cost once per
-process, printed by ``bench_startup.py``; a loop is loaded when first used, and some,
-such as the return bands after rehousing, are first used after some weeks) is not
-counted in the run.
+is less disturbed by other work on the machine. Each process first runs two years of
+the same scenario at a small size, so that loading the compiled loops from numba's
+cache (a cost once per process, printed by ``bench_startup.py``; a loop is loaded when
+first used, and some, such as the return bands after rehousing, are first used after
+some weeks) is not counted in the run.
 
 Each Randers case is followed by the limit kernel (``benchmarks/limit.py``) at the
 same citizen-weeks and homesim's time as a multiple of it (goals: 3x at Randers size,

@@ -81,12 +81,17 @@ def tasks_for(spec: PlanSpec, raw: dict, replications: Sequence[int]) -> list[Ta
 
 
 def run_plan_tasks(
-    tasks: Sequence[Task], workers: int = 1, scheduler: Any = None, progress: bool = False
+    tasks: Sequence[Task],
+    workers: int = 1,
+    scheduler: Any = None,
+    progress: bool = False,
+    engine: Any = None,
 ) -> list[dict[str, float]]:
     """Run tasks on the batch engine and give each replication's outcomes as a row of numbers.
 
     The engine runs serially, on local processes or on Dask; the rows are in the tasks'
-    order.
+    order. ``engine``: a :class:`sim.batch.engine.Engine` kept over several calls (its
+    workers start once); without one, an engine is made for this call.
 
     Rows hold the run's summary, the count by situation at the yearly count
     (``pit_<situation>_<year>``) and the yearly costs by payer, undiscounted
@@ -107,8 +112,12 @@ def run_plan_tasks(
         )
         for raw, file, k, seed, years, _key in tasks
     ]
-    outs = run_many(
-        specs, workers=workers, scheduler=scheduler, progress=progress, desc="plan runs"
+    outs = (
+        engine.run(specs, progress, "plan runs")
+        if engine is not None
+        else run_many(
+            specs, workers=workers, scheduler=scheduler, progress=progress, desc="plan runs"
+        )
     )
     rows = []
     for out in outs:

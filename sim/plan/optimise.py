@@ -62,9 +62,18 @@ def run_plan(
     """Search the plan's space, confirm the best candidates and return what was found.
 
     Runs go to the batch engine: ``workers`` local processes or the Dask cluster at
-    ``scheduler``; the answer does not depend on which.
+    ``scheduler``; the answer does not depend on which. One engine serves the whole
+    plan, so its workers start (and load the compiled model) once.
     """
-    runs = PlanRuns(spec, None if out_dir is None else Path(out_dir), workers, progress, scheduler)
+    from sim.batch.engine import Engine
+
+    with Engine(workers, scheduler) as engine:
+        out = None if out_dir is None else Path(out_dir)
+        return _run_plan(spec, PlanRuns(spec, out, workers, progress, scheduler, engine))
+
+
+def _run_plan(spec: PlanSpec, runs: PlanRuns) -> PlanResult:
+    """Search, confirm and evaluate the chosen candidates with the runs of ``runs``."""
     reps = spec.search.replications
 
     def evaluate(cands: list[Candidate], counts: list[int] | int = reps) -> list[Evaluation]:

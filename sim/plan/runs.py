@@ -42,8 +42,10 @@ class PlanRuns:
         workers: int = 1,
         progress: bool = False,
         scheduler: Any = None,
+        engine: Any = None,
     ):
         self.spec = spec
+        self.engine = engine  # a batch engine kept for every call (None: one per call)
         self.path = None if out_dir is None else Path(out_dir) / FILE
         self.workers = workers
         self.scheduler = scheduler
@@ -94,7 +96,7 @@ class PlanRuns:
             owners += [(cid, values, t[2]) for t in new]
         if not tasks:
             return
-        rows = run_plan_tasks(tasks, self.workers, self.scheduler, self.progress)
+        rows = run_plan_tasks(tasks, self.workers, self.scheduler, self.progress, self.engine)
         self.runs_made += len(rows)
         for cid in dict.fromkeys(o[0] for o in owners):
             mine = [(o, r) for o, r in zip(owners, rows, strict=True) if o[0] == cid]
