@@ -253,7 +253,7 @@ class HomelessnessModel(mesa.Model):
         if chunks:
             a = self.citizens
             idx = np.concatenate([i for i, _ in chunks])
-            start = np.concatenate([np.broadcast_to(s, i.shape) for i, s in chunks])
+            start = np.concatenate([np.full(i.size, s, dtype=np.int64) for i, s in chunks])
             if self.compiled_week:  # the same rule, compiled (``kernels.reband``)
                 arrays = (a.housed_since, a.rehoused, a.code, a.effect, a.kind, a.situation)
                 kinds = self.tables.kinds

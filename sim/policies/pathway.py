@@ -91,6 +91,7 @@ class HousingFirst(BasePolicy):
         self.model = model
         self.fidelity = pathway.fidelity
         self.programme = np.array([t in pathway.teams for t in team_names])
+        self._by_team = np.concatenate([[False], self.programme])  # by team + 1 (-1: none)
         self.floating = pathway.floating_support
         self.floating_team = team_names.index("floating")
         self.teams = teams
@@ -98,8 +99,7 @@ class HousingFirst(BasePolicy):
 
     def in_programme(self, idx: np.ndarray) -> np.ndarray:
         """Which of citizens ``idx`` a programme team supports now."""
-        team = self.model.citizens.team[idx]
-        return (team >= 0) & self.programme[np.maximum(team, 0)]
+        return self._by_team[self.model.citizens.team[idx] + 1]
 
     def queue_rules(self) -> QueueRules:
         """Programme citizens go first on the list for an assigned home."""
