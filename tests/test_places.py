@@ -136,35 +136,34 @@ def test_front_runners_keep_rule_order_and_limit_is_a_prefix():
 
 def test_team_list_front_is_first_come_order():
     """A team's list taken from its front gives exactly ``order_waiting``'s first-come
-    order, with citizens who left the list skipped and the rest kept for later."""
+    order, with citizens who left the list skipped, and its count stays right."""
     from types import SimpleNamespace
 
-    from sim.policies.team_lists import TeamList
+    from sim.policies.team_lists import TeamLists
 
     rng = np.random.default_rng(11)
     n = 400
     arrays = SimpleNamespace(
         team_wait=np.full(n, -1, dtype=np.int8), team_wait_since=np.full(n, NO_WEEK, dtype=np.int32)
     )
-    lst = TeamList(2)
+    lists = TeamLists(arrays, 3)
     free = np.arange(n)
     for week in range(30):
         for _ in range(rng.integers(1, 4)):  # several joins a week, unsorted
             joined = rng.choice(free[arrays.team_wait[free] < 0], 5, replace=False)
-            arrays.team_wait[joined], arrays.team_wait_since[joined] = 2, week
-            lst.add(joined, week)
+            lists.join(2, joined, week)
         on = np.flatnonzero(arrays.team_wait == 2)
-        arrays.team_wait[rng.choice(on, 2, replace=False)] = -1  # left the list
+        lists.leave(rng.choice(on, 2, replace=False))  # left the list
         on = np.flatnonzero(arrays.team_wait == 2)
         k = int(rng.integers(0, 6))
         want = order_waiting("first_come", on, arrays, week, since=arrays.team_wait_since, limit=k)
-        got = lst.first(arrays, k)
+        got = lists.first(2, k)
         assert np.array_equal(got, want)
-        arrays.team_wait[got] = -1  # admitted
-        lst.compact(arrays, int((arrays.team_wait == 2).sum()))
+        lists.leave(got)  # admitted
+        assert lists.waiting[2] == (arrays.team_wait == 2).sum()
     rest = np.flatnonzero(arrays.team_wait == 2)
     order = order_waiting("first_come", rest, arrays, 30, since=arrays.team_wait_since)
-    assert np.array_equal(lst.everyone(arrays), order) and lst.stored == rest.size
+    assert np.array_equal(lists.everyone(2), order) and rest.size > 0
 
 
 def _scarce_starter(capacity: int) -> dict:
