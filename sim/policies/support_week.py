@@ -172,13 +172,8 @@ def _due(arr, counts, rules, week):
 
     Returns the ended citizens with their team and week of admission, for the log.
     """
-    n = arr.team.size
-    due = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if arr.team_due[i] == week:
-            due[m] = i
-            m += 1
+    due = np.flatnonzero(arr.team_due == week)
+    m = due.size
     ended = np.empty(m, np.int64)
     team_of = np.empty(m, np.int8)
     since_of = np.empty(m, np.int32)
@@ -261,19 +256,15 @@ def _refer(arr, counts, rules, rng, week):
 
 @njit(cache=True, nogil=True)
 def _list_of(arr, team):
-    """Team ``team``'s list: its citizens by week joined, then index (joining order)."""
-    n = arr.team.size
-    idx = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if arr.team_wait[i] == team:
-            idx[m] = i
-            m += 1
-    idx = idx[:m]
-    since = arr.team_wait_since[idx].astype(np.int64)
-    low = min(0, since.min()) if m else 0
-    key = (since - low) * (idx.max() + 1 if m else 1) + idx
-    return idx[np.argsort(key)]
+    """Team ``team``'s list: its citizens by week joined, then index (joining order).
+
+    The first-come order of ``_order`` (``sim.week_loop``) on the team's waiting times.
+    """
+    idx = np.flatnonzero(arr.team_wait == team)
+    if idx.size == 0:
+        return idx
+    none = np.zeros(0, np.bool_)
+    return _order(idx, 0, 0, none, arr.team_wait_since, arr.spell_start, arr.needs, arr.birth)
 
 
 @njit(cache=True, nogil=True)
