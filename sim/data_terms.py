@@ -18,7 +18,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from sim.history import History, Runs, by_citizen, situation_mask
+from sim.history import FORMER, RECENT, History, Runs, by_citizen, situation_mask
 from sim.shelter_use import CHRONIC_RULES, Situations
 from sim.situations import HOUSED, Situation
 
@@ -61,17 +61,23 @@ class SystemUse:
         inactive_nights: int = INACTIVE_NIGHTS,
     ):
         self.history = history
-        self.runs: Runs = history.runs(system)
+        before = history.fields.get("before")
+        self.runs: Runs = with_recent_use(history.runs(system), before, inactive_nights)
         self.gap = inactive_nights
         u = self.runs
         nxt = u.next_situation
         self.to_housing = ~u.censored & (nxt >= 0) & situation_mask(housed)[np.maximum(nxt, 0)]
         prev_housing = np.concatenate([[False], self.to_housing[:-1]]) & ~u.first_of_citizen
         later = ~u.first_of_citizen
-        # a run that holds night 0 (or begins on it) was there when the record began
-        self.newly = u.first_of_citizen & (u.start > 0)
+        # a run that holds night 0 (or begins on it) was there when the record began;
+        # a former user's first run is a return after an unrecorded time away
+        first = u.first_of_citizen & (u.start > 0)
+        known = before[u.citizen] == FORMER if before is not None else np.zeros(u.size, bool)
+        self.newly = first & ~known
         self.from_housing = later & prev_housing
-        self.to_shelter = later & ~prev_housing & (u.start - u.previous_end >= self.gap)
+        self.to_shelter = (later & ~prev_housing & (u.start - u.previous_end >= self.gap)) | (
+            first & known
+        )
         quiet = (u.next_start < 0) | (u.next_start - u.end >= self.gap)
         self.inactive = ~u.censored & ~self.to_housing & quiet
 
@@ -104,6 +110,35 @@ class SystemUse:
             "moved_to_housing": u.end[self.to_housing] - 1,
             "became_inactive": gone[self.inactive & (gone < horizon)],
         }
+
+
+def with_recent_use(runs: Runs, before: np.ndarray | None, gap: int = INACTIVE_NIGHTS) -> Runs:
+    """The runs, with a run of no nights before night 0 for each recent user.
+
+    A recent user (``sim.history.RECENT``) used the system in the ``gap`` nights before
+    the record began; the empty run makes them actively homeless from night 0 and their
+    next use within ``gap`` nights of it a continuation, as the City counts them. The
+    nights of their last use are unknown and spread evenly over the ``gap`` nights
+    before night 0, so those who do not come back become inactive over the first
+    ``gap`` nights, not all on one night.
+    """
+    if before is None:
+        return runs
+    recent = np.flatnonzero(before == RECENT)
+    recent = recent[~np.isin(recent, runs.citizen[runs.start <= 0])]
+    if recent.size == 0:
+        return runs
+    last = -((np.arange(recent.size, dtype=np.int64) * gap) // recent.size)
+    cols = [
+        np.concatenate([a, b])
+        for a, b in zip(
+            (runs.citizen, runs.start, runs.end, runs.next_situation, runs.censored),
+            (recent, last, last, np.full(recent.size, -1, np.int64), last < last),
+            strict=True,
+        )
+    ]
+    order = np.lexsort((cols[2], cols[1], cols[0]))  # by citizen, start, then end
+    return Runs(*(c[order] for c in cols))
 
 
 def _per_month(nights: np.ndarray, bounds: np.ndarray) -> np.ndarray:

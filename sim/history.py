@@ -216,6 +216,8 @@ class History:
             )
         )
         cit, sit, start, end = _longest_per_start(cit, sit, start, end)
+        init = model.params.initial
+        fields["before"] = use_before(cit, sit, start, a.n, init.former_users, init.recent_users)
         return cls.from_arrays(
             cit,
             sit,
@@ -330,6 +332,35 @@ class History:
             np.where(has_next, sit[nxt], -1).astype(np.int64),
             end[last] >= self.horizon,
         )
+
+
+#: ``History.fields["before"]``: what the record knows of a citizen's system use
+#: before night 0 (``initial.former_users`` and ``initial.recent_users``).
+UNKNOWN, FORMER, RECENT = 0, 1, 2
+
+
+def use_before(
+    citizen: np.ndarray,
+    situation: np.ndarray,
+    start: np.ndarray,
+    n: int,
+    former: Iterable[Situation | int | str],
+    recent: Iterable[Situation | int | str],
+) -> np.ndarray:
+    """Each of ``n`` citizens' use of the shelter system before the record began.
+
+    ``FORMER`` for those in one of ``former`` at night 0 (they used it, but more than
+    three months ago), ``RECENT`` for those in one of ``recent`` (they used it in the
+    three months before), ``UNKNOWN`` otherwise. The stay under way at night 0 starts
+    on it or before.
+    """
+    before = np.zeros(n, dtype=np.int8)
+    for code, situations in ((FORMER, former), (RECENT, recent)):
+        wanted = list(situations)
+        if wanted:
+            on = (start <= 0) & situation_mask(wanted)[situation]
+            before[citizen[on]] = code
+    return before
 
 
 def sort_key(citizen: np.ndarray, night: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ Dec 334-363. "Three months without use" is 91 nights.
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from sim.data_terms import (
     toronto_flows,
     us_pit_counts,
 )
+from sim.history import FORMER, RECENT, UNKNOWN
 from tests.conftest import SCENARIOS
 from tests.history_helpers import YEAR, history
 
@@ -109,6 +111,57 @@ def stock_flow_gap(table: pd.DataFrame, start: int) -> np.ndarray:
 def test_the_stock_flow_identity_closes_by_hand():
     # in the system before the record began: citizens 1 and 6
     assert not stock_flow_gap(toronto_flows(flows_history()), 2).any()
+
+
+def users_before_history():
+    """Citizen 0 is a former user, 1 and 2 recent users, 3 unknown to the system."""
+    h = history(
+        [
+            (0, "own", 0, 100),
+            (0, "shelter", 100, 110),  # a return, not a first use
+            (0, "own", 110, YEAR),
+            (1, "friends", 0, 50),
+            (1, "shelter", 50, 60),  # within 91 nights of their last use: no inflow
+            (1, "own", 60, YEAR),
+            (2, "friends", 0, YEAR),  # never back: inactive 91 nights after the last use
+            (3, "own", 0, 200),
+            (3, "shelter", 200, 210),  # a first use
+            (3, "own", 210, YEAR),
+        ],
+        YEAR,
+    )
+    before = np.array([FORMER, RECENT, RECENT, UNKNOWN], dtype=np.int8)
+    return dataclasses.replace(h, fields={"before": before})
+
+
+def test_former_and_recent_users_by_hand():
+    got = toronto_flows(users_before_history())
+    assert got["newly_identified"].tolist() == month_values(jul=1)
+    assert got["returned_to_shelter"].tolist() == month_values(apr=1)
+    assert got["returned_from_housing"].tolist() == month_values()
+    assert got["moved_to_housing"].tolist() == month_values(mar=1, apr=1, jul=1)
+    # the two recent users' last uses are spread over the 91 nights before night 0
+    # (nights 0 and -45): citizen 2 becomes inactive on night 45, in February
+    assert got["became_inactive"].tolist() == month_values(feb=1)
+    assert got["actively_homeless"].tolist() == [2, 1] + [0] * 10
+    assert not stock_flow_gap(got, 2).any()
+
+
+def test_a_run_marks_the_scenarios_former_and_recent_users():
+    sc = sim.load_scenario(SCENARIOS / "toronto_baseline.yaml", setting__scale=0.01)
+    model = sim.HomelessnessModel(sc, rng=3, years=1).run()
+    h = model.history()
+    before = h.fields["before"]
+    first = h.stays.groupby("citizen").first()
+    at_start = first[first["start"] <= 0]["situation"]
+    own, friends = (
+        sim.situations.SITUATIONS.index("own"),
+        sim.situations.SITUATIONS.index("friends"),
+    )
+    assert (before[at_start.index[at_start == own]] == FORMER).all()
+    assert (before[at_start.index[at_start == friends]] == RECENT).all()
+    assert (before[model.citizens.entered > 0] == UNKNOWN).all()
+    assert (before == FORMER).sum() == round(30000 * 0.01)
 
 
 def test_the_chronic_group_needs_180_nights_in_the_past_year():
@@ -236,3 +289,9 @@ def test_moving_between_shelter_and_night_shelter_is_one_spell_of_use():
         got[["returned_to_shelter", "returned_from_housing", "became_inactive"]].to_numpy().sum()
         == 0
     )
+
+
+def test_former_users_must_name_situations():
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_scenario(SCENARIOS / "toronto_baseline.yaml", initial__former_users=["homes"])
+    assert err.value.path == "initial.former_users[0]" and "expected one of" in str(err.value)

@@ -77,6 +77,21 @@ class Initial:
         ge=0,
         most=5200,
     )
+    former_users: list = spec(
+        "Situations whose occupants in week 0 have used the shelter system before (a "
+        "pool of former users): in the data's terms (Toronto's flows) their first use "
+        "in the run is a return to shelter, not a first use (newly identified).",
+        factory=list,
+        choices=LIVING,
+    )
+    recent_users: list = spec(
+        "Situations whose occupants in week 0 used the shelter system in the three "
+        "months before (Toronto's actively homeless outside a shelter bed that night): "
+        "in the data's terms they are actively homeless from night 0, as if their last "
+        "use ended then.",
+        factory=list,
+        choices=LIVING,
+    )
 
 
 @dataclass(frozen=True)
