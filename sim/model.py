@@ -59,7 +59,15 @@ from sim.situations import (
 )
 from sim.streams import compiled_streams, make_streams
 from sim.transitions import MoveTables, draw_moves, duration_multiplier, per_citizen, row_code
-from sim.week_loop import WeekLogs, WeekTallies, live_week, week_arrays, week_rules
+from sim.week_loop import (
+    WeekLogs,
+    WeekTallies,
+    draw_week,
+    live_week,
+    staircase_rule,
+    week_arrays,
+    week_rules,
+)
 
 ROUGH = int(Situation.ROUGH)
 
@@ -377,19 +385,31 @@ class HomelessnessModel(mesa.Model):
         that night.
         """
         a = self.citizens
-        u = self.streams["moves"].random(a.n)
         self._special = self._modified()
-        movers, dest, leave = self._draw(np.arange(a.n), u, None)
+        live = self.compiled_week and not self.policies.filters_moves
+        if live:  # the same draws, compiled (``kernels.draw_week``)
+            special, m_house, m_loss = self._special
+            t, none = self.tables, np.zeros(0)
+            steps, system, ready = staircase_rule(self.policies.staircase)
+            movers, dest, offsets = draw_week(
+                self.compiled_streams, a.code, a.situation, special,
+                none if m_house is None else m_house, none if m_loss is None else m_loss,
+                t.leave, t.rows, t.p_house, t.p_loss, t.to_housed, t.to_homeless,
+                steps, a.since, a.needs, self.week, system, ready,
+            )  # fmt: skip
+        else:
+            u = self.streams["moves"].random(a.n)
+            movers, dest, leave = self._draw(np.arange(a.n), u, None)
+            offsets = move_offsets(leave, 0, self.streams["nights"].random(movers.size))
         nights = self.streams["nights"]
         events = NightEvents()
-        offsets = move_offsets(leave, 0, nights.random(movers.size))
         entered, to = self.population.enter(next_week)
         if entered.size:
             arrive = nights.integers(1, DAYS_PER_WEEK + 1, entered.size).astype(np.int8)
             movers = np.concatenate([movers, entered])
             dest = np.concatenate([dest, to])
             offsets = np.concatenate([offsets, arrive])
-        if self.compiled_week and not self.policies.filters_moves:
+        if live:
             self._live_week(movers, dest, offsets, next_week)
         else:
             self._moved_at = np.zeros(a.n, dtype=np.int8)

@@ -56,16 +56,17 @@ def make_streams(
 
 
 #: The streams the compiled loops draw from, in the order of :func:`compiled_streams`.
-COMPILED_STREAMS: tuple[str, ...] = ("nights", "places", "support")
-NIGHTS, PLACES, SUPPORT = range(len(COMPILED_STREAMS))
+COMPILED_STREAMS: tuple[str, ...] = ("nights", "places", "support", "moves")
+NIGHTS, PLACES, SUPPORT, MOVES = range(len(COMPILED_STREAMS))
 
 
 @njit(cache=True)
-def _listed(nights, places, support):
+def _listed(nights, places, support, moves):
     out = List()
     out.append(nights)
     out.append(places)
     out.append(support)
+    out.append(moves)
     return out
 
 

@@ -32,7 +32,7 @@ from sim.citizens import NO_WEEK
 from sim.kernels import apply_moves, draw_rows, night_offsets
 from sim.places import PLACE_SITUATION
 from sim.situations import DAYS_PER_WEEK, HOMELESS_MASK, HOUSED_MASK, LEFT, N_SIT, Situation
-from sim.streams import NIGHTS, PLACES
+from sim.streams import MOVES, NIGHTS, PLACES
 
 OWN, ALTERNATIVE, ROUGH = int(Situation.OWN), int(Situation.ALTERNATIVE), int(Situation.ROUGH)
 SHELTER, STARTER = int(Situation.SHELTER), int(Situation.STARTER)
@@ -115,7 +115,7 @@ class WeekRules(NamedTuple):
 
 
 class WeekLogs(NamedTuple):
-    """What the week logged: one chunk each, and the moves in order (``cuts``: ends)."""
+    """What the week logged: one chunk each, and the moves in the order made."""
 
     stays: tuple
     spells: tuple
@@ -124,7 +124,6 @@ class WeekLogs(NamedTuple):
     moved: np.ndarray
     old: np.ndarray
     dest: np.ndarray
-    cuts: np.ndarray
 
 
 @njit(cache=True, nogil=True)
@@ -149,6 +148,56 @@ def _steps(pos, dest, q, movers, situation, since, needs, week, service_system, 
         dest[j] = d
         keep[j] = keep[j] and d != origin
     return pos[keep], dest[keep], q[keep]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def draw_week(
+    streams,
+    code,
+    situation,
+    special,
+    m_house,
+    m_loss,
+    leave_t,
+    rows_t,
+    p_house_t,
+    p_loss_t,
+    to_housed,
+    to_homeless,
+    steps,
+    since,
+    needs,
+    week,
+    service_system,
+    readiness,
+):
+    """The week's first draws for everyone, as ``HomelessnessModel._week_moves`` makes them.
+
+    One uniform per citizen from the moves stream decides who leaves within the week and
+    where to (``draw_rows``), then one uniform per mover from the nights stream gives the
+    night of the move (``night_offsets``); ``streams`` is the model's
+    ``compiled_streams``. With ``steps`` the staircase's steps apply to the drawn moves
+    first (``_steps``; ``week`` is the week lived). Returns (movers, destinations,
+    offsets 1-7).
+    """
+    moves, nights = streams[MOVES], streams[NIGHTS]
+    n = code.size
+    u = np.empty(n, np.float64)
+    for i in range(n):
+        u[i] = moves.random()
+    everyone = np.arange(n)
+    pos, dest, q = draw_rows(
+        everyone, u, np.zeros(0, np.int64), code, situation, special, m_house, m_loss,
+        leave_t, rows_t, p_house_t, p_loss_t, to_housed, to_homeless,
+    )  # fmt: skip
+    if steps:
+        pos, dest, q = _steps(
+            pos, dest, q, everyone, situation, since, needs, week, service_system, readiness
+        )
+    v = np.empty(pos.size, np.float64)
+    for j in range(pos.size):
+        v[j] = nights.random()
+    return pos, dest, night_offsets(q, np.zeros(1, np.int64), v)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -392,10 +441,9 @@ def live_week(  # noqa: C901 - the week's loop: quiet rounds and nights, one mov
     ep = np.empty((5, bound), np.int64)
     mv = np.empty((3, bound), np.int64)
     housed = np.empty(bound, np.intp)
-    cuts = np.empty(bound, np.int64)
     ev = np.empty((4, bound), np.int64)  # offset, citizen, destination, offset drawn on
     joiners = np.empty(bound, np.intp)
-    n_st = n_sp = n_ep = n_mv = n_h = n_calls = n_ev = 0
+    n_st = n_sp = n_ep = n_mv = n_h = n_ev = 0
     n_joined = joined.size
     joiners[:n_joined] = joined
     moved_at = np.zeros(situation.size, np.int8)
@@ -521,8 +569,6 @@ def live_week(  # noqa: C901 - the week's loop: quiet rounds and nights, one mov
             mv[1, n_mv : n_mv + n] = old
             mv[2, n_mv : n_mv + n] = batch_to
             n_mv += n
-            cuts[n_calls] = n_mv
-            n_calls += 1
         if keep_queue:  # after a night
             moved_at[batch] = np.int8(night)
             if night < DAYS_PER_WEEK:
@@ -567,7 +613,6 @@ def live_week(  # noqa: C901 - the week's loop: quiet rounds and nights, one mov
         mv[0, :n_mv].astype(np.intp),
         mv[1, :n_mv].astype(np.int8),
         mv[2, :n_mv].astype(np.int8),
-        cuts[:n_calls].copy(),
     )
     return queued, logs
 
@@ -633,11 +678,11 @@ def week_rules(model, special: tuple) -> WeekRules:
         int(tables.kinds.n_kinds),
         int(tables.kinds.n_bands),
         model.policies.teams is not None,
-        *_steps_of(model.policies.staircase),
+        *staircase_rule(model.policies.staircase),
     )
 
 
-def _steps_of(staircase) -> tuple[bool, np.ndarray, np.ndarray]:
+def staircase_rule(staircase) -> tuple[bool, np.ndarray, np.ndarray]:
     """The staircase's rule as ``WeekRules`` takes it (off without the staircase)."""
     if staircase is None:
         return False, np.zeros(N_SIT, dtype=np.bool_), np.zeros(3, dtype=np.int64)
