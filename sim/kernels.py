@@ -299,6 +299,28 @@ def night_offsets(q, start, v):
     return out
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def duration_parts(spell_start, week, half_life, floor):
+    """Everyone homeless now and their multiplier on leaving for a home, by spell length.
+
+    ``transitions.duration_multiplier`` of the weeks since ``spell_start``, for the
+    citizens whose spell is open (``HomelessnessModel.homeless_now``), in index order.
+    """
+    n = 0
+    for i in range(spell_start.size):
+        n += spell_start[i] != NO_WEEK
+    idx = np.empty(n, np.intp)
+    mult = np.empty(n, np.float64)
+    k = 0
+    for i in range(spell_start.size):
+        if spell_start[i] != NO_WEEK:
+            idx[k] = i
+            weeks = np.float64(week - spell_start[i])
+            mult[k] = floor + (1.0 - floor) * np.exp2(-weeks / half_life)
+            k += 1
+    return idx, mult
+
+
 @njit(cache=True, nogil=True)
 def age_up(idx, cells, situation, needs, band):
     """Citizens ``idx`` (distinct, below the last band) move up an age band.

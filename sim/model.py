@@ -34,7 +34,7 @@ from sim.citizens import NO_WEEK, Citizen, CitizenArrays, sorted_unique
 from sim.data_terms import us_pit_summary
 from sim.evidence import programme_outcomes
 from sim.history import History
-from sim.kernels import age_up, apply_moves, reband
+from sim.kernels import age_up, apply_moves, duration_parts, reband
 from sim.kinds import kind_outputs
 from sim.nights import OFFSETS, NightEvents, move_offsets
 from sim.outcomes import Recorder, summary
@@ -58,7 +58,7 @@ from sim.situations import (
     Situation,
 )
 from sim.streams import compiled_streams, make_streams
-from sim.transitions import MoveTables, draw_moves, duration_multiplier, per_citizen, row_code
+from sim.transitions import MoveTables, draw_moves, per_citizen, row_code
 from sim.week_loop import (
     WeekLogs,
     WeekTallies,
@@ -665,11 +665,11 @@ class HomelessnessModel(mesa.Model):
         """Citizens whose weekly chances differ from the table, with their multipliers."""
         a = self.citizens
         parts = []
-        if self._duration is not None:
-            idx = self.homeless_now()
+        if self._duration is not None:  # everyone homeless now, by spell length
+            idx, mh = duration_parts(a.spell_start, self.week, *self._duration)
+            self._homeless_idx, self._homeless_week = idx, self.week
             if idx.size:
-                weeks = (self.week - a.spell_start[idx]).astype(np.float64)
-                parts.append((idx, duration_multiplier(weeks, *self._duration), None))
+                parts.append((idx, mh, None))
         for modifier in self.modifiers:
             got = modifier(self)
             parts.extend(got if isinstance(got, list) else [got])

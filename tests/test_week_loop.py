@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 
 import homesim
+from sim.citizens import NO_WEEK
+from sim.kernels import duration_parts
 from sim.model import HomelessnessModel
+from sim.transitions import duration_multiplier
 
 TALLIES = ("counts", "flows", "entries", "queues", "applied", "refused", "users", "nights")
 LOGS = ("stays", "spells", "episodes")
@@ -135,3 +138,18 @@ def test_compiled_week_keeps_every_count():
             model.recorder.peak[model.week - 1] <= np.where(np.isfinite(caps), caps, 1e18)
         ).all()
         assert (model.occupancy[PLACE_SITUATION] <= np.where(np.isfinite(caps), caps, 1e18)).all()
+
+
+def test_duration_multipliers_follow_the_formula():
+    """The compiled multipliers (``kernels.duration_parts``) are the formula's to 2 ulp.
+
+    Both weeks use the compiled ones, so they are equal between weeks by construction;
+    here they are checked against ``transitions.duration_multiplier``.
+    """
+    start = np.random.default_rng(0).integers(-600, 520, 10_000).astype(np.int32)
+    start[::3] = NO_WEEK
+    idx, mult = duration_parts(start, 520, 52.0, 0.3)
+    assert np.array_equal(idx, np.flatnonzero(start != NO_WEEK))
+    ref = duration_multiplier((520 - start[idx]).astype(np.float64), 52.0, 0.3)
+    np.testing.assert_allclose(mult, ref, rtol=5e-16, atol=0)
+    assert mult.min() > 0.3 and mult.max() <= 1.0 + 1e-12
