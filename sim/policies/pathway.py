@@ -17,12 +17,15 @@ Both are policies with the lifecycle of ``sim.policies.lifecycle``.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
+from sim.citizens import NO_WEEK
 from sim.places import ASSIGNED
 from sim.policies.lifecycle import BasePolicy, QueueRules
 from sim.policies.support import SupportTeams
 from sim.scenario.policy_schema import Pathway
 from sim.situations import NEEDS, Situation
+from sim.streams import SUPPORT
 
 OWN, ALT, SHELTER, STARTER = (
     int(Situation.OWN),
@@ -95,7 +98,6 @@ class HousingFirst(BasePolicy):
         self.floating = pathway.floating_support
         self.floating_team = team_names.index("floating")
         self.teams = teams
-        self.rng = model.streams["support"]
 
     def in_programme(self, idx: np.ndarray) -> np.ndarray:
         """Which of citizens ``idx`` a programme team supports now."""
@@ -111,13 +113,11 @@ class HousingFirst(BasePolicy):
         a = model.citizens
         if self.teams is None:
             return
-        homeless = model.homeless_now()  # (fewer than the members; same order)
-        cand = homeless[(a.team[homeless] >= 0) & (a.queue[homeless] != ASSIGNED)]
-        cand = cand[self.in_programme(cand)]
-        if cand.size == 0:
-            return
-        offered = cand[self.rng.random(cand.size) < self.fidelity]
-        model.join(offered, np.full(offered.size, ASSIGNED, dtype=np.int8), week)
+        offered = programme_applicants(
+            a.spell_start, a.team, a.queue, self._by_team, self.fidelity, model.compiled_streams
+        )
+        if offered.size:
+            model.join(offered, np.full(offered.size, ASSIGNED, dtype=np.int8), week)
 
     @property
     def floating_at_housing(self) -> int:
@@ -126,3 +126,25 @@ class HousingFirst(BasePolicy):
         The support teams follow the moves, so they apply it (``SupportTeams.floating``).
         """
         return self.floating_team if self.teams is not None and self.floating else -1
+
+
+@njit(cache=True, nogil=True)
+def programme_applicants(spell_start, team, queue, by_team, fidelity, streams):
+    """Homeless programme citizens not on the assigned-home list, offered a home now.
+
+    In index order, each homeless citizen (an open spell) whose team is a programme
+    team (``by_team``, by team + 1) and who is not on the list yet draws one uniform
+    from the support stream (``streams``: the model's ``compiled_streams``) and is
+    offered a home if it is below ``fidelity``.
+    """
+    rng = streams[SUPPORT]
+    out = np.empty(spell_start.size, np.intp)
+    k = 0
+    for i in range(spell_start.size):
+        t = team[i]
+        homeless = spell_start[i] != NO_WEEK
+        if homeless and t >= 0 and queue[i] != ASSIGNED and by_team[t + 1]:  # noqa: SIM102
+            if rng.random() < fidelity:  # a draw for each candidate only
+                out[k] = i
+                k += 1
+    return out[:k]
