@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.plots.style import PALETTE, finish
+from sim.plots.style import PALETTE, figure_title, finish
 from sim.report.outcomes import measure_label, outcome_label
 from sim.scenario.labels import short_scenario_title
 
@@ -67,7 +67,7 @@ def fit_plot(
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(alpha=0.25)
     axes[0, 0].legend(frameon=False, fontsize=8)
-    fig.suptitle(title, fontsize=10)
+    figure_title(fig, title)
     return finish(fig, path)
 
 

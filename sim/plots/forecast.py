@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.plots.style import PALETTE
+from sim.plots.style import PALETTE, figure_title
 from sim.report.outcomes import measure_label
 from sim.results_io import atomic_write
 
@@ -62,7 +62,7 @@ def forecast_plot(
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(alpha=0.25)
     axes[0, 0].legend(frameon=False, fontsize=8, ncol=4)
-    fig.suptitle(title, fontsize=10)
+    figure_title(fig, title)
     fig.tight_layout()
     atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
     plt.close(fig)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.plots.calibration import _group, tick_labels
-from sim.plots.style import PALETTE
+from sim.plots.style import PALETTE, figure_title
 from sim.results_io import atomic_write
 from sim.scenario.labels import key_label
 
@@ -54,7 +54,7 @@ def marginal_plot(
         ax.spines[["top", "right", "left"]].set_visible(False)
     for ax in axes.ravel()[n:]:
         ax.axis("off")
-    fig.suptitle(title, fontsize=10)
+    figure_title(fig, title)
     _save(fig, path)
 
 
@@ -93,7 +93,7 @@ def pair_plot(
                 ax.set_xlabel(_wrapped(xj, 28), fontsize=6)
             if j == 0 and i > 0:
                 ax.set_ylabel(_wrapped(yi, 28), fontsize=6)
-    fig.suptitle(title, fontsize=10)
+    figure_title(fig, title)
     _save(fig, path)
 
 
@@ -139,5 +139,5 @@ def predictive_plot(table: pd.DataFrame, path: Path, title: str) -> None:
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(alpha=0.25)
     axes[0, 0].legend(frameon=False, fontsize=8, ncol=3)
-    fig.suptitle(title, fontsize=10)
+    figure_title(fig, title)
     _save(fig, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -21,6 +22,15 @@ SITUATION_COLOURS = {
     "alternative": "#999999",
     "supported": "#000000",
 }
+
+
+def figure_title(fig: Figure, title: str, fontsize: float = 10) -> None:
+    """The figure's title, wrapped to its width so that a long one is never cut off.
+
+    About 0.6 of a character's size per character fits (``fontsize`` in points).
+    """
+    width = max(20, int(fig.get_figwidth() * 72 / (0.6 * fontsize)))
+    fig.suptitle(textwrap.fill(title, width), fontsize=fontsize)
 
 
 def new_figure(width: float = 7.0, height: float = 4.0):
