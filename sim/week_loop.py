@@ -632,14 +632,15 @@ def week_rules(model, special: tuple) -> WeekRules:
     alloc, tables = model.allocator, model.tables
     rules = alloc.rules
     n_lists = rules.capacity.size
-    everyone = np.arange(model.citizens.n)
+    n = model.citizens.n
+    everyone = slice(None)  # the policies' rules read every citizen's arrays as they are
     has_front = np.zeros(n_lists, dtype=np.bool_)
-    front = np.zeros((n_lists, everyone.size if alloc.front else 1), dtype=np.bool_)
+    front = np.zeros((n_lists, n if alloc.front else 1), dtype=np.bool_)
     for k, who in alloc.front.items():
         has_front[k] = True
         front[k] = who(everyone)
     reserve = np.full(n_lists, -1, dtype=np.int64)
-    may = np.zeros((n_lists, everyone.size if alloc.reserved else 1), dtype=np.bool_)
+    may = np.zeros((n_lists, n if alloc.reserved else 1), dtype=np.bool_)
     for k, (kept, who) in alloc.reserved.items():
         reserve[k] = kept
         may[k] = who(everyone)

@@ -99,8 +99,8 @@ class HousingFirst(BasePolicy):
         self.floating_team = team_names.index("floating")
         self.teams = teams
 
-    def in_programme(self, idx: np.ndarray) -> np.ndarray:
-        """Which of citizens ``idx`` a programme team supports now."""
+    def in_programme(self, idx: np.ndarray | slice) -> np.ndarray:
+        """Which of citizens ``idx`` (indices, or a slice) a programme team supports now."""
         return self._by_team[self.model.citizens.team[idx] + 1]
 
     def queue_rules(self) -> QueueRules:

@@ -204,7 +204,7 @@ class PolicySet:
 def _any_of(whos: list) -> object:
     """A rule marking those whom any of ``whos`` marks."""
 
-    def who(idx: np.ndarray) -> np.ndarray:
+    def who(idx: np.ndarray | slice) -> np.ndarray:
         out = whos[0](idx)
         for other in whos[1:]:
             out = out | other(idx)

@@ -30,8 +30,8 @@ class YouthPriority(BasePolicy):
         self.youth = youth
         self.scale = scale
 
-    def young(self, idx: np.ndarray) -> np.ndarray:
-        """Which of citizens ``idx`` are under 30 now (age bands 18-24 and 25-29)."""
+    def young(self, idx: np.ndarray | slice) -> np.ndarray:
+        """Which of citizens ``idx`` (indices or a slice) are under 30 now (bands 18-24, 25-29)."""
         model = self.model
         return age_band_of(model.week - model.citizens.birth[idx]) < 2
 
