@@ -238,11 +238,39 @@ class HomelessnessModel(mesa.Model):
             self.running = False
 
     def run(self, weeks: int | None = None) -> HomelessnessModel:
-        """Step ``weeks`` weeks (default: to the horizon) and return the model."""
+        """Step ``weeks`` weeks (default: to the horizon) and return the model.
+
+        When Mesa's weekly schedule is the only event pending (nobody scheduled another),
+        the weeks are stepped directly, as Mesa's event loop would step them (time and
+        step count advance by one, then the week), without an event a week, and the
+        schedule is set for the week after; otherwise each week goes through Mesa.
+        """
         n = self.weeks - self.week if weeks is None else weeks
+        if n > 0 and self._schedule_alone():
+            gen = self._default_schedule
+            gen._current_event.cancel()
+            for _ in range(n):
+                self.time += 1
+                self.steps += 1
+                self._user_step()
+            gen._schedule_next(self.time + 1)
+            return self
         for _ in range(n):
             self.step()
         return self
+
+    def _schedule_alone(self) -> bool:
+        """Whether the next event is Mesa's weekly step, due in a week, and the only one."""
+        gen = getattr(self, "_default_schedule", None)
+        event = getattr(gen, "_current_event", None)
+        return (
+            event is not None
+            and gen._active
+            and not gen._paused
+            and event.time == self.time + 1
+            and len(self._event_list) == 1
+            and event in self._event_list
+        )
 
     def homeless_now(self) -> np.ndarray:
         """Indices of citizens homeless now (computed once a week, before the moves)."""

@@ -87,6 +87,32 @@ def test_mesa_run_for_equals_run(baseline):
     assert np.array_equal(m1.recorder.counts, m2.recorder.counts)
 
 
+def test_run_steps_as_mesa_and_leaves_mesa_time_right(baseline):
+    """``run`` steps without an event a week only when nothing else is scheduled."""
+    m1 = sim.HomelessnessModel(baseline, rng=4, years=1).run(10)
+    m2 = sim.HomelessnessModel(baseline, rng=4, years=1)
+    for _ in range(10):
+        m2.step()
+    assert m1.time == m2.time == 10 and m1.steps == m2.steps == 10 and m1.week == 10
+    assert np.array_equal(m1.recorder.counts, m2.recorder.counts)
+    m1.step()  # Mesa's own step goes on from where run left it
+    m1.run_for(2)
+    m1.run(2)
+    assert m1.time == m1.steps == m1.week == 15
+    fired: list[float] = []
+    m3 = sim.HomelessnessModel(baseline, rng=4, years=1)
+
+    def note() -> None:
+        fired.append(m3.time)
+
+    m3.schedule_event(note, at=3)  # Mesa keeps a weak reference: ``note`` stays alive
+    m3.run(5)  # another event is pending: each week goes through Mesa's event loop
+    assert fired == [3] and m3.time == m3.steps == m3.week == 5
+    m3.run(10)
+    assert m3.week == 15
+    assert np.array_equal(m1.recorder.counts, m3.recorder.counts)
+
+
 def test_summary_outcomes_are_consistent(baseline):
     res = sim.run_once(baseline, 0, seed=0, years=3, keep_model=True)
     s = res.summary
