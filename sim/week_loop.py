@@ -152,25 +152,9 @@ def _steps(pos, dest, q, movers, situation, since, needs, week, service_system, 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def draw_week(
-    streams,
-    code,
-    situation,
-    special,
-    m_house,
-    m_loss,
-    leave_t,
-    rows_t,
-    p_house_t,
-    p_loss_t,
-    to_housed,
-    to_homeless,
-    steps,
-    since,
-    needs,
-    week,
-    service_system,
-    readiness,
-):
+    streams, code, situation, special, m_house, m_loss, leave_t, rows_t, p_house_t, p_loss_t,
+    to_housed, to_homeless, steps, since, needs, week, service_system, readiness,
+):  # fmt: skip
     """The week's first draws for everyone, as ``HomelessnessModel._week_moves`` makes them.
 
     One uniform per citizen from the moves stream decides who leaves within the week and
