@@ -364,11 +364,14 @@ def test_situation_costs_are_price_per_night_times_nights():
 def test_costs_per_night_agree_with_weekly_costs_when_nobody_moves_mid_week(monkeypatch):
     """Every move put on the week's last offset (the first night of the next week) is
     the old weekly clock: nights per cell are then 7 x the weekly counts, and the costs
-    equal the person-weeks x 7 x price of the weekly tallies."""
+    equal the person-weeks x 7 x price of the weekly tallies. The offsets are set in the
+    numpy week (the compiled week draws them inside its loop, to the same numbers)."""
     monkeypatch.setattr(
         "sim.model.move_offsets", lambda q, start, v: np.full(np.size(v), 7, dtype=np.int8)
     )
-    model = run_model(moving_cohort())
+    model = sim.HomelessnessModel(sim.load_scenario(moving_cohort()), rng=run_seed(1, 0))
+    model.compiled_week = False
+    model.run()
     rec = model.recorder
     weeks = model.weeks
     assert np.array_equal(rec.nights[:weeks], 7 * rec.counts[:weeks])
