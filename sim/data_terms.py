@@ -129,11 +129,12 @@ def with_recent_use(runs: Runs, before: np.ndarray | None, gap: int = INACTIVE_N
     if recent.size == 0:
         return runs
     last = -((np.arange(recent.size, dtype=np.int64) * gap) // recent.size)
+    nowhere = np.full(recent.size, -1, np.int64)  # no next situation, not censored
     cols = [
         np.concatenate([a, b])
         for a, b in zip(
             (runs.citizen, runs.start, runs.end, runs.next_situation, runs.censored),
-            (recent, last, last, np.full(recent.size, -1, np.int64), last < last),
+            (recent, last, last, nowhere, np.zeros(recent.size, dtype=bool)),
             strict=True,
         )
     ]

@@ -667,10 +667,14 @@ def week_rules(model, special: tuple) -> WeekRules:
     )
 
 
+#: The staircase's rule when there is none (read, never written, by the compiled loops).
+NO_STAIRCASE = (False, np.zeros(N_SIT, dtype=np.bool_), np.zeros(3, dtype=np.int64))
+
+
 def staircase_rule(staircase) -> tuple[bool, np.ndarray, np.ndarray]:
-    """The staircase's rule as ``WeekRules`` takes it (off without the staircase)."""
+    """The staircase's rule as ``WeekRules`` and ``draw_week`` take it (off without one)."""
     if staircase is None:
-        return False, np.zeros(N_SIT, dtype=np.bool_), np.zeros(3, dtype=np.int64)
+        return NO_STAIRCASE
     return (True, *staircase.steps())
 
 
