@@ -18,6 +18,12 @@ A *targets file* (YAML) lists observed figures and the parameters that may move:
         month: 2018-01
         observed: 7958
         sd: 398
+      - measure: newly_identified    # a span of months: the sum of the monthly columns
+        month: 2018-01
+        until: 2018-12
+        aggregate: sum               # or mean (a stock: the mean of its month ends)
+        observed: 14683
+        sd: 1468
     free:
       transitions.high.shelter.own: {low: 0.005, high: 0.05}
 
@@ -58,7 +64,16 @@ from sim.batch.progress import Progress
 from sim.data_terms import full_size_factor
 from sim.distributions import key_bounds, unit_design
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml
+from sim.scenario.loader import (
+    LoadedScenario,
+    change_key,
+    has_key,
+    load_scenario,
+    read_yaml,
+    set_path,
+    unshared_copy,
+    value_at,
+)
 from sim.shipped import locate, reference_to
 from sim.simulate import Simulator, simulate
 from sim.userfiles import check_entry, entry_list
@@ -69,6 +84,8 @@ TARGET_KEYS = frozenset(
         "measure",
         "year",
         "month",
+        "until",
+        "aggregate",
         "column",
         "observed",
         "sd",
@@ -80,7 +97,9 @@ TARGET_KEYS = frozenset(
     }
 )
 FREE_KEYS = frozenset({"low", "high", "start", "prior", "note"})
-TOP_KEYS = frozenset({"name", "description", "targets", "free"})
+TOP_KEYS = frozenset({"name", "description", "targets", "free", "sd_scale"})
+#: How a span of months is made one figure: flows are summed, stocks averaged.
+AGGREGATES = ("sum", "mean")
 METHODS = ("optimize", "abc")
 
 
@@ -100,6 +119,16 @@ class Target:
     weight: float = 1.0
     source: str | None = None
     month: str | None = None  # YYYY-MM for a monthly figure (then year is its year)
+    #: The monthly columns a span target aggregates (``month`` .. ``until``), else empty.
+    parts: tuple[str, ...] = ()
+    aggregate: str = "sum"  # how ``parts`` make the figure: "sum" or "mean"
+    measure: str | None = None  # the outcome's name without its period (its series)
+
+    @property
+    def series(self) -> str:
+        """The series the target belongs to: its measure (or column) and any divisor."""
+        base = self.measure or self.column
+        return base if self.divide_by is None else f"{base}/{self.divide_by.rsplit('_', 1)[0]}"
 
 
 @dataclass(frozen=True)
@@ -124,6 +153,58 @@ class FreeParameter:
 
 
 @dataclass(frozen=True)
+class SdScale:
+    """An unknown factor on the sds of each series, integrated out of the likelihood.
+
+    The targets file's ``sd`` says how far apart model and figure may be only up to a
+    factor ``k_g`` per series ``g`` (a measure such as ``newly_identified``): the
+    observed ``y_i`` is ``N(x_i, k_g^2 sd_i^2 / w_i)``, with ``k_g^2`` unknown and given
+    an inverse-gamma prior (``shape`` a, ``rate`` b; a = b = 1 by default: median 1.44,
+    no finite mean). Integrating ``k_g^2`` out gives the closed form
+
+        log p(y_g | x) = -(a + n_g / 2) log(1 + q_g / (2 b)) + constant
+
+    with ``q_g`` the series' weighted sum of squared z-scores and ``n_g`` its count of
+    targets with a positive weight: a Student-t likelihood. A model that misses a
+    series by more than its sds say then learns the size of the miss, instead of
+    the fit treating each miss as many standard deviations of evidence (see
+    docs/uncertainty.md, "Unknown scale").
+    """
+
+    shape: float = 1.0
+    rate: float = 1.0
+
+    def log_marginal(self, q: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """Log likelihood of each series (up to a constant, <= 0) from ``q`` and ``n``."""
+        return -(self.shape + 0.5 * n) * np.log1p(np.asarray(q, float) / (2.0 * self.rate))
+
+    def draw_squared(self, q: np.ndarray, n: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draws of ``k_g^2`` from its posterior, inverse-gamma(a + n/2, b + q/2)."""
+        shape = self.shape + 0.5 * np.asarray(n, float)
+        return (self.rate + 0.5 * np.asarray(q, float)) / rng.gamma(shape)
+
+
+def series_index(targets: Sequence[Target]) -> tuple[np.ndarray, np.ndarray]:
+    """Each target's series number (in order of first appearance) and each series' count.
+
+    The count holds only targets with a positive weight (those that inform the scale).
+    """
+    names = list(dict.fromkeys(t.series for t in targets))
+    idx = np.array([names.index(t.series) for t in targets], dtype=np.int64)
+    w = np.array([t.weight > 0 for t in targets], dtype=float)
+    return idx, np.bincount(idx, weights=w, minlength=len(names))
+
+
+def series_sums(z2: np.ndarray, idx: np.ndarray, groups: int) -> np.ndarray:
+    """Sums of weighted squared z-scores by series: (..., targets) -> (..., groups)."""
+    z2 = np.asarray(z2, float)
+    out = np.zeros((*z2.shape[:-1], groups))
+    for g in range(groups):
+        out[..., g] = z2[..., idx == g].sum(axis=-1)
+    return out
+
+
+@dataclass(frozen=True)
 class Targets:
     """A validated targets file."""
 
@@ -132,6 +213,7 @@ class Targets:
     free: tuple[FreeParameter, ...]
     file: str | None = None
     description: str = ""
+    sd_scale: SdScale | None = None
 
     def subset(self, names: Sequence[str]) -> Targets:
         """The same file with only the named targets (for out-of-sample checks)."""
@@ -146,6 +228,7 @@ class Targets:
             self.free,
             self.file,
             self.description,
+            self.sd_scale,
         )
 
 
@@ -177,7 +260,30 @@ def load_targets(source: str | Path | Mapping) -> Targets:
         tuple(_free(path, spec, file) for path, spec in free.items()),
         file,
         str(data.get("description", "")),
+        _sd_scale(data.get("sd_scale"), file),
     )
+
+
+def _sd_scale(spec: Any, file: str | None) -> SdScale | None:
+    """The ``sd_scale`` section: absent or false (sds known), true or {shape, rate}."""
+    if spec is None or spec is False:
+        return None
+    if spec is True:
+        return SdScale()
+    if not isinstance(spec, dict) or set(spec) - {"shape", "rate", "note"}:
+        raise ScenarioError(
+            "expected true, or a mapping with 'shape' and 'rate' (the inverse-gamma "
+            "prior of the squared factor on each series' sds)",
+            file=file,
+            path="sd_scale",
+        )
+    for key in ("shape", "rate"):
+        x = spec.get(key, 1.0)
+        if not _number(x) or x <= 0:
+            raise ScenarioError(
+                f"expected a positive number, got {x!r}", file=file, path=f"sd_scale.{key}"
+            )
+    return SdScale(float(spec.get("shape", 1.0)), float(spec.get("rate", 1.0)))
 
 
 def _number(x: Any) -> bool:
@@ -203,6 +309,10 @@ def _target(item: Any, i: int, file: str | None) -> Target:
             path=f"{where}.{'measure' if 'measure' in item else 'column'}",
         )
     column = f"{base}_{period}" if period is not None and "measure" in item else base
+    parts, aggregate = _span(item, where, file, base, month)
+    if parts:
+        column = f"{base}_{month}..{item['until']}"
+        year = int(str(item["until"])[:4])
     div = item.get("divide_by")
     if div is not None:
         if not isinstance(div, str):
@@ -210,6 +320,31 @@ def _target(item: Any, i: int, file: str | None) -> Target:
                 "expected the name of a model outcome", file=file, path=f"{where}.divide_by"
             )
         div = f"{div}_{period}" if period is not None and "measure" in item else div
+    obs, sd = _observed_and_sd(item, where, file)
+    weight = item.get("weight", 1.0)
+    if not _number(weight) or weight < 0:
+        raise ScenarioError(
+            f"expected a non-negative number, got {weight!r}", file=file, path=f"{where}.weight"
+        )
+    name = item.get("name", column if div is None else f"{column}/{div}")
+    return Target(
+        str(name),
+        column,
+        obs,
+        sd,
+        div,
+        year,
+        float(weight),
+        item.get("source"),
+        month,
+        parts,
+        aggregate,
+        base if "measure" in item else None,
+    )
+
+
+def _observed_and_sd(item: dict, where: str, file: str | None) -> tuple[float, float]:
+    """A target's observed figure and its sd (given, or cv x observed)."""
     obs = item.get("observed")
     if not _number(obs):
         raise ScenarioError(f"expected a number, got {obs!r}", file=file, path=f"{where}.observed")
@@ -228,15 +363,40 @@ def _target(item: Any, i: int, file: str | None) -> Target:
     sd = float(item["sd"]) if key == "sd" else float(item["cv"]) * abs(float(obs))
     if sd <= 0:
         raise ScenarioError("a cv needs a non-zero observed figure", file=file, path=f"{where}.cv")
-    weight = item.get("weight", 1.0)
-    if not _number(weight) or weight < 0:
+    return float(obs), sd
+
+
+def _span(
+    item: dict, where: str, file: str | None, base: str, month: str | None
+) -> tuple[tuple[str, ...], str]:
+    """The monthly columns of a span target (``month`` to ``until``) and its aggregate."""
+    if "until" not in item:
+        if "aggregate" in item:
+            raise ScenarioError(
+                "'aggregate' needs a span of months: 'month' and 'until'", file=file, path=where
+            )
+        return (), "sum"
+    if month is None or "measure" not in item or "divide_by" in item:
         raise ScenarioError(
-            f"expected a non-negative number, got {weight!r}", file=file, path=f"{where}.weight"
+            "a span ('until') needs 'measure' and a first 'month', and no 'divide_by'",
+            file=file,
+            path=where,
         )
-    name = item.get("name", column if div is None else f"{column}/{div}")
-    return Target(
-        str(name), column, float(obs), sd, div, year, float(weight), item.get("source"), month
-    )
+    until = _month({"month": item["until"]}, f"{where}.until", file)
+    assert until is not None
+    months = pd.period_range(month, until, freq="M")
+    if len(months) < 1:
+        raise ScenarioError(
+            f"expected a month from {month} on, got {until}", file=file, path=f"{where}.until"
+        )
+    aggregate = item.get("aggregate", "sum")
+    if aggregate not in AGGREGATES:
+        raise ScenarioError(
+            f"expected one of {', '.join(AGGREGATES)}, got {aggregate!r}",
+            file=file,
+            path=f"{where}.aggregate",
+        )
+    return tuple(f"{base}_{m}" for m in months.strftime("%Y-%m")), str(aggregate)
 
 
 def _month(item: dict, where: str, file: str | None) -> str | None:
@@ -259,7 +419,7 @@ def _month(item: dict, where: str, file: str | None) -> str | None:
         raise ScenarioError(
             f"expected a month YYYY-MM such as 2018-01, got {text!r}",
             file=file,
-            path=f"{where}.month",
+            path=where if where.endswith(".until") else f"{where}.month",
         )
     return text
 
@@ -282,7 +442,8 @@ def _free(path: Any, spec: Any, file: str | None) -> FreeParameter:  # noqa: C90
             )
     if spec["high"] <= spec["low"]:
         raise ScenarioError("expected low < high", file=file, path=where)
-    bounds = key_bounds(str(path))
+    inner = change_key(str(path))
+    bounds = key_bounds(str(path) if inner is None else inner[1])
     if bounds is None:
         raise ScenarioError("not a numeric scenario key", file=file, path=where)
     if (bounds.ge is not None and spec["low"] < bounds.ge) or (
@@ -329,7 +490,10 @@ def target_values(
     Raises ScenarioError naming the first target outcome the runs do not give.
     """
     missing = [
-        c for t in targets for c in (t.column, t.divide_by) if c is not None and c not in frame
+        c
+        for t in targets
+        for c in (t.parts or (t.column,)) + (t.divide_by,)
+        if c is not None and c not in frame
     ]
     if missing:
         raise ScenarioError(
@@ -339,6 +503,12 @@ def target_values(
         )
     out = {}
     for t in targets:
+        if t.parts:
+            block = frame[list(t.parts)].to_numpy(float)
+            x = block.sum(axis=1) if t.aggregate == "sum" else block.mean(axis=1)
+            x = x * full_size_factor(t.parts[0], scale)
+            out[t.name] = x
+            continue
         x = frame[t.column].to_numpy(float) * full_size_factor(t.column, scale)
         if t.divide_by is not None:
             d = frame[t.divide_by].to_numpy(float) * full_size_factor(t.divide_by, scale)
@@ -348,23 +518,47 @@ def target_values(
 
 
 def run_measure(targets: Sequence[Target]) -> str:
-    """Return what the runs must give for ``targets``: ``monthly`` or ``rows``.
+    """Return what the runs must give for ``targets``: ``data``, ``monthly`` or ``rows``.
 
-    ``monthly`` when a target is a month (its column comes from the run's monthly
-    table), else ``rows``.
+    ``data`` when every target is a month or a span of the whole population's series
+    (the run's monthly table gives them all, and nothing else is computed);
+    ``monthly`` when some target is a month and others need more; else ``rows``.
     """
-    return "monthly" if any(t.month is not None for t in targets) else "rows"
+    months = [t.month is not None for t in targets]
+    if not any(months):
+        return "rows"
+    whole = all(
+        "_chronic" not in c
+        for t in targets
+        for c in (t.parts or (t.column,)) + (t.divide_by or "",)
+    )
+    return "data" if all(months) and whole else "monthly"
 
 
-def distance(means: np.ndarray, targets: Sequence[Target]) -> float:
-    """Sum of weighted squared z-scores of the model means against the observed."""
+def weighted_z2(values: np.ndarray, targets: Sequence[Target]) -> np.ndarray:
+    """Weighted squared z-scores ``w_i ((x_i - y_i) / sd_i)^2`` of values (..., targets)."""
     obs = np.array([t.observed for t in targets])
     sd = np.array([t.sd for t in targets])
     w = np.array([t.weight for t in targets])
-    z = (np.asarray(means, float) - obs) / sd
-    if not np.all(np.isfinite(z)):
+    return w * ((np.asarray(values, float) - obs) / sd) ** 2
+
+
+def distance(
+    means: np.ndarray, targets: Sequence[Target], sd_scale: SdScale | None = None
+) -> float:
+    """Sum of weighted squared z-scores of the model means against the observed.
+
+    With ``sd_scale`` it is ``-2`` times the log likelihood with each series' scale
+    integrated out (:class:`SdScale`), so that the optimiser and the posterior fit
+    agree on what fits best.
+    """
+    z2 = weighted_z2(means, targets)
+    if not np.all(np.isfinite(z2)):
         return math.inf
-    return float(np.sum(w * z**2))
+    if sd_scale is None:
+        return float(np.sum(z2))
+    idx, n = series_index(targets)
+    return float(-2.0 * np.sum(sd_scale.log_marginal(series_sums(z2, idx, len(n)), n)))
 
 
 def usable_targets(
@@ -390,15 +584,12 @@ def usable_targets(
 def check_free(loaded: LoadedScenario, targets: Targets) -> None:
     """Every free parameter must be a value the scenario holds (no new keys)."""
     for p in targets.free:
-        node: Any = loaded.raw
-        for key in p.path.split("."):
-            if not isinstance(node, dict) or key not in node:
-                raise ScenarioError(
-                    f"the scenario has no value at '{p.path}' ({loaded.file or loaded.name})",
-                    file=targets.file,
-                    path=f"free.{p.path}",
-                )
-            node = node[key]
+        if not has_key(loaded.raw, p.path):
+            raise ScenarioError(
+                f"the scenario has no value at '{p.path}' ({loaded.file or loaded.name})",
+                file=targets.file,
+                path=f"free.{p.path}",
+            )
     if not targets.free:
         raise ScenarioError("expected at least one free parameter", file=targets.file, path="free")
 
@@ -423,6 +614,7 @@ class Objective:
     engine: Engine | None = None
     progress: bool | Progress | None = None
     measure: str = "rows"
+    sd_scale: SdScale | None = None
 
     def overrides(self, z: Sequence[float]) -> dict[str, float | int]:
         """Return the scenario overrides at z: each free parameter's value by dotted path."""
@@ -477,7 +669,11 @@ class Objective:
                 new.setdefault(key, z)
         values = self.run_many(list(new.values()))
         for (key, z), vals in zip(new.items(), values, strict=True):
-            d = math.inf if vals is None else distance(vals.mean().to_numpy(), self.targets)
+            d = (
+                math.inf
+                if vals is None
+                else distance(vals.mean().to_numpy(), self.targets, self.sd_scale)
+            )
             self._cache[key] = d
             self.trace.append({**self.overrides(z), "distance": d})
         return [self._cache[key] for key in keys]
@@ -573,6 +769,7 @@ def calibrate(
             engine=engine,
             progress=run_progress,
             measure=run_measure(used),
+            sd_scale=targets.sd_scale,
         )
         if method == "optimize":
             z = _optimize(obj, loaded, budget, seed, progress)
@@ -600,10 +797,7 @@ def _start(obj: Objective, loaded: LoadedScenario) -> np.ndarray:
     for p in obj.free:
         x = p.start
         if x is None:
-            node: Any = loaded.raw
-            for key in p.path.split("."):
-                node = node[key]
-            x = node["value"] if isinstance(node, dict) else node
+            x = value_at(loaded.raw, p.path)
         out.append(float(np.clip(p.position(float(x)), 0, 1)))
     return np.array(out)
 
@@ -761,18 +955,20 @@ def fitted_scenario_yaml(
     }
     for p in targets.free:
         v = fit.values[p.path]
-        node = doc
-        keys = p.path.split(".")
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        node[keys[-1]] = {
-            "value": _plain(v),
-            "source": f"calibrated by 'homesim calibrate' on {today} to {tfile} "
-            f"({used}); method {fit.method}, search range "
-            f"[{_plain(p.low)}, {_plain(p.high)}]",
-            "low": _plain(p.low),
-            "high": _plain(p.high),
-        }
+        if change_key(p.path) is not None and "changes" not in doc:
+            doc["changes"] = unshared_copy(loaded.raw["changes"])  # a list: given whole
+        set_path(
+            doc,
+            p.path,
+            {
+                "value": _plain(v),
+                "source": f"calibrated by 'homesim calibrate' on {today} to {tfile} "
+                f"({used}); method {fit.method}, search range "
+                f"[{_plain(p.low)}, {_plain(p.high)}]",
+                "low": _plain(p.low),
+                "high": _plain(p.high),
+            },
+        )
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 

@@ -231,15 +231,18 @@ def _chronic_by_nights(
     return meets
 
 
-def monthly_table(history: History, system: Situations = TORONTO_SYSTEM) -> pd.DataFrame:
+def monthly_table(
+    history: History, system: Situations = TORONTO_SYSTEM, chronic: bool = True
+) -> pd.DataFrame:
     """Return the tidy monthly table a run writes (``monthly.parquet``).
 
-    Toronto's columns for ``All Population`` and ``Chronic``, one row per month and
-    group.
+    Toronto's columns for ``All Population`` and (with ``chronic``) ``Chronic``, one row
+    per month and group.
     """
-    table = pd.concat(
-        [toronto_flows(history, system), toronto_chronic(history, system)], ignore_index=True
-    )
+    parts = [toronto_flows(history, system)]
+    if chronic:
+        parts.append(toronto_chronic(history, system))
+    table = pd.concat(parts, ignore_index=True)
     return table.sort_values(["year", "month"], kind="stable", ignore_index=True)
 
 

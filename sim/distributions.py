@@ -42,6 +42,7 @@ from scipy.stats import qmc
 
 from sim.scenario import schema
 from sim.scenario.errors import ScenarioError
+from sim.scenario.fields import schema_hints
 
 #: Family name -> allowed numbers of parameters.
 FAMILIES: dict[str, tuple[int, ...]] = {
@@ -122,7 +123,7 @@ def key_bounds(path: str) -> KeyBounds | None:
         f = fields.get(keys[i])
         if f is None:
             return None
-        tp = _strip_optional(typing.get_type_hints(cls)[f.name])
+        tp = _strip_optional(schema_hints(cls)[f.name])
         if dataclasses.is_dataclass(tp):
             cls, i = tp, i + 1
             continue

@@ -42,7 +42,7 @@ from sim.batch.progress import Progress
 from sim.batch.runs import RunOutput, RunSpec
 from sim.data_terms import TORONTO_COLUMNS
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario
+from sim.scenario.loader import LoadedScenario, has_key
 from sim.situations import HOMELESS, WEEKS_PER_YEAR
 
 FREQUENCIES = ("month", "year")
@@ -98,15 +98,12 @@ def posterior_columns(
     """The posterior's parameter columns, each a value the scenario holds."""
     cols = [c for c in posterior.columns if "." in str(c)]
     for c in cols:
-        node: Any = loaded.raw
-        for key in c.split("."):
-            if not isinstance(node, dict) or key not in node:
-                raise ScenarioError(
-                    f"the scenario has no value at '{c}' ({loaded.file or loaded.name})",
-                    file=file,
-                    path=c,
-                )
-            node = node[key]
+        if not has_key(loaded.raw, c):
+            raise ScenarioError(
+                f"the scenario has no value at '{c}' ({loaded.file or loaded.name})",
+                file=file,
+                path=c,
+            )
     return cols
 
 

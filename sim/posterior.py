@@ -44,16 +44,20 @@ from sim.batch.progress import Progress
 from sim.batch.runs import RunOutput, RunSpec
 from sim.calibration import (
     FreeParameter,
+    SdScale,
     Target,
     Targets,
     check_free,
     fitted_scenario_yaml,
     run_measure,
+    series_index,
+    series_sums,
     target_values,
+    weighted_z2,
 )
 from sim.distributions import make_parameter
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario
+from sim.scenario.loader import LoadedScenario, change_key, node_at
 
 #: Replication indices of posterior-predictive runs start here, far above the fit's.
 PREDICTIVE_OFFSET = 10**9
@@ -81,6 +85,7 @@ class PosteriorFit:
     temperature: float = 1.0  # of the population returned (1: exact)
     method: str = "abc-smc"
     left_out: list[str] = field(default_factory=list)
+    sd_scale: SdScale | None = None  # each series' sds known only up to a factor
 
     @property
     def weights(self) -> np.ndarray:
@@ -128,6 +133,12 @@ class PosteriorFit:
             "ess": float(1.0 / np.sum(self.weights**2)),
             "seconds": round(self.seconds, 1),
             "resumed_from": self.resumed_from,
+            "likelihood": (
+                "gaussian, sds as given"
+                if self.sd_scale is None
+                else f"student-t: each series' sds up to a factor, inverse-gamma("
+                f"{self.sd_scale.shape:g}, {self.sd_scale.rate:g}) prior on its square"
+            ),
             "observed_inside_80": float(pred["inside_80"].mean()),
             "observed_inside_95": float(pred["inside_95"].mean()),
             "means": {p.path: float(self.weights @ self.posterior[p.path]) for p in self.free},
@@ -202,6 +213,7 @@ class TargetLogLik:
 
     targets: tuple[Target, ...]
     scale: float = 1.0  # the scenario's setting.scale: counts are compared per full size
+    sd_scale: SdScale | None = None  # each series' sds known only up to a factor
 
     def values(self, frame: pd.DataFrame) -> np.ndarray:
         """Return the target values of each run (per full size), as an array (runs, targets)."""
@@ -209,18 +221,23 @@ class TargetLogLik:
 
     def __call__(self, frame: pd.DataFrame) -> float:
         """Return log p_hat of the frame of runs."""
-        return loglik(self.values(frame), self.targets)
+        return loglik(self.values(frame), self.targets, self.sd_scale)
 
 
-def loglik(values: np.ndarray, targets: Sequence[Target]) -> float:
-    """Log of the mean over runs (rows) of the Gaussian observation kernel, <= 0."""
-    obs = np.array([t.observed for t in targets])
-    sd = np.array([t.sd for t in targets])
-    w = np.array([t.weight for t in targets])
-    z = (np.asarray(values, float) - obs) / sd
-    q = np.sum(w * z**2, axis=1)
-    q = np.where(np.isfinite(q), q, np.inf)
-    return float(logsumexp(-0.5 * q) - math.log(len(q)))
+def loglik(values: np.ndarray, targets: Sequence[Target], sd_scale: SdScale | None = None) -> float:
+    """Log of the mean over runs (rows) of the observation kernel, <= 0.
+
+    The kernel is Gaussian with the targets' sds, or with ``sd_scale`` the Student-t
+    left when each series' unknown factor on its sds is integrated out.
+    """
+    z2 = weighted_z2(values, targets)
+    if sd_scale is None:
+        logp = -0.5 * np.sum(z2, axis=1)
+    else:
+        idx, n = series_index(targets)
+        logp = np.sum(sd_scale.log_marginal(series_sums(z2, idx, len(n)), n), axis=1)
+    logp = np.where(np.isfinite(logp), logp, -np.inf)
+    return float(logsumexp(logp) - math.log(len(logp)))
 
 
 # ---------------------------------------------------------------- fitting
@@ -275,7 +292,7 @@ def fit_posterior(
         kernel=kernel,
         max_seconds=max_seconds,
     )
-    ll = TargetLogLik(tuple(used), loaded.params.setting.scale)
+    ll = TargetLogLik(tuple(used), loaded.params.setting.scale, targets.sd_scale)
     t0 = time.perf_counter()
     with Engine(workers, scheduler, cache=cache) as engine:
         runs = ParticleRuns(loaded, targets.free, replications, seed, years, run_measure(used))
@@ -286,7 +303,7 @@ def fit_posterior(
                 prior,
                 settings,
                 state_dir,
-                fingerprint(loaded, used, replications, years),
+                fingerprint(loaded, used, replications, years, targets.sd_scale),
                 _printer() if progress else None,
             )
         except abc_smc.StateMismatchError as exc:
@@ -308,6 +325,7 @@ def fit_posterior(
         seed,
         res.resumed_from,
         res.temperature,
+        sd_scale=targets.sd_scale,
     )
 
 
@@ -335,9 +353,9 @@ class ParticleRuns:
         """Return a table of ``reps`` runs for each set of overrides.
 
         Set ``i`` runs replications ``first[i] ..``; None for a set that makes no valid
-        scenario (nothing runs).
+        scenario. The workers build (and so check) each set's scenario themselves, so
+        this process does not build every candidate's scenario before the runs start.
         """
-        valid = [self._valid(o) for o in sets]
         specs = [
             RunSpec(
                 self.loaded,
@@ -349,25 +367,22 @@ class ParticleRuns:
                 self.years,
                 measure=self.measure,
             )
-            for o, f, ok in zip(sets, first, valid, strict=True)
-            if ok
+            for o, f in zip(sets, first, strict=True)
             for r in range(reps)
         ]
         if self.engine is None:
             with Engine(1) as own:
-                outs = iter(_checked_outputs(own.run(specs, self.progress, "abc-smc")))
+                outs = own.run(specs, self.progress, "abc-smc")
         else:
-            outs = iter(_checked_outputs(self.engine.run(specs, self.progress, "abc-smc")))
-        return [
-            pd.DataFrame([next(outs).summary for _ in range(reps)]) if ok else None for ok in valid
-        ]
-
-    def _valid(self, overrides: dict[str, Any]) -> bool:
-        try:
-            self.loaded.with_overrides(overrides)
-        except ScenarioError:
-            return False
-        return True
+            outs = self.engine.run(specs, self.progress, "abc-smc")
+        frames: list[pd.DataFrame | None] = []
+        for i in range(len(sets)):
+            mine = outs[i * reps : (i + 1) * reps]
+            if any(_invalid(o) for o in mine):
+                frames.append(None)
+            else:
+                frames.append(pd.DataFrame([o.summary for o in _checked_outputs(mine)]))
+        return frames
 
     def evaluator(self, ll: TargetLogLik) -> abc_smc.Evaluate:
         """Log p_hat of each candidate position, for :func:`sim.abc_smc.run_smc`."""
@@ -379,6 +394,11 @@ class ParticleRuns:
             return np.array([-np.inf if f is None else ll(f) for f in frames], dtype=float)
 
         return evaluate
+
+
+def _invalid(out: RunOutput) -> bool:
+    """Whether a run failed because its parameters make no valid scenario."""
+    return not out.ok and (out.error or {}).get("type") == "ScenarioError"
 
 
 def _checked_outputs(outs: Sequence[RunOutput]) -> Sequence[RunOutput]:
@@ -399,15 +419,22 @@ def _overrides(free: Sequence[FreeParameter], z: Sequence[float]) -> dict[str, f
 
 
 def fingerprint(
-    loaded: LoadedScenario, targets: Sequence[Target], replications: int, years: int | None
+    loaded: LoadedScenario,
+    targets: Sequence[Target],
+    replications: int,
+    years: int | None,
+    sd_scale: SdScale | None = None,
 ) -> str:
-    """Identity of a fitting problem: scenario, targets, replications and horizon."""
-    desc = {
+    """Identity of a fitting problem: scenario, targets, likelihood, replications, horizon."""
+    desc: dict[str, Any] = {
         "scenario": loaded.hash,
         "replications": replications,
         "years": years,
         "targets": [(t.name, t.column, t.divide_by, t.observed, t.sd, t.weight) for t in targets],
     }
+    if sd_scale is not None:  # absent otherwise, so that older fits' states still match
+        desc["sd_scale"] = [sd_scale.shape, sd_scale.rate]
+        desc["aggregates"] = [t.aggregate for t in targets if t.parts]
     return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()
 
 
@@ -456,8 +483,13 @@ def predictive_check(
     first = [PREDICTIVE_OFFSET + n for n in range(len(idx))]
     frames = runs.frames(sets, first, 1)
     vals = np.vstack([ll.values(f) for f in frames if f is not None])
-    sd = np.array([t.sd for t in ll.targets])
-    noisy = vals + np.random.default_rng([seed, 98]).standard_normal(vals.shape) * sd
+    rng = np.random.default_rng([seed, 98])
+    sd = np.array([t.sd for t in ll.targets]) * np.ones_like(vals)
+    if ll.sd_scale is not None:  # each draw's factor on each series, given its run
+        idx, n = series_index(ll.targets)
+        q = series_sums(weighted_z2(vals, ll.targets), idx, len(n))
+        sd = sd * np.sqrt(ll.sd_scale.draw_squared(np.nan_to_num(q, nan=0.0), n, rng))[:, idx]
+    noisy = vals + rng.standard_normal(vals.shape) * sd
     draws_df = pd.DataFrame(noisy, columns=[t.name for t in ll.targets])
     draws_df.insert(0, "draw", np.arange(len(draws_df)))
     return predictive_table(ll.targets, noisy), draws_df.melt(
@@ -518,11 +550,12 @@ def posterior_scenario_yaml(
         f"is {posterior_file}."
     )
     for p in fit.free:
-        node = doc
-        for key in p.path.split("."):
-            node = node[key]
+        node = node_at(doc, p.path)
         mean, sd = float(summary.loc[p.path, "mean"]), float(summary.loc[p.path, "sd"])
         sd = max(sd, 1e-6 * (p.high - p.low))
+        if change_key(p.path) is not None:  # no dist inside a change: the sample holds it
+            node["source"] += f"; posterior mean (sd {_num(sd)}; joint sample in {posterior_file})"
+            continue
         node["dist"] = {"truncated_normal": [_num(mean), _num(sd), _num(p.low), _num(p.high)]}
         node["source"] = (
             f"{node['source']}; posterior mean, and a truncated normal with "

@@ -38,7 +38,7 @@ from sim.batch.frames import replication_frames
 from sim.batch.progress import Progress
 from sim.distributions import UncertainParameter, uncertain_parameters, unit_design
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario, load_scenario
+from sim.scenario.loader import LoadedScenario, has_key, load_scenario
 from sim.simulate import Simulator, simulate
 
 NOISE = ("common", "fresh")
@@ -237,18 +237,9 @@ def scenario_for_draw(
         elif p.is_fixed:
             over[p.path] = p.cast(p.args[0])
     for path, v in (values or {}).items():
-        if _has_path(sc.raw, path):
+        if has_key(sc.raw, path):
             over[path] = v
     return sc.with_overrides(over) if over else sc
-
-
-def _has_path(raw: dict, path: str) -> bool:
-    node: Any = raw
-    for key in path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return False
-        node = node[key]
-    return True
 
 
 # ---------------------------------------------------------------- running

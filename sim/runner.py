@@ -42,13 +42,14 @@ def run_once(
     keep_model: bool = False,
     monthly: bool = False,
     measures: bool = True,
+    chronic: bool = True,
 ) -> RunResult:
     """Run replication ``replication`` of ``scenario`` under root ``seed``.
 
     ``scenario`` is loaded, a path, a shipped name or a mapping. With ``monthly``, the
-    result also holds the monthly table of ``sim.data_terms.monthly_table``; without
-    ``measures``, the summary holds the counts' outcomes and costs only
-    (``HomelessnessModel.summary``).
+    result also holds the monthly table of ``sim.data_terms.monthly_table`` (without
+    ``chronic``, the whole population's rows only); without ``measures``, the summary
+    holds the counts' outcomes and costs only (``HomelessnessModel.summary``).
     """
     scenario = load_scenario(scenario)
     model = HomelessnessModel(scenario, rng=run_seed(seed, replication), years=years)
@@ -63,7 +64,11 @@ def run_once(
     weekly = weekly_table(model.recorder, model.params.setting.start_year, detail=detail)
     weekly.insert(0, "replication", np.int32(replication))
     weekly.insert(0, "scenario", scenario.name)
-    month = _tagged(monthly_table(model.history()), scenario.name, replication) if monthly else None
+    month = (
+        _tagged(monthly_table(model.history(), chronic=chronic), scenario.name, replication)
+        if monthly
+        else None
+    )
     return RunResult(summ, weekly, model if keep_model else None, month)
 
 

@@ -74,14 +74,35 @@ def test_monthly_columns_are_the_monthly_table_by_name() -> None:
 
 
 def test_a_monthly_run_gives_the_target_columns(targets) -> None:
-    """The run measure the calibration picks for monthly targets gives their columns."""
+    """The run measure the calibration picks for monthly targets gives their columns.
+
+    Targets of the whole population only take the lighter ``data`` measure: the same
+    monthly columns, bit for bit, without the chronic group and the shelter-use measures.
+    """
     t = load_targets(targets)
-    assert run_measure(t.targets) == "monthly"
-    assert run_measure([x for x in t.targets if x.month is None]) == "rows"
-    out = simulate(RunSpec(sim.load_scenario(SMALL), "s", 0, {}, 0, 3, 1, measure="monthly"))
-    assert out.ok
+    assert run_measure(t.targets) == "data"
+    chronic = load_targets(
+        {
+            "targets": [
+                {"measure": "actively_homeless_chronic", "month": "2018-01", "observed": 1, "sd": 1}
+            ]
+        }
+    ).targets
+    assert run_measure([*t.targets, *chronic]) == "monthly"
+    pit = load_targets(
+        {"targets": [{"measure": "pit", "year": 2018, "observed": 1, "sd": 1}]}
+    ).targets
+    assert run_measure([*t.targets, *pit]) == "monthly"
+    assert run_measure(pit) == "rows"
+    sc = sim.load_scenario(SMALL)
+    full = simulate(RunSpec(sc, "s", 0, {}, 0, 3, 1, measure="monthly"))
+    light = simulate(RunSpec(sc, "s", 0, {}, 0, 3, 1, measure="data"))
+    assert full.ok and light.ok
     for x in t.targets:
-        assert np.isfinite(out.summary[x.column]), x.column
+        assert np.isfinite(light.summary[x.column]), x.column
+    assert {k: v for k, v in full.summary.items() if k in light.summary} == light.summary
+    assert "actively_homeless_chronic_2018-01" in full.summary
+    assert "actively_homeless_chronic_2018-01" not in light.summary
 
 
 @pytest.mark.parametrize("method", ["optimize", "abc-smc"])

@@ -97,6 +97,27 @@ def test_toronto_targets_from_the_shared_file(tmp_path, capsys):
     assert "Open Government Licence" in out.read_text()
 
 
+def test_toronto_targets_in_spans_of_a_year(tmp_path):
+    """--every 12: the flows summed and the stock averaged over each year (the last: half)."""
+    out = tmp_path / "yearly.yaml"
+    monthly = tmp_path / "monthly.yaml"
+    flow = str(data_file(FLOW))
+    argv = ["data", "targets", "toronto", flow]
+    assert main([*argv, "--out", str(out), "--every", "12", "--sd-scale"]) == 0
+    assert main([*argv, "--out", str(monthly)]) == 0
+    spans, months = load_targets(out), load_targets(monthly)
+    assert len(spans.targets) == 7 * 6 and spans.sd_scale is not None  # 2018-2023, 2024 H1
+    by_month = {t.column: t.observed for t in months.targets}
+    by_span = {t.column: t for t in spans.targets}
+    new = by_span["newly_identified_2019-01..2019-12"]
+    assert new.observed == sum(by_month[f"newly_identified_2019-{m:02d}"] for m in range(1, 13))
+    stock = by_span["actively_homeless_2024-01..2024-06"]
+    assert stock.aggregate == "mean" and len(stock.parts) == 6 and stock.year == 2024
+    mean = sum(by_month[f"actively_homeless_2024-{m:02d}"] for m in range(1, 7)) / 6
+    assert stock.observed == pytest.approx(mean, abs=0.05)
+    assert new.sd == pytest.approx(0.1 * new.observed, abs=0.05)
+
+
 def test_coc_targets_and_bed_schedule(tmp_path):
     out = tmp_path / "wa"
     assert (
@@ -167,6 +188,12 @@ def test_unknown_group_and_bad_months(tmp_path, capsys):
         capsys,
         ["data", "targets", "toronto", flow, "--out", str(out), "--from", "2025-01"],
         "not inside the file's 2018-01 to 2024-06",
+    )
+    _fails(
+        capsys,
+        ["data", "targets", "toronto", flow, "--out", str(out), "--every", "0"],
+        "--every",
+        "whole number of months",
     )
     assert not out.exists()
 

@@ -41,8 +41,11 @@ from sim.streams import run_seed
 #: run's monthly table in the data's terms as ``<measure>_<YYYY-MM>`` columns
 #: (:func:`sim.data_terms.monthly_columns`), what a fit to monthly targets reads;
 #: ``series``: the ``monthly`` row plus, in ``extra``, the weekly counts by situation,
-#: what ``homesim forecast`` reads.
-MEASURES: tuple[str, ...] = ("batch", "rows", "compare", "plan", "monthly", "series")
+#: what ``homesim forecast`` reads; ``data``: the counts' outcomes (no shelter-use
+#: measures) and the whole population's monthly columns (no chronic group), all that a
+#: fit to the data's monthly series of everyone reads, at about 70% of a ``monthly``
+#: run's time.
+MEASURES: tuple[str, ...] = ("batch", "rows", "compare", "plan", "monthly", "series", "data")
 
 #: How replications draw their random numbers (see :meth:`RunSpec.stream_key`).
 SeedMode = Literal["common", "independent"]
@@ -223,8 +226,8 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
     if spec.seeds != "common":
         raise ValueError(f"measure {spec.measure!r} runs with common seeds only")
     sc = spec.loaded()
-    if spec.measure in ("rows", "plan", "monthly", "series"):
-        monthly = spec.measure in ("monthly", "series")
+    if spec.measure in ("rows", "plan", "monthly", "series", "data"):
+        monthly = spec.measure in ("monthly", "series", "data")
         res = run_once(
             sc,
             spec.replication,
@@ -233,7 +236,8 @@ def _measured(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any] | None]:
             detail=False,
             keep_model=spec.measure == "plan",
             monthly=monthly,
-            measures=spec.measure != "plan",  # a plan reads the counts and costs only
+            measures=spec.measure not in ("plan", "data"),  # the counts and costs only
+            chronic=spec.measure != "data",
         )
         row = dict(res.summary)
         row.update(

@@ -1,7 +1,9 @@
 """``homesim data ...``: turn the publishers' data files into targets and bed schedules.
 
 - ``homesim data targets toronto FLOW.csv --out TARGETS.yaml [--group G ...]
-  [--from YYYY-MM --to YYYY-MM]``: Toronto's monthly stock and flows as targets.
+  [--from YYYY-MM --to YYYY-MM] [--every MONTHS] [--sd-scale]``: Toronto's stock and
+  flows as targets, by month or by span of months, with known sds or sds known only up
+  to a factor per series.
 - ``homesim data coc WA-500 --pit PIT.csv --hic HIC.csv --out DIR [--from YEAR
   --to YEAR]``: a CoC's PIT counts as targets (DIR/targets.yaml) and its beds by year
   as dated changes (DIR/beds.yaml).
@@ -79,6 +81,19 @@ def _add_targets(dsub: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--from", dest="start", default=None, metavar="YYYY-MM")
     t.add_argument("--to", dest="end", default=None, metavar="YYYY-MM")
+    t.add_argument(
+        "--every",
+        type=int,
+        default=1,
+        metavar="MONTHS",
+        help="one target per span of MONTHS months (flows summed, the stock averaged); "
+        "1, the default, gives one per month",
+    )
+    t.add_argument(
+        "--sd-scale",
+        action="store_true",
+        help="each series' sds known only up to a factor the fit learns (sd_scale: true)",
+    )
     t.set_defaults(func=run_targets)
 
 
@@ -134,7 +149,9 @@ def run_targets(args: argparse.Namespace) -> int:
     start = None if args.start is None else targets.parse_month(args.start, "--from")
     end = None if args.end is None else targets.parse_month(args.end, "--to")
     flow = toronto.read_flow(args.file)
-    data = targets.toronto_targets(flow, groups, start, end, file=str(args.file))
+    data = targets.toronto_targets(
+        flow, groups, start, end, file=str(args.file), every=args.every, sd_scale=args.sd_scale
+    )
     load_targets(data)  # the file written must load as a targets file
     header = (
         f"# Calibration targets from {args.file.name}: {data['description']}\n"
@@ -225,6 +242,8 @@ def _targets_yaml(data: dict) -> str:
             "  - "
             + yaml.safe_dump(item, default_flow_style=True, sort_keys=False, width=10_000).strip()
         )
+    if data.get("sd_scale"):
+        lines.append("sd_scale: true")
     free = data.get("free") or {}
     lines.append("free:" + (" {}" if not free else ""))
     for path, spec in free.items():

@@ -72,8 +72,21 @@ def toronto_targets(
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
     file: str | None = None,
+    every: int = 1,
+    sd_scale: bool = False,
 ) -> dict:
-    """A targets mapping of Toronto's monthly stock and flows, by group and month."""
+    """A targets mapping of Toronto's stock and flows, by group and month.
+
+    ``every`` > 1 makes each target a span of that many months from ``start`` (the
+    last span may be shorter): the flows' sum and the stock's mean over the span,
+    with the sd rule applied to that figure. ``sd_scale`` writes ``sd_scale: true``:
+    each series' sds are then known only up to a factor the fit learns
+    (:class:`sim.calibration.SdScale`).
+    """
+    if not isinstance(every, int) or every < 1:
+        raise DataFileError(
+            f"expected a whole number of months >= 1, got {every!r}", where="--every"
+        )
     sel = flow[flow["group"].isin(list(groups))]
     first, last = flow["month"].min(), flow["month"].max()
     start = first if start is None else start
@@ -86,6 +99,35 @@ def toronto_targets(
             where="--from/--to",
         )
     sel = sel[(sel["month"] >= start) & (sel["month"] <= end)]
+    items = _monthly_items(sel) if every == 1 else _span_items(sel, every)
+    out = {
+        "name": "toronto",
+        "description": (
+            f"Toronto's shelter system flow, {start:%Y-%m} to {end:%Y-%m}, groups: "
+            f"{', '.join(groups)}"
+            + (
+                f", in spans of {every} months (flows summed, the stock averaged)"
+                if every > 1
+                else ""
+            )
+            + f". sd = max({CV_STOCK} x stock or {CV_FLOW} x "
+            "flow, sqrt(count), 1): assumption"
+            + ("; each series' sds known only up to a factor the fit learns." if sd_scale else ".")
+        ),
+        "targets": items,
+        "free": {},
+    }
+    if sd_scale:
+        out["sd_scale"] = True
+    return out
+
+
+def _measure(m: str, slug: str) -> str:
+    return m if slug == "all" else f"{m}_{slug}"
+
+
+def _monthly_items(sel: pd.DataFrame) -> list[dict]:
+    """One target per group, month and measure."""
     items = []
     for _, row in sel.sort_values(["group", "month"], kind="stable").iterrows():
         slug = row["group_slug"]
@@ -94,23 +136,42 @@ def toronto_targets(
             cv = CV_STOCK if m == toronto.STOCK else CV_FLOW
             items.append(
                 {
-                    "measure": m if slug == "all" else f"{m}_{slug}",
+                    "measure": _measure(m, slug),
                     "month": f"{row['month']:%Y-%m}",
                     "observed": obs,
                     "sd": sd_of(obs, cv),
                     "source": f"{TORONTO_SOURCE}, {row['group']}, {row['month']:%b %Y}",
                 }
             )
-    return {
-        "name": "toronto",
-        "description": (
-            f"Toronto's shelter system flow, {start:%Y-%m} to {end:%Y-%m}, groups: "
-            f"{', '.join(groups)}. sd = max({CV_STOCK} x stock or {CV_FLOW} x "
-            "flow, sqrt(count), 1): assumption."
-        ),
-        "targets": items,
-        "free": {},
-    }
+    return items
+
+
+def _span_items(sel: pd.DataFrame, every: int) -> list[dict]:
+    """One target per group, span of ``every`` months and measure."""
+    items = []
+    for group, rows in sel.sort_values(["group", "month"], kind="stable").groupby(
+        "group", sort=False
+    ):
+        slug = rows["group_slug"].iloc[0]
+        for k in range(0, len(rows), every):
+            span = rows.iloc[k : k + every]
+            first, last = span["month"].iloc[0], span["month"].iloc[-1]
+            for m in TORONTO_MEASURES:
+                stock = m == toronto.STOCK
+                obs = round(float(span[m].mean()), 1) if stock else int(span[m].sum())
+                items.append(
+                    {
+                        "measure": _measure(m, slug),
+                        "month": f"{first:%Y-%m}",
+                        "until": f"{last:%Y-%m}",
+                        "aggregate": "mean" if stock else "sum",
+                        "observed": obs,
+                        "sd": sd_of(obs, CV_STOCK if stock else CV_FLOW),
+                        "source": f"{TORONTO_SOURCE}, {group}, {first:%b %Y} to "
+                        f"{last:%b %Y} ({'mean of month ends' if stock else 'sum'})",
+                    }
+                )
+    return items
 
 
 def coc_targets(

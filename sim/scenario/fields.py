@@ -8,6 +8,8 @@ parameter distributions all read this one source.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,3 +90,13 @@ def spec(
     if factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+@functools.cache
+def schema_hints(cls: type) -> dict[str, Any]:
+    """The resolved type hints of a schema dataclass, resolved once per class.
+
+    A fit builds a scenario for every run, and resolving the string annotations of
+    every dataclass of every dated change was about 40% of that time.
+    """
+    return typing.get_type_hints(cls)

@@ -26,7 +26,7 @@ import yaml
 
 from sim.errors import ScenarioError
 from sim.scenario import schema
-from sim.scenario.fields import MAX_CITIZENS, upper_bound
+from sim.scenario.fields import MAX_CITIZENS, schema_hints, upper_bound
 from sim.scenario.kinds_schema import check_kinds
 from sim.scenario.policy_schema import check_policies
 from sim.shipped import locate, locate_near
@@ -259,7 +259,7 @@ def build(cls: type, data: Any, path: str, file: str | None) -> Any:
             raise ScenarioError(
                 _unknown_key_message(str(key), fields), file=file, path=_join(path, str(key))
             )
-    hints = typing.get_type_hints(cls)
+    hints = schema_hints(cls)
     values = {}
     for name, f in fields.items():
         if name in data:
@@ -626,8 +626,74 @@ def _check_disabled(sc: schema.Scenario, file: str | None) -> None:
 # ---------------------------------------------------------------- dotted paths and dates
 
 
+#: A key inside a dated change: ``changes[2022-01].transitions.low.shelter.own`` is the
+#: key ``transitions.low.shelter.own`` that the change dated 2022-01 sets.
+_CHANGE_KEY = re.compile(r"^changes\[(?P<date>[^\]]+)\]\.(?P<key>[^\[\]]+)$")
+
+
+def change_key(dotted: str) -> tuple[str, str] | None:
+    """``(date, key)`` of a key inside a dated change, or None for a plain dotted key."""
+    m = _CHANGE_KEY.match(dotted)
+    return None if m is None else (m["date"], m["key"])
+
+
+def dated_change(raw: Mapping, date: str, dotted: str, file: str | None = None) -> dict:
+    """The change of ``raw`` dated ``date`` (the same day, however it is written)."""
+    want = parse_date(date, dotted, file)
+    for i, ch in enumerate(raw.get("changes") or []):
+        if isinstance(ch, dict) and parse_date(ch.get("date"), f"changes[{i}].date", file) == want:
+            return ch
+    raise ScenarioError(f"the scenario has no change dated {date}", file=file, path=dotted)
+
+
+def node_at(raw: Mapping, dotted: str) -> Any:
+    """The node at a dotted key of a raw mapping (a key inside a change included).
+
+    Raises KeyError if the mapping holds nothing there.
+    """
+    ck = change_key(dotted)
+    if ck is not None:
+        try:
+            updates = dated_change(raw, ck[0], dotted).get("set") or {}
+        except ScenarioError as exc:
+            raise KeyError(dotted) from exc
+        if ck[1] not in updates:
+            raise KeyError(dotted)
+        return updates[ck[1]]
+    node: Any = raw
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            raise KeyError(dotted)
+        node = node[key]
+    return node
+
+
+def has_key(raw: Mapping, dotted: str) -> bool:
+    """Whether the raw mapping holds a node at the dotted key."""
+    try:
+        node_at(raw, dotted)
+    except KeyError:
+        return False
+    return True
+
+
+def value_at(raw: Mapping, dotted: str) -> Any:
+    """The value at a dotted key: a parameter leaf's ``value``, or the node itself."""
+    node = node_at(raw, dotted)
+    return node["value"] if _is_param_leaf(node) else node
+
+
 def set_path(raw: dict, dotted: str, value: Any, file: str | None = None) -> None:
-    """Set ``raw[a][b][c] = value`` for ``"a.b.c"``, keeping a parameter leaf's source."""
+    """Set ``raw[a][b][c] = value`` for ``"a.b.c"``, keeping a parameter leaf's source.
+
+    ``changes[DATE].a.b`` sets key ``a.b`` of the change dated DATE.
+    """
+    ck = change_key(dotted)
+    if ck is not None:
+        change = dated_change(raw, ck[0], dotted, file)
+        updates = change.setdefault("set", {})
+        _set_leaf(updates, ck[1], value)
+        return
     keys = dotted.split(".")
     node = raw
     for i, key in enumerate(keys[:-1]):
@@ -639,7 +705,10 @@ def set_path(raw: dict, dotted: str, value: Any, file: str | None = None) -> Non
                 f"'{'.'.join(keys[: i + 1])}' holds a value, not a mapping", file=file, path=dotted
             )
         node = nxt
-    last = keys[-1]
+    _set_leaf(node, keys[-1], value)
+
+
+def _set_leaf(node: dict, last: str, value: Any) -> None:
     if _is_param_leaf(node.get(last)) and not _is_param_leaf(value):
         node[last] = {**node[last], "value": value}
     else:
