@@ -432,8 +432,10 @@ def fingerprint(
         "years": years,
         "targets": [(t.name, t.column, t.divide_by, t.observed, t.sd, t.weight) for t in targets],
     }
-    if sd_scale is not None:  # absent otherwise, so that older fits' states still match
+    # each absent when unused, so that older fits' states still match
+    if sd_scale is not None:
         desc["sd_scale"] = [sd_scale.shape, sd_scale.rate]
+    if any(t.parts for t in targets):  # a span's sum and mean are different problems
         desc["aggregates"] = [t.aggregate for t in targets if t.parts]
     return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()
 
