@@ -261,12 +261,17 @@ def fit_posterior(
     run_progress: bool | Progress | None = None,
     kernel: str = "auto",
     max_seconds: float | None = None,
+    moves: int = 0,
+    keep: float = 0.5,
 ) -> PosteriorFit:
     """Fit the free parameters by ABC-SMC; resumes from ``state_dir`` if it holds a state.
 
     ``kernel`` is the perturbation kernel (:data:`sim.abc_smc.KERNELS`), ``max_seconds``
     a wall-clock budget for the sampler (the fit stops with its last complete
-    generation, and a later call resumes from it).
+    generation, and a later call resumes from it). ``moves`` from 1 picks the tempered
+    scheme with that many Metropolis-Hastings moves per particle and generation, and
+    ``keep`` its share of effective sample size kept at each temperature
+    (:func:`sim.abc_smc.moved_generation`).
 
     The runs go to the batch engine (``workers`` local processes or the Dask cluster at
     ``scheduler``: the same numbers bit for bit); ``cache`` keeps every finished run,
@@ -291,6 +296,8 @@ def fit_posterior(
         seed=seed,
         kernel=kernel,
         max_seconds=max_seconds,
+        moves=moves,
+        keep=keep,
     )
     ll = TargetLogLik(tuple(used), loaded.params.setting.scale, targets.sd_scale)
     t0 = time.perf_counter()

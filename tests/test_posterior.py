@@ -199,6 +199,20 @@ def test_same_result_with_two_workers(files, fitted) -> None:
     pd.testing.assert_frame_equal(one.predictive_draws, two.predictive_draws)
 
 
+def test_the_tempered_scheme_from_the_command_line(files, tmp_path) -> None:
+    """``--moves 2``: each later generation runs particles x 2 candidates, is reported
+    with its step factor, and the fit writes the same files."""
+    out = tmp_path / "moves"
+    args = ["calibrate", files["scenario"], files["targets"], *ARGS, "--generations", "3"]
+    assert main([*args, "--moves", "2", "--out", str(out)]) == 0
+    gens = pd.read_csv(out / "generations.csv")
+    assert (gens["runs"].iloc[1:] == 16 * 2).all()
+    assert gens["step_scale"].iloc[1:].notna().all()
+    assert (out / "posterior.csv").exists() and (out / "predictive.csv").exists()
+    fit = pd.read_csv(out / "posterior.csv")
+    assert len(fit) == 16 and np.isclose(fit["weight"].sum(), 1.0)
+
+
 @pytest.mark.parametrize(
     ("change", "message", "where"),
     [
@@ -286,6 +300,8 @@ def test_psa_draws_an_abc_smc_posterior_by_weight() -> None:
     [
         ("--max-minutes", "0", "expected a number above 0"),
         ("--kernel", "nearest", "invalid choice"),
+        ("--moves", "-1", "expected"),
+        ("--keep", "1.5", "expected"),
     ],
 )
 def test_bad_sampler_flags_are_one_clear_error(files, tmp_path, capsys, flag, value, message):

@@ -107,6 +107,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "per parameter + 1 and global below (auto, default)",
     )
     p.add_argument(
+        "--moves",
+        type=arguments.whole(0, 100, "a number of moves"),
+        default=0,
+        help="abc-smc: 0 (default) accepts candidates stochastically; from 1, the tempered "
+        "scheme: each generation reweights, resamples and makes this many "
+        "Metropolis-Hastings moves per particle (particles x moves runs a generation)",
+    )
+    p.add_argument(
+        "--keep",
+        type=arguments.number(0.01, 0.99),
+        default=0.5,
+        help="abc-smc with --moves: share of the effective sample size each new "
+        "temperature keeps (default 0.5)",
+    )
+    p.add_argument(
         "--predictive-draws",
         type=arguments.whole(1, 100_000, "a number of draws"),
         default=200,
@@ -268,6 +283,8 @@ def run_smc(args: argparse.Namespace, sc, targets, out: Path) -> int:
         run_progress=show_progress(args),
         kernel=args.kernel,
         max_seconds=None if args.max_minutes is None else 60.0 * args.max_minutes,
+        moves=args.moves,
+        keep=args.keep,
     )
     scen_path = args.write_scenario or out / f"{sc.name.removesuffix('_baseline')}_calibrated.yaml"
     post_name = "posterior.csv"
