@@ -391,13 +391,7 @@ def _next_generation(
     while sum(len(x) for x in kept_z) < s.particles:
         need = s.particles - sum(len(x) for x in kept_z)
         m = int(min(cap, max(need, math.ceil(1.2 * need / max(rate, 1e-3)))))
-        if s.max_runs is not None and runs + m > s.max_runs:
-            # stop before running the round, so the budget never changes the path
-            raise _BudgetError(f"run budget of {s.max_runs} used up during a generation")
-        if clock.spent():
-            raise _BudgetError(
-                f"wall-clock budget of {clock.seconds:g} s used up during a generation"
-            )
+        _check_budget(s, runs, m, clock)  # before the round: a budget never changes the path
         rng = np.random.default_rng([s.seed, gen, rnd])
         z, tries = propose_inside(rng, prev, chols, m, prior)
         logu = np.log(rng.random(m))
@@ -443,15 +437,10 @@ def next_inverse_temperature(loglik: np.ndarray, w: np.ndarray, beta: float, kee
     kept all the way.
     """
     n = len(loglik)
-    ll = np.where(np.isfinite(loglik), loglik, -np.inf)
 
     def ess(b: float) -> float:
-        with np.errstate(invalid="ignore"):
-            logw = np.log(np.maximum(w, 1e-300)) + np.where(w > 0, (b - beta) * ll, -np.inf)
-        if not np.isfinite(logw).any():
-            return 0.0
-        v = np.exp(logw - logsumexp(logw))
-        return float(1.0 / np.sum(v**2))
+        v = reweighted(loglik, w, b - beta)
+        return 0.0 if v is None else float(1.0 / np.sum(v**2))
 
     if ess(1.0) >= keep * n:
         return 1.0
@@ -460,6 +449,16 @@ def next_inverse_temperature(loglik: np.ndarray, w: np.ndarray, beta: float, kee
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if ess(mid) >= keep * n else (lo, mid)
     return float(max(lo, beta + 1e-12 * max(beta, 1e-12)))
+
+
+def reweighted(loglik: np.ndarray, w: np.ndarray, dbeta: float) -> np.ndarray | None:
+    """Weights ``w`` times ``p_hat ** dbeta``, normalised; None if all are zero."""
+    with np.errstate(invalid="ignore"):
+        logw = np.log(np.maximum(w, 1e-300)) + dbeta * loglik
+    logw = np.where(np.isfinite(logw) & (w > 0), logw, -np.inf)
+    if not np.isfinite(logw).any():
+        return None
+    return np.exp(logw - logsumexp(logw))
 
 
 def _step_scale(state: _State) -> float:
@@ -525,10 +524,9 @@ def moved_generation(
     prev = state.population
     beta_prev = 0.0 if math.isinf(prev.temperature) else 1.0 / prev.temperature
     beta = next_inverse_temperature(prev.loglik, prev.weights, beta_prev, s.keep)
-    with np.errstate(invalid="ignore"):
-        logw = np.log(np.maximum(prev.weights, 1e-300)) + (beta - beta_prev) * prev.loglik
-    logw = np.where(np.isfinite(logw), logw, -np.inf)
-    w = np.exp(logw - logsumexp(logw))
+    w = reweighted(prev.loglik, prev.weights, beta - beta_prev)
+    if w is None:
+        raise ValueError("no particle has a finite likelihood estimate")
     ess = float(1.0 / np.sum(w**2))
     idx = resample(w, s.particles, [s.seed, gen, 0])
     z, ll = prev.z[idx].copy(), prev.loglik[idx].copy()
