@@ -61,7 +61,7 @@ from scipy import optimize
 from sim.batch.engine import Engine
 from sim.batch.frames import replication_frames
 from sim.batch.progress import Progress
-from sim.data_terms import full_size_factor
+from sim.data_terms import full_size_factor, is_whole_population_month
 from sim.distributions import key_bounds, unit_design
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import (
@@ -528,9 +528,9 @@ def run_measure(targets: Sequence[Target]) -> str:
     if not any(months):
         return "rows"
     whole = all(
-        "_chronic" not in c
+        is_whole_population_month(c)
         for t in targets
-        for c in (t.parts or (t.column,)) + (t.divide_by or "",)
+        for c in (t.parts or (t.column,)) + ((t.divide_by,) if t.divide_by else ())
     )
     return "data" if all(months) and whole else "monthly"
 

@@ -301,6 +301,20 @@ def us_pit_summary(history: History, day: int = US_PIT_DAY) -> dict[str, float]:
 #: Target slug of each group of :func:`monthly_table` (the whole population has none).
 GROUP_SLUGS = {"All Population": "", "Chronic": "_chronic"}
 
+#: A monthly column in the data's terms: ``<measure><group slug>_<YYYY-MM>``, e.g.
+#: ``moved_to_housing_2023-01`` or ``actively_homeless_chronic_2019-06``.
+MONTHLY_COLUMN = re.compile(
+    rf"^(?P<measure>{'|'.join(TORONTO_COLUMNS)})"
+    rf"(?P<group>{'|'.join(re.escape(s) for s in GROUP_SLUGS.values() if s)})?"
+    r"_(?P<year>\d{4})-(?P<month>\d{2})$"
+)
+
+
+def is_whole_population_month(column: str) -> bool:
+    """Whether ``column`` is a month of a whole-population series (no group slug)."""
+    m = MONTHLY_COLUMN.match(column)
+    return m is not None and m["group"] is None
+
 
 #: Summary columns that count persons, stays, nights or money, and so grow with
 #: ``setting.scale``: the yearly counts (``pit_<year>``, ``pit_<situation>_<year>``, HUD's

@@ -6,7 +6,8 @@ on their own seeds, and summarises every month (or year) of every series across 
 those runs: the mean, the median and the central 80% and 95% intervals. The spread
 thus holds both the parameters' uncertainty and the model's own randomness.
 
-Series (counts of persons, the mean over the weeks of a month or year):
+Series (counts of persons, the mean over the weeks of a month or year, per full size:
+a run at ``setting.scale`` 0.1 has its counts multiplied by 10):
 
 - ``homeless``: everyone in a situation the count treats as homelessness;
 - one series per situation (``shelter``, ``rough``, ``friends``, ...).
@@ -40,7 +41,7 @@ from sim.abc_smc import resample
 from sim.batch.engine import run_many
 from sim.batch.progress import Progress
 from sim.batch.runs import RunOutput, RunSpec
-from sim.data_terms import TORONTO_COLUMNS
+from sim.data_terms import MONTHLY_COLUMN
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, has_key
 from sim.situations import HOMELESS, WEEKS_PER_YEAR
@@ -50,8 +51,6 @@ LEVELS = (0.8, 0.95)
 #: Replication indices of forecast runs start here (apart from a fit's own seeds).
 FORECAST_OFFSET = 2 * 10**9
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-#: Summary columns of the data's monthly terms: ``<measure>[_chronic]_<YYYY-MM>``.
-_MONTHLY = re.compile(rf"^((?:{'|'.join(TORONTO_COLUMNS)})(?:_chronic)?)_(\d{{4}})-(\d{{2}})$")
 #: Summary columns of the January count: ``pit[_sheltered|_unsheltered]_<YYYY>``.
 _YEARLY = re.compile(r"^(pit(?:_sheltered|_unsheltered)?)_(\d{4})$")
 
@@ -177,9 +176,9 @@ def data_series(
     rows = []
     for key, value in summary.items():
         if frequency == "month":
-            m = _MONTHLY.match(key)
-            if m and (int(m.group(2)), int(m.group(3))) <= until:
-                rows.append((f"{m.group(2)}-{m.group(3)}", m.group(1), float(value)))
+            p = monthly_period(key)
+            if p and (int(p[1][:4]), int(p[1][5:])) <= until:
+                rows.append((p[1], p[0], float(value)))
         else:
             m = _YEARLY.match(key)
             if m and int(m.group(2)) <= until[0]:
@@ -193,13 +192,16 @@ def run_series(
     """Return every series of one forecast run (a ``series`` run of the batch engine).
 
     Columns ``replication``, ``period``, ``series``, ``value``; the series in the
-    data's terms are per full size (``scale``: the scenario's ``setting.scale``).
+    data's terms and the counts by situation are per full size (``scale``: the
+    scenario's ``setting.scale``), so a forecast of a smaller run reads like the data.
     """
     weekly = pd.DataFrame(out.extra or {"week": [], "situation": [], "count": []})
     weekly["replication"] = out.spec.replication
     data = data_series(out.summary or {}, until, frequency, scale)
     data.insert(0, "replication", out.spec.replication)
-    return pd.concat([period_series(weekly, start_year, until, frequency), data], ignore_index=True)
+    counts = period_series(weekly, start_year, until, frequency)
+    counts["value"] /= scale
+    return pd.concat([counts, data], ignore_index=True)
 
 
 def forecast(
@@ -323,15 +325,23 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["series", "period"]).reset_index(drop=True)
 
 
+def monthly_period(column: str) -> tuple[str, str] | None:
+    """(series, ``YYYY-MM``) of a monthly column in the data's terms, else None."""
+    m = MONTHLY_COLUMN.match(column)
+    if m is None:
+        return None
+    return m["measure"] + (m["group"] or ""), f"{m['year']}-{m['month']}"
+
+
 def target_period(column: str) -> tuple[str, str] | None:
     """Return (series, period) of a target's model column in the data's terms, or None.
 
     ``actively_homeless_2023-01`` -> (``actively_homeless``, ``2023-01``),
     ``pit_sheltered_2017`` -> (``pit_sheltered``, ``2017``).
     """
-    m = _MONTHLY.match(column)
-    if m:
-        return m.group(1), f"{m.group(2)}-{m.group(3)}"
+    p = monthly_period(column)
+    if p:
+        return p
     m = _YEARLY.match(column)
     return (m.group(1), m.group(2)) if m else None
 

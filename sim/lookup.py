@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sim.scenario.loader import LoadedScenario, read_yaml
+from sim.scenario.loader import LoadedScenario, change_key, leaf_value, node_at, read_yaml
 from sim.shipped import locate
 
 _INDEX = re.compile(r"^(?P<key>[^\[\]]+)((?:\[\d+\])*)$")
@@ -36,9 +36,13 @@ def get_leaf(scenario: LoadedScenario | Mapping, dotted: str) -> Any:
 
     The key reads like ``policies.teams.cti.phases[0].m_house``; a loaded scenario is
     read through its merged mapping. Raises KeyError naming the first part of the key
-    that is missing.
+    that is missing. A key inside a dated change (``changes[2021-01].transitions...``)
+    is read as the scenario loader reads it.
     """
-    node: Any = scenario.raw if isinstance(scenario, LoadedScenario) else scenario
+    raw = scenario.raw if isinstance(scenario, LoadedScenario) else scenario
+    if change_key(dotted) is not None:
+        return node_at(raw, dotted)
+    node: Any = raw
     done: list[str] = []
     for part in dotted.split("."):
         m = _INDEX.match(part)
@@ -53,8 +57,7 @@ def get_leaf(scenario: LoadedScenario | Mapping, dotted: str) -> Any:
 
 def get_value(scenario: LoadedScenario | Mapping, dotted: str) -> Any:
     """The value at a dotted key: a parameter leaf's ``value``, or the node itself."""
-    node = get_leaf(scenario, dotted)
-    return node["value"] if isinstance(node, Mapping) and "value" in node else node
+    return leaf_value(get_leaf(scenario, dotted))
 
 
 def _step(node: Any, step: str | int, dotted: str, done: list[str]) -> Any:

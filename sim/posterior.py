@@ -117,6 +117,11 @@ class PosteriorFit:
             )
         return pd.DataFrame(rows)
 
+    def distinct(self) -> int:
+        """Distinct parameter sets among the particles with a positive weight."""
+        cols = [p.path for p in self.free]
+        return len(self.posterior.loc[self.weights > 0, cols].drop_duplicates())
+
     def statistics(self) -> dict[str, Any]:
         """Summary numbers for fit.json."""
         pred = self.predictive
@@ -131,6 +136,8 @@ class PosteriorFit:
             "stopped": self.stopped,
             "runs": self.runs,
             "ess": float(1.0 / np.sum(self.weights**2)),
+            # resampling and moves leave copies: the ESS of equal weights counts them all
+            "distinct": self.distinct(),
             "seconds": round(self.seconds, 1),
             "resumed_from": self.resumed_from,
             "likelihood": (

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from conftest import chain_scenario
 
+from sim.batch.runs import RunOutput
 from sim.cli import main
-from sim.forecast import period_series
+from sim.forecast import period_series, run_series
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +126,24 @@ def test_period_series_calendar() -> None:
     assert list(home.index[:2]) == ["2015-01", "2015-02"]
     assert home["2015-01"] == pytest.approx(np.mean([0, 1, 2, 3, 4]))  # weeks 0-4
     assert home.index[-1] == "2016-01" and len(home) == 13
+
+
+def test_a_smaller_run_is_forecast_per_full_size() -> None:
+    """At ``setting.scale`` 0.1 the counts by situation and the data's terms read x10.
+
+    The data's terms come from the summary already per full size (``data_series``
+    divides only the January counts), the weekly counts by situation are divided here.
+    """
+    weekly = {"week": [0, 1, 2, 3], "situation": ["shelter"] * 4, "count": [5, 5, 7, 7]}
+    summary = {"actively_homeless_2015-01": 900.0, "pit_2015": 30.0}
+    spec = SimpleNamespace(replication=0)
+    out = RunOutput(spec=spec, summary=summary, extra=weekly)  # type: ignore[arg-type]
+    monthly = run_series(out, 2015, (2015, 1), "month", scale=0.1).set_index("series")
+    assert monthly.loc["shelter", "value"] == pytest.approx(60.0)
+    assert monthly.loc["homeless", "value"] == pytest.approx(60.0)
+    assert monthly.loc["actively_homeless", "value"] == 900.0
+    yearly = run_series(out, 2015, (2015, 12), "year", scale=0.1).set_index("series")
+    assert yearly.loc["pit", "value"] == pytest.approx(300.0)
 
 
 @pytest.mark.parametrize(

@@ -128,6 +128,9 @@ def test_recovers_the_true_values_and_writes_everything(fitted) -> None:
     assert len(pred) == 4 and {"low_80", "high_95", "inside_80"} <= set(pred.columns)
     stats = json.loads((out / "fit.json").read_text())
     assert stats["method"] == "abc-smc" and stats["runs"] == gens["runs"].sum()
+    post = pd.read_csv(out / "posterior.csv")
+    sets = post.loc[post["weight"] > 0, list(TRUE)].drop_duplicates()
+    assert stats["distinct"] == len(sets) <= stats["particles"]
 
 
 def test_fitted_scenario_carries_the_posterior(fitted) -> None:

@@ -337,7 +337,8 @@ def format_posterior(fit: PosteriorFit) -> str:
     s = fit.statistics()
     lines = [
         f"abc-smc: {s['generations']} generations, {fit.runs} parameter sets run "
-        f"({fit.replications} runs each), {fit.seconds:.0f} s; {fit.stopped}"
+        f"({fit.replications} runs each), {fit.seconds:.0f} s; {fit.stopped}",
+        f"{s['particles']} particles, {s['distinct']} distinct, ESS {s['ess']:.0f}",
     ]
     if fit.resumed_from is not None:
         lines.append(f"resumed after generation {fit.resumed_from}")

@@ -679,7 +679,11 @@ def has_key(raw: Mapping, dotted: str) -> bool:
 
 def value_at(raw: Mapping, dotted: str) -> Any:
     """The value at a dotted key: a parameter leaf's ``value``, or the node itself."""
-    node = node_at(raw, dotted)
+    return leaf_value(node_at(raw, dotted))
+
+
+def leaf_value(node: Any) -> Any:
+    """A parameter leaf's ``value``, or the node itself."""
     return node["value"] if _is_param_leaf(node) else node
 
 
