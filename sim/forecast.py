@@ -113,6 +113,8 @@ class Forecast:
     table: pd.DataFrame
     draws: pd.DataFrame  # the draws' parameter values
     runs: int
+    #: Every run's figure: ``draw``, ``replication``, ``period``, ``series``, ``value``.
+    values: pd.DataFrame | None = None
 
 
 def horizon_years(loaded: LoadedScenario, until: tuple[int, int]) -> int:
@@ -254,7 +256,8 @@ def forecast(
         part = run_series(out, start, until, frequency, loaded.params.setting.scale)
         part.insert(0, "draw", out.spec.point)
         parts.append(part)
-    return Forecast(summarise(pd.concat(parts, ignore_index=True)), values, draws * replications)
+    every = pd.concat(parts, ignore_index=True)
+    return Forecast(summarise(every), values, draws * replications, every)
 
 
 def draw_specs(
@@ -347,7 +350,11 @@ def target_period(column: str) -> tuple[str, str] | None:
 
 
 def out_of_sample(
-    table: pd.DataFrame, targets: Sequence[Any], after: str | None = None
+    table: pd.DataFrame,
+    targets: Sequence[Any],
+    after: str | None = None,
+    values: pd.DataFrame | None = None,
+    seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Observed figures against the forecast: per target, and per series.
 
@@ -357,15 +364,24 @@ def out_of_sample(
     80% and 95% intervals hold it, and the absolute percentage error of the median.
     Per series: the number of periods, the share inside each interval, and the mean
     absolute percentage error (MAPE, percent).
+
+    The forecast's intervals are those of the model's count. With ``values`` (every
+    run's figure, :attr:`Forecast.values`) the intervals of a new *observation* are
+    added (``*_obs`` columns): each run's figure plus an error ``N(0, sd^2)`` with the
+    target's stated sd, as the calibration's predictive check draws them, so a
+    figure measured with error is judged against what its measurement could show.
     """
     index = table.assign(series=table["series"].astype(str), period=table["period"].astype(str))
     index = index.set_index(["series", "period"])
+    runs = None if values is None else _values_by_key(values)
+    rng = np.random.default_rng([seed, 97])
     rows = []
     for t in targets:
         key = target_period(t.column)
         if key is None or key not in index.index or (after is not None and key[1] <= after):
             continue
         f = index.loc[key]
+        obs = {} if runs is None else _observation_intervals(runs[key], t, rng)
         rows.append(
             {
                 "target": t.name,
@@ -382,21 +398,41 @@ def out_of_sample(
                 "ape_pct": 100 * abs(float(f["median"]) - t.observed) / abs(t.observed)
                 if t.observed
                 else np.nan,
+                **obs,
             }
         )
     per = pd.DataFrame(rows)
+    with_obs = runs is not None
+    columns = ["series", "periods", "inside_80", "inside_95", "mape_pct"]
+    columns += ["inside_80_obs", "inside_95_obs"] if with_obs else []
     if per.empty:
-        return per, pd.DataFrame(
-            columns=["series", "periods", "inside_80", "inside_95", "mape_pct"]
-        )
-    summary = (
-        per.groupby("series", sort=False)
-        .agg(
-            periods=("period", "size"),
-            inside_80=("inside_80", "mean"),
-            inside_95=("inside_95", "mean"),
-            mape_pct=("ape_pct", "mean"),
-        )
-        .reset_index()
-    )
-    return per, summary
+        return per, pd.DataFrame(columns=columns)
+    aggs = {
+        "periods": ("period", "size"),
+        "inside_80": ("inside_80", "mean"),
+        "inside_95": ("inside_95", "mean"),
+        "mape_pct": ("ape_pct", "mean"),
+    }
+    if with_obs:
+        aggs |= {c: (c, "mean") for c in ("inside_80_obs", "inside_95_obs")}
+    summary = per.groupby("series", sort=False).agg(**aggs).reset_index()
+    return per, summary[columns]
+
+
+def _values_by_key(values: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+    """Every run's figure per (series, period), in the runs' order (draw, replication)."""
+    v = values.assign(series=values["series"].astype(str), period=values["period"].astype(str))
+    v = v.sort_values(["series", "period", "draw", "replication"], kind="stable")
+    return {k: g["value"].to_numpy(float) for k, g in v.groupby(["series", "period"], sort=False)}
+
+
+def _observation_intervals(x: np.ndarray, target: Any, rng: np.random.Generator) -> dict:
+    """80% and 95% intervals of a new observation: the runs' figures plus N(0, sd^2)."""
+    noisy = x + rng.standard_normal(x.size) * target.sd
+    out: dict[str, float | bool] = {}
+    for level in LEVELS:
+        lo, hi = np.quantile(noisy, [(1 - level) / 2, (1 + level) / 2])
+        tag = round(level * 100)
+        out[f"low_{tag}_obs"], out[f"high_{tag}_obs"] = float(lo), float(hi)
+        out[f"inside_{tag}_obs"] = bool(lo <= target.observed <= hi)
+    return out

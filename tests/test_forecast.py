@@ -12,7 +12,7 @@ from conftest import chain_scenario
 
 from sim.batch.runs import RunOutput
 from sim.cli import main
-from sim.forecast import period_series, run_series
+from sim.forecast import out_of_sample, period_series, run_series, summarise
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +169,44 @@ def test_bad_input_is_one_clear_error_and_nothing_written(
     assert code == 2 and err.startswith("homesim: error:") and err.count("\n") == 1
     assert message in err
     assert not out.exists()
+
+
+def _check_case(n_periods: int, n_runs: int, seed: int):
+    """A forecast whose runs are N(100, 3^2) and observations N(100, 3^2 + 4^2), sd 4."""
+    rng = np.random.default_rng(seed)
+    periods = [f"{2030 + p // 12}-{1 + p % 12:02d}" for p in range(n_periods)]
+    values = pd.DataFrame(
+        {
+            "draw": np.tile(np.arange(n_runs), n_periods),
+            "replication": 0,
+            "period": np.repeat(periods, n_runs),
+            "series": "actively_homeless",
+            "value": 100 + 3 * rng.standard_normal(n_runs * n_periods),
+        }
+    )
+    table = summarise(values)
+    observed = 100 + 5 * rng.standard_normal(n_periods)
+    targets = [
+        SimpleNamespace(name=f"t{i}", column=f"actively_homeless_{p}", observed=y, sd=4.0)
+        for i, (p, y) in enumerate(zip(periods, observed, strict=True))
+    ]
+    return table, values, targets
+
+
+def test_observation_error_gives_nominal_coverage() -> None:
+    """With the stated observation error the check's intervals cover at the nominal rate.
+
+    400 months x 500 runs: a binomial share of 400 has an sd of 0.02 at 0.8 and 0.011 at
+    0.95, so a tolerance of 0.06 / 0.035 is three sds. The model's own intervals (without
+    the error) cover only P(|N(0, 5^2)| < 1.28 x 3) = 0.56 and P(< 1.96 x 3) = 0.76.
+    """
+    table, values, targets = _check_case(400, 500, seed=5)
+    per, summary = out_of_sample(table, targets, values=values, seed=2)
+    row = summary.iloc[0]
+    assert row["periods"] == 400
+    assert abs(row["inside_80_obs"] - 0.8) < 0.06 and abs(row["inside_95_obs"] - 0.95) < 0.035
+    assert row["inside_80"] < 0.65 and row["inside_95"] < 0.85
+    again, _ = out_of_sample(table, targets, values=values, seed=2)
+    pd.testing.assert_frame_equal(per, again)  # the same seed, the same intervals
+    plain, plain_summary = out_of_sample(table, targets)
+    assert "inside_80_obs" not in plain and "inside_80_obs" not in plain_summary

@@ -169,7 +169,9 @@ def _forecast_and_write(
     write_csv(out / "forecast.csv", fc.table)
     write_csv(out / "draws.csv", fc.draws)
     if check is not None:
-        per, summary = out_of_sample(fc.table, check, _period(data_until, args.frequency))
+        per, summary = out_of_sample(
+            fc.table, check, _period(data_until, args.frequency), fc.values, args.seed
+        )
         write_csv(out / "check.csv", per)
         write_csv(out / "check_summary.csv", summary)
         print(format_check(summary))
@@ -253,11 +255,22 @@ def observed_points(path: Path):
 
 
 def format_check(summary) -> str:
-    """The out-of-sample table: per series, the periods, coverage and MAPE."""
-    lines = [f"{'series':<28} {'periods':>7} {'in 80%':>7} {'in 95%':>7} {'MAPE':>7}"]
+    """The out-of-sample table: per series, the periods, coverage and MAPE.
+
+    ``obs`` columns: coverage of the intervals of a new observation (the runs plus the
+    targets' stated observation error).
+    """
+    obs = "inside_80_obs" in summary
+    head = f"{'series':<28} {'periods':>7} {'in 80%':>7} {'in 95%':>7} {'MAPE':>7}"
+    lines = [head + (f" {'obs 80%':>8} {'obs 95%':>8}" if obs else "")]
     for r in summary.itertuples():
-        lines.append(
+        line = (
             f"{r.series:<28} {r.periods:>7d} {r.inside_80:>7.0%} {r.inside_95:>7.0%} "
             f"{r.mape_pct:>6.1f}%"
         )
+        if obs:
+            line += f" {r.inside_80_obs:>8.0%} {r.inside_95_obs:>8.0%}"
+        lines.append(line)
+    if obs:
+        lines.append("obs: inside the intervals of a new observation (runs + the stated sd)")
     return "\n".join(lines)
