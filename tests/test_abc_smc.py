@@ -90,8 +90,9 @@ def test_posterior_matches_the_exact_one(kernel: str) -> None:
     assert (gens["ess"] > 0).all() and (gens["acceptance_rate"] <= 1).all()
 
 
-def test_credible_and_predictive_intervals_cover_at_the_nominal_rate() -> None:
-    """100 synthetic fits, truths drawn from the prior's inner part.
+@pytest.mark.parametrize("moves", [0, 3], ids=["acceptance", "tempered"])
+def test_credible_and_predictive_intervals_cover_at_the_nominal_rate(moves: int) -> None:
+    """100 synthetic fits, truths drawn from the prior's inner part, by either scheme.
 
     - The 90% credible intervals of the two parameters hold the truth in 90% of the
       200 cases, within +-0.07 (about 3.3 binomial standard errors of a share of 200).
@@ -105,7 +106,8 @@ def test_credible_and_predictive_intervals_cover_at_the_nominal_rate() -> None:
     for fit in range(100):
         truth = rng.uniform(0.15, 0.85, size=2)
         x = A @ truth + S * rng.standard_normal(3) + SD * rng.standard_normal(3)
-        res = run_smc(toy_evaluate(x, fit), uniform_prior(), Settings(particles=150, seed=fit))
+        settings = Settings(particles=150, seed=fit, moves=moves)
+        res = run_smc(toy_evaluate(x, fit), uniform_prior(), settings)
         pop = res.population
         for j in range(2):
             lo, hi = credible_interval(pop.z[:, j], pop.weights, 0.9)
