@@ -59,7 +59,7 @@ LABELS: dict[str, str] = {
 }
 
 _YEARLY = {
-    "pit": "homeless at the national count, {}",
+    "pit": "homeless at the point-in-time count, {}",
     "shelter_users": "shelter (§110) users in {}",
     "homeless_any": "people homeless at some time in {}",
 }
@@ -69,7 +69,7 @@ _SKIP = {"replication", "seed", "weeks", "point", "draw"}
 #: written without their period; a column adds it: ``pit_rough_2015``.
 MEASURES: dict[str, str] = {
     "homeless": "all homeless",
-    "pit": "homeless at the national count",
+    "pit": "homeless at the point-in-time count",
     "shelter_users": "shelter (§110) users",
     "homeless_any": "people homeless at some time",
     "actively_homeless": "actively homeless in the shelter system",
@@ -78,6 +78,8 @@ MEASURES: dict[str, str] = {
     "returned_to_shelter": "returned to the shelter system",
     "moved_to_housing": "moved to housing from the shelter system",
     "became_inactive": "became inactive in the shelter system",
+    "pit_sheltered": "sheltered at the point-in-time count",
+    "pit_unsheltered": "unsheltered at the point-in-time count",
     "us_pit_sheltered": "sheltered on the count night",
     "us_pit_unsheltered": "unsheltered on the count night",
 }
@@ -87,8 +89,8 @@ _PERIOD = re.compile(r"^(?P<head>.+)_(?P<period>\d{4}(?:-\d{2})?)$")
 def measure_label(measure: str, teams: Mapping[str, str] | None = None) -> str:
     """Words for a measure without its period.
 
-    ``pit`` -> "homeless at the national count", ``pit_rough`` -> "rough sleeping at
-    the national count", ``actively_homeless_chronic`` -> "... (chronic)"; a ratio
+    ``pit`` -> "homeless at the point-in-time count", ``pit_rough`` -> "rough sleeping at
+    the point-in-time count", ``actively_homeless_chronic`` -> "... (chronic)"; a ratio
     ``a/b`` -> "a as a share of b".
     """
     if "/" in measure:
@@ -102,7 +104,7 @@ def measure_label(measure: str, teams: Mapping[str, str] | None = None) -> str:
     if measure.endswith("_chronic") and measure.removesuffix("_chronic") in MEASURES:
         return f"{MEASURES[measure.removesuffix('_chronic')]} (chronic)"
     if measure.startswith("pit_") and measure.removeprefix("pit_") in SITUATIONS:
-        return f"{SITUATIONS[measure.removeprefix('pit_')]} at the national count"
+        return f"{SITUATIONS[measure.removeprefix('pit_')]} at the point-in-time count"
     return LABELS.get(measure) or words(measure, teams)
 
 
