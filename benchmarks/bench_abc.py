@@ -8,9 +8,11 @@
 Randers: the six free parameters of scenarios/targets/randers.yaml (default 100
 particles, 2 replications, up to 12 generations, the five years 2015-2019 that the
 targets cover). Toronto: scenarios/toronto_small.yaml (Toronto at a tenth of its people,
-counts compared per full size) against the 468 monthly targets of
-scenarios/targets/toronto.yaml, 2018-2024 (7 years); ``--toronto-years 5`` fits the
-2018-2022 targets on a five-year horizon instead. For each fit it prints the wall time,
+counts compared per full size) against the 42 yearly targets of
+scenarios/targets/toronto_yearly.yaml, 2018 to June 2024 (7 years, eight parameters);
+``--toronto-years 5`` fits the 30 targets of 2018-2022 on a five-year horizon instead.
+Both use the tempered scheme with ``--moves`` (default 2, as ``homesim calibrate``; 0
+for stochastic acceptance). For each fit it prints the wall time,
 the parameter sets and simulations run, the seconds per simulation (wall time over
 simulations, the predictive runs included), the generations, the temperature reached,
 the ESS and why it stopped, and an extrapolation to the default fit: the measured
@@ -67,6 +69,7 @@ def fit_once(
             state_dir=tmp,
             predictive_draws=args.predictive_draws,
             max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
+            moves=args.moves,
         )
         seconds = time.perf_counter() - t0
     stats = fit.statistics()
@@ -128,6 +131,7 @@ def main() -> None:
     ap.add_argument("--toronto-years", type=int, default=7, choices=(5, 7))
     ap.add_argument("--predictive-draws", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--moves", type=int, default=2, help="0: stochastic acceptance")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
         "--compare",
@@ -150,7 +154,7 @@ def _case_args(args: argparse.Namespace, case: str) -> argparse.Namespace:
     a.toronto = case == "toronto"
     if a.toronto:
         a.scenario = str(ROOT / "scenarios" / "toronto_small.yaml")
-        name = "toronto.yaml" if args.toronto_years == 7 else "toronto_2018_2022.yaml"
+        name = "toronto_yearly.yaml" if args.toronto_years == 7 else "toronto_2018_2022_yearly.yaml"
         a.targets = str(ROOT / "scenarios" / "targets" / name)
         a.years = args.toronto_years
     else:

@@ -159,10 +159,12 @@ class Settings:
         max_seconds: wall-clock budget of one call (None: no cap), checked before
             every round of candidates; the fit stops with the last complete
             generation and resumes from it.
-        moves: 0 (the default) for stochastic acceptance; from 1, the tempered
-            scheme instead (:func:`moved_generation`): each generation reweights,
+        moves: 0 (this class's default, so that a sampler built here on its own
+            simulator chooses a scheme) for stochastic acceptance; from 1, the
+            tempered scheme (:func:`moved_generation`): each generation reweights,
             resamples and then makes this many pseudo-marginal Metropolis-Hastings
-            moves per particle, ``particles x moves`` runs a generation.
+            moves per particle, ``particles x moves`` runs a generation. ``homesim
+            calibrate`` and :func:`sim.posterior.fit_posterior` default to 2.
         keep: tempered scheme only: the next temperature keeps this share of the
             particles as effective sample size when the population is reweighted.
     """

@@ -268,15 +268,16 @@ def fit_posterior(
     run_progress: bool | Progress | None = None,
     kernel: str = "auto",
     max_seconds: float | None = None,
-    moves: int = 0,
+    moves: int = 2,
     keep: float = 0.5,
 ) -> PosteriorFit:
     """Fit the free parameters by ABC-SMC; resumes from ``state_dir`` if it holds a state.
 
     ``kernel`` is the perturbation kernel (:data:`sim.abc_smc.KERNELS`), ``max_seconds``
     a wall-clock budget for the sampler (the fit stops with its last complete
-    generation, and a later call resumes from it). ``moves`` from 1 picks the tempered
-    scheme with that many Metropolis-Hastings moves per particle and generation, and
+    generation, and a later call resumes from it). ``moves`` from 1 (default 2) picks the
+    tempered scheme with that many Metropolis-Hastings moves per particle and generation
+    (0: stochastic acceptance), and
     ``keep`` its share of effective sample size kept at each temperature
     (:func:`sim.abc_smc.moved_generation`).
 

@@ -109,10 +109,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--moves",
         type=arguments.whole(0, 100, "a number of moves"),
-        default=0,
-        help="abc-smc: 0 (default) accepts candidates stochastically; from 1, the tempered "
-        "scheme: each generation reweights, resamples and makes this many "
-        "Metropolis-Hastings moves per particle (particles x moves runs a generation)",
+        default=2,
+        help="abc-smc: from 1, the tempered scheme: each generation reweights, resamples "
+        "and makes this many Metropolis-Hastings moves per particle (particles x moves "
+        "runs a generation; default 2); 0 accepts candidates stochastically instead",
     )
     p.add_argument(
         "--keep",
