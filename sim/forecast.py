@@ -42,6 +42,7 @@ from sim.batch.engine import run_many
 from sim.batch.progress import Progress
 from sim.batch.runs import RunOutput, RunSpec
 from sim.data_terms import MONTHLY_COLUMN
+from sim.posterior import interval_columns
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, has_key
 from sim.situations import HOMELESS, WEEKS_PER_YEAR
@@ -176,10 +177,11 @@ def data_series(
     here (``scale``), as a calibration compares them with the targets.
     """
     rows = []
+    last_month = f"{until[0]}-{until[1]:02d}"
     for key, value in summary.items():
         if frequency == "month":
             p = monthly_period(key)
-            if p and (int(p[1][:4]), int(p[1][5:])) <= until:
+            if p and p[1] <= last_month:  # YYYY-MM sorts as the calendar does
                 rows.append((p[1], p[0], float(value)))
         else:
             m = _YEARLY.match(key)
@@ -429,10 +431,4 @@ def _values_by_key(values: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
 def _observation_intervals(x: np.ndarray, target: Any, rng: np.random.Generator) -> dict:
     """80% and 95% intervals of a new observation: the runs' figures plus N(0, sd^2)."""
     noisy = x + rng.standard_normal(x.size) * target.sd
-    out: dict[str, float | bool] = {}
-    for level in LEVELS:
-        lo, hi = np.quantile(noisy, [(1 - level) / 2, (1 + level) / 2])
-        tag = round(level * 100)
-        out[f"low_{tag}_obs"], out[f"high_{tag}_obs"] = float(lo), float(hi)
-        out[f"inside_{tag}_obs"] = bool(lo <= target.observed <= hi)
-    return out
+    return interval_columns(noisy, target.observed, suffix="_obs")

@@ -518,6 +518,22 @@ def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
+def interval_columns(x: np.ndarray, observed: float, suffix: str = "") -> dict[str, Any]:
+    """``low_80``, ``high_80``, ``inside_80`` and the same for 95 (each + ``suffix``).
+
+    The central 80% and 95% intervals of the draws ``x`` and whether each holds
+    ``observed``; NaN bounds (and False) for no draws.
+    """
+    out: dict[str, Any] = {}
+    for level in LEVELS:
+        a = (1 - level) / 2
+        lo, hi = np.quantile(x, [a, 1 - a]) if len(x) else (math.nan, math.nan)
+        tag = f"{round(level * 100)}{suffix}"
+        out[f"low_{tag}"], out[f"high_{tag}"] = float(lo), float(hi)
+        out[f"inside_{tag}"] = bool(lo <= observed <= hi)
+    return out
+
+
 def predictive_table(targets: Sequence[Target], noisy: np.ndarray) -> pd.DataFrame:
     """Observed against the predictive mean and central 80% and 95% intervals."""
     rows = []
@@ -530,13 +546,8 @@ def predictive_table(targets: Sequence[Target], noisy: np.ndarray) -> pd.DataFra
             "observed": t.observed,
             "sd": t.sd,
             "mean": float(np.mean(x)) if len(x) else math.nan,
+            **interval_columns(x, t.observed),
         }
-        for level in LEVELS:
-            a = (1 - level) / 2
-            lo, hi = np.quantile(x, [a, 1 - a]) if len(x) else (math.nan, math.nan)
-            tag = round(level * 100)
-            row[f"low_{tag}"], row[f"high_{tag}"] = float(lo), float(hi)
-            row[f"inside_{tag}"] = bool(lo <= t.observed <= hi)
         row["z"] = (row["mean"] - t.observed) / t.sd
         row["source"] = t.source
         rows.append(row)
