@@ -197,8 +197,52 @@ def _row_total(row):
     return total
 
 
+@njit(inline="always")
+def _first_above(row, x):
+    """First destination whose cumulative chance (added left to right) exceeds ``x``.
+
+    ``x`` beyond the row's total is taken just below it, so a move always lands on a
+    destination with a chance (``transitions.draw_moves``'s rule).
+    """
+    acc = 0.0
+    for t in range(row.size):
+        acc += row[t]
+        if acc > x:
+            return t
+    x = np.nextafter(acc, 0.0)
+    acc = 0.0
+    for t in range(row.size):
+        acc += row[t]
+        if acc > x:
+            return t
+    return row.size - 1
+
+
+@njit(inline="always")
+def _destination(x, c, s, sit, m_house, m_loss, rows_t, to_housed, to_homeless):
+    """Destination of a move from row ``c`` (situation ``sit``) for uniform ``x`` < chance.
+
+    A special citizen ``s`` (-1: none) has the row's moves into a home scaled by
+    ``m_house[s]`` and into homelessness by ``m_loss[s]``, and scaled back if they pass 1.
+    """
+    if s < 0:
+        return _first_above(rows_t[c], x)
+    row = rows_t[c].copy()
+    has_mh = m_house.size > 0
+    has_ml = m_loss.size > 0
+    for t in range(row.size):
+        if has_mh and to_housed[sit, t]:
+            row[t] *= m_house[s]
+        if has_ml and to_homeless[sit, t]:
+            row[t] *= m_loss[s]
+    total = _row_total(row)
+    if total > 1.0:
+        row /= total
+    return _first_above(row, x)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def draw_rows(  # noqa: C901 - one pass over the citizens drawn, each rule a branch
+def draw_rows(
     idx,
     u,
     nights_left,
@@ -228,8 +272,6 @@ def draw_rows(  # noqa: C901 - one pass over the citizens drawn, each rule a bra
     pos = np.empty(n, np.intp)
     dest = np.empty(n, np.int8)
     leave = np.empty(n, np.float64)
-    has_mh = m_house.size > 0
-    has_ml = m_loss.size > 0
     whole_week = nights_left.size == 0
     k = 0
     p = 0  # the next special citizen not below the citizen drawn (both are sorted)
@@ -243,12 +285,7 @@ def draw_rows(  # noqa: C901 - one pass over the citizens drawn, each rule a bra
                 p += 1
             if p < special.size and special[p] == i:
                 s = p
-                extra = 0.0
-                if has_mh:
-                    extra += (m_house[s] - 1.0) * p_house_t[c]
-                if has_ml:
-                    extra += (m_loss[s] - 1.0) * p_loss_t[c]
-                q = min(q + extra, 1.0)
+                q = _scaled_chance(c, s, m_house, m_loss, leave_t, p_house_t, p_loss_t)
         x = u[j]
         if whole_week:
             if not x < q:
@@ -258,28 +295,89 @@ def draw_rows(  # noqa: C901 - one pass over the citizens drawn, each rule a bra
             if not x < within:
                 continue
             x *= q / within  # rescaled to [0, q): the destination keeps the row's shares
-        row = rows_t[c].copy()
-        if s >= 0:
-            sit = situation[i]
-            for t in range(row.size):
-                if has_mh and to_housed[sit, t]:
-                    row[t] *= m_house[s]
-                if has_ml and to_homeless[sit, t]:
-                    row[t] *= m_loss[s]
-            total = _row_total(row)
-            if total > 1.0:
-                row /= total
-        for t in range(1, row.size):
-            row[t] += row[t - 1]
-        x = min(x, np.nextafter(row[-1], 0.0))
-        t = 0
-        while not row[t] > x:
-            t += 1
         pos[k] = j
-        dest[k] = t
+        dest[k] = _destination(
+            x, c, s, situation[i], m_house, m_loss, rows_t, to_housed, to_homeless
+        )
         leave[k] = q
         k += 1
     return pos[:k], dest[:k], leave[:k]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def draw_everyone(
+    rng,
+    code,
+    situation,
+    special,
+    m_house,
+    m_loss,
+    leave_t,
+    rows_t,
+    p_house_t,
+    p_loss_t,
+    to_housed,
+    to_homeless,
+):
+    """``draw_rows`` for every citizen over the whole week, drawing as it goes.
+
+    One uniform per citizen from ``rng``, in index order, as ``draw_rows`` takes them
+    (the same draws and moves, to the last bit), without the arrays of every citizen's
+    uniform and index, the week's largest allocations, whose first touch cost more than
+    the draws. The citizens between two special ones are drawn in a loop that only
+    compares a uniform with the row's chance; the movers' destinations follow in a
+    second pass. Returns (the movers, their destinations, their weekly chance of
+    leaving).
+    """
+    n = code.size
+    pos = np.empty(n, np.intp)  # only the movers' part is ever written (and touched)
+    xs = np.empty(n, np.float64)
+    which = np.empty(n, np.intp)  # position in ``special``, or -1
+    k = 0
+    i = 0
+    for p in range(special.size + 1):
+        end = special[p] if p < special.size else n
+        while i < end:  # citizens with the table's chances
+            x = rng.random()
+            if x < leave_t[code[i]]:
+                pos[k], xs[k], which[k] = i, x, -1
+                k += 1
+            i += 1
+        if p < special.size:
+            x = rng.random()
+            if x < _scaled_chance(code[i], p, m_house, m_loss, leave_t, p_house_t, p_loss_t):
+                pos[k], xs[k], which[k] = i, x, p
+                k += 1
+            i += 1
+    dest = np.empty(k, np.int8)
+    leave = np.empty(k, np.float64)
+    for j in range(k):
+        i, s = pos[j], which[j]
+        c = code[i]
+        leave[j] = (
+            leave_t[c]
+            if s < 0
+            else _scaled_chance(c, s, m_house, m_loss, leave_t, p_house_t, p_loss_t)
+        )
+        dest[j] = _destination(
+            xs[j], c, s, situation[i], m_house, m_loss, rows_t, to_housed, to_homeless
+        )
+    return pos[:k].copy(), dest, leave
+
+
+@njit(inline="always")
+def _scaled_chance(c, s, m_house, m_loss, leave_t, p_house_t, p_loss_t):
+    """Weekly chance of leaving of row ``c`` for special citizen ``s``, at most 1.
+
+    The row's chance plus the change its multipliers make to the moves into a home
+    (``m_house``) and into homelessness (``m_loss``); empty multipliers change nothing.
+    """
+    extra = 0.0
+    if m_house.size > 0:
+        extra += (m_house[s] - 1.0) * p_house_t[c]
+    if m_loss.size > 0:
+        extra += (m_loss[s] - 1.0) * p_loss_t[c]
+    return min(leave_t[c] + extra, 1.0)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from sim.citizens import NO_WEEK
-from sim.kernels import apply_moves, draw_rows, night_offsets
+from sim.kernels import apply_moves, draw_everyone, draw_rows, night_offsets
 from sim.places import PLACE_SITUATION
 from sim.situations import DAYS_PER_WEEK, HOMELESS_MASK, HOUSED_MASK, LEFT, N_SIT, Situation
 from sim.streams import MOVES, NIGHTS, PLACES
@@ -158,30 +158,27 @@ def draw_week(
     """The week's first draws for everyone, as ``HomelessnessModel._week_moves`` makes them.
 
     One uniform per citizen from the moves stream decides who leaves within the week and
-    where to (``draw_rows``), then one uniform per mover from the nights stream gives the
+    where to (``draw_everyone``), then one uniform per mover from the nights stream gives the
     night of the move (``night_offsets``); ``streams`` is the model's
     ``compiled_streams``. With ``steps`` the staircase's steps apply to the drawn moves
     first (``_steps``; ``week`` is the week lived). Returns (movers, destinations,
     offsets 1-7).
     """
     moves, nights = streams[MOVES], streams[NIGHTS]
-    n = code.size
-    u = np.empty(n, np.float64)
-    for i in range(n):
-        u[i] = moves.random()
-    everyone = np.arange(n)
-    pos, dest, q = draw_rows(
-        everyone, u, np.zeros(0, np.int64), code, situation, special, m_house, m_loss,
-        leave_t, rows_t, p_house_t, p_loss_t, to_housed, to_homeless,
+    movers, dest, q = draw_everyone(
+        moves, code, situation, special, m_house, m_loss, leave_t, rows_t, p_house_t,
+        p_loss_t, to_housed, to_homeless,
     )  # fmt: skip
     if steps:
         pos, dest, q = _steps(
-            pos, dest, q, everyone, situation, since, needs, week, service_system, readiness
-        )
-    v = np.empty(pos.size, np.float64)
-    for j in range(pos.size):
+            np.arange(movers.size), dest, q, movers, situation, since, needs, week,
+            service_system, readiness,
+        )  # fmt: skip
+        movers = movers[pos]
+    v = np.empty(movers.size, np.float64)
+    for j in range(movers.size):
         v[j] = nights.random()
-    return pos, dest, night_offsets(q, np.zeros(1, np.int64), v)
+    return movers, dest, night_offsets(q, np.zeros(1, np.int64), v)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -386,7 +383,7 @@ def _homes_tonight(capacity, state):
     return homes
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always")
 def _needs_place(queue_of_situation, assigned_limited, homeless_mask, assigned, origin, dest):
     """List a move from ``origin`` to ``dest`` joins (-1: none), before self-finding."""
     if assigned_limited and dest == OWN and homeless_mask[origin]:
