@@ -42,13 +42,12 @@ from sim.batch.engine import run_many
 from sim.batch.progress import Progress
 from sim.batch.runs import RunOutput, RunSpec
 from sim.data_terms import MONTHLY_COLUMN
-from sim.posterior import interval_columns
+from sim.posterior import LEVELS, interval_columns
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, has_key
 from sim.situations import HOMELESS, WEEKS_PER_YEAR
 
 FREQUENCIES = ("month", "year")
-LEVELS = (0.8, 0.95)
 #: Replication indices of forecast runs start here (apart from a fit's own seeds).
 FORECAST_OFFSET = 2 * 10**9
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

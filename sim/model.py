@@ -275,9 +275,16 @@ class HomelessnessModel(mesa.Model):
     def homeless_now(self) -> np.ndarray:
         """Indices of citizens homeless now (computed once a week, before the moves)."""
         if self._homeless_week != self.week:
-            self._homeless_idx = np.flatnonzero(self.citizens.spell_start != NO_WEEK)
-            self._homeless_week = self.week
+            self._remember_homeless(np.flatnonzero(self.citizens.spell_start != NO_WEEK))
         return self._homeless_idx
+
+    def _remember_homeless(self, idx: np.ndarray) -> None:
+        """Keep ``idx`` (everyone homeless now, in index order) for ``homeless_now``.
+
+        Whoever finds them first this week keeps them: ``homeless_now`` or the duration
+        multipliers of ``_modified``.
+        """
+        self._homeless_idx, self._homeless_week = idx, self.week
 
     def _return_bands(self, next_week: int) -> None:
         """Move citizens housed long enough ago on to the next band of return risk.
@@ -695,7 +702,7 @@ class HomelessnessModel(mesa.Model):
         parts = []
         if self._duration is not None:  # everyone homeless now, by spell length
             idx, mh = duration_parts(a.spell_start, self.week, *self._duration)
-            self._homeless_idx, self._homeless_week = idx, self.week
+            self._remember_homeless(idx)
             if idx.size:
                 parts.append((idx, mh, None))
         for modifier in self.modifiers:

@@ -61,7 +61,7 @@ from sim.scenario.loader import LoadedScenario, change_key, node_at
 
 #: Replication indices of posterior-predictive runs start here, far above the fit's.
 PREDICTIVE_OFFSET = 10**9
-#: Predictive interval levels written to the table.
+#: Interval levels of the predictive table and of the forecasts.
 LEVELS = (0.8, 0.95)
 
 

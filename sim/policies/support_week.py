@@ -172,8 +172,11 @@ def _due(arr, counts, rules, week):
 
     Returns the ended citizens with their team and week of admission, for the log.
     """
-    due = np.flatnonzero(arr.team_due == week)
-    m = due.size
+    due = np.empty(arr.team_due.size, np.int64)  # only the part due is touched
+    m = 0
+    for i in range(arr.team_due.size):
+        due[m] = i
+        m += arr.team_due[i] == week
     ended = np.empty(m, np.int64)
     team_of = np.empty(m, np.int8)
     since_of = np.empty(m, np.int32)
@@ -255,12 +258,35 @@ def _refer(arr, counts, rules, rng, week):
 
 
 @njit(cache=True, nogil=True)
-def _list_of(arr, team):
-    """Team ``team``'s list: its citizens by week joined, then index (joining order).
+def _listed(arr, counts):
+    """Every team's list in one pass over the citizens: (ids by team, team starts).
+
+    Team ``k``'s citizens are ``ids[start[k]:start[k + 1]]``, in index order (as
+    ``np.flatnonzero(team_wait == k)`` gives them).
+    """
+    n_teams = counts.waiting.size
+    start = np.zeros(n_teams + 1, np.int64)
+    for i in range(arr.team_wait.size):
+        start[arr.team_wait[i] + 1] += 1  # the lists' sizes (-1, on none, counts in 0)
+    start[0] = 0
+    for k in range(n_teams):
+        start[k + 1] += start[k]
+    ids = np.empty(start[n_teams], np.int64)
+    fill = start[:n_teams].copy()
+    for i in range(arr.team_wait.size):
+        k = arr.team_wait[i]
+        if k >= 0:
+            ids[fill[k]] = i
+            fill[k] += 1
+    return ids, start
+
+
+@njit(cache=True, nogil=True)
+def _list_of(arr, idx):
+    """A team's list (its citizens ``idx``) by week joined, then index (joining order).
 
     The first-come order of ``_order`` (``sim.week_loop``) on the team's waiting times.
     """
-    idx = np.flatnonzero(arr.team_wait == team)
     if idx.size == 0:
         return idx
     none = np.zeros(0, np.bool_)
@@ -268,9 +294,12 @@ def _list_of(arr, team):
 
 
 @njit(cache=True, nogil=True)
-def _taken(arr, counts, rules, week, k, free):
-    """Who of team ``k``'s list get its ``free`` places (``SupportTeams._admit``)."""
-    wait = _list_of(arr, k)
+def _taken(arr, counts, rules, week, k, free, listed):
+    """Who of team ``k``'s list (``listed``: its citizens) get its ``free`` places.
+
+    ``SupportTeams._admit``'s choice.
+    """
+    wait = _list_of(arr, listed)
     youth = rules.youth_first
     if free >= wait.size and not youth:
         return wait
@@ -304,10 +333,12 @@ def _admit(arr, counts, rules, rng, week):
     if frees.max() <= 0:
         return
     after = week + 1
+    # the lists as they are now: admissions to a team take only from its own list
+    ids, start = _listed(arr, counts)
     for k in range(n_teams):
         if frees[k] <= 0 or counts.waiting[k] == 0:
             continue
-        for i in _taken(arr, counts, rules, week, k, frees[k]):
+        for i in _taken(arr, counts, rules, week, k, frees[k], ids[start[k] : start[k + 1]]):
             team = np.int64(arr.team_wait[i])
             _leave(arr, counts, i)
             arr.team[i] = team
