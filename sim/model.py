@@ -492,12 +492,14 @@ class HomelessnessModel(mesa.Model):
         )
         alloc.credit = float(credit[0])
         logs = WeekLogs(*logs)
-        rec.stays.add(*logs.stays)
-        rec.spells.add(*logs.spells)
-        rec.episodes.add(*logs.episodes)
+        rec.stays.add_block(logs.stays)
+        rec.spells.add_block(logs.spells)
+        rec.episodes.add_block(logs.episodes)
         self._schedule_bands(logs.housed, next_week)
-        if logs.moved.size and self.policies.follows_moves:
-            self.policies.follow_week(logs.moved, logs.old, logs.dest, next_week)
+        mv = logs.moves
+        if mv.shape[1] and self.policies.follows_moves:
+            old, dest = mv[1].astype(np.int8), mv[2].astype(np.int8)
+            self.policies.follow_week(mv[0].astype(np.intp), old, dest, next_week)
 
     def _week_tallies(self, next_week: int) -> WeekTallies:
         """The counts and this week's recorder rows the compiled week changes."""

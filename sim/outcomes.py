@@ -30,25 +30,40 @@ from sim.situations import (
     Situation,
 )
 
+#: Column types of the logs: homeless spells, housing episodes (weeks) and stays (nights).
+SPELL_TYPES = (np.int32, np.int64, np.int8, np.int8)
+EPISODE_TYPES = (np.int32, np.int64, np.int8, np.int8, np.int8)
+STAY_TYPES = (np.int64, np.int8, np.int64, np.int64)
+
 
 @dataclass
 class EventLog:
-    """Columns appended in chunks (only the few citizens an event touches each week)."""
+    """Columns appended in chunks (only the few citizens an event touches each week).
+
+    ``dtypes``: each column's type in ``frame`` (chunks may hold wider integers).
+    """
 
     columns: tuple[str, ...]
-    _chunks: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    dtypes: tuple[type, ...]
+    _chunks: list = field(default_factory=list)
 
     def add(self, *cols: np.ndarray) -> None:
         """Append one chunk of rows, one array per column (an empty chunk is skipped)."""
         if len(cols[0]):
             self._chunks.append(tuple(np.asarray(c) for c in cols))
 
+    def add_block(self, block: np.ndarray) -> None:
+        """Append one chunk given as a 2-d array, one row per column (empty: skipped)."""
+        if block.shape[1]:
+            self._chunks.append(block)
+
     def frame(self) -> pd.DataFrame:
         """Return the log as a table, one column per name in ``columns``."""
-        if not self._chunks:
-            return pd.DataFrame({c: np.array([], dtype=np.int64) for c in self.columns})
         return pd.DataFrame(
-            {c: np.concatenate([ch[i] for ch in self._chunks]) for i, c in enumerate(self.columns)}
+            {
+                c: np.concatenate([ch[i] for ch in self._chunks] or [np.zeros(0, t)]).astype(t)
+                for i, (c, t) in enumerate(zip(self.columns, self.dtypes, strict=True))
+            }
         )
 
 
@@ -70,13 +85,13 @@ class Recorder:
         self.users = np.zeros((self.years + 1, N_SIT), dtype=np.int32)  # distinct, per year
         self.homeless_any = np.zeros(self.years + 1, dtype=np.int32)
         # completed homeless spells: length in weeks, needs group, where they ended
-        self.spells = EventLog(("start", "end", "needs", "to"))
+        self.spells = EventLog(("start", "end", "needs", "to"), SPELL_TYPES)
         # housing episodes begun from homelessness: start, end, needs, where they ended
-        self.episodes = EventLog(("start", "end", "needs", "to", "support"))
+        self.episodes = EventLog(("start", "end", "needs", "to", "support"), EPISODE_TYPES)
         # completed stays of a citizen in one situation (``left`` excluded), in nights
         # from night 0: ``end`` is the first night no longer there (open stays are added
         # at the horizon with ``end = 7 * weeks``, right-censored)
-        self.stays = EventLog(("citizen", "situation", "start", "end"))
+        self.stays = EventLog(("citizen", "situation", "start", "end"), STAY_TYPES)
         # nights spent in each cell (situation x needs x age band) during week r
         self.nights = np.zeros((weeks + 1, N_SIT, N_NEEDS, N_AGE), dtype=np.int32)
         # highest occupancy of each limited place on any night of week r (7r .. 7r + 6)
