@@ -397,12 +397,28 @@ def night_offsets(q, start, v):
     return out
 
 
+@njit(inline="always")
+def _duration_multiplier(weeks, half_life, floor):
+    """``transitions.duration_multiplier`` of one spell of ``weeks`` weeks (a float)."""
+    return floor + (1.0 - floor) * np.exp2(-weeks / half_life)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def duration_parts(spell_start, week, half_life, floor):
+def duration_table(size, half_life, floor):
+    """The duration multipliers of spells of 0 to ``size - 1`` weeks, looked up weekly."""
+    table = np.empty(size, np.float64)
+    for w in range(size):
+        table[w] = _duration_multiplier(np.float64(w), half_life, floor)
+    return table
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def duration_parts(spell_start, week, table, half_life, floor):
     """Everyone homeless now and their multiplier on leaving for a home, by spell length.
 
     ``transitions.duration_multiplier`` of the weeks since ``spell_start``, for the
-    citizens whose spell is open (``HomelessnessModel.homeless_now``), in index order.
+    citizens whose spell is open (``HomelessnessModel.homeless_now``), in index order:
+    read from ``table`` (``duration_table``, the same numbers), computed beyond it.
     """
     n = 0
     for i in range(spell_start.size):
@@ -413,8 +429,11 @@ def duration_parts(spell_start, week, half_life, floor):
     for i in range(spell_start.size):
         if spell_start[i] != NO_WEEK:
             idx[k] = i
-            weeks = np.float64(week - spell_start[i])
-            mult[k] = floor + (1.0 - floor) * np.exp2(-weeks / half_life)
+            w = week - np.int64(spell_start[i])
+            if 0 <= w < table.size:
+                mult[k] = table[w]
+            else:
+                mult[k] = _duration_multiplier(np.float64(w), half_life, floor)
             k += 1
     return idx, mult
 

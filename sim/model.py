@@ -34,7 +34,7 @@ from sim.citizens import NO_WEEK, Citizen, CitizenArrays, sorted_unique
 from sim.data_terms import us_pit_summary
 from sim.evidence import programme_outcomes
 from sim.history import History
-from sim.kernels import age_up, apply_moves, duration_parts, reband
+from sim.kernels import age_up, apply_moves, duration_parts, duration_table, reband
 from sim.kinds import kind_outputs
 from sim.nights import OFFSETS, NightEvents, move_offsets
 from sim.outcomes import Recorder, summary
@@ -192,7 +192,11 @@ class HomelessnessModel(mesa.Model):
             self.allocator.rules = rules
             self.policies.update(params)
         dd = params.duration_dependence
-        self._duration = (dd.half_life_weeks, dd.floor) if dd.enabled else None
+        self._duration = None
+        if dd.enabled:  # spells up to 20 years longer than the horizon are looked up
+            size = self.weeks + 1 + 20 * WEEKS_PER_YEAR
+            table = duration_table(size, float(dd.half_life_weeks), float(dd.floor))
+            self._duration = (table, float(dd.half_life_weeks), float(dd.floor))
 
     def _populate(self) -> None:
         """Place the initial population (week 0)."""

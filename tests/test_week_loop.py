@@ -13,7 +13,7 @@ import pytest
 
 import homesim
 from sim.citizens import NO_WEEK
-from sim.kernels import duration_parts
+from sim.kernels import duration_parts, duration_table
 from sim.model import HomelessnessModel
 from sim.transitions import duration_multiplier
 
@@ -148,8 +148,12 @@ def test_duration_multipliers_follow_the_formula():
     """
     start = np.random.default_rng(0).integers(-600, 520, 10_000).astype(np.int32)
     start[::3] = NO_WEEK
-    idx, mult = duration_parts(start, 520, 52.0, 0.3)
+    table = duration_table(700, 52.0, 0.3)  # spells of 700 weeks or more are computed
+    idx, mult = duration_parts(start, 520, table, 52.0, 0.3)
     assert np.array_equal(idx, np.flatnonzero(start != NO_WEEK))
     ref = duration_multiplier((520 - start[idx]).astype(np.float64), 52.0, 0.3)
     np.testing.assert_allclose(mult, ref, rtol=5e-16, atol=0)
     assert mult.min() > 0.3 and mult.max() <= 1.0 + 1e-12
+    assert ((520 - start[idx]) >= 700).any()  # some beyond the table
+    _, computed = duration_parts(start, 520, table[:0], 52.0, 0.3)  # no table at all
+    assert np.array_equal(mult, computed)  # looked up or computed, the same numbers
