@@ -40,25 +40,43 @@ STAY_TYPES = (np.int64, np.int8, np.int64, np.int64)
 class EventLog:
     """Columns appended in chunks (only the few citizens an event touches each week).
 
-    ``dtypes``: each column's type in ``frame`` (chunks may hold wider integers).
+    ``dtypes``: each column's type. Chunks come as one array per column (``add``) or as
+    an int64 block with one row per column (``add_block``, the compiled week's way, which
+    spares it handing back an array per column); blocks are joined and given their
+    columns' types once ``BLOCKS`` of them wait, so they are never held wide for long.
     """
 
     columns: tuple[str, ...]
     dtypes: tuple[type, ...]
-    _chunks: list = field(default_factory=list)
+    _chunks: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    _blocks: list[np.ndarray] = field(default_factory=list)
+
+    #: Blocks joined at a time (a year of weeks).
+    BLOCKS = 52
 
     def add(self, *cols: np.ndarray) -> None:
         """Append one chunk of rows, one array per column (an empty chunk is skipped)."""
         if len(cols[0]):
+            self._join_blocks()
             self._chunks.append(tuple(np.asarray(c) for c in cols))
 
     def add_block(self, block: np.ndarray) -> None:
         """Append one chunk given as a 2-d array, one row per column (empty: skipped)."""
         if block.shape[1]:
-            self._chunks.append(block)
+            self._blocks.append(block)
+            if len(self._blocks) >= self.BLOCKS:
+                self._join_blocks()
+
+    def _join_blocks(self) -> None:
+        """Turn the waiting blocks into one chunk of columns of their types."""
+        if self._blocks:
+            joined = np.concatenate(self._blocks, axis=1)
+            self._blocks = []
+            self._chunks.append(tuple(joined[i].astype(t) for i, t in enumerate(self.dtypes)))
 
     def frame(self) -> pd.DataFrame:
         """Return the log as a table, one column per name in ``columns``."""
+        self._join_blocks()
         return pd.DataFrame(
             {
                 c: np.concatenate([ch[i] for ch in self._chunks] or [np.zeros(0, t)]).astype(t)

@@ -20,6 +20,20 @@ def test_blocks_and_column_chunks_make_one_table_with_the_declared_types():
     assert [frame[c].dtype for c in log.columns] == [np.dtype(t) for t in STAY_TYPES]
 
 
+def test_blocks_wait_at_most_a_year_and_keep_their_order_among_columns():
+    log = EventLog(("citizen", "situation", "start", "end"), STAY_TYPES)
+    rows = []
+    for week in range(2 * EventLog.BLOCKS + 5):
+        block = np.array([[week], [week % 9], [7 * week], [7 * week + 3]], np.int64)
+        log.add_block(block)
+        rows.append(week)
+        assert len(log._blocks) < EventLog.BLOCKS  # never more than a year held wide
+        if week == 60:  # a chunk of columns between blocks keeps its place
+            log.add(np.array([-1]), np.array([0], np.int8), np.array([0]), np.array([1]))
+            rows.append(-1)
+    assert log.frame()["citizen"].tolist() == rows
+
+
 def test_an_empty_log_has_its_columns_and_types():
     frame = EventLog(("a", "b"), (np.int32, np.int8)).frame()
     assert list(frame.columns) == ["a", "b"] and len(frame) == 0
