@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean clean-compiled
 
 $(STAMP): pyproject.toml
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; \
@@ -30,5 +30,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
 
-clean:
+clean: clean-compiled
 	rm -rf $(VENV) .pytest_cache
+
+# numba caches each compiled loop by its own file: after editing a module whose loops
+# others call (sim/kernels.py, say), drop the cache so that the callers compile again
+clean-compiled:
+	find sim -name '*.nbi' -delete -o -name '*.nbc' -delete
