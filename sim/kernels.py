@@ -306,19 +306,9 @@ def draw_rows(
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def draw_everyone(
-    rng,
-    code,
-    situation,
-    special,
-    m_house,
-    m_loss,
-    leave_t,
-    rows_t,
-    p_house_t,
-    p_loss_t,
-    to_housed,
-    to_homeless,
-):
+    rng, code, situation, special, m_house, m_loss, leave_t, rows_t, p_house_t, p_loss_t,
+    to_housed, to_homeless,
+):  # fmt: skip
     """``draw_rows`` for every citizen over the whole week, drawing as it goes.
 
     One uniform per citizen from ``rng``, in index order, as ``draw_rows`` takes them
