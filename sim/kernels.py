@@ -322,6 +322,7 @@ def draw_everyone(
     n = code.size
     pos = np.empty(n, np.intp)  # only the movers' part is ever written (and touched)
     xs = np.empty(n, np.float64)
+    leave = np.empty(n, np.float64)
     which = np.empty(n, np.intp)  # position in ``special``, or -1
     k = 0
     i = 0
@@ -329,30 +330,26 @@ def draw_everyone(
         end = special[p] if p < special.size else n
         while i < end:  # citizens with the table's chances
             x = rng.random()
-            if x < leave_t[code[i]]:
-                pos[k], xs[k], which[k] = i, x, -1
+            q = leave_t[code[i]]
+            if x < q:
+                pos[k], xs[k], leave[k], which[k] = i, x, q, -1
                 k += 1
             i += 1
         if p < special.size:
             x = rng.random()
-            if x < _scaled_chance(code[i], p, m_house, m_loss, leave_t, p_house_t, p_loss_t):
-                pos[k], xs[k], which[k] = i, x, p
+            q = _scaled_chance(code[i], p, m_house, m_loss, leave_t, p_house_t, p_loss_t)
+            if x < q:
+                pos[k], xs[k], leave[k], which[k] = i, x, q, p
                 k += 1
             i += 1
     dest = np.empty(k, np.int8)
-    leave = np.empty(k, np.float64)
     for j in range(k):
-        i, s = pos[j], which[j]
-        c = code[i]
-        leave[j] = (
-            leave_t[c]
-            if s < 0
-            else _scaled_chance(c, s, m_house, m_loss, leave_t, p_house_t, p_loss_t)
-        )
+        i = pos[j]
         dest[j] = _destination(
-            xs[j], c, s, situation[i], m_house, m_loss, rows_t, to_housed, to_homeless
-        )
-    return pos[:k].copy(), dest, leave
+            xs[j], code[i], which[j], situation[i], m_house, m_loss, rows_t, to_housed,
+            to_homeless,
+        )  # fmt: skip
+    return pos[:k].copy(), dest, leave[:k].copy()
 
 
 @njit(inline="always")
