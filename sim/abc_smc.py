@@ -244,6 +244,10 @@ class _State:
 # ---------------------------------------------------------------- the sampler
 
 
+class NoFiniteLikelihoodError(ValueError):
+    """No particle can be weighted: every estimate is -inf (every run failed, say)."""
+
+
 def run_smc(
     evaluate: Evaluate,
     prior: Prior,
@@ -334,6 +338,10 @@ def _generation_zero(evaluate: Evaluate, prior: Prior, s: Settings) -> _State:
     z = prior.sample(rng.random((s.particles, prior.dim)))
     serials = np.arange(s.particles)
     loglik = _checked(evaluate(z, serials), len(z))
+    if not np.isfinite(loglik).any():
+        raise NoFiniteLikelihoodError(
+            f"none of the {s.particles} draws from the prior has a finite likelihood"
+        )
     weights = np.full(s.particles, 1.0 / s.particles)
     pop = Population(z, weights, loglik, math.inf)
     row = _row(0, pop, 0.0, (s.particles, 0, s.particles, s.particles), t0)
@@ -528,7 +536,7 @@ def moved_generation(
     beta = next_inverse_temperature(prev.loglik, prev.weights, beta_prev, s.keep)
     w = reweighted(prev.loglik, prev.weights, beta - beta_prev)
     if w is None:
-        raise ValueError("no particle has a finite likelihood estimate")
+        raise NoFiniteLikelihoodError("no particle has a finite likelihood estimate")
     ess = float(1.0 / np.sum(w**2))
     idx = resample(w, s.particles, [s.seed, gen, 0])
     z, ll = prev.z[idx].copy(), prev.loglik[idx].copy()

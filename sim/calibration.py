@@ -67,7 +67,9 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import (
     LoadedScenario,
     change_key,
+    expand_path,
     has_key,
+    is_wildcard,
     load_scenario,
     read_yaml,
     set_path,
@@ -957,19 +959,23 @@ def fitted_scenario_yaml(
         v = fit.values[p.path]
         if change_key(p.path) is not None and "changes" not in doc:
             doc["changes"] = unshared_copy(loaded.raw["changes"])  # a list: given whole
-        set_path(
-            doc,
-            p.path,
-            {
-                "value": _plain(v),
-                "source": f"calibrated by 'homesim calibrate' on {today} to {tfile} "
-                f"({used}); method {fit.method}, search range "
-                f"[{_plain(p.low)}, {_plain(p.high)}]",
-                "low": _plain(p.low),
-                "high": _plain(p.high),
-            },
-        )
+        for each in expand_path(loaded.raw, p.path, file=targets.file):
+            set_path(doc, each, _fitted_leaf(v, p, today, tfile, used, fit.method))
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _fitted_leaf(
+    v: float | int, p: FreeParameter, today: str, tfile: str, used: str, method: str
+) -> dict[str, Any]:
+    """A fitted value as a parameter leaf, with where it came from."""
+    tied = f"; one value for every key matching {p.path}" if is_wildcard(p.path) else ""
+    return {
+        "value": _plain(v),
+        "source": f"calibrated by 'homesim calibrate' on {today} to {tfile} ({used}); "
+        f"method {method}, search range [{_plain(p.low)}, {_plain(p.high)}]{tied}",
+        "low": _plain(p.low),
+        "high": _plain(p.high),
+    }
 
 
 def targets_in_words(names: Sequence[str], most: int = 12) -> str:

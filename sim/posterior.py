@@ -57,7 +57,7 @@ from sim.calibration import (
 )
 from sim.distributions import make_parameter
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario, change_key, node_at
+from sim.scenario.loader import LoadedScenario, change_key, expand_path, is_wildcard, node_at
 
 #: Replication indices of posterior-predictive runs start here, far above the fit's.
 PREDICTIVE_OFFSET = 10**9
@@ -323,6 +323,9 @@ def fit_posterior(
             )
         except abc_smc.StateMismatchError as exc:
             raise ScenarioError(f"{exc}; use another --out folder") from None
+        except abc_smc.NoFiniteLikelihoodError as exc:
+            why = runs.first_invalid or "every run's likelihood is zero"
+            raise ScenarioError(f"{exc}: {why}", file=targets.file, path="free") from None
         post = posterior_table(targets.free, res.population)
         table, draws = predictive_check(runs, ll, post, predictive_draws, seed)
     return PosteriorFit(
@@ -361,6 +364,8 @@ class ParticleRuns:
     measure: str = "rows"
     engine: Engine | None = None
     progress: bool | Progress | None = None
+    #: The error of the first run whose parameters made no valid scenario, if any.
+    first_invalid: str | None = None
 
     def frames(
         self, sets: Sequence[dict[str, Any]], first: Sequence[int], reps: int
@@ -393,7 +398,10 @@ class ParticleRuns:
         frames: list[pd.DataFrame | None] = []
         for i in range(len(sets)):
             mine = outs[i * reps : (i + 1) * reps]
-            if any(_invalid(o) for o in mine):
+            bad = [o for o in mine if _invalid(o)]
+            if bad:
+                if self.first_invalid is None:
+                    self.first_invalid = (bad[0].error or {}).get("message")
                 frames.append(None)
             else:
                 frames.append(pd.DataFrame([o.summary for o in _checked_outputs(mine)]))
@@ -578,12 +586,18 @@ def posterior_scenario_yaml(
         f"is {posterior_file}."
     )
     for p in fit.free:
-        node = node_at(doc, p.path)
         mean, sd = float(summary.loc[p.path, "mean"]), float(summary.loc[p.path, "sd"])
         sd = max(sd, 1e-6 * (p.high - p.low))
-        if change_key(p.path) is not None:  # no dist inside a change: the sample holds it
-            node["source"] += f"; posterior mean (sd {_num(sd)}; joint sample in {posterior_file})"
+        if change_key(p.path) is not None or is_wildcard(p.path):
+            # no dist inside a change, nor for one value tied to several keys (drawn
+            # apart they would no longer be one): the joint sample holds them
+            for each in expand_path(loaded.raw, p.path):
+                node = node_at(doc, each)
+                node["source"] += (
+                    f"; posterior mean (sd {_num(sd)}; joint sample in {posterior_file})"
+                )
             continue
+        node = node_at(doc, p.path)
         node["dist"] = {"truncated_normal": [_num(mean), _num(sd), _num(p.low), _num(p.high)]}
         node["source"] = (
             f"{node['source']}; posterior mean, and a truncated normal with "

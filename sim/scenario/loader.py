@@ -668,18 +668,61 @@ def node_at(raw: Mapping, dotted: str) -> Any:
     return node
 
 
+#: A dotted key's part that stands for every key at its level: one value for several
+#: keys, as ``transitions.*.rough.night_shelter`` for every needs group.
+WILDCARD = "*"
+
+
+def is_wildcard(dotted: str) -> bool:
+    """Whether a dotted key has ``*`` parts (a key inside a dated change never has)."""
+    return WILDCARD in dotted.split(".") and change_key(dotted) is None
+
+
+def expand_path(raw: Mapping, dotted: str, file: str | None = None) -> list[str]:
+    """The dotted keys a key with ``*`` parts stands for: those the mapping holds.
+
+    A key without ``*`` stands for itself (held or not: :func:`set_path` may add it).
+    Raises ScenarioError if a key with ``*`` matches nothing.
+    """
+    if not is_wildcard(dotted):
+        return [dotted]
+    found: list[str] = []
+
+    def walk(node: Any, done: list[str], rest: list[str]) -> None:
+        if not rest:
+            found.append(".".join(done))
+            return
+        if not isinstance(node, Mapping) or _is_param_leaf(node):
+            return
+        keys = list(node) if rest[0] == WILDCARD else [rest[0]] if rest[0] in node else []
+        for key in keys:
+            walk(node[key], [*done, str(key)], rest[1:])
+
+    walk(raw, [], dotted.split("."))
+    if not found:
+        raise ScenarioError("no key of the scenario matches", file=file, path=dotted)
+    return found
+
+
 def has_key(raw: Mapping, dotted: str) -> bool:
-    """Whether the raw mapping holds a node at the dotted key."""
+    """Whether the raw mapping holds a node at the dotted key (any match of a ``*`` key)."""
     try:
-        node_at(raw, dotted)
-    except KeyError:
+        for each in expand_path(raw, dotted):
+            node_at(raw, each)
+    except (KeyError, ScenarioError):
         return False
     return True
 
 
 def value_at(raw: Mapping, dotted: str) -> Any:
-    """The value at a dotted key: a parameter leaf's ``value``, or the node itself."""
-    return leaf_value(node_at(raw, dotted))
+    """The value at a dotted key: a parameter leaf's ``value``, or the node itself.
+
+    A ``*`` key gives its matches' value if they agree, else their mean.
+    """
+    values = [leaf_value(node_at(raw, each)) for each in expand_path(raw, dotted)]
+    if len(values) == 1 or all(v == values[0] for v in values):
+        return values[0]
+    return math.fsum(values) / len(values)
 
 
 def leaf_value(node: Any) -> Any:
@@ -690,8 +733,13 @@ def leaf_value(node: Any) -> Any:
 def set_path(raw: dict, dotted: str, value: Any, file: str | None = None) -> None:
     """Set ``raw[a][b][c] = value`` for ``"a.b.c"``, keeping a parameter leaf's source.
 
-    ``changes[DATE].a.b`` sets key ``a.b`` of the change dated DATE.
+    ``changes[DATE].a.b`` sets key ``a.b`` of the change dated DATE; a key with ``*``
+    parts sets every key of ``raw`` it matches (:func:`expand_path`).
     """
+    if is_wildcard(dotted):
+        for each in expand_path(raw, dotted, file=file):
+            set_path(raw, each, value, file=file)
+        return
     ck = change_key(dotted)
     if ck is not None:
         change = dated_change(raw, ck[0], dotted, file)
