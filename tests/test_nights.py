@@ -148,3 +148,24 @@ def test_night_shelter_is_used_night_by_night():
     # a share of the 300 each night, not all or none as under a weekly clock
     weekly_peak = model.recorder.counts[:52, ns].sum(axis=(1, 2))
     assert 0 < per_night < 300 and weekly_peak.max() < 300
+
+
+def test_a_night_shelter_row_adding_up_to_one_gives_one_night_stays():
+    """As in the calibrated scenarios: a night shelter's row adds up to 1, so every stay
+    there is one night (nightly hazard 1), and the street is a two-state nightly chain,
+    rough -> night shelter with the rough row's nightly hazard h, back with certainty.
+    Its share of street nights in the night shelter is then h / (1 + h) (0.192 here).
+    300 people over a year give 109,200 person-nights; with the chain's lag-one
+    correlation -h the share's standard error is about 0.001, and we allow 0.005."""
+    ns = SITUATIONS.index("night_shelter")
+    raw = chain_scenario(
+        {"rough": 300}, {"rough": {"night_shelter": 0.85}, "night_shelter": {"rough": 1.0}}, 1
+    )
+    model = sim.HomelessnessModel(raw, rng=4).run()
+    stays = model.recorder.stays.frame()
+    inside = (stays["situation"] == ns) & (stays["end"] < 7 * model.weeks)
+    assert inside.sum() > 10_000
+    assert ((stays["end"] - stays["start"])[inside] == 1).all()
+    h = float(nightly_hazard(0.85))
+    share = model.recorder.nights[:, ns].sum() / model.recorder.nights.sum()
+    assert share == pytest.approx(h / (1 + h), abs=0.005)
