@@ -120,3 +120,24 @@ def test_a_fit_whose_every_draw_is_invalid_is_one_clear_error(tmp_path, capsys):
     assert err.startswith("homesim: error:") and "Traceback" not in err
     assert "t.yaml" in err and "add up to" in err
     assert not out.exists()
+
+
+def test_a_batch_sweeps_a_tied_key_and_refuses_one_that_matches_nothing(tmp_path, capsys):
+    """A sweep over ``transitions.*.shelter.own`` runs each point with the value in all
+    three groups (a higher chance of leaving shelter leaves fewer homeless days); a
+    ``*`` key that matches nothing is one clear error, exit 2, nothing written."""
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(three_groups()))
+    batch = {"name": "tied", "scenarios": ["s.yaml"], "replications": 1, "seed": 1, "years": 1}
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump({**batch, "sweep": {TIED: [0.01, 0.2]}}))
+    out = tmp_path / "out"
+    assert main(["batch", str(tmp_path / "b.yaml"), "--out", str(out), "-q"]) == 0
+    summary = pd.read_csv(out / "summary.csv").sort_values(TIED)
+    assert summary[TIED].tolist() == [0.01, 0.2]
+    assert summary["homeless_days"].iloc[0] > 2 * summary["homeless_days"].iloc[1]
+    bad = {**batch, "sweep": {"transitions.*.shelter.nowhere": [0.01, 0.2]}}
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
+    capsys.readouterr()
+    assert main(["batch", str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "o2"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "no key of the scenario matches" in err and "sweep.transitions.*" in err
+    assert not (tmp_path / "o2").exists()

@@ -51,7 +51,7 @@ from sim.batch.store import slug
 from sim.results_io import manifest as make_manifest
 from sim.scenario.errors import ScenarioError
 from sim.scenario.fields import MAX_REPLICATIONS, MAX_SEED, bounds
-from sim.scenario.loader import LoadedScenario, load_scenario, number_hint, read_yaml
+from sim.scenario.loader import NO_MATCH, LoadedScenario, load_scenario, number_hint, read_yaml
 from sim.scenario.schema import Setting
 from sim.shipped import locate, locate_near
 
@@ -428,7 +428,8 @@ def _is_path_error(exc: ScenarioError, key: str) -> bool:
     p = exc.path or ""
     at_or_above = p == key or key.startswith(p + ".")
     return at_or_above and (
-        exc.message.startswith("unknown") or "holds a value, not a mapping" in exc.message
+        exc.message.startswith(("unknown", NO_MATCH))
+        or "holds a value, not a mapping" in exc.message
     )
 
 

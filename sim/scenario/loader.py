@@ -671,6 +671,8 @@ def node_at(raw: Mapping, dotted: str) -> Any:
 #: A dotted key's part that stands for every key at its level: one value for several
 #: keys, as ``transitions.*.rough.night_shelter`` for every needs group.
 WILDCARD = "*"
+#: The error of a key with ``*`` parts that matches no key of the scenario.
+NO_MATCH = "no key of the scenario matches"
 
 
 def is_wildcard(dotted: str) -> bool:
@@ -700,7 +702,7 @@ def expand_path(raw: Mapping, dotted: str, file: str | None = None) -> list[str]
 
     walk(raw, [], dotted.split("."))
     if not found:
-        raise ScenarioError("no key of the scenario matches", file=file, path=dotted)
+        raise ScenarioError(NO_MATCH, file=file, path=dotted)
     return found
 
 
