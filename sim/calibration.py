@@ -964,6 +964,10 @@ def fitted_scenario_yaml(
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
+#: How the source of a value written by a fit begins.
+FITTED_SOURCE = "calibrated by 'homesim calibrate'"
+
+
 def _fitted_leaf(
     v: float | int, p: FreeParameter, today: str, tfile: str, used: str, method: str
 ) -> dict[str, Any]:
@@ -971,7 +975,7 @@ def _fitted_leaf(
     tied = f"; one value for every key matching {p.path}" if is_wildcard(p.path) else ""
     return {
         "value": _plain(v),
-        "source": f"calibrated by 'homesim calibrate' on {today} to {tfile} ({used}); "
+        "source": f"{FITTED_SOURCE} on {today} to {tfile} ({used}); "
         f"method {method}, search range [{_plain(p.low)}, {_plain(p.high)}]{tied}",
         "low": _plain(p.low),
         "high": _plain(p.high),

@@ -43,6 +43,7 @@ from sim.batch.engine import Engine
 from sim.batch.progress import Progress
 from sim.batch.runs import RunOutput, RunSpec
 from sim.calibration import (
+    FITTED_SOURCE,
     FreeParameter,
     SdScale,
     Target,
@@ -153,6 +154,22 @@ class PosteriorFit:
 
 
 # ---------------------------------------------------------------- priors
+
+
+def refitted_priors(loaded: LoadedScenario, targets: Targets) -> list[str]:
+    """Free parameters whose prior would be a dist an earlier fit wrote: its posterior.
+
+    A parameter with no ``prior:`` in the targets takes the scenario's ``dist``; when
+    ``homesim calibrate`` wrote that dist, fitting the same data again counts it twice.
+    """
+    out = []
+    for p in targets.free:
+        prov = loaded.provenance.get(p.path)
+        if p.prior is not None or prov is None or prov.dist is None:
+            continue
+        if (prov.source or "").startswith(FITTED_SOURCE):
+            out.append(p.path)
+    return out
 
 
 def build_prior(loaded: LoadedScenario, targets: Targets) -> abc_smc.Prior:

@@ -316,3 +316,19 @@ def test_bad_sampler_flags_are_one_clear_error(files, tmp_path, capsys, flag, va
     assert code == 2 and err.count("\n") == 1
     assert flag in err and message in err
     assert not out.exists()
+
+
+def test_a_prior_that_is_an_earlier_fits_posterior_is_named(files, fitted) -> None:
+    """Refitting a fitted scenario with no ``prior:`` in the targets would take each
+    parameter's dist, the earlier posterior, as its prior: the data counted twice.
+    Such parameters are named (the command warns); a stated prior clears them."""
+    from sim.posterior import refitted_priors
+
+    sc = load_scenario(fitted["out"] / "chain_calibrated.yaml")
+    assert refitted_priors(sc, load_targets(files["targets"])) == list(TRUE)
+    assert refitted_priors(load_scenario(files["scenario"]), load_targets(files["targets"])) == []
+    stated = {
+        **files["raw"],
+        "free": {k: {**v, "prior": {"uniform": [v["low"], v["high"]]}} for k, v in FREE.items()},
+    }
+    assert refitted_priors(sc, load_targets(stated)) == []

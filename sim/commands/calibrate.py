@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sim.abc_smc import KERNELS
@@ -20,7 +21,7 @@ from sim.commands.engine_options import (
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.plots.calibration import fit_plot, fit_title
 from sim.plots.posterior import marginal_plot, pair_plot, predictive_plot
-from sim.posterior import PosteriorFit, fit_posterior, posterior_scenario_yaml
+from sim.posterior import PosteriorFit, fit_posterior, posterior_scenario_yaml, refitted_priors
 from sim.results_io import finish, manifest, write_csv, write_json, write_parquet, write_text
 from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import titles_of
@@ -265,6 +266,12 @@ def format_fit(fit) -> str:
 
 def run_smc(args: argparse.Namespace, sc, targets, out: Path) -> int:
     """``--method abc-smc``: fit, then write the posterior, diagnostics, plots, scenario."""
+    for path in refitted_priors(sc, targets):
+        sys.stderr.write(
+            f"homesim: warning: the prior of {path} is the scenario's dist, an earlier "
+            f"fit's posterior; fitting the same data again counts it twice (give "
+            f"'prior:' in {targets.file or 'the targets'})\n"
+        )
     fit = fit_posterior(
         sc,
         targets,
