@@ -37,6 +37,16 @@ def chain_scenario(
     }
 
 
+def count_targets(truth, years, measures=("pit", "shelter_users"), cv: float = 0.05) -> list:
+    """Targets of a synthetic fit: each measure and year of the first run of ``truth``
+    (a frame of run summaries), observed with coefficient of variation ``cv``."""
+    return [
+        {"measure": m, "year": y, "observed": float(truth[f"{m}_{y}"][0]), "cv": cv}
+        for m in measures
+        for y in years
+    ]
+
+
 @pytest.fixture
 def scenarios_dir() -> Path:
     return SCENARIOS

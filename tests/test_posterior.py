@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import chain_scenario
+from conftest import chain_scenario, count_targets
 
 from sim import load_scenario
 from sim.calibration import load_targets
@@ -43,11 +43,7 @@ def files(tmp_path_factory) -> dict:
     targets = {
         "name": "synthetic",
         "free": FREE,
-        "targets": [
-            {"measure": m, "year": y, "observed": float(truth[f"{m}_{y}"][0]), "cv": 0.05}
-            for m in ("pit", "shelter_users")
-            for y in YEARS
-        ],
+        "targets": count_targets(truth, YEARS),
     }
     (root / "s.yaml").write_text(yaml.safe_dump(small()))
     (root / "t.yaml").write_text(yaml.safe_dump(targets))

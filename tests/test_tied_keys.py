@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import chain_scenario
+from conftest import chain_scenario, count_targets
 
 from sim import load_scenario
 from sim.calibration import check_free, load_targets
@@ -63,11 +63,7 @@ def _fit_files(tmp_path, free: dict) -> tuple[str, str]:
     targets = {
         "name": "tied",
         "free": free,
-        "targets": [
-            {"measure": m, "year": y, "observed": float(truth[f"{m}_{y}"][0]), "cv": 0.05}
-            for m in ("pit", "shelter_users")
-            for y in (2015, 2016)
-        ],
+        "targets": count_targets(truth, (2015, 2016)),
     }
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(three_groups()))
     (tmp_path / "t.yaml").write_text(yaml.safe_dump(targets))
