@@ -58,7 +58,14 @@ from sim.calibration import (
 )
 from sim.distributions import make_parameter
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import LoadedScenario, change_key, expand_path, is_wildcard, node_at
+from sim.scenario.loader import (
+    LoadedScenario,
+    Provenance,
+    change_key,
+    expand_path,
+    is_wildcard,
+    node_at,
+)
 
 #: Replication indices of posterior-predictive runs start here, far above the fit's.
 PREDICTIVE_OFFSET = 10**9
@@ -164,12 +171,18 @@ def refitted_priors(loaded: LoadedScenario, targets: Targets) -> list[str]:
     """
     out = []
     for p in targets.free:
-        prov = loaded.provenance.get(p.path)
-        if p.prior is not None or prov is None or prov.dist is None:
-            continue
-        if (prov.source or "").startswith(FITTED_SOURCE):
+        prov = _prior_from_scenario(loaded, p)
+        if prov is not None and (prov.source or "").startswith(FITTED_SOURCE):
             out.append(p.path)
     return out
+
+
+def _prior_from_scenario(loaded: LoadedScenario, p: FreeParameter) -> Provenance | None:
+    """The scenario's entry whose ``dist`` is ``p``'s prior: none if the targets give one."""
+    prov = loaded.provenance.get(p.path)
+    if p.prior is not None or prov is None or prov.dist is None:
+        return None
+    return prov
 
 
 def build_prior(loaded: LoadedScenario, targets: Targets) -> abc_smc.Prior:
@@ -181,10 +194,9 @@ def build_prior(loaded: LoadedScenario, targets: Targets) -> abc_smc.Prior:
     dists = []
     for p in targets.free:
         spec, where, file = p.prior, f"free.{p.path}.prior", targets.file
-        if spec is None:
-            prov = loaded.provenance.get(p.path)
-            if prov is not None and prov.dist is not None:
-                spec, where, file = prov.dist, f"{p.path}.dist", loaded.file
+        prov = _prior_from_scenario(loaded, p)
+        if prov is not None:
+            spec, where, file = prov.dist, f"{p.path}.dist", loaded.file
         if spec is None:
             dists.append(None)
             continue
