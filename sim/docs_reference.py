@@ -229,7 +229,9 @@ written as a mapping that names its source and uncertainty, for example
 `{{value: 0.02, source: "VIVE 2019", low: 0.01, high: 0.04}}`; the allowed keys of such
 a mapping are {param_keys}.
 A scenario may start with `extends: other.yaml` and then override only the keys that
-change.
+change. A bare number over a parameter keeps its source; a mapping of some of those
+keys (`{{dist: ...}}`) updates them; any other mapping replaces the parameter, so
+`kinds.exit.episodic: {{shelter: 5.0}}` may override a single fitted number.
 """
 
 

@@ -37,6 +37,7 @@ from sim.batch.engine import Engine
 from sim.batch.frames import replication_frames
 from sim.batch.progress import Progress
 from sim.distributions import UncertainParameter, uncertain_parameters, unit_design
+from sim.posterior_sample import draw_rows, parameter_columns
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, has_key, load_scenario
 from sim.simulate import Simulator, simulate
@@ -187,7 +188,7 @@ def make_draws(
     parameters come from their distributions.
     """
     scenarios = [load_scenario(sc) for sc in scenarios]
-    post_cols = [] if posterior is None else [c for c in posterior.columns if "." in c]
+    post_cols = [] if posterior is None else parameter_columns(posterior)
     params = [p for p in psa_parameters(scenarios) if p.path not in post_cols and not p.is_fixed]
     units = pd.DataFrame(
         np.clip(unit_design(len(params), n, method, seed), 1e-12, 1 - 1e-12),
@@ -195,12 +196,7 @@ def make_draws(
     )
     post = pd.DataFrame(index=range(n))
     if post_cols:
-        rng = np.random.default_rng([seed, 1])
-        if "weight" in posterior:  # an ABC-SMC sample: rows drawn in proportion to weight
-            w = posterior["weight"].to_numpy(float)
-            rows = rng.choice(len(posterior), size=n, p=w / w.sum())
-        else:
-            rows = rng.integers(0, len(posterior), size=n)
+        rows = draw_rows(posterior, n, seed)  # by weight in an ABC-SMC sample
         for c in post_cols:
             post[c] = posterior[c].to_numpy()[rows]
     values = pd.DataFrame({"draw": np.arange(n)})

@@ -41,7 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.posterior_sample import draw_rows, parameter_columns
 from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import LoadedScenario, has_key
 from sim.shipped import shipped_root
 from sim.userfiles import check_entry, entry_list, load_yaml
 
@@ -277,7 +279,42 @@ def verdict(figure: Figure, mean: float, low: float, high: float) -> str:
 def _pct(mean: float, ref: float) -> str:
     if ref == 0:
         return f"{mean - ref:+.2f}"
-    return f"{100 * (mean - ref) / abs(ref):+.0f}%"
+    pct = 100 * (mean - ref) / abs(ref)
+    return f"{pct:+.1f}%" if abs(pct) < 1 else f"{pct:+.0f}%"  # never "off by -0%"
+
+
+def validation_requests(
+    scenario: LoadedScenario,
+    sample: pd.DataFrame | None,
+    replications: int,
+    seed: int,
+    file: str | None = None,
+) -> list[tuple[LoadedScenario, range]]:
+    """The runs of a validation: (scenario, replication indices) pairs.
+
+    Without ``sample``, the scenario ``replications`` times. With a posterior sample
+    (``homesim calibrate``'s ``posterior.csv``, read from ``file``), run ``k`` takes
+    the parameters of a row drawn by :func:`sim.posterior_sample.draw_rows` and
+    replication index ``k``, so the runs are the posterior predictive: parameter
+    uncertainty and chance together. A column that is no key of the scenario is a
+    ScenarioError naming it.
+    """
+    if sample is None:
+        return [(scenario, range(replications))]
+    cols = parameter_columns(sample)
+    for c in cols:
+        if not has_key(scenario.raw, c):
+            raise ScenarioError(
+                f"column '{c}' is no key of scenario {scenario.name}", file=file, path=c
+            )
+    values = {c: sample[c].to_numpy() for c in cols}
+    return [
+        (
+            scenario.with_overrides({c: v[row].item() for c, v in values.items()}),
+            range(k, k + 1),
+        )
+        for k, row in enumerate(draw_rows(sample, replications, seed).tolist())
+    ]
 
 
 def validation_table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -17,6 +18,7 @@ from sim.validation import (
     figures_for,
     load_published,
     markdown_table,
+    validation_requests,
     validation_table,
     verdict,
 )
@@ -80,6 +82,7 @@ def test_verdicts_for_ranges_and_single_values():
     assert verdict(rng, 45, 0, 0) == "inside the range"
     assert verdict(rng, 55, 0, 0) == "off by +10%"
     assert verdict(rng, 30, 0, 0) == "off by -25%"
+    assert verdict(rng, 39.98, 0, 0) == "off by -0.1%"  # a near miss is no "-0%"
     assert verdict(point, 120, 95, 130) == "inside the runs' 90%"
     assert verdict(point, 120, 110, 130) == "off by +20%"
     assert verdict(point, math.nan, 0, 0) == "no model value"
@@ -184,3 +187,45 @@ def test_command_refuses_a_bad_published_file_and_writes_nothing(tmp_path, capsy
     err = capsys.readouterr().err
     assert str(bad) in err and "figures[0].unit" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_posterior_runs_take_drawn_rows_by_weight_with_their_own_replication():
+    """With a posterior sample, run k is the scenario at a drawn row, replication k.
+
+    All weight on one row: every run takes that row's values; equal weights: both rows
+    are drawn (32 draws of two rows; both missing has chance 2 * 2**-32).
+    """
+    sc = sim.load_scenario("randers_calibrated")
+    key, tied = "entries.per_week", "transitions.*.friends.rough"
+    sample = pd.DataFrame(
+        {"particle": [0, 1], key: [1.5, 4.0], tied: [0.01, 0.04], "weight": [0.0, 1.0]}
+    )
+    runs = validation_requests(sc, sample, 5, seed=3)
+    assert [list(k) for _, k in runs] == [[0], [1], [2], [3], [4]]
+    for each, _ in runs:
+        assert each.params.entries.per_week == 4.0
+        assert {r["friends"]["rough"] for r in each.params.transitions.values()} == {0.04}
+    sample["weight"] = [0.5, 0.5]
+    drawn = {each.params.entries.per_week for each, _ in validation_requests(sc, sample, 32, 3)}
+    assert drawn == {1.5, 4.0}
+    (alone,) = validation_requests(sc, None, 5, seed=3)
+    assert alone[0] is sc and list(alone[1]) == [0, 1, 2, 3, 4]
+
+
+def test_command_with_a_posterior_records_it_and_refuses_a_foreign_column(tmp_path, capsys):
+    """``--posterior``: the manifest names the sample; a column that is no key of the
+    scenario stops with the file and the column, exit 2, nothing written."""
+    sample = tmp_path / "posterior.csv"
+    pd.DataFrame({"entries.per_week": [2.0, 3.0], "weight": [0.5, 0.5]}).to_csv(sample)
+    out = tmp_path / "val"
+    args = ["validation", "randers_calibrated", "-n", "2", "--years", "1", "-q"]
+    assert main([*args, "--posterior", str(sample), "--out", str(out)]) == 0
+    assert "parameters drawn from" in capsys.readouterr().out
+    assert json.loads((out / "manifest.json").read_text())["posterior"] == str(sample)
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"entries.per_weak": [2.0]}).to_csv(bad)
+    out2 = tmp_path / "val2"
+    assert main([*args, "--posterior", str(bad), "--out", str(out2)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "entries.per_weak" in err and "Traceback" not in err
+    assert not out2.exists()

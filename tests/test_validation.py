@@ -203,6 +203,33 @@ def test_sources_kept_and_overrides_keep_them():
     assert sc2.hash != sc.hash
 
 
+def test_a_mapping_replaces_a_parameter_leaf_and_leaf_keys_update_it(tmp_path):
+    """``exit.episodic`` fitted as one number may become a mapping by situation.
+
+    In a child file and in an override, a mapping of other keys replaces the parent's
+    ``{value, source, dist}`` leaf whole (before, its keys merged into the leaf and the
+    scenario was refused, or an override crashed on the leaf's dist); a mapping of some
+    of a leaf's own keys still updates the leaf.
+    """
+    parent = sim.load_scenario("denmark_calibrated")
+    assert "kinds.exit.episodic" in parent.provenance  # a leaf with its source and dist
+    by_situation = {"shelter": 6.0, "rough": 1.5}
+    sc = parent.with_overrides({"kinds.exit.episodic": by_situation})
+    assert sc.params.kinds.exit["episodic"] == by_situation
+    assert "kinds.exit.episodic" not in sc.provenance
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        "extends: " + str(parent.file) + "\nname: child\n"
+        "kinds: {exit: {episodic: {shelter: 6.0, rough: 1.5}}}\n"
+        "entries: {per_week: {source: 'a check', low: 100, high: 300}}\n"
+    )
+    sc = sim.load_scenario(child)
+    assert sc.params.kinds.exit["episodic"] == by_situation
+    kept = sc.provenance["entries.per_week"]
+    assert kept.source == "a check" and (kept.low, kept.high) == (100, 300)
+    assert sc.params.entries.per_week == parent.params.entries.per_week
+
+
 def test_every_baseline_parameter_cites_a_source():
     """Every numeric leaf of the Randers baseline is written {value, source}."""
     import yaml

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 import pandas as pd
@@ -21,17 +20,15 @@ from sim.commands.engine_options import (
 from sim.distributions import METHODS
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
 from sim.plots.psa import ce_plane, ceac_plot, evpi_plot
+from sim.posterior_sample import read_posterior_sample
 from sim.psa import NOISE, curves, incremental, run_psa, summary_table, wtp_grid
 from sim.results_io import finish, manifest, write_csv, write_json
 from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import titles_of
 from sim.scenario.loader import load_scenario
-from sim.userfiles import read_text
 
 #: Most parameter draws of one analysis.
 MAX_DRAWS = 1_000_000
-#: Largest posterior table read (bytes).
-POSTERIOR_MAX_BYTES = 256 * 1024 * 1024
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -115,7 +112,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(s) for s in args.scenarios]
-    posterior = _read_posterior(args.posterior) if args.posterior else None
+    posterior = read_posterior_sample(args.posterior) if args.posterior else None
     wtp = wtp_grid(args.wtp_max)
     if args.population is not None and args.population <= 0:
         raise ScenarioError("--population must be positive")
@@ -216,24 +213,6 @@ def _run_and_write(
         "ce_plane, ceac, evpi .png; manifest.json)"
     )
     return 0
-
-
-def _read_posterior(path: Path) -> pd.DataFrame:
-    text = read_text(path, max_bytes=POSTERIOR_MAX_BYTES)
-    try:
-        frame = pd.read_csv(io.StringIO(text))
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ScenarioError(f"not a readable CSV table: {exc}", file=str(path)) from None
-    cols = [c for c in frame.columns if "." in c]
-    if not cols or frame.empty:
-        raise ScenarioError(
-            "expected rows and columns named by dotted key paths (as "
-            "'homesim calibrate --method abc' writes)",
-            file=str(path),
-        )
-    if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in cols):
-        raise ScenarioError("expected numbers in every parameter column", file=str(path))
-    return frame
 
 
 def format_summary(table: pd.DataFrame, cur: pd.DataFrame, names: list[str]) -> str:

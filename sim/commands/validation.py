@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
+
 from sim.batch.engine import Engine
 from sim.batch.frames import replication_frames
 from sim.batch.shutdown import orderly
@@ -17,10 +19,17 @@ from sim.commands.engine_options import (
     show_progress,
 )
 from sim.folders import check_out_path, claim_folder, out_argument, plan_of
+from sim.posterior_sample import read_posterior_sample
 from sim.results_io import finish, manifest, write_csv, write_json, write_text
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
-from sim.validation import figures_for, load_published, markdown_table, validation_table
+from sim.validation import (
+    figures_for,
+    load_published,
+    markdown_table,
+    validation_requests,
+    validation_table,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Run SCENARIO --replications times and set every published figure "
         "for its area (setting.municipality, or --area) beside the model's mean and "
         "90%% interval of the runs, with a verdict (inside the range, or off by X%%). "
-        "Writes DIR/validation.csv, DIR/validation.md and DIR/manifest.json; "
+        "With --posterior FILE each run draws its parameters from a calibration's "
+        "posterior sample. Writes DIR/validation.csv, DIR/validation.md and DIR/manifest.json; "
         "finished runs are kept in DIR/runs/, so a stopped command resumes.",
     )
     p.add_argument("scenario", metavar="SCENARIO.yaml")
@@ -55,6 +65,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="results folder (default results/validation_<scenario name>)",
     )
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="draw each run's parameters from a calibration's posterior.csv (the posterior "
+        "predictive; rows in proportion to their weight); default: the scenario's values",
+    )
     add_engine_options(p)
     p.set_defaults(func=orderly(run))
 
@@ -73,16 +91,25 @@ def run(args: argparse.Namespace) -> int:
     out = check_out_path(
         Path("results") / f"validation_{sc.name}" if args.out is None else args.out
     )
+    sample = None if args.posterior is None else read_posterior_sample(args.posterior)
+    file = None if args.posterior is None else str(args.posterior)
+    requests = [
+        (each, k, args.seed, args.years)
+        for each, k in validation_requests(sc, sample, args.replications, args.seed, file)
+    ]
     workers = engine_workers(args, [sc], args.replications, args.years)
-    plan = plan_of(sc.hash, repr(chosen), result_options(args, "scenario", "out"))
+    plan = plan_of(
+        sc.hash,
+        repr(chosen),
+        None if sample is None else sample.to_json(),
+        result_options(args, "scenario", "out", "posterior"),
+    )
     with claim_folder(out, "validation", plan, args.force):
         with Engine(workers, args.scheduler, cache=out / "runs") as engine:
-            (frame,) = replication_frames(
-                [(sc, range(args.replications), args.seed, args.years)],
-                engine,
-                progress=show_progress(args),
-                desc="validation runs",
+            frames = replication_frames(
+                requests, engine, progress=show_progress(args), desc="validation runs"
             )
+        frame = pd.concat(frames, ignore_index=True)
         table = validation_table(chosen, frame, sc.params.setting.start_year)
         text = markdown_table(table)
         write_csv(out / "validation.csv", table)
@@ -98,15 +125,21 @@ def run(args: argparse.Namespace) -> int:
                         "derivation": "SeedSequence(root, spawn_key=(replication,))",
                     },
                     command=command_line(),
-                    extra={"kind": "validation", "plan": plan, "area": area},
+                    extra={
+                        "kind": "validation",
+                        "plan": plan,
+                        "area": area,
+                        "posterior": None if args.posterior is None else str(args.posterior),
+                    },
                 )
             ),
         )
     print(text)
     inside = int(table["verdict"].str.startswith("inside").sum())
     compared = int((table["runs"] > 0).sum())
+    drawn = "" if args.posterior is None else f", parameters drawn from {args.posterior}"
     print(
-        f"\n{sc.name} ({area}, {args.replications} runs, seed {args.seed}): {inside} of "
+        f"\n{sc.name} ({area}, {args.replications} runs{drawn}, seed {args.seed}): {inside} of "
         f"{compared} figures met; wrote {out}/ (validation.csv, validation.md, manifest.json)"
     )
     return 0

@@ -122,16 +122,25 @@ def deep_merge(base: dict, override: Mapping) -> dict:
     """Merge ``override`` into a copy of ``base``; mappings merge, anything else replaces.
 
     A parameter leaf (``{value: ..., source: ...}``) is replaced as a whole unless the
-    override gives a bare value, which then keeps the base's source.
+    override gives a bare value, which then keeps the base's source, or some of a
+    leaf's keys (``{dist: ...}``), which update it. A mapping of other keys replaces a
+    leaf: ``exit: {episodic: {shelter: 5.0}}`` over ``episodic: {value: 1.4, ...}``.
     """
     out = unshared_copy(base)
     for key, value in override.items():
         old = out.get(key)
-        if isinstance(old, dict) and isinstance(value, dict) and not _is_param_leaf(value):
+        if _merges(old, value):
             out[key] = deep_merge(old, value)
         else:
             out[key] = unshared_copy(value)
     return out
+
+
+def _merges(old: Any, value: Any) -> bool:
+    """True when override ``value`` merges into ``old`` instead of replacing it."""
+    if not (isinstance(old, dict) and isinstance(value, dict)) or _is_param_leaf(value):
+        return False
+    return not _is_param_leaf(old) or bool(set(value) & PARAM_KEYS)
 
 
 def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
@@ -763,7 +772,8 @@ def set_path(raw: dict, dotted: str, value: Any, file: str | None = None) -> Non
 
 
 def _set_leaf(node: dict, last: str, value: Any) -> None:
-    if _is_param_leaf(node.get(last)) and not _is_param_leaf(value):
+    """Set ``node[last]``; a bare value keeps a parameter leaf's source, a mapping replaces it."""
+    if _is_param_leaf(node.get(last)) and not isinstance(value, Mapping):
         node[last] = {**node[last], "value": value}
     else:
         node[last] = value
