@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
     out = check_out_path(
         Path("results") / f"validation_{sc.name}" if args.out is None else args.out
     )
-    sample = None if args.posterior is None else read_posterior_sample(args.posterior)
     file = None if args.posterior is None else str(args.posterior)
+    sample = None if file is None else read_posterior_sample(args.posterior)
     requests = [
         (each, k, args.seed, args.years)
         for each, k in validation_requests(sc, sample, args.replications, args.seed, file)
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
                         "kind": "validation",
                         "plan": plan,
                         "area": area,
-                        "posterior": None if args.posterior is None else str(args.posterior),
+                        "posterior": file,
                     },
                 )
             ),
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     print(text)
     inside = int(table["verdict"].str.startswith("inside").sum())
     compared = int((table["runs"] > 0).sum())
-    drawn = "" if args.posterior is None else f", parameters drawn from {args.posterior}"
+    drawn = "" if file is None else f", parameters drawn from {file}"
     print(
         f"\n{sc.name} ({area}, {args.replications} runs{drawn}, seed {args.seed}): {inside} of "
         f"{compared} figures met; wrote {out}/ (validation.csv, validation.md, manifest.json)"
