@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from sim.citizens import NO_WEEK
+from sim.pcg import next_double
 from sim.situations import DAYS_PER_WEEK, LEFT, N_AGE, N_NEEDS, N_SIT, WEEKS_PER_YEAR
 
 
@@ -306,42 +307,46 @@ def draw_rows(
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def draw_everyone(
-    rng, code, situation, special, m_house, m_loss, leave_t, rows_t, p_house_t, p_loss_t,
-    to_housed, to_homeless,
+    words, order, code, situation, special, m_house, m_loss, leave_t, rows_t, p_house_t,
+    p_loss_t, to_housed, to_homeless,
 ):  # fmt: skip
     """``draw_rows`` for every citizen over the whole week, drawing as it goes.
 
-    One uniform per citizen from ``rng``, in index order, as ``draw_rows`` takes them
-    (the same draws and moves, to the last bit), without the arrays of every citizen's
-    uniform and index, the week's largest allocations, whose first touch cost more than
-    the draws. The citizens between two special ones are drawn in a loop that only
-    compares a uniform with the row's chance; the movers' destinations follow in a
-    second pass. Returns (the movers, their destinations, their weekly chance of
-    leaving).
+    One uniform per citizen from the generator whose state is ``words``/``order``
+    (``sim.pcg.LiveState``; drawn inline, the same numbers as its ``random()``), in
+    index order, as ``draw_rows`` takes them (the same draws and moves, to the last
+    bit), without the arrays of every citizen's uniform and index, the week's largest
+    allocations, whose first touch cost more than the draws. The citizens between two
+    special ones are drawn in a loop that only compares a uniform with the row's
+    chance; the movers' destinations follow in a second pass. Returns (the movers,
+    their destinations, their weekly chance of leaving).
     """
     n = code.size
     pos = np.empty(n, np.intp)  # only the movers' part is ever written (and touched)
     xs = np.empty(n, np.float64)
     leave = np.empty(n, np.float64)
     which = np.empty(n, np.intp)  # position in ``special``, or -1
+    lo, hi = words[order[0]], words[order[1]]
+    inc_lo, inc_hi = words[order[2]], words[order[3]]
     k = 0
     i = 0
     for p in range(special.size + 1):
         end = special[p] if p < special.size else n
         while i < end:  # citizens with the table's chances
-            x = rng.random()
+            x, lo, hi = next_double(lo, hi, inc_lo, inc_hi)
             q = leave_t[code[i]]
             if x < q:
                 pos[k], xs[k], leave[k], which[k] = i, x, q, -1
                 k += 1
             i += 1
         if p < special.size:
-            x = rng.random()
+            x, lo, hi = next_double(lo, hi, inc_lo, inc_hi)
             q = _scaled_chance(code[i], p, m_house, m_loss, leave_t, p_house_t, p_loss_t)
             if x < q:
                 pos[k], xs[k], leave[k], which[k] = i, x, q, p
                 k += 1
             i += 1
+    words[order[0]], words[order[1]] = lo, hi
     dest = np.empty(k, np.int8)
     for j in range(k):
         i = pos[j]

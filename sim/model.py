@@ -38,6 +38,7 @@ from sim.kernels import age_up, apply_moves, duration_parts, duration_table, reb
 from sim.kinds import kind_outputs
 from sim.nights import OFFSETS, NightEvents, move_offsets
 from sim.outcomes import Recorder, summary
+from sim.pcg import LiveState
 from sim.places import ASSIGNED, PLACE_SITUATION, QUEUE_NAMES, Allocator, PlaceRules
 from sim.policies import PolicySet
 from sim.policies.team_rules import effect_multipliers
@@ -130,6 +131,7 @@ class HomelessnessModel(mesa.Model):
             scenario = load_scenario(scenario)
         self.streams = make_streams(rng)
         self.compiled_streams = compiled_streams(self.streams)  # the same, for numba
+        self.moves_state = LiveState(self.streams["moves"])  # drawn inline (sim.pcg)
         super().__init__(rng=self.streams["mesa"])
         self.loaded = scenario
         self.phases = dict(scenario.phases)
@@ -430,12 +432,15 @@ class HomelessnessModel(mesa.Model):
             special, m_house, m_loss = self._special
             t, none = self.tables, np.zeros(0)
             steps, system, ready = staircase_rule(self.policies.staircase)
+            moves = self.moves_state
+            moves.pull()
             movers, dest, offsets = draw_week(
-                self.compiled_streams, a.code, a.situation, special,
+                self.compiled_streams, moves.words, moves.order, a.code, a.situation, special,
                 none if m_house is None else m_house, none if m_loss is None else m_loss,
                 t.leave, t.rows, t.p_house, t.p_loss, t.to_housed, t.to_homeless,
                 steps, a.since, a.needs, self.week, system, ready,
             )  # fmt: skip
+            moves.push()
         else:
             u = self.streams["moves"].random(a.n)
             movers, dest, leave = self._draw(np.arange(a.n), u, None)

@@ -55,18 +55,18 @@ def make_streams(
     return out
 
 
-#: The streams the compiled loops draw from, in the order of :func:`compiled_streams`.
-COMPILED_STREAMS: tuple[str, ...] = ("nights", "places", "support", "moves")
-NIGHTS, PLACES, SUPPORT, MOVES = range(len(COMPILED_STREAMS))
+#: The streams the compiled loops draw from, in the order of :func:`compiled_streams`
+#: (the moves stream is drawn inline, through ``sim.pcg.LiveState``).
+COMPILED_STREAMS: tuple[str, ...] = ("nights", "places", "support")
+NIGHTS, PLACES, SUPPORT = range(len(COMPILED_STREAMS))
 
 
 @njit(cache=True)
-def _listed(nights, places, support, moves):
+def _listed(nights, places, support):
     out = List()
     out.append(nights)
     out.append(places)
     out.append(support)
-    out.append(moves)
     return out
 
 

@@ -32,7 +32,7 @@ from sim.citizens import NO_WEEK
 from sim.kernels import apply_moves, draw_everyone, draw_rows, night_offsets
 from sim.places import PLACE_SITUATION
 from sim.situations import DAYS_PER_WEEK, HOMELESS_MASK, HOUSED_MASK, LEFT, N_SIT, Situation
-from sim.streams import MOVES, NIGHTS, PLACES
+from sim.streams import NIGHTS, PLACES
 
 OWN, ALTERNATIVE, ROUGH = int(Situation.OWN), int(Situation.ALTERNATIVE), int(Situation.ROUGH)
 SHELTER, STARTER = int(Situation.SHELTER), int(Situation.STARTER)
@@ -155,21 +155,23 @@ def _steps(pos, dest, q, movers, situation, since, needs, week, service_system, 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def draw_week(
-    streams, code, situation, special, m_house, m_loss, leave_t, rows_t, p_house_t, p_loss_t,
-    to_housed, to_homeless, steps, since, needs, week, service_system, readiness,
+    streams, moves, order, code, situation, special, m_house, m_loss, leave_t, rows_t,
+    p_house_t, p_loss_t, to_housed, to_homeless, steps, since, needs, week, service_system,
+    readiness,
 ):  # fmt: skip
     """The week's first draws for everyone, as ``HomelessnessModel._week_moves`` makes them.
 
     One uniform per citizen from the moves stream decides who leaves within the week and
     where to (``draw_everyone``), then one uniform per mover from the nights stream gives the
     night of the move (``night_offsets``); ``streams`` is the model's
-    ``compiled_streams``. With ``steps`` the staircase's steps apply to the drawn moves
-    first (``_steps``; ``week`` is the week lived). Returns (movers, destinations,
-    offsets 1-7).
+    ``compiled_streams``, ``moves``/``order`` the words and order of its moves stream's
+    ``sim.pcg.LiveState``. With ``steps`` the staircase's steps apply to the drawn
+    moves first (``_steps``; ``week`` is the week lived). Returns (movers,
+    destinations, offsets 1-7).
     """
-    moves, nights = streams[MOVES], streams[NIGHTS]
+    nights = streams[NIGHTS]
     movers, dest, q = draw_everyone(
-        moves, code, situation, special, m_house, m_loss, leave_t, rows_t, p_house_t,
+        moves, order, code, situation, special, m_house, m_loss, leave_t, rows_t, p_house_t,
         p_loss_t, to_housed, to_homeless,
     )  # fmt: skip
     if steps:
