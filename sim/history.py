@@ -4,8 +4,10 @@ A *stay* is an unbroken run of nights of one citizen in one situation, ``[start,
 in nights counted from night 0 (the first night of the run); ``end`` is the first night
 elsewhere, so the stay holds ``end - start`` nights. A stay still open at the horizon
 ends at the horizon and is *right-censored*. A stay of the initial population may start
-before night 0 (from the time the initial situation was drawn to have begun); nothing
-earlier is known about those citizens (*left-censoring*).
+before night 0 (from the time the initial situation was drawn to have begun). Of the
+time before it only the start of a homeless citizen's spell is known (``spell_from``,
+where a run over every homeless situation begins); nothing else earlier is known about
+those citizens (*left-censoring*).
 
 The measures of shelter use (``sim.shelter_use``) and the data's own terms
 (``sim.data_terms``) read a :class:`History`, built from a model
@@ -23,13 +25,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.situations import DAYS_PER_WEEK, LEFT, N_SIT, SITUATIONS, WEEKS_PER_YEAR, Situation
+from sim.situations import (
+    DAYS_PER_WEEK,
+    HOMELESS_MASK,
+    LEFT,
+    N_SIT,
+    SITUATIONS,
+    WEEKS_PER_YEAR,
+    Situation,
+)
 
 #: Nights in each month of a common year, January to December.
 MONTH_NIGHTS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 #: A model year under the weekly engine: 52 weeks.
 YEAR_NIGHTS = WEEKS_PER_YEAR * DAYS_PER_WEEK
 STAY_COLUMNS = ("citizen", "situation", "start", "end")
+#: ``History.fields`` key: night the homeless spell of a week-0 citizen began (0 for
+#: the rest). A run over every homeless situation that holds night 0 starts there, not
+#: at the start of the citizen's first stay: the spell is known to be older.
+SPELL_FROM = "spell_from"
 
 
 @dataclass(frozen=True)
@@ -216,6 +230,10 @@ class History:
             )
         )
         cit, sit, start, end = _longest_per_start(cit, sit, start, end)
+        spell = np.zeros(a.n, dtype=np.int64)
+        known = model.population.initial_spell_nights
+        spell[: known.size] = known
+        fields[SPELL_FROM] = spell
         init = model.params.initial
         fields["before"] = use_before(cit, sit, start, a.n, init.former_users, init.recent_users)
         return cls.from_arrays(
@@ -325,9 +343,14 @@ class History:
         last = idx[np.append(heads[1:] - 1, idx.size - 1)]
         nxt = np.minimum(last + 1, cit.size - 1)
         has_next = (last + 1 < cit.size) & (cit[nxt] == cit[last])
+        begin = start[first]
+        spell = self.fields.get(SPELL_FROM)
+        if spell is not None and mask[HOMELESS_MASK].all():  # the spell before night 0
+            early = begin <= 0
+            begin[early] = np.minimum(begin[early], spell[cit[first][early]])
         return Runs(
             cit[first],
-            start[first],
+            begin,
             end[last],
             np.where(has_next, sit[nxt], -1).astype(np.int64),
             end[last] >= self.horizon,

@@ -205,7 +205,7 @@ class HomelessnessModel(mesa.Model):
         idx = self.population.populate()
         a = self.citizens
         self.recode(idx)
-        a.since_night[idx] = a.since[idx] * DAYS_PER_WEEK
+        self.population.date_stays(idx)
         self.occupancy += np.bincount(a.situation[idx], minlength=N_SIT)
         self.cells += np.bincount(self.cell_of(idx), minlength=self.cells.size)
         self.recorder.mark_year(a, idx, 0)

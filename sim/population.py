@@ -18,9 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.nights import nightly_hazard
 from sim.situations import (
     AGE_BANDS,
     AGE_THRESHOLDS_YEARS,
+    DAYS_PER_WEEK,
     HOMELESS_MASK,
     NEEDS,
     SITUATIONS,
@@ -107,6 +109,8 @@ class Population:
         self.model = model
         self.birthdays = Birthdays(model.weeks)
         self.arrivals: Arrivals | None = None
+        #: Night the homeless spell of each week-0 citizen began (0: not homeless then).
+        self.initial_spell_nights = np.zeros(0, dtype=np.int64)
 
     def _new(
         self,
@@ -144,12 +148,41 @@ class Population:
                 mean = max(sc.initial.spell_weeks_mean, 1.0)
                 already = rng.geometric(1.0 / mean, size=n) - 1 if mean > 1 else np.zeros(n)
                 a.spell_start[idx] = -already.astype(np.int32)
-                a.since[idx] = a.spell_start[idx]
                 a.spells[idx] = 1
         a.kind[:] = model.tables.kinds.draw(
             model.streams["kinds"], a.needs, a.band, HOMELESS_MASK[a.situation]
         )
         return np.arange(a.n)
+
+    def date_stays(self, idx: np.ndarray) -> None:
+        """When the current stays of the week-0 population began (``since``, ``since_night``).
+
+        A homeless citizen's stay in the situation it holds at night 0 is part of its
+        homeless spell (begun ``-spell_start`` weeks before), but need not be as old: it is
+        drawn as a stay of its row in the steady state would be. With the row's weekly
+        chance of leaving ``q`` (``MoveTables.leave``: the kind's, without duration
+        dependence), a stay ends on a night with chance ``h = 1 - (1 - q) ** (1 / 7)``,
+        and the nights a stay in progress has lasted are geometric,
+        ``P(age >= n) = (1 - h) ** n`` (the backward recurrence time of a memoryless
+        stay), cut at the spell's age. Were every stay as old as its spell, the stays
+        ending in the first year would run long (132 nights per stay against 67 in the
+        years after, in ``denmark_calibrated``). The spell's start is kept for the
+        measures of long homelessness (``initial_spell_nights``). Stream ``init``, drawn
+        after everything else from it. Codes (``recode``) must be set.
+        """
+        model = self.model
+        a = model.citizens
+        spell = np.zeros(a.n, dtype=np.int64)
+        home = idx[HOMELESS_MASK[a.situation[idx]]]
+        spell[home] = -a.spell_start[home].astype(np.int64) * DAYS_PER_WEEK
+        self.initial_spell_nights = -spell  # night each one's spell began (0: none)
+        h = nightly_hazard(model.tables.leave[a.code[home]])
+        age = spell[home]
+        ends = h > 0
+        drawn = model.streams["init"].geometric(h[ends]) - 1
+        age[ends] = np.minimum(drawn, age[ends])
+        a.since_night[home] = -age
+        a.since[home] = -((age + DAYS_PER_WEEK - 1) // DAYS_PER_WEEK)  # the week it began
 
     def plan_arrivals(self, phases: Mapping[int, object]) -> None:
         """Draw every entrant of the horizon (after the week-0 population is placed).

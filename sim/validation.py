@@ -15,8 +15,8 @@ A figure names a model outcome as a calibration target does (:mod:`sim.calibrati
 ``measure`` + ``year`` is the run summary's column ``<measure>_<year>``, ``column`` a
 column without a year (the typology shares), and ``divide_by`` makes a per-run ratio.
 ``year: all`` takes, in each run, the mean over every year the run gives but its first
-(a warm-up: stays ending in the first year began before the run, at the starts the
-initial population was drawn with, so that year's nights per stay run high). The model's
+(a warm-up: the week-0 population is drawn, not grown, and its stays' ages are those of
+a steady state of each row only; ``Population.date_stays``). The model's
 figure is the mean over N replications and the 5% and 95% quantiles over them (a 90%
 interval of the runs: the model's randomness, not parameter uncertainty).
 

@@ -14,7 +14,7 @@ from scipy import stats
 
 import sim
 from sim.nights import NightEvents, chance_within, move_offsets, nightly_hazard
-from sim.situations import SITUATIONS
+from sim.situations import HOMELESS, SITUATIONS
 from tests.conftest import chain_scenario
 
 SHELTER = SITUATIONS.index("shelter")
@@ -169,3 +169,67 @@ def test_a_night_shelter_row_adding_up_to_one_gives_one_night_stays():
     h = float(nightly_hazard(0.85))
     share = model.recorder.nights[:, ns].sum() / model.recorder.nights.sum()
     assert share == pytest.approx(h / (1 + h), abs=0.005)
+
+
+def initial_shelter(q: float, spell_weeks: float, n: int, seed: int, per_week: float = 0.0):
+    """``n`` citizens in an unlimited shelter at week 0, homeless ``spell_weeks`` weeks on
+    average, who leave it for a home with weekly chance ``q``; ``per_week`` entrants
+    come to the shelter (``n q``: the steady state). One year."""
+    raw = chain_scenario({"shelter": n}, {"shelter": {"own": q}}, years=1)
+    raw["initial"]["spell_weeks_mean"] = spell_weeks
+    if per_week:
+        raw["entries"] = {
+            "per_week": per_week,
+            "routes": {"all": {"share": 1.0, "to": {"shelter": 1.0}}},
+        }
+    return sim.HomelessnessModel(raw, rng=seed)
+
+
+def test_initial_stays_are_as_old_as_a_steady_state_stay():
+    """The week-0 stays' ages in nights against the geometric ``P(age = n) = h (1 - h)^n``
+    (the backward recurrence time of a memoryless stay with nightly hazard ``h``), with
+    the spell 50 times longer so that the cut at the spell's age is rare; chi-square
+    p-value above 1e-4 at a fixed seed. ``since`` is the week the stay began and the
+    homeless spell began no later."""
+    q = 0.1
+    model = initial_shelter(q, spell_weeks=500.0, n=20_000, seed=3)
+    a = model.citizens
+    age = -a.since_night[: a.n].astype(np.int64)
+    assert (age >= 0).all()
+    np.testing.assert_array_equal(a.since[: a.n], np.floor_divide(-age, 7))
+    assert (a.spell_start[: a.n].astype(np.int64) * 7 <= -age).all()
+    h = float(nightly_hazard(q))
+    k = np.arange(0, 120)
+    p = np.append(h * (1 - h) ** k, (1 - h) ** 120)
+    seen = np.append(np.bincount(np.minimum(age, 120), minlength=121)[:120], (age >= 120).sum())
+    expected = p * age.size
+    assert (expected >= 5).all()  # every bin large enough for the chi-square
+    assert stats.chisquare(seen, expected).pvalue > 1e-4
+
+
+def test_stays_ending_in_the_first_year_are_not_longer_than_any_other():
+    """In the steady state of memoryless stays (5,000 in shelter, 500 entrants a week,
+    weekly chance 0.1 of leaving), the stays ending in a year have the completed stay's
+    length, mean ``1 / h`` nights (about 67), in the first year as later: the week-0
+    stays, though part of spells of 500 weeks on average, are no exception (were they
+    as old as their spells, the mean would be in the hundreds). About 26,000 stays end
+    in the year; the mean's standard error is about 0.4 night, and we allow 3 nights.
+    The stays' homeless spell is the older one: the run over every homeless situation
+    starts at the spell, the shelter stay later."""
+    q = 0.1
+    model = initial_shelter(q, spell_weeks=500.0, n=5_000, seed=4, per_week=500.0)
+    a = model.citizens
+    stay_from = a.since_night[: a.n].astype(np.int64)
+    spell_from = a.spell_start[: a.n].astype(np.int64) * 7
+    model.run()
+    mean = model.summary()["shelter_nights_per_stay_mean_2015"]
+    assert mean == pytest.approx(1 / float(nightly_hazard(q)), abs=3.0)
+    history = model.history()
+    stays = history.runs(["shelter"])
+    spells = history.runs(HOMELESS)
+    assert stays.size == spells.size > 30_000  # one stay each: shelter, then a home
+    initial = stays.citizen < stay_from.size
+    np.testing.assert_array_equal(stays.start[initial], stay_from[stays.citizen[initial]])
+    np.testing.assert_array_equal(spells.start[initial], spell_from[spells.citizen[initial]])
+    np.testing.assert_array_equal(spells.start[~initial], stays.start[~initial])
+    assert (spells.start[initial] < stays.start[initial]).mean() > 0.9
