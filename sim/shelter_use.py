@@ -27,6 +27,8 @@ SHELTER = frozenset({Situation.SHELTER})
 NIGHT_SHELTER = frozenset({Situation.NIGHT_SHELTER})
 #: "Homeless more than two years" (shelter nights of long-homeless people), in nights.
 LONG_HOMELESS_NIGHTS = 730
+#: A long stay in the §110 statistics' table of stay lengths: more than 120 nights.
+LONG_STAY_NIGHTS = 120
 #: Default look-back of "first-time users": no shelter night in the previous N years.
 FIRST_TIME_YEARS = 2
 #: Follow-up of "no sign of homelessness" after leaving shelter, in nights.
@@ -170,6 +172,9 @@ class ShelterUse:
             ),
             "stays_up_to_7_nights_share": _share(
                 np.bincount(year[length <= 7], minlength=self.years.size), n
+            ),
+            "stays_over_120_nights_share": _share(
+                np.bincount(year[length > LONG_STAY_NIGHTS], minlength=self.years.size), n
             ),
         }
 
@@ -501,6 +506,7 @@ def yearly_measures(
         "shelter_nights_per_stay_median": lengths["nights_per_stay_median"],
         "shelter_one_night_stays_share": lengths["one_night_stays_share"],
         "shelter_stays_up_to_7_nights_share": lengths["stays_up_to_7_nights_share"],
+        "shelter_stays_over_120_nights_share": lengths["stays_over_120_nights_share"],
         "shelter_all_year_share": use.all_year_share(),
         "shelter_nights_long_homeless_share": use.long_homeless_share(),
         "shelter_first_time_users": use.first_time_users(),

@@ -69,6 +69,7 @@ def test_shipped_figures_name_outcomes_the_model_gives():
         "pit_shelter",
         "pit_friends",
         "shelter_stays",
+        "shelter_nights_per_user",
     }
 
 

@@ -70,6 +70,7 @@ def test_nights_per_stay_counts_completed_stays_by_their_last_night():
     assert row["nights_per_stay_median"] == pytest.approx(5.5)
     assert row["one_night_stays_share"] == pytest.approx(0.5)
     assert row["stays_up_to_7_nights_share"] == pytest.approx(0.5)
+    assert row["stays_over_120_nights_share"] == pytest.approx(0.25)  # the 150-night stay
     assert lengths.loc[2016, "stays_ended"] == 0
     assert math.isnan(lengths.loc[2016, "nights_per_stay_mean"])
 
