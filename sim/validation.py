@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibration import Target
 from sim.posterior_sample import draw_rows, parameter_columns
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import LoadedScenario, has_key
@@ -317,13 +318,51 @@ def validation_requests(
     ]
 
 
+def fitted_mark(figure: Figure, targets: Sequence[Target]) -> str:
+    """Whether a fit saw this figure: ``yes``, ``in YEAR, ...`` or ``no``.
+
+    ``yes``: a target names the same outcome (measure or column, year and divisor).
+    For a ``year: all`` figure, targets of its measure in some years give ``in`` those
+    years. ``no``: no target names it, so the figure checks the model out of sample.
+    """
+    divisor = figure.divide_by
+
+    def same_divisor(t: Target, year: int | None) -> bool:
+        if divisor is None or t.divide_by is None:
+            return divisor is None and t.divide_by is None
+        return t.divide_by == (divisor if year is None else f"{divisor}_{year}")
+
+    if figure.by_column:
+        hit = any(t.column == figure.base and same_divisor(t, None) for t in targets)
+        return "yes" if hit else "no"
+    if figure.year == "all":
+        years = sorted(
+            {
+                t.year
+                for t in targets
+                if t.year is not None
+                and t.column == f"{figure.base}_{t.year}"
+                and same_divisor(t, t.year)
+            }
+        )
+        return "in " + ", ".join(map(str, years)) if years else "no"
+    year = figure.year
+    hit = any(t.column == f"{figure.base}_{year}" and same_divisor(t, year) for t in targets)
+    return "yes" if hit else "no"
+
+
 def validation_table(
-    figures: Sequence[Figure], frame: pd.DataFrame, start_year: int
+    figures: Sequence[Figure],
+    frame: pd.DataFrame,
+    start_year: int,
+    targets: Sequence[Target] | None = None,
 ) -> pd.DataFrame:
     """One row per figure: published, model mean and 90% interval, verdict, source.
 
     ``frame`` holds one summary row per replication (as :func:`sim.simulate.simulate`
-    gives, with the count by situation) of a run that starts in ``start_year``.
+    gives, with the count by situation) of a run that starts in ``start_year``. With
+    the ``targets`` the scenario was fitted to, a column ``fitted`` says which figures
+    the fit saw (:func:`fitted_mark`); the others are checks out of sample.
     """
     rows = []
     for f in figures:
@@ -338,6 +377,8 @@ def validation_table(
             "published_high": f.high,
             "source": f.source,
         }
+        if targets is not None:
+            row["fitted"] = fitted_mark(f, targets)
         if x is None or not np.isfinite(x).any():
             row.update(
                 model_mean=math.nan,
@@ -361,10 +402,17 @@ def validation_table(
 
 
 def markdown_table(table: pd.DataFrame) -> str:
-    """The table as Markdown: figure, year, published, model mean [90%], verdict."""
+    """The table as Markdown, one row per figure.
+
+    Columns: figure, year, published, model mean [90%], verdict, ``fitted`` where the
+    table has it, and the source.
+    """
+    fitted = "fitted" in table
     lines = [
-        "| figure | year | published | model: mean [90% of runs] | verdict | source |",
-        "|---|---|---|---|---|---|",
+        "| figure | year | published | model: mean [90% of runs] | verdict |"
+        + (" fitted |" if fitted else "")
+        + " source |",
+        "|---|---|---|---|---|" + ("---|" if fitted else "") + "---|",
     ]
     for r in table.itertuples():
         model = (
@@ -372,7 +420,19 @@ def markdown_table(table: pd.DataFrame) -> str:
             if r.runs == 0
             else f"{_fmt(r.model_mean)} [{_fmt(r.model_low)}, {_fmt(r.model_high)}]"
         )
+        mark = f" {r.fitted} |" if fitted else ""
         lines.append(
-            f"| {r.figure} | {r.year} | {r.published} | {model} | {r.verdict} | {r.source} |"
+            f"| {r.figure} | {r.year} | {r.published} | {model} | {r.verdict} |{mark} {r.source} |"
         )
     return "\n".join(lines)
+
+
+def met_in_words(table: pd.DataFrame) -> str:
+    """How many figures the model meets, and of those no fit saw, how many."""
+    met = table["verdict"].str.startswith("inside")
+    compared = table["runs"] > 0
+    text = f"{int(met.sum())} of {int(compared.sum())} figures met"
+    if "fitted" in table:
+        unseen = compared & (table["fitted"] == "no")
+        text += f" ({int((met & unseen).sum())} of the {int(unseen.sum())} that no fit saw)"
+    return text

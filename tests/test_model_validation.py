@@ -230,3 +230,75 @@ def test_command_with_a_posterior_records_it_and_refuses_a_foreign_column(tmp_pa
     err = capsys.readouterr().err
     assert str(bad) in err and "entries.per_weak" in err and "Traceback" not in err
     assert not out2.exists()
+
+
+def _column_figure(column: str) -> dict:
+    """A figure that names a column without a year (as the typology's shares do)."""
+    item = {
+        k: v for k, v in _figure(value=0.1, unit="share").items() if k not in ("measure", "year")
+    }
+    return {**item, "column": column}
+
+
+def test_fitted_marks_the_figures_a_fit_saw():
+    """A target of the same measure, year and divisor marks a figure 'yes'; another
+    year or divisor does not; a 'year: all' figure lists the years the fit saw; a
+    column figure needs the same column."""
+    from sim.calibration import load_targets
+    from sim.validation import fitted_mark
+
+    targets = load_targets(
+        {
+            "targets": [
+                {"measure": "pit", "year": 2015, "observed": 100, "cv": 0.05},
+                {"measure": "pit_rough", "divide_by": "pit", "year": 2015, "observed": 0.1,
+                 "sd": 0.02},
+                {"measure": "x", "year": 2016, "observed": 2.0, "cv": 0.1},
+                {"measure": "x", "year": 2018, "observed": 2.0, "cv": 0.1},
+                {"column": "typology_chronic_users_share", "observed": 0.1, "sd": 0.05},
+            ],
+            "free": {"entries.per_week": {"low": 1, "high": 2}},
+        }
+    ).targets  # fmt: skip
+    figures = load_published(
+        {
+            "figures": [
+                _figure(),
+                _figure(year=2017),
+                _figure(measure="pit_rough", divide_by="pit", value=0.1, unit="share"),
+                _figure(measure="pit_rough", value=10),  # the count, not the share
+                _figure(measure="x", year="all", value=2.0, unit="x"),
+                _figure(measure="y", year="all", value=2.0, unit="x"),
+                _column_figure("typology_chronic_users_share"),
+                _column_figure("typology_episodic_users_share"),
+            ]
+        }
+    )  # fmt: skip
+    marks = [fitted_mark(f, targets) for f in figures]
+    assert marks == ["yes", "no", "yes", "no", "in 2016, 2018", "no", "yes", "no"]
+    frame = pd.DataFrame({"pit_2015": [90.0, 110.0]})
+    table = validation_table(figures[:2], frame, 2015, targets)
+    assert table["fitted"].tolist() == ["yes", "no"]
+    md = markdown_table(table)
+    assert "| verdict | fitted | source |" in md and "| yes | a count |" in md
+    assert "fitted" not in markdown_table(validation_table(figures[:2], frame, 2015))
+
+
+def test_command_with_targets_adds_the_column_and_refuses_a_bad_file(tmp_path, capsys):
+    """--targets: the csv gets 'fitted' and the closing line counts the figures no fit
+    saw; a bad targets file is exit 2 with the file and key path, nothing written."""
+    out = tmp_path / "val"
+    args = ["validation", "randers_baseline", "-n", "2", "--years", "2", "-q"]
+    targets = "scenarios/targets/randers_flows.yaml"
+    assert main([*args, "--targets", targets, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "that no fit saw" in printed
+    table = pd.read_csv(out / "validation.csv")
+    assert set(table["fitted"]) >= {"yes", "no"}
+    bad = tmp_path / "targets.yaml"
+    bad.write_text(yaml.safe_dump({"targets": [{"measure": "pit", "year": 2015}], "free": {}}))
+    out2 = tmp_path / "val2"
+    assert main([*args, "--targets", str(bad), "--out", str(out2)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "targets[0]" in err and "Traceback" not in err
+    assert not out2.exists()

@@ -10,6 +10,7 @@ import pandas as pd
 from sim.batch.engine import Engine
 from sim.batch.frames import replication_frames
 from sim.batch.shutdown import orderly
+from sim.calibration import load_targets
 from sim.commands import arguments
 from sim.commands.arguments import command_line
 from sim.commands.engine_options import (
@@ -27,6 +28,7 @@ from sim.validation import (
     figures_for,
     load_published,
     markdown_table,
+    met_in_words,
     validation_requests,
     validation_table,
 )
@@ -73,6 +75,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="draw each run's parameters from a calibration's posterior.csv (the posterior "
         "predictive; rows in proportion to their weight); default: the scenario's values",
     )
+    p.add_argument(
+        "--targets",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the calibration targets the scenario was fitted to: adds a column 'fitted' "
+        "that marks the figures the fit saw (the others are checks out of sample)",
+    )
     add_engine_options(p)
     p.set_defaults(func=orderly(run))
 
@@ -91,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     out = check_out_path(
         Path("results") / f"validation_{sc.name}" if args.out is None else args.out
     )
+    targets = None if args.targets is None else load_targets(args.targets).targets
     file = None if args.posterior is None else str(args.posterior)
     sample = None if file is None else read_posterior_sample(args.posterior)
     requests = [
@@ -102,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         sc.hash,
         repr(chosen),
         None if sample is None else sample.to_json(),
-        result_options(args, "scenario", "out", "posterior"),
+        result_options(args, "scenario", "out", "posterior", "targets"),
     )
     with claim_folder(out, "validation", plan, args.force):
         with Engine(workers, args.scheduler, cache=out / "runs") as engine:
@@ -110,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
                 requests, engine, progress=show_progress(args), desc="validation runs"
             )
         frame = pd.concat(frames, ignore_index=True)
-        table = validation_table(chosen, frame, sc.params.setting.start_year)
+        table = validation_table(chosen, frame, sc.params.setting.start_year, targets)
         text = markdown_table(table)
         write_csv(out / "validation.csv", table)
         write_text(out / "validation.md", text + "\n")
@@ -130,16 +141,15 @@ def run(args: argparse.Namespace) -> int:
                         "plan": plan,
                         "area": area,
                         "posterior": file,
+                        "targets": None if args.targets is None else str(args.targets),
                     },
                 )
             ),
         )
     print(text)
-    inside = int(table["verdict"].str.startswith("inside").sum())
-    compared = int((table["runs"] > 0).sum())
     drawn = "" if file is None else f", parameters drawn from {file}"
     print(
-        f"\n{sc.name} ({area}, {args.replications} runs{drawn}, seed {args.seed}): {inside} of "
-        f"{compared} figures met; wrote {out}/ (validation.csv, validation.md, manifest.json)"
+        f"\n{sc.name} ({area}, {args.replications} runs{drawn}, seed {args.seed}): "
+        f"{met_in_words(table)}; wrote {out}/ (validation.csv, validation.md, manifest.json)"
     )
     return 0
