@@ -15,9 +15,9 @@ log comes back as arrays for :class:`sim.outcomes.EventLog`.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim.citizens import NO_WEEK
+from sim.compiled import njit
 from sim.pcg import next_double
 from sim.situations import DAYS_PER_WEEK, LEFT, N_AGE, N_NEEDS, N_SIT, WEEKS_PER_YEAR
 

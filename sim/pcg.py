@@ -24,8 +24,10 @@ import ctypes
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
+
+from sim.compiled import njit
 
 #: PCG64's multiplier, MULT_HI * 2**64 + MULT_LO (numpy's PCG_DEFAULT_MULTIPLIER_128).
 MULT_HI = np.uint64(2549297995355413924)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numba import njit
 from numba.typed import List
+
+from sim.compiled import njit
 
 #: Named sources of chance. Append new names at the end: the position is the key.
 STREAMS: tuple[str, ...] = (

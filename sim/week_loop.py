@@ -26,9 +26,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from sim.citizens import NO_WEEK
+from sim.compiled import njit
 from sim.kernels import apply_moves, draw_everyone, draw_rows, night_offsets
 from sim.places import PLACE_SITUATION
 from sim.situations import DAYS_PER_WEEK, HOMELESS_MASK, HOUSED_MASK, LEFT, N_SIT, Situation

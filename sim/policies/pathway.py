@@ -17,9 +17,9 @@ Both are policies with the lifecycle of ``sim.policies.lifecycle``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim.citizens import NO_WEEK
+from sim.compiled import njit
 from sim.places import ASSIGNED
 from sim.policies.lifecycle import BasePolicy, QueueRules
 from sim.policies.support import SupportTeams

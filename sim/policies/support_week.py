@@ -24,9 +24,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from sim.citizens import NO_WEEK
+from sim.compiled import njit
 from sim.policies.team_rules import NEVER
 from sim.scenario.policy_schema import MAX_PHASES
 from sim.situations import HOMELESS_MASK, HOUSED_MASK, LEFT, N_AGE, N_NEEDS, N_SIT
