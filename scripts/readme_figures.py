@@ -30,6 +30,7 @@ import pandas as pd
 
 import sim
 from sim import calibration
+from sim.scenario.loader import value_at
 
 ROOT = Path(__file__).resolve().parents[1]
 SCEN = ROOT / "scenarios"
@@ -125,17 +126,10 @@ def calibrated_fits() -> None:
         tg = calibration.load_targets(SCEN / "targets" / f"{targets}.yaml")
         used, _ = calibration.usable_targets(loaded, tg)
         obj = calibration.Objective(loaded, used, tg.free)
-        z = [p.position(_value(loaded.raw, p.path)) for p in tg.free]
+        z = [p.position(value_at(loaded.raw, p.path)) for p in tg.free]
         table = calibration.fit_table(obj, z)
         print(f"   {name}: distance {obj(z):.1f} over {len(used)} targets, "
               f"largest |z| {table['z'].abs().max():.2f}")
-
-
-def _value(raw: dict, path: str) -> float:
-    node = raw
-    for key in path.split("."):
-        node = node[key]
-    return node["value"] if isinstance(node, dict) else node
 
 
 def out_of_sample() -> None:

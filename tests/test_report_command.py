@@ -322,6 +322,12 @@ def test_compare_folder(folders: dict[str, Path], tmp_path: Path) -> None:
     by_label = columns_by_label(runs)
     tables = tables_with(page, "outcome", *TITLES.values())
     assert outcome_label("homeless_days") in set(tables[0]["outcome"])
+    year = re.search(r"Shelter use in (\d{4})", page)[1]  # the runs' last complete year
+    shelter = [t for t in tables if f"nights per shelter stay (mean), {year}" in set(t["outcome"])]
+    assert len(shelter) == 1  # shown once: not again among the other outcomes
+    assert {f"shelter (§110) users in {year}", f"shelter stays per user, {year}"} <= set(
+        shelter[0]["outcome"]
+    )
     checked = 0
     for table in tables:  # the main outcomes, then the others
         for row in table.to_dict("records"):

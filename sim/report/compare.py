@@ -51,6 +51,21 @@ MORE_MEASURES = (
     "icer_qaly",
 )
 
+#: Measures of shelter use shown for the last complete year, in order (those present).
+SHELTER_USE = (
+    "shelter_users",
+    "shelter_stays",
+    "shelter_stays_per_user",
+    "shelter_nights_per_user",
+    "shelter_nights_per_stay_mean",
+    "shelter_nights_per_stay_median",
+    "shelter_one_night_stays_share",
+    "shelter_stays_over_120_nights_share",
+    "shelter_all_year_share",
+    "shelter_nights_long_homeless_share",
+    "shelter_no_sign_12m_share",
+)
+
 #: Outcomes of the table of means by scenario, in order (those present are shown).
 OUTCOMES = (
     "cost_total_discounted",
@@ -327,6 +342,45 @@ def _effect_label(name: str) -> str:
     return e.label if e else name.replace("_", " ")
 
 
+def shelter_use_columns(runs: pd.DataFrame) -> list[str]:
+    """The :data:`SHELTER_USE` columns of the runs' last complete year that hold a value."""
+    pre = "shelter_users_"
+    years = [c[len(pre) :] for c in runs.columns if c.startswith(pre) and c[len(pre) :].isdigit()]
+    if not years:
+        return []
+    year = max(years, key=int)
+    cols = [f"{m}_{year}" for m in SHELTER_USE]
+    return [c for c in cols if c in runs.columns and runs[c].notna().any()]
+
+
+def shelter_use_blocks(
+    runs: pd.DataFrame,
+    names: list[str],
+    short: dict[str, str],
+    cur: str,
+    teams: Mapping[str, str] | None = None,
+) -> list[Block]:
+    """Shelter use by scenario in the runs' last complete year.
+
+    The §110 statistics' measures (:data:`SHELTER_USE`); nothing when the runs hold no
+    complete year.
+    """
+    cols = shelter_use_columns(runs)
+    if not cols:
+        return []
+    year = cols[0].rsplit("_", 1)[1]
+    titled = {n: short[n] for n in names}
+    return [
+        Heading(f"Shelter use in {year}"),
+        table(
+            means_by_scenario(runs, cols, titled, cur, teams),
+            note="Means over replications of the §110 shelter's users, stays and nights in "
+            "the last complete year of the runs (docs/outputs.md defines each). A share "
+            "whose follow-up runs past the horizon is left out.",
+        ),
+    ]
+
+
 def outcome_blocks(
     runs: pd.DataFrame,
     names: list[str],
@@ -334,19 +388,21 @@ def outcome_blocks(
     cur: str,
     teams: Mapping[str, str] | None = None,
 ) -> list[Block]:
-    """Mean outcomes by scenario; every other outcome column folded below.
+    """Mean outcomes by scenario, then shelter use; every other outcome column folded below.
 
     ``teams`` (name -> label) names the support teams.
     """
     cols = [c for c in OUTCOMES if c in runs.columns]
     titled = {n: short[n] for n in names}
-    others = [c for c in other_columns(runs, cols) if not c.startswith("cost_item_")]
+    shelter = shelter_use_columns(runs)
+    others = [c for c in other_columns(runs, cols + shelter) if not c.startswith("cost_item_")]
     return [
         Heading("Mean outcomes by scenario"),
         table(
             means_by_scenario(runs, cols, titled, cur, teams),
             note="Means over replications, each rounded at the place its 95% interval supports.",
         ),
+        *shelter_use_blocks(runs, names, short, cur, teams),
         Details(
             f"Other outcomes ({len(others)})",
             (table(means_by_scenario(runs, others, titled, cur, teams)),),

@@ -82,6 +82,21 @@ MEASURES: dict[str, str] = {
     "pit_unsheltered": "unsheltered at the point-in-time count",
     "us_pit_sheltered": "sheltered on the count night",
     "us_pit_unsheltered": "unsheltered on the count night",
+    "shelter_stays": "shelter (§110) stays",
+    "shelter_stays_per_user": "shelter stays per user",
+    "shelter_nights_per_user": "shelter nights per user",
+    "shelter_nights_per_stay_mean": "nights per shelter stay (mean)",
+    "shelter_nights_per_stay_median": "nights per shelter stay (median)",
+    "shelter_one_night_stays_share": "share of shelter stays of one night",
+    "shelter_stays_up_to_7_nights_share": "share of shelter stays of 7 nights or fewer",
+    "shelter_stays_over_120_nights_share": "share of shelter stays of more than 120 nights",
+    "shelter_all_year_share": "share of shelter users in shelter all year",
+    "shelter_nights_long_homeless_share": (
+        "share of shelter nights of people homeless over two years"
+    ),
+    "shelter_no_sign_12m_share": (
+        "share of shelter leavers with no sign of homelessness in 12 months"
+    ),
 }
 _PERIOD = re.compile(r"^(?P<head>.+)_(?P<period>\d{4}(?:-\d{2})?)$")
 
