@@ -49,8 +49,11 @@ def cache_lock(folder: str | os.PathLike | None) -> Iterator[None]:
     if depth is None:
         depth = _held.depth = {}
     key = None if folder is None else os.fspath(folder)
-    if fcntl is None or key is None or depth.get(key):
-        depth[key] = depth.get(key, 0) + 1
+    if fcntl is None or key is None:  # nothing to lock
+        yield
+        return
+    if depth.get(key):  # this thread holds it already
+        depth[key] += 1
         try:
             yield
         finally:

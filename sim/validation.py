@@ -119,10 +119,19 @@ class Figure:
                 for c in frame.columns
                 if c.startswith(pre) and c[len(pre) :].isdigit() and int(c[len(pre) :]) > start_year
             )
-            div = (lambda y: f"{self.divide_by}_{y}") if self.divide_by else (lambda y: None)
-            return [(f"{pre}{y}", div(y)) for y in years]
-        div = f"{self.divide_by}_{self.year}" if self.divide_by else None
-        return [(f"{self.base}_{self.year}", div)]
+            return [self.column_of(y) for y in years]
+        return [self.column_of(self.year)]
+
+    def column_of(self, year: int | str | None) -> tuple[str, str | None]:
+        """The (column, divisor) pair of the run summary that gives this figure in ``year``.
+
+        The names a calibration target of the same outcome has (``Target.column`` and
+        ``Target.divide_by``).
+        """
+        if self.by_column:
+            return self.base, self.divide_by
+        div = f"{self.divide_by}_{year}" if self.divide_by else None
+        return f"{self.base}_{year}", div
 
     def model_values(self, frame: pd.DataFrame, start_year: int) -> np.ndarray | None:
         """Return per-run model values (NaN where a run cannot give it).
@@ -325,30 +334,17 @@ def fitted_mark(figure: Figure, targets: Sequence[Target]) -> str:
     For a ``year: all`` figure, targets of its measure in some years give ``in`` those
     years. ``no``: no target names it, so the figure checks the model out of sample.
     """
-    divisor = figure.divide_by
-
-    def same_divisor(t: Target, year: int | None) -> bool:
-        if divisor is None or t.divide_by is None:
-            return divisor is None and t.divide_by is None
-        return t.divide_by == (divisor if year is None else f"{divisor}_{year}")
-
-    if figure.by_column:
-        hit = any(t.column == figure.base and same_divisor(t, None) for t in targets)
-        return "yes" if hit else "no"
-    if figure.year == "all":
-        years = sorted(
-            {
-                t.year
-                for t in targets
-                if t.year is not None
-                and t.column == f"{figure.base}_{t.year}"
-                and same_divisor(t, t.year)
-            }
-        )
-        return "in " + ", ".join(map(str, years)) if years else "no"
-    year = figure.year
-    hit = any(t.column == f"{figure.base}_{year}" and same_divisor(t, year) for t in targets)
-    return "yes" if hit else "no"
+    seen = {(t.column, t.divide_by) for t in targets}
+    if figure.year != "all" or figure.by_column:
+        return "yes" if figure.column_of(figure.year) in seen else "no"
+    years = sorted(
+        {
+            t.year
+            for t in targets
+            if t.year is not None and figure.column_of(t.year) == (t.column, t.divide_by)
+        }
+    )
+    return "in " + ", ".join(map(str, years)) if years else "no"
 
 
 def validation_table(

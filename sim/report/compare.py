@@ -353,27 +353,18 @@ def shelter_use_columns(runs: pd.DataFrame) -> list[str]:
     return [c for c in cols if c in runs.columns and runs[c].notna().any()]
 
 
-def shelter_use_blocks(
-    runs: pd.DataFrame,
-    names: list[str],
-    short: dict[str, str],
-    cur: str,
-    teams: Mapping[str, str] | None = None,
-) -> list[Block]:
+def shelter_use_blocks(cols: list[str], means: pd.DataFrame) -> list[Block]:
     """Shelter use by scenario in the runs' last complete year.
 
-    The §110 statistics' measures (:data:`SHELTER_USE`); nothing when the runs hold no
-    complete year.
+    ``cols``: :func:`shelter_use_columns` (nothing shown when empty); ``means``: their
+    means by scenario.
     """
-    cols = shelter_use_columns(runs)
     if not cols:
         return []
-    year = cols[0].rsplit("_", 1)[1]
-    titled = {n: short[n] for n in names}
     return [
-        Heading(f"Shelter use in {year}"),
+        Heading(f"Shelter use in {cols[0].rsplit('_', 1)[1]}"),
         table(
-            means_by_scenario(runs, cols, titled, cur, teams),
+            means,
             note="Means over replications of the §110 shelter's users, stays and nights in "
             "the last complete year of the runs (docs/outputs.md defines each). A share "
             "whose follow-up runs past the horizon is left out.",
@@ -393,20 +384,21 @@ def outcome_blocks(
     ``teams`` (name -> label) names the support teams.
     """
     cols = [c for c in OUTCOMES if c in runs.columns]
-    titled = {n: short[n] for n in names}
     shelter = shelter_use_columns(runs)
     others = [c for c in other_columns(runs, cols + shelter) if not c.startswith("cost_item_")]
+    titled = {n: short[n] for n in names}
+
+    def means(columns: list[str]) -> pd.DataFrame:
+        return means_by_scenario(runs, columns, titled, cur, teams)
+
     return [
         Heading("Mean outcomes by scenario"),
         table(
-            means_by_scenario(runs, cols, titled, cur, teams),
+            means(cols),
             note="Means over replications, each rounded at the place its 95% interval supports.",
         ),
-        *shelter_use_blocks(runs, names, short, cur, teams),
-        Details(
-            f"Other outcomes ({len(others)})",
-            (table(means_by_scenario(runs, others, titled, cur, teams)),),
-        ),
+        *shelter_use_blocks(shelter, means(shelter)),
+        Details(f"Other outcomes ({len(others)})", (table(means(others)),)),
     ]
 
 
